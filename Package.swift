@@ -1,0 +1,68 @@
+// swift-tools-version:6.2
+// Trackhouse: one Swift program over a file-based warehouse.
+//   Ingest      – the Appsero SDK routes, durable hourly JSON partitions.
+//   ColumnStore – Parquet segments, compaction, the latest-sites index.
+//   Query       – vectorized SQL over the segments.
+//   Server      – the HTTP API and the dashboard page.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "trackhouse",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "trackhouse", targets: ["trackhouse"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Ingest", dependencies: [
+            "CZlib",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "ColumnStore", dependencies: [
+            "CZstd", "Ingest",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "Query", dependencies: [
+            "ColumnStore",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "Server", dependencies: [
+            "Ingest", "ColumnStore", "Query",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "trackhouse", dependencies: [
+            "Server", "Ingest", "ColumnStore", "Query",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
+        .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Ingest"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Ingest"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Ingest",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

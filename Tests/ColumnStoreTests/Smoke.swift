@@ -1,0 +1,3 @@
+import XCTest
+@testable import ColumnStore
+final class ColumnStoreSmokeTests: XCTestCase { func testLinks() {} }

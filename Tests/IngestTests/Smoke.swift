@@ -1,0 +1,3 @@
+import XCTest
+@testable import Ingest
+final class IngestSmokeTests: XCTestCase { func testLinks() {} }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import Query
+final class QuerySmokeTests: XCTestCase { func testLinks() {} }
