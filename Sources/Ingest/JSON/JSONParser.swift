@@ -19,17 +19,17 @@ public struct JSONParseError: Error, Equatable, CustomStringConvertible, Sendabl
 public enum JSONParser {
     public static let defaultDepthMax = 32
 
-    public static func parse(_ bytes: [UInt8], depthMax: Int = defaultDepthMax) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBytes { (buffer) throws(JSONParseError) -> JSONValue in
+    public static func parse(_ bytes: [UInt8], depthMax: Int = defaultDepthMax) throws -> JSONValue {
+        try bytes.withUnsafeBytes { (buffer) throws -> JSONValue in
             try parse(buffer, depthMax: depthMax)
         }
     }
 
-    public static func parse(_ text: String, depthMax: Int = defaultDepthMax) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ text: String, depthMax: Int = defaultDepthMax) throws -> JSONValue {
         try parse(Array(text.utf8), depthMax: depthMax)
     }
 
-    public static func parse(_ buffer: UnsafeRawBufferPointer, depthMax: Int = defaultDepthMax) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ buffer: UnsafeRawBufferPointer, depthMax: Int = defaultDepthMax) throws -> JSONValue {
         var reader = _Reader(buffer: buffer, depthMax: depthMax)
         reader.skipWhitespace()
         let value = try reader.parseValue(depth: 0)
@@ -70,7 +70,7 @@ struct _Reader {
         }
     }
 
-    mutating func expect(_ literal: StaticString) throws(JSONParseError) {
+    mutating func expect(_ literal: StaticString) throws {
         let count = literal.utf8CodeUnitCount
         guard index + count <= buffer.count else { throw error(.syntax, "unexpected end of input") }
         let base = literal.utf8Start
@@ -80,7 +80,7 @@ struct _Reader {
         index += count
     }
 
-    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseValue(depth: Int) throws -> JSONValue {
         guard !atEnd else { throw error(.syntax, "unexpected end of input, expected a value") }
         switch peek {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -94,7 +94,7 @@ struct _Reader {
         }
     }
 
-    mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseObject(depth: Int) throws -> JSONValue {
         if depth > depthMax { throw error(.tooDeep, "JSON nested deeper than \(depthMax) levels") }
         index &+= 1  // {
         var object = JSONObject()
@@ -117,7 +117,7 @@ struct _Reader {
         }
     }
 
-    mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseArray(depth: Int) throws -> JSONValue {
         if depth > depthMax { throw error(.tooDeep, "JSON nested deeper than \(depthMax) levels") }
         index &+= 1  // [
         var elements: [JSONValue] = []
@@ -134,7 +134,7 @@ struct _Reader {
         }
     }
 
-    mutating func parseNumber() throws(JSONParseError) -> String {
+    mutating func parseNumber() throws -> String {
         let start = index
         if peek == UInt8(ascii: "-") { index &+= 1 }
         guard !atEnd else { throw error(.syntax, "incomplete number") }
@@ -161,7 +161,7 @@ struct _Reader {
         return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
     }
 
-    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+    mutating func parseHex4() throws -> UInt32 {
         guard index + 4 <= buffer.count else { throw error(.syntax, "incomplete \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -179,7 +179,7 @@ struct _Reader {
         return value
     }
 
-    mutating func parseString() throws(JSONParseError) -> String {
+    mutating func parseString() throws -> String {
         index &+= 1  // opening quote
         let start = index
         // Fast path: no escapes. Scan to the closing quote and validate the slice once.

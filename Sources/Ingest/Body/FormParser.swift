@@ -1,0 +1,172 @@
+/// Parses `application/x-www-form-urlencoded` bodies the way PHP's `parse_str` builds arrays,
+/// which is how the Appsero SDK's `http_build_query` bodies were meant to be read.
+///
+/// - `&` separates pairs; the first `=` splits key from value; a pair without `=` has an
+///   empty value; pairs with an empty key are ignored (as PHP does).
+/// - `+` is a space and `%XX` is a byte; a malformed `%` escape is kept literally (as PHP does).
+/// - `a[b][c]=v` nests; `a[]=v` appends under the next integer key (one more than the largest
+///   integer key so far, PHP's rule); the last value for a path wins; a scalar later replaced
+///   by a nested key becomes an object (and vice versa), again last write wins.
+/// - A key with an unclosed `[` is a plain key with `[` turned into `_` (as PHP does).
+/// - Every leaf is a string. Output objects keep first-seen key order.
+/// - Limits: at most `keysMax` pairs, nesting at most `depthMax`, decoded bytes must be UTF-8.
+public enum FormParser {
+    public struct Failure: Error, Equatable, CustomStringConvertible, Sendable {
+        public enum Kind: String, Sendable { case tooManyKeys = "too_many_keys", tooDeep = "too_deep", invalidUTF8 = "invalid_utf8" }
+        public let kind: Kind
+        public let message: String
+        public var description: String { message }
+    }
+
+    public static let keysMaxDefault = 10_000
+
+    public static func parse(_ body: [UInt8], keysMax: Int = keysMaxDefault,
+                             depthMax: Int = JSONParser.defaultDepthMax) throws -> JSONObject {
+        var root = Node.object(NodeObject())
+        var keyCount = 0
+        var start = 0
+        let count = body.count
+        while start <= count {
+            var end = start
+            while end < count && body[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                keyCount += 1
+                if keyCount > keysMax {
+                    throw Failure(kind: .tooManyKeys, message: "form body has more than \(keysMax) keys")
+                }
+                var equals = start
+                while equals < end && body[equals] != UInt8(ascii: "=") { equals += 1 }
+                let rawKey = percentDecode(body, start, equals)
+                let rawValue = equals < end ? percentDecode(body, equals + 1, end) : []
+                guard let key = String(validating: rawKey, as: UTF8.self) else {
+                    throw Failure(kind: .invalidUTF8, message: "a form key is not valid UTF-8 after percent-decoding")
+                }
+                guard let value = String(validating: rawValue, as: UTF8.self) else {
+                    throw Failure(kind: .invalidUTF8, message: "the value of form key \"\(truncated(key))\" is not valid UTF-8 after percent-decoding")
+                }
+                let path = splitKey(key)
+                if !path.isEmpty {
+                    if path.count - 1 > depthMax {
+                        throw Failure(kind: .tooDeep, message: "form key \"\(truncated(key))\" is nested deeper than \(depthMax) levels")
+                    }
+                    root.assign(path: path[...], value: value)
+                }
+            }
+            start = end + 1
+        }
+        guard case .object(let object) = root.toJSON() else { return JSONObject() }
+        return object
+    }
+
+    static func truncated(_ key: String) -> String {
+        key.count > 64 ? String(key.prefix(64)) + "…" : key
+    }
+
+    @inline(__always)
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte - 0x30
+        case 0x41...0x46: return byte - 0x41 + 10
+        case 0x61...0x66: return byte - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    static func percentDecode(_ bytes: [UInt8], _ start: Int, _ end: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
+        var index = start
+        while index < end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                out.append(0x20)
+            } else if byte == UInt8(ascii: "%"), index + 2 < end,
+                      let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                out.append(high << 4 | low)
+                index += 3
+                continue
+            } else {
+                out.append(byte)
+            }
+            index += 1
+        }
+        return out
+    }
+
+    /// `a[b][]` → `["a", "b", nil]` (nil = append). PHP rules for the base name: leading
+    /// spaces dropped; an unclosed `[` makes the whole key a plain name with `[` → `_`.
+    /// Text after a closing `]` that is not `[` ends the path (PHP ignores it).
+    static func splitKey(_ key: String) -> [String?] {
+        var scalars = Substring(key)
+        while scalars.first == " " { scalars = scalars.dropFirst() }
+        guard let open = scalars.firstIndex(of: "[") else {
+            return scalars.isEmpty ? [] : [String(scalars)]
+        }
+        let base = String(scalars[..<open])
+        if base.isEmpty { return [] }
+        var path: [String?] = [base]
+        var rest = scalars[open...]
+        while rest.first == "[" {
+            guard let close = rest.firstIndex(of: "]") else {
+                if path.count == 1 {
+                    return [String(scalars).replacingOccurrences(of: "[", with: "_")]
+                }
+                break
+            }
+            let inner = rest[rest.index(after: rest.startIndex)..<close]
+            path.append(inner.isEmpty ? nil : String(inner))
+            rest = rest[rest.index(after: close)...]
+        }
+        return path
+    }
+}
+
+/// A mutable tree used while assembling form keys; converted to `JSONValue` at the end.
+private indirect enum Node {
+    case leaf(String)
+    case object(NodeObject)
+
+    mutating func assign(path: ArraySlice<String?>, value: String) {
+        guard let first = path.first else {
+            self = .leaf(value)
+            return
+        }
+        var object: NodeObject
+        if case .object(let existing) = self { object = existing } else { object = NodeObject() }
+        self = .leaf("")  // release the old storage so `object` is uniquely referenced
+        let key = first ?? object.nextIndexKey()
+        let existing = object.take(key)
+        var child = existing ?? .object(NodeObject())
+        if path.count == 1 { child = .leaf(value) } else { child.assign(path: path.dropFirst(), value: value) }
+        object.put(key, child, isNew: existing == nil)
+        self = .object(object)
+    }
+
+    func toJSON() -> JSONValue {
+        switch self {
+        case .leaf(let text): return .string(text)
+        case .object(let object):
+            var result = JSONObject()
+            for key in object.keys { result[key] = object.values[key]!.toJSON() }
+            return .object(result)
+        }
+    }
+}
+
+private struct NodeObject {
+    var keys: [String] = []
+    var values: [String: Node] = [:]
+    var nextIndex = 0
+
+    mutating func take(_ key: String) -> Node? {
+        values.removeValue(forKey: key)
+    }
+
+    mutating func put(_ key: String, _ node: Node, isNew: Bool) {
+        values[key] = node
+        if isNew { keys.append(key) }
+        if let number = Int(key), number >= nextIndex, String(number) == key { nextIndex = number + 1 }
+    }
+
+    func nextIndexKey() -> String { String(nextIndex) }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+
+/// Gzips closed raw files in the background.
+///
+/// 1. Repair the file's tail (a crash may have torn it) so the sealed copy holds whole lines.
+/// 2. Stream it into `.tmp-<name>.gz` in the same folder and fsync it.
+/// 3. Rename to `<name>.gz` and fsync the folder: from here readers prefer the `.gz`.
+/// 4. Unlink the plain file and fsync the folder again.
+/// A crash between 3 and 4 leaves both forms with the same lines; listing prefers the `.gz`
+/// and the next run of step 4 removes the plain one.
+final class RawFileSealer: @unchecked Sendable {
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var queue: [String] = []
+    private var stopping = false
+    private var running = false
+    private var thread: Thread?
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func start() {
+        condition.lock()
+        running = true
+        condition.unlock()
+        let thread = Thread { [weak self] in self?.loop() }
+        thread.name = "trackhouse-raw-sealer"
+        self.thread = thread
+        thread.start()
+    }
+
+    func enqueue(_ path: String) {
+        condition.lock()
+        queue.append(path)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Seals what is queued, then stops.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                running = false
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let path = queue.removeFirst()
+            condition.unlock()
+            do {
+                try Self.seal(path: path, logger: logger)
+            } catch {
+                logger.error("sealing a raw file failed; it stays plain and readable", metadata: ["raw.path": "\(path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    static func seal(path: String, logger: Logger) throws {
+        guard FileIO.exists(path) else { return }
+        let directory = FileIO.parentDirectory(path)
+        let sealed = path + ".gz"
+        if FileIO.exists(sealed) {
+            unlink(path)
+            try FileIO.fsyncDirectory(directory)
+            return
+        }
+        try RawFileRepair.cutTornTail(path: path, logger: logger)
+        if FileIO.fileSize(path) == 0 {
+            unlink(path)
+            try FileIO.fsyncDirectory(directory)
+            return
+        }
+        let temp = directory + "/.tmp-" + FileIO.lastComponent(sealed)
+        do {
+            try Gzip.compressFile(source: path, target: temp)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+        guard rename(temp, sealed) == 0 else {
+            let code = errno
+            unlink(temp)
+            throw FileIOError(operation: "rename", path: sealed, errno: code)
+        }
+        try FileIO.fsyncDirectory(directory)
+        unlink(path)
+        try FileIO.fsyncDirectory(directory)
+        logger.debug("sealed raw file", metadata: ["raw.path": "\(sealed)"])
+    }
+}

@@ -1,0 +1,112 @@
+/// Where raw partitions live (CONTRACT §2):
+/// `<data>/raw/<route>/YYYY/MM/DD/HH/<writer>-<seq>.ndjson[.gz]`, the hour being the UTC
+/// receive hour.
+public struct RawLayout: Sendable {
+    public let dataDirectory: String
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+
+    public var rawRoot: String { dataDirectory + "/raw" }
+
+    /// Hours since the Unix epoch: the partition key of a raw file.
+    public static func hourIndex(micros: Int64) -> Int64 {
+        micros >= 0 ? micros / 3_600_000_000 : (micros + 1) / 3_600_000_000 - 1
+    }
+
+    /// `YYYY/MM/DD/HH` for an hour index.
+    public static func hourPath(hourIndex: Int64) -> String {
+        let civil = UTCTime.civil(micros: hourIndex * 3_600_000_000)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(civil.year, 4))/\(pad(civil.month, 2))/\(pad(civil.day, 2))/\(pad(civil.hour, 2))"
+    }
+
+    public func hourDirectory(route: Envelope.Route, hourIndex: Int64) -> String {
+        "\(rawRoot)/\(route.rawValue)/\(Self.hourPath(hourIndex: hourIndex))"
+    }
+
+    /// One raw file found on disk.
+    public struct RawFile: Sendable, Equatable, Hashable {
+        public var route: Envelope.Route
+        public var hourIndex: Int64
+        public var path: String
+        /// The name without `.gz`: stable across sealing, so "compacted" bookkeeping survives it.
+        public var canonicalName: String
+        public var isCompressed: Bool
+        /// `<route>/YYYY/MM/DD/HH/<canonicalName>`: unique across the raw tree.
+        public var key: String { "\(route.rawValue)/\(RawLayout.hourPath(hourIndex: hourIndex))/\(canonicalName)" }
+    }
+
+    /// Lists raw files, preferring the sealed `.gz` when both forms exist (a crash between
+    /// sealing's rename and its unlink leaves both; they hold the same lines).
+    public func listFiles(routes: [Envelope.Route] = Envelope.Route.allCases) -> [RawFile] {
+        var files: [RawFile] = []
+        for route in routes {
+            let routeRoot = "\(rawRoot)/\(route.rawValue)"
+            for year in FileIO.list(routeRoot) where Int(year) != nil {
+                for month in FileIO.list("\(routeRoot)/\(year)") where Int(month) != nil {
+                    for day in FileIO.list("\(routeRoot)/\(year)/\(month)") where Int(day) != nil {
+                        for hour in FileIO.list("\(routeRoot)/\(year)/\(month)/\(day)") where Int(hour) != nil {
+                            guard let y = Int(year), let m = Int(month), let d = Int(day), let h = Int(hour),
+                                  (1...12).contains(m), (1...31).contains(d), (0...23).contains(h) else { continue }
+                            let hourIndex = Int64(UTCTime.daysFromCivil(year: y, month: m, day: d)) * 24 + Int64(h)
+                            let directory = "\(routeRoot)/\(year)/\(month)/\(day)/\(hour)"
+                            let names = FileIO.list(directory)
+                            let nameSet = Set(names)
+                            for name in names where !name.hasPrefix(".") {
+                                if name.hasSuffix(".ndjson.gz") {
+                                    files.append(RawFile(route: route, hourIndex: hourIndex, path: directory + "/" + name,
+                                                         canonicalName: String(name.dropLast(3)), isCompressed: true))
+                                } else if name.hasSuffix(".ndjson"), !nameSet.contains(name + ".gz") {
+                                    files.append(RawFile(route: route, hourIndex: hourIndex, path: directory + "/" + name,
+                                                         canonicalName: name, isCompressed: false))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return files
+    }
+}
+
+/// Reads the lines of a raw file (plain or gzip).
+public enum RawFileReader {
+    public struct Line {
+        public var number: Int
+        public var bytes: UnsafeRawBufferPointer
+    }
+
+    /// Calls `body` for every complete line. A last line without a newline is a torn write
+    /// (a crash mid-append) and is reported through `tornTail` instead of being read as data.
+    public static func forEachLine(path: String, compressed: Bool? = nil,
+                                   tornTail: ((Int) -> Void)? = nil,
+                                   _ body: (Line) throws -> Void) throws {
+        var bytes = try FileIO.readFile(path)
+        if compressed ?? path.hasSuffix(".gz") {
+            bytes = try Gzip.inflate(bytes)
+        }
+        try bytes.withUnsafeBytes { buffer in
+            var start = 0
+            var number = 0
+            let count = buffer.count
+            while start < count {
+                guard let newline = UnsafeRawBufferPointer(rebasing: buffer[start...]).firstIndex(of: 0x0A) else {
+                    tornTail?(count - start)
+                    return
+                }
+                number += 1
+                let end = start + (newline - 0) // firstIndex is relative to the rebased slice
+                if end > start {
+                    try body(Line(number: number, bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<end])))
+                }
+                start = end + 1
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An operating-system error from a file operation, with the path and what was attempted.
+public struct FileIOError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let path: String
+    public let errno: Int32
+
+    public var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
+    public var description: String {
+        "\(operation) \(path): \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+}
+
+/// Thin POSIX helpers: the durability steps (fsync of files and directories, rename) must be
+/// explicit, which Foundation's file APIs do not let us control.
+public enum FileIO {
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        if path.isEmpty || isDirectory(path) { return }
+        let parent = parentDirectory(path)
+        if parent != path { try makeDirectories(parent, mode: mode) }
+        if mkdir(path, mode) != 0 && errno != EEXIST {
+            throw FileIOError(operation: "mkdir", path: path, errno: errno)
+        }
+    }
+
+    public static func parentDirectory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func lastComponent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    public static func fileSize(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Directory entries, sorted, without `.` and `..`.
+    public static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileIOError(operation: "stat", path: path, errno: errno) }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while true {
+            if done == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: max(4096, bytes.count))) }
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileIOError(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        bytes.removeSubrange(done...)
+        return bytes
+    }
+
+    public static func writeAll(fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileIOError(operation: "write", path: path, errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    public static func fsyncFile(fd: Int32, path: String) throws {
+        guard fsync(fd) == 0 else { throw FileIOError(operation: "fsync", path: path, errno: errno) }
+    }
+
+    /// fsync a directory so a rename or a new entry inside it survives a power loss.
+    public static func fsyncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError(operation: "open directory", path: path, errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw FileIOError(operation: "fsync directory", path: path, errno: errno) }
+    }
+
+    /// Writes a whole file durably: hidden temp name in the same folder, fsync, rename, fsync folder.
+    /// Readers see either the old file or the complete new one.
+    public static func writeFileAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer) throws {
+        let directory = parentDirectory(path)
+        try makeDirectories(directory)
+        let temp = directory + "/.tmp-" + lastComponent(path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileIOError(operation: "create", path: temp, errno: errno) }
+        do {
+            try writeAll(fd: fd, bytes, path: temp)
+            try fsyncFile(fd: fd, path: temp)
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        close(fd)
+        guard rename(temp, path) == 0 else {
+            let code = errno
+            unlink(temp)
+            throw FileIOError(operation: "rename", path: path, errno: code)
+        }
+        try fsyncDirectory(directory)
+    }
+
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { (buffer) throws in try writeFileAtomically(path, buffer) }
+    }
+
+    /// Creates `path` only if it does not exist yet (put-if-absent), durably.
+    /// Returns false when another writer got there first.
+    public static func createExclusively(_ path: String, _ bytes: [UInt8]) throws -> Bool {
+        let directory = parentDirectory(path)
+        try makeDirectories(directory)
+        let temp = directory + "/.tmp-" + lastComponent(path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileIOError(operation: "create", path: temp, errno: errno) }
+        do {
+            try bytes.withUnsafeBytes { (buffer) throws in try writeAll(fd: fd, buffer, path: temp) }
+            try fsyncFile(fd: fd, path: temp)
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        close(fd)
+        // link() fails with EEXIST if the target exists: an atomic put-if-absent on POSIX.
+        let linked = link(temp, path)
+        let code = errno
+        unlink(temp)
+        if linked != 0 {
+            if code == EEXIST { return false }
+            throw FileIOError(operation: "link", path: path, errno: code)
+        }
+        try fsyncDirectory(directory)
+        return true
+    }
+
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    /// Recursively lists regular files under `root`, as paths, sorted; hidden names (`.x`) skipped.
+    public static func walkFiles(_ root: String) -> [String] {
+        var result: [String] = []
+        for name in list(root) where !name.hasPrefix(".") {
+            let path = root + "/" + name
+            if isDirectory(path) { result.append(contentsOf: walkFiles(path)) } else { result.append(path) }
+        }
+        return result
+    }
+}
