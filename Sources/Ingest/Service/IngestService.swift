@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import Metrics
+
+/// One SDK request as the HTTP layer hands it over: no HTTP types, so tests and other front
+/// ends can drive ingest directly.
+public struct IngestRequest: Sendable {
+    public var route: Envelope.Route
+    public var contentType: String?
+    public var contentEncoding: String?
+    public var userAgent: String?
+    public var forwardedFor: String?
+    public var peerAddress: String?
+    public var body: [UInt8]
+
+    public init(route: Envelope.Route, contentType: String?, contentEncoding: String? = nil, userAgent: String? = nil,
+                forwardedFor: String? = nil, peerAddress: String? = nil, body: [UInt8]) {
+        self.route = route
+        self.contentType = contentType
+        self.contentEncoding = contentEncoding
+        self.userAgent = userAgent
+        self.forwardedFor = forwardedFor
+        self.peerAddress = peerAddress
+        self.body = body
+    }
+}
+
+/// The answer to the SDK (CONTRACT §1): `200` once durable, else a status with a JSON error.
+public enum IngestOutcome: Equatable, Sendable {
+    case accepted(id: String)
+    case refused(IngestRefusal)
+}
+
+public struct IngestRefusal: Error, Equatable, Sendable {
+    public var status: Int
+    public var code: String
+    public var message: String
+
+    public init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public static func badRequest(_ message: String) -> IngestRefusal { .init(status: 400, code: "bad_request", message: message) }
+    public static func tooLarge(_ message: String) -> IngestRefusal { .init(status: 413, code: "payload_too_large", message: message) }
+
+    /// `{"error":"<code>","message":"..."}`
+    public var jsonBody: [UInt8] {
+        JSONWriter.serialize(.object(JSONObject([("error", .string(code)), ("message", .string(message))])))
+    }
+}
+
+/// Validates SDK requests and appends them to the raw log.
+public final class IngestService: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var bodyBytesMax = 1 << 20
+        public var formKeysMax = FormParser.keysMaxDefault
+        public var depthMax = JSONParser.defaultDepthMax
+        public var trustedProxies = TrustedProxies()
+        /// Requests per second per client address; nil disables rate limiting.
+        public var rateLimitPerSecond: Double? = nil
+        public var rateLimitBurst: Double = 60
+        public init() {}
+    }
+
+    public let registry: RegistryStore
+    public let writer: RawLogWriter
+    public let options: Options
+    let logger: Logger
+    let rateLimiter: RateLimiter?
+
+    public init(registry: RegistryStore, writer: RawLogWriter, options: Options, logger: Logger) {
+        self.registry = registry
+        self.writer = writer
+        self.options = options
+        self.logger = logger
+        self.rateLimiter = options.rateLimitPerSecond.map { RateLimiter(ratePerSecond: $0, burst: options.rateLimitBurst) }
+    }
+
+    public func handle(_ request: IngestRequest) async -> IngestOutcome {
+        let clientAddress = options.trustedProxies.clientAddress(peer: request.peerAddress, forwardedFor: request.forwardedFor)
+        if let rateLimiter, !rateLimiter.allow(clientAddress ?? "unknown") {
+            return .refused(.init(status: 429, code: "rate_limited",
+                                  message: "too many requests from this address; retry later"))
+        }
+        if writer.isStopping {
+            return .refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later"))
+        }
+        let payload: JSONObject
+        switch decodePayload(request) {
+        case .success(let object): payload = object
+        case .failure(let refusal): return .refused(refusal)
+        }
+        guard let hash = payload["hash"]?.scalarText?.trimmingCharacters(in: .whitespaces), !hash.isEmpty else {
+            return .refused(.init(status: 404, code: "unknown_project", message: "the body has no \"hash\": it names the project"))
+        }
+        guard registry.registry.project(hash: hash) != nil else {
+            return .refused(.init(status: 404, code: "unknown_project", message: "no project has this hash"))
+        }
+        let now = UTCTime.nowMicros()
+        let envelope = Envelope(id: EventID.make(micros: now), receivedAtMicros: now, route: request.route,
+                                ip: clientAddress, userAgent: request.userAgent, payload: payload)
+        do {
+            try await writer.append(line: envelope.line(), route: request.route, receivedAtMicros: now)
+            return .accepted(id: envelope.id)
+        } catch let error as RawLogWriter.AppendError {
+            switch error {
+            case .diskFull:
+                logger.error("raw write failed: disk full", metadata: ["ingest.route": "\(request.route.rawValue)"])
+                return .refused(.init(status: 503, code: "disk_full", message: "the server's disk is full; retry later"))
+            case .shuttingDown:
+                return .refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later"))
+            case .io(let message):
+                logger.error("raw write failed", metadata: ["error": "\(message)"])
+                return .refused(.init(status: 503, code: "unavailable", message: "the server could not store the request; retry later"))
+            }
+        } catch {
+            return .refused(.init(status: 503, code: "unavailable", message: "the server could not store the request; retry later"))
+        }
+    }
+
+    enum ContentKind { case form, json }
+
+    func decodePayload(_ request: IngestRequest) -> Result<JSONObject, IngestRefusal> {
+        if request.body.count > options.bodyBytesMax {
+            return .failure(.tooLarge("the body is larger than \(options.bodyBytesMax) bytes"))
+        }
+        var body = request.body
+        let encoding = request.contentEncoding?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        switch encoding {
+        case "", "identity": break
+        case "gzip", "x-gzip", "deflate":
+            do { body = try Gzip.inflate(body, outputBytesMax: options.bodyBytesMax) } catch let error as GzipError {
+                if error.code == .tooLarge {
+                    return .failure(.tooLarge("the body inflates to more than \(options.bodyBytesMax) bytes"))
+                }
+                return .failure(.badRequest("the \(encoding) body could not be inflated: \(error.message)"))
+            } catch {
+                return .failure(.badRequest("the \(encoding) body could not be inflated"))
+            }
+        default:
+            return .failure(.init(status: 415, code: "unsupported_media_type",
+                                  message: "Content-Encoding \"\(encoding)\" is not supported; send identity or gzip"))
+        }
+        let kind: ContentKind
+        let mediaType = request.contentType.map { mediaTypeOf($0) } ?? ""
+        switch mediaType {
+        case "application/x-www-form-urlencoded": kind = .form
+        case "application/json", "text/json": kind = .json
+        case "":
+            // No Content-Type: decide from the first non-space byte, as the body can only be one of the two.
+            let first = body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+            kind = first == UInt8(ascii: "{") ? .json : .form
+        default:
+            if mediaType.hasSuffix("+json") { kind = .json } else {
+                return .failure(.init(status: 415, code: "unsupported_media_type",
+                                      message: "Content-Type \"\(mediaType)\" is not supported; send application/x-www-form-urlencoded or application/json"))
+            }
+        }
+        switch kind {
+        case .form:
+            do {
+                return .success(try FormParser.parse(body, keysMax: options.formKeysMax, depthMax: options.depthMax))
+            } catch let failure as FormParser.Failure {
+                return .failure(.badRequest(failure.message))
+            } catch {
+                return .failure(.badRequest("the form body could not be parsed"))
+            }
+        case .json:
+            do {
+                let value = try JSONParser.parse(body, depthMax: options.depthMax)
+                guard case .object(let object) = value else {
+                    return .failure(.badRequest("the JSON body must be an object"))
+                }
+                return .success(object)
+            } catch let failure as JSONParseError {
+                return .failure(.badRequest("the JSON body is invalid: \(failure.description)"))
+            } catch {
+                return .failure(.badRequest("the JSON body is invalid"))
+            }
+        }
+    }
+
+    func mediaTypeOf(_ contentType: String) -> String {
+        let base = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        return base.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+}

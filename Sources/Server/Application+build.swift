@@ -1,0 +1,92 @@
+import Hummingbird
+import Ingest
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The pieces `buildApplication` made, for tests that want to look inside.
+public struct TrackhouseComponents: Sendable {
+    public let configuration: ServerConfiguration
+    public let registry: RegistryStore
+    public let writer: RawLogWriter?
+    public let ingest: IngestService?
+}
+
+/// Keeps the raw writer open while the server runs and flushes it on shutdown. Registered
+/// before the HTTP server, so on SIGTERM the server stops taking requests first and the writer
+/// closes after the last in-flight append.
+struct RawLogService: Service {
+    let writer: RawLogWriter
+
+    func run() async throws {
+        try await gracefulShutdown()
+        writer.shutdown()
+    }
+}
+
+/// Builds the router (used by `buildApplication` and by in-process tests).
+public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendable () -> [UInt8])? = nil) -> Router<TrackhouseRequestContext> {
+    let router = Router(context: TrackhouseRequestContext.self)
+    if let ingest = components.ingest {
+        IngestRoutes(service: ingest).register(on: router)
+    }
+    if components.configuration.enableBareRoute {
+        router.post("_bench/bare") { request, _ -> Response in
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            return JSONResponse.make(status: .ok, .object(JSONObject([("ok", .bool(true)), ("bytes", .number(String(buffer.readableBytes)))])))
+        }
+    }
+    router.get("healthz") { _, _ -> Response in
+        var object = JSONObject()
+        object["status"] = .string("ok")
+        object["role"] = .string(components.configuration.role.rawValue)
+        var registry = JSONObject()
+        registry["projects"] = .number(String(components.registry.registry.projects.count))
+        registry["error"] = components.registry.lastError.map { .string($0) } ?? .null
+        object["registry"] = .object(registry)
+        return JSONResponse.make(status: .ok, .object(object))
+    }
+    if let metricsText {
+        router.get("metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metricsText())))
+        }
+    }
+    return router
+}
+
+/// Opens the data folder, starts the raw writer and wires the HTTP application.
+public func buildComponents(configuration: ServerConfiguration, logger: Logger) throws -> TrackhouseComponents {
+    try FileIO.makeDirectories(configuration.dataDirectory)
+    let registry = RegistryStore(path: configuration.dataDirectory + "/projects.json")
+    if let error = registry.lastError {
+        logger.warning("projects registry not loaded; every SDK request gets 404 until it is fixed", metadata: ["registry.error": "\(error)"])
+    }
+    var writer: RawLogWriter? = nil
+    var ingest: IngestService? = nil
+    if configuration.role != .query {
+        var options = RawLogWriter.Options(writerID: configuration.writerID)
+        options.sealEnabled = configuration.sealEnabled
+        let rawWriter = RawLogWriter(layout: RawLayout(dataDirectory: configuration.dataDirectory), options: options, logger: logger)
+        try rawWriter.start()
+        writer = rawWriter
+        ingest = IngestService(registry: registry, writer: rawWriter, options: configuration.ingest, logger: logger)
+    }
+    return TrackhouseComponents(configuration: configuration, registry: registry, writer: writer, ingest: ingest)
+}
+
+public func buildApplication(components: TrackhouseComponents, logger: Logger,
+                             metricsText: (@Sendable () -> [UInt8])? = nil,
+                             onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+    let router = buildRouter(components: components, metricsText: metricsText)
+    var services: [any Service] = []
+    if let writer = components.writer { services.append(RawLogService(writer: writer)) }
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port),
+                             serverName: "trackhouse"),
+        services: services,
+        onServerRunning: onServerRunning,
+        logger: logger)
+}

@@ -1,0 +1,73 @@
+import HTTPTypes
+import Hummingbird
+import Ingest
+import Logging
+import Metrics
+import NIOCore
+
+/// `POST /track`, `/deactivate`, `/tracking-skipped` (CONTRACT §1).
+struct IngestRoutes: Sendable {
+    let service: IngestService
+    let counters: [String: Counter]
+
+    static let statuses = [200, 400, 404, 413, 415, 429, 503]
+
+    init(service: IngestService) {
+        self.service = service
+        // Metrics objects are made once with fixed dimensions, never per request.
+        var counters: [String: Counter] = [:]
+        for route in Envelope.Route.allCases {
+            for status in Self.statuses {
+                counters["\(route.rawValue)|\(status)"] = Counter(
+                    label: "trackhouse_ingest_requests_total",
+                    dimensions: [("route", route.rawValue), ("status", String(status))])
+            }
+        }
+        self.counters = counters
+    }
+
+    func register(on router: Router<TrackhouseRequestContext>) {
+        for route in Envelope.Route.allCases {
+            router.post(RouterPath(stringLiteral: route.rawValue)) { request, context in
+                try await self.handle(route: route, request: request, context: context)
+            }
+        }
+    }
+
+    func handle(route: Envelope.Route, request: Request, context: TrackhouseRequestContext) async throws -> Response {
+        let limit = service.options.bodyBytesMax
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            return count(route, JSONResponse.error(status: 413, code: "payload_too_large",
+                                                   message: "the body is larger than \(limit) bytes"))
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            return count(route, JSONResponse.error(status: 413, code: "payload_too_large",
+                                                   message: "the body is larger than \(limit) bytes"))
+        }
+        let ingestRequest = IngestRequest(
+            route: route,
+            contentType: request.headers[.contentType],
+            contentEncoding: request.headers[.contentEncoding],
+            userAgent: request.headers[.userAgent],
+            forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!],
+            peerAddress: context.peerIP,
+            body: Array(buffer.readableBytesView))
+        // The append must finish even if the client hangs up: run it in an unstructured task so
+        // cancellation of the request's task cannot abandon a half-handled request.
+        let outcome = await Task { await service.handle(ingestRequest) }.value
+        switch outcome {
+        case .accepted(let id):
+            return count(route, JSONResponse.make(status: .ok, .object(JSONObject([("ok", .bool(true)), ("id", .string(id))]))))
+        case .refused(let refusal):
+            return count(route, JSONResponse.make(status: .init(code: refusal.status), bytes: refusal.jsonBody))
+        }
+    }
+
+    private func count(_ route: Envelope.Route, _ response: Response) -> Response {
+        counters["\(route.rawValue)|\(response.status.code)"]?.increment()
+        return response
+    }
+}

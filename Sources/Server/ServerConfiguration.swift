@@ -1,0 +1,43 @@
+import Ingest
+
+/// Everything `trackhouse serve` can be told; `main` parses flags into this and tests build it
+/// directly.
+public struct ServerConfiguration: Sendable {
+    public enum Role: String, Sendable, CaseIterable {
+        case ingest, query, all
+    }
+
+    public var dataDirectory: String
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var role: Role = .all
+    public var writerID: String
+    public var ingest = IngestService.Options()
+    /// Serves `POST /_bench/bare`, which reads the body and answers without storing it: the
+    /// HTTP stack's ceiling for the ingest benchmark. Off by default.
+    public var enableBareRoute = false
+    public var sealEnabled = true
+
+    public init(dataDirectory: String, writerID: String? = nil) {
+        self.dataDirectory = dataDirectory
+        self.writerID = writerID ?? ServerConfiguration.defaultWriterID()
+    }
+
+    /// A writer id from the host name, restricted to `[a-z0-9_-]` so it is safe in file names.
+    public static func defaultWriterID() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        let host = String(cString: buffer).lowercased()
+        let cleaned = String(host.unicodeScalars.map { scalar -> Character in
+            let c = Character(scalar)
+            return (c.isLetter && c.isASCII) || (c.isNumber && c.isASCII) || c == "-" || c == "_" ? c : "_"
+        }.prefix(32))
+        return cleaned.isEmpty ? "writer" : cleaned
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Ingest
+import Logging
+import Metrics
+import Prometheus
+import Server
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the server: SDK ingest routes, health and metrics.")
+
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind.") var port = 8080
+    @Option(help: "Which parts run here: ingest, query or all (machines sharing one data folder split the work).")
+    var role: String = "all"
+    @Option(name: .customLong("writer-id"), help: "Name of this writer in raw file names (default: the host name). Unique per process sharing a data folder.")
+    var writerID: String?
+    @Option(name: .customLong("rate-limit"), help: "Requests per second allowed per client address (0 = unlimited).")
+    var rateLimit: Double = 0
+    @Option(name: .customLong("rate-burst"), help: "Burst size of the per-address rate limit.")
+    var rateBurst: Double = 60
+    @Option(name: .customLong("trusted-proxy"), help: "A proxy address or CIDR whose X-Forwarded-For is believed (repeatable).")
+    var trustedProxies: [String] = []
+    @Flag(name: .customLong("bench-bare-route"), help: "Serve POST /_bench/bare (reads the body, stores nothing) for benchmarks.")
+    var benchBareRoute = false
+    @Option(name: .customLong("log-level")) var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard ServerConfiguration.Role(rawValue: role) != nil else {
+            throw ValidationError("--role must be ingest, query or all")
+        }
+        if let writerID, writerID.isEmpty || writerID.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            throw ValidationError("--writer-id may hold only letters, digits, '-' and '_'")
+        }
+        _ = try TrustedProxies(trustedProxies)
+    }
+
+    func run() async throws {
+        let logger = LogSetup.bootstrap(level: logLevel)
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+
+        var configuration = ServerConfiguration(dataDirectory: dataOptions.data, writerID: writerID)
+        configuration.host = host
+        configuration.port = port
+        configuration.role = ServerConfiguration.Role(rawValue: role)!
+        configuration.enableBareRoute = benchBareRoute
+        configuration.ingest.trustedProxies = try TrustedProxies(trustedProxies)
+        if rateLimit > 0 {
+            configuration.ingest.rateLimitPerSecond = rateLimit
+            configuration.ingest.rateLimitBurst = rateBurst
+        }
+        let components = try buildComponents(configuration: configuration, logger: logger)
+        let app = buildApplication(components: components, logger: logger,
+                                   metricsText: { prometheus.emitToBuffer() },
+                                   onServerRunning: { channel in
+            logger.info("trackhouse listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        })
+        try await app.runService()
+    }
+}
