@@ -1,5 +1,6 @@
 import ArgumentParser
 import Ingest
+import Server
 
 /// Prepares a data folder for `make demo`: a demo project in projects.json (kept if present).
 struct DemoSetupCommand: ParsableCommand {
@@ -19,9 +20,32 @@ struct DemoSetupCommand: ParsableCommand {
                                   deactivationReasons: ["too-expensive"])
             try FileIO.writeFileAtomically(path, ProjectRegistry(projects: [project]).serialized())
         }
-        let registry = try ProjectRegistry.parse(try FileIO.readFile(path), path: path)
-        for project in registry.projects {
-            print("project \(project.id) hash \(project.hash)")
+        var registry = try ProjectRegistry.parse(try FileIO.readFile(path), path: path)
+        // The demo keeps its read token in a private file so every run prints the same one;
+        // projects.json holds only its hash.
+        let tokenPath = dataOptions.data + "/.demo-token"
+        let token: String
+        if let saved = try? FileIO.readFile(tokenPath), let text = String(validating: saved, as: UTF8.self),
+           text.hasPrefix("th_") {
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            token = AccessTokens.generate()
+            try FileIO.writeFileAtomically(tokenPath, Array((token + "\n").utf8))
+            chmod(tokenPath, 0o600)
         }
+        if var project = registry.projects.first {
+            let digest = AccessTokens.sha256Hex(token)
+            if !project.tokens.contains(where: { $0.sha256 == digest }) {
+                project.tokens.append(.init(sha256: digest, scope: "read"))
+                registry.replaceProject(project)
+                try FileIO.writeFileAtomically(path, registry.serialized())
+            }
+        }
+        for project in registry.projects {
+            print("project: \(project.id)  hash: \(project.hash)")
+        }
+        print("read token (\(registry.projects.first?.id ?? "-")): \(token)")
     }
 }
+
+import Foundation

@@ -22,7 +22,7 @@ public enum FormParser {
 
     public static func parse(_ body: [UInt8], keysMax: Int = keysMaxDefault,
                              depthMax: Int = JSONParser.defaultDepthMax) throws -> JSONObject {
-        var root = Node.object(NodeObject())
+        let root = Node(leaf: nil)
         var keyCount = 0
         var start = 0
         let count = body.count
@@ -55,6 +55,7 @@ public enum FormParser {
             start = end + 1
         }
         guard case .object(let object) = root.toJSON() else { return JSONObject() }
+
         return object
     }
 
@@ -122,51 +123,45 @@ public enum FormParser {
 }
 
 /// A mutable tree used while assembling form keys; converted to `JSONValue` at the end.
-private indirect enum Node {
-    case leaf(String)
-    case object(NodeObject)
+/// Reference semantics on purpose: nested updates mutate in place, never copy a subtree.
+private final class Node {
+    var leaf: String?
+    var keys: [String] = []
+    var children: [String: Node] = [:]
+    var nextIndex = 0
 
-    mutating func assign(path: ArraySlice<String?>, value: String) {
-        guard let first = path.first else {
-            self = .leaf(value)
+    init(leaf: String?) { self.leaf = leaf }
+
+    func assign(path: ArraySlice<String?>, value: String) {
+        guard let first = path.first else { return }
+        if leaf != nil {
+            // A scalar replaced by a nested key becomes an object (PHP: last write wins).
+            leaf = nil
+            keys.removeAll()
+            children.removeAll()
+            nextIndex = 0
+        }
+        let key = first ?? String(nextIndex)
+        if let number = Int(key), number >= nextIndex, String(number) == key { nextIndex = number + 1 }
+        if path.count == 1 {
+            if children.updateValue(Node(leaf: value), forKey: key) == nil { keys.append(key) }
             return
         }
-        var object: NodeObject
-        if case .object(let existing) = self { object = existing } else { object = NodeObject() }
-        self = .leaf("")  // release the old storage so `object` is uniquely referenced
-        let key = first ?? object.nextIndexKey()
-        let existing = object.take(key)
-        var child = existing ?? .object(NodeObject())
-        if path.count == 1 { child = .leaf(value) } else { child.assign(path: path.dropFirst(), value: value) }
-        object.put(key, child, isNew: existing == nil)
-        self = .object(object)
+        let child: Node
+        if let existing = children[key] {
+            child = existing
+        } else {
+            child = Node(leaf: nil)
+            children[key] = child
+            keys.append(key)
+        }
+        child.assign(path: path.dropFirst(), value: value)
     }
 
     func toJSON() -> JSONValue {
-        switch self {
-        case .leaf(let text): return .string(text)
-        case .object(let object):
-            var result = JSONObject()
-            for key in object.keys { result[key] = object.values[key]!.toJSON() }
-            return .object(result)
-        }
+        if let leaf { return .string(leaf) }
+        var result = JSONObject()
+        for key in keys { result[key] = children[key]!.toJSON() }
+        return .object(result)
     }
-}
-
-private struct NodeObject {
-    var keys: [String] = []
-    var values: [String: Node] = [:]
-    var nextIndex = 0
-
-    mutating func take(_ key: String) -> Node? {
-        values.removeValue(forKey: key)
-    }
-
-    mutating func put(_ key: String, _ node: Node, isNew: Bool) {
-        values[key] = node
-        if isNew { keys.append(key) }
-        if let number = Int(key), number >= nextIndex, String(number) == key { nextIndex = number + 1 }
-    }
-
-    func nextIndexKey() -> String { String(nextIndex) }
 }

@@ -14,9 +14,15 @@ public enum JSONValue: Equatable, Sendable {
 }
 
 /// An insertion-ordered JSON object.
+///
+/// Small objects (the common case: payload maps of tens of keys) are searched linearly; past
+/// `indexThreshold` keys a hash index is kept, so a hostile body with 100k keys costs
+/// O(n), not O(n²).
 public struct JSONObject: Equatable, Sendable {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
+    private var _index: [String: Int]? = nil
+    static let indexThreshold = 16
 
     public init() {}
 
@@ -24,26 +30,44 @@ public struct JSONObject: Equatable, Sendable {
         for (key, value) in pairs { self[key] = value }
     }
 
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.keys == b.keys && a.values == b.values
+    }
+
     public var count: Int { keys.count }
     public var isEmpty: Bool { keys.isEmpty }
 
-    /// Lookup is linear: payload objects are small (tens of keys), where a scan beats hashing.
+    private func position(of key: String) -> Int? {
+        if let _index { return _index[key] }
+        return keys.firstIndex(of: key)
+    }
+
     public subscript(key: String) -> JSONValue? {
-        get {
-            guard let index = keys.firstIndex(of: key) else { return nil }
-            return values[index]
-        }
+        get { position(of: key).map { values[$0] } }
         set {
-            if let index = keys.firstIndex(of: key) {
+            if let index = position(of: key) {
                 if let newValue { values[index] = newValue } else {
                     keys.remove(at: index)
                     values.remove(at: index)
+                    if _index != nil { rebuildIndex() }
                 }
             } else if let newValue {
                 keys.append(key)
                 values.append(newValue)
+                if _index != nil {
+                    _index![key] = keys.count - 1
+                } else if keys.count > Self.indexThreshold {
+                    rebuildIndex()
+                }
             }
         }
+    }
+
+    private mutating func rebuildIndex() {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(keys.count)
+        for (position, key) in keys.enumerated() { index[key] = position }
+        _index = index
     }
 
     public var pairs: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }

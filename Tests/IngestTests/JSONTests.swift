@@ -1,0 +1,59 @@
+import XCTest
+@testable import Ingest
+
+final class JSONTests: XCTestCase {
+    func testRoundTripKeepsOrderAndNumberLiterals() throws {
+        let text = #"{"b":1.50,"a":[true,false,null,-0.5e+3],"c":{"z":"\u00e9\n\"","y":{}},"d":[]}"#
+        let value = try JSONParser.parse(text)
+        XCTAssertEqual(JSONWriter.string(value), #"{"b":1.50,"a":[true,false,null,-0.5e+3],"c":{"z":"é\n\"","y":{}},"d":[]}"#)
+    }
+
+    func testDuplicateKeysKeepFirstPositionLastValue() throws {
+        XCTAssertEqual(JSONWriter.string(try JSONParser.parse(#"{"a":1,"b":2,"a":3}"#)), #"{"a":3,"b":2}"#)
+    }
+
+    func testSurrogatePairs() throws {
+        XCTAssertEqual(try JSONParser.parse(#""\ud83d\ude00""#), .string("😀"))
+        XCTAssertThrowsError(try JSONParser.parse(#""\ud83d""#))
+        XCTAssertThrowsError(try JSONParser.parse(#""\ude00""#))
+    }
+
+    func testRejectsInvalidDocuments() {
+        let bad = [#"{"a":1,}"#, "[1,]", "01", "1.", ".5", "-", #"{"a" 1}"#, "tru", #""\x""#, "\"a\u{01}b\"",
+                   "{} {}", "", "   ", "[", #"{"a":"#, "+1", "1e", "NaN", "[1 2]"]
+        for text in bad {
+            XCTAssertThrowsError(try JSONParser.parse(text), "should refuse \(text)")
+        }
+    }
+
+    func testInvalidUTF8InsideStringIsRefused() {
+        let bytes: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
+        XCTAssertThrowsError(try JSONParser.parse(bytes)) { error in
+            XCTAssertEqual((error as? JSONParseError)?.kind, .invalidUTF8)
+        }
+    }
+
+    func testDepthLimit() {
+        let ok = String(repeating: "[", count: 32) + String(repeating: "]", count: 32)
+        XCTAssertNoThrow(try JSONParser.parse(ok))
+        let deep = String(repeating: "[", count: 33) + String(repeating: "]", count: 33)
+        XCTAssertThrowsError(try JSONParser.parse(deep)) { error in
+            XCTAssertEqual((error as? JSONParseError)?.kind, .tooDeep)
+        }
+        // A hostile 1 MiB of '[' fails fast instead of overflowing the stack.
+        let hostile = String(repeating: "[", count: 1 << 20)
+        XCTAssertThrowsError(try JSONParser.parse(hostile))
+    }
+
+    func testWriterEscapesControlCharactersAndLineSeparators() {
+        let value = JSONValue.string("a\u{0}b\u{1F}c\u{2028}d\u{7F}")
+        XCTAssertEqual(JSONWriter.string(value), #""a\u0000b\u001fc\u2028d\u007f""#)
+        XCTAssertEqual(try JSONParser.parse(JSONWriter.serialize(value)), value)
+    }
+
+    func testErrorNamesTheOffset() {
+        XCTAssertThrowsError(try JSONParser.parse(#"{"a": tx}"#)) { error in
+            XCTAssertEqual((error as? JSONParseError)?.offset, 6)
+        }
+    }
+}

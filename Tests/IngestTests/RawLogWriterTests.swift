@@ -1,0 +1,114 @@
+import XCTest
+@testable import Ingest
+
+final class RawLogWriterTests: XCTestCase {
+    func envelope(_ index: Int, micros: Int64, route: Envelope.Route = .track) -> Envelope {
+        Envelope(id: "id-\(index)", receivedAtMicros: micros, route: route, ip: "127.0.0.1", userAgent: nil,
+                 payload: JSONObject([("hash", .string("h")), ("n", .string(String(index)))]))
+    }
+
+    func testConcurrentAppendsAreAllDurableAndGroupCommitted() async throws {
+        let directory = makeTemporaryDirectory()
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        try writer.start()
+        let now = UTCTime.nowMicros()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<500 {
+                let e = envelope(index, micros: now, route: index % 3 == 0 ? .deactivate : .track)
+                group.addTask { try await writer.append(line: e.line(), route: e.route, receivedAtMicros: now) }
+            }
+            try await group.waitForAll()
+        }
+        writer.shutdown()
+        let stored = try readAllEnvelopes(directory)
+        XCTAssertEqual(stored.count, 500)
+        XCTAssertEqual(Set(stored.map(\.id)).count, 500)
+        XCTAssertEqual(stored.filter { $0.route == .deactivate }.count, 167)
+        let files = RawLayout(dataDirectory: directory).listFiles()
+        XCTAssertTrue(files.allSatisfy { $0.canonicalName.hasPrefix("w1-") })
+    }
+
+    func testLinesGoToTheirReceiveHourAndPastHoursGetSealed() async throws {
+        let directory = makeTemporaryDirectory()
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        try writer.start()
+        let old = UTCTime.parseISO("2025-03-04T05:06:07Z")!
+        let e = envelope(1, micros: old)
+        try await writer.append(line: e.line(), route: .track, receivedAtMicros: old)
+        writer.shutdown()
+        let files = RawLayout(dataDirectory: directory).listFiles()
+        XCTAssertEqual(files.count, 1)
+        XCTAssertTrue(files[0].path.hasSuffix("/raw/track/2025/03/04/05/w1-000001.ndjson.gz"), files[0].path)
+        XCTAssertTrue(files[0].isCompressed)
+        XCTAssertEqual(try readAllEnvelopes(directory), [e])
+        // The plain file is gone once sealed.
+        XCTAssertFalse(FileIO.exists(String(files[0].path.dropLast(3))))
+    }
+
+    func testDiskFullFailsTheBatchThenRecovers() async throws {
+        let directory = makeTemporaryDirectory()
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let failing = LockedFlag(true)
+        writer.faultInjector = { failing.value ? ENOSPC : nil }
+        try writer.start()
+        let now = UTCTime.nowMicros()
+        do {
+            try await writer.append(line: envelope(1, micros: now).line(), route: .track, receivedAtMicros: now)
+            XCTFail("append must fail while the disk is full")
+        } catch RawLogWriter.AppendError.diskFull {
+        }
+        failing.value = false
+        try await writer.append(line: envelope(2, micros: now).line(), route: .track, receivedAtMicros: now)
+        writer.shutdown()
+        XCTAssertEqual(try readAllEnvelopes(directory).map(\.id), ["id-2"])
+    }
+
+    func testRestartCutsTornTailAndNeverAppendsToOldFiles() async throws {
+        let directory = makeTemporaryDirectory()
+        let layout = RawLayout(dataDirectory: directory)
+        let now = UTCTime.nowMicros()
+        let hourDirectory = layout.hourDirectory(route: .track, hourIndex: RawLayout.hourIndex(micros: now))
+        try FileIO.makeDirectories(hourDirectory)
+        let good = envelope(1, micros: now).line()
+        try FileIO.writeFileAtomically(hourDirectory + "/w1-000001.ndjson", good + Array(#"{"v":1,"id":"torn"#.utf8))
+        let writer = RawLogWriter(layout: layout, options: .init(writerID: "w1"), logger: testLogger)
+        try writer.start()
+        XCTAssertEqual(try FileIO.readFile(hourDirectory + "/w1-000001.ndjson"), good)
+        try await writer.append(line: envelope(2, micros: now).line(), route: .track, receivedAtMicros: now)
+        writer.shutdown()
+        XCTAssertEqual(try FileIO.readFile(hourDirectory + "/w1-000001.ndjson"), good)
+        // Shutdown seals what it closed, so the new file may already be gzipped.
+        XCTAssertTrue(FileIO.exists(hourDirectory + "/w1-000002.ndjson") || FileIO.exists(hourDirectory + "/w1-000002.ndjson.gz"))
+        XCTAssertEqual(Set(try readAllEnvelopes(directory).map(\.id)), ["id-1", "id-2"])
+    }
+
+    func testSecondWriterWithTheSameIDIsRefused() throws {
+        let directory = makeTemporaryDirectory()
+        let first = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        try first.start()
+        let second = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        XCTAssertThrowsError(try second.start())
+        first.shutdown()
+    }
+
+    func testAppendAfterShutdownIsRefused() async throws {
+        let directory = makeTemporaryDirectory()
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        try writer.start()
+        writer.shutdown()
+        do {
+            try await writer.append(line: envelope(1, micros: 0).line(), route: .track, receivedAtMicros: 0)
+            XCTFail("must refuse")
+        } catch RawLogWriter.AppendError.shuttingDown {}
+    }
+}
+
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value: Bool
+    init(_ value: Bool) { _value = value }
+    var value: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return _value }
+        set { lock.lock(); _value = newValue; lock.unlock() }
+    }
+}
