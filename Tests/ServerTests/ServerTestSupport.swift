@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+@testable import Ingest
+@testable import Server
+
+let demoHash = "a4a8da5b-b419-4656-98e9-4a42e9044891"
+
+func makeTemporaryDirectory(_ name: String = #function) -> String {
+    let cleaned = name.filter { $0.isLetter || $0.isNumber }
+    let path = NSTemporaryDirectory() + "trackhouse-\(cleaned)-\(UUID().uuidString.prefix(8))"
+    try! FileIO.makeDirectories(path)
+    return path
+}
+
+let quietLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+}()
+
+func makeDataDirectory(_ name: String = #function) -> String {
+    let directory = makeTemporaryDirectory(name)
+    let project = Project(id: "acme-seo", name: "Acme SEO", hash: demoHash,
+                          extraFields: [.init(key: "total_posts", type: .int)])
+    try! FileIO.writeFileAtomically(directory + "/projects.json", ProjectRegistry(projects: [project]).serialized())
+    return directory
+}
+
+func readAllEnvelopes(_ dataDirectory: String) throws -> [Envelope] {
+    var result: [Envelope] = []
+    for file in RawLayout(dataDirectory: dataDirectory).listFiles() {
+        try RawFileReader.forEachLine(path: file.path) { line in
+            result.append(try Envelope.decode(line.bytes))
+        }
+    }
+    return result
+}
+
+/// A realistic client 2.0.4 track body (~2 KB), form-encoded as PHP's http_build_query does.
+func sdkTrackBody(marker: String, hash: String = demoHash) -> [UInt8] {
+    var pairs: [(String, String)] = [
+        ("url", "https://shop-\(marker).example.com"), ("site", "Shop \(marker)"), ("admin_email", "owner@example.com"),
+        ("first_name", "Jane"), ("last_name", "Doe"), ("hash", hash),
+        ("server[software]", "Apache/2.4.41 (Ubuntu)"), ("server[php_version]", "8.1.27"), ("server[mysql_version]", "10.6.12"),
+        ("server[php_max_upload_size]", "512 MB"), ("server[php_default_timezone]", "UTC"), ("server[php_soap]", "Yes"),
+        ("server[php_fsockopen]", "Yes"), ("server[php_curl]", "Yes"), ("wp[memory_limit]", "256M"), ("wp[debug_mode]", "No"),
+        ("wp[locale]", "en_US"), ("wp[version]", "6.4.2"), ("wp[multisite]", "No"), ("wp[theme_slug]", "storefront"),
+        ("wp[theme_name]", "Storefront"), ("wp[theme_version]", "4.5.0"), ("wp[theme_uri]", "https://woocommerce.com/storefront/"),
+        ("wp[theme_author]", "Automattic"), ("users[total]", "10"), ("users[administrator]", "1"), ("users[customer]", "9"),
+        ("active_plugins", "14"), ("inactive_plugins", "3"), ("ip_address", "203.0.113.7"), ("project_version", "1.7.2"),
+        ("tracking_skipped", "0"), ("is_local", "0"), ("extra[total_posts]", "42"), ("client", "2.0.4"),
+    ]
+    for plugin in ["woocommerce", "akismet", "contact-form-7", "wordpress-seo", "elementor", "jetpack", "wpforms-lite", "classic-editor"] {
+        pairs.append(("plugins[\(plugin)][name]", plugin.capitalized))
+        pairs.append(("plugins[\(plugin)][version]", "8.5.1"))
+    }
+    return Array(pairs.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&").utf8)
+}
+
+func formEncode(_ text: String) -> String {
+    var out = ""
+    for byte in text.utf8 {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            out.append(Character(UnicodeScalar(byte)))
+        case UInt8(ascii: " "): out.append("+")
+        default: out += String(format: "%%%02X", byte)
+        }
+    }
+    return out
+}
+
+/// The built `trackhouse` binary (TRACKHOUSE_BIN, else next to the test bundle).
+func trackhouseBinary() -> String? {
+    if let path = ProcessInfo.processInfo.environment["TRACKHOUSE_BIN"], FileManager.default.isExecutableFile(atPath: path) {
+        return path
+    }
+    let bundle = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("trackhouse").path
+    if FileManager.default.isExecutableFile(atPath: bundle) { return bundle }
+    for candidate in [".build/debug/trackhouse", ".build/release/trackhouse"] where FileManager.default.isExecutableFile(atPath: candidate) {
+        return candidate
+    }
+    return nil
+}
+
+/// A `trackhouse serve` child process.
+final class ServerProcess {
+    let process = Process()
+    let port: Int
+
+    init(binary: String, dataDirectory: String, port: Int, extraArguments: [String] = []) throws {
+        self.port = port
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--data", dataDirectory, "--port", String(port), "--writer-id", "crash", "--log-level", "error"] + extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func waitUntilHealthy(timeoutSeconds: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if let connection = RawHTTPConnection(port: port, timeoutSeconds: 2),
+               connection.send(RawHTTPConnection.request(method: "GET", path: "/healthz", body: [])),
+               let response = connection.readResponse(), response.status == 200 {
+                return true
+            }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func terminate() {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+    }
+}
