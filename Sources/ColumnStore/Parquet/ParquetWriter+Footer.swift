@@ -65,3 +65,12 @@ extension ParquetWriter {
         }
     }
 }
+
+extension ParquetWriter {
+    /// Encodes a whole file in memory (tests, small tables).
+    public static func encode(schema: ParquetSchema, rowGroups: [[ColumnData]], options: Options = Options()) throws -> [UInt8] {
+        let writer = try ParquetWriter(schema: schema, options: options)
+        for group in rowGroups { try writer.write(rowGroup: group) }
+        return try writer.close()
+    }
+}
