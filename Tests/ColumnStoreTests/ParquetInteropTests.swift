@@ -81,9 +81,20 @@ final class ParquetInteropTests: XCTestCase {
               case .array(let files) = manifest["files"], case .object(let columns) = manifest["columns"] else {
             return XCTFail("bad manifest")
         }
+        var pageKinds: [String: Set<String>] = [:]
         for case .string(let file) in files {
             let reader = try ParquetFileReader(path: directory.appendingPathComponent(file).path)
             XCTAssertGreaterThan(reader.rowGroups.count, 1, file)
+            for group in reader.rowGroups.indices {
+                for column in reader.schema.columns.indices {
+                    let pages = try reader.pages(rowGroup: group, column: column)
+                    let kinds = Set(pages.map { "\($0.kind.rawValue):\($0.encoding)" })
+                    pageKinds[file, default: []].formUnion(kinds)
+                    if kinds.contains("dictionary:PLAIN") && kinds.contains("dataV1:PLAIN") || kinds.contains("dataV2:PLAIN") && kinds.contains("dictionary:PLAIN") {
+                        pageKinds[file, default: []].insert("mixed")
+                    }
+                }
+            }
             let read = try readAllValues(reader)
             for (name, spec) in columns.pairs {
                 guard let index = reader.schema.index(of: name) else { XCTFail("\(file): no column \(name)"); continue }
@@ -97,6 +108,13 @@ final class ParquetInteropTests: XCTestCase {
                 }
             }
         }
+        // The variants must really exercise the paths they are named for.
+        print("page kinds per file: \(pageKinds.mapValues { $0.sorted() })")
+        XCTAssertTrue(pageKinds["pyarrow-v2.parquet"]?.contains("dataV2:RLE_DICTIONARY") == true)
+        XCTAssertTrue(pageKinds["pyarrow-v1.parquet"]?.contains("dataV1:RLE_DICTIONARY") == true)
+        XCTAssertTrue(pageKinds["pyarrow-fallback.parquet"]?.contains("mixed") == true)
+        XCTAssertTrue(pageKinds["pyarrow-fallback-v2.parquet"]?.contains("mixed") == true)
+        XCTAssertFalse(pageKinds["pyarrow-plain.parquet"]?.contains { $0.hasPrefix("dictionary") } ?? true)
         let reader = try ParquetFileReader(path: directory.appendingPathComponent("snappy.parquet").path)
         XCTAssertThrowsError(try reader.readColumn(rowGroup: 0, column: 0)) { error in
             XCTAssertEqual((error as? ParquetError)?.code, .unsupported)
