@@ -21,7 +21,7 @@ final class ParquetInteropTests: XCTestCase {
     // MARK: Files we write, read by them
 
     func testOtherReadersReadOurFiles() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         var options = ParquetWriter.Options()
         options.rowGroupRowsMax = 2_000
         options.pageRowsMax = 500
@@ -56,15 +56,32 @@ final class ParquetInteropTests: XCTestCase {
                 case .double: return column.double(at: row).map { .number("\($0)") } ?? .null
                 }
             }
-            var nullCounts: [JSONValue] = []
+            var nullCounts: [JSONValue] = [], mins: [JSONValue] = [], maxs: [JSONValue] = []
             var start = 0
             for rows in groupRows {
-                let nulls = (start..<start + rows).filter { !column.isValid($0) }.count
-                nullCounts.append(.number("\(nulls)"))
+                let group = start..<start + rows
+                nullCounts.append(.number("\(group.filter { !column.isValid($0) }.count)"))
+                // Expected bounds for the kinds whose DuckDB/pyarrow rendering is unambiguous.
+                switch spec.kind {
+                case .string:
+                    // Unsigned byte order, which is what the readers must see.
+                    let present = group.compactMap { column.string(at: $0) }.map { Array($0.utf8) }
+                    let low = present.min { $0.lexicographicallyPrecedes($1) }, high = present.max { $0.lexicographicallyPrecedes($1) }
+                    mins.append(low.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null)
+                    maxs.append(high.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null)
+                case .int64:
+                    let present = group.compactMap { column.int64(at: $0) }
+                    mins.append(present.min().map { .number("\($0)") } ?? .null)
+                    maxs.append(present.max().map { .number("\($0)") } ?? .null)
+                default:
+                    mins.append(.null)
+                    maxs.append(.null)
+                }
                 start += rows
             }
             columns.append(.object(JSONObject([("name", .string(spec.name)), ("kind", .string(spec.kind.rawValue)),
-                                               ("values", .array(values)), ("null_counts", .array(nullCounts))])))
+                                               ("values", .array(values)), ("null_counts", .array(nullCounts)),
+                                               ("mins", .array(mins)), ("maxs", .array(maxs))])))
         }
         return .object(JSONObject([("columns", .array(columns)), ("row_groups", .number("\(groupRows.count)")),
                                    ("group_rows", .array(groupRows.map { .number("\($0)") }))]))
@@ -73,7 +90,7 @@ final class ParquetInteropTests: XCTestCase {
     // MARK: Files they write, read by us
 
     func testWeReadPyArrowAndDuckDBFiles() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         let (status, output) = try run(["write_theirs.py", directory.path])
         XCTAssertEqual(status, 0, output)
         let manifestBytes = Array(try Data(contentsOf: directory.appendingPathComponent("manifest.json")))

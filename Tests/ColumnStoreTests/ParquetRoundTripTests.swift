@@ -115,7 +115,7 @@ final class ParquetRoundTripTests: XCTestCase {
     }
 
     func testZeroRowFileIsNotWritten() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         let path = directory.appendingPathComponent("empty.parquet").path
         let writer = try ParquetWriter(path: path, schema: ParquetSchema([ParquetColumn(name: "x", kind: .int64)]))
         try writer.write(rowGroup: [.int64([])])
@@ -124,7 +124,7 @@ final class ParquetRoundTripTests: XCTestCase {
     }
 
     func testAtomicFileWrite() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         let path = directory.appendingPathComponent("events.parquet").path
         let table = GeneratedTable.make(rows: 300, nullFraction: 0.3, distinctStrings: 20, seed: 7)
         try ParquetWriter.writeFileAtomically(path: path, schema: table.schema, rowGroups: [table.columns])

@@ -66,6 +66,23 @@ def check_metadata(path, expected, errors):
             errors.append(f"row group {group} column {name}: null_count {null_count}, expected {column['null_counts'][group]}")
         if null_count is not None and null_count < expected["group_rows"][group] and (low is None or high is None):
             errors.append(f"row group {group} column {name}: min/max missing")
+        want_low, want_high = column["mins"][group], column["maxs"][group]
+        if column["kind"] in ("string", "int64") and want_low is not None:
+            if (low, high) != (str(want_low), str(want_high)):
+                errors.append(f"duckdb row group {group} column {name}: stats {low!r}..{high!r}, expected {want_low!r}..{want_high!r}")
+    # pyarrow's view of the same statistics (typed values).
+    metadata = pq.ParquetFile(path).metadata
+    for group in range(metadata.num_row_groups):
+        for index, column in enumerate(expected["columns"]):
+            stats = metadata.row_group(group).column(index).statistics
+            if stats is None or stats.null_count != column["null_counts"][group]:
+                errors.append(f"pyarrow row group {group} column {column['name']}: null_count {stats and stats.null_count}")
+                continue
+            want_low, want_high = column["mins"][group], column["maxs"][group]
+            if column["kind"] in ("string", "int64") and want_low is not None:
+                if not stats.has_min_max or (stats.min, stats.max) != (want_low, want_high):
+                    errors.append(f"pyarrow row group {group} column {column['name']}: stats {stats.min!r}..{stats.max!r}, "
+                                  f"expected {want_low!r}..{want_high!r}")
     return len(rows)
 
 

@@ -55,6 +55,7 @@ public struct StringColumn: Equatable, Sendable {
     }
 
     public mutating func append(bytes value: UnsafeRawBufferPointer) {
+        precondition(bytes.count + value.count <= Int(Int32.max), "StringColumn holds at most 2 GiB of bytes")
         bytes.append(contentsOf: value)
         offsets.append(Int32(truncatingIfNeeded: bytes.count))
     }

@@ -14,6 +14,10 @@ extension ParquetColumnBuilder {
         case .int64:
             try need(8)
             let unit = leaf.timeUnit
+            if present == pageRows && (unit == nil || unit == .micros) {
+                Self.appendRaw(values, count: present, to: &int64s)
+                return
+            }
             Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in
                 guard let index else { int64s.append(0); return }
                 let raw = Int64(littleEndian: values.loadUnaligned(fromByteOffset: index * 8, as: Int64.self))
@@ -27,6 +31,10 @@ extension ParquetColumnBuilder {
             }
         case .double:
             try need(8)
+            if present == pageRows {
+                Self.appendRaw(values, count: present, to: &doubles)
+                return
+            }
             Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in
                 guard let index else { doubles.append(0); return }
                 doubles.append(Double(bitPattern: UInt64(littleEndian: values.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))))
@@ -47,6 +55,9 @@ extension ParquetColumnBuilder {
             }
         case .byteArray:
             // Lengths are variable: split first (bounds-checked), then append in row order.
+            guard present <= values.count / 4 else {
+                throw ParquetError(.badPage, "\(present) BYTE_ARRAY values cannot fit in \(values.count) bytes")
+            }
             var ranges: [Range<Int>] = []
             ranges.reserveCapacity(present)
             var position = 0
@@ -62,15 +73,29 @@ extension ParquetColumnBuilder {
                 ranges.append(position..<position + length)
                 position += length
             }
+            // StringColumn offsets are Int32.
+            guard strings.bytes.count + position <= Int(Int32.max) else {
+                throw ParquetError(.unsupported, "string column chunk over 2 GiB")
+            }
             Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in
                 guard let index else { strings.appendEmpty(); return }
                 strings.append(bytes: UnsafeRawBufferPointer(rebasing: values[ranges[index]]))
             }
-            guard strings.bytes.count <= Int(Int32.max) else {
-                throw ParquetError(.unsupported, "string column chunk over 2 GiB")
-            }
         case .int96, .fixedLenByteArray:
             throw ParquetError(.unsupported, "physical type \(leaf.physicalType)")
+        }
+    }
+
+    /// Bulk copy of `count` little-endian fixed-width values (pages without nulls).
+    /// The page buffer may be unaligned, hence a byte copy instead of rebinding memory.
+    static func appendRaw<T: AdditiveArithmetic>(_ values: UnsafeRawBufferPointer, count: Int, to output: inout [T]) {
+        guard count > 0 else { return }
+        let stride = MemoryLayout<T>.stride
+        let start = output.count
+        output.append(contentsOf: repeatElement(T.zero, count: count))
+        output.withUnsafeMutableBytes { raw in
+            UnsafeMutableRawBufferPointer(rebasing: raw[(start * stride)..<((start + count) * stride)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: values[0..<(count * stride)]))
         }
     }
 
@@ -130,7 +155,12 @@ extension ParquetColumnBuilder {
     mutating func setDictionary(_ body: UnsafeRawBufferPointer, count: Int) throws {
         guard dictionary == nil else { throw ParquetError(.badPage, "second dictionary page in one chunk") }
         guard rows == 0 else { throw ParquetError(.badPage, "dictionary page after data pages") }
-        guard count >= 0 else { throw ParquetError(.badPage, "dictionary of \(count) entries") }
+        // Every entry takes at least one bit (booleans) and 4 bytes for byte arrays; checked
+        // before sizing buffers by the header's claim.
+        let bytesPerEntryMin = leaf.physicalType == .boolean ? 0 : (leaf.physicalType == .int32 || leaf.physicalType == .float || leaf.physicalType == .byteArray ? 4 : 8)
+        guard count >= 0, count <= body.count * 8, count * bytesPerEntryMin <= body.count else {
+            throw ParquetError(.badPage, "dictionary of \(count) entries in \(body.count) bytes")
+        }
         var scratch = ParquetColumnBuilder(leaf: leaf, rowCount: count)
         try scratch.appendPlain(count, nil, count, body)
         switch leaf.physicalType {

@@ -65,7 +65,9 @@ extension ParquetFileReader {
         case .dataPage:
             guard let dataHeader = header.dataPageHeader else { throw ParquetError(.badPage, "data page without its header") }
             let rows = Int(dataHeader.numValues)
-            guard rows >= 0 else { throw ParquetError(.badPage, "negative value count \(rows)") }
+            guard rows >= 0, rows <= builder.rowCount - builder.rows else {
+                throw ParquetError(.badPage, "page of \(rows) values, \(builder.rowCount - builder.rows) left in the chunk")
+            }
             try withDecompressed(body, size: Int(header.uncompressedPageSize), codec: codec, decompressor) { page in
                 var valuesStart = 0
                 if maxLevel > 0 {
@@ -85,7 +87,10 @@ extension ParquetFileReader {
             guard let v2 = header.dataPageHeaderV2 else { throw ParquetError(.badPage, "v2 data page without its header") }
             let rows = Int(v2.numValues)
             let repetitionBytes = Int(v2.repetitionLevelsByteLength), definitionBytes = Int(v2.definitionLevelsByteLength)
-            guard rows >= 0, v2.numNulls >= 0, v2.numNulls <= v2.numValues, repetitionBytes >= 0, definitionBytes >= 0,
+            guard rows >= 0, rows <= builder.rowCount - builder.rows else {
+                throw ParquetError(.badPage, "page of \(rows) values, \(builder.rowCount - builder.rows) left in the chunk")
+            }
+            guard v2.numNulls >= 0, v2.numNulls <= v2.numValues, repetitionBytes >= 0, definitionBytes >= 0,
                   repetitionBytes + definitionBytes <= body.count,
                   repetitionBytes + definitionBytes <= Int(header.uncompressedPageSize) else {
                 throw ParquetError(.badPage, "v2 page level sizes do not fit the page")

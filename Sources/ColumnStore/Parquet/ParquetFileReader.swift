@@ -4,7 +4,10 @@
 /// Every offset and size from the file is checked before use; a damaged file produces a
 /// `ParquetError` naming the path, never a crash. The reader keeps the file open (reads use
 /// pread), so it stays valid if the file is renamed or unlinked meanwhile.
-public final class ParquetFileReader {
+///
+/// All state is immutable after `init` and reads use pread, so columns may be read from
+/// several threads at once.
+public final class ParquetFileReader: @unchecked Sendable {
     public let path: String?
     public let schema: ParquetSchema
     public let rowGroups: [ParquetRowGroupInfo]
