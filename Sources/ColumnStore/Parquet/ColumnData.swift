@@ -1,0 +1,121 @@
+/// Logical kind of a column as the engine sees it.
+public enum ColumnKind: String, Sendable, Equatable, CaseIterable {
+    /// UTF-8 text (Parquet BYTE_ARRAY, STRING).
+    case string
+    /// Signed 64-bit integer (Parquet INT64; INT32 is widened on read).
+    case int64
+    /// Microseconds since the Unix epoch, UTC (Parquet INT64 TIMESTAMP; millis/nanos normalized on read).
+    case timestamp
+    /// Boolean, stored one byte per value.
+    case bool
+    /// 64-bit float (Parquet DOUBLE; FLOAT is widened on read).
+    case double
+}
+
+/// Variable-length strings as one byte buffer plus `count + 1` offsets, so a column of
+/// strings is two allocations rather than one object per value.
+public struct StringColumn: Equatable, Sendable {
+    /// `offsets[i]..<offsets[i+1]` is value `i` in `bytes`; `offsets[0] == 0`.
+    public var offsets: [Int32]
+    /// UTF-8 bytes of all values back to back.
+    public var bytes: [UInt8]
+
+    public init() {
+        offsets = [0]
+        bytes = []
+    }
+
+    public init(offsets: [Int32], bytes: [UInt8]) {
+        precondition(!offsets.isEmpty && offsets[0] == 0, "StringColumn offsets must start with 0")
+        self.offsets = offsets
+        self.bytes = bytes
+    }
+
+    public init<S: Sequence>(_ values: S) where S.Element == String {
+        self.init()
+        for value in values { append(value) }
+    }
+
+    public var count: Int { offsets.count - 1 }
+
+    /// Byte range of value `index` in `bytes`.
+    @inlinable
+    public func range(at index: Int) -> Range<Int> {
+        Int(offsets[index])..<Int(offsets[index + 1])
+    }
+
+    /// Value `index` decoded as a Swift String (allocates; use `range(at:)` in hot loops).
+    public subscript(index: Int) -> String {
+        String(decoding: bytes[range(at: index)], as: UTF8.self)
+    }
+
+    public mutating func append(_ value: String) {
+        var value = value
+        value.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    public mutating func append(bytes value: UnsafeRawBufferPointer) {
+        precondition(bytes.count + value.count <= Int(Int32.max), "StringColumn holds at most 2 GiB of bytes")
+        bytes.append(contentsOf: value)
+        offsets.append(Int32(truncatingIfNeeded: bytes.count))
+    }
+
+    /// Appends an empty value (placeholder for a null slot).
+    public mutating func appendEmpty() {
+        offsets.append(offsets[offsets.count - 1])
+    }
+
+    public mutating func reserveCapacity(values: Int, bytes byteCount: Int) {
+        offsets.reserveCapacity(values + 1)
+        bytes.reserveCapacity(byteCount)
+    }
+}
+
+/// The value arrays of a column. Null slots hold a placeholder (0, false, empty string,
+/// dictionary code 0) so every array is dense and index-aligned with rows.
+public enum ColumnStorage: Equatable, Sendable {
+    /// `.int64` and `.timestamp` columns.
+    case int64([Int64])
+    case double([Double])
+    /// One byte per value, 0 or 1.
+    case bool([UInt8])
+    case strings(StringColumn)
+    /// String column as distinct values plus one code per row; lets the engine group and
+    /// filter per dictionary entry. When storage is `.dictionary` and a row is valid its code
+    /// is `< dictionary.count`; null rows hold code 0.
+    case dictionary(dictionary: StringColumn, codes: [UInt32])
+}
+
+/// One column of a row group: the writer's input and the reader's output.
+public struct ColumnData: Equatable, Sendable {
+    public var kind: ColumnKind
+    /// Number of rows (including nulls).
+    public var count: Int
+    /// Validity bitmap, bit `i % 8` of byte `i / 8` set = row `i` is not null (LSB first);
+    /// `nil` means every row is valid.
+    public var validity: [UInt8]?
+    public var storage: ColumnStorage
+
+    public init(kind: ColumnKind, count: Int, validity: [UInt8]?, storage: ColumnStorage) {
+        self.kind = kind
+        self.count = count
+        self.validity = validity
+        self.storage = storage
+    }
+
+    @inlinable
+    public func isValid(_ row: Int) -> Bool {
+        guard let validity else { return true }
+        return validity[row >> 3] & (1 << UInt8(row & 7)) != 0
+    }
+
+    /// Number of null rows.
+    public var nullCount: Int {
+        guard let validity else { return 0 }
+        var valid = 0
+        let fullBytes = count >> 3
+        for index in 0..<fullBytes { valid += validity[index].nonzeroBitCount }
+        for row in (fullBytes << 3)..<count where isValid(row) { valid += 1 }
+        return count - valid
+    }
+}

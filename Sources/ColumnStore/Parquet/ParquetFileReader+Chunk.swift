@@ -1,0 +1,152 @@
+/// Column chunk decoding: walks the pages of one chunk, decompresses them and feeds a
+/// `ParquetColumnBuilder`.
+extension ParquetFileReader {
+    /// Largest page we decompress; larger claims are corruption (Arrow caps pages at 1 MiB by default).
+    static let pageBytesMax = 512 << 20
+
+    func readChunk(_ meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf, rowCount: Int) throws -> ColumnData {
+        guard meta.codec == .zstd || meta.codec == .uncompressed else {
+            throw ParquetError(.unsupported, "compression codec \(meta.codec) (only ZSTD and UNCOMPRESSED are read)")
+        }
+        let range = try Self.chunkRange(meta, footerStart: footerStart)
+        let chunk = try source.read(offset: range.lowerBound, count: range.count)
+        var builder = ParquetColumnBuilder(leaf: leaf, rowCount: rowCount)
+        let decompressor = ZstdDecompressor()
+        var levels: [UInt32] = []
+        var position = 0
+        var pageIndex = 0
+        while builder.rows < rowCount {
+            guard position < chunk.count else {
+                throw ParquetError(.badPage, "chunk ends after \(builder.rows) of \(rowCount) values")
+            }
+            var reader = ThriftCompactReader(bytes: chunk, start: position)
+            let header: ParquetFormat.PageHeader
+            do {
+                header = try ParquetFormat.PageHeader.decode(&reader)
+            } catch var error as ParquetError {
+                error.message = "page \(pageIndex) header at chunk byte \(position): " + error.message
+                throw error
+            }
+            let bodyStart = reader.position
+            let compressedSize = Int(header.compressedPageSize), uncompressedSize = Int(header.uncompressedPageSize)
+            guard compressedSize >= 0, compressedSize <= chunk.count - bodyStart,
+                  uncompressedSize >= 0, uncompressedSize <= Self.pageBytesMax else {
+                throw ParquetError(.badPage, "page \(pageIndex) sizes (\(compressedSize) compressed, \(uncompressedSize) uncompressed) do not fit the chunk's \(chunk.count - bodyStart) remaining bytes")
+            }
+            position = bodyStart + compressedSize
+            do {
+                try chunk.withUnsafeBytes { raw in
+                    let body = UnsafeRawBufferPointer(rebasing: raw[bodyStart..<position])
+                    try decodePage(header, body: body, codec: meta.codec, builder: &builder,
+                                   levels: &levels, decompressor: decompressor)
+                }
+            } catch var error as ParquetError {
+                error.message = "page \(pageIndex) at chunk byte \(bodyStart): " + error.message
+                throw error
+            }
+            pageIndex += 1
+        }
+        return builder.finish()
+    }
+
+    private func decodePage(_ header: ParquetFormat.PageHeader, body: UnsafeRawBufferPointer, codec: ParquetCodec,
+                            builder: inout ParquetColumnBuilder, levels: inout [UInt32],
+                            decompressor: ZstdDecompressor) throws {
+        let maxLevel = builder.leaf.maxDefinitionLevel
+        switch ParquetPageType(rawValue: header.type) {
+        case .dictionaryPage:
+            guard let dictionaryHeader = header.dictionaryPageHeader else { throw ParquetError(.badPage, "dictionary page without its header") }
+            guard dictionaryHeader.encoding == .plain || dictionaryHeader.encoding == .plainDictionary else {
+                throw ParquetError(.unsupported, "dictionary page encoding \(dictionaryHeader.encoding)")
+            }
+            try withDecompressed(body, size: Int(header.uncompressedPageSize), codec: codec, decompressor) { values in
+                try builder.setDictionary(values, count: Int(dictionaryHeader.numValues))
+            }
+        case .dataPage:
+            guard let dataHeader = header.dataPageHeader else { throw ParquetError(.badPage, "data page without its header") }
+            let rows = Int(dataHeader.numValues)
+            guard rows >= 0, rows <= builder.rowCount - builder.rows else {
+                throw ParquetError(.badPage, "page of \(rows) values, \(builder.rowCount - builder.rows) left in the chunk")
+            }
+            try withDecompressed(body, size: Int(header.uncompressedPageSize), codec: codec, decompressor) { page in
+                var valuesStart = 0
+                if maxLevel > 0 {
+                    guard dataHeader.definitionLevelEncoding == .rle else {
+                        throw ParquetError(.unsupported, "definition level encoding \(dataHeader.definitionLevelEncoding)")
+                    }
+                    guard page.count >= 4 else { throw ParquetError(.badPage, "definition levels lack their length prefix") }
+                    let length = Int(UInt32(littleEndian: page.loadUnaligned(as: UInt32.self)))
+                    guard length <= page.count - 4 else { throw ParquetError(.badPage, "definition levels length \(length) past the page end") }
+                    try decodeLevels(UnsafeRawBufferPointer(rebasing: page[4..<4 + length]), count: rows, into: &levels)
+                    valuesStart = 4 + length
+                }
+                try appendValues(builder: &builder, rows: rows, levels: maxLevel > 0 ? levels : nil,
+                                 encoding: dataHeader.encoding, values: UnsafeRawBufferPointer(rebasing: page[valuesStart...]))
+            }
+        case .dataPageV2:
+            guard let v2 = header.dataPageHeaderV2 else { throw ParquetError(.badPage, "v2 data page without its header") }
+            let rows = Int(v2.numValues)
+            let repetitionBytes = Int(v2.repetitionLevelsByteLength), definitionBytes = Int(v2.definitionLevelsByteLength)
+            guard rows >= 0, rows <= builder.rowCount - builder.rows else {
+                throw ParquetError(.badPage, "page of \(rows) values, \(builder.rowCount - builder.rows) left in the chunk")
+            }
+            guard v2.numNulls >= 0, v2.numNulls <= v2.numValues, repetitionBytes >= 0, definitionBytes >= 0,
+                  repetitionBytes + definitionBytes <= body.count,
+                  repetitionBytes + definitionBytes <= Int(header.uncompressedPageSize) else {
+                throw ParquetError(.badPage, "v2 page level sizes do not fit the page")
+            }
+            // v2 levels are never compressed and have no length prefix.
+            if maxLevel > 0 {
+                try decodeLevels(UnsafeRawBufferPointer(rebasing: body[repetitionBytes..<repetitionBytes + definitionBytes]),
+                                 count: rows, into: &levels)
+                let nulls = levels.reduce(0) { $0 + ($1 == UInt32(maxLevel) ? 0 : 1) }
+                guard nulls == Int(v2.numNulls) else {
+                    throw ParquetError(.badPage, "v2 page says \(v2.numNulls) nulls, levels hold \(nulls)")
+                }
+            } else if v2.numNulls != 0 {
+                throw ParquetError(.badPage, "v2 page has \(v2.numNulls) nulls in a REQUIRED column")
+            }
+            let valuesCompressed = UnsafeRawBufferPointer(rebasing: body[(repetitionBytes + definitionBytes)...])
+            let valuesSize = Int(header.uncompressedPageSize) - repetitionBytes - definitionBytes
+            try withDecompressed(valuesCompressed, size: valuesSize, codec: v2.isCompressed ? codec : .uncompressed, decompressor) { values in
+                try appendValues(builder: &builder, rows: rows, levels: maxLevel > 0 ? levels : nil,
+                                 encoding: v2.encoding, values: values)
+            }
+        case .indexPage, nil:
+            break // not needed for reading values; skipped
+        }
+    }
+
+    private func appendValues(builder: inout ParquetColumnBuilder, rows: Int, levels: [UInt32]?,
+                              encoding: ParquetEncoding, values: UnsafeRawBufferPointer) throws {
+        if let levels {
+            try levels.withUnsafeBufferPointer { levels in
+                try builder.appendPage(rowCount: rows, levels: levels, encoding: encoding, values: values)
+            }
+        } else {
+            try builder.appendPage(rowCount: rows, levels: nil, encoding: encoding, values: values)
+        }
+    }
+
+    /// Definition levels of a flat OPTIONAL column: bit width 1.
+    private func decodeLevels(_ data: UnsafeRawBufferPointer, count: Int, into levels: inout [UInt32]) throws {
+        guard count <= Self.rowGroupRowsMax else { throw ParquetError(.badPage, "page of \(count) values") }
+        levels = [UInt32](repeating: 0, count: count)
+        if count == 0 { return }
+        var decoder = try RleHybridDecoder(data, bitWidth: 1)
+        try levels.withUnsafeMutableBufferPointer { try decoder.decode(into: $0.baseAddress!, count: count) }
+    }
+
+    private func withDecompressed<R>(_ body: UnsafeRawBufferPointer, size: Int, codec: ParquetCodec, _ decompressor: ZstdDecompressor,
+                                     _ use: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard size >= 0 else { throw ParquetError(.badPage, "negative uncompressed size") }
+        if codec == .uncompressed {
+            guard body.count == size else {
+                throw ParquetError(.badPage, "uncompressed page of \(body.count) bytes, header says \(size)")
+            }
+            return try use(body)
+        }
+        let output = try decompressor.decompress(body, size: size)
+        return try output.withUnsafeBytes { try use($0) }
+    }
+}

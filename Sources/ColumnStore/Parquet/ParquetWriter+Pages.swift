@@ -1,0 +1,167 @@
+/// Page assembly: definition levels, string pages with dictionary fallback, compression
+/// and page headers.
+extension ParquetWriter {
+    struct EncodedPage {
+        /// Header followed by the compressed body.
+        var bytes: [UInt8]
+        var headerSize: Int
+        var uncompressedBodySize: Int
+    }
+
+    /// Compresses a v1 data page body and prefixes its header.
+    func dataPage(body: [UInt8], valueCount: Int, encoding: ParquetEncoding) throws -> EncodedPage {
+        let dataHeader = ParquetFormat.DataPageHeader(
+            numValues: Int32(valueCount), encoding: encoding, definitionLevelEncoding: .rle, repetitionLevelEncoding: .rle)
+        return try page(type: .dataPage, body: body) { $0.dataPageHeader = dataHeader }
+    }
+
+    func page(type: ParquetPageType, body: [UInt8], _ configure: (inout ParquetFormat.PageHeader) -> Void) throws -> EncodedPage {
+        guard body.count <= Int(Int32.max) else {
+            throw ParquetError(.invalidInput, "page of \(body.count) bytes exceeds the 2 GiB page limit", path: path)
+        }
+        let compressed = try compressor.compress(body)
+        var header = ParquetFormat.PageHeader(
+            type: type.rawValue, uncompressedPageSize: Int32(body.count), compressedPageSize: Int32(compressed.count))
+        configure(&header)
+        var bytes = header.encode()
+        let headerSize = bytes.count
+        bytes.append(contentsOf: compressed)
+        return EncodedPage(bytes: bytes, headerSize: headerSize, uncompressedBodySize: body.count)
+    }
+
+    /// v1 definition levels: 4-byte LE length, then RLE/bit-packed hybrid with bit width 1.
+    func appendDefinitionLevels(_ column: ColumnData, _ rows: Range<Int>, to body: inout [UInt8]) {
+        var encoder = RleHybridEncoder(bitWidth: 1)
+        if column.validity == nil {
+            let ones = [UInt32](repeating: 1, count: rows.count)
+            ones.withUnsafeBufferPointer { encoder.encode($0) }
+        } else {
+            let levels = rows.map { column.isValid($0) ? UInt32(1) : 0 }
+            levels.withUnsafeBufferPointer { encoder.encode($0) }
+        }
+        var length = UInt32(encoder.bytes.count).littleEndian
+        withUnsafeBytes(of: &length) { body.append(contentsOf: $0) }
+        body.append(contentsOf: encoder.bytes)
+    }
+
+    // MARK: Strings
+
+    /// Writes dictionary-encoded pages while the dictionary fits its limits, PLAIN pages for
+    /// the rest of the chunk; returns the dictionary page (written first by the caller).
+    func encodeStringPages(_ column: ColumnData, spec: ParquetColumn, rows: Range<Int>,
+                           into chunk: inout ChunkAssembler) throws -> EncodedPage? {
+        try StringRows.with(column.storage) { strings in
+            let hasValues = rows.contains { column.isValid($0) }
+            var dictionary = StringDictionaryBuilder(entriesMax: options.dictionaryEntriesMax,
+                                                     plainBytesMax: options.dictionaryBytesMax)
+            var dictionaryIsFull = !hasValues || options.dictionaryEntriesMax == 0
+            var start = rows.lowerBound
+            var ids: [UInt32] = []
+            while start < rows.upperBound {
+                var end = start
+                if !dictionaryIsFull {
+                    ids.removeAll(keepingCapacity: true)
+                    while end < rows.upperBound && end - start < options.pageRowsMax {
+                        if column.isValid(end) {
+                            guard let id = dictionary.id(of: strings.value(end)) else {
+                                dictionaryIsFull = true
+                                break
+                            }
+                            ids.append(id)
+                        }
+                        end += 1
+                    }
+                    if end > start {
+                        var body: [UInt8] = []
+                        if spec.isOptional { appendDefinitionLevels(column, start..<end, to: &body) }
+                        appendDictionaryIds(ids, dictionaryCount: dictionary.count, to: &body)
+                        chunk.add(try dataPage(body: body, valueCount: end - start, encoding: .rleDictionary))
+                        chunk.dictionaryDataPages += 1
+                    }
+                } else {
+                    var body: [UInt8] = []
+                    var valueBytes = 0
+                    var values: [UInt8] = []
+                    while end < rows.upperBound && end - start < options.pageRowsMax
+                            && (end == start || valueBytes < options.pageBytesMax) {
+                        if column.isValid(end) {
+                            let value = strings.value(end)
+                            var length = UInt32(value.count).littleEndian
+                            withUnsafeBytes(of: &length) { values.append(contentsOf: $0) }
+                            values.append(contentsOf: value)
+                            valueBytes += 4 + value.count
+                        }
+                        end += 1
+                    }
+                    if spec.isOptional { appendDefinitionLevels(column, start..<end, to: &body) }
+                    body.append(contentsOf: values)
+                    chunk.add(try dataPage(body: body, valueCount: end - start, encoding: .plain))
+                    chunk.plainPages += 1
+                }
+                start = end
+            }
+            guard dictionary.count > 0 else { return nil }
+            return try dictionaryPage(dictionary.values)
+        }
+    }
+
+    /// Ids: one byte bit width, then hybrid runs (no length prefix). A one-entry dictionary
+    /// has width 0 and still gets its run header.
+    private func appendDictionaryIds(_ ids: [UInt32], dictionaryCount: Int, to body: inout [UInt8]) {
+        let bitWidth = RleHybridEncoder.bitWidth(forMax: UInt32(max(0, dictionaryCount - 1)))
+        body.append(UInt8(bitWidth))
+        var encoder = RleHybridEncoder(bitWidth: bitWidth)
+        ids.withUnsafeBufferPointer { encoder.encode($0) }
+        body.append(contentsOf: encoder.bytes)
+    }
+
+    private func dictionaryPage(_ values: StringColumn) throws -> EncodedPage {
+        var body: [UInt8] = []
+        body.reserveCapacity(values.bytes.count + 4 * values.count)
+        values.bytes.withUnsafeBytes { raw in
+            for index in 0..<values.count {
+                let range = values.range(at: index)
+                var length = UInt32(range.count).littleEndian
+                withUnsafeBytes(of: &length) { body.append(contentsOf: $0) }
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[range]))
+            }
+        }
+        let header = ParquetFormat.DictionaryPageHeader(numValues: Int32(values.count), encoding: .plain)
+        return try page(type: .dictionaryPage, body: body) { $0.dictionaryPageHeader = header }
+    }
+}
+
+/// Unsafe view of a string column's bytes by row, valid only inside `with`.
+struct StringRows {
+    let offsets: UnsafeBufferPointer<Int32>
+    let bytes: UnsafeRawBufferPointer
+    /// Row -> dictionary entry, for `.dictionary` storage.
+    let codes: UnsafeBufferPointer<UInt32>?
+
+    @inline(__always)
+    func value(_ row: Int) -> UnsafeRawBufferPointer {
+        let index = codes.map { Int($0[row]) } ?? row
+        return UnsafeRawBufferPointer(rebasing: bytes[Int(offsets[index])..<Int(offsets[index + 1])])
+    }
+
+    static func with<R>(_ storage: ColumnStorage, _ body: (StringRows) throws -> R) rethrows -> R {
+        switch storage {
+        case .strings(let column):
+            return try column.offsets.withUnsafeBufferPointer { offsets in
+                try column.bytes.withUnsafeBytes { bytes in
+                    try body(StringRows(offsets: offsets, bytes: bytes, codes: nil))
+                }
+            }
+        case .dictionary(let dictionary, let codes):
+            return try dictionary.offsets.withUnsafeBufferPointer { offsets in
+                try dictionary.bytes.withUnsafeBytes { bytes in
+                    try codes.withUnsafeBufferPointer { codes in
+                        try body(StringRows(offsets: offsets, bytes: bytes, codes: codes))
+                    }
+                }
+            }
+        default:
+            preconditionFailure("StringRows over non-string storage")
+        }
+    }
+}

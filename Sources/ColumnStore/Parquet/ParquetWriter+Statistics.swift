@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Chunk statistics: null_count always, min_value/max_value when there is a non-null
+/// (non-NaN) value. Strings compare as unsigned bytes, then by length; legacy min/max
+/// (signed compare) are never written.
+extension ParquetWriter {
+    func statistics(_ column: ColumnData, rows: Range<Int>) -> ParquetFormat.Statistics {
+        var stats = ParquetFormat.Statistics()
+        var nulls = 0
+        if column.validity != nil {
+            for row in rows where !column.isValid(row) { nulls += 1 }
+        }
+        stats.nullCount = Int64(nulls)
+        guard nulls < rows.count else { return stats }
+        switch column.storage {
+        case .int64(let values):
+            var low = Int64.max, high = Int64.min
+            for row in rows where column.isValid(row) {
+                low = min(low, values[row])
+                high = max(high, values[row])
+            }
+            stats.minValue = littleEndianBytes(low)
+            stats.maxValue = littleEndianBytes(high)
+        case .double(let values):
+            var low = Double.infinity, high = -Double.infinity, sawNumber = false
+            for row in rows where column.isValid(row) && !values[row].isNaN {
+                low = min(low, values[row])
+                high = max(high, values[row])
+                sawNumber = true
+            }
+            // NaN never goes into min/max; zero bounds are widened to -0.0/+0.0 as the spec asks.
+            if sawNumber {
+                if low == 0 { low = -0.0 }
+                if high == 0 { high = 0.0 }
+                stats.minValue = littleEndianBytes(low.bitPattern)
+                stats.maxValue = littleEndianBytes(high.bitPattern)
+            }
+        case .bool(let values):
+            var low: UInt8 = 1, high: UInt8 = 0
+            for row in rows where column.isValid(row) {
+                low = min(low, values[row] != 0 ? 1 : 0)
+                high = max(high, values[row] != 0 ? 1 : 0)
+            }
+            stats.minValue = [low]
+            stats.maxValue = [high]
+        case .strings, .dictionary:
+            StringRows.with(column.storage) { strings in
+                var low: UnsafeRawBufferPointer?, high: UnsafeRawBufferPointer?
+                for row in rows where column.isValid(row) {
+                    let value = strings.value(row)
+                    if low == nil || Self.compareBytes(value, low!) < 0 { low = value }
+                    if high == nil || Self.compareBytes(value, high!) > 0 { high = value }
+                }
+                stats.minValue = low.map { Array($0) }
+                stats.maxValue = high.map { Array($0) }
+            }
+        }
+        return stats
+    }
+
+    /// Unsigned lexicographic byte order, shorter first on a common prefix (UTF-8 code point order).
+    static func compareBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
+        let common = min(left.count, right.count)
+        if common > 0 {
+            let order = memcmp(left.baseAddress!, right.baseAddress!, common)
+            if order != 0 { return Int(order) }
+        }
+        return left.count - right.count
+    }
+
+    private func littleEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    }
+}

@@ -1,0 +1,73 @@
+import CZstd
+
+/// One zstd compression context, reused across pages (context setup is not free).
+final class ZstdCompressor {
+    private let context: OpaquePointer
+    let level: Int32
+
+    init(level: Int32) {
+        guard let context = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx failed: out of memory") }
+        self.context = context
+        self.level = level
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    /// Compresses `input` as exactly one zstd frame that records its content size
+    /// (what Arrow, DuckDB and others expect of a Parquet page).
+    func compress(_ input: [UInt8]) throws -> [UInt8] {
+        let capacity = ZSTD_compressBound(input.count)
+        var output = [UInt8](repeating: 0, count: capacity)
+        let written = input.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { destination in
+                ZSTD_compressCCtx(context, destination.baseAddress, capacity, source.baseAddress, source.count, level)
+            }
+        }
+        if ZSTD_isError(written) != 0 {
+            throw ParquetError(.invalidInput, "zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
+        }
+        output.removeSubrange(written...)
+        return output
+    }
+}
+
+/// One zstd decompression context, reused across pages.
+final class ZstdDecompressor {
+    private let context: OpaquePointer
+
+    init() {
+        guard let context = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx failed: out of memory") }
+        self.context = context
+    }
+
+    deinit { ZSTD_freeDCtx(context) }
+
+    /// Decompresses `input` into exactly `size` bytes; any other size is an error, checked
+    /// against the frame header before allocating so a corrupt size cannot force a huge buffer.
+    func decompress(_ input: UnsafeRawBufferPointer, size: Int) throws -> [UInt8] {
+        let contentSize = ZSTD_getFrameContentSize(input.baseAddress, input.count)
+        let unknown = UInt64.max, error = UInt64.max - 1
+        if contentSize == error {
+            throw ParquetError(.decompression, "page is not a zstd frame (\(input.count) bytes)")
+        }
+        if contentSize != unknown && contentSize != UInt64(size) {
+            throw ParquetError(.decompression, "zstd frame holds \(contentSize) bytes, page header says \(size)")
+        }
+        var output = [UInt8](repeating: 0, count: size)
+        let written = output.withUnsafeMutableBytes { destination -> Int in
+            var scratch: UInt8 = 0
+            // zstd wants a non-null destination even for empty output.
+            return withUnsafeMutablePointer(to: &scratch) { fallback in
+                ZSTD_decompressDCtx(context, destination.baseAddress ?? UnsafeMutableRawPointer(fallback), size,
+                                    input.baseAddress, input.count)
+            }
+        }
+        if ZSTD_isError(written) != 0 {
+            throw ParquetError(.decompression, "zstd: \(String(cString: ZSTD_getErrorName(written)))")
+        }
+        if written != size {
+            throw ParquetError(.decompression, "zstd produced \(written) bytes, page header says \(size)")
+        }
+        return output
+    }
+}

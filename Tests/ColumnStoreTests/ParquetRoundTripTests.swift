@@ -1,0 +1,179 @@
+import XCTest
+@testable import ColumnStore
+
+final class ParquetRoundTripTests: XCTestCase {
+    /// Every kind x null density x dictionary size, several row groups and pages.
+    func testRoundTripMatrix() throws {
+        var options = ParquetWriter.Options()
+        options.rowGroupRowsMax = 1_500
+        options.pageRowsMax = 400
+        for nullFraction in [0.0, 0.5, 1.0] {
+            for distinct in [1, 300, 5_000] {
+                let table = GeneratedTable.make(rows: 4_000, nullFraction: nullFraction, distinctStrings: distinct,
+                                                seed: UInt64(distinct) &* 31 &+ UInt64(nullFraction * 10))
+                let context = "nulls \(nullFraction), distinct \(distinct)"
+                let writer = try ParquetWriter(schema: table.schema, options: options)
+                try writer.write(rowGroup: table.columns)
+                let bytes = try writer.close()
+                let reader = try ParquetFileReader(bytes: bytes, name: context)
+                XCTAssertEqual(reader.schema, table.schema, context)
+                XCTAssertEqual(reader.rowCount, 4_000, context)
+                XCTAssertEqual(reader.rowGroups.map(\.rowCount), [1_500, 1_500, 1_000], context)
+                let read = try readAllValues(reader)
+                for (actual, expected) in zip(read, table.columns) { assertSameValues(actual, expected, context) }
+                for group in reader.rowGroups {
+                    for chunk in group.columns {
+                        XCTAssertEqual(chunk.codec, .zstd, context)
+                        XCTAssertNotNil(chunk.nullCount, context)
+                    }
+                }
+            }
+        }
+    }
+
+    func testDictionaryStorageAndZeroBitIds() throws {
+        let schema = ParquetSchema([ParquetColumn(name: "v", kind: .string)])
+        let values: [String?] = (0..<1_000).map { $0 % 3 == 0 ? nil : "8.1" }
+        let bytes = try ParquetWriter.encode(schema: schema, rowGroups: [[.strings(values)]])
+        let reader = try ParquetFileReader(bytes: bytes)
+        let column = try reader.readColumn(rowGroup: 0, column: 0)
+        guard case .dictionary(let dictionary, let codes) = column.storage else { return XCTFail("expected dictionary storage") }
+        XCTAssertEqual(dictionary.count, 1)
+        XCTAssertEqual(codes.count, 1_000)
+        XCTAssertEqual(column.stringValues, values)
+        let info = reader.rowGroups[0].columns[0]
+        XCTAssertEqual(info.isFullyDictionaryEncoded, true)
+        XCTAssertEqual(info.nullCount, 334)
+        XCTAssertNotNil(info.dictionaryPageOffset)
+        XCTAssertEqual(Set(info.encodings), [.plain, .rle, .rleDictionary])
+    }
+
+    /// More than 65,536 distinct strings in one chunk: dictionary pages, then PLAIN pages.
+    func testPlainFallbackAfterDictionaryLimit() throws {
+        let schema = ParquetSchema([ParquetColumn(name: "site", kind: .string)])
+        let values: [String?] = (0..<80_000).map { $0 % 10 == 0 ? nil : "site-\($0)" }
+        let bytes = try ParquetWriter.encode(schema: schema, rowGroups: [[.strings(values)]])
+        let reader = try ParquetFileReader(bytes: bytes)
+        let info = reader.rowGroups[0].columns[0]
+        XCTAssertEqual(info.isFullyDictionaryEncoded, false)
+        XCTAssertTrue(info.encodings.contains(.rleDictionary) && info.encodings.contains(.plain))
+        let column = try reader.readColumn(rowGroup: 0, column: 0)
+        guard case .strings = column.storage else { return XCTFail("mixed chunk must come back as plain strings") }
+        XCTAssertEqual(column.stringValues, values)
+    }
+
+    func testStatisticsUseUnsignedByteOrder() throws {
+        let schema = ParquetSchema([
+            ParquetColumn(name: "s", kind: .string), ParquetColumn(name: "i", kind: .int64),
+            ParquetColumn(name: "t", kind: .timestamp), ParquetColumn(name: "b", kind: .bool),
+            ParquetColumn(name: "d", kind: .double), ParquetColumn(name: "n", kind: .double),
+        ])
+        let columns: [ColumnData] = [
+            .strings(["é", "z", nil, "a", "日本", "Z", "zz"]),
+            .int64([5, -7, nil, 9, 0, nil, 3]),
+            .timestamps([10, 20, 30, nil, nil, nil, 5]),
+            .bools([true, true, nil, true, nil, nil, true]),
+            .doubles([1.5, .nan, -2.25, nil, 0, 8, nil]),
+            .doubles([nil, nil, nil, nil, nil, nil, nil]),
+        ]
+        let reader = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [columns]))
+        let stats = reader.rowGroups[0].columns
+        XCTAssertEqual(stats[0].min?.string, "Z")
+        XCTAssertEqual(stats[0].max?.string, "日本")
+        XCTAssertEqual(stats[0].nullCount, 1)
+        XCTAssertEqual(stats[1].min, .int64(-7))
+        XCTAssertEqual(stats[1].max, .int64(9))
+        XCTAssertEqual(stats[2].min, .int64(5))
+        XCTAssertEqual(stats[2].max, .int64(30))
+        XCTAssertEqual(stats[3].min, .bool(true))
+        XCTAssertEqual(stats[3].max, .bool(true))
+        XCTAssertEqual(stats[4].min, .double(-2.25))
+        XCTAssertEqual(stats[4].max, .double(8))
+        XCTAssertNil(stats[5].min)
+        XCTAssertEqual(stats[5].nullCount, 7)
+        let doubles = try reader.readColumn(rowGroup: 0, column: 4)
+        XCTAssertTrue(doubles.double(at: 1)!.isNaN)
+    }
+
+    func testDictionaryInputIsReencoded() throws {
+        let schema = ParquetSchema([ParquetColumn(name: "v", kind: .string)])
+        let input = ColumnData(kind: .string, count: 5, validity: [0b1_1011],
+                               storage: .dictionary(dictionary: StringColumn(["x", "unused", "y"]), codes: [2, 0, 7, 0, 2]))
+        let reader = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [[input]]))
+        XCTAssertEqual(try reader.readColumn(rowGroup: 0, column: 0).stringValues, ["y", "x", nil, "x", "y"])
+    }
+
+    func testWriterRejectsBadInput() throws {
+        let schema = ParquetSchema([ParquetColumn(name: "r", kind: .int64, isOptional: false)])
+        let writer = try ParquetWriter(schema: schema)
+        XCTAssertThrowsError(try writer.write(rowGroup: [.int64([1, nil])]))
+        XCTAssertThrowsError(try writer.write(rowGroup: [.doubles([1])]))
+        XCTAssertThrowsError(try writer.write(rowGroup: []))
+        XCTAssertThrowsError(try writer.close()) { error in
+            XCTAssertEqual((error as? ParquetError)?.code, .invalidInput)
+        }
+    }
+
+    func testZeroRowFileIsNotWritten() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("empty.parquet").path
+        let writer = try ParquetWriter(path: path, schema: ParquetSchema([ParquetColumn(name: "x", kind: .int64)]))
+        try writer.write(rowGroup: [.int64([])])
+        XCTAssertThrowsError(try writer.close())
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
+    func testAtomicFileWrite() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("events.parquet").path
+        let table = GeneratedTable.make(rows: 300, nullFraction: 0.3, distinctStrings: 20, seed: 7)
+        try ParquetWriter.writeFileAtomically(path: path, schema: table.schema, rowGroups: [table.columns])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["events.parquet"])
+        let reader = try ParquetFileReader(path: path)
+        for (actual, expected) in zip(try readAllValues(reader), table.columns) { assertSameValues(actual, expected, path) }
+    }
+
+    func testThriftSkipsUnknownFieldsOfEveryType() throws {
+        // struct { 1: i32 7, 20: list<binary>["a"], 21: map<i32,struct{}>{1:{}}, 22: double, 23: true,
+        //          24: struct{1: set<i64>[3]}, 25: uuid, 2: i64 9 }
+        var bytes: [UInt8] = [0x15, 0x0E]
+        bytes += [0x09, 0x28, 0x18, 0x01, 0x61]                  // field 20 (long form), list of 1 binary "a"
+        bytes += [0x1B, 0x01, 0x5C, 0x02, 0x00]                 // field 21 map: 1 entry i32->struct
+        bytes += [0x17] + [UInt8](repeating: 0, count: 8)       // field 22 double
+        bytes += [0x11]                                         // field 23 bool true
+        bytes += [0x1C, 0x1A, 0x16, 0x06, 0x00]                 // field 24 struct { set<i64> [3] }
+        bytes += [0x1D] + [UInt8](repeating: 0xAB, count: 16)   // field 25 uuid
+        bytes += [0x06, 0x04, 0x12, 0x00]                       // field 2 (long form) i64 9, stop
+        var reader = ThriftCompactReader(bytes: bytes)
+        var seen: [Int16: Int64] = [:]
+        try reader.readStruct { reader, id, type in
+            switch id {
+            case 1, 2: seen[id] = try reader.readI64(type)
+            default: try reader.skip(type)
+            }
+        }
+        XCTAssertEqual(seen, [1: 7, 2: 9])
+        XCTAssertEqual(reader.bytesLeft, 0)
+        // Deep nesting is refused, not recursed into.
+        var deep = ThriftCompactReader(bytes: [UInt8](repeating: 0x1C, count: 10_000))
+        XCTAssertThrowsError(try deep.skip(.structure))
+    }
+
+    func testRleHybridRoundTrip() throws {
+        var random = SplitMix64(seed: 3)
+        for width in [0, 1, 3, 8, 13, 32] {
+            let maxValue = width == 0 ? 0 : (width == 32 ? UInt32.max : (UInt32(1) << UInt32(width)) - 1)
+            let values: [UInt32] = (0..<5_003).map { index in
+                index % 100 < 50 ? UInt32(index / 100) & maxValue : UInt32.random(in: 0...maxValue, using: &random)
+            }
+            var encoder = RleHybridEncoder(bitWidth: width)
+            values.withUnsafeBufferPointer { encoder.encode($0) }
+            var decoded = [UInt32](repeating: 0, count: values.count)
+            try encoder.bytes.withUnsafeBytes { raw in
+                var decoder = try RleHybridDecoder(raw, bitWidth: width)
+                try decoded.withUnsafeMutableBufferPointer { try decoder.decode(into: $0.baseAddress!, count: values.count) }
+            }
+            XCTAssertEqual(decoded, values, "width \(width)")
+        }
+    }
+}
