@@ -10,6 +10,12 @@ public struct FileIOError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let errno: Int32
 
+    public init(operation: String, path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
     public var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
     public var description: String {
         "\(operation) \(path): \(String(cString: strerror(errno))) (errno \(errno))"

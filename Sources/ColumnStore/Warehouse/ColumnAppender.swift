@@ -1,0 +1,100 @@
+/// Builds one `ColumnData` value by value: from typed Swift values (compaction of new events)
+/// or by copying rows out of another `ColumnData` (merges and the sites index), without going
+/// through Swift optionals or `String` for string columns.
+struct ColumnAppender {
+    let kind: ColumnKind
+    private(set) var count = 0
+    private var validity: [UInt8] = []
+    private var hasNull = false
+    private var int64s: [Int64] = []
+    private var bools: [UInt8] = []
+    private var strings = StringColumn()
+
+    init(kind: ColumnKind, capacity: Int = 0) {
+        self.kind = kind
+        validity.reserveCapacity((capacity + 7) / 8)
+        switch kind {
+        case .int64, .timestamp: int64s.reserveCapacity(capacity)
+        case .bool: bools.reserveCapacity(capacity)
+        case .string: strings.reserveCapacity(values: capacity, bytes: capacity * 8)
+        case .double: break
+        }
+    }
+
+    @inline(__always)
+    private mutating func pushValidity(_ valid: Bool) {
+        if count & 7 == 0 { validity.append(0) }
+        if valid { validity[count >> 3] |= 1 << UInt8(count & 7) } else { hasNull = true }
+        count += 1
+    }
+
+    mutating func appendNull() {
+        switch kind {
+        case .int64, .timestamp: int64s.append(0)
+        case .bool: bools.append(0)
+        case .string: strings.appendEmpty()
+        case .double: preconditionFailure("double columns are not built by compaction")
+        }
+        pushValidity(false)
+    }
+
+    mutating func append(_ value: Int64?) {
+        guard let value else { return appendNull() }
+        int64s.append(value)
+        pushValidity(true)
+    }
+
+    mutating func append(_ value: Bool?) {
+        guard let value else { return appendNull() }
+        bools.append(value ? 1 : 0)
+        pushValidity(true)
+    }
+
+    mutating func append(_ value: String?) {
+        guard let value else { return appendNull() }
+        strings.append(value)
+        pushValidity(true)
+    }
+
+    /// Copies row `row` of `source` (same kind).
+    mutating func append(from source: ColumnData, row: Int) {
+        guard source.isValid(row) else { return appendNull() }
+        switch source.storage {
+        case .int64(let values): int64s.append(values[row])
+        case .bool(let values): bools.append(values[row])
+        case .strings(let column):
+            column.bytes.withUnsafeBytes { strings.append(bytes: UnsafeRawBufferPointer(rebasing: $0[column.range(at: row)])) }
+        case .dictionary(let dictionary, let codes):
+            dictionary.bytes.withUnsafeBytes {
+                strings.append(bytes: UnsafeRawBufferPointer(rebasing: $0[dictionary.range(at: Int(codes[row]))]))
+            }
+        case .double: preconditionFailure("double columns are not built by compaction")
+        }
+        pushValidity(true)
+    }
+
+    /// The finished column; the appender is left empty and reusable.
+    mutating func finish() -> ColumnData {
+        let storage: ColumnStorage
+        switch kind {
+        case .int64, .timestamp: storage = .int64(int64s)
+        case .bool: storage = .bool(bools)
+        case .string: storage = .strings(strings)
+        case .double: storage = .double([])
+        }
+        let result = ColumnData(kind: kind, count: count, validity: hasNull ? validity : nil, storage: storage)
+        self = ColumnAppender(kind: kind)
+        return result
+    }
+}
+
+extension EventColumnKind {
+    var columnKind: ColumnKind {
+        switch self {
+        case .string: return .string
+        case .timestamp: return .timestamp
+        case .bool: return .bool
+        case .int64: return .int64
+        }
+    }
+}

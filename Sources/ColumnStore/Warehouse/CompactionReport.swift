@@ -1,0 +1,74 @@
+import Ingest
+
+/// What a compaction run did; printed as a summary or as JSON (`--json`).
+public struct CompactionReport: Sendable {
+    public struct ProjectCounts: Sendable {
+        public var eventsIn = 0
+        public var eventsOut = 0
+        public var duplicatesDropped = 0
+    }
+
+    public var projects: [String: ProjectCounts] = [:]
+    public var rawFilesPlanned = 0
+    public var rawFilesUnreadable = 0
+    public var rawBytesIn: Int64 = 0
+    public var linesRead = 0
+    public var linesInvalid = 0
+    public var tornTailsSkipped = 0
+    public var unknownProjectEvents = 0
+    public var castFailures = 0
+    public var segmentsWritten = 0
+    public var segmentsMerged = 0
+    public var bytesOut: Int64 = 0
+    public var sitesSnapshots = 0
+    public var commits = 0
+    public var seconds = 0.0
+    public var warehouseVersion = 0
+
+    subscript(project id: String) -> ProjectCounts {
+        get { projects[id, default: ProjectCounts()] }
+        set { projects[id] = newValue }
+    }
+
+    public var eventsIn: Int { projects.values.reduce(0) { $0 + $1.eventsIn } }
+    public var eventsOut: Int { projects.values.reduce(0) { $0 + $1.eventsOut } }
+    public var duplicatesDropped: Int { projects.values.reduce(0) { $0 + $1.duplicatesDropped } }
+
+    public var json: JSONValue {
+        func n<T: BinaryInteger>(_ v: T) -> JSONValue { .number(String(v)) }
+        var perProject = JSONObject()
+        for id in projects.keys.sorted() {
+            let counts = projects[id]!
+            perProject[id] = .object(JSONObject([("events_in", n(counts.eventsIn)), ("events_out", n(counts.eventsOut)),
+                                                 ("duplicates_dropped", n(counts.duplicatesDropped))]))
+        }
+        return .object(JSONObject([
+            ("projects", .object(perProject)),
+            ("events_in", n(eventsIn)), ("events_out", n(eventsOut)), ("duplicates_dropped", n(duplicatesDropped)),
+            ("unknown_project_events", n(unknownProjectEvents)), ("cast_failures", n(castFailures)),
+            ("lines_read", n(linesRead)), ("lines_invalid", n(linesInvalid)), ("torn_tails_skipped", n(tornTailsSkipped)),
+            ("raw_files", n(rawFilesPlanned)), ("raw_files_unreadable", n(rawFilesUnreadable)),
+            ("bytes_in", n(rawBytesIn)), ("bytes_out", n(bytesOut)),
+            ("segments_written", n(segmentsWritten)), ("segments_merged", n(segmentsMerged)),
+            ("sites_snapshots", n(sitesSnapshots)), ("commits", n(commits)),
+            ("seconds", .number(String(format: "%.3f", seconds))), ("warehouse_version", n(warehouseVersion)),
+        ]))
+    }
+
+    /// The human summary printed on stderr.
+    public var text: String {
+        var lines: [String] = []
+        lines.append(String(format: "compacted %d raw files (%.1f MB) in %.2f s: %d events in, %d out, %d duplicates dropped",
+                            rawFilesPlanned, Double(rawBytesIn) / 1e6, seconds, eventsIn, eventsOut, duplicatesDropped))
+        for id in projects.keys.sorted() {
+            let c = projects[id]!
+            lines.append("  \(id): \(c.eventsIn) in, \(c.eventsOut) out, \(c.duplicatesDropped) duplicates")
+        }
+        lines.append("  unknown projects: \(unknownProjectEvents) events; field cast failures: \(castFailures); invalid lines: \(linesInvalid)")
+        lines.append(String(format: "  wrote %d segments, %d sites snapshots, merged %d segments; %.1f MB out; warehouse version %d",
+                            segmentsWritten, sitesSnapshots, segmentsMerged, Double(bytesOut) / 1e6, warehouseVersion))
+        return lines.joined(separator: "\n")
+    }
+}
+
+import Foundation

@@ -1,0 +1,100 @@
+import Foundation
+import Ingest
+
+/// Step 8: small segments of a partition (one per compaction chunk, e.g. an hour) are merged
+/// into month files of up to `segmentRowsTarget` rows, sorted by (received_at, event_id) so
+/// time predicates prune row groups.
+///
+/// 1. Per events partition, take the segments below the target, oldest first, while their
+///    total stays within the target. Nothing to do for fewer than two.
+/// 2. Read them, order all rows by (received_at, event_id) through a permutation (no row is
+///    copied twice), gather row groups of `rowGroupRows` into one hidden file.
+/// 3. Commit "merge": add the new file, remove the inputs (no data change); publish; delete.
+extension Compactor {
+    func mergeSmallSegments() throws {
+        var partitions: [String: [SegmentEntry]] = [:]
+        for segment in state.segments.values where segment.table == .events && segment.rows < options.segmentRowsTarget {
+            partitions[FileIO.parentDirectory(segment.path), default: []].append(segment)
+        }
+        for partition in partitions.keys.sorted() {
+            var candidates = partitions[partition]!.sorted { ($0.receivedAtMin, $0.path) < ($1.receivedAtMin, $1.path) }
+            while candidates.count >= 2 {
+                var group: [SegmentEntry] = []
+                var total = 0
+                while let first = candidates.first, group.isEmpty || total + first.rows <= options.segmentRowsTarget {
+                    group.append(first)
+                    total += first.rows
+                    candidates.removeFirst()
+                }
+                if group.count < 2 { continue }
+                try mergeSegments(group)
+            }
+        }
+    }
+
+    func mergeSegments(_ inputs: [SegmentEntry]) throws {
+        let version = state.version + 1
+        let first = inputs[0]
+        var parts: [[ColumnData]] = []
+        var positions: [[Int?]] = []
+        for input in inputs {
+            let reader = try ParquetFileReader(path: layout.absolute(input.path))
+            let map = WarehouseSchema.eventsFileColumns.map { reader.schema.index(of: EventSchema.events[$0].name) }
+            for group in 0..<reader.rowGroups.count {
+                parts.append(try reader.readRowGroup(group))
+                positions.append(map)
+            }
+        }
+        let timeColumn = WarehouseSchema.eventsFileColumns.firstIndex(of: 1)!
+        let idColumn = WarehouseSchema.eventsFileColumns.firstIndex(of: 0)!
+        var order: [(part: Int32, row: Int32, time: Int64)] = []
+        for (part, columns) in parts.enumerated() {
+            let times = columns[positions[part][timeColumn]!]
+            for row in 0..<times.count { order.append((Int32(part), Int32(row), times.int64(at: row) ?? 0)) }
+        }
+        order.sort { a, b in
+            if a.time != b.time { return a.time < b.time }
+            let x = parts[Int(a.part)][positions[Int(a.part)][idColumn]!].string(at: Int(a.row)) ?? ""
+            let y = parts[Int(b.part)][positions[Int(b.part)][idColumn]!].string(at: Int(b.row)) ?? ""
+            return x < y
+        }
+        let relative = FileIO.parentDirectory(first.path) + "/part-\(Self.versionTag(version))-m.parquet"
+        let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
+        let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
+        var start = 0
+        while start < order.count {
+            let end = min(order.count, start + options.rowGroupRows)
+            var columns: [ColumnData] = []
+            for position in 0..<WarehouseSchema.eventsFileColumns.count {
+                let kind = EventSchema.events[WarehouseSchema.eventsFileColumns[position]].kind.columnKind
+                var appender = ColumnAppender(kind: kind, capacity: end - start)
+                for index in start..<end {
+                    let part = Int(order[index].part)
+                    if let source = positions[part][position] {
+                        appender.append(from: parts[part][source], row: Int(order[index].row))
+                    } else {
+                        appender.appendNull()
+                    }
+                }
+                columns.append(appender.finish())
+            }
+            try writer.write(rowGroup: columns)
+            start = end
+        }
+        try writer.close()
+        let size = FileIO.fileSize(hidden) ?? 0
+        report.bytesOut += size
+        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: "merge")
+        commit.add = [SegmentEntry(path: relative, table: .events, projectID: first.projectID, month: first.month,
+                                   rows: order.count, bytes: size, receivedAtMin: order.first?.time ?? 0,
+                                   receivedAtMax: order.last?.time ?? 0)]
+        commit.remove = inputs.map(\.path)
+        assert(order.count == inputs.reduce(0) { $0 + $1.rows }, "a merge keeps every row")
+        try WarehouseLog.append(commit, layout: layout)
+        state.apply(commit)
+        report.commits += 1
+        report.segmentsMerged += inputs.count
+        try publish(relative)
+        for path in commit.remove { FileIO.remove(layout.absolute(path)) }
+    }
+}

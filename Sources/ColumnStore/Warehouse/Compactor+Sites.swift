@@ -1,0 +1,232 @@
+import Foundation
+import Ingest
+
+/// The latest-sites index: one snapshot file per project, sorted by site_key (unsigned bytes).
+///
+/// Incremental update = a sorted merge of the previous snapshot with the chunk's new rows:
+/// 1. Sort the new rows with a site_key by (site_key, received_at, event_id); per site keep
+///    the count, the first received_at and the last row (the site's newest new event).
+/// 2. Stream the old snapshot row group by row group; merge the two sorted site lists.
+///    A site in both keeps the newer latest event (greater received_at, then event_id),
+///    first_seen = min, last_seen = max, event_count = sum; status follows the latest event.
+/// 3. Output is flushed every `rowGroupRows` rows, so memory is one old row group plus one
+///    output row group, whatever the number of sites.
+extension Compactor {
+    struct NewSite {
+        var key: [UInt8]
+        var latest: Int
+        var firstSeen: Int64
+        var lastSeen: Int64
+        var count: Int64
+    }
+
+    func writeSitesSnapshot(projectID: String, newRows: [EventRow], version: Int) throws -> (SegmentEntry, [String])? {
+        let newSites = collectNewSites(newRows)
+        guard !newSites.isEmpty else { return nil }
+        let previous = state.segments(table: .sites, projectID: projectID)
+        let relative = WarehouseLayout.sitesPartition(projectID: projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
+        let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
+        try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
+        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquetOptions()),
+                                 rowGroupRows: options.rowGroupRows)
+        var next = 0
+        for segment in previous {
+            let reader = try ParquetFileReader(path: layout.absolute(segment.path))
+            let map = try OldSnapshotColumns(reader: reader)
+            for group in 0..<reader.rowGroups.count {
+                let columns = try reader.readRowGroup(group)
+                for row in 0..<reader.rowGroups[group].rowCount {
+                    let oldKey = map.siteKey(columns, row)
+                    while next < newSites.count && newSites[next].key.lexicographicallyPrecedes(oldKey) {
+                        try output.emitNew(newSites[next], rows: newRows)
+                        next += 1
+                    }
+                    if next < newSites.count && newSites[next].key == oldKey {
+                        try output.emitMerged(old: columns, row: row, map: map, new: newSites[next], rows: newRows)
+                        next += 1
+                    } else {
+                        try output.emitOld(columns, row: row, map: map)
+                    }
+                }
+            }
+        }
+        while next < newSites.count {
+            try output.emitNew(newSites[next], rows: newRows)
+            next += 1
+        }
+        let (rows, low, high) = try output.finish()
+        let size = FileIO.fileSize(hidden) ?? 0
+        report.bytesOut += size
+        let entry = SegmentEntry(path: relative, table: .sites, projectID: projectID, month: nil, rows: rows, bytes: size,
+                                 receivedAtMin: low, receivedAtMax: high)
+        return (entry, previous.map(\.path))
+    }
+
+    func collectNewSites(_ rows: [EventRow]) -> [NewSite] {
+        var keyed: [(key: [UInt8], index: Int)] = []
+        keyed.reserveCapacity(rows.count)
+        for (index, row) in rows.enumerated() {
+            if let key = row.siteKey { keyed.append((Array(key.utf8), index)) }
+        }
+        keyed.sort { a, b in
+            if a.key != b.key { return a.key.lexicographicallyPrecedes(b.key) }
+            let x = rows[a.index], y = rows[b.index]
+            return (x.receivedAtMicros, x.eventID) < (y.receivedAtMicros, y.eventID)
+        }
+        var sites: [NewSite] = []
+        for (key, index) in keyed {
+            let time = rows[index].receivedAtMicros
+            if var last = sites.last, last.key == key {
+                last.latest = index
+                last.lastSeen = time
+                last.count += 1
+                sites[sites.count - 1] = last
+            } else {
+                sites.append(NewSite(key: key, latest: index, firstSeen: time, lastSeen: time, count: 1))
+            }
+        }
+        return sites
+    }
+}
+
+/// Positions of the columns the merge needs in an old snapshot file.
+struct OldSnapshotColumns {
+    let siteKey: Int
+    let receivedAt: Int
+    let eventID: Int
+    let firstSeen: Int
+    let lastSeen: Int
+    let eventCount: Int
+    /// For each sites-file column (in `WarehouseSchema.sitesFileColumns` order), its position
+    /// in the old file, or nil when an older file lacks it (reads as NULL).
+    let filePositions: [Int?]
+
+    init(reader: ParquetFileReader) throws {
+        func find(_ name: String) throws -> Int {
+            guard let index = reader.schema.index(of: name) else {
+                throw ParquetError(.invalidInput, "sites snapshot has no \(name) column", path: reader.path)
+            }
+            return index
+        }
+        siteKey = try find("site_key")
+        receivedAt = try find("received_at")
+        eventID = try find("event_id")
+        firstSeen = try find("first_seen")
+        lastSeen = try find("last_seen")
+        eventCount = try find("event_count")
+        filePositions = WarehouseSchema.sitesFileColumns.map { reader.schema.index(of: EventSchema.sites[$0].name) }
+    }
+
+    func siteKey(_ columns: [ColumnData], _ row: Int) -> [UInt8] {
+        columns[siteKey].bytes(at: row) ?? []
+    }
+}
+
+extension ColumnData {
+    /// The raw UTF-8 bytes of a string value (nil for NULL).
+    func bytes(at row: Int) -> [UInt8]? {
+        guard isValid(row) else { return nil }
+        switch storage {
+        case .strings(let column): return Array(column.bytes[column.range(at: row)])
+        case .dictionary(let dictionary, let codes): return Array(dictionary.bytes[dictionary.range(at: Int(codes[row]))])
+        default: return nil
+        }
+    }
+}
+
+/// Accumulates snapshot rows and flushes them to the writer in row groups.
+struct SitesOutput {
+    let writer: ParquetWriter
+    let rowGroupRows: Int
+    var appenders: [ColumnAppender]
+    var rows = 0
+    var pending = 0
+    var lastSeenMin = Int64.max
+    var lastSeenMax = Int64.min
+    let summaryStart = EventSchema.events.count
+
+    init(writer: ParquetWriter, rowGroupRows: Int) {
+        self.writer = writer
+        self.rowGroupRows = rowGroupRows
+        appenders = WarehouseSchema.sitesFileColumns.map { ColumnAppender(kind: EventSchema.sites[$0].kind.columnKind) }
+    }
+
+    mutating func noteLastSeen(_ value: Int64) {
+        lastSeenMin = min(lastSeenMin, value)
+        lastSeenMax = max(lastSeenMax, value)
+    }
+
+    mutating func emitOld(_ columns: [ColumnData], row: Int, map: OldSnapshotColumns) throws {
+        for (position, filePosition) in map.filePositions.enumerated() {
+            if let filePosition { appenders[position].append(from: columns[filePosition], row: row) } else { appenders[position].appendNull() }
+        }
+        noteLastSeen(columns[map.lastSeen].int64(at: row) ?? 0)
+        try rowDone()
+    }
+
+    mutating func emitNew(_ site: Compactor.NewSite, rows: [EventRow]) throws {
+        let row = rows[site.latest]
+        appendEventColumns(row)
+        appendSummary(firstSeen: site.firstSeen, lastSeen: site.lastSeen, count: site.count, event: row.event)
+        try rowDone()
+    }
+
+    mutating func emitMerged(old columns: [ColumnData], row: Int, map: OldSnapshotColumns, new site: Compactor.NewSite,
+                             rows: [EventRow]) throws {
+        let newest = rows[site.latest]
+        let oldTime = columns[map.receivedAt].int64(at: row) ?? Int64.min
+        let oldID = columns[map.eventID].string(at: row) ?? ""
+        let newWins = (newest.receivedAtMicros, newest.eventID) > (oldTime, oldID)
+        let firstSeen = min(columns[map.firstSeen].int64(at: row) ?? site.firstSeen, site.firstSeen)
+        let lastSeen = max(columns[map.lastSeen].int64(at: row) ?? site.lastSeen, site.lastSeen)
+        let count = (columns[map.eventCount].int64(at: row) ?? 0) + site.count
+        if newWins {
+            appendEventColumns(newest)
+            appendSummary(firstSeen: firstSeen, lastSeen: lastSeen, count: count, event: newest.event)
+        } else {
+            // Old latest event stays: copy its event columns, then the new summary.
+            for (position, filePosition) in map.filePositions.enumerated() where WarehouseSchema.sitesFileColumns[position] < summaryStart {
+                if let filePosition { appenders[position].append(from: columns[filePosition], row: row) } else { appenders[position].appendNull() }
+            }
+            let statusPosition = map.filePositions.count - 1
+            appendSummary(firstSeen: firstSeen, lastSeen: lastSeen, count: count,
+                          event: nil, status: columns[map.filePositions[statusPosition]!].string(at: row))
+        }
+        try rowDone()
+    }
+
+    private mutating func appendEventColumns(_ row: EventRow) {
+        for (position, column) in WarehouseSchema.sitesFileColumns.enumerated() where column < summaryStart {
+            appenders[position].append(row: row, column: column)
+        }
+    }
+
+    private mutating func appendSummary(firstSeen: Int64, lastSeen: Int64, count: Int64, event: String?, status: String? = nil) {
+        let base = appenders.count - 4
+        appenders[base].append(firstSeen)
+        appenders[base + 1].append(lastSeen)
+        appenders[base + 2].append(count)
+        appenders[base + 3].append(status ?? event.map(WarehouseSchema.status(event:)))
+        noteLastSeen(lastSeen)
+    }
+
+    private mutating func rowDone() throws {
+        rows += 1
+        pending += 1
+        if pending >= rowGroupRows { try flush() }
+    }
+
+    private mutating func flush() throws {
+        guard pending > 0 else { return }
+        var columns: [ColumnData] = []
+        for index in appenders.indices { columns.append(appenders[index].finish()) }
+        try writer.write(rowGroup: columns)
+        pending = 0
+    }
+
+    mutating func finish() throws -> (rows: Int, lastSeenMin: Int64, lastSeenMax: Int64) {
+        try flush()
+        try writer.close()
+        return (rows, lastSeenMin, lastSeenMax)
+    }
+}

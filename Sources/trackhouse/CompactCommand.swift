@@ -1,0 +1,67 @@
+import ArgumentParser
+import ColumnStore
+import Foundation
+import Ingest
+import Logging
+
+struct CompactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Compact sealed raw hours into Parquet segments, merge small segments, update the latest-sites index.")
+
+    @OptionGroup var dataOptions: DataOptions
+    @Flag(name: .customLong("include-open"), help: "Also compact the complete lines of hours still being written.")
+    var includeOpen = false
+    @Option(name: .customLong("seal-grace"), help: "Seconds after an hour ends before it counts as sealed.")
+    var sealGraceSeconds: Int64 = 300
+    @Option(name: .customLong("segment-rows"), help: "Target rows of a merged month segment.")
+    var segmentRows = 1_000_000
+    @Option(name: .customLong("row-group-rows"), help: "Rows per Parquet row group.")
+    var rowGroupRows = 131_072
+    @Option(name: .customLong("chunk-events"), help: "Events per commit while compacting a backlog (bounds memory).")
+    var chunkEvents = 100_000
+    @Flag(name: .customLong("no-merge"), help: "Skip merging small segments.")
+    var noMerge = false
+    @Option(name: .customLong("raw-retention-days"), help: "Delete fully compacted raw files older than this many days (default: keep).")
+    var rawRetentionDays: Int?
+    @Flag(help: "No progress on stderr.") var quiet = false
+    @Flag(help: "Print the summary as JSON on stdout.") var json = false
+
+    func validate() throws {
+        guard rowGroupRows >= 1024, segmentRows >= rowGroupRows, chunkEvents >= 1 else {
+            throw ValidationError("--row-group-rows must be at least 1024 and --segment-rows at least --row-group-rows")
+        }
+    }
+
+    func run() throws {
+        let logger = LogSetup.bootstrap(level: .warning)
+        var options = Compactor.Options()
+        options.includeOpenHours = includeOpen
+        options.sealGraceSeconds = sealGraceSeconds
+        options.segmentRowsTarget = segmentRows
+        options.rowGroupRows = rowGroupRows
+        options.chunkEventsMax = chunkEvents
+        options.mergeSmallSegments = !noMerge
+        options.rawRetentionDays = rawRetentionDays
+        let progress = ProgressLine(quiet: quiet)
+        let compactor = Compactor(dataDirectory: dataOptions.data, options: options, logger: logger) { done, total, text in
+            progress.update(done: done, total: total, text: text)
+        }
+        let report: CompactionReport
+        do {
+            report = try compactor.run()
+        } catch {
+            progress.finish()
+            throw CommandFailure("compaction failed: \(error)")
+        }
+        progress.finish()
+        if json { print(JSONWriter.string(report.json)) }
+        if !quiet { printError(report.text) }
+    }
+}
+
+/// An error already phrased for people: printed as is, exit code 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// `[done/total] text` progress on stderr: redrawn in place on a terminal (at most ~5 times a
+/// second, after the first second), plain lines every few seconds when piped, nothing with
+/// `--quiet`.
+final class ProgressLine {
+    private let enabled: Bool
+    private let isTerminal: Bool
+    private let started = Date()
+    private var lastDraw = Date.distantPast
+    private var drew = false
+
+    init(quiet: Bool) {
+        enabled = !quiet
+        isTerminal = isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
+    func update(done: Int, total: Int, text: String) {
+        guard enabled else { return }
+        let now = Date()
+        let interval = isTerminal ? 0.2 : 5.0
+        guard done == total || now.timeIntervalSince(lastDraw) >= interval,
+              now.timeIntervalSince(started) >= (isTerminal ? 1.0 : 0) || done == total else { return }
+        lastDraw = now
+        if isTerminal {
+            var line = "[\(done)/\(total)] \(text)"
+            if line.count > 100 { line = String(line.prefix(99)) + "…" }
+            fputs("\r\u{1B}[2K" + line, stderr)
+            drew = true
+        } else {
+            fputs("[\(done)/\(total)] \(text)\n", stderr)
+        }
+    }
+
+    func finish() {
+        if drew { fputs("\r\u{1B}[2K", stderr) }
+    }
+}
