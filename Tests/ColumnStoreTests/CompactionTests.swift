@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+@testable import ColumnStore
+@testable import Ingest
+
+final class CompactionTests: XCTestCase {
+    func compact(_ directory: String, configure: (inout Compactor.Options) -> Void = { _ in }) throws -> CompactionReport {
+        var options = Compactor.Options()
+        configure(&options)
+        return try Compactor(dataDirectory: directory, options: options, logger: WarehouseTestSupport.logger).run()
+    }
+
+    /// The events table equals an independent computation: every raw line decoded and
+    /// normalized, unknown projects dropped, first copy of each id kept.
+    func testEventsAndSitesMatchAnIndependentComputation() throws {
+        let directory = WarehouseTestSupport.temporaryDirectory()
+        try WarehouseTestSupport.generate(into: directory)
+        let report = try compact(directory)
+        XCTAssertGreaterThan(report.duplicatesDropped, 0, "the generator writes duplicate ids")
+        XCTAssertGreaterThan(report.unknownProjectEvents, 0)
+
+        let registry = try ProjectRegistry.parse(try FileIO.readFile(directory + "/projects.json"), path: "p")
+        var expected: [String: EventRow] = [:]
+        for file in RawLayout(dataDirectory: directory).listFiles() {
+            try RawFileReader.forEachLine(path: file.path) { line in
+                let envelope = try Envelope.decode(line.bytes)
+                if case .event(let row, _) = EventNormalizer.normalize(envelope: envelope, registry: registry), expected[row.eventID] == nil {
+                    expected[row.eventID] = row
+                }
+            }
+        }
+        let rows = try WarehouseTestSupport.tableRows(directory, .events)
+        XCTAssertEqual(rows.count, expected.count)
+        XCTAssertEqual(report.eventsOut, expected.count)
+        let ids = Set(rows.map { String($0.split(separator: "|", maxSplits: 1)[0]) })
+        XCTAssertEqual(ids, Set(expected.keys))
+
+        // sites: one row per (project, site_key) with the latest event and the counts.
+        var latest: [String: (row: EventRow, first: Int64, count: Int)] = [:]
+        for row in expected.values {
+            guard let key = row.siteKey else { continue }
+            let siteID = row.projectID + "|" + key
+            if var current = latest[siteID] {
+                current.count += 1
+                current.first = min(current.first, row.receivedAtMicros)
+                if (row.receivedAtMicros, row.eventID) > (current.row.receivedAtMicros, current.row.eventID) { current.row = row }
+                latest[siteID] = current
+            } else {
+                latest[siteID] = (row, row.receivedAtMicros, 1)
+            }
+        }
+        let sites = try WarehouseTestSupport.tableRows(directory, .sites)
+        XCTAssertEqual(sites.count, latest.count)
+        let siteColumns = EventSchema.sites.map(\.name)
+        for line in sites {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            let siteID = cells[2] + "|" + cells[4]
+            guard let want = latest[siteID] else { XCTFail("unexpected site \(siteID)"); continue }
+            XCTAssertEqual(cells[0], want.row.eventID, siteID)
+            XCTAssertEqual(cells[siteColumns.firstIndex(of: "first_seen")!], String(want.first))
+            XCTAssertEqual(cells[siteColumns.firstIndex(of: "last_seen")!], String(want.row.receivedAtMicros))
+            XCTAssertEqual(cells[siteColumns.firstIndex(of: "event_count")!], String(want.count))
+            XCTAssertEqual(cells[siteColumns.firstIndex(of: "status")!], WarehouseSchema.status(event: want.row.event))
+        }
+    }
+
+    /// Many small commits plus merges give the same tables as one big run; a rerun adds nothing.
+    func testIncrementalRunsEqualOneRunAndRerunsAreNoOps() throws {
+        let one = WarehouseTestSupport.temporaryDirectory()
+        try WarehouseTestSupport.generate(into: one, sites: 200, weeks: 6, seed: 5)
+        let many = WarehouseTestSupport.temporaryDirectory()
+        try FileIO.makeDirectories(many)
+        try WarehouseTestSupport.copyTree(one + "/raw", many + "/raw")
+        try WarehouseTestSupport.copyTree(one + "/projects.json", many + "/projects.json")
+
+        _ = try compact(one)
+        let report = try compact(many) { $0.chunkEventsMax = 50; $0.segmentRowsTarget = 400; $0.rowGroupRows = 128 }
+        XCTAssertGreaterThan(report.commits, 5)
+        XCTAssertGreaterThan(report.segmentsMerged, 0)
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(one, .events), try WarehouseTestSupport.tableRows(many, .events))
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(one, .sites), try WarehouseTestSupport.tableRows(many, .sites))
+
+        let before = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: one)).version
+        let again = try compact(one)
+        XCTAssertEqual(again.eventsIn, 0)
+        XCTAssertEqual(try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: one)).version, before)
+    }
+
+    /// Only committed files count, hidden leftovers are removed, committed-but-hidden files are
+    /// rolled forward.
+    func testRecoveryRollsForwardAndCleansLeftovers() throws {
+        let directory = WarehouseTestSupport.temporaryDirectory()
+        try WarehouseTestSupport.generate(into: directory, sites: 50, weeks: 3, seed: 3)
+        _ = try compact(directory)
+        let layout = WarehouseLayout(dataDirectory: directory)
+        let state = try WarehouseLog.load(layout: layout)
+        let victim = state.segments(table: .events).first!.path
+        // Simulate a crash after the commit and before the rename.
+        XCTAssertEqual(rename(layout.absolute(victim), layout.absolute(WarehouseLayout.temporaryName(victim))), 0)
+        // And an uncommitted leftover.
+        let leftover = layout.absolute(FileIO.parentDirectory(victim) + "/.tmp-part-99999999-1.parquet")
+        try FileIO.writeFileAtomically(leftover, [1, 2, 3])
+        _ = try compact(directory)
+        XCTAssertTrue(FileIO.exists(layout.absolute(victim)))
+        XCTAssertFalse(FileIO.exists(leftover))
+    }
+
+    func testTwoCompactorsAtOnceAreRefused() throws {
+        let directory = WarehouseTestSupport.temporaryDirectory()
+        try WarehouseTestSupport.generate(into: directory, sites: 10, weeks: 1, seed: 2)
+        let lock = try CompactionLock(path: directory + "/warehouse/.compact.lock")
+        XCTAssertThrowsError(try compact(directory)) { error in
+            XCTAssertEqual((error as? WarehouseError)?.code, .locked)
+        }
+        lock.release()
+        XCTAssertNoThrow(try compact(directory))
+    }
+
+    func testDamagedCommitLogIsAClearError() throws {
+        let directory = WarehouseTestSupport.temporaryDirectory()
+        try WarehouseTestSupport.generate(into: directory, sites: 10, weeks: 1, seed: 2)
+        _ = try compact(directory)
+        let log = WarehouseLayout(dataDirectory: directory).logDirectory + "/00000000000000000001.json"
+        try FileIO.writeFileAtomically(log, Array("{\"version\":".utf8))
+        XCTAssertThrowsError(try compact(directory)) { error in
+            XCTAssertEqual((error as? WarehouseError)?.code, .corruptLog)
+            XCTAssertTrue("\(error)".contains("00000000000000000001.json"))
+        }
+    }
+}

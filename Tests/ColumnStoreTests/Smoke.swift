@@ -1,3 +1,0 @@
-import XCTest
-@testable import ColumnStore
-final class ColumnStoreSmokeTests: XCTestCase { func testLinks() {} }

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+@testable import ColumnStore
+@testable import Ingest
+
+enum WarehouseTestSupport {
+    static let end = UTCTime.parseISO("2026-06-01T00:00:00Z")!
+
+    static func temporaryDirectory(_ name: String = #function) -> String {
+        let cleaned = name.filter { $0.isLetter || $0.isNumber }
+        let path = NSTemporaryDirectory() + "trackhouse-wh-\(cleaned)-\(UUID().uuidString.prefix(8))"
+        try! FileIO.makeDirectories(path)
+        return path
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// A generated raw dataset (deterministic for the seed).
+    static func generate(into directory: String, sites: Int = 300, weeks: Int = 10, seed: UInt64 = 11) throws {
+        _ = try WorkloadGenerator.generate(options: GeneratorOptions(outDirectory: directory, projects: 3, sites: sites,
+                                                                     weeks: weeks, seed: seed, endMicros: end))
+    }
+
+    static func copyTree(_ source: String, _ target: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/cp")
+        process.arguments = ["-a", source, target]
+        try process.run()
+        process.waitUntilExit()
+    }
+
+    /// Every committed row of a table, rendered as text (partition key included), sorted:
+    /// two warehouses hold the same table when these are equal.
+    static func tableRows(_ dataDirectory: String, _ table: SegmentEntry.Table) throws -> [String] {
+        let layout = WarehouseLayout(dataDirectory: dataDirectory)
+        let state = try WarehouseLog.load(layout: layout)
+        let columns = table == .events ? EventSchema.events : EventSchema.sites
+        var rows: [String] = []
+        for segment in state.segments(table: table) {
+            let reader = try ParquetFileReader(path: layout.absolute(segment.path))
+            for group in 0..<reader.rowGroups.count {
+                let data = try reader.readRowGroup(group)
+                for row in 0..<reader.rowGroups[group].rowCount {
+                    var cells: [String] = []
+                    for column in columns {
+                        if column.name == "project_id" { cells.append(segment.projectID); continue }
+                        guard let position = reader.schema.index(of: column.name) else { cells.append("∅"); continue }
+                        let value = data[position]
+                        switch column.kind {
+                        case .string: cells.append(value.string(at: row) ?? "∅")
+                        case .timestamp, .int64: cells.append(value.int64(at: row).map(String.init) ?? "∅")
+                        case .bool: cells.append(value.bool(at: row).map { $0 ? "t" : "f" } ?? "∅")
+                        }
+                    }
+                    rows.append(cells.joined(separator: "|"))
+                }
+            }
+        }
+        return rows.sorted()
+    }
+}
