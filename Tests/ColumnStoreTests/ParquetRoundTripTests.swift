@@ -62,6 +62,30 @@ final class ParquetRoundTripTests: XCTestCase {
         XCTAssertEqual(column.stringValues, values)
     }
 
+    /// >65,536 distinct strings per row group, with and without nulls, over several row groups.
+    func testPlainFallbackAcrossRowGroups() throws {
+        var options = ParquetWriter.Options()
+        options.rowGroupRowsMax = 135_000
+        let schema = ParquetSchema([ParquetColumn(name: "site", kind: .string), ParquetColumn(name: "n", kind: .int64)])
+        for nullFraction in [0.0, 0.5] {
+            var random = SplitMix64(seed: 17)
+            let rows = 2 * options.rowGroupRowsMax + 1_000
+            let sites: [String?] = (0..<rows).map { row in
+                Double.random(in: 0..<1, using: &random) < nullFraction ? nil : "Ünïcødé-\(row)"
+            }
+            let numbers: [Int64?] = (0..<rows).map { $0 % 3 == 0 && nullFraction > 0 ? nil : Int64($0) }
+            let bytes = try ParquetWriter.encode(schema: schema, rowGroups: [[.strings(sites), .int64(numbers)]], options: options)
+            let reader = try ParquetFileReader(bytes: bytes)
+            XCTAssertEqual(reader.rowGroups.map(\.rowCount), [135_000, 135_000, 1_000])
+            XCTAssertEqual(reader.rowGroups[0].columns[0].isFullyDictionaryEncoded, false)
+            XCTAssertEqual(reader.rowGroups[1].columns[0].isFullyDictionaryEncoded, false)
+            XCTAssertEqual(reader.rowGroups[2].columns[0].isFullyDictionaryEncoded, true)
+            let read = try readAllValues(reader)
+            XCTAssertEqual(read[0].stringValues, sites, "nulls \(nullFraction)")
+            XCTAssertEqual(read[1].int64Values, numbers, "nulls \(nullFraction)")
+        }
+    }
+
     func testStatisticsUseUnsignedByteOrder() throws {
         let schema = ParquetSchema([
             ParquetColumn(name: "s", kind: .string), ParquetColumn(name: "i", kind: .int64),
