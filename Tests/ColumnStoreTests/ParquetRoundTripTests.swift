@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import ColumnStore
 
@@ -125,6 +126,31 @@ final class ParquetRoundTripTests: XCTestCase {
                                storage: .dictionary(dictionary: StringColumn(["x", "unused", "y"]), codes: [2, 0, 7, 0, 2]))
         let reader = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [[input]]))
         XCTAssertEqual(try reader.readColumn(rowGroup: 0, column: 0).stringValues, ["y", "x", nil, "x", "y"])
+    }
+
+    /// The reader is shared across threads by the engine, and keeps working after the file
+    /// is unlinked (compaction may swap files under a running query).
+    func testConcurrentReadsAndUnlinkedFile() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("shared.parquet").path
+        var options = ParquetWriter.Options()
+        options.rowGroupRowsMax = 500
+        let table = GeneratedTable.make(rows: 3_000, nullFraction: 0.2, distinctStrings: 30, seed: 8)
+        try ParquetWriter.writeFileAtomically(path: path, schema: table.schema, rowGroups: [table.columns], options: options)
+        let reader = try ParquetFileReader(path: path)
+        try FileManager.default.removeItem(atPath: path)
+        let groups = reader.rowGroups.count, columns = reader.schema.columns.count
+        let results = UnsafeMutableBufferPointer<ColumnData?>.allocate(capacity: groups * columns)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: groups * columns) { task in
+            results[task] = try? reader.readColumn(rowGroup: task / columns, column: task % columns)
+        }
+        for column in 0..<columns {
+            let parts = (0..<groups).compactMap { results[$0 * columns + column]?.materialized() }
+            XCTAssertEqual(parts.count, groups)
+            assertSameValues(parts.dropFirst().reduce(parts[0], concatenate), table.columns[column], "column \(column)")
+        }
     }
 
     func testWriterRejectsBadInput() throws {
