@@ -8,7 +8,9 @@ extension ParquetWriter {
                 throw ParquetError(.invalidInput, "column name '\(column.name)' is empty or repeated")
             }
         }
-        guard options.rowGroupRowsMax > 0, options.pageRowsMax > 0, options.pageBytesMax > 0,
+        // Row groups our own reader accepts; page value counts and sizes are i32 in the page header.
+        guard options.rowGroupRowsMax > 0, options.rowGroupRowsMax <= ParquetFileReader.rowGroupRowsMax, options.pageRowsMax > 0, options.pageRowsMax <= Int(Int32.max),
+              options.pageBytesMax > 0, options.pageBytesMax <= Int(Int32.max) / 2,
               options.dictionaryBytesMax >= 0, options.dictionaryEntriesMax >= 0 else {
             throw ParquetError(.invalidInput, "row group, page and dictionary limits must be positive")
         }
