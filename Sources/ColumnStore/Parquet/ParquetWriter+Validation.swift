@@ -9,10 +9,11 @@ extension ParquetWriter {
             }
         }
         // Row groups our own reader accepts; page value counts and sizes are i32 in the page header.
-        guard options.rowGroupRowsMax > 0, options.rowGroupRowsMax <= ParquetFileReader.rowGroupRowsMax, options.pageRowsMax > 0, options.pageRowsMax <= Int(Int32.max),
-              options.pageBytesMax > 0, options.pageBytesMax <= Int(Int32.max) / 2,
+        guard (1...ParquetFileReader.rowGroupRowsMax).contains(options.rowGroupRowsMax),
+              (1...Int(Int32.max)).contains(options.pageRowsMax),
+              (1...Int(Int32.max) / 2).contains(options.pageBytesMax),
               options.dictionaryBytesMax >= 0, options.dictionaryEntriesMax >= 0 else {
-            throw ParquetError(.invalidInput, "row group, page and dictionary limits must be positive")
+            throw ParquetError(.invalidInput, "row group, page or dictionary limit out of range")
         }
     }
 
