@@ -153,6 +153,21 @@ final class ParquetRoundTripTests: XCTestCase {
         }
     }
 
+    /// Same input, same bytes: compaction can compare outputs and stay idempotent.
+    func testOutputIsDeterministicAndColumnsResolveByName() throws {
+        let table = GeneratedTable.make(rows: 1_000, nullFraction: 0.4, distinctStrings: 50, seed: 4)
+        var options = ParquetWriter.Options()
+        options.keyValueMetadata = ["b": "2", "a": "1"]
+        let first = try ParquetWriter.encode(schema: table.schema, rowGroups: [table.columns], options: options)
+        let second = try ParquetWriter.encode(schema: table.schema, rowGroups: [table.columns], options: options)
+        XCTAssertEqual(first, second)
+        let reader = try ParquetFileReader(bytes: first)
+        XCTAssertEqual(reader.keyValueMetadata, ["a": "1", "b": "2"])
+        assertSameValues(try reader.readColumn(rowGroup: 0, name: "ts"), table.columns[2], "by name")
+        XCTAssertThrowsError(try reader.readColumn(rowGroup: 0, name: "missing"))
+        XCTAssertThrowsError(try reader.readColumn(rowGroup: 1, column: 0))
+    }
+
     func testWriterRejectsBadInput() throws {
         let schema = ParquetSchema([ParquetColumn(name: "r", kind: .int64, isOptional: false)])
         let writer = try ParquetWriter(schema: schema)
