@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import ColumnStore
 
@@ -62,6 +63,30 @@ final class ParquetRoundTripTests: XCTestCase {
         XCTAssertEqual(column.stringValues, values)
     }
 
+    /// >65,536 distinct strings per row group, with and without nulls, over several row groups.
+    func testPlainFallbackAcrossRowGroups() throws {
+        var options = ParquetWriter.Options()
+        options.rowGroupRowsMax = 135_000
+        let schema = ParquetSchema([ParquetColumn(name: "site", kind: .string), ParquetColumn(name: "n", kind: .int64)])
+        for nullFraction in [0.0, 0.5] {
+            var random = SplitMix64(seed: 17)
+            let rows = 2 * options.rowGroupRowsMax + 1_000
+            let sites: [String?] = (0..<rows).map { row in
+                Double.random(in: 0..<1, using: &random) < nullFraction ? nil : "Ünïcødé-\(row)"
+            }
+            let numbers: [Int64?] = (0..<rows).map { $0 % 3 == 0 && nullFraction > 0 ? nil : Int64($0) }
+            let bytes = try ParquetWriter.encode(schema: schema, rowGroups: [[.strings(sites), .int64(numbers)]], options: options)
+            let reader = try ParquetFileReader(bytes: bytes)
+            XCTAssertEqual(reader.rowGroups.map(\.rowCount), [135_000, 135_000, 1_000])
+            XCTAssertEqual(reader.rowGroups[0].columns[0].isFullyDictionaryEncoded, false)
+            XCTAssertEqual(reader.rowGroups[1].columns[0].isFullyDictionaryEncoded, false)
+            XCTAssertEqual(reader.rowGroups[2].columns[0].isFullyDictionaryEncoded, true)
+            let read = try readAllValues(reader)
+            XCTAssertEqual(read[0].stringValues, sites, "nulls \(nullFraction)")
+            XCTAssertEqual(read[1].int64Values, numbers, "nulls \(nullFraction)")
+        }
+    }
+
     func testStatisticsUseUnsignedByteOrder() throws {
         let schema = ParquetSchema([
             ParquetColumn(name: "s", kind: .string), ParquetColumn(name: "i", kind: .int64),
@@ -101,6 +126,46 @@ final class ParquetRoundTripTests: XCTestCase {
                                storage: .dictionary(dictionary: StringColumn(["x", "unused", "y"]), codes: [2, 0, 7, 0, 2]))
         let reader = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [[input]]))
         XCTAssertEqual(try reader.readColumn(rowGroup: 0, column: 0).stringValues, ["y", "x", nil, "x", "y"])
+    }
+
+    /// The reader is shared across threads by the engine, and keeps working after the file
+    /// is unlinked (compaction may swap files under a running query).
+    func testConcurrentReadsAndUnlinkedFile() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("shared.parquet").path
+        var options = ParquetWriter.Options()
+        options.rowGroupRowsMax = 500
+        let table = GeneratedTable.make(rows: 3_000, nullFraction: 0.2, distinctStrings: 30, seed: 8)
+        try ParquetWriter.writeFileAtomically(path: path, schema: table.schema, rowGroups: [table.columns], options: options)
+        let reader = try ParquetFileReader(path: path)
+        try FileManager.default.removeItem(atPath: path)
+        let groups = reader.rowGroups.count, columns = reader.schema.columns.count
+        let results = UnsafeMutableBufferPointer<ColumnData?>.allocate(capacity: groups * columns)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: groups * columns) { task in
+            results[task] = try? reader.readColumn(rowGroup: task / columns, column: task % columns)
+        }
+        for column in 0..<columns {
+            let parts = (0..<groups).compactMap { results[$0 * columns + column]?.materialized() }
+            XCTAssertEqual(parts.count, groups)
+            assertSameValues(parts.dropFirst().reduce(parts[0], concatenate), table.columns[column], "column \(column)")
+        }
+    }
+
+    /// Same input, same bytes: compaction can compare outputs and stay idempotent.
+    func testOutputIsDeterministicAndColumnsResolveByName() throws {
+        let table = GeneratedTable.make(rows: 1_000, nullFraction: 0.4, distinctStrings: 50, seed: 4)
+        var options = ParquetWriter.Options()
+        options.keyValueMetadata = ["b": "2", "a": "1"]
+        let first = try ParquetWriter.encode(schema: table.schema, rowGroups: [table.columns], options: options)
+        let second = try ParquetWriter.encode(schema: table.schema, rowGroups: [table.columns], options: options)
+        XCTAssertEqual(first, second)
+        let reader = try ParquetFileReader(bytes: first)
+        XCTAssertEqual(reader.keyValueMetadata, ["a": "1", "b": "2"])
+        assertSameValues(try reader.readColumn(rowGroup: 0, name: "ts"), table.columns[2], "by name")
+        XCTAssertThrowsError(try reader.readColumn(rowGroup: 0, name: "missing"))
+        XCTAssertThrowsError(try reader.readColumn(rowGroup: 1, column: 0))
     }
 
     func testWriterRejectsBadInput() throws {

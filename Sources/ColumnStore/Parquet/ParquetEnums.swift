@@ -1,3 +1,8 @@
+// PLAIN values and page buffers are copied as host memory in places; Parquet is little-endian.
+#if _endian(big)
+#error("The Parquet reader and writer assume a little-endian host")
+#endif
+
 /// Parquet physical types (parquet.thrift `Type`).
 public enum ParquetPhysicalType: Int32, Sendable, CustomStringConvertible {
     case boolean = 0, int32 = 1, int64 = 2, int96 = 3, float = 4, double = 5, byteArray = 6, fixedLenByteArray = 7

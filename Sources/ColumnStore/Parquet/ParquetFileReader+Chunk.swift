@@ -70,6 +70,7 @@ extension ParquetFileReader {
             }
             try withDecompressed(body, size: Int(header.uncompressedPageSize), codec: codec, decompressor) { page in
                 var valuesStart = 0
+                var allPresent = true
                 if maxLevel > 0 {
                     guard dataHeader.definitionLevelEncoding == .rle else {
                         throw ParquetError(.unsupported, "definition level encoding \(dataHeader.definitionLevelEncoding)")
@@ -77,10 +78,10 @@ extension ParquetFileReader {
                     guard page.count >= 4 else { throw ParquetError(.badPage, "definition levels lack their length prefix") }
                     let length = Int(UInt32(littleEndian: page.loadUnaligned(as: UInt32.self)))
                     guard length <= page.count - 4 else { throw ParquetError(.badPage, "definition levels length \(length) past the page end") }
-                    try decodeLevels(UnsafeRawBufferPointer(rebasing: page[4..<4 + length]), count: rows, into: &levels)
+                    allPresent = try decodeLevels(UnsafeRawBufferPointer(rebasing: page[4..<4 + length]), count: rows, into: &levels)
                     valuesStart = 4 + length
                 }
-                try appendValues(builder: &builder, rows: rows, levels: maxLevel > 0 ? levels : nil,
+                try appendValues(builder: &builder, rows: rows, levels: allPresent ? nil : levels,
                                  encoding: dataHeader.encoding, values: UnsafeRawBufferPointer(rebasing: page[valuesStart...]))
             }
         case .dataPageV2:
@@ -96,10 +97,11 @@ extension ParquetFileReader {
                 throw ParquetError(.badPage, "v2 page level sizes do not fit the page")
             }
             // v2 levels are never compressed and have no length prefix.
+            var allPresent = true
             if maxLevel > 0 {
-                try decodeLevels(UnsafeRawBufferPointer(rebasing: body[repetitionBytes..<repetitionBytes + definitionBytes]),
-                                 count: rows, into: &levels)
-                let nulls = levels.reduce(0) { $0 + ($1 == UInt32(maxLevel) ? 0 : 1) }
+                allPresent = try decodeLevels(UnsafeRawBufferPointer(rebasing: body[repetitionBytes..<repetitionBytes + definitionBytes]),
+                                              count: rows, into: &levels)
+                let nulls = allPresent ? 0 : levels.reduce(0) { $0 + ($1 == UInt32(maxLevel) ? 0 : 1) }
                 guard nulls == Int(v2.numNulls) else {
                     throw ParquetError(.badPage, "v2 page says \(v2.numNulls) nulls, levels hold \(nulls)")
                 }
@@ -109,7 +111,7 @@ extension ParquetFileReader {
             let valuesCompressed = UnsafeRawBufferPointer(rebasing: body[(repetitionBytes + definitionBytes)...])
             let valuesSize = Int(header.uncompressedPageSize) - repetitionBytes - definitionBytes
             try withDecompressed(valuesCompressed, size: valuesSize, codec: v2.isCompressed ? codec : .uncompressed, decompressor) { values in
-                try appendValues(builder: &builder, rows: rows, levels: maxLevel > 0 ? levels : nil,
+                try appendValues(builder: &builder, rows: rows, levels: allPresent ? nil : levels,
                                  encoding: v2.encoding, values: values)
             }
         case .indexPage, nil:
@@ -128,13 +130,17 @@ extension ParquetFileReader {
         }
     }
 
-    /// Definition levels of a flat OPTIONAL column: bit width 1.
-    private func decodeLevels(_ data: UnsafeRawBufferPointer, count: Int, into levels: inout [UInt32]) throws {
+    /// Definition levels of a flat OPTIONAL column (bit width 1). Returns true, without
+    /// filling `levels`, when one RLE run marks every row present (the common case), so
+    /// value decoding can take its bulk paths.
+    private func decodeLevels(_ data: UnsafeRawBufferPointer, count: Int, into levels: inout [UInt32]) throws -> Bool {
         guard count <= Self.rowGroupRowsMax else { throw ParquetError(.badPage, "page of \(count) values") }
-        levels = [UInt32](repeating: 0, count: count)
-        if count == 0 { return }
+        if count == 0 { return true }
         var decoder = try RleHybridDecoder(data, bitWidth: 1)
+        if try decoder.startsWithRun(of: 1, covering: count) { return true }
+        levels = [UInt32](repeating: 0, count: count)
         try levels.withUnsafeMutableBufferPointer { try decoder.decode(into: $0.baseAddress!, count: count) }
+        return false
     }
 
     private func withDecompressed<R>(_ body: UnsafeRawBufferPointer, size: Int, codec: ParquetCodec, _ decompressor: ZstdDecompressor,

@@ -86,7 +86,9 @@ extension ParquetFileReader {
             start = dictionaryOffset
         }
         let length = meta.totalCompressedSize
-        guard start >= 4, length > 0, start <= Int64(footerStart), length <= Int64(footerStart) - start else {
+        // Empty chunks only make sense for empty row groups.
+        guard start >= 4, length > 0 || meta.numValues == 0, start <= Int64(footerStart), length >= 0,
+              length <= Int64(footerStart) - start else {
             throw ParquetError(.badMetadata, "column chunk at \(start) of \(length) bytes lies outside the data region 4..<\(footerStart)")
         }
         return Int(start)..<Int(start + length)

@@ -90,6 +90,14 @@ public final class ParquetFileReader: @unchecked Sendable {
         }
     }
 
+    /// Decodes the column called `name` of row group `rowGroup`.
+    public func readColumn(rowGroup: Int, name: String) throws -> ColumnData {
+        guard let column = schema.index(of: name) else {
+            throw ParquetError(.invalidInput, "no column named '\(name)'", path: path)
+        }
+        return try readColumn(rowGroup: rowGroup, column: column)
+    }
+
     /// All columns of a row group, in schema order.
     public func readRowGroup(_ rowGroup: Int) throws -> [ColumnData] {
         try leaves.indices.map { try readColumn(rowGroup: rowGroup, column: $0) }

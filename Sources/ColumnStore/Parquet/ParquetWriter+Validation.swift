@@ -8,9 +8,12 @@ extension ParquetWriter {
                 throw ParquetError(.invalidInput, "column name '\(column.name)' is empty or repeated")
             }
         }
-        guard options.rowGroupRowsMax > 0, options.pageRowsMax > 0, options.pageBytesMax > 0,
+        // Row groups our own reader accepts; page value counts and sizes are i32 in the page header.
+        guard (1...ParquetFileReader.rowGroupRowsMax).contains(options.rowGroupRowsMax),
+              (1...Int(Int32.max)).contains(options.pageRowsMax),
+              (1...Int(Int32.max) / 2).contains(options.pageBytesMax),
               options.dictionaryBytesMax >= 0, options.dictionaryEntriesMax >= 0 else {
-            throw ParquetError(.invalidInput, "row group, page and dictionary limits must be positive")
+            throw ParquetError(.invalidInput, "row group, page or dictionary limit out of range")
         }
     }
 

@@ -25,6 +25,19 @@ struct RleHybridDecoder {
     /// Byte offset just past the last run read.
     var bytesConsumed: Int { position }
 
+    /// True when the data starts with an RLE run of `value` at least `count` long
+    /// (does not consume anything).
+    func startsWithRun(of value: UInt32, covering count: Int) throws -> Bool {
+        var probe = self
+        let header = try probe.readVarint()
+        guard header & 1 == 0, header >> 1 >= UInt64(count) else { return false }
+        var runValue: UInt32 = 0
+        let valueBytes = (bitWidth + 7) / 8
+        guard probe.position + valueBytes <= data.count else { return false }
+        for index in 0..<valueBytes { runValue |= UInt32(data[probe.position + index]) << UInt32(8 * index) }
+        return runValue == value
+    }
+
     /// Decodes exactly `count` values into `output`.
     mutating func decode(into output: UnsafeMutablePointer<UInt32>, count: Int) throws {
         var produced = 0

@@ -1,0 +1,100 @@
+import CZstd
+import XCTest
+@testable import ColumnStore
+
+/// Checks the byte layout our writer promises other readers: offsets, sizes, one zstd
+/// frame per page, encodings, column orders (the pitfalls listed in the notes, §1.10).
+final class ParquetLayoutTests: XCTestCase {
+    func testOffsetsSizesAndFramesAddUp() throws {
+        var options = ParquetWriter.Options()
+        options.rowGroupRowsMax = 700
+        options.pageRowsMax = 250
+        let table = GeneratedTable.make(rows: 2_000, nullFraction: 0.2, distinctStrings: 40, seed: 5)
+        let file = try ParquetWriter.encode(schema: table.schema, rowGroups: [table.columns], options: options)
+        let reader = try ParquetFileReader(bytes: file)
+        let metaData = reader.metaData
+
+        XCTAssertEqual(metaData.version, 1)
+        XCTAssertEqual(metaData.columnOrdersCount, table.schema.columns.count)
+        let root = metaData.schema[0]
+        XCTAssertNil(root.type)
+        XCTAssertNil(root.repetitionType)
+        XCTAssertEqual(root.numChildren, Int32(table.schema.columns.count))
+
+        var expectedChunkStart = 4
+        for (groupIndex, group) in metaData.rowGroups.enumerated() {
+            XCTAssertEqual(group.fileOffset, Int64(expectedChunkStart), "row group file_offset = first chunk start")
+            XCTAssertEqual(group.ordinal, Int16(groupIndex))
+            var compressedTotal: Int64 = 0, uncompressedTotal: Int64 = 0
+            for (columnIndex, chunk) in group.columns.enumerated() {
+                let meta = try XCTUnwrap(chunk.metaData)
+                let context = "group \(groupIndex) column \(columnIndex)"
+                XCTAssertEqual(chunk.fileOffset, 0)
+                XCTAssertEqual(meta.codec, .zstd)
+                let chunkStart = Int(meta.dictionaryPageOffset ?? meta.dataPageOffset)
+                XCTAssertEqual(chunkStart, expectedChunkStart, "chunks are contiguous: \(context)")
+                let isString = table.schema.columns[columnIndex].kind == .string
+                XCTAssertEqual(meta.dictionaryPageOffset != nil, isString, context)
+
+                // Walk the pages: every page is one zstd frame recording its content size.
+                var position = chunkStart
+                var uncompressed: Int64 = 0
+                var pageTypes: [Int32] = []
+                while position < chunkStart + Int(meta.totalCompressedSize) {
+                    var thrift = ThriftCompactReader(bytes: file, start: position)
+                    let header = try ParquetFormat.PageHeader.decode(&thrift)
+                    if header.type != 2 && !pageTypes.contains(0) {
+                        XCTAssertEqual(Int64(position), meta.dataPageOffset, "data_page_offset = first data page header: \(context)")
+                    }
+                    pageTypes.append(header.type)
+                    let body = Array(file[thrift.position..<thrift.position + Int(header.compressedPageSize)])
+                    body.withUnsafeBytes { raw in
+                        XCTAssertEqual(ZSTD_getFrameContentSize(raw.baseAddress, raw.count), UInt64(header.uncompressedPageSize), context)
+                        XCTAssertEqual(ZSTD_findFrameCompressedSize(raw.baseAddress, raw.count), raw.count, "one frame per page: \(context)")
+                    }
+                    uncompressed += Int64(thrift.position - position) + Int64(header.uncompressedPageSize)
+                    position = thrift.position + Int(header.compressedPageSize)
+                }
+                XCTAssertEqual(position, chunkStart + Int(meta.totalCompressedSize), context)
+                XCTAssertEqual(uncompressed, meta.totalUncompressedSize, context)
+                XCTAssertEqual(pageTypes.filter { $0 == 2 }.count, isString ? 1 : 0, context)
+                XCTAssertEqual(pageTypes.first, isString ? 2 : 0, "dictionary page first: \(context)")
+                XCTAssertEqual(pageTypes.filter { $0 == 0 }.count, (Int(group.numRows) + 249) / 250, context)
+                let dataPages = Int32(pageTypes.filter { $0 == 0 }.count)
+                let stats = try XCTUnwrap(meta.encodingStats)
+                if isString {
+                    XCTAssertEqual(stats.map(\.pageType), [2, 0])
+                    XCTAssertEqual(stats.map(\.encoding), [.plain, .rleDictionary])
+                    XCTAssertEqual(stats.map(\.count), [1, dataPages])
+                } else {
+                    XCTAssertEqual(stats.map(\.pageType), [0])
+                    XCTAssertEqual(stats.map(\.count), [dataPages])
+                }
+                XCTAssertNotNil(meta.statistics?.nullCount, context)
+                XCTAssertNil(meta.statistics?.legacyMin, context)
+                expectedChunkStart = position
+                compressedTotal += meta.totalCompressedSize
+                uncompressedTotal += meta.totalUncompressedSize
+            }
+            XCTAssertEqual(group.totalCompressedSize, compressedTotal)
+            XCTAssertEqual(group.totalByteSize, uncompressedTotal)
+        }
+        XCTAssertEqual(expectedChunkStart, reader.footerStart, "footer follows the last chunk")
+    }
+
+    func testSchemaElementsCarryLogicalAndConvertedTypes() throws {
+        let table = GeneratedTable.make(rows: 3, nullFraction: 0, distinctStrings: 2, seed: 1)
+        let reader = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: table.schema, rowGroups: [table.columns]))
+        let leaves = Dictionary(uniqueKeysWithValues: reader.metaData.schema.dropFirst().map { ($0.name, $0) })
+        XCTAssertEqual(leaves["s"]?.logicalType, .string)
+        XCTAssertEqual(leaves["s"]?.convertedType, ParquetConvertedType.utf8)
+        XCTAssertEqual(leaves["ts"]?.logicalType, .timestamp(isAdjustedToUTC: true, unit: .micros))
+        XCTAssertEqual(leaves["ts"]?.convertedType, ParquetConvertedType.timestampMicros)
+        XCTAssertEqual(leaves["i"]?.type, .int64)
+        XCTAssertNil(leaves["i"]?.logicalType)
+        XCTAssertEqual(leaves["b"]?.type, .boolean)
+        XCTAssertEqual(leaves["d"]?.type, .double)
+        XCTAssertEqual(leaves["s"]?.repetitionType, 1)
+        XCTAssertEqual(leaves["ri"]?.repetitionType, 0)
+    }
+}
