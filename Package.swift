@@ -34,15 +34,15 @@ let package = Package(
             "CZlib",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
-        ], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "ColumnStore", dependencies: [
             "CZstd", "Ingest",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Query", dependencies: [
             "ColumnStore",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Server", dependencies: [
             "Ingest", "ColumnStore", "Query",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -51,7 +51,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .executableTarget(name: "trackhouse", dependencies: [
             "Server", "Ingest", "ColumnStore", "Query",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
