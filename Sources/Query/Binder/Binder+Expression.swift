@@ -301,7 +301,10 @@ extension Binder {
         -> BoundExpression {
         if expr.type == type { return expr }
         if let value = expr.constantValue {
-            return BoundExpression.constant(try castValue(value, to: type, at: position), type: type)
+            // Decimal literals are DECIMAL in DuckDB and round half away from zero; DOUBLE
+            // values (columns) round half to even.
+            return BoundExpression.constant(try castValue(value, to: type, at: position, literalRounding: true),
+                                            type: type)
         }
         switch (expr.type, type) {
         case (.timestamp, .bigint), (.timestamp, .double), (.timestamp, .boolean), (.bigint, .timestamp),
@@ -324,7 +327,8 @@ extension Binder {
 }
 
 /// Casts one value, with DuckDB's conversion errors.
-func castValue(_ value: Value, to type: LogicalType, at position: SourcePosition? = nil) throws -> Value {
+func castValue(_ value: Value, to type: LogicalType, at position: SourcePosition? = nil,
+               literalRounding: Bool = false) throws -> Value {
     if value.isNull { return .null }
     func fail() -> QueryError {
         QueryError(.conversion, "Could not convert \(value.type.name) \(value.sqlLiteral) to \(type.name)", at: position)
@@ -336,7 +340,7 @@ func castValue(_ value: Value, to type: LogicalType, at position: SourcePosition
     case (.int64(let v), .boolean): return .bool(v != 0)
     case (.double(let v), .double): return .double(v)
     case (.double(let v), .bigint):
-        let rounded = v.rounded(.toNearestOrAwayFromZero)
+        let rounded = v.rounded(literalRounding ? .toNearestOrAwayFromZero : .toNearestOrEven)
         guard rounded.isFinite, rounded >= -9.223372036854775808e18, rounded < 9.223372036854775808e18 else {
             throw QueryError(.conversion, "Type DOUBLE with value \(formatDouble(v)) can't be cast because the value "
                                  + "is out of range for the destination type BIGINT", at: position)

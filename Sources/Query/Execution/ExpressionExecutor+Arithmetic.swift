@@ -1,9 +1,9 @@
-// Numeric kernels. BIGINT arithmetic checks overflow (DuckDB raises "Out of Range Error");
-// division and modulo by zero give NULL, as in DuckDB.
+// Numeric kernels, with DuckDB's (2.x) rules: BIGINT arithmetic checks overflow ("Out of
+// Range Error"); `/` is IEEE division (x/0 is +-inf, 0/0 NaN); `%` by zero is an error.
 extension ExpressionExecutor {
     func arithmetic(_ function: ScalarFunction, _ left: Vector, _ right: Vector, type: LogicalType, count: Int) throws
         -> Vector {
-        var validity = mergedValidity([left, right], count: count)
+        let validity = mergedValidity([left, right], count: count)
         if type == .double {
             guard case .double(let a) = left.buffer, case .double(let b) = right.buffer else {
                 throw QueryError(.internal, "arithmetic on non-DOUBLE buffers")
@@ -20,15 +20,13 @@ extension ExpressionExecutor {
                 case .subtract: out[row] = x - y
                 case .multiply: out[row] = x * y
                 case .divide:
-                    if y == 0 { zeroDivisorRows.append(row) } else { out[row] = x / y }
+                    out[row] = x / y
                 default:
                     if y == 0 { zeroDivisorRows.append(row) } else { out[row] = fmod(x, y) }
                 }
             }
-            if !zeroDivisorRows.isEmpty {
-                var merged = validity ?? [UInt8](repeating: 1, count: count)
-                for row in zeroDivisorRows { merged[row] = 0 }
-                validity = merged
+            for row in zeroDivisorRows where validity?[row] ?? 1 != 0 {
+                throw divisionByZero(a[aFlat ? row : Int(ai[row])], b[bFlat ? row : Int(bi[row])])
             }
             return Vector(type: .double, buffer: .double(out), validity: validity, count: count)
         }
@@ -63,12 +61,14 @@ extension ExpressionExecutor {
             let x = a[aFlat ? row : Int(ai[row])], y = b[bFlat ? row : Int(bi[row])]
             throw QueryError(.outOfRange, "Overflow in \(function.name == "*" ? "multiplication" : function.name == "+" ? "addition" : "subtraction") of INT64 (\(x) \(function.name) \(y))!")
         }
-        if !zeroDivisorRows.isEmpty {
-            var merged = validity ?? [UInt8](repeating: 1, count: count)
-            for row in zeroDivisorRows { merged[row] = 0 }
-            validity = merged
+        for row in zeroDivisorRows where validity?[row] ?? 1 != 0 {
+            throw divisionByZero(a[aFlat ? row : Int(ai[row])], b[bFlat ? row : Int(bi[row])])
         }
         return Vector(type: .bigint, buffer: .int64(out), validity: validity, count: count)
+    }
+
+    private func divisionByZero<T>(_ x: T, _ y: T) -> QueryError {
+        QueryError(.invalidInput, "Division by zero in expression (\(x) % \(y))")
     }
 
     func negate(_ input: Vector, count: Int) throws -> Vector {

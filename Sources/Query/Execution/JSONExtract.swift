@@ -95,7 +95,13 @@ func extractJSONString(_ json: UnsafeBufferPointer<UInt8>, _ steps: [JSONPathSte
         return minifyJSON(UnsafeBufferPointer(rebasing: json[start..<scanner.position]))
     default:
         try scanner.skipValue()
-        return Array(json[start..<scanner.position])
+        let token = Array(json[start..<scanner.position])
+        // Non-integer numbers come back re-serialised, as DuckDB's yyjson does (1.50 -> 1.5).
+        if token.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+           let number = Double(String(decoding: token, as: UTF8.self)) {
+            return Array(formatDouble(number).utf8)
+        }
+        return token
     }
 }
 
