@@ -172,8 +172,12 @@ struct Binder {
 
     func checkQualifier(_ qualifier: String, at position: SourcePosition) throws {
         let lowered = qualifier.lowercased()
-        if let tableAlias, lowered == tableAlias.lowercased() { return }
-        if let tableName, lowered == tableName { return }
+        // Like DuckDB, an alias replaces the table name as qualifier.
+        if let tableAlias {
+            if lowered == tableAlias.lowercased() { return }
+        } else if let tableName, lowered == tableName {
+            return
+        }
         throw QueryError(.binder, "Referenced table \"\(qualifier)\" not found! Candidate tables: "
                              + "\"\(tableAlias ?? tableName ?? "none")\"", at: position)
     }

@@ -18,7 +18,7 @@ final class HashAggregate {
         accumulators = aggregates.map(makeAccumulator)
         if groups.isEmpty {
             // A global aggregate has exactly one group, even over no rows.
-            _ = table.findOrInsert(UnsafeBufferPointer(start: nil, count: 0), hash: 0)
+            _ = [UInt8]().withUnsafeBufferPointer { table.findOrInsert($0, hash: hashBytes($0)) }
             for accumulator in accumulators { accumulator.resize(1) }
         }
     }
