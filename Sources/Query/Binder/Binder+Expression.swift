@@ -3,7 +3,21 @@
 // the type of what it is compared with).
 extension Binder {
     mutating func bind(_ expr: Expr, _ context: Context) throws -> BoundExpression {
-        if case .grouped(let clause) = context, !expr.containsAggregate {
+        // A name that is no column but a select alias means the aliased expression, as in
+        // DuckDB (WHERE, GROUP BY, HAVING, ORDER BY expressions, later select items).
+        if case .column(nil, let name) = expr.kind, schema.columnIndex(named: name) == nil {
+            let lowered = name.lowercased()
+            if let aliased = aliases[lowered], !aliasesBeingBound.contains(lowered) {
+                if case .row(let clause) = context, aliased.containsAggregate {
+                    throw QueryError(.binder, "\(clause) clause cannot refer to the aggregate alias \"\(name)\"",
+                                     at: expr.position)
+                }
+                aliasesBeingBound.insert(lowered)
+                defer { aliasesBeingBound.remove(lowered) }
+                return try bind(aliased, context)
+            }
+        }
+        if case .grouped(let clause) = context, !expr.containsAggregate, !refersToAggregateAlias(expr) {
             let bound = try bind(expr, .row(clause: clause))
             if let groupIndex = groups.firstIndex(where: { $0.key == bound.key }) {
                 return BoundExpression(.column(groupIndex), type: bound.type)
@@ -51,9 +65,7 @@ extension Binder {
         case .inList(let operandExpr, let listExprs, let negated):
             var operand = try bind(operandExpr, context)
             var list = try listExprs.map { try bind($0, context) }
-            if list.isEmpty {
-                throw QueryError(.syntax, "IN list must not be empty", at: expr.position)
-            }
+            if list.isEmpty { return BoundExpression.constant(.bool(negated)) }
             // Unify every element with the operand, widening the operand at most once.
             var target = operand.type
             for element in list {
@@ -89,23 +101,18 @@ extension Binder {
         }
     }
 
+    /// Whether a name in `expr` is a select alias of an aggregate expression.
+    private func refersToAggregateAlias(_ expr: Expr) -> Bool {
+        expr.columnNames.contains { name in
+            schema.columnIndex(named: name) == nil && (aliases[name.lowercased()]?.containsAggregate ?? false)
+        }
+    }
+
     private mutating func bindColumn(table: String?, name: String, at position: SourcePosition,
                                      _ context: Context) throws -> BoundExpression {
         if let table { try checkQualifier(table, at: position) }
         if let index = schema.columnIndex(named: name) {
             return BoundExpression(.column(index), type: schema.columns[index].type)
-        }
-        // DuckDB lets WHERE and GROUP BY name a select alias when no column has that name.
-        let lowered = name.lowercased()
-        if table == nil, case .row(let clause) = context, clause == "WHERE" || clause == "GROUP BY",
-           let aliased = aliases[lowered], !aliasesBeingBound.contains(lowered) {
-            if aliased.containsAggregate {
-                throw QueryError(.binder, "\(clause) clause cannot refer to the aggregate alias \"\(name)\"",
-                                 at: position)
-            }
-            aliasesBeingBound.insert(lowered)
-            defer { aliasesBeingBound.remove(lowered) }
-            return try bind(aliased, context)
         }
         if schema.columns.isEmpty {
             throw QueryError(.binder, "Referenced column \"\(name)\" not found: the query has no FROM clause",

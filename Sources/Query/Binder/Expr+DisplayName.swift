@@ -97,3 +97,22 @@ extension Expr {
         }
     }
 }
+
+extension Expr {
+    /// Every unqualified column name the expression mentions.
+    var columnNames: [String] {
+        switch kind {
+        case .column(nil, let name): return [name]
+        case .column, .star, .literal: return []
+        case .function(_, let arguments, _, _): return arguments.flatMap(\.columnNames)
+        case .unary(_, let operand), .isNull(let operand, _), .cast(let operand, _): return operand.columnNames
+        case .binary(_, let left, let right): return left.columnNames + right.columnNames
+        case .inList(let operand, let list, _): return operand.columnNames + list.flatMap(\.columnNames)
+        case .between(let operand, let low, let high, _): return operand.columnNames + low.columnNames + high.columnNames
+        case .like(let operand, let pattern, _, _): return operand.columnNames + pattern.columnNames
+        case .caseWhen(let operand, let branches, let otherwise):
+            return (operand?.columnNames ?? []) + branches.flatMap { $0.condition.columnNames + $0.result.columnNames }
+                + (otherwise?.columnNames ?? [])
+        }
+    }
+}
