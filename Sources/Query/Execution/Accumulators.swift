@@ -1,0 +1,464 @@
+// Aggregate states, one object per aggregate, holding a column of states indexed by group id.
+// `update` folds a batch in, `merge` combines another worker's partial states (morsel-driven
+// parallelism), `result` builds the output column.
+//
+// Result types: count -> BIGINT; sum(BIGINT) -> BIGINT, raising "Out of Range" on overflow
+// (DuckDB widens to HUGEINT instead); sum(DOUBLE) -> DOUBLE; avg -> DOUBLE; min/max keep
+// their argument's type; approx_count_distinct -> BIGINT (HyperLogLog).
+
+protocol Accumulator: AnyObject {
+    /// Makes room for `groupCount` groups.
+    func resize(_ groupCount: Int)
+    /// Folds `input` (nil for count(*)) into the groups `groups[row]`.
+    func update(groups: [Int32], input: Vector?, count: Int) throws
+    /// Folds `other`'s group g into this accumulator's group `groupMap[g]`.
+    func merge(_ other: any Accumulator, groupMap: [Int32]) throws
+    func result(groups: Range<Int>) -> Vector
+    var memoryBytes: Int { get }
+}
+
+func makeAccumulator(_ aggregate: BoundAggregate) -> any Accumulator {
+    if aggregate.distinct { return DistinctAccumulator(aggregate) }
+    switch aggregate.kind {
+    case .countStar, .count: return CountAccumulator(countsNulls: aggregate.kind == .countStar)
+    case .sum, .avg:
+        if aggregate.argument?.type == .double {
+            return DoubleSumAccumulator(isAverage: aggregate.kind == .avg)
+        }
+        return IntegerSumAccumulator(isAverage: aggregate.kind == .avg)
+    case .min, .max:
+        return MinMaxAccumulator(type: aggregate.type, isMax: aggregate.kind == .max)
+    case .approxCountDistinct:
+        return ApproxDistinctAccumulator()
+    }
+}
+
+final class CountAccumulator: Accumulator {
+    private var counts: [Int64] = []
+    private let countsNulls: Bool
+
+    init(countsNulls: Bool) { self.countsNulls = countsNulls }
+
+    func resize(_ groupCount: Int) {
+        if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
+    }
+
+    func update(groups: [Int32], input: Vector?, count: Int) throws {
+        guard !countsNulls, let input, input.validity != nil || input.type == .null else {
+            for row in 0..<count { counts[Int(groups[row])] &+= 1 }
+            return
+        }
+        if input.type == .null { return }
+        for row in 0..<count where !input.isNull(row) { counts[Int(groups[row])] &+= 1 }
+    }
+
+    func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
+        let other = other as! CountAccumulator
+        for (group, value) in other.counts.enumerated() { counts[Int(groupMap[group])] &+= value }
+    }
+
+    func result(groups: Range<Int>) -> Vector {
+        Vector(type: .bigint, buffer: .int64(Array(counts[groups])), validity: nil, count: groups.count)
+    }
+
+    var memoryBytes: Int { counts.capacity * 8 }
+}
+
+final class IntegerSumAccumulator: Accumulator {
+    private var sums: [Int64] = []
+    private var counts: [Int64] = []
+    private let isAverage: Bool
+
+    init(isAverage: Bool) { self.isAverage = isAverage }
+
+    func resize(_ groupCount: Int) {
+        if sums.count < groupCount {
+            sums.append(contentsOf: repeatElement(0, count: groupCount - sums.count))
+            counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count))
+        }
+    }
+
+    private func add(_ value: Int64, to group: Int) throws {
+        let (sum, overflow) = sums[group].addingReportingOverflow(value)
+        if overflow {
+            throw QueryError(.outOfRange, "\(isAverage ? "avg" : "sum") of BIGINT overflowed the 64-bit range; "
+                                 + "cast the argument to DOUBLE")
+        }
+        sums[group] = sum
+        counts[group] &+= 1
+    }
+
+    func update(groups: [Int32], input: Vector?, count: Int) throws {
+        guard let input, case .int64(let values) = input.buffer else { return }
+        let u = input.unified
+        let indices = u.indices ?? []
+        let flat = u.indices == nil
+        let validity = u.validity
+        for row in 0..<count {
+            let index = flat ? row : Int(indices[row])
+            if let validity, validity[index] == 0 { continue }
+            try add(values[index], to: Int(groups[row]))
+        }
+    }
+
+    func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
+        let other = other as! IntegerSumAccumulator
+        for group in 0..<other.sums.count where other.counts[group] > 0 {
+            let target = Int(groupMap[group])
+            let (sum, overflow) = sums[target].addingReportingOverflow(other.sums[group])
+            if overflow { throw QueryError(.outOfRange, "sum of BIGINT overflowed the 64-bit range; cast the argument to DOUBLE") }
+            sums[target] = sum
+            counts[target] &+= other.counts[group]
+        }
+    }
+
+    func result(groups: Range<Int>) -> Vector {
+        var builder = VectorBuilder(type: isAverage ? .double : .bigint, capacity: groups.count)
+        for group in groups {
+            if counts[group] == 0 {
+                builder.appendNull()
+            } else if isAverage {
+                builder.append(.double(Double(sums[group]) / Double(counts[group])))
+            } else {
+                builder.append(.int64(sums[group]))
+            }
+        }
+        return builder.build()
+    }
+
+    var memoryBytes: Int { sums.capacity * 16 }
+}
+
+final class DoubleSumAccumulator: Accumulator {
+    private var sums: [Double] = []
+    private var counts: [Int64] = []
+    private let isAverage: Bool
+
+    init(isAverage: Bool) { self.isAverage = isAverage }
+
+    func resize(_ groupCount: Int) {
+        if sums.count < groupCount {
+            sums.append(contentsOf: repeatElement(0, count: groupCount - sums.count))
+            counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count))
+        }
+    }
+
+    func update(groups: [Int32], input: Vector?, count: Int) throws {
+        guard let input, case .double(let values) = input.buffer else { return }
+        let u = input.unified
+        let indices = u.indices ?? []
+        let flat = u.indices == nil
+        let validity = u.validity
+        for row in 0..<count {
+            let index = flat ? row : Int(indices[row])
+            if let validity, validity[index] == 0 { continue }
+            let group = Int(groups[row])
+            sums[group] += values[index]
+            counts[group] &+= 1
+        }
+    }
+
+    func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
+        let other = other as! DoubleSumAccumulator
+        for group in 0..<other.sums.count where other.counts[group] > 0 {
+            sums[Int(groupMap[group])] += other.sums[group]
+            counts[Int(groupMap[group])] &+= other.counts[group]
+        }
+    }
+
+    func result(groups: Range<Int>) -> Vector {
+        var builder = VectorBuilder(type: .double, capacity: groups.count)
+        for group in groups {
+            if counts[group] == 0 {
+                builder.appendNull()
+            } else {
+                builder.append(.double(isAverage ? sums[group] / Double(counts[group]) : sums[group]))
+            }
+        }
+        return builder.build()
+    }
+
+    var memoryBytes: Int { sums.capacity * 16 }
+}
+
+final class MinMaxAccumulator: Accumulator {
+    private let type: LogicalType
+    private let isMax: Bool
+    private var values: [Value] = []
+
+    init(type: LogicalType, isMax: Bool) {
+        self.type = type
+        self.isMax = isMax
+    }
+
+    func resize(_ groupCount: Int) {
+        if values.count < groupCount { values.append(contentsOf: repeatElement(.null, count: groupCount - values.count)) }
+    }
+
+    @inline(__always)
+    private func better(_ candidate: Value, than current: Value) -> Bool {
+        if current.isNull { return true }
+        guard let order = candidate.compare(to: current) else { return false }
+        return isMax ? order > 0 : order < 0
+    }
+
+    func update(groups: [Int32], input: Vector?, count: Int) throws {
+        guard let input, input.type != .null else { return }
+        switch input.buffer {
+        case .int64(let raw):
+            // Numbers compare without building a Value per row.
+            let u = input.unified
+            let indices = u.indices ?? []
+            let flat = u.indices == nil
+            let validity = u.validity
+            for row in 0..<count {
+                let index = flat ? row : Int(indices[row])
+                if let validity, validity[index] == 0 { continue }
+                let group = Int(groups[row])
+                let value = raw[index]
+                switch values[group] {
+                case .int64(let current), .timestamp(let current):
+                    if isMax ? value > current : value < current {
+                        values[group] = type == .timestamp ? .timestamp(value) : .int64(value)
+                    }
+                default:
+                    values[group] = type == .timestamp ? .timestamp(value) : .int64(value)
+                }
+            }
+        default:
+            for row in 0..<count where !input.isNull(row) {
+                let group = Int(groups[row])
+                let candidate = input.value(at: row)
+                if better(candidate, than: values[group]) { values[group] = candidate }
+            }
+        }
+    }
+
+    func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
+        let other = other as! MinMaxAccumulator
+        for (group, value) in other.values.enumerated() where !value.isNull {
+            let target = Int(groupMap[group])
+            if better(value, than: values[target]) { values[target] = value }
+        }
+    }
+
+    func result(groups: Range<Int>) -> Vector {
+        var builder = VectorBuilder(type: type, capacity: groups.count)
+        for group in groups { builder.append(values[group]) }
+        return builder.build()
+    }
+
+    var memoryBytes: Int {
+        values.capacity * 24 + values.reduce(0) { total, value in
+            if case .string(let text) = value { return total + text.utf8.count }
+            return total
+        }
+    }
+}
+
+/// A hashable form of one non-NULL value, for DISTINCT sets.
+enum DistinctKey: Hashable {
+    case integer(Int64)
+    case double(UInt64)
+    case bytes([UInt8])
+
+    init(_ vector: Vector, row: Int) {
+        let index = vector.bufferIndex(row)
+        switch vector.buffer {
+        case .int64(let values): self = .integer(values[index])
+        case .double(let values):
+            var value = values[index]
+            if value == 0 { value = 0 }
+            self = .double(value.bitPattern)
+        case .bool(let values): self = .integer(Int64(values[index]))
+        case .string(let strings): self = .bytes(strings.withBytes(at: index) { Array($0) })
+        case .none: self = .integer(0)
+        }
+    }
+}
+
+/// count/sum/avg(DISTINCT x): a set of the group's distinct values, reduced at the end.
+final class DistinctAccumulator: Accumulator {
+    private let aggregate: BoundAggregate
+    private var sets: [Set<DistinctKey>] = []
+    private var bytes = 0
+
+    init(_ aggregate: BoundAggregate) { self.aggregate = aggregate }
+
+    func resize(_ groupCount: Int) {
+        if sets.count < groupCount { sets.append(contentsOf: repeatElement([], count: groupCount - sets.count)) }
+    }
+
+    func update(groups: [Int32], input: Vector?, count: Int) throws {
+        guard let input, input.type != .null else { return }
+        for row in 0..<count where !input.isNull(row) {
+            let key = DistinctKey(input, row: row)
+            if sets[Int(groups[row])].insert(key).inserted { bytes += DistinctAccumulator.size(of: key) }
+        }
+    }
+
+    private static func size(of key: DistinctKey) -> Int {
+        if case .bytes(let value) = key { return 48 + value.count }
+        return 24
+    }
+
+    func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
+        let other = other as! DistinctAccumulator
+        for (group, set) in other.sets.enumerated() {
+            let target = Int(groupMap[group])
+            for key in set where sets[target].insert(key).inserted { bytes += DistinctAccumulator.size(of: key) }
+        }
+    }
+
+    func result(groups: Range<Int>) -> Vector {
+        var builder = VectorBuilder(type: aggregate.type, capacity: groups.count)
+        for group in groups {
+            let set = sets[group]
+            switch aggregate.kind {
+            case .count, .countStar:
+                builder.append(.int64(Int64(set.count)))
+            default:
+                if set.isEmpty { builder.appendNull(); continue }
+                var integerSum: Int64 = 0
+                var doubleSum: Double = 0
+                var overflowed = false
+                for key in set {
+                    switch key {
+                    case .integer(let value):
+                        let (sum, overflow) = integerSum.addingReportingOverflow(value)
+                        integerSum = sum
+                        overflowed = overflowed || overflow
+                        doubleSum += Double(value)
+                    case .double(let bits): doubleSum += Double(bitPattern: bits)
+                    case .bytes: break
+                    }
+                }
+                if aggregate.kind == .avg {
+                    builder.append(.double(doubleSum / Double(set.count)))
+                } else if aggregate.type == .double {
+                    builder.append(.double(doubleSum))
+                } else {
+                    builder.append(overflowed ? .null : .int64(integerSum))
+                }
+            }
+        }
+        return builder.build()
+    }
+
+    var memoryBytes: Int { sets.capacity * 16 + bytes }
+}
+
+final class ApproxDistinctAccumulator: Accumulator {
+    private var sketches: [HyperLogLog] = []
+
+    func resize(_ groupCount: Int) {
+        if sketches.count < groupCount {
+            sketches.append(contentsOf: repeatElement(HyperLogLog(), count: groupCount - sketches.count))
+        }
+    }
+
+    func update(groups: [Int32], input: Vector?, count: Int) throws {
+        guard let input, input.type != .null else { return }
+        for row in 0..<count where !input.isNull(row) {
+            sketches[Int(groups[row])].insert(hashValue(input, row: row))
+        }
+    }
+
+    private func hashValue(_ vector: Vector, row: Int) -> UInt64 {
+        let index = vector.bufferIndex(row)
+        switch vector.buffer {
+        case .int64(let values): return mixHash(UInt64(bitPattern: values[index]))
+        case .double(let values):
+            var value = values[index]
+            if value == 0 { value = 0 }
+            return mixHash(value.bitPattern ^ 0x5555_5555_5555_5555)
+        case .bool(let values): return mixHash(UInt64(values[index]) &+ 0x1234_5678)
+        case .string(let strings): return strings.withBytes(at: index) { hashBytes($0) }
+        case .none: return 0
+        }
+    }
+
+    func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
+        let other = other as! ApproxDistinctAccumulator
+        for (group, sketch) in other.sketches.enumerated() { sketches[Int(groupMap[group])].merge(sketch) }
+    }
+
+    func result(groups: Range<Int>) -> Vector {
+        Vector(type: .bigint, buffer: .int64(groups.map { Int64(sketches[$0].estimate) }), validity: nil,
+               count: groups.count)
+    }
+
+    var memoryBytes: Int { sketches.reduce(sketches.capacity * 32) { $0 + $1.memoryBytes } }
+}
+
+/// HyperLogLog with 2^14 registers (standard error about 0.8%), kept exact as a set of
+/// hashes while small so small groups cost little memory and report exact counts.
+struct HyperLogLog {
+    static let precision = 14
+    static let registerCount = 1 << precision
+    static let sparseLimit = 1024
+
+    private var sparse: Set<UInt64>? = []
+    private var registers: [UInt8] = []
+
+    mutating func insert(_ hash: UInt64) {
+        if sparse != nil {
+            sparse!.insert(hash)
+            if sparse!.count > HyperLogLog.sparseLimit { densify() }
+            return
+        }
+        insertDense(hash)
+    }
+
+    private mutating func insertDense(_ hash: UInt64) {
+        let index = Int(hash >> UInt64(64 - HyperLogLog.precision))
+        let rest = (hash << UInt64(HyperLogLog.precision)) | (1 << UInt64(HyperLogLog.precision - 1))
+        let rank = UInt8(rest.leadingZeroBitCount + 1)
+        if rank > registers[index] { registers[index] = rank }
+    }
+
+    private mutating func densify() {
+        registers = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
+        let hashes = sparse ?? []
+        sparse = nil
+        for hash in hashes { insertDense(hash) }
+    }
+
+    mutating func merge(_ other: HyperLogLog) {
+        if let otherSparse = other.sparse {
+            for hash in otherSparse { insert(hash) }
+            return
+        }
+        if sparse != nil { densify() }
+        for index in 0..<HyperLogLog.registerCount where other.registers[index] > registers[index] {
+            registers[index] = other.registers[index]
+        }
+    }
+
+    var estimate: Int {
+        if let sparse { return sparse.count }
+        let m = Double(HyperLogLog.registerCount)
+        var sum = 0.0
+        var zeros = 0
+        for register in registers {
+            sum += 1.0 / Double(UInt64(1) << UInt64(register))
+            if register == 0 { zeros += 1 }
+        }
+        let alpha = 0.7213 / (1 + 1.079 / m)
+        let raw = alpha * m * m / sum
+        // Linear counting is the more accurate estimate until about 3m distinct values.
+        if zeros > 0 {
+            let linear = m * log(m / Double(zeros))
+            if linear <= 3 * m { return Int(linear.rounded()) }
+        }
+        return Int(raw.rounded())
+    }
+
+    var memoryBytes: Int { (sparse?.capacity ?? 0) * 16 + registers.capacity }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,291 @@
+// String kernels. Strings are UTF-8 bytes; comparisons are bytewise like DuckDB's.
+// length and substr count Unicode code points, as DuckDB's `length` and `substr` do.
+extension ExpressionExecutor {
+    /// Applies `transform` to the bytes of every row of a VARCHAR vector.
+    func mapString(_ input: Vector, count: Int, _ transform: (UnsafeBufferPointer<UInt8>) -> [UInt8]) -> Vector {
+        guard case .string(let strings) = input.buffer else { return Vector.constant(.null, type: .varchar, count: count) }
+        let validity = mergedValidity([input], count: count)
+        let u = input.unified
+        let indices = u.indices ?? []
+        let flat = u.indices == nil
+        var builder = StringColumnBuilder(capacity: count)
+        strings.bytes.withUnsafeBufferPointer { bytes in
+            let offsets = strings.offsets
+            for row in 0..<count {
+                if let validity, validity[row] == 0 { builder.appendEmpty(); continue }
+                let index = flat ? row : Int(indices[row])
+                builder.append(transform(UnsafeBufferPointer(rebasing: bytes[Int(offsets[index])..<Int(offsets[index + 1])])))
+            }
+        }
+        return Vector(type: .varchar, buffer: .string(builder.build()), validity: validity, count: count)
+    }
+
+    func length(_ input: Vector, count: Int) -> Vector {
+        guard case .string(let strings) = input.buffer else { return Vector.constant(.null, type: .bigint, count: count) }
+        let validity = mergedValidity([input], count: count)
+        let u = input.unified
+        let indices = u.indices ?? []
+        let flat = u.indices == nil
+        var out = [Int64](repeating: 0, count: count)
+        strings.bytes.withUnsafeBufferPointer { bytes in
+            let offsets = strings.offsets
+            for row in 0..<count {
+                let index = flat ? row : Int(indices[row])
+                var characters: Int64 = 0
+                for offset in Int(offsets[index])..<Int(offsets[index + 1]) where bytes[offset] & 0xC0 != 0x80 {
+                    characters &+= 1
+                }
+                out[row] = characters
+            }
+        }
+        return Vector(type: .bigint, buffer: .int64(out), validity: validity, count: count)
+    }
+
+    func concat(_ left: Vector, _ right: Vector, count: Int) -> Vector {
+        let validity = mergedValidity([left, right], count: count)
+        guard case .string(let a) = left.buffer, case .string(let b) = right.buffer else {
+            return Vector.constant(.null, type: .varchar, count: count)
+        }
+        var builder = StringColumnBuilder(capacity: count)
+        for row in 0..<count {
+            if let validity, validity[row] == 0 { builder.appendEmpty(); continue }
+            var bytes: [UInt8] = []
+            a.withBytes(at: left.bufferIndex(row)) { bytes.append(contentsOf: $0) }
+            b.withBytes(at: right.bufferIndex(row)) { bytes.append(contentsOf: $0) }
+            builder.append(bytes)
+        }
+        return Vector(type: .varchar, buffer: .string(builder.build()), validity: validity, count: count)
+    }
+
+    /// substr(s, start[, length]) with DuckDB's rules: 1-based start, 0 starts one character
+    /// before the first, a negative start counts from the end, a negative length goes backwards.
+    func substr(_ inputs: [Vector], count: Int) -> Vector {
+        let validity = mergedValidity(inputs, count: count)
+        guard case .string(let strings) = inputs[0].buffer, case .int64(let starts) = inputs[1].buffer else {
+            return Vector.constant(.null, type: .varchar, count: count)
+        }
+        var lengths: [Int64] = []
+        if inputs.count == 3 {
+            guard case .int64(let values) = inputs[2].buffer else { return Vector.constant(.null, type: .varchar, count: count) }
+            lengths = values
+        }
+        var builder = StringColumnBuilder(capacity: count)
+        for row in 0..<count {
+            if let validity, validity[row] == 0 { builder.appendEmpty(); continue }
+            let offset = starts[inputs[1].bufferIndex(row)]
+            let length = inputs.count == 3 ? lengths[inputs[2].bufferIndex(row)] : Int64(Int32.max)
+            strings.withBytes(at: inputs[0].bufferIndex(row)) { bytes in
+                builder.append(substringBytes(bytes, offset: offset, length: length))
+            }
+        }
+        return Vector(type: .varchar, buffer: .string(builder.build()), validity: validity, count: count)
+    }
+
+    func like(_ expression: BoundExpression, _ operand: Vector, _ pattern: Vector, negated: Bool,
+              caseInsensitive: Bool) throws -> Vector {
+        let count = operand.count
+        let validity = mergedValidity([operand, pattern], count: count)
+        guard case .string(let strings) = operand.buffer, case .string(let patterns) = pattern.buffer else {
+            return Vector.constant(.null, type: .boolean, count: count)
+        }
+        var out = [UInt8](repeating: 0, count: count)
+        let hit: UInt8 = negated ? 0 : 1
+        if pattern.isConstant {
+            let key = ObjectIdentifier(expression)
+            let matcher: LikeMatcher
+            if let cached = likeMatchers[key] {
+                matcher = cached
+            } else {
+                matcher = patterns.withBytes(at: 0) { LikeMatcher(pattern: Array($0), caseInsensitive: caseInsensitive) }
+                likeMatchers[key] = matcher
+            }
+            let u = operand.unified
+            let indices = u.indices ?? []
+            let flat = u.indices == nil
+            strings.bytes.withUnsafeBufferPointer { bytes in
+                let offsets = strings.offsets
+                for row in 0..<count {
+                    let index = flat ? row : Int(indices[row])
+                    let value = UnsafeBufferPointer(rebasing: bytes[Int(offsets[index])..<Int(offsets[index + 1])])
+                    out[row] = matcher.matches(value) ? hit : 1 - hit
+                }
+            }
+        } else {
+            for row in 0..<count {
+                if let validity, validity[row] == 0 { continue }
+                let matcher = patterns.withBytes(at: pattern.bufferIndex(row)) {
+                    LikeMatcher(pattern: Array($0), caseInsensitive: caseInsensitive)
+                }
+                let matched = strings.withBytes(at: operand.bufferIndex(row)) { matcher.matches($0) }
+                out[row] = matched ? hit : 1 - hit
+            }
+        }
+        return Vector(type: .boolean, buffer: .bool(out), validity: validity, count: count)
+    }
+
+    func jsonExtractString(_ expression: BoundExpression, _ document: Vector, _ path: Vector, count: Int) throws
+        -> Vector {
+        var validity = mergedValidity([document, path], count: count) ?? [UInt8](repeating: 1, count: count)
+        guard case .string(let documents) = document.buffer, case .string(let paths) = path.buffer else {
+            return Vector.constant(.null, type: .varchar, count: count)
+        }
+        var builder = StringColumnBuilder(capacity: count)
+        let key = ObjectIdentifier(expression)
+        for row in 0..<count {
+            if validity[row] == 0 { builder.appendEmpty(); continue }
+            let steps: [JSONPathStep]
+            if path.isConstant, let cached = jsonPaths[key] {
+                steps = cached
+            } else {
+                steps = try paths.withBytes(at: path.bufferIndex(row)) { try parseJSONPath(Array($0)) }
+                if path.isConstant { jsonPaths[key] = steps }
+            }
+            let extracted = try documents.withBytes(at: document.bufferIndex(row)) { try extractJSONString($0, steps) }
+            if let extracted {
+                builder.append(extracted)
+            } else {
+                validity[row] = 0
+                builder.appendEmpty()
+            }
+        }
+        let anyNull = validity.contains(0)
+        return Vector(type: .varchar, buffer: .string(builder.build()), validity: anyNull ? validity : nil, count: count)
+    }
+}
+
+/// lower/upper: a byte loop for ASCII, Swift's Unicode case mapping otherwise.
+func caseMapped(_ bytes: UnsafeBufferPointer<UInt8>, upper: Bool) -> [UInt8] {
+    var isASCII = true
+    for byte in bytes where byte >= 0x80 { isASCII = false; break }
+    if isASCII {
+        var out = [UInt8](bytes)
+        for index in out.indices {
+            let byte = out[index]
+            if upper, byte >= 0x61, byte <= 0x7A { out[index] = byte - 32 }
+            if !upper, byte >= 0x41, byte <= 0x5A { out[index] = byte + 32 }
+        }
+        return out
+    }
+    let string = String(decoding: bytes, as: UTF8.self)
+    return Array((upper ? string.uppercased() : string.lowercased()).utf8)
+}
+
+func substringBytes(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int64, length: Int64) -> [UInt8] {
+    // Byte position of every code point start, plus the end.
+    var starts: [Int] = []
+    starts.reserveCapacity(bytes.count + 1)
+    for index in 0..<bytes.count where bytes[index] & 0xC0 != 0x80 { starts.append(index) }
+    let size = Int64(starts.count)
+    starts.append(bytes.count)
+    var length = length
+    var start: Int64
+    var end: Int64
+    if length == 0 { return [] }
+    if offset > 0 {
+        start = min(size, offset - 1)
+    } else if offset < 0 {
+        start = max(size + offset, 0)
+    } else {
+        start = 0
+        length -= 1
+        if length <= 0 { return [] }
+    }
+    if length > 0 {
+        end = start > size - length ? size : start + length
+    } else {
+        end = start
+        start = max(0, start + length)
+    }
+    if start >= end { return [] }
+    return Array(bytes[starts[Int(start)]..<starts[Int(end)]])
+}
+
+/// A compiled LIKE pattern: `%` matches any run of characters, `_` exactly one character.
+/// No escape character (DuckDB has none unless ESCAPE is given).
+struct LikeMatcher {
+    private enum Element: Equatable {
+        case byte(UInt8)
+        case anyCharacter
+    }
+
+    /// The pattern split at every `%`; the first part is anchored at the start, the last at
+    /// the end, the middle ones are found leftmost in between.
+    private let parts: [[Element]]
+    private let caseInsensitive: Bool
+
+    init(pattern: [UInt8], caseInsensitive: Bool) {
+        let pattern = caseInsensitive ? pattern.withUnsafeBufferPointer { caseMapped($0, upper: false) } : pattern
+        self.caseInsensitive = caseInsensitive
+        var parts: [[Element]] = [[]]
+        for byte in pattern {
+            if byte == UInt8(ascii: "%") {
+                parts.append([])
+            } else if byte == UInt8(ascii: "_") {
+                parts[parts.count - 1].append(.anyCharacter)
+            } else {
+                parts[parts.count - 1].append(.byte(byte))
+            }
+        }
+        self.parts = parts
+    }
+
+    func matches(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        if caseInsensitive {
+            let lowered = caseMapped(value, upper: false)
+            return lowered.withUnsafeBufferPointer { matchesExact($0) }
+        }
+        return matchesExact(value)
+    }
+
+    private func matchesExact(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        if parts.count == 1 { return match(parts[0], in: value, at: 0) == value.count }
+        guard let prefixEnd = match(parts[0], in: value, at: 0),
+              let tailStart = lastMatchStart(parts[parts.count - 1], in: value, notBefore: prefixEnd) else {
+            return false
+        }
+        var position = prefixEnd
+        for part in parts[1..<(parts.count - 1)] where !part.isEmpty {
+            guard let end = find(part, in: value, from: position, before: tailStart) else { return false }
+            position = end
+        }
+        return true
+    }
+
+    /// End of `segment` matched at `start`, or nil.
+    private func match(_ segment: [Element], in value: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+        var position = start
+        for element in segment {
+            guard position < value.count else { return nil }
+            switch element {
+            case .byte(let byte):
+                guard value[position] == byte else { return nil }
+                position += 1
+            case .anyCharacter:
+                position += 1
+                while position < value.count, value[position] & 0xC0 == 0x80 { position += 1 }
+            }
+        }
+        return position
+    }
+
+    /// End of the leftmost match of `segment` starting at or after `from` and ending by `limit`.
+    private func find(_ segment: [Element], in value: UnsafeBufferPointer<UInt8>, from: Int, before limit: Int) -> Int? {
+        var start = from
+        while start <= limit {
+            if let end = match(segment, in: value, at: start), end <= limit { return end }
+            start += 1
+            while start < value.count, value[start] & 0xC0 == 0x80 { start += 1 }
+        }
+        return nil
+    }
+
+    /// Start of a match of `segment` that ends exactly at the end of `value`.
+    private func lastMatchStart(_ segment: [Element], in value: UnsafeBufferPointer<UInt8>, notBefore: Int) -> Int? {
+        var start = value.count
+        while start >= notBefore {
+            if match(segment, in: value, at: start) == value.count { return start }
+            start -= 1
+        }
+        return nil
+    }
+}

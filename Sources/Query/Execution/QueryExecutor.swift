@@ -1,0 +1,325 @@
+import Dispatch
+import Foundation
+import Logging
+
+/// Runs a plan. Pipeline shape (one table, no joins):
+///
+///     scan units (parallel, morsel = one unit) -> filter ->
+///         grouped:   partial hash aggregate per worker
+///         otherwise: projection -> DISTINCT partial aggregate | top-N heap | row buffer
+///     then, on the calling thread:
+///         merge partials -> HAVING -> projection -> DISTINCT -> ORDER BY / top-N -> OFFSET/LIMIT
+///
+/// Workers take unit indices from a shared counter, so fast workers take more units.
+struct QueryExecutor {
+    let plan: QueryPlan
+    let options: QueryOptions
+    let context: ExecutionContext
+    let logger: Logger
+
+    private var query: BoundQuery { plan.query }
+
+    /// Output rows (visible and hidden columns), ordered and limited.
+    func run() throws -> [OutputRow] {
+        let result = try runStages()
+        if result.count > options.resultRowsMax { throw resultTooLarge() }
+        return result
+    }
+
+    private func runStages() throws -> [OutputRow] {
+        if query.isAggregate {
+            let aggregate = try runParallel(makeState: { _ in
+                HashAggregate(groups: query.groups, aggregates: query.aggregates)
+            }, consume: { state, chunk, executor, _, worker in
+                try state.consume(chunk, executor: executor)
+                try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
+                return true
+            }, unitDone: { state, _ in state.resetDictionaryCache() }).reduce(nil as HashAggregate?) { merged, next in
+                guard let merged else { return next }
+                try merged.merge(next)
+                try context.reserveMemory(owner: -1, bytes: merged.memoryBytes)
+                return merged
+            } ?? HashAggregate(groups: query.groups, aggregates: query.aggregates)
+            return try finishAggregate(aggregate)
+        }
+        if query.distinct {
+            let distinct = try runParallel(makeState: { _ in distinctAggregate() }, consume: { state, chunk, executor, _, worker in
+                let projected = try project(chunk, executor: executor)
+                try state.consume(projected, executor: executor)
+                try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
+                return true
+            }, unitDone: { _, _ in }).reduce(nil as HashAggregate?) { merged, next in
+                guard let merged else { return next }
+                try merged.merge(next)
+                return merged
+            } ?? distinctAggregate()
+            return try orderAndLimit(distinct.resultChunks())
+        }
+        if !query.orderBy.isEmpty {
+            return try runOrdered()
+        }
+        return try runPlain()
+    }
+
+    // MARK: Parallel scan
+
+    /// Scans every kept unit on `threadsMax` workers; returns each worker's state.
+    private func runParallel<State>(makeState: (Int) -> State,
+                                    consume: @escaping (State, DataChunk, ExpressionExecutor, Int, Int) throws -> Bool,
+                                    unitDone: @escaping (State, Int) -> Void,
+                                    stopWhen: (() -> Bool)? = nil) throws -> [State] {
+        let units = plan.units
+        let workerCount = max(1, min(options.threadsMax, units.count))
+        let states = (0..<workerCount).map(makeState)
+        let errors = ErrorBox()
+        let next = UnitCounter()
+        let stateBox = UncheckedBox(states)
+        let run: (Int) -> Void = { worker in
+            let executor = ExpressionExecutor()
+            let scanner = UnitScanner(plan: plan, executor: executor, context: context)
+            let state = stateBox.value[worker]
+            while stopWhen?() != true, let unitIndex = next.take(below: units.count) {
+                do {
+                    try scanner.scan(units[unitIndex]) { chunk in
+                        try consume(state, chunk, executor, unitIndex, worker)
+                    }
+                    unitDone(state, unitIndex)
+                } catch {
+                    errors.record(error)
+                    context.cancel()
+                    return
+                }
+            }
+        }
+        if workerCount == 1 {
+            run(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workerCount, execute: run)
+        }
+        if let error = errors.first { throw error }
+        return states
+    }
+
+    private func project(_ chunk: DataChunk, executor: ExpressionExecutor) throws -> DataChunk {
+        DataChunk(columns: try query.projections.map { try executor.evaluate($0, chunk) }, count: chunk.count)
+    }
+
+    private func distinctAggregate() -> HashAggregate {
+        HashAggregate(groups: (0..<query.visibleCount).map { BoundExpression(.column($0), type: query.projections[$0].type) },
+                      aggregates: [])
+    }
+
+    // MARK: Aggregate queries
+
+    private func finishAggregate(_ aggregate: HashAggregate) throws -> [OutputRow] {
+        let executor = ExpressionExecutor()
+        var projected: [DataChunk] = []
+        for chunk in aggregate.resultChunks() {
+            try context.checkpoint()
+            var input = chunk
+            if let having = query.having {
+                let passing = try executor.select(having, chunk)
+                if passing.isEmpty { continue }
+                if passing.count < chunk.count { input = chunk.sliced(passing) }
+            }
+            projected.append(try project(input, executor: executor))
+        }
+        if query.distinct {
+            let distinct = distinctAggregate()
+            for chunk in projected { try distinct.consume(chunk, executor: executor) }
+            return try orderAndLimit(distinct.resultChunks())
+        }
+        return try orderAndLimit(projected)
+    }
+
+    /// Sorts (or takes the top N of) fully computed chunks, then applies OFFSET/LIMIT.
+    private func orderAndLimit(_ chunks: [DataChunk]) throws -> [OutputRow] {
+        var all: [OutputRow] = []
+        var sequence: UInt64 = 0
+        var bytes = 0
+        for chunk in chunks {
+            let chunkRows = rows(of: chunk, sequenceBase: sequence)
+            sequence += UInt64(chunk.count)
+            for row in chunkRows { bytes += estimatedBytes(row) }
+            all += chunkRows
+            try context.reserveMemory(owner: -2, bytes: bytes)
+        }
+        if !query.orderBy.isEmpty {
+            let ordering = RowOrdering(keys: query.orderBy)
+            all.sort(by: ordering.less)
+        }
+        return applyOffsetLimit(all)
+    }
+
+    private func applyOffsetLimit(_ rows: [OutputRow]) -> [OutputRow] {
+        let start = min(query.offset, rows.count)
+        let end = query.limit.map { min(rows.count, start + min($0, rows.count)) } ?? rows.count
+        return Array(rows[start..<end])
+    }
+
+    // MARK: Ordered queries without grouping
+
+    private func runOrdered() throws -> [OutputRow] {
+        let ordering = RowOrdering(keys: query.orderBy)
+        if let limit = query.limit {
+            let (capacity, overflow) = limit.addingReportingOverflow(query.offset)
+            let heapCapacity = overflow ? Int.max : capacity
+            let heaps = try runParallel(makeState: { _ in UncheckedBox(TopNHeap(ordering: ordering, capacity: heapCapacity)) },
+                                        consume: { box, chunk, executor, unit, worker in
+                let projected = try project(chunk, executor: executor)
+                let base = UInt64(unit) << 32 | UInt64(box.rowsSeen)
+                box.rowsSeen += chunk.count
+                let width = projected.columns.count
+                for row in 0..<projected.count {
+                    var keyValues = [Value](repeating: .null, count: width)
+                    for key in query.orderBy { keyValues[key.column] = projected.columns[key.column].value(at: row) }
+                    guard box.value.mightAccept(keyValues, sequence: base + UInt64(row)) else { continue }
+                    box.value.offer(OutputRow(values: projected.columns.map { $0.value(at: row) },
+                                              sequence: base + UInt64(row)))
+                }
+                try context.reserveMemory(owner: worker, bytes: box.value.bytes)
+                return true
+            }, unitDone: { box, _ in box.rowsSeen = 0 })
+            var merged = heaps.flatMap { $0.value.heap }
+            merged.sort(by: ordering.less)
+            return applyOffsetLimit(merged)
+        }
+        let buffers = try runParallel(makeState: { _ in UncheckedBox([OutputRow]()) },
+                                      consume: { box, chunk, executor, unit, worker in
+            let projected = try project(chunk, executor: executor)
+            let base = UInt64(unit) << 32 | UInt64(box.rowsSeen)
+            box.rowsSeen += chunk.count
+            let chunkRows = rows(of: projected, sequenceBase: base)
+            box.value += chunkRows
+            box.bytes += chunkRows.reduce(0) { $0 + estimatedBytes($1) }
+            try checkResultSize(box.value.count)
+            try context.reserveMemory(owner: worker, bytes: box.bytes)
+            return true
+        }, unitDone: { box, _ in box.rowsSeen = 0 })
+        var all = buffers.flatMap(\.value)
+        try checkResultSize(all.count)
+        all.sort(by: ordering.less)
+        return applyOffsetLimit(all)
+    }
+
+    // MARK: Plain queries
+
+    /// No grouping, DISTINCT or ORDER BY: rows in unit order; with LIMIT the scan stops once
+    /// the units finished in order hold enough rows.
+    private func runPlain() throws -> [OutputRow] {
+        let needed = plan.scanRowsMax
+        let progress = PrefixProgress(unitCount: plan.units.count, rowsNeeded: needed)
+        let buffers = try runParallel(makeState: { _ in UncheckedBox([Int: [OutputRow]]()) },
+                                      consume: { box, chunk, executor, unit, worker in
+            if progress.isSatisfied { return false }
+            let projected = try project(chunk, executor: executor)
+            var unitRows = box.value[unit] ?? []
+            let base = UInt64(unit) << 32 | UInt64(unitRows.count)
+            var chunkRows = rows(of: projected, sequenceBase: base)
+            if let needed, unitRows.count + chunkRows.count > needed {
+                chunkRows.removeLast(unitRows.count + chunkRows.count - needed)
+            }
+            unitRows += chunkRows
+            box.value[unit] = unitRows
+            box.bytes += chunkRows.reduce(0) { $0 + estimatedBytes($1) }
+            try checkResultSize(unitRows.count)
+            try context.reserveMemory(owner: worker, bytes: box.bytes)
+            return needed.map { unitRows.count < $0 } ?? true
+        }, unitDone: { box, unit in
+            progress.finish(unit: unit, rows: box.value[unit]?.count ?? 0)
+        }, stopWhen: { progress.isSatisfied })
+        var byUnit: [Int: [OutputRow]] = [:]
+        for buffer in buffers { byUnit.merge(buffer.value) { $0 + $1 } }
+        var all: [OutputRow] = []
+        for unit in byUnit.keys.sorted() {
+            all += byUnit[unit]!
+            if let needed, all.count >= needed { break }
+        }
+        return applyOffsetLimit(all)
+    }
+
+    /// Fails early while collecting rows that can only end in a too-large result.
+    private func checkResultSize(_ rowsCollected: Int) throws {
+        if query.limit == nil, rowsCollected - query.offset > options.resultRowsMax { throw resultTooLarge() }
+    }
+
+    private func resultTooLarge() -> QueryError {
+        QueryError(.resultTooLarge, "result has more than \(options.resultRowsMax) rows (resultRowsMax); "
+                       + "add a LIMIT or aggregate")
+    }
+}
+
+/// A mutable box shared by one worker's closures.
+final class UncheckedBox<Value>: @unchecked Sendable {
+    var value: Value
+    var rowsSeen = 0
+    var bytes = 0
+    init(_ value: Value) { self.value = value }
+}
+
+/// Hands out unit indices to workers.
+final class UnitCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func take(below count: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
+}
+
+/// Keeps the first error raised by any worker.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+
+    func record(_ newError: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if error == nil || error is CancellationError { error = newError }
+    }
+
+    var first: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return error
+    }
+}
+
+/// Tracks rows of finished units so a LIMIT query stops once the leading units suffice.
+final class PrefixProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rowsByUnit: [Int?]
+    private let rowsNeeded: Int?
+    private var satisfied = false
+
+    init(unitCount: Int, rowsNeeded: Int?) {
+        rowsByUnit = [Int?](repeating: nil, count: unitCount)
+        self.rowsNeeded = rowsNeeded
+    }
+
+    var isSatisfied: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return satisfied
+    }
+
+    func finish(unit: Int, rows: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        rowsByUnit[unit] = rows
+        guard let rowsNeeded else { return }
+        var total = 0
+        for rows in rowsByUnit {
+            guard let rows else { break }
+            total += rows
+            if total >= rowsNeeded {
+                satisfied = true
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+/// Reads one scan unit in batches: filter columns first, the filter, then the other
+/// columns only if some row passed (a unit where nothing passes never reads them), taking
+/// the passing rows as a selection over the unit's column instead of copying.
+struct UnitScanner {
+    let plan: QueryPlan
+    let executor: ExpressionExecutor
+    let context: ExecutionContext
+
+    func scan(_ unit: any ScanUnit, consume: (DataChunk) throws -> Bool) throws {
+        defer { executor.resetDictionaryCache() }
+        let schema = plan.query.schema
+        let rowCount = unit.rowCount
+        var unitColumns = [Vector?](repeating: nil, count: schema.columns.count)
+        for column in plan.filterColumns {
+            unitColumns[column] = try loadColumn(unit, column)
+        }
+        var otherColumnsLoaded = plan.otherColumns.isEmpty
+        var columnsRead = plan.filterColumns.count
+        defer { context.countScanned(rows: rowCount, columns: columnsRead) }
+
+        var start = 0
+        while start < rowCount {
+            try context.checkpoint()
+            let end = min(start + vectorSize, rowCount)
+            let count = end - start
+            var columns: [Vector] = schema.columns.indices.map { index in
+                unitColumns[index].map { $0.range(start, end) }
+                    ?? Vector.constant(.null, type: schema.columns[index].type, count: count)
+            }
+            var selection: [UInt32]?
+            if let filter = plan.filter {
+                let passing = try executor.select(filter, DataChunk(columns: columns, count: count))
+                if passing.isEmpty {
+                    start = end
+                    continue
+                }
+                if passing.count < count { selection = passing }
+            }
+            if !otherColumnsLoaded {
+                for column in plan.otherColumns { unitColumns[column] = try loadColumn(unit, column) }
+                otherColumnsLoaded = true
+                columnsRead += plan.otherColumns.count
+            }
+            if let selection {
+                for column in plan.filterColumns { columns[column] = columns[column].sliced(selection) }
+                let unitRows = selection.map { UInt32(start) + $0 }
+                for column in plan.otherColumns { columns[column] = unitColumns[column]!.sliced(unitRows) }
+                for index in columns.indices where unitColumns[index] == nil {
+                    columns[index].count = selection.count
+                }
+            } else {
+                for column in plan.otherColumns { columns[column] = unitColumns[column]!.range(start, end) }
+            }
+            let keepGoing = try consume(DataChunk(columns: columns, count: selection?.count ?? count))
+            if !keepGoing { return }
+            start = end
+        }
+    }
+
+    /// Decodes a storage column into a unit-sized vector, checking it against the schema.
+    private func loadColumn(_ unit: any ScanUnit, _ column: Int) throws -> Vector {
+        let schemaColumn = plan.query.schema.columns[column]
+        let type = schemaColumn.type
+        let data: ColumnData?
+        do {
+            data = try unit.readColumn(name: schemaColumn.name)
+        } catch let error as QueryError {
+            throw error
+        } catch {
+            throw QueryError(.io, "reading column \(schemaColumn.name) of \(unit.name) failed: \(error)")
+        }
+        guard let data else { return Vector.constant(.null, type: type, count: unit.rowCount) }
+        func corrupt(_ reason: String) -> QueryError {
+            QueryError(.io, "column \(schemaColumn.name) of \(unit.name): \(reason)")
+        }
+        guard data.count == unit.rowCount else {
+            throw corrupt("has \(data.count) rows, the unit has \(unit.rowCount)")
+        }
+        var validity: [UInt8]?
+        if let bitmap = data.validity {
+            guard bitmap.count * 8 >= data.count else { throw corrupt("validity bitmap is too short") }
+            var bytes = [UInt8](repeating: 1, count: data.count)
+            for row in 0..<data.count where bitmap[row >> 3] & (1 << UInt8(row & 7)) == 0 { bytes[row] = 0 }
+            validity = bytes
+        }
+        func expect(_ ok: Bool) throws {
+            if !ok { throw corrupt("storage kind \(data.kind) does not match the schema type \(type.name)") }
+        }
+        switch data.storage {
+        case .int64(let values):
+            try expect((type == .bigint || type == .timestamp) && values.count == data.count)
+            return Vector(type: type, buffer: .int64(values), validity: validity, count: data.count)
+        case .double(let values):
+            try expect(type == .double && values.count == data.count)
+            return Vector(type: type, buffer: .double(values), validity: validity, count: data.count)
+        case .bool(let values):
+            try expect(type == .boolean && values.count == data.count)
+            return Vector(type: type, buffer: .bool(values.map { $0 == 0 ? 0 : 1 }), validity: validity,
+                          count: data.count)
+        case .strings(let strings):
+            try expect(type == .varchar)
+            try checkOffsets(strings, entries: data.count, corrupt)
+            return Vector(type: type, buffer: .string(strings), validity: validity, count: data.count)
+        case .dictionary(var dictionary, var codes):
+            try expect(type == .varchar && codes.count == data.count)
+            try checkOffsets(dictionary, entries: dictionary.count, corrupt)
+            let entryCount = UInt32(dictionary.count)
+            var entryValidity: [UInt8]?
+            if let validity {
+                // NULL rows point at one extra, invalid entry, so validity lives on the entries.
+                dictionary.offsets.append(dictionary.offsets.last ?? 0)
+                entryValidity = [UInt8](repeating: 1, count: Int(entryCount) + 1)
+                entryValidity![Int(entryCount)] = 0
+                for row in 0..<codes.count where validity[row] == 0 { codes[row] = entryCount }
+            }
+            for row in 0..<codes.count where codes[row] >= entryCount && (validity?[row] ?? 1) != 0 {
+                throw corrupt("dictionary code \(codes[row]) at row \(row) is out of range (\(entryCount) entries)")
+            }
+            return Vector(type: type, buffer: .string(dictionary), validity: entryValidity,
+                          encoding: .dictionary(codes), count: data.count, dictionaryToken: DictionaryToken())
+        }
+    }
+
+    private func checkOffsets(_ strings: StringColumn, entries: Int, _ corrupt: (String) -> QueryError) throws {
+        guard strings.offsets.count == entries + 1, strings.offsets.first == 0 else {
+            throw corrupt("string offsets do not match the row count")
+        }
+        var previous: Int32 = 0
+        for offset in strings.offsets {
+            guard offset >= previous else { throw corrupt("string offsets are not ascending") }
+            previous = offset
+        }
+        guard Int(previous) <= strings.bytes.count else { throw corrupt("string offsets run past the bytes") }
+    }
+}

@@ -1,0 +1,125 @@
+/// Turns a bound query into a plan.
+///
+/// In: a `BoundQuery` and the access scope. Out: a `QueryPlan` where
+/// 1. the scope's mandatory predicate (`project_id = 'X'`) is ANDed below the user's WHERE,
+/// 2. constant sub-expressions are folded (so `'2026-01-01'::TIMESTAMP` is a constant),
+/// 3. units whose partition values or min/max/null statistics prove that no row can pass the
+///    filter are pruned (=, <>, <, <=, >, >=, BETWEEN, IN, IS [NOT] NULL, under AND/OR),
+/// 4. only referenced columns are read, filter columns first (late materialisation).
+struct Planner {
+    let scope: AccessScope
+
+    func plan(_ query: BoundQuery) throws -> QueryPlan {
+        var query = query
+        let folder = ConstantFolder()
+        var terms: [BoundExpression] = []
+        if let projectID = scope.projectID, query.source != nil {
+            guard let column = query.schema.columnIndex(named: "project_id") else {
+                throw QueryError(.binder, "table \(query.schema.name) has no project_id column to restrict access by")
+            }
+            terms.append(BoundExpression(.function(.equal, [BoundExpression(.column(column), type: .varchar),
+                                                            BoundExpression.constant(.string(projectID))]),
+                                         type: .boolean))
+        }
+        if let userFilter = query.filter {
+            let folded = try folder.fold(userFilter)
+            if case .and(let inner) = folded.kind { terms += inner } else { terms.append(folded) }
+        }
+        let filter: BoundExpression? = terms.isEmpty ? nil
+            : (terms.count == 1 ? terms[0] : BoundExpression(.and(terms), type: .boolean))
+
+        query.groups = try query.groups.map(folder.fold)
+        for index in query.aggregates.indices {
+            query.aggregates[index].argument = try query.aggregates[index].argument.map(folder.fold)
+        }
+        query.having = try query.having.map(folder.fold)
+        query.projections = try query.projections.map(folder.fold)
+
+        var units: [any ScanUnit] = []
+        var pruned: [(name: String, reason: String)] = []
+        var unitsTotal = 0
+        if let source = query.source {
+            let all: [any ScanUnit]
+            do {
+                all = try source.scanUnits()
+            } catch let error as QueryError {
+                throw error
+            } catch {
+                throw QueryError(.io, "listing the scan units of \(query.schema.name) failed: \(error)")
+            }
+            unitsTotal = all.count
+            let pruner = UnitPruner(schema: query.schema)
+            for unit in all {
+                if let filter, let reason = pruner.pruneReason(filter, unit) {
+                    pruned.append((unit.name, reason))
+                } else {
+                    units.append(unit)
+                }
+            }
+        }
+
+        if query.source == nil {
+            // SELECT without FROM reads one row of no columns.
+            units = [InMemoryScanUnit(name: "(no table)", rowCount: 1, columns: [:])]
+            unitsTotal = 1
+        }
+
+        var needed = Set<Int>()
+        if !query.isAggregate {
+            for projection in query.projections { needed.formUnion(projection.referencedColumns) }
+        }
+        for group in query.groups { needed.formUnion(group.referencedColumns) }
+        for aggregate in query.aggregates { needed.formUnion(aggregate.argument?.referencedColumns ?? []) }
+        let filterColumns = (filter?.referencedColumns ?? []).sorted()
+        let otherColumns = needed.subtracting(filterColumns).sorted()
+
+        var scanRowsMax: Int?
+        if !query.isAggregate, !query.distinct, query.orderBy.isEmpty, let limit = query.limit {
+            let (sum, overflow) = limit.addingReportingOverflow(query.offset)
+            scanRowsMax = overflow ? nil : sum
+        }
+        return QueryPlan(query: query, filter: filter, units: units, prunedUnits: pruned, unitsTotal: unitsTotal,
+                         filterColumns: filterColumns, otherColumns: otherColumns, scanRowsMax: scanRowsMax)
+    }
+}
+
+/// Replaces sub-expressions without column inputs by their value.
+struct ConstantFolder {
+    func fold(_ expression: BoundExpression) throws -> BoundExpression {
+        switch expression.kind {
+        case .column, .constant:
+            return expression
+        default:
+            break
+        }
+        if expression.referencedColumns.isEmpty {
+            let executor = ExpressionExecutor()
+            let vector = try executor.evaluate(expression, DataChunk(columns: [], count: 1))
+            return BoundExpression.constant(vector.value(at: 0), type: expression.type)
+        }
+        switch expression.kind {
+        case .function(let function, let arguments):
+            return BoundExpression(.function(function, try arguments.map(fold)), type: expression.type)
+        case .and(let terms):
+            return BoundExpression(.and(try terms.map(fold)), type: expression.type)
+        case .or(let terms):
+            return BoundExpression(.or(try terms.map(fold)), type: expression.type)
+        case .not(let operand):
+            return BoundExpression(.not(try fold(operand)), type: expression.type)
+        case .isNull(let operand, let negated):
+            return BoundExpression(.isNull(try fold(operand), negated: negated), type: expression.type)
+        case .inList(let operand, let list, let negated):
+            return BoundExpression(.inList(try fold(operand), try list.map(fold), negated: negated), type: expression.type)
+        case .like(let operand, let pattern, let negated, let caseInsensitive):
+            return BoundExpression(.like(try fold(operand), pattern: try fold(pattern), negated: negated,
+                                         caseInsensitive: caseInsensitive), type: expression.type)
+        case .caseWhen(let branches, let otherwise):
+            return BoundExpression(.caseWhen(try branches.map { (try fold($0.condition), try fold($0.result)) },
+                                             otherwise: try fold(otherwise)), type: expression.type)
+        case .cast(let operand):
+            return BoundExpression(.cast(try fold(operand)), type: expression.type)
+        case .column, .constant:
+            return expression
+        }
+    }
+}

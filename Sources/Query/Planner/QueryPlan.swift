@@ -1,0 +1,17 @@
+/// What the executor runs: the bound query plus the planner's decisions (which units to
+/// scan, which columns to read and in what order, the combined filter).
+struct QueryPlan {
+    var query: BoundQuery
+    /// Access-control filter plus WHERE, constant-folded; evaluated inside the scan.
+    var filter: BoundExpression?
+    /// Units that may hold matching rows, in table order.
+    var units: [any ScanUnit]
+    var prunedUnits: [(name: String, reason: String)]
+    var unitsTotal: Int
+    /// Schema indices the filter needs; read first for each unit.
+    var filterColumns: [Int]
+    /// Other schema indices the query needs; read only when some row of the unit passes.
+    var otherColumns: [Int]
+    /// Rows the scan may stop after (LIMIT + OFFSET of a plain, unordered, ungrouped query).
+    var scanRowsMax: Int?
+}

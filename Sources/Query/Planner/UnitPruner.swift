@@ -1,0 +1,127 @@
+/// Decides from partition values and column statistics that a scan unit cannot hold a row
+/// passing the filter (DuckDB's zone-map check). Conservative: anything it does not
+/// understand keeps the unit.
+struct UnitPruner {
+    let schema: TableSchema
+
+    /// Why the unit can be skipped, or nil when it may hold matching rows.
+    func pruneReason(_ filter: BoundExpression, _ unit: any ScanUnit) -> String? {
+        if unit.rowCount == 0 { return "empty" }
+        return reason(filter, unit)
+    }
+
+    private func reason(_ expression: BoundExpression, _ unit: any ScanUnit) -> String? {
+        switch expression.kind {
+        case .constant(let value):
+            if case .bool(true) = value { return nil }
+            return "filter is never true"
+        case .and(let terms):
+            for term in terms { if let why = reason(term, unit) { return why } }
+            return nil
+        case .or(let terms):
+            var reasons: [String] = []
+            for term in terms {
+                guard let why = reason(term, unit) else { return nil }
+                reasons.append(why)
+            }
+            return reasons.joined(separator: " and ")
+        case .function(let function, let arguments) where function.isComparison:
+            if case .column(let column) = arguments[0].kind, let value = arguments[1].constantValue {
+                return excludes(column: column, function, value, unit)
+            }
+            if case .column(let column) = arguments[1].kind, let value = arguments[0].constantValue {
+                return excludes(column: column, function.flipped, value, unit)
+            }
+            return nil
+        case .inList(let operand, let list, false):
+            guard case .column(let column) = operand.kind else { return nil }
+            var reasons: [String] = []
+            for element in list {
+                guard let value = element.constantValue, let why = excludes(column: column, .equal, value, unit) else {
+                    return nil
+                }
+                reasons.append(why)
+            }
+            return reasons.first.map { _ in "\(schema.columns[column].name): no IN value within range" }
+        case .isNull(let operand, let negated):
+            guard case .column(let column) = operand.kind else { return nil }
+            let name = schema.columns[column].name
+            if unit.partitionValues[name] != nil { return negated ? nil : "\(name) partition is not NULL" }
+            guard let nullCount = unit.statistics(column: name)?.nullCount else { return nil }
+            if negated, nullCount >= unit.rowCount { return "\(name) is all NULL" }
+            if !negated, nullCount == 0 { return "\(name) has no NULL" }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// Why no row can satisfy `column <op> value` in the unit, or nil.
+    private func excludes(column: Int, _ function: ScalarFunction, _ value: Value, _ unit: any ScanUnit) -> String? {
+        let name = schema.columns[column].name
+        let type = schema.columns[column].type
+        if value.isNull { return "comparison with NULL" }
+
+        if let partition = unit.partitionValues[name], type == .varchar {
+            let order = Value.string(partition).compare(to: value)
+            if let order, !holds(function, order) { return "\(name) partition = '\(partition)'" }
+            return nil
+        }
+        var bounds: (min: Value?, max: Value?)?
+        if name == "received_at", let month = unit.partitionValues["month"], let range = monthRange(month) {
+            bounds = (.timestamp(range.start), .timestamp(range.end - 1))
+            if let why = excludesRange(function, value, bounds!) { return "month partition \(month): \(why)" }
+        }
+        guard let statistics = unit.statistics(column: name) else { return nil }
+        if let nullCount = statistics.nullCount, nullCount >= unit.rowCount { return "\(name) is all NULL" }
+        let statBounds = (normalize(statistics.min, type), normalize(statistics.max, type))
+        if let why = excludesRange(function, value, statBounds) { return "\(name) \(why)" }
+        return nil
+    }
+
+    private func excludesRange(_ function: ScalarFunction, _ value: Value, _ bounds: (min: Value?, max: Value?)) -> String? {
+        let minOrder = bounds.min.flatMap { value.compare(to: $0) } // value vs min
+        let maxOrder = bounds.max.flatMap { value.compare(to: $0) } // value vs max
+        let described = "min \(bounds.min?.sqlLiteral ?? "?") max \(bounds.max?.sqlLiteral ?? "?")"
+        switch function {
+        case .equal:
+            if let minOrder, minOrder < 0 { return "\(described) excludes = \(value.sqlLiteral)" }
+            if let maxOrder, maxOrder > 0 { return "\(described) excludes = \(value.sqlLiteral)" }
+        case .notEqual:
+            if let minOrder, let maxOrder, minOrder == 0, maxOrder == 0 {
+                return "\(described) excludes <> \(value.sqlLiteral)"
+            }
+        case .less:
+            if let minOrder, minOrder <= 0 { return "\(described) excludes < \(value.sqlLiteral)" }
+        case .lessOrEqual:
+            if let minOrder, minOrder < 0 { return "\(described) excludes <= \(value.sqlLiteral)" }
+        case .greater:
+            if let maxOrder, maxOrder >= 0 { return "\(described) excludes > \(value.sqlLiteral)" }
+        case .greaterOrEqual:
+            if let maxOrder, maxOrder > 0 { return "\(described) excludes >= \(value.sqlLiteral)" }
+        default:
+            break
+        }
+        return nil
+    }
+
+    private func holds(_ function: ScalarFunction, _ order: Int) -> Bool {
+        switch function {
+        case .equal: return order == 0
+        case .notEqual: return order != 0
+        case .less: return order < 0
+        case .lessOrEqual: return order <= 0
+        case .greater: return order > 0
+        case .greaterOrEqual: return order >= 0
+        default: return true
+        }
+    }
+
+    /// Statistics may give a timestamp column's bounds as plain integers.
+    private func normalize(_ value: Value?, _ type: LogicalType) -> Value? {
+        guard let value else { return nil }
+        if type == .timestamp, case .int64(let micros) = value { return .timestamp(micros) }
+        if type == .double, case .int64(let number) = value { return .double(Double(number)) }
+        return value
+    }
+}

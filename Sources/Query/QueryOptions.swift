@@ -1,0 +1,39 @@
+/// Limits and knobs for one engine. Every limit produces a clear `QueryError`, never a crash.
+public struct QueryOptions: Sendable {
+    /// Wall-clock limit per query, checked between batches; nil = none.
+    public var timeoutMs: Int?
+    /// Budget for hash tables, DISTINCT sets, sort buffers and collected rows (estimated bytes).
+    public var memoryBytesMax: Int
+    /// Largest result a query may return.
+    public var resultRowsMax: Int
+    /// Worker threads for scanning; defaults to the number of active cores.
+    public var threadsMax: Int
+
+    public init(timeoutMs: Int? = 30_000, memoryBytesMax: Int = 1 << 30, resultRowsMax: Int = 100_000,
+                threadsMax: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.timeoutMs = timeoutMs
+        self.memoryBytesMax = memoryBytesMax
+        self.resultRowsMax = resultRowsMax
+        self.threadsMax = max(1, threadsMax)
+    }
+}
+
+/// Which rows a caller may see. The engine applies the scope's predicate below everything
+/// else in the plan (before the user's WHERE, in pruning too), so rows outside the scope
+/// are invisible to every clause and aggregate.
+public struct AccessScope: Sendable, Hashable {
+    /// When set, only rows with `project_id = projectID` exist for the query.
+    public var projectID: String?
+
+    public init(projectID: String? = nil) {
+        self.projectID = projectID
+    }
+
+    /// Every row (admin access).
+    public static let all = AccessScope()
+
+    /// Only one project's rows.
+    public static func project(_ id: String) -> AccessScope { AccessScope(projectID: id) }
+}
+
+import Foundation

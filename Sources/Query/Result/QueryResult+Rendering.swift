@@ -1,0 +1,128 @@
+/// Output formats of `trackhouse query --format` and `POST /api/v1/query?format=`.
+public enum ResultFormat: String, Sendable, CaseIterable {
+    case json, jsonl, csv, table
+}
+
+extension QueryResult {
+    public func render(_ format: ResultFormat) -> String {
+        switch format {
+        case .json: return renderJSON()
+        case .jsonl: return renderJSONLines()
+        case .csv: return renderCSV()
+        case .table: return renderTable()
+        }
+    }
+
+    /// `{"columns":[{"name":..,"type":..}],"rows":[[...]],"stats":{...}}`.
+    public func renderJSON() -> String {
+        var out = "{\"columns\":["
+        out += columns.map { "{\"name\":\(jsonString($0.name)),\"type\":\(jsonString($0.type.name))}" }
+            .joined(separator: ",")
+        out += "],\"rows\":["
+        var first = true
+        for batch in batches {
+            for row in batch {
+                if !first { out += "," }
+                first = false
+                out += "[" + row.map(jsonValue).joined(separator: ",") + "]"
+            }
+        }
+        out += "],\"stats\":{"
+        out += "\"rows\":\(rowCount),\"elapsed_ms\":\(formatDouble((stats.elapsedMs * 1000).rounded() / 1000)),"
+        out += "\"units_total\":\(stats.unitsTotal),\"units_pruned\":\(stats.unitsPruned),"
+        out += "\"units_scanned\":\(stats.unitsScanned),\"rows_scanned\":\(stats.rowsScanned)"
+        out += "}}"
+        return out
+    }
+
+    /// One JSON object per row, keyed by column name, each line ending in "\n".
+    public func renderJSONLines() -> String {
+        var out = ""
+        let names = columns.map { jsonString($0.name) }
+        for batch in batches {
+            for row in batch {
+                out += "{" + zip(names, row).map { "\($0.0):\(jsonValue($0.1))" }.joined(separator: ",") + "}\n"
+            }
+        }
+        return out
+    }
+
+    /// RFC 4180: header row, CRLF-free "\n" line ends, fields with `,` `"` or line breaks
+    /// quoted with `""` escapes, NULL as an empty field.
+    public func renderCSV() -> String {
+        var out = columns.map { csvField($0.name) }.joined(separator: ",") + "\n"
+        for batch in batches {
+            for row in batch {
+                out += row.map { $0.isNull ? "" : csvField(displayText($0)) }.joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// Aligned text for people: header, rule, rows, and a row count.
+    public func renderTable() -> String {
+        let header = columns.map(\.name)
+        let body = rows.map { $0.map { $0.isNull ? "NULL" : displayText($0).replacingOccurrences(of: "\n", with: "\\n") } }
+        var widths = header.map(\.count)
+        for row in body { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        let numeric = columns.map { $0.type == .bigint || $0.type == .double }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                let padding = String(repeating: " ", count: widths[index] - cell.count)
+                return numeric[index] ? padding + cell : cell + padding
+            }.joined(separator: " | ")
+        }
+        var out = line(header) + "\n"
+        out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "-+-") + "\n"
+        for row in body { out += line(row) + "\n" }
+        out += "(\(body.count) row\(body.count == 1 ? "" : "s"))\n"
+        return out
+    }
+}
+
+/// Text of a value in CSV and table output; timestamps in ISO-8601 UTC like the JSON output.
+func displayText(_ value: Value) -> String {
+    switch value {
+    case .timestamp(let micros): return formatTimestamp(micros, style: .iso)
+    default: return value.textForCast
+    }
+}
+
+func jsonValue(_ value: Value) -> String {
+    switch value {
+    case .null: return "null"
+    case .int64(let v): return String(v)
+    case .double(let v): return v.isFinite ? formatDouble(v) : "null"
+    case .bool(let v): return v ? "true" : "false"
+    case .string(let v): return jsonString(v)
+    case .timestamp(let v): return jsonString(formatTimestamp(v, style: .iso))
+    }
+}
+
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+func csvField(_ text: String) -> String {
+    if text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return text
+}

@@ -1,0 +1,92 @@
+import XCTest
+@testable import Query
+
+/// Small building blocks checked directly: LIKE matching, time arithmetic, JSON paths, HLL.
+final class KernelTests: XCTestCase {
+    func like(_ value: String, _ pattern: String, caseInsensitive: Bool = false) -> Bool {
+        let matcher = LikeMatcher(pattern: Array(pattern.utf8), caseInsensitive: caseInsensitive)
+        return Array(value.utf8).withUnsafeBufferPointer { matcher.matches($0) }
+    }
+
+    func testLike() {
+        XCTAssertTrue(like("abc", "abc"))
+        XCTAssertFalse(like("abcd", "abc"))
+        XCTAssertTrue(like("abc", "a%"))
+        XCTAssertTrue(like("abc", "%c"))
+        XCTAssertTrue(like("abc", "%b%"))
+        XCTAssertTrue(like("abc", "a_c"))
+        XCTAssertFalse(like("ac", "a_c"))
+        XCTAssertTrue(like("", "%"))
+        XCTAssertTrue(like("", ""))
+        XCTAssertFalse(like("a", ""))
+        XCTAssertTrue(like("aXbXc", "a%b%c"))
+        XCTAssertFalse(like("aXbX", "a%b%c"))
+        XCTAssertTrue(like("abab", "%ab"))
+        XCTAssertTrue(like("aaa", "a%a"))
+        XCTAssertFalse(like("a", "a%a"))
+        XCTAssertTrue(like("émile", "_mile"))
+        XCTAssertTrue(like("ÉMILE", "émile", caseInsensitive: true))
+        XCTAssertTrue(like("a%b", "a%%b"))
+        XCTAssertTrue(like("mississippi", "%iss%ipp%"))
+        XCTAssertFalse(like("mississippi", "%iss%ipx%"))
+    }
+
+    func testTimestamps() {
+        let micros = parseTimestamp("2026-11-28T10:15:03.123456Z")!
+        XCTAssertEqual(formatTimestamp(micros, style: .iso), "2026-11-28T10:15:03.123456Z")
+        XCTAssertEqual(formatTimestamp(micros, style: .sql), "2026-11-28 10:15:03.123456")
+        XCTAssertEqual(parseTimestamp("2026-11-28 12:15:03+02:00"), parseTimestamp("2026-11-28 10:15:03"))
+        XCTAssertEqual(parseTimestamp("1969-12-31 23:59:59"), -1_000_000)
+        XCTAssertEqual(formatTimestamp(-1, style: .iso), "1969-12-31T23:59:59.999999Z")
+        XCTAssertNil(parseTimestamp("2026-02-30"))
+        XCTAssertNil(parseTimestamp("2026-01-01 25:00:00"))
+        XCTAssertEqual(formatTimestamp(truncateTimestamp(parseTimestamp("2024-02-29 13:00:00")!, to: .week), style: .sql),
+                       "2024-02-26 00:00:00")
+        XCTAssertEqual(formatTimestamp(truncateTimestamp(parseTimestamp("1969-12-31 13:00:00")!, to: .week), style: .sql),
+                       "1969-12-29 00:00:00")
+        XCTAssertEqual(formatTimestamp(truncateTimestamp(parseTimestamp("2026-08-15 13:00:00")!, to: .quarter), style: .sql),
+                       "2026-07-01 00:00:00")
+        XCTAssertEqual(monthRange("2026-12")!.end, parseTimestamp("2027-01-01")!)
+    }
+
+    func testJSONPaths() throws {
+        func extract(_ json: String, _ path: String) throws -> String? {
+            let steps = try parseJSONPath(Array(path.utf8))
+            return try Array(json.utf8).withUnsafeBufferPointer { try extractJSONString($0, steps) }
+                .map { String(decoding: $0, as: UTF8.self) }
+        }
+        XCTAssertEqual(try extract(#"{"a": {"b": "x"}}"#, "$.a.b"), "x")
+        XCTAssertEqual(try extract(#"{"a": {"b": "x"}}"#, "$.a"), #"{"b":"x"}"#)
+        XCTAssertEqual(try extract(#"{"a": [10, {"c": true}]}"#, "$.a[1].c"), "true")
+        XCTAssertEqual(try extract(#"{"a.b": 1}"#, #"$."a.b""#), "1")
+        XCTAssertEqual(try extract(#"{"a": {"b": 2}}"#, "/a/b"), "2")
+        XCTAssertEqual(try extract(#"{"u": "\u00e9\n"}"#, "$.u"), "é\n")
+        XCTAssertNil(try extract(#"{"a": null}"#, "$.a"))
+        XCTAssertNil(try extract(#"{"a": 1}"#, "$.b"))
+        XCTAssertNil(try extract(#"[1]"#, "$.b"))
+        XCTAssertThrowsError(try extract(#"{"a": }"#, "$.a"))
+        XCTAssertThrowsError(try extract(#"{"a": 1}"#, "$..a"))
+    }
+
+    func testHyperLogLogIsExactWhenSmall() {
+        var sketch = HyperLogLog()
+        for value in 0..<500 { sketch.insert(mixHash(UInt64(value))) }
+        for value in 0..<500 { sketch.insert(mixHash(UInt64(value))) }
+        XCTAssertEqual(sketch.estimate, 500)
+        var big = HyperLogLog()
+        for value in 0..<1_000_000 { big.insert(mixHash(UInt64(value))) }
+        XCTAssertEqual(Double(big.estimate), 1_000_000, accuracy: 20_000)
+        var merged = HyperLogLog()
+        merged.merge(sketch)
+        merged.merge(big)
+        XCTAssertEqual(Double(merged.estimate), 1_000_000, accuracy: 20_000)
+    }
+
+    func testParserPositions() {
+        XCTAssertThrowsError(try Parser.parse("SELECT\n  a,\n  FROM events")) { error in
+            let error = error as! QueryError
+            XCTAssertEqual(error.position?.line, 3)
+            XCTAssertEqual(error.position?.column, 3)
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import Query
-final class QuerySmokeTests: XCTestCase { func testLinks() {} }
