@@ -1,0 +1,121 @@
+import Foundation
+import Ingest
+
+/// The committed warehouse as the engine's catalog: `events` and `sites` are the live files of
+/// the commit log at the moment a query lists its units (files written but not committed are
+/// never read). One scan unit per Parquet row group.
+///
+/// Footers are parsed once per file and cached: segment files are immutable, a new commit
+/// brings new names.
+public final class WarehouseCatalog: Catalog, @unchecked Sendable {
+    public let dataDirectory: String
+    let layout: WarehouseLayout
+    private let lock = NSLock()
+    private var readers: [String: ParquetFileReader] = [:]
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+        self.layout = WarehouseLayout(dataDirectory: dataDirectory)
+    }
+
+    public var tableNames: [String] { ["events", "sites"] }
+
+    public func table(named name: String) throws -> (any ScanSource)? {
+        switch name {
+        case "events": return WarehouseTable(catalog: self, table: .events, schema: TableSchema.events)
+        case "sites": return WarehouseTable(catalog: self, table: .sites, schema: TableSchema.sites)
+        default: return nil
+        }
+    }
+
+    func reader(_ relative: String) throws -> ParquetFileReader {
+        lock.lock()
+        if let cached = readers[relative] { lock.unlock(); return cached }
+        lock.unlock()
+        let reader: ParquetFileReader
+        do {
+            reader = try ParquetFileReader(path: layout.absolute(relative))
+        } catch {
+            throw QueryError(.io, "cannot read segment \(layout.absolute(relative)): \(error)")
+        }
+        lock.lock()
+        readers[relative] = reader
+        lock.unlock()
+        return reader
+    }
+
+    func liveSegments(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
+        do {
+            return try WarehouseLog.load(layout: layout).segments(table: table)
+        } catch {
+            throw QueryError(.io, "cannot read the warehouse commit log: \(error)")
+        }
+    }
+}
+
+struct WarehouseTable: ScanSource {
+    let catalog: WarehouseCatalog
+    let table: SegmentEntry.Table
+    let schema: TableSchema
+
+    func scanUnits() throws -> [any ScanUnit] {
+        var units: [any ScanUnit] = []
+        for segment in try catalog.liveSegments(table) {
+            let reader = try catalog.reader(segment.path)
+            var partition = ["project_id": segment.projectID]
+            if let month = segment.month { partition["month"] = month }
+            for group in 0..<reader.rowGroups.count {
+                units.append(ParquetRowGroupUnit(reader: reader, rowGroup: group, path: segment.path, partitionValues: partition))
+            }
+        }
+        return units
+    }
+}
+
+struct ParquetRowGroupUnit: ScanUnit {
+    let reader: ParquetFileReader
+    let rowGroup: Int
+    let path: String
+    let partitionValues: [String: String]
+
+    var name: String { "\(path)#rg\(rowGroup)" }
+    var rowCount: Int { reader.rowGroups[rowGroup].rowCount }
+
+    func statistics(column: String) -> ColumnStatistics? {
+        if let value = partitionValues[column], column != "month" {
+            return ColumnStatistics(min: .string(value), max: .string(value), nullCount: 0)
+        }
+        guard let index = reader.schema.index(of: column) else {
+            return ColumnStatistics(min: nil, max: nil, nullCount: rowCount)
+        }
+        let info = reader.rowGroups[rowGroup].columns[index]
+        let kind = reader.schema.columns[index].kind
+        return ColumnStatistics(min: info.min.flatMap { Self.value($0, kind) }, max: info.max.flatMap { Self.value($0, kind) },
+                                nullCount: info.nullCount)
+    }
+
+    static func value(_ value: ParquetValue, _ kind: ColumnKind) -> Value? {
+        switch (value, kind) {
+        case (.int64(let v), .timestamp): return .timestamp(v)
+        case (.int64(let v), .int64): return .int64(v)
+        case (.double(let v), .double): return .double(v)
+        case (.bool(let v), .bool): return .bool(v)
+        case (.bytes, .string): return value.string.map { .string($0) }
+        default: return nil
+        }
+    }
+
+    func readColumn(name: String) throws -> ColumnData? {
+        if let value = partitionValues[name], name != "month" {
+            // A partition key lives in the folder name: a constant, dictionary-encoded column.
+            return ColumnData(kind: .string, count: rowCount, validity: nil,
+                              storage: .dictionary(dictionary: StringColumn([value]), codes: [UInt32](repeating: 0, count: rowCount)))
+        }
+        guard let index = reader.schema.index(of: name) else { return nil }
+        do {
+            return try reader.readColumn(rowGroup: rowGroup, column: index)
+        } catch {
+            throw QueryError(.io, "damaged segment: \(error)")
+        }
+    }
+}
