@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
         .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Ingest"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Ingest"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Ingest"], exclude: ["sql", "differential"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Ingest",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

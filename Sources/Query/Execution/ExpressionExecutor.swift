@@ -64,10 +64,14 @@ final class ExpressionExecutor {
         if let key, let cached = dictionaryResults[key] {
             entries = cached
         } else {
-            var dictionaryChunk = chunk
-            dictionaryChunk.count = entryCount
-            dictionaryChunk.columns[column] = Vector(type: input.type, buffer: input.buffer, validity: input.validity,
-                                                     encoding: .flat, count: entryCount)
+            // Every column of the chunk must have the entries' length: the expression reads
+            // only `column`, the others become NULL constants (slicing them by entry positions
+            // would read past their rows).
+            let entryColumn = Vector(type: input.type, buffer: input.buffer, validity: input.validity,
+                                     encoding: .flat, count: entryCount)
+            let dictionaryChunk = DataChunk(columns: chunk.columns.enumerated().map { index, vector in
+                index == column ? entryColumn : Vector.constant(.null, type: vector.type, count: entryCount)
+            }, count: entryCount)
             do {
                 entries = try evaluateKernel(expression, dictionaryChunk).flattened()
             } catch {

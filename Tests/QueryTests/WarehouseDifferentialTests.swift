@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import XCTest
+@testable import ColumnStore
+@testable import Ingest
+@testable import Query
+
+/// Differential: every query of `differential/queries.sql` runs on our engine and on DuckDB
+/// over the same compacted `trackhouse gen` warehouse; answers must be identical (doubles
+/// within 1e-9 relative, approx_count_distinct within 5% of each other).
+final class WarehouseDifferentialTests: XCTestCase {
+    struct Answer: Decodable {
+        var rows: [[String]]?
+        var error: String?
+    }
+
+    static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+
+    func loadQueries() throws -> [(sql: String, ordered: Bool, approx: Bool)] {
+        let text = try String(contentsOf: Self.here.appendingPathComponent("differential/queries.sql"), encoding: .utf8)
+        var queries: [(String, Bool, Bool)] = []
+        for block in text.components(separatedBy: "\n;\n") {
+            let lines = block.split(separator: "\n").map(String.init)
+            let ordered = lines.contains("-- ordered")
+            let approx = lines.contains("-- approx")
+            let sql = lines.filter { !$0.hasPrefix("--") }.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            if !sql.isEmpty { queries.append((sql, ordered, approx)) }
+        }
+        return queries
+    }
+
+    func render(_ value: Value) -> String {
+        switch value {
+        case .null: return "NULL"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .int64(let number): return String(number)
+        case .double(let number): return "d:" + String(number)
+        case .string(let text): return text
+        case .timestamp(let micros): return "t:" + String(micros)
+        }
+    }
+
+    func same(_ a: String, _ b: String, approx: Bool) -> Bool {
+        if a == b { return true }
+        func number(_ text: String) -> Double? { Double(text.hasPrefix("d:") ? String(text.dropFirst(2)) : text) }
+        guard let x = number(a), let y = number(b) else { return false }
+        let tolerance = approx ? 0.05 : 1e-9
+        return abs(x - y) <= tolerance * max(1, abs(x), abs(y))
+    }
+
+    func testOurEngineAgreesWithDuckDBOnTheWarehouse() throws {
+        guard let python = ProcessInfo.processInfo.environment["TRACKHOUSE_PYTHON"], !python.isEmpty else {
+            throw XCTSkip("set TRACKHOUSE_PYTHON to a python with duckdb")
+        }
+        let directory = NSTemporaryDirectory() + "trackhouse-diff-\(UUID().uuidString.prefix(8))"
+        _ = try WorkloadGenerator.generate(options: GeneratorOptions(outDirectory: directory, projects: 3, sites: 400, weeks: 12, seed: 17,
+                                                                     endMicros: UTCTime.parseISO("2026-06-01T00:00:00Z")!))
+        var logger = Logger(label: "diff")
+        logger.logLevel = .critical
+        var options = Compactor.Options()
+        options.rowGroupRows = 1024  // many row groups: exercises pruning and parallel merge
+        options.chunkEventsMax = 2000
+        options.segmentRowsTarget = 4096
+        _ = try Compactor(dataDirectory: directory, options: options, logger: logger).run()
+
+        let queries = try loadQueries()
+        XCTAssertGreaterThanOrEqual(queries.count, 60)
+        let queriesURL = URL(fileURLWithPath: directory + "/queries.json")
+        let answersURL = URL(fileURLWithPath: directory + "/answers.json")
+        try JSONSerialization.data(withJSONObject: queries.map(\.sql)).write(to: queriesURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [Self.here.deletingLastPathComponent().appendingPathComponent("interop/duckdb_queries.py").path,
+                             directory + "/warehouse", queriesURL.path, answersURL.path]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let answers = try JSONDecoder().decode([Answer].self, from: Data(contentsOf: answersURL))
+
+        let engine = QueryEngine(catalog: WarehouseCatalog(dataDirectory: directory), options: QueryOptions(threadsMax: 2), logger: logger)
+        var compared = 0
+        for (index, query) in queries.enumerated() {
+            guard let expected = answers[index].rows else {
+                XCTFail("DuckDB refused query \(index): \(answers[index].error ?? "?")\n\(query.sql)")
+                continue
+            }
+            let result: QueryResult
+            do { result = try engine.execute(sql: query.sql) } catch {
+                XCTFail("our engine refused query \(index): \(error)\n\(query.sql)")
+                continue
+            }
+            var ours = result.rows.map { $0.map(render) }
+            var theirs = expected
+            if !query.ordered {
+                ours.sort { $0.joined(separator: "\u{1}") < $1.joined(separator: "\u{1}") }
+                theirs.sort { $0.joined(separator: "\u{1}") < $1.joined(separator: "\u{1}") }
+            }
+            guard ours.count == theirs.count else {
+                XCTFail("query \(index): \(ours.count) rows, DuckDB \(theirs.count)\n\(query.sql)")
+                continue
+            }
+            var mismatch: String? = nil
+            for (row, (a, b)) in zip(ours, theirs).enumerated() where mismatch == nil {
+                if a.count != b.count || !zip(a, b).allSatisfy({ same($0, $1, approx: query.approx) }) {
+                    mismatch = "row \(row): ours \(a) DuckDB \(b)"
+                }
+            }
+            if let mismatch { XCTFail("query \(index) differs: \(mismatch)\n\(query.sql)") } else { compared += 1 }
+        }
+        XCTAssertEqual(compared, queries.count)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

@@ -1,0 +1,47 @@
+"""Runs queries on DuckDB over a Trackhouse warehouse folder and writes tagged answers.
+
+usage: duckdb_queries.py <warehouse dir> <queries.json> <answers.json>
+Each answer is {"rows": [[cell, ...], ...]} or {"error": "..."}; cells are strings:
+NULL, true/false, integers as digits, doubles as "d:<repr>", timestamps as "t:<epoch micros>".
+"""
+import datetime
+import json
+import sys
+
+import duckdb
+
+root, queries_path, answers_path = sys.argv[1:4]
+con = duckdb.connect()
+con.execute("SET TimeZone='UTC'")
+con.execute(f"""CREATE VIEW events AS SELECT * EXCLUDE (month) FROM
+    read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)""")
+con.execute(f"""CREATE VIEW sites AS SELECT * FROM
+    read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)""")
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def cell(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "d:" + repr(value)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        delta = value - EPOCH
+        return "t:" + str((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
+    return str(value)
+
+
+answers = []
+for query in json.load(open(queries_path)):
+    try:
+        rows = con.execute(query).fetchall()
+        answers.append({"rows": [[cell(v) for v in row] for row in rows]})
+    except Exception as error:  # the test reports it
+        answers.append({"error": str(error)})
+json.dump(answers, open(answers_path, "w"))
