@@ -19,6 +19,8 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .customLong("timeout-ms"), help: "Give up after this many milliseconds.") var timeoutMs: Int = 300_000
     @Option(name: .customLong("max-rows"), help: "Refuse results with more rows than this.") var maxRows: Int = 1_000_000
     @Option(name: .customLong("memory-mb"), help: "Memory budget for hash tables, in MiB.") var memoryMB: Int = 4096
+    @Option(help: "Run the query this many times in this process and print each run's milliseconds on stderr (benchmarks).")
+    var repeat: Int = 1
 
     func validate() throws {
         if c != nil && sql != nil { throw ValidationError("give the SQL once: either -c or the argument") }
@@ -40,7 +42,16 @@ struct QueryCommand: ParsableCommand {
         logger.logLevel = .error
         let engine = QueryEngine(catalog: WarehouseCatalog(dataDirectory: dataOptions.data), options: options, logger: logger)
         do {
-            let result = try engine.execute(sql: text)
+            var result = try engine.execute(sql: text)
+            if self.repeat > 1 {
+                var timings: [String] = []
+                for _ in 0..<self.repeat {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    result = try engine.execute(sql: text)
+                    timings.append(String(format: "%.3f", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6))
+                }
+                printError("elapsed_ms " + timings.joined(separator: " "))
+            }
             print(result.render(format), terminator: "")
         } catch let error as QueryError {
             throw CommandFailure("\(error)")

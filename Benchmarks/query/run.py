@@ -1,0 +1,56 @@
+"""Query benchmark: our engine vs DuckDB reading the same Parquet files, 1 and 2 threads,
+median of 5 warm runs each. Usage: .venv/bin/python Benchmarks/query/run.py <data dir> <trackhouse binary>
+
+Ours runs in one `trackhouse query --repeat 6` process per query and thread count (first run
+warms the footer cache and page cache, the next five are timed in-process); DuckDB runs in
+process with views over the same files (hive partitioning), one warm-up then five timed runs.
+"""
+import statistics
+import subprocess
+import sys
+import time
+
+import duckdb
+
+data, binary = sys.argv[1], sys.argv[2]
+root = f"{data}/warehouse"
+con = duckdb.connect()
+con.execute("SET TimeZone='UTC'")
+con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE (month) FROM read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
+con.execute(f"CREATE VIEW sites AS SELECT * FROM read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
+events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+sites = con.execute("SELECT count(*) FROM sites").fetchone()[0]
+point_site = con.execute("SELECT site_key FROM sites ORDER BY event_count DESC, site_key LIMIT 1").fetchone()[0]
+print(f"dataset: {events} events, {sites} sites")
+
+queries = [
+    ("php_minor_per_day", "events", "SELECT date_trunc('day', received_at) AS d, php_minor, count(*) FROM events GROUP BY 1, 2"),
+    ("distinct_sites_per_week", "events", "SELECT date_trunc('week', received_at) AS w, count(DISTINCT site_key) FROM events GROUP BY 1"),
+    ("locale_latest_per_site", "sites", "SELECT wp_locale, count(*) FROM sites WHERE status = 'active' GROUP BY 1"),
+    ("deactivations_by_reason_month", "events", "SELECT date_trunc('month', received_at) AS m, reason_id, count(*) FROM events WHERE event = 'deactivate' GROUP BY 1, 2"),
+    ("top_version_per_week", "events", "SELECT date_trunc('week', received_at) AS w, project_version, count(DISTINCT site_key) AS n FROM events WHERE event = 'track' GROUP BY 1, 2 ORDER BY w, n DESC LIMIT 200"),
+    ("count_like_url", "events", "SELECT count(*) FROM events WHERE url LIKE '%shop%'"),
+    ("point_site_key", "events", f"SELECT received_at, event, php_version FROM events WHERE site_key = '{point_site}'"),
+]
+
+print("| query | threads | ours ms (median of 5) | DuckDB ms (median of 5) | ours rows/s/core | ratio DuckDB/ours |")
+print("|---|---|---|---|---|---|")
+for name, table, sql in queries:
+    rows = events if table == "events" else sites
+    for threads in (1, 2):
+        out = subprocess.run([binary, "query", "--data", data, "--threads", str(threads), "--repeat", "6", "--format", "csv", sql],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"| {name} | {threads} | error: {out.stderr.strip()[:120]} | | | |")
+            continue
+        timings = [float(x) for line in out.stderr.splitlines() if line.startswith("elapsed_ms") for x in line.split()[1:]]
+        ours = statistics.median(timings[1:])
+        con.execute(f"SET threads={threads}")
+        con.execute(sql).fetchall()
+        duck_times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            con.execute(sql).fetchall()
+            duck_times.append((time.perf_counter() - started) * 1000)
+        duck = statistics.median(duck_times)
+        print(f"| {name} | {threads} | {ours:.1f} | {duck:.1f} | {rows / (ours / 1000) / threads / 1e6:.1f} M | {duck / ours:.2f} |")
