@@ -176,15 +176,48 @@ final class GeneratorTests: XCTestCase {
         if case .number? = json.payload["active_plugins"] {} else { XCTFail("JSON-body sample has number leaves") }
     }
 
+    /// The fast byte renderer and the `JSONObject` path (what samples return) agree byte for
+    /// byte over many sites, clients, routes and times.
+    func testByteRenderingMatchesEnvelopeLine() {
+        let projects = ProjectFactory.make(count: 6, seed: 99)
+        let clock = GeneratorClock(startMicros: GeneratorOptions.defaultEndMicros - 20 * GeneratorTime.week,
+                                   endMicros: GeneratorOptions.defaultEndMicros)
+        let builder = SitePayloadBuilder(projects: projects, ghostHashes: ProjectFactory.ghostHashes(seed: 99), clock: clock)
+        var renderer = SiteEventRenderer(builder: builder)
+        defer { renderer.deallocate() }
+        var random = SeededRandom(seed: 5)
+        let events: [SiteEventKind] = [.track(trackingSkipped: false), .track(trackingSkipped: true), .deactivate,
+                                       .skip(previouslySkipped: false), .skip(previouslySkipped: true)]
+        for index in 0..<2_000 {
+            let site = SiteState(identitySeed: random.next(), project: Int32(random.below(8)) - 2,
+                                 client: UInt8(random.below(GeneratorCatalog.clientVersions.count)), action: .heartbeat,
+                                 phpLevel: UInt8(random.below(5)), wpLevel: UInt8(random.below(13)),
+                                 release: UInt32(random.below(90)), sentEvents: UInt32(random.below(60)),
+                                 sendsJSONBody: random.chance(0.3), sendsUppercaseHash: random.chance(0.2))
+            let event = events[index % events.count]
+            let micros = clock.startMicros + Int64(random.below(Int(clock.endMicros - clock.startMicros)))
+            var forBytes = random, forObject = random
+            _ = renderer.renderLine(site: site, event: event, micros: micros, random: &forBytes)
+            let expected = renderer.envelope(site: site, event: event, micros: micros, random: &forObject).line()
+            XCTAssertEqual(Array(renderer.sink.bytes), expected, "site \(index)")
+            random = forBytes
+        }
+    }
+
     func testUserAgentCarriesTheMD5OfTheURL() {
         XCTAssertEqual(MD5.hex(""), "d41d8cd98f00b204e9800998ecf8427e")
         XCTAssertEqual(MD5.hex("https://example.com"), "c984d06aafbecf6bc55569f964148ea3")
         XCTAssertEqual(MD5.hex(String(repeating: "a", count: 200)), "887f30b43b2867f4a9accceee7d16e6c")
+        XCTAssertEqual(MD5.hex(String(repeating: "b", count: 55)), Self.md5Of55Bs)
+        XCTAssertEqual(MD5.hex(String(repeating: "c", count: 64)), Self.md5Of64Cs)
         let track = WorkloadGenerator.sampleEvent(seed: 11)
         if let url = track.payload["url"]?.stringValue {
             XCTAssertEqual(track.userAgent, "Appsero/\(MD5.hex(url));")
         }
     }
+
+    static let md5Of55Bs = "73979428bc0de15c39d14ae331b35295"
+    static let md5Of64Cs = "bcd5708ed79b18f0f0aaa27fd0056d86"
 
     func testSeededRandomIsStable() {
         var random = SeededRandom(seed: 1)

@@ -62,7 +62,8 @@ struct SiteProfile {
         var random = SeededRandom(seed: seed)
         localeIndex = Self.localeChoice.pick(&random)
         let words = GeneratorCatalog.hostWords
-        let first = random.pick(words), second = random.pick(words)
+        let firstIndex = random.below(words.count), secondIndex = random.below(words.count)
+        let first = words[firstIndex], second = words[secondIndex]
         let number = random.chance(0.3) ? String(random.between(1...999)) : ""
         let separator = random.chance(0.35) ? "-" : ""
         isLocal = random.chance(0.03)
@@ -81,8 +82,8 @@ struct SiteProfile {
         query = random.chance(0.015) ? random.pick(["?lang=en", "?page_id=2", "?utm_source=wp#top"]) : ""
         reportsEmptyURL = random.chance(0.004)
 
-        let titleWords = [first, second].map { $0.prefix(1).uppercased() + $0.dropFirst() }
-        siteName = random.chance(0.03) ? "" : titleWords.joined(separator: " ") + (random.chance(0.1) ? " – Home" : "")
+        let title = Self.capitalized[firstIndex] + " " + Self.capitalized[secondIndex]
+        siteName = random.chance(0.03) ? "" : title + (random.chance(0.1) ? " – Home" : "")
         firstName = random.chance(0.08) ? "" : random.pick(GeneratorCatalog.firstNames)
         lastName = random.chance(0.15) ? "" : random.pick(GeneratorCatalog.lastNames)
         let mailHost = isLocal ? "example.com" : host
@@ -154,6 +155,8 @@ struct SiteProfile {
         return Double(1 << whole) * (1 + (exponent - Double(whole)))
     }
 
+    /// Host words with a capital first letter, for site titles.
+    static let capitalized: [String] = GeneratorCatalog.hostWords.map { $0.prefix(1).uppercased() + $0.dropFirst() }
     static let localeChoice = WeightedChoice(GeneratorCatalog.localeWeights)
     static let serverChoice = WeightedChoice(GeneratorCatalog.serverWeights)
     static let uploadChoice = WeightedChoice(GeneratorCatalog.uploadWeights)
