@@ -33,6 +33,8 @@ protocol PayloadSink {
     /// A JSON number literal (already valid JSON number text).
     mutating func number(_ key: PayloadKey, _ literal: String)
     mutating func bool(_ key: PayloadKey, _ value: Bool)
+    /// An IPv4 address as dotted-decimal text.
+    mutating func ipv4(_ key: PayloadKey, _ address: UInt32)
     mutating func beginObject(_ key: PayloadKey)
     mutating func endObject()
 }
@@ -174,6 +176,24 @@ struct JSONBytesSink: PayloadSink {
         append(value ? "true" : "false")
     }
 
+    mutating func ipv4(_ key: PayloadKey, _ address: UInt32) {
+        self.key(key)
+        appendQuotedIPv4(address)
+    }
+
+    /// `"a.b.c.d"` without building a String.
+    mutating func appendQuotedIPv4(_ address: UInt32) {
+        append(UInt8(ascii: "\""))
+        appendDecimal(address >> 24)
+        append(UInt8(ascii: "."))
+        appendDecimal(address >> 16 & 0xFF)
+        append(UInt8(ascii: "."))
+        appendDecimal(address >> 8 & 0xFF)
+        append(UInt8(ascii: "."))
+        appendDecimal(address & 0xFF)
+        append(UInt8(ascii: "\""))
+    }
+
     mutating func beginObject(_ key: PayloadKey) {
         self.key(key)
         append(UInt8(ascii: "{"))
@@ -220,6 +240,8 @@ struct JSONObjectSink: PayloadSink {
     mutating func number(_ key: PayloadKey, _ literal: String) { set(key, .number(literal)) }
 
     mutating func bool(_ key: PayloadKey, _ value: Bool) { set(key, .bool(value)) }
+
+    mutating func ipv4(_ key: PayloadKey, _ address: UInt32) { set(key, .string(SiteProfile.ipText(address))) }
 
     mutating func beginObject(_ key: PayloadKey) { stack.append((key.text, JSONObject())) }
 

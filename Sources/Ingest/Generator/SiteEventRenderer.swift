@@ -46,7 +46,7 @@ struct SiteEventRenderer {
         var payload = JSONObjectSink()
         builder.write(site: site, profile: frame.profile, url: frame.url, kind: event, atMicros: micros,
                       random: &random, into: &payload)
-        return Envelope(id: frame.id, receivedAtMicros: micros, route: frame.route, ip: frame.profile.peerIP,
+        return Envelope(id: frame.id, receivedAtMicros: micros, route: frame.route, ip: SiteProfile.ipText(frame.profile.peerIPv4),
                         userAgent: frame.userAgent, payload: payload.object)
     }
 
@@ -69,7 +69,7 @@ struct SiteEventRenderer {
         case .trackingSkipped: sink.append("tracking-skipped")
         }
         sink.append(#"","ip":"#)
-        sink.appendQuoted(frame.profile.peerIP)
+        sink.appendQuotedIPv4(frame.profile.peerIPv4)
         sink.append(#","user_agent":"#)
         if let userAgent = frame.userAgent { sink.appendQuoted(userAgent) } else { sink.append("null") }
         sink.append(#","payload":"#)

@@ -62,7 +62,7 @@ struct SitePayloadBuilder {
         writeUsers(site: site, profile: profile, json: json, into: &sink)
         sink.count("active_plugins", profile.activePlugins, asNumber: json)
         sink.count("inactive_plugins", profile.inactivePlugins, asNumber: json)
-        sink.string("ip_address", profile.reportsIP ? profile.publicIP : "")
+        if profile.reportsIP { sink.ipv4("ip_address", profile.publicIPv4) } else { sink.string("ip_address", "") }
         let version = projectVersion(site: site, project: project)
         if site.isOldClient {
             sink.string("theme", GeneratorCatalog.themes[profile.themeIndex].slug)
@@ -74,7 +74,7 @@ struct SitePayloadBuilder {
             flag(&sink, "tracking_skipped", trackingSkipped, json: json, yesNo: false)
             if site.sendsIsLocalAndPlugins {
                 flag(&sink, "is_local", profile.isLocal, json: json, yesNo: false)
-                if project?.sendsPluginList ?? true, !profile.pluginIndices.isEmpty {
+                if project?.sendsPluginList ?? true, profile.pluginMask != 0 {
                     writePlugins(profile: profile, micros: micros, into: &sink)
                 }
             }
@@ -145,7 +145,7 @@ struct SitePayloadBuilder {
     private func writePlugins<Sink: PayloadSink>(profile: SiteProfile, micros: Int64, into sink: inout Sink) {
         let age = Int(clock.fraction(micros) * 3)
         sink.beginObject("plugins")
-        for index in profile.pluginIndices {
+        for index in 0..<GeneratorCatalog.plugins.count where profile.pluginMask & (1 << UInt32(index)) != 0 {
             let plugin = GeneratorCatalog.plugins[index]
             let versionIndex = min(plugin.versions.count - 1, (profile.pluginVersionOffset + age) % (plugin.versions.count + 1))
             sink.beginObject(.dynamic(plugin.slug))

@@ -15,11 +15,13 @@ struct SiteProfile {
 
     var siteName: String
     var adminEmail: String
-    var userEmail: String
+    /// Old clients send the current user's email: the admin's, or an editor's.
+    var userEmailIsAdmin: Bool
     var firstName: String
     var lastName: String
-    var publicIP: String
-    var peerIP: String
+    var publicIPv4: UInt32
+    /// The address the request comes from: the site's own, or its host's outbound proxy.
+    var peerIPv4: UInt32
     var reportsIP: Bool
 
     var localeIndex: Int
@@ -43,8 +45,8 @@ struct SiteProfile {
     var customers: Int
     var activePlugins: Int
     var inactivePlugins: Int
-    /// Indices into `GeneratorCatalog.plugins`, ascending.
-    var pluginIndices: [Int]
+    /// Bit i set: `GeneratorCatalog.plugins[i]` is active (a bit set keeps the profile allocation-free).
+    var pluginMask: UInt32
     var pluginVersionOffset: Int
 
     var totalPostsBase: Int
@@ -92,9 +94,9 @@ struct SiteProfile {
         case 5..<8: adminEmail = "\(firstName.isEmpty ? "info" : firstName.lowercased())@\(mailHost)"
         default: adminEmail = "\(first)\(second)\(random.between(1...99))@\(random.pick(GeneratorCatalog.mailDomains))"
         }
-        userEmail = random.chance(0.5) ? adminEmail : "editor@\(mailHost)"
-        publicIP = Self.ip(&random)
-        peerIP = random.chance(0.85) ? publicIP : Self.ip(&random)
+        userEmailIsAdmin = random.chance(0.5)
+        publicIPv4 = Self.ipv4(&random)
+        peerIPv4 = random.chance(0.85) ? publicIPv4 : Self.ipv4(&random)
         reportsIP = random.chance(0.94)
 
         serverSoftware = random.chance(0.03) ? nil : GeneratorCatalog.serverSoftware[Self.serverChoice.pick(&random)]
@@ -116,14 +118,12 @@ struct SiteProfile {
         // Subscriber and customer counts are heavy-tailed: most sites are small.
         subscribers = random.chance(0.5) ? 0 : Int(Self.pow2(random.unit() * 11))
         let pluginCount = random.between(0...10)
-        var indices: [Int] = []
-        for _ in 0..<pluginCount {
-            let index = random.below(GeneratorCatalog.plugins.count)
-            if !indices.contains(index) { indices.append(index) }
-        }
-        pluginIndices = indices.sorted()
-        customers = pluginIndices.contains(0) ? Int(Self.pow2(random.unit() * 13)) : 0
-        activePlugins = pluginIndices.count + random.between(1...12)
+        var mask: UInt32 = 0
+        for _ in 0..<pluginCount { mask |= 1 << UInt32(random.below(GeneratorCatalog.plugins.count)) }
+        pluginMask = mask
+        // Bit 0 is WooCommerce: only shops have customers.
+        customers = mask & 1 != 0 ? Int(Self.pow2(random.unit() * 13)) : 0
+        activePlugins = mask.nonzeroBitCount + random.between(1...12)
         inactivePlugins = random.between(0...9)
         pluginVersionOffset = random.below(4)
 
@@ -144,9 +144,17 @@ struct SiteProfile {
         return currentScheme + "://" + shownHost + path + (trailingSlash ? "/" : "") + query
     }
 
-    static func ip(_ random: inout SeededRandom) -> String {
-        let firstOctets = [23, 37, 45, 51, 62, 78, 85, 91, 104, 138, 151, 176, 185, 188, 195, 203, 212]
-        return "\(random.pick(firstOctets)).\(random.below(256)).\(random.below(256)).\(random.between(1...254))"
+    var userEmail: String { userEmailIsAdmin ? adminEmail : "editor@" + (isLocal ? "example.com" : host) }
+
+    /// A public IPv4 address (first octets of well-known public ranges).
+    static func ipv4(_ random: inout SeededRandom) -> UInt32 {
+        let firstOctets: [UInt32] = [23, 37, 45, 51, 62, 78, 85, 91, 104, 138, 151, 176, 185, 188, 195, 203, 212]
+        return firstOctets[random.below(firstOctets.count)] << 24 | UInt32(random.below(256)) << 16
+            | UInt32(random.below(256)) << 8 | UInt32(random.between(1...254))
+    }
+
+    static func ipText(_ address: UInt32) -> String {
+        "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)"
     }
 
     private static func pow2(_ exponent: Double) -> Double {
