@@ -30,9 +30,10 @@ struct SiteEventRenderer {
         case .deactivate: route = .deactivate
         case .skip: route = .trackingSkipped
         }
-        // The SDK fingerprints the home URL; JSON-body clients are often not the SDK at all.
+        // The SDK fingerprints the home URL (an opt-out's only site identity); JSON-body
+        // clients are often not the SDK at all.
         let userAgent: String
-        if site.sendsJSONBody && site.identitySeed % 2 == 0 {
+        if site.sendsJSONBody && site.identitySeed % 2 == 0 && route != .trackingSkipped {
             userAgent = "axios/1.6.2"
         } else {
             userAgent = "Appsero/" + MD5.hex(url) + ";"
