@@ -186,7 +186,8 @@ struct SitePayloadBuilder {
                 if bad {
                     sink.string(key, random.pick(["NaN", "n/a", "1,5"]))
                 } else {
-                    let hundredths = profile.conversionRateHundredths + Int(site.sentEvents % 7) * 10
+                    // Per key and per week a little different, like a real ratio would be.
+                    let hundredths = profile.conversionRateHundredths + Int(site.sentEvents % 7) * 10 + field.key.utf8.count * 37
                     let fraction = hundredths % 100
                     let text = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
                     if json { sink.number(key, text) } else { sink.string(key, text) }
