@@ -13,6 +13,27 @@ public enum NormalizeResult: Sendable, Equatable {
 ///
 /// Pure and total: any payload gives a row or `.unknownProject`, never an error, because a
 /// bad field must never drop an event.
+///
+/// Where the contract is silent, these choices hold (worth a line in the README):
+/// - Trimming removes Unicode White_Space (so a non-breaking space is trimmed too).
+/// - The payload `hash` is trimmed before the case-insensitive lookup.
+/// - Ints are decimal text `[+-]?[0-9]+` within Int64. A JSON-body number that is exactly a
+///   whole number (`8.0`, `1e2`) counts as that int, because JSON encoders write whole floats
+///   that way; the string `"8.0"` and the number `8.5` are not ints (NULL, one cast failure).
+///   A JSON `true`/`false` is not an int.
+/// - Bools accept JSON true/false and the number literals `1`/`0` besides the contract words.
+/// - Leaves are read with `JSONValue.scalarText`: a JSON number keeps its literal text in a
+///   string column (`"site": 123` → `"123"`).
+/// - A scheme is `letter (letter | digit | + | - | .)* "://"`; a protocol-relative `//host`
+///   keeps its slashes. Ports and paths stay in `site_key`.
+/// - `site_hash` needs exactly 32 hex digits after the first `Appsero/` (case-insensitive).
+/// - `reason_id` matches built-in and custom ids exactly (after trimming; `Other` is unknown).
+///   `reason_info` is kept on any route (only deactivations send it).
+/// - `users`, `plugins`, `extra`, `server`, `wp` holding a scalar or a non-empty array are
+///   NULL with one cast failure; `""`, null and `[]` (PHP's empty array) are just absent.
+///   A plugin entry that is not an object keeps its slug with null name and version.
+/// - Float extras render as Swift's shortest round-trip decimal (`2.5`, `3.0`, `1e+16`).
+/// - JSON-text columns sort keys (and plugin slugs) by UTF-8 bytes.
 public enum EventNormalizer {
     /// The SDK's own deactivation reasons; a project may add its own in `deactivation_reasons`.
     public static let builtInReasonIDs: Set<String> = [

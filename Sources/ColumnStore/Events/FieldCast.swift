@@ -4,6 +4,10 @@
 public enum FieldCast {
     /// The text without leading and trailing whitespace (Unicode White_Space); nil when nothing is left.
     public static func trimmed(_ text: String) -> String? {
+        // Fast path, the common case: starts and ends with visible ASCII, nothing to trim.
+        let utf8 = text.utf8
+        guard let first = utf8.first, let last = utf8.last else { return nil }
+        if first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F { return text }
         let scalars = text.unicodeScalars
         var start = scalars.startIndex
         var end = scalars.endIndex

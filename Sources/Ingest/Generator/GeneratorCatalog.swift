@@ -5,12 +5,12 @@ enum GeneratorCatalog {
     // MARK: Projects
 
     static let projectIDs = [
-        "acme-seo", "nimbus-forms", "pixel-gallery", "orbit-backup", "lumen-cache", "quill-blocks",
-        "harbor-shop", "tundra-theme", "sprout-crm", "beacon-analytics", "cobalt-security", "meadow-events",
+        "acme-seo", "nimbus-forms", "tundra-theme", "orbit-backup", "lumen-cache", "quill-blocks",
+        "harbor-shop", "aurora-theme", "sprout-crm", "beacon-analytics", "cobalt-security", "meadow-events",
     ]
     static let projectNames = [
-        "Acme SEO", "Nimbus Forms", "Pixel Gallery", "Orbit Backup", "Lumen Cache", "Quill Blocks",
-        "Harbor Shop", "Tundra Theme", "Sprout CRM", "Beacon Analytics", "Cobalt Security", "Meadow Events",
+        "Acme SEO", "Nimbus Forms", "Tundra Theme", "Orbit Backup", "Lumen Cache", "Quill Blocks",
+        "Harbor Shop", "Aurora Theme", "Sprout CRM", "Beacon Analytics", "Cobalt Security", "Meadow Events",
     ]
     /// Declared extra fields by type; each project declares a couple of each.
     static let extraIntKeys = ["total_posts", "total_orders", "total_forms", "total_products"]

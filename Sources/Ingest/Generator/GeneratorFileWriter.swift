@@ -37,7 +37,7 @@ final class GeneratorFileWriter {
     }
 
     /// Appends one envelope line (newline included) to the hour of `micros`.
-    func append(_ line: [UInt8], route: Envelope.Route, micros: Int64, duplicateFile: Bool = false) throws {
+    func append(_ line: UnsafeRawBufferPointer, route: Envelope.Route, micros: Int64, duplicateFile: Bool = false) throws {
         let hour = RawLayout.hourIndex(micros: micros)
         if hour != hourIndex {
             precondition(hourIndex.map { hour > $0 } ?? true, "generated lines must come in time order")

@@ -20,57 +20,69 @@ enum MD5 {
         0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
     ]
 
-    static func digest(_ message: [UInt8]) -> [UInt8] {
-        var bytes = message
-        let bitLength = UInt64(message.count) &* 8
-        bytes.append(0x80)
-        while bytes.count % 64 != 56 { bytes.append(0) }
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+    /// The four state words after hashing `message` (its digest, little-endian per word).
+    static func digestWords(_ message: UnsafeBufferPointer<UInt8>) -> (UInt32, UInt32, UInt32, UInt32) {
+        var state: (UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476)
+        let fullBlocks = message.count / 64
+        if let base = message.baseAddress {
+            for block in 0..<fullBlocks { compress(UnsafeRawPointer(base + block * 64), &state) }
+        }
+        // The tail, 0x80, zero padding and the bit length: one or two final blocks.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+            tail.initialize(repeating: 0)
+            let rest = message.count - fullBlocks * 64
+            if rest > 0, let base = message.baseAddress {
+                UnsafeMutableRawBufferPointer(tail).copyMemory(from: UnsafeRawBufferPointer(start: base + fullBlocks * 64, count: rest))
+            }
+            tail[rest] = 0x80
+            let tailLength = rest < 56 ? 64 : 128
+            let bitLength = UInt64(message.count) &* 8
+            for index in 0..<8 { tail[tailLength - 8 + index] = UInt8(truncatingIfNeeded: bitLength >> UInt64(index * 8)) }
+            let raw = UnsafeRawPointer(tail.baseAddress!)
+            compress(raw, &state)
+            if tailLength == 128 { compress(raw + 64, &state) }
+        }
+        return state
+    }
 
-        var a0: UInt32 = 0x67452301, b0: UInt32 = 0xefcdab89, c0: UInt32 = 0x98badcfe, d0: UInt32 = 0x10325476
-        var words = [UInt32](repeating: 0, count: 16)
-        for chunk in stride(from: 0, to: bytes.count, by: 64) {
-            for index in 0..<16 {
-                let base = chunk + index * 4
-                words[index] = UInt32(bytes[base]) | UInt32(bytes[base + 1]) << 8
-                    | UInt32(bytes[base + 2]) << 16 | UInt32(bytes[base + 3]) << 24
+    private static func compress(_ block: UnsafeRawPointer, _ state: inout (UInt32, UInt32, UInt32, UInt32)) {
+        var a = state.0, b = state.1, c = state.2, d = state.3
+        for round in 0..<64 {
+            var f: UInt32
+            let g: Int
+            switch round {
+            case 0..<16: f = (b & c) | (~b & d); g = round
+            case 16..<32: f = (d & b) | (~d & c); g = (5 * round + 1) % 16
+            case 32..<48: f = b ^ c ^ d; g = (3 * round + 5) % 16
+            default: f = c ^ (b | ~d); g = (7 * round) % 16
             }
-            var a = a0, b = b0, c = c0, d = d0
-            for round in 0..<64 {
-                var f: UInt32
-                let g: Int
-                switch round {
-                case 0..<16: f = (b & c) | (~b & d); g = round
-                case 16..<32: f = (d & b) | (~d & c); g = (5 * round + 1) % 16
-                case 32..<48: f = b ^ c ^ d; g = (3 * round + 5) % 16
-                default: f = c ^ (b | ~d); g = (7 * round) % 16
-                }
-                f = f &+ a &+ constants[round] &+ words[g]
-                a = d
-                d = c
-                c = b
-                b = b &+ (f << shifts[round] | f >> (32 - shifts[round]))
-            }
-            a0 = a0 &+ a; b0 = b0 &+ b; c0 = c0 &+ c; d0 = d0 &+ d
+            let word = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: g * 4, as: UInt32.self))
+            f = f &+ a &+ constants[round] &+ word
+            a = d
+            d = c
+            c = b
+            b = b &+ (f << shifts[round] | f >> (32 - shifts[round]))
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        for word in [a0, b0, c0, d0] {
-            for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) }
-        }
-        return out
+        state.0 &+= a; state.1 &+= b; state.2 &+= c; state.3 &+= d
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Lowercase hex MD5 of the UTF-8 text, as PHP's `md5()` gives it.
     static func hex(_ text: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for byte in digest(Array(text.utf8)) {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0xF)])
+        var text = text
+        let words = text.withUTF8 { digestWords($0) }
+        return String(unsafeUninitializedCapacity: 32) { out in
+            var position = 0
+            for word in [words.0, words.1, words.2, words.3] {
+                for shift in stride(from: 0, to: 32, by: 8) {
+                    let byte = UInt8(truncatingIfNeeded: word >> UInt32(shift))
+                    out[position] = hexDigits[Int(byte >> 4)]
+                    out[position + 1] = hexDigits[Int(byte & 0xF)]
+                    position += 2
+                }
+            }
+            return 32
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,175 +1,207 @@
-/// Builds the body a site's SDK would send, in the shape ingest stores it: form bodies as
+/// Writes the body a site's SDK would send, in the shape ingest stores it: form bodies as
 /// nested objects with string leaves, JSON-body clients with number and bool leaves.
 /// Key order follows the SDK's `get_tracking_data()`.
 struct SitePayloadBuilder {
     let projects: [GeneratedProject]
     let ghostHashes: [String]
     let clock: GeneratorClock
+    private let uppercaseHashes: [String]
+    private let uppercaseGhostHashes: [String]
+
+    init(projects: [GeneratedProject], ghostHashes: [String], clock: GeneratorClock) {
+        self.projects = projects
+        self.ghostHashes = ghostHashes
+        self.clock = clock
+        uppercaseHashes = projects.map { $0.project.hash.uppercased() }
+        uppercaseGhostHashes = ghostHashes.map { $0.uppercased() }
+    }
 
     func hash(for site: SiteState) -> String {
-        let hash = site.project >= 0 ? projects[Int(site.project)].project.hash
-                                     : ghostHashes[Int(-1 - site.project) % ghostHashes.count]
-        return site.sendsUppercaseHash ? hash.uppercased() : hash
+        if site.project >= 0 {
+            let index = Int(site.project)
+            return site.sendsUppercaseHash ? uppercaseHashes[index] : projects[index].project.hash
+        }
+        let index = Int(-1 - site.project) % ghostHashes.count
+        return site.sendsUppercaseHash ? uppercaseGhostHashes[index] : ghostHashes[index]
     }
 
     func project(for site: SiteState) -> GeneratedProject? {
         site.project >= 0 ? projects[Int(site.project)] : nil
     }
 
-    func payload(site: SiteState, profile: SiteProfile, kind: SiteEventKind, atMicros micros: Int64,
-                 random: inout SeededRandom) -> JSONObject {
+    /// Writes the payload's members into `sink` (an open object). `url` is the site's home
+    /// URL at this time (`SiteProfile.url(atFraction:)`).
+    func write<Sink: PayloadSink>(site: SiteState, profile: SiteProfile, url: String, kind: SiteEventKind,
+                                  atMicros micros: Int64, random: inout SeededRandom, into sink: inout Sink) {
         let json = site.sendsJSONBody
-        var body = JSONObject()
         switch kind {
         case .skip(let previouslySkipped):
-            body["hash"] = .string(hash(for: site))
-            body["previously_skipped"] = flag(previouslySkipped, json: json, yesNo: false)
-            body["client"] = .string(site.clientVersion)
-            return body
+            sink.string("hash", hash(for: site))
+            flag(&sink, "previously_skipped", previouslySkipped, json: json, yesNo: false)
+            sink.string("client", site.clientVersion)
+            return
         case .deactivate where site.hasDeactivateHashBug:
             let (reasonID, reasonInfo) = reason(site: site, random: &random)
-            body["reason_id"] = reasonID.map(JSONValue.string) ?? .string("none")
-            body["reason_info"] = .string(reasonInfo ?? "")
-            body["client"] = .string(site.clientVersion)
-            return body
+            sink.string("reason_id", reasonID ?? "none")
+            sink.string("reason_info", reasonInfo ?? "")
+            sink.string("client", site.clientVersion)
+            return
         default:
             break
         }
         let project = project(for: site)
-        let url = profile.url(atFraction: clock.fraction(micros))
-        body["url"] = .string(url)
-        body["site"] = .string(profile.siteName.isEmpty ? url : profile.siteName)
-        body["admin_email"] = .string(profile.adminEmail)
-        if site.isOldClient { body["user_email"] = .string(profile.userEmail) }
-        body["first_name"] = .string(profile.firstName)
-        body["last_name"] = .string(profile.lastName)
-        body["hash"] = .string(hash(for: site))
-        body["server"] = .object(server(site: site, profile: profile, json: json))
-        body["wp"] = .object(wordPress(site: site, profile: profile, json: json))
-        body["users"] = .object(users(site: site, profile: profile, json: json))
-        body["active_plugins"] = count(profile.activePlugins, json: json)
-        body["inactive_plugins"] = count(profile.inactivePlugins, json: json)
-        body["ip_address"] = .string(profile.reportsIP ? profile.publicIP : "")
+        sink.string("url", url)
+        sink.string("site", profile.siteName.isEmpty ? url : profile.siteName)
+        sink.string("admin_email", profile.adminEmail)
+        if site.isOldClient { sink.string("user_email", profile.userEmail) }
+        sink.string("first_name", profile.firstName)
+        sink.string("last_name", profile.lastName)
+        sink.string("hash", hash(for: site))
+        writeServer(site: site, profile: profile, json: json, into: &sink)
+        writeWordPress(site: site, profile: profile, json: json, into: &sink)
+        writeUsers(site: site, profile: profile, json: json, into: &sink)
+        sink.count("active_plugins", profile.activePlugins, asNumber: json)
+        sink.count("inactive_plugins", profile.inactivePlugins, asNumber: json)
+        if profile.reportsIP { sink.ipv4("ip_address", profile.publicIPv4) } else { sink.string("ip_address", "") }
         let version = projectVersion(site: site, project: project)
         if site.isOldClient {
-            body["theme"] = .string(GeneratorCatalog.themes[profile.themeIndex].slug)
-            body["version"] = .string(version)
+            sink.string("theme", GeneratorCatalog.themes[profile.themeIndex].slug)
+            sink.string("version", version)
         } else {
-            body["project_version"] = .string(version)
-            if case .track(let trackingSkipped) = kind {
-                body["tracking_skipped"] = flag(trackingSkipped, json: json, yesNo: false)
-            } else {
-                body["tracking_skipped"] = flag(false, json: json, yesNo: false)
-            }
+            sink.string("project_version", version)
+            var trackingSkipped = false
+            if case .track(let skipped) = kind { trackingSkipped = skipped }
+            flag(&sink, "tracking_skipped", trackingSkipped, json: json, yesNo: false)
             if site.sendsIsLocalAndPlugins {
-                body["is_local"] = flag(profile.isLocal, json: json, yesNo: false)
-                if project?.sendsPluginList ?? true, !profile.pluginIndices.isEmpty {
-                    body["plugins"] = .object(plugins(profile: profile, micros: micros))
+                flag(&sink, "is_local", profile.isLocal, json: json, yesNo: false)
+                if project?.sendsPluginList ?? true, profile.pluginMask != 0 {
+                    writePlugins(profile: profile, micros: micros, into: &sink)
                 }
             }
         }
-        if let extra = extra(site: site, profile: profile, project: project, json: json, random: &random) {
-            body["extra"] = .object(extra)
-        }
+        writeExtra(site: site, profile: profile, project: project, json: json, random: &random, into: &sink)
         if kind == .deactivate {
             let (reasonID, reasonInfo) = reason(site: site, random: &random)
-            if let reasonID { body["reason_id"] = .string(reasonID) }
-            if let reasonInfo { body["reason_info"] = .string(reasonInfo) }
+            if let reasonID { sink.string("reason_id", reasonID) }
+            if let reasonInfo { sink.string("reason_info", reasonInfo) }
         }
-        body["client"] = .string(site.clientVersion)
-        return body
+        sink.string("client", site.clientVersion)
     }
 
     // MARK: Groups
 
-    private func server(site: SiteState, profile: SiteProfile, json: Bool) -> JSONObject {
-        var server = JSONObject()
+    private func writeServer<Sink: PayloadSink>(site: SiteState, profile: SiteProfile, json: Bool, into sink: inout Sink) {
+        sink.beginObject("server")
         // SERVER_SOFTWARE is unset under CLI cron, and the SDK then leaves the key out.
-        if let software = profile.serverSoftware { server["software"] = .string(software) }
+        if let software = profile.serverSoftware { sink.string("software", software) }
         let php = GeneratorCatalog.phpVersions[Int(site.phpLevel)]
-        server["php_version"] = .string(php.patches[profile.phpPatchIndex % php.patches.count])
-        server["mysql_version"] = .string(profile.mysqlVersion)
-        server["php_max_upload_size"] = .string(profile.uploadSize)
-        server["php_default_timezone"] = .string(profile.timezone)
-        server["php_soap"] = flag(profile.soap, json: json, yesNo: true)
-        server["php_fsockopen"] = flag(profile.fsockopen, json: json, yesNo: true)
-        server["php_curl"] = flag(profile.curl, json: json, yesNo: true)
-        return server
+        sink.string("php_version", php.patches[profile.phpPatchIndex % php.patches.count])
+        sink.string("mysql_version", profile.mysqlVersion)
+        sink.string("php_max_upload_size", profile.uploadSize)
+        sink.string("php_default_timezone", profile.timezone)
+        flag(&sink, "php_soap", profile.soap, json: json, yesNo: true)
+        flag(&sink, "php_fsockopen", profile.fsockopen, json: json, yesNo: true)
+        flag(&sink, "php_curl", profile.curl, json: json, yesNo: true)
+        sink.endObject()
     }
 
-    private func wordPress(site: SiteState, profile: SiteProfile, json: Bool) -> JSONObject {
-        var wp = JSONObject()
-        wp["memory_limit"] = .string(profile.memoryLimit)
-        wp["debug_mode"] = flag(profile.debugMode, json: json, yesNo: true)
-        wp["locale"] = .string(GeneratorCatalog.locales[profile.localeIndex])
-        wp["version"] = .string(GeneratorCatalog.wpVersions[Int(site.wpLevel)])
-        wp["multisite"] = flag(profile.multisite, json: json, yesNo: true)
+    private func writeWordPress<Sink: PayloadSink>(site: SiteState, profile: SiteProfile, json: Bool, into sink: inout Sink) {
+        sink.beginObject("wp")
+        sink.string("memory_limit", profile.memoryLimit)
+        flag(&sink, "debug_mode", profile.debugMode, json: json, yesNo: true)
+        sink.string("locale", GeneratorCatalog.locales[profile.localeIndex])
+        sink.string("version", GeneratorCatalog.wpVersions[Int(site.wpLevel)])
+        flag(&sink, "multisite", profile.multisite, json: json, yesNo: true)
         if !site.isOldClient {
             let theme = GeneratorCatalog.themes[profile.themeIndex]
-            wp["theme_slug"] = .string(theme.slug)
-            wp["theme_name"] = .string(theme.name)
-            wp["theme_version"] = .string(theme.version)
-            wp["theme_uri"] = .string(theme.uri)
-            wp["theme_author"] = .string(theme.author)
+            sink.string("theme_slug", theme.slug)
+            sink.string("theme_name", theme.name)
+            sink.string("theme_version", theme.version)
+            sink.string("theme_uri", theme.uri)
+            sink.string("theme_author", theme.author)
         }
-        return wp
+        sink.endObject()
     }
 
     /// `count_users()`: roles with no users are left out; sites slowly gain subscribers.
-    private func users(site: SiteState, profile: SiteProfile, json: Bool) -> JSONObject {
+    private func writeUsers<Sink: PayloadSink>(site: SiteState, profile: SiteProfile, json: Bool, into sink: inout Sink) {
         let growth = Int(site.sentEvents)
-        let counts = [profile.administrators, profile.editors, profile.authors, 0,
-                      profile.subscribers > 0 ? profile.subscribers + growth : 0,
-                      profile.customers > 0 ? profile.customers + 3 * growth : 0, profile.customers > 0 ? 1 : 0]
-        var users = JSONObject()
-        users["total"] = count(counts.reduce(0, +), json: json)
-        for (role, number) in zip(GeneratorCatalog.roles, counts) where number > 0 {
-            users[role] = count(number, json: json)
-        }
-        return users
+        let subscribers = profile.subscribers > 0 ? profile.subscribers + growth : 0
+        let customers = profile.customers > 0 ? profile.customers + 3 * growth : 0
+        let shopManagers = profile.customers > 0 ? 1 : 0
+        sink.beginObject("users")
+        sink.count("total", profile.administrators + profile.editors + profile.authors + subscribers + customers + shopManagers,
+                   asNumber: json)
+        if profile.administrators > 0 { sink.count("administrator", profile.administrators, asNumber: json) }
+        if profile.editors > 0 { sink.count("editor", profile.editors, asNumber: json) }
+        if profile.authors > 0 { sink.count("author", profile.authors, asNumber: json) }
+        if subscribers > 0 { sink.count("subscriber", subscribers, asNumber: json) }
+        if customers > 0 { sink.count("customer", customers, asNumber: json) }
+        if shopManagers > 0 { sink.count("shop_manager", shopManagers, asNumber: json) }
+        sink.endObject()
     }
 
-    private func plugins(profile: SiteProfile, micros: Int64) -> JSONObject {
-        var plugins = JSONObject()
+    /// Active plugins with their versions, which move forward over the range.
+    private func writePlugins<Sink: PayloadSink>(profile: SiteProfile, micros: Int64, into sink: inout Sink) {
         let age = Int(clock.fraction(micros) * 3)
-        for index in profile.pluginIndices {
+        sink.beginObject("plugins")
+        for index in 0..<GeneratorCatalog.plugins.count where profile.pluginMask & (1 << UInt32(index)) != 0 {
             let plugin = GeneratorCatalog.plugins[index]
-            let version = plugin.versions[min(plugin.versions.count - 1, (profile.pluginVersionOffset + age) % (plugin.versions.count + 1))]
-            plugins[plugin.slug] = .object(JSONObject([("name", .string(plugin.name)), ("version", .string(version))]))
+            let versionIndex = min(plugin.versions.count - 1, (profile.pluginVersionOffset + age) % (plugin.versions.count + 1))
+            sink.beginObject(.dynamic(plugin.slug))
+            sink.string("name", plugin.name)
+            sink.string("version", plugin.versions[versionIndex])
+            sink.endObject()
         }
-        return plugins
+        sink.endObject()
     }
 
     /// The project's declared extras (as the developer's filter sends them), sometimes an
     /// undeclared key, and for a few sites values that do not cast.
-    private func extra(site: SiteState, profile: SiteProfile, project: GeneratedProject?, json: Bool,
-                       random: inout SeededRandom) -> JSONObject? {
+    private func writeExtra<Sink: PayloadSink>(site: SiteState, profile: SiteProfile, project: GeneratedProject?, json: Bool,
+                                               random: inout SeededRandom, into sink: inout Sink) {
         guard let project else {
-            return profile.sendsUndeclaredExtra ? JSONObject([("debug_token", .string("x1"))]) : nil
+            if profile.sendsUndeclaredExtra {
+                sink.beginObject("extra")
+                sink.string("debug_token", "x1")
+                sink.endObject()
+            }
+            return
         }
-        var extra = JSONObject()
+        sink.beginObject("extra")
         let bad = profile.sendsBadExtras && random.chance(0.5)
         for field in project.project.extraFields {
+            let key = PayloadKey.dynamic(field.key)
             switch field.type {
             case .int:
-                let value = profile.totalPostsBase + Int(site.sentEvents) * (field.key.utf8.count % 4)
-                extra[field.key] = bad ? .string(random.pick(["many", "n/a", "1,204", "12.5"])) : count(value, json: json)
+                if bad {
+                    sink.string(key, random.pick(["many", "n/a", "1,204", "12.5"]))
+                } else {
+                    sink.count(key, profile.totalPostsBase + Int(site.sentEvents) * (field.key.utf8.count % 4), asNumber: json)
+                }
             case .string:
-                extra[field.key] = .string(field.key == "store_currency" ? SiteProfile.currencies[profile.currencyIndex]
-                                           : random.pick(["elementor", "gutenberg", "pro", "starter", "agency"]))
+                sink.string(key, field.key == "store_currency" ? SiteProfile.currencies[profile.currencyIndex]
+                                                                     : random.pick(["elementor", "gutenberg", "pro", "starter", "agency"]))
             case .float:
-                let hundredths = profile.conversionRateHundredths + Int(site.sentEvents % 7) * 10
-                let fraction = String(hundredths % 100)
-                let text = "\(hundredths / 100).\(fraction.count == 1 ? "0" : "")\(fraction)"
-                extra[field.key] = bad ? .string(random.pick(["NaN", "n/a", "1,5"])) : json ? .number(text) : .string(text)
+                if bad {
+                    sink.string(key, random.pick(["NaN", "n/a", "1,5"]))
+                } else {
+                    // Per key and per week a little different, like a real ratio would be.
+                    let hundredths = profile.conversionRateHundredths + Int(site.sentEvents % 7) * 10 + field.key.utf8.count * 37
+                    let fraction = hundredths % 100
+                    let text = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+                    if json { sink.number(key, text) } else { sink.string(key, text) }
+                }
             case .bool:
-                extra[field.key] = bad ? .string("maybe") : flag(profile.extraFlag, json: json, yesNo: random.chance(0.5))
+                if bad { sink.string(key, "maybe") } else {
+                    flag(&sink, key, profile.extraFlag, json: json, yesNo: random.chance(0.5))
+                }
             }
         }
         if profile.sendsUndeclaredExtra {
-            extra[GeneratorCatalog.undeclaredExtraKeys[Int(profile.totalPostsBase % 3)]] = .string("v\(profile.currencyIndex)")
+            sink.string(.dynamic(GeneratorCatalog.undeclaredExtraKeys[profile.totalPostsBase % 3]), "v\(profile.currencyIndex)")
         }
-        return extra
+        sink.endObject()
     }
 
     private func projectVersion(site: SiteState, project: GeneratedProject?) -> String {
@@ -197,18 +229,16 @@ struct SitePayloadBuilder {
 
     static let builtInReasonChoice = WeightedChoice(GeneratorCatalog.builtInReasonWeights)
 
-    // MARK: Leaves
-
-    /// A count as the form encoding sends it (a decimal string), or a JSON number.
-    private func count(_ value: Int, json: Bool) -> JSONValue {
-        json ? .number(String(value)) : .string(String(value))
-    }
-
     /// A flag the way the SDK sends it: `Yes`/`No` for environment checks, `1`/`0` for PHP
     /// booleans through `http_build_query`; JSON clients send true/false.
-    private func flag(_ value: Bool, json: Bool, yesNo: Bool) -> JSONValue {
-        if json { return .bool(value) }
-        if yesNo { return .string(value ? "Yes" : "No") }
-        return .string(value ? "1" : "0")
+    @inline(__always)
+    private func flag<Sink: PayloadSink>(_ sink: inout Sink, _ key: PayloadKey, _ value: Bool, json: Bool, yesNo: Bool) {
+        if json {
+            sink.bool(key, value)
+        } else if yesNo {
+            sink.string(key, value ? "Yes" : "No")
+        } else {
+            sink.string(key, value ? "1" : "0")
+        }
     }
 }

@@ -15,11 +15,13 @@ struct SiteProfile {
 
     var siteName: String
     var adminEmail: String
-    var userEmail: String
+    /// Old clients send the current user's email: the admin's, or an editor's.
+    var userEmailIsAdmin: Bool
     var firstName: String
     var lastName: String
-    var publicIP: String
-    var peerIP: String
+    var publicIPv4: UInt32
+    /// The address the request comes from: the site's own, or its host's outbound proxy.
+    var peerIPv4: UInt32
     var reportsIP: Bool
 
     var localeIndex: Int
@@ -43,8 +45,8 @@ struct SiteProfile {
     var customers: Int
     var activePlugins: Int
     var inactivePlugins: Int
-    /// Indices into `GeneratorCatalog.plugins`, ascending.
-    var pluginIndices: [Int]
+    /// Bit i set: `GeneratorCatalog.plugins[i]` is active (a bit set keeps the profile allocation-free).
+    var pluginMask: UInt32
     var pluginVersionOffset: Int
 
     var totalPostsBase: Int
@@ -62,7 +64,8 @@ struct SiteProfile {
         var random = SeededRandom(seed: seed)
         localeIndex = Self.localeChoice.pick(&random)
         let words = GeneratorCatalog.hostWords
-        let first = random.pick(words), second = random.pick(words)
+        let firstIndex = random.below(words.count), secondIndex = random.below(words.count)
+        let first = words[firstIndex], second = words[secondIndex]
         let number = random.chance(0.3) ? String(random.between(1...999)) : ""
         let separator = random.chance(0.35) ? "-" : ""
         isLocal = random.chance(0.03)
@@ -81,8 +84,8 @@ struct SiteProfile {
         query = random.chance(0.015) ? random.pick(["?lang=en", "?page_id=2", "?utm_source=wp#top"]) : ""
         reportsEmptyURL = random.chance(0.004)
 
-        let titleWords = [first, second].map { $0.prefix(1).uppercased() + $0.dropFirst() }
-        siteName = random.chance(0.03) ? "" : titleWords.joined(separator: " ") + (random.chance(0.1) ? " – Home" : "")
+        let title = Self.capitalized[firstIndex] + " " + Self.capitalized[secondIndex]
+        siteName = random.chance(0.03) ? "" : title + (random.chance(0.1) ? " – Home" : "")
         firstName = random.chance(0.08) ? "" : random.pick(GeneratorCatalog.firstNames)
         lastName = random.chance(0.15) ? "" : random.pick(GeneratorCatalog.lastNames)
         let mailHost = isLocal ? "example.com" : host
@@ -91,9 +94,9 @@ struct SiteProfile {
         case 5..<8: adminEmail = "\(firstName.isEmpty ? "info" : firstName.lowercased())@\(mailHost)"
         default: adminEmail = "\(first)\(second)\(random.between(1...99))@\(random.pick(GeneratorCatalog.mailDomains))"
         }
-        userEmail = random.chance(0.5) ? adminEmail : "editor@\(mailHost)"
-        publicIP = Self.ip(&random)
-        peerIP = random.chance(0.85) ? publicIP : Self.ip(&random)
+        userEmailIsAdmin = random.chance(0.5)
+        publicIPv4 = Self.ipv4(&random)
+        peerIPv4 = random.chance(0.85) ? publicIPv4 : Self.ipv4(&random)
         reportsIP = random.chance(0.94)
 
         serverSoftware = random.chance(0.03) ? nil : GeneratorCatalog.serverSoftware[Self.serverChoice.pick(&random)]
@@ -115,14 +118,12 @@ struct SiteProfile {
         // Subscriber and customer counts are heavy-tailed: most sites are small.
         subscribers = random.chance(0.5) ? 0 : Int(Self.pow2(random.unit() * 11))
         let pluginCount = random.between(0...10)
-        var indices: [Int] = []
-        for _ in 0..<pluginCount {
-            let index = random.below(GeneratorCatalog.plugins.count)
-            if !indices.contains(index) { indices.append(index) }
-        }
-        pluginIndices = indices.sorted()
-        customers = pluginIndices.contains(0) ? Int(Self.pow2(random.unit() * 13)) : 0
-        activePlugins = pluginIndices.count + random.between(1...12)
+        var mask: UInt32 = 0
+        for _ in 0..<pluginCount { mask |= 1 << UInt32(random.below(GeneratorCatalog.plugins.count)) }
+        pluginMask = mask
+        // Bit 0 is WooCommerce: only shops have customers.
+        customers = mask & 1 != 0 ? Int(Self.pow2(random.unit() * 13)) : 0
+        activePlugins = mask.nonzeroBitCount + random.between(1...12)
         inactivePlugins = random.between(0...9)
         pluginVersionOffset = random.below(4)
 
@@ -143,9 +144,17 @@ struct SiteProfile {
         return currentScheme + "://" + shownHost + path + (trailingSlash ? "/" : "") + query
     }
 
-    static func ip(_ random: inout SeededRandom) -> String {
-        let firstOctets = [23, 37, 45, 51, 62, 78, 85, 91, 104, 138, 151, 176, 185, 188, 195, 203, 212]
-        return "\(random.pick(firstOctets)).\(random.below(256)).\(random.below(256)).\(random.between(1...254))"
+    var userEmail: String { userEmailIsAdmin ? adminEmail : "editor@" + (isLocal ? "example.com" : host) }
+
+    /// A public IPv4 address (first octets of well-known public ranges).
+    static func ipv4(_ random: inout SeededRandom) -> UInt32 {
+        let firstOctets: [UInt32] = [23, 37, 45, 51, 62, 78, 85, 91, 104, 138, 151, 176, 185, 188, 195, 203, 212]
+        return firstOctets[random.below(firstOctets.count)] << 24 | UInt32(random.below(256)) << 16
+            | UInt32(random.below(256)) << 8 | UInt32(random.between(1...254))
+    }
+
+    static func ipText(_ address: UInt32) -> String {
+        "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)"
     }
 
     private static func pow2(_ exponent: Double) -> Double {
@@ -154,6 +163,8 @@ struct SiteProfile {
         return Double(1 << whole) * (1 + (exponent - Double(whole)))
     }
 
+    /// Host words with a capital first letter, for site titles.
+    static let capitalized: [String] = GeneratorCatalog.hostWords.map { $0.prefix(1).uppercased() + $0.dropFirst() }
     static let localeChoice = WeightedChoice(GeneratorCatalog.localeWeights)
     static let serverChoice = WeightedChoice(GeneratorCatalog.serverWeights)
     static let uploadChoice = WeightedChoice(GeneratorCatalog.uploadWeights)

@@ -35,6 +35,8 @@ extension WorkloadGenerator {
         case .deactivate: event = .deactivate
         case .trackingSkipped: event = .skip(previouslySkipped: false)
         }
-        return makeEnvelope(site: site, event: event, micros: atMicros, builder: builder, random: &random)
+        let renderer = SiteEventRenderer(builder: builder)
+        defer { renderer.deallocate() }
+        return renderer.envelope(site: site, event: event, micros: atMicros, random: &random)
     }
 }

@@ -57,6 +57,8 @@ public enum WorkloadGenerator {
         summary.startMicros = options.startMicros
         summary.endMicros = options.endMicros
         let writer = GeneratorFileWriter(outDirectory: options.outDirectory)
+        var renderer = SiteEventRenderer(builder: builder)
+        defer { renderer.deallocate() }
         var reportedDay = Int64.min
         while let due = queue.popMin() {
             let siteIndex = Int(due.site)
@@ -66,15 +68,14 @@ public enum WorkloadGenerator {
                 queue.push(.init(micros: max(nextMicros, due.micros + 1), site: due.site))
             }
             guard let event else { continue }
-            let envelope = makeEnvelope(site: sites[siteIndex], event: event, micros: due.micros, builder: builder,
-                                        random: &random)
-            let line = envelope.line()
-            try writer.append(line, route: envelope.route, micros: envelope.receivedAtMicros)
-            summary.eventsByRoute[envelope.route, default: 0] += 1
-            if sites[siteIndex].project < 0 || envelope.payload["hash"] == nil { summary.unknownProjectEvents += 1 }
+            let route = renderer.renderLine(site: sites[siteIndex], event: event, micros: due.micros, random: &random)
+            try writer.append(renderer.sink.bytes, route: route, micros: due.micros)
+            summary.eventsByRoute[route, default: 0] += 1
+            if sites[siteIndex].project < 0 || (route == .deactivate && sites[siteIndex].hasDeactivateHashBug) {
+                summary.unknownProjectEvents += 1
+            }
             if random.chance(duplicateShare) {
-                try writer.append(line, route: envelope.route, micros: envelope.receivedAtMicros,
-                                  duplicateFile: random.chance(0.5))
+                try writer.append(renderer.sink.bytes, route: route, micros: due.micros, duplicateFile: random.chance(0.5))
                 summary.duplicateLines += 1
             }
             let day = due.micros / GeneratorTime.day
@@ -126,27 +127,6 @@ public enum WorkloadGenerator {
     }
 
     static let clientChoice = WeightedChoice(GeneratorCatalog.clientWeights)
-
-    static func makeEnvelope(site: SiteState, event: SiteEventKind, micros: Int64, builder: SitePayloadBuilder,
-                             random: inout SeededRandom) -> Envelope {
-        let profile = SiteProfile(seed: site.identitySeed)
-        let payload = builder.payload(site: site, profile: profile, kind: event, atMicros: micros, random: &random)
-        let route: Envelope.Route
-        switch event {
-        case .track: route = .track
-        case .deactivate: route = .deactivate
-        case .skip: route = .trackingSkipped
-        }
-        // The SDK fingerprints the home URL; JSON-body clients are often not the SDK at all.
-        let userAgent: String?
-        if site.sendsJSONBody && site.identitySeed % 2 == 0 {
-            userAgent = "axios/1.6.2"
-        } else {
-            userAgent = "Appsero/" + MD5.hex(profile.url(atFraction: builder.clock.fraction(micros))) + ";"
-        }
-        return Envelope(id: EventID.make(micros: micros, using: &random), receivedAtMicros: micros, route: route,
-                        ip: profile.peerIP, userAgent: userAgent, payload: payload)
-    }
 }
 
 extension SeededRandom {
