@@ -30,6 +30,7 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
     if let ingest = components.ingest {
         IngestRoutes(service: ingest).register(on: router)
     }
+    APIRoutes(components: components).register(on: router)
     if components.configuration.enableBareRoute {
         router.post("_bench/bare") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)

@@ -1,0 +1,73 @@
+import Hummingbird
+import Ingest
+import NIOCore
+import Query
+
+extension APIRoutes {
+    static let sqlBytesMax = 1 << 20
+
+    /// `POST /api/v1/query?format=json|jsonl|csv|table` with one SELECT as the body (CONTRACT
+    /// §6). A project token's SQL sees only its project: the engine applies the scope below
+    /// every clause. An admin may narrow to one project with `project=<id>`.
+    func query(_ request: Request) async throws -> Response {
+        let grant = try access.grant(for: request)
+        let parameters = APIParameters(request)
+        let format: ResultFormat = try parameters.choice("format", default: .json)
+        let scope = try Self.scope(grant, requested: parameters["project"], registry: access.registry.registry)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.sqlBytesMax)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, code: "payload_too_large", message: "the SQL is longer than \(Self.sqlBytesMax) bytes")
+        }
+        guard let sql = String(validating: body.readableBytesView, as: UTF8.self),
+              !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw APIError(.badRequest, code: "bad_request", message: "the body must be one SQL SELECT statement in UTF-8")
+        }
+        let engine = sqlEngine
+        let result: QueryResult
+        do {
+            result = try await BlockingWork.run { try engine.execute(sql: sql, scope: scope) }
+        } catch let error as QueryError {
+            let serverSide = error.code == .io || error.code == .internal
+            throw APIError(serverSide ? .internalServerError : .badRequest, code: serverSide ? "query_failed" : "bad_request",
+                           message: "\(error)")
+        }
+        return APIResponses.bytes(Array(result.render(format).utf8), contentType: Self.contentType(format), for: request)
+    }
+
+    static func contentType(_ format: ResultFormat) -> String {
+        switch format {
+        case .json: return "application/json; charset=utf-8"
+        case .jsonl: return "application/x-ndjson; charset=utf-8"
+        case .csv: return "text/csv; charset=utf-8"
+        case .table: return "text/plain; charset=utf-8"
+        }
+    }
+
+    /// The rows a token's SQL may see.
+    static func scope(_ grant: APIGrant, requested: String?, registry: ProjectRegistry) throws -> AccessScope {
+        let requested = requested.flatMap { $0.isEmpty ? nil : $0 }
+        switch grant {
+        case .admin:
+            guard let requested else { return .all }
+            guard registry.project(id: requested) != nil else {
+                throw APIError(.notFound, code: "not_found", message: "no project with id \"\(requested)\"")
+            }
+            return .project(requested)
+        case .projects(let ids):
+            if let requested {
+                guard ids.contains(requested) else {
+                    throw APIError(.forbidden, code: "forbidden", message: "this token does not give access to project \"\(requested)\"")
+                }
+                return .project(requested)
+            }
+            guard ids.count == 1, let only = ids.first else {
+                throw APIParameters.invalid("project", "this token covers several projects; name one with project=<id>")
+            }
+            return .project(only)
+        }
+    }
+}
+
+import Foundation

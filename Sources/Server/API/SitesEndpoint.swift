@@ -1,0 +1,56 @@
+import Hummingbird
+import Ingest
+import Query
+
+extension APIRoutes {
+    /// Parameters of `GET …/sites` that are not column filters.
+    static let sitesReservedParameters: Set<String> = ["status", "q", "sort", "page", "per_page", "format"]
+    static let siteStatuses = ["active", "deactivated", "skipped"]
+
+    enum SitesFormat: String, CaseIterable { case json, csv }
+
+    /// `GET …/projects/{id}/sites?status&q&sort&page&per_page&<column>=<value>…[&format=csv]`.
+    func sites(_ request: Request, _ projectID: String) async throws -> Response {
+        _ = try access.project(projectID, for: request)
+        let parameters = APIParameters(request)
+        let query = try SitesQuery(parameters)
+        let format: SitesFormat = try parameters.choice("format", default: .json)
+        let (page, perPage, offset) = try parameters.pagination()
+        let engine = self.engine
+        if format == .csv {
+            // An export takes every matching site unless the caller asked for a page.
+            let paged = parameters["page"] != nil || parameters["per_page"] != nil
+            let result = try await BlockingWork.chart {
+                try query.rows(engine: engine, projectID: projectID, limit: paged ? perPage : nil, offset: paged ? offset : 0)
+            }
+            return APIResponses.streamed(contentType: "text/csv; charset=utf-8", for: request) { Self.csvPieces(result) }
+        }
+        let (total, result) = try await BlockingWork.chart {
+            (try query.count(engine: engine, projectID: projectID),
+             try query.rows(engine: engine, projectID: projectID, limit: perPage, offset: offset))
+        }
+        let object = JSONObject([
+            ("total", .number(String(total))),
+            ("page", .number(String(page))),
+            ("per_page", .number(String(perPage))),
+            ("sites", .array(result.rowObjects)),
+        ])
+        return APIResponses.json(.object(object), for: request)
+    }
+
+    /// The header, then one piece of CSV per batch of rows.
+    static func csvPieces(_ result: QueryResult) -> AnyIterator<[UInt8]> {
+        var batches = result.batches.makeIterator()
+        var headerSent = false
+        return AnyIterator {
+            if !headerSent {
+                headerSent = true
+                return Array(QueryResult(columns: result.columns, rows: []).renderCSV().utf8)
+            }
+            guard let batch = batches.next() else { return nil }
+            let text = QueryResult(columns: result.columns, rows: batch).renderCSV()
+            // Each piece is rendered with its own header line; only the first one is sent.
+            return Array(text.utf8.drop(while: { $0 != 0x0A }).dropFirst())
+        }
+    }
+}

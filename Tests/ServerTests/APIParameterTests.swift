@@ -1,0 +1,60 @@
+import XCTest
+@testable import Ingest
+@testable import Server
+
+final class APIParameterTests: XCTestCase {
+    func testBadParametersAre400NamingTheParameter() async throws {
+        let fixture = APIFixture.shared
+        let project = "/api/v1/projects/\(fixture.mainProject)"
+        let cases: [(String, String)] = [
+            ("/stats?from=yesterday", "from"),
+            ("/stats?to=2026-13-01", "to"),
+            ("/stats?from=2026-05-02T00:00:00Z&to=2026-05-01T00:00:00Z", "from"),
+            ("/stats?from=2026-05-01T00:00:00Z&to=2026-05-01T00:00:00Z", "from"),
+            ("/timeseries?metric=visits", "metric"),
+            ("/timeseries?interval=year", "interval"),
+            ("/timeseries?interval=hour&from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "interval"),
+            ("/timeseries?breakdown=colour", "breakdown"),
+            ("/timeseries?metric=new_sites&breakdown=nope", "breakdown"),
+            ("/timeseries?breakdown=php_minor&limit=-1", "limit"),
+            ("/timeseries?breakdown=php_minor&limit=ten", "limit"),
+            ("/breakdown", "dim"),
+            ("/breakdown?dim=colour", "dim"),
+            ("/breakdown?dim=php_minor&at=noon", "at"),
+            ("/breakdown?dim=php_minor&active_days=0", "active_days"),
+            ("/breakdown?dim=php_minor&limit=x", "limit"),
+            ("/deactivations?per_page=1001", "per_page"),
+            ("/deactivations?per_page=0", "per_page"),
+            ("/deactivations?page=0", "page"),
+            ("/deactivations?from=2026-05-01T25:00:00Z", "from"),
+            ("/sites?per_page=5000", "per_page"),
+            ("/sites?sort=colour", "sort"),
+            ("/sites?sort=-nope", "sort"),
+            ("/sites?colour=red", "colour"),
+            ("/sites?status=sleeping", "status"),
+            ("/sites?event_count=many", "event_count"),
+            ("/sites?wp_multisite=maybe", "wp_multisite"),
+            ("/sites?last_seen=tuesday", "last_seen"),
+            ("/sites?format=xml", "format"),
+        ]
+        try await withAPI { client in
+            for (path, parameter) in cases {
+                let answer = try await client.call(project + path, token: fixture.adminToken)
+                XCTAssertEqual(answer.status, 400, "\(path): \(answer.text)")
+                XCTAssertEqual(answer.json["error"]?.string, "bad_request", path)
+                let message = answer.json["message"]?.string ?? ""
+                XCTAssertTrue(message.contains(parameter), "\(path): \(message)")
+            }
+        }
+    }
+
+    func testQueryStringDecoding() {
+        let parameters = APIParameters(query: "q=a+b%2Bc&x=1&x=2&empty=&flag&%73ort=-last_seen")
+        XCTAssertEqual(parameters["q"], "a b+c")
+        XCTAssertEqual(parameters["x"], "2")
+        XCTAssertEqual(parameters["empty"], "")
+        XCTAssertEqual(parameters["flag"], "")
+        XCTAssertEqual(parameters["sort"], "-last_seen")
+        XCTAssertEqual(parameters.pairs.filter { $0.name == "x" }.map(\.value), ["1", "2"])
+    }
+}
