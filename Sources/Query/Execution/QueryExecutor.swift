@@ -169,11 +169,11 @@ struct QueryExecutor {
                 let projected = try project(chunk, executor: executor)
                 let base = UInt64(unit) << 32 | UInt64(box.rowsSeen)
                 box.rowsSeen += chunk.count
-                let width = projected.columns.count
-                for row in 0..<projected.count {
-                    var keyValues = [Value](repeating: .null, count: width)
-                    for key in query.orderBy { keyValues[key.column] = projected.columns[key.column].value(at: row) }
-                    guard box.value.mightAccept(keyValues, sequence: base + UInt64(row)) else { continue }
+                let candidates = (0..<projected.count).filter {
+                    box.value.accepts(projected.columns, row: $0, sequence: base + UInt64($0))
+                }
+                for row in bestRows(of: projected.columns, rows: candidates, keys: query.orderBy,
+                                    capacity: heapCapacity) {
                     box.value.offer(OutputRow(values: projected.columns.map { $0.value(at: row) },
                                               sequence: base + UInt64(row)))
                 }
