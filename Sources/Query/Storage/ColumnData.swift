@@ -52,3 +52,17 @@ public struct ColumnData: Sendable {
         self.storage = storage
     }
 }
+
+extension StringColumn {
+    /// Builds a column from Swift strings.
+    public init(_ strings: [String]) {
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(strings.count + 1)
+        var bytes: [UInt8] = []
+        for string in strings {
+            bytes.append(contentsOf: string.utf8)
+            offsets.append(Int32(bytes.count))
+        }
+        self.init(offsets: offsets, bytes: bytes)
+    }
+}
