@@ -21,11 +21,12 @@ func makeAccumulator(_ aggregate: BoundAggregate) -> any Accumulator {
     if aggregate.distinct { return DistinctAccumulator(aggregate) }
     switch aggregate.kind {
     case .countStar, .count: return CountAccumulator(countsNulls: aggregate.kind == .countStar)
-    case .sum, .avg:
-        if aggregate.argument?.type == .double {
-            return DoubleSumAccumulator(isAverage: aggregate.kind == .avg)
-        }
-        return IntegerSumAccumulator(isAverage: aggregate.kind == .avg)
+    case .avg:
+        // Averages accumulate in DOUBLE, so they never overflow (like DuckDB's).
+        return DoubleSumAccumulator(isAverage: true)
+    case .sum:
+        if aggregate.argument?.type == .double { return DoubleSumAccumulator(isAverage: false) }
+        return IntegerSumAccumulator(isAverage: false)
     case .min, .max:
         return MinMaxAccumulator(type: aggregate.type, isMax: aggregate.kind == .max)
     case .approxCountDistinct:
@@ -144,17 +145,30 @@ final class DoubleSumAccumulator: Accumulator {
     }
 
     func update(groups: [Int32], input: Vector?, count: Int) throws {
-        guard let input, case .double(let values) = input.buffer else { return }
+        guard let input else { return }
         let u = input.unified
         let indices = u.indices ?? []
         let flat = u.indices == nil
         let validity = u.validity
-        for row in 0..<count {
-            let index = flat ? row : Int(indices[row])
-            if let validity, validity[index] == 0 { continue }
-            let group = Int(groups[row])
-            sums[group] += values[index]
-            counts[group] &+= 1
+        switch input.buffer {
+        case .double(let values):
+            for row in 0..<count {
+                let index = flat ? row : Int(indices[row])
+                if let validity, validity[index] == 0 { continue }
+                let group = Int(groups[row])
+                sums[group] += values[index]
+                counts[group] &+= 1
+            }
+        case .int64(let values):
+            for row in 0..<count {
+                let index = flat ? row : Int(indices[row])
+                if let validity, validity[index] == 0 { continue }
+                let group = Int(groups[row])
+                sums[group] += Double(values[index])
+                counts[group] &+= 1
+            }
+        default:
+            return
         }
     }
 
