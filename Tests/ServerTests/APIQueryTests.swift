@@ -8,11 +8,12 @@ final class APIQueryTests: XCTestCase {
         let project = fixture.mainProject
         let token = fixture.tokens[project]!
         let sql = "SELECT event, count(*) AS n, max(received_at) AS last FROM events GROUP BY 1 ORDER BY 1"
-        var expected: [String: (Int64, Int64)] = [:]
+        var counted: [String: (Int64, Int64)] = [:]
         for event in fixture.events(of: project) {
-            let current = expected[event.event] ?? (0, Int64.min)
-            expected[event.event] = (current.0 + 1, max(current.1, event.receivedAt))
+            let current = counted[event.event] ?? (0, Int64.min)
+            counted[event.event] = (current.0 + 1, max(current.1, event.receivedAt))
         }
+        let expected = counted
         let names = expected.keys.sorted()
         try await withAPI { client in
             let json = try await client.call("/api/v1/query", method: .post, token: token, body: sql)

@@ -1,4 +1,5 @@
 import HTTPTypes
+import HummingbirdTesting
 import XCTest
 @testable import Ingest
 @testable import Query

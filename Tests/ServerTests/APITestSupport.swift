@@ -53,7 +53,7 @@ final class APIFixture: @unchecked Sendable {
         let cleaned = "api-fixture-\(UUID().uuidString.prefix(8))"
         dataDirectory = NSTemporaryDirectory() + "trackhouse-" + cleaned
         try FileIO.makeDirectories(dataDirectory)
-        _ = try WorkloadGenerator.generate(options: GeneratorOptions(outDirectory: dataDirectory, projects: 3, sites: 240,
+        _ = try WorkloadGenerator.generate(options: GeneratorOptions(outDirectory: dataDirectory, projects: 3, sites: 600,
                                                                      weeks: 10, seed: 5, endMicros: Self.end))
         var options = Compactor.Options()
         options.includeOpenHours = true

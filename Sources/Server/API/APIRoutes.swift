@@ -5,6 +5,32 @@ import Query
 
 /// The dashboard API under `/api/v1` (CONTRACT §7) and `POST /api/v1/query` (§6). Each
 /// endpoint lives in its own file as an extension of this type.
+///
+/// Decisions where the contract is silent:
+/// - Defaults: `to` = now, `from` = `to` − 30 days; `metric=events`, `interval=day`;
+///   `breakdown`'s `at` = now, `active_days` 14, `limit` 20; `timeseries` `limit` 10.
+///   `dim` has no default (400). Limits: `limit` ≥ 0, `active_days` ≥ 1, `per_page` 1…1000.
+/// - Errors: 400 `bad_request` with "parameter <name>: …"; 401 `unauthorized`; 403
+///   `forbidden` (a project token asking for any project it does not hold, even a missing
+///   one, so ids are not probeable); 404 `not_found` (admin, unknown project).
+/// - Time series: the first bucket is the bucket of `from` (aligned like `date_trunc`) but
+///   counts only rows at or after `from`; the last bucket is the last one starting before
+///   `to`. `__other__` is, per bucket, the sum of the remaining keys' points (for the
+///   distinct-count metrics a site with two values in a bucket counts in both). Keys rank
+///   by their sum, ties by key ascending with NULL last.
+/// - `breakdown`/`stats` "latest event" ties on `received_at` go to the greater `event_id`
+///   (bytewise), as in the sites index. Sites without a site_key are never counted.
+/// - `deactivations`: reasons ordered by count descending, then reason_id ascending with
+///   NULL (no reason sent) last; `total` counts every deactivation in range.
+/// - `sites`: `q` is a case-insensitive substring (LIKE wildcards in `q` are literal);
+///   `<column>=<value>` repeated means any of the values; an empty value matches NULL; bool
+///   values `true/false/1/0`. CSV exports every matching site unless `page` or `per_page`
+///   is given (then that page); it is streamed unless gzip is asked for.
+/// - `POST /query`: a project token's SQL runs in its project's scope; an admin token sees
+///   all projects, or one with `?project=<id>`. `format=table` is accepted too. Engine errors
+///   in the caller's SQL are 400 with the engine's message; I/O and internal errors are 500.
+/// - gzip when `Accept-Encoding` lists `gzip`/`x-gzip`/`*` without `q=0`; `Vary` is always set.
+/// - An `--role ingest` server does not serve the API.
 public struct APIRoutes: Sendable {
     let access: APIAccess
     let charts: any ChartQueries
