@@ -1,3 +1,4 @@
+import HummingbirdTesting
 import XCTest
 @testable import Ingest
 @testable import Server
@@ -56,5 +57,23 @@ final class APIParameterTests: XCTestCase {
         XCTAssertEqual(parameters["flag"], "")
         XCTAssertEqual(parameters["sort"], "-last_seen")
         XCTAssertEqual(parameters.pairs.filter { $0.name == "x" }.map(\.value), ["1", "2"])
+        // An offset whose `+` was not escaped still reads as an offset.
+        let offset = APIParameters(query: "from=2026-05-01T02:00:00+02:00&to=2026-05-01T02:00:00%2B02:00")
+        XCTAssertEqual(try offset.time("from", default: 0), UTCTime.parseISO("2026-05-01T00:00:00Z"))
+        XCTAssertEqual(try offset.time("to", default: 0), UTCTime.parseISO("2026-05-01T00:00:00Z"))
+    }
+
+    func testAnIngestOnlyServerDoesNotServeTheAPI() async throws {
+        let data = makeDataDirectory()
+        var configuration = ServerConfiguration(dataDirectory: data, writerID: "api")
+        configuration.role = .ingest
+        configuration.port = 0
+        let components = try buildComponents(configuration: configuration, logger: quietLogger)
+        let app = buildApplication(components: components, logger: quietLogger)
+        try await app.test(.router) { client in
+            let answer = try await client.call("/api/v1/projects", token: "th_anything")
+            XCTAssertEqual(answer.status, 404)
+        }
+        components.writer?.shutdown()
     }
 }

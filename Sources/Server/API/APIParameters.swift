@@ -39,10 +39,20 @@ struct APIParameters: Sendable {
 
     func time(_ name: String, default fallback: Int64) throws -> Int64 {
         guard let text = self[name], !text.isEmpty else { return fallback }
-        guard let micros = UTCTime.parseISO(text) else {
+        // An unescaped `+02:00` offset arrives as a space (form decoding); read it back as `+`.
+        guard let micros = UTCTime.parseISO(text) ?? UTCTime.parseISO(Self.restoringOffsetSign(text)) else {
             throw Self.invalid(name, "\"\(text)\" is not an ISO-8601 time (e.g. 2026-05-01T00:00:00Z)")
         }
         return micros
+    }
+
+    /// `2026-05-01T10:00:00 02:00` → `2026-05-01T10:00:00+02:00`: only a space right before
+    /// a trailing `HH:MM` or `HHMM` offset is changed.
+    static func restoringOffsetSign(_ text: String) -> String {
+        guard let space = text.lastIndex(of: " "), text.distance(from: text.startIndex, to: space) >= 16 else { return text }
+        let offset = text[text.index(after: space)...]
+        guard offset.count == 5 || offset.count == 4, offset.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ":") }) else { return text }
+        return text[..<space] + "+" + offset
     }
 
     func int(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
