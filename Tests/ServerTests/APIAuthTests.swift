@@ -14,6 +14,7 @@ final class APIAuthTests: XCTestCase {
                 XCTAssertEqual(none.status, 401, path)
                 XCTAssertEqual(none.json["error"]?.string, "unauthorized")
                 XCTAssertNotNil(none.json["message"]?.string)
+                XCTAssertEqual(none.headers[.wwwAuthenticate]?.hasPrefix("Bearer"), true)
                 let wrong = try await client.call(path, token: "th_not_a_real_token")
                 XCTAssertEqual(wrong.status, 401, path)
                 XCTAssertEqual(wrong.json["error"]?.string, "unauthorized")

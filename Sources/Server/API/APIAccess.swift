@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Ingest
 
@@ -23,15 +24,15 @@ struct APIAccess: Sendable {
 
     func grant(for request: Request) throws -> APIGrant {
         guard let header = request.headers[.authorization] else {
-            throw APIError(.unauthorized, code: "unauthorized", message: "missing Authorization: Bearer <token> header")
+            throw Unauthorized(message: "missing Authorization: Bearer <token> header")
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw APIError(.unauthorized, code: "unauthorized", message: "the Authorization header must be \"Bearer <token>\"")
+            throw Unauthorized(message: "the Authorization header must be \"Bearer <token>\"")
         }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
         guard let grant = Self.grant(tokenDigest: AccessTokens.sha256Hex(token), registry: registry.registry) else {
-            throw APIError(.unauthorized, code: "unauthorized", message: "the bearer token is not valid")
+            throw Unauthorized(message: "the bearer token is not valid")
         }
         return grant
     }
@@ -66,10 +67,15 @@ struct APIAccess: Sendable {
     }
 }
 
-extension Substring {
-    fileprivate func trimmingCharacters(in set: CharacterSet) -> String {
-        String(self).trimmingCharacters(in: set)
+/// 401 with the JSON error body and a `WWW-Authenticate` challenge (RFC 6750), so HTTP
+/// clients know a bearer token is expected.
+struct Unauthorized: Error, HTTPResponseError {
+    let message: String
+    var status: HTTPResponse.Status { .unauthorized }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try APIError(.unauthorized, code: "unauthorized", message: message).response(from: request, context: context)
+        response.headers[.wwwAuthenticate] = "Bearer realm=\"trackhouse\""
+        return response
     }
 }
-
-import Foundation

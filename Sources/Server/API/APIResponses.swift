@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Ingest
 import NIOCore
@@ -79,5 +80,3 @@ extension QueryResult {
         return rows.map { row in .object(JSONObject(zip(names, row.map(\.apiJSON)).map { ($0.0, $0.1) })) }
     }
 }
-
-import Foundation

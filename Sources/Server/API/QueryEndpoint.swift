@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Ingest
 import NIOCore
@@ -69,5 +70,3 @@ extension APIRoutes {
         }
     }
 }
-
-import Foundation
