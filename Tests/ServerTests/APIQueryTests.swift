@@ -56,6 +56,9 @@ final class APIQueryTests: XCTestCase {
                 XCTAssertEqual(answer.json["error"]?.string, "bad_request", sql)
                 XCTAssertTrue(answer.json["message"]?.string?.contains(mention) ?? false, "\(sql): \(answer.text)")
             }
+            let wrapped = try await client.call("/api/v1/query?format=csv", method: .post, token: fixture.adminToken,
+                                                body: #"{"sql": "SELECT count(*) AS n FROM events"}"#)
+            XCTAssertEqual(wrapped.text, "n\n\(fixture.events.count)\n")
             let empty = try await client.call("/api/v1/query", method: .post, token: fixture.adminToken, body: "  ")
             XCTAssertEqual(empty.status, 400)
             let format = try await client.call("/api/v1/query?format=xml", method: .post, token: fixture.adminToken, body: "SELECT 1")

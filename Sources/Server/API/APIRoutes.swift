@@ -27,7 +27,8 @@ import Query
 ///   values `true/false/1/0`. CSV exports every matching site unless `page` or `per_page`
 ///   is given (then that page); it is streamed unless gzip is asked for.
 /// - `POST /query`: a project token's SQL runs in its project's scope; an admin token sees
-///   all projects, or one with `?project=<id>`. `format=table` is accepted too. Engine errors
+///   all projects, or one with `?project=<id>`. `format=table` is accepted too, and a JSON
+///   body `{"sql": "…"}` as well as plain SQL. Engine errors
 ///   in the caller's SQL are 400 with the engine's message; I/O and internal errors are 500.
 /// - gzip when `Accept-Encoding` lists `gzip`/`x-gzip`/`*` without `q=0`; `Vary` is always set.
 /// - An `--role ingest` server does not serve the API.

@@ -17,7 +17,7 @@ enum BlockingWork {
 
     /// Runs a computation whose SQL the API wrote itself: an engine error there is the
     /// server's fault (500), unlike errors in SQL a caller sent to `POST /query`.
-    static func chart<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    static func serverQuery<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         do {
             return try await run(work)
         } catch let error as QueryError {

@@ -13,7 +13,7 @@ extension APIRoutes {
         let (_, perPage, offset) = try parameters.pagination()
         let filter = "event = 'deactivate' AND \(SQLText.inRange("received_at", range))"
         let engine = self.engine
-        let (reasons, events) = try await BlockingWork.chart {
+        let (reasons, events) = try await BlockingWork.serverQuery {
             let reasons = try engine.execute(sql: """
                 SELECT reason_id, count(*) AS n FROM events WHERE \(filter)
                 GROUP BY 1 ORDER BY 2 DESC, 1 ASC NULLS LAST

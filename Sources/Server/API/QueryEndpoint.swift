@@ -21,9 +21,9 @@ extension APIRoutes {
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "payload_too_large", message: "the SQL is longer than \(Self.sqlBytesMax) bytes")
         }
-        guard let sql = String(validating: body.readableBytesView, as: UTF8.self),
+        guard let sql = Self.sqlText(Array(body.readableBytesView)),
               !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw APIError(.badRequest, code: "bad_request", message: "the body must be one SQL SELECT statement in UTF-8")
+            throw APIError(.badRequest, code: "bad_request", message: "the body must be one SQL SELECT statement in UTF-8 (or {\"sql\": \"…\"})")
         }
         let engine = sqlEngine
         let result: QueryResult
@@ -35,6 +35,17 @@ extension APIRoutes {
                            message: "\(error)")
         }
         return APIResponses.bytes(Array(result.render(format).utf8), contentType: Self.contentType(format), for: request)
+    }
+
+    /// The body as SQL text; a JSON object `{"sql": "…"}` is accepted too, since browser code
+    /// often posts JSON (no SQL statement starts with `{`).
+    static func sqlText(_ body: [UInt8]) -> String? {
+        guard let text = String(validating: body, as: UTF8.self) else { return nil }
+        if text.drop(while: { $0.isWhitespace }).first == "{" {
+            guard let object = try? JSONParser.parse(body), let sql = object["sql"]?.stringValue else { return nil }
+            return sql
+        }
+        return text
     }
 
     static func contentType(_ format: ResultFormat) -> String {

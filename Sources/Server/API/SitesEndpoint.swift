@@ -20,12 +20,12 @@ extension APIRoutes {
         if format == .csv {
             // An export takes every matching site unless the caller asked for a page.
             let paged = parameters["page"] != nil || parameters["per_page"] != nil
-            let result = try await BlockingWork.chart {
+            let result = try await BlockingWork.serverQuery {
                 try query.rows(engine: engine, projectID: projectID, limit: paged ? perPage : nil, offset: paged ? offset : 0)
             }
             return APIResponses.streamed(contentType: "text/csv; charset=utf-8", for: request) { Self.csvPieces(result) }
         }
-        let (total, result) = try await BlockingWork.chart {
+        let (total, result) = try await BlockingWork.serverQuery {
             (try query.count(engine: engine, projectID: projectID),
              try query.rows(engine: engine, projectID: projectID, limit: perPage, offset: offset))
         }

@@ -7,7 +7,7 @@ extension APIRoutes {
         _ = try access.project(projectID, for: request)
         let range = try APIParameters(request).timeRange()
         let charts = self.charts
-        let stats = try await BlockingWork.chart { try charts.stats(projectID: projectID, range: range) }
+        let stats = try await BlockingWork.serverQuery { try charts.stats(projectID: projectID, range: range) }
         let object = JSONObject([
             ("opt_in_sites", .number(String(stats.optInSites))),
             ("new_sites", .number(String(stats.newSites))),

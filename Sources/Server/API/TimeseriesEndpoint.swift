@@ -22,7 +22,7 @@ extension APIRoutes {
         let limit = try parameters.int("limit", default: 10, range: 0...1000)
         let timeseriesRequest = TimeseriesRequest(metric: metric, interval: interval, range: range, breakdown: breakdown, limit: limit)
         let charts = self.charts
-        let series = try await BlockingWork.chart { try charts.timeseries(projectID: projectID, request: timeseriesRequest) }
+        let series = try await BlockingWork.serverQuery { try charts.timeseries(projectID: projectID, request: timeseriesRequest) }
         return APIResponses.json(.object(JSONObject([("series", .array(series.map(Self.json)))])), for: request)
     }
 
