@@ -46,4 +46,17 @@ final class APIStatsTests: XCTestCase {
         let busy = Self.expectedStats(fixture.mainProject, from: end - 70 * day, to: end)
         XCTAssertTrue(busy.values.allSatisfy { $0 > 0 }, "\(busy)")
     }
+
+    func testConcurrentRequestsGetTheSameAnswer() async throws {
+        let fixture = APIFixture.shared
+        let path = "/api/v1/projects/\(fixture.mainProject)/stats?from=\(iso(APIFixture.end - 30 * APIFixture.day))&to=\(iso(APIFixture.end))"
+        try await withAPI { client in
+            let reference = try await client.call(path, token: fixture.adminToken).text
+            let answers = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<16 { group.addTask { try await client.call(path, token: fixture.adminToken).text } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            XCTAssertEqual(answers, Array(repeating: reference, count: 16))
+        }
+    }
 }

@@ -1,22 +1,31 @@
-import Dispatch
+import Foundation
 import Hummingbird
 import Query
 
-/// Runs synchronous, CPU-heavy work (queries, scans) on a Dispatch queue rather than on the
-/// Swift concurrency pool, whose few threads also serve the HTTP handlers.
+/// Runs synchronous, CPU-heavy work (queries, scans) off the Swift concurrency pool, whose
+/// few threads also serve the HTTP handlers. At most `concurrencyMax` pieces run at once (each
+/// query already spreads over every core); the rest wait their turn in order, so a burst of
+/// dashboard requests queues instead of multiplying threads.
 enum BlockingWork {
-    private static let queue = DispatchQueue(label: "trackhouse.api.queries", attributes: .concurrent)
+    static let concurrencyMax = max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+    private static let queue: OperationQueue = {
+        let queue = OperationQueue()
+        queue.name = "trackhouse.api.queries"
+        queue.maxConcurrentOperationCount = concurrencyMax
+        return queue
+    }()
 
     static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async {
+            queue.addOperation {
                 continuation.resume(with: Result { try work() })
             }
         }
     }
 
-    /// Runs a computation whose SQL the API wrote itself: an engine error there is the
-    /// server's fault (500), unlike errors in SQL a caller sent to `POST /query`.
+    /// Runs SQL the API wrote itself: an engine error there is the server's fault (500),
+    /// unlike errors in SQL a caller sent to `POST /query`.
     static func serverQuery<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         do {
             return try await run(work)
