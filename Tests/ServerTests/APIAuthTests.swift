@@ -83,6 +83,17 @@ final class APIAuthTests: XCTestCase {
                 let expected = table == "events" ? fixture.events(of: mine).count : fixture.sites(of: mine).count
                 XCTAssertEqual(count, Int64(expected))
             }
+            // EXPLAIN and the stats of a result do not reveal other projects' files either.
+            let explain = try await client.call("/api/v1/query?format=csv", method: .post, token: fixture.tokens[mine]!,
+                                                body: "EXPLAIN SELECT count(*) FROM events WHERE received_at > TIMESTAMP '2026-05-20 00:00:00'")
+            XCTAssertEqual(explain.status, 200, explain.text)
+            XCTAssertTrue(explain.text.contains("project_id=\(mine)"), explain.text)
+            for other in fixture.projects.map(\.id) where other != mine {
+                XCTAssertFalse(explain.text.contains(other), explain.text)
+            }
+            let stats = try await client.call("/api/v1/query", method: .post, token: fixture.tokens[mine]!, body: "SELECT count(*) FROM events")
+            let adminStats = try await client.call("/api/v1/query", method: .post, token: fixture.adminToken, body: "SELECT count(*) FROM events")
+            XCTAssertLessThan(stats.json["stats"]?["units_total"]?.int ?? .max, adminStats.json["stats"]?["units_total"]?.int ?? 0)
             let admin = try await client.call("/api/v1/query", method: .post, token: fixture.adminToken,
                                               body: "SELECT DISTINCT project_id FROM events ORDER BY 1")
             XCTAssertEqual(admin.json["rows"]?.array?.compactMap { $0.array?.first?.string }, fixture.projects.map(\.id).sorted())

@@ -40,6 +40,7 @@ public struct APIRoutes: Sendable {
     /// Runs callers' SQL with the CLI's default limits.
     let sqlEngine: QueryEngine
     let serves: Bool
+    let logger: Logger
 
     /// Largest sites CSV export, in rows.
     static let exportRowsMax = 2_000_000
@@ -53,6 +54,7 @@ public struct APIRoutes: Sendable {
         self.sqlEngine = QueryEngine(catalog: catalog, options: QueryOptions(), logger: logger)
         // An ingest-only node has no business answering reads.
         self.serves = components.configuration.role != .ingest
+        self.logger = logger
     }
 
     public func register(on router: Router<TrackhouseRequestContext>) {

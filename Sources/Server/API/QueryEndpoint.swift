@@ -8,8 +8,9 @@ extension APIRoutes {
     static let sqlBytesMax = 1 << 20
 
     /// `POST /api/v1/query?format=json|jsonl|csv|table` with one SELECT as the body (CONTRACT
-    /// §6). A project token's SQL sees only its project: the engine applies the scope below
-    /// every clause. An admin may narrow to one project with `project=<id>`.
+    /// §6). A project token's SQL sees only its project: it runs over a `ProjectCatalog` of
+    /// that project's units, and the engine also applies the scope below every clause. An
+    /// admin may narrow to one project the same way with `project=<id>`.
     func query(_ request: Request) async throws -> Response {
         let grant = try access.grant(for: request)
         let parameters = APIParameters(request)
@@ -25,10 +26,15 @@ extension APIRoutes {
               !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw APIError(.badRequest, code: "bad_request", message: "the body must be one SQL SELECT statement in UTF-8 (or {\"sql\": \"…\"})")
         }
-        let engine = sqlEngine
+        var engine = sqlEngine
+        if let projectID = scope.projectID {
+            engine = QueryEngine(catalog: ProjectCatalog(base: sqlEngine.catalog, projectID: projectID),
+                                 options: sqlEngine.options, logger: logger)
+        }
         let result: QueryResult
+        let chosen = engine
         do {
-            result = try await BlockingWork.run { try engine.execute(sql: sql, scope: scope) }
+            result = try await BlockingWork.run { try chosen.execute(sql: sql, scope: scope) }
         } catch let error as QueryError {
             let serverSide = error.code == .io || error.code == .internal
             throw APIError(serverSide ? .internalServerError : .badRequest, code: serverSide ? "query_failed" : "bad_request",
