@@ -28,9 +28,20 @@ enum BlockingWork {
     /// unlike errors in SQL a caller sent to `POST /query`.
     static func serverQuery<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         do {
-            return try await run(work)
+            return try await run { try retryingOnce(work) }
         } catch let error as QueryError {
             throw APIError(.internalServerError, code: "query_failed", message: "\(error)")
+        }
+    }
+
+    /// Runs `work` again once after an I/O error: a merge that commits between a query listing
+    /// the live files and opening one of them deletes that file, and the second run lists the
+    /// files that replaced it. A damaged file fails twice and is reported.
+    static func retryingOnce<T>(_ work: () throws -> T) throws -> T {
+        do {
+            return try work()
+        } catch let error as QueryError where error.code == .io {
+            return try work()
         }
     }
 }

@@ -34,7 +34,7 @@ extension APIRoutes {
         let result: QueryResult
         let chosen = engine
         do {
-            result = try await BlockingWork.run { try chosen.execute(sql: sql, scope: scope) }
+            result = try await BlockingWork.run { try BlockingWork.retryingOnce { try chosen.execute(sql: sql, scope: scope) } }
         } catch let error as QueryError {
             let serverSide = error.code == .io || error.code == .internal
             throw APIError(serverSide ? .internalServerError : .badRequest, code: serverSide ? "query_failed" : "bad_request",
