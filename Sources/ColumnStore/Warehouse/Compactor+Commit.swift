@@ -80,10 +80,15 @@ extension Compactor {
             let end = min(rows.endIndex, start + options.rowGroupRows)
             var columns: [ColumnData] = []
             columns.reserveCapacity(WarehouseSchema.eventsFileColumns.count)
-            for column in WarehouseSchema.eventsFileColumns {
-                var appender = ColumnAppender(kind: EventSchema.events[column].kind.columnKind, capacity: end - start)
-                for index in start..<end { appender.append(row: rows[index], column: column) }
-                columns.append(appender.finish())
+            // Borrow rows through the buffer: `rows[index]` would copy the 46-field struct
+            // (and retain each string) once per row and column.
+            rows.withUnsafeBufferPointer { buffer in
+                let base = rows.startIndex
+                for column in WarehouseSchema.eventsFileColumns {
+                    var appender = ColumnAppender(kind: EventSchema.events[column].kind.columnKind, capacity: end - start)
+                    for index in start..<end { appender.append(row: buffer[index - base], column: column) }
+                    columns.append(appender.finish())
+                }
             }
             try writer.write(rowGroup: columns)
             start = end

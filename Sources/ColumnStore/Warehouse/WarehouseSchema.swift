@@ -29,7 +29,7 @@ public enum WarehouseSchema {
 
 extension ColumnAppender {
     /// Appends column `column` (an `EventSchema.events` index) of `row`.
-    mutating func append(row: EventRow, column: Int) {
+    mutating func append(row: borrowing EventRow, column: Int) {
         switch EventSchema.events[column].kind {
         case .string: append(row.string(at: column))
         case .timestamp, .int64: append(row.int64(at: column))
