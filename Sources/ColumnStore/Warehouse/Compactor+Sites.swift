@@ -168,9 +168,8 @@ struct SitesOutput {
     }
 
     mutating func emitNew(_ site: Compactor.NewSite, rows: [EventRow]) throws {
-        let row = rows[site.latest]
-        appendEventColumns(row)
-        appendSummary(firstSeen: site.firstSeen, lastSeen: site.lastSeen, count: site.count, event: row.event)
+        appendEventColumns(rows[site.latest])
+        appendSummary(firstSeen: site.firstSeen, lastSeen: site.lastSeen, count: site.count, event: rows[site.latest].event)
         try rowDone()
     }
 
@@ -199,9 +198,8 @@ struct SitesOutput {
     }
 
     private mutating func appendEventColumns(_ row: EventRow) {
-        for (position, column) in WarehouseSchema.sitesFileColumns.enumerated() where column < summaryStart {
-            appenders[position].append(row: row, column: column)
-        }
+        // sitesFileColumns starts with the events file columns, in the same order.
+        row.append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
     }
 
     private mutating func appendSummary(firstSeen: Int64, lastSeen: Int64, count: Int64, event: String?, status: String? = nil) {
