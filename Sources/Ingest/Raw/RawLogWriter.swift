@@ -194,7 +194,9 @@ public final class RawLogWriter: @unchecked Sendable {
                 return
             }
             pending.append(PendingLine(key: key, bytes: line, continuation: continuation))
-            mutex.signal()
+            // The flusher only sleeps for work when `pending` is empty, so only the first line of
+            // a batch needs to wake it; the rest would be futile wakeups under load.
+            if pending.count == 1 { mutex.signal() }
             mutex.unlock()
         }
     }
