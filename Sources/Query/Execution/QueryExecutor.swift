@@ -52,7 +52,7 @@ struct QueryExecutor {
                 try state.consume(projected, executor: executor)
                 try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
                 return true
-            }, unitDone: { _, _ in }).reduce(nil as HashAggregate?) { merged, next in
+            }, unitDone: { state, _ in state.resetDictionaryCache() }).reduce(nil as HashAggregate?) { merged, next in
                 guard let merged else { return next }
                 try merged.merge(next)
                 return merged
