@@ -99,6 +99,24 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(gamma, .int64(Int64(expectedGamma)))
     }
 
+    func testConcurrentExecutionsOfOnePreparedQuery() throws {
+        let engine = engine()
+        let prepared = try engine.prepare(sql: """
+            SELECT event, wp_locale, count(*), count(DISTINCT site_key) FROM events
+            WHERE lower(site_key) LIKE 'site1%' GROUP BY 1, 2 ORDER BY 1, 2
+            """)
+        let expected = try engine.execute(prepared).rows
+        let results = UncheckedBox([[[Value]]](repeating: [], count: 8))
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let rows = (try? engine.execute(prepared, scope: .all).rows) ?? []
+            lock.lock()
+            results.value[index] = rows
+            lock.unlock()
+        }
+        for rows in results.value { XCTAssertEqual(rows, expected) }
+    }
+
     // MARK: Limits
 
     func testResultRowLimit() throws {
