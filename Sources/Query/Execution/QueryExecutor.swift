@@ -38,13 +38,8 @@ struct QueryExecutor {
                 try state.consume(chunk, executor: executor)
                 try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
                 return true
-            }, unitDone: { state, _ in state.resetDictionaryCache() }).reduce(nil as HashAggregate?) { merged, next in
-                guard let merged else { return next }
-                try merged.merge(next)
-                try context.reserveMemory(owner: -1, bytes: merged.memoryBytes)
-                return merged
-            } ?? HashAggregate(groups: query.groups, aggregates: query.aggregates)
-            return try finishAggregate(aggregate)
+            }, unitDone: { state, _ in state.resetDictionaryCache() })
+            return try finishAggregate(try merge(aggregate))
         }
         if query.distinct {
             let distinct = try runParallel(makeState: { _ in distinctAggregate() }, consume: { state, chunk, executor, _, worker in
@@ -52,17 +47,24 @@ struct QueryExecutor {
                 try state.consume(projected, executor: executor)
                 try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
                 return true
-            }, unitDone: { state, _ in state.resetDictionaryCache() }).reduce(nil as HashAggregate?) { merged, next in
-                guard let merged else { return next }
-                try merged.merge(next)
-                return merged
-            } ?? distinctAggregate()
-            return try orderAndLimit(distinct.resultChunks())
+            }, unitDone: { state, _ in state.resetDictionaryCache() })
+            return try orderAndLimit(try merge(distinct).resultChunks())
         }
         if !query.orderBy.isEmpty {
             return try runOrdered()
         }
         return try runPlain()
+    }
+
+    /// Folds the workers' partial aggregates into the first one.
+    private func merge(_ partials: [HashAggregate]) throws -> HashAggregate {
+        let merged = partials[0]
+        for partial in partials.dropFirst() {
+            try context.checkpoint()
+            try merged.merge(partial)
+            try context.reserveMemory(owner: -1, bytes: merged.memoryBytes)
+        }
+        return merged
     }
 
     // MARK: Parallel scan
