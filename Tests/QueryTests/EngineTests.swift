@@ -186,6 +186,19 @@ final class EngineTests: XCTestCase {
         XCTAssertLessThan(filtered.stats.unitsScanned, 24, "the scan should stop once the leading units hold 2 rows")
     }
 
+    func testTopNSkipsUnitsThatCannotWin() throws {
+        let catalog = bigCatalog(rows: 60_000, unitRows: 2000, keys: 10)
+        for threads in [1, 3] {
+            let engine = QueryEngine(catalog: catalog, options: QueryOptions(threadsMax: threads), logger: logger)
+            let newest = try engine.execute(sql: "SELECT users_total FROM events ORDER BY received_at DESC LIMIT 3")
+            XCTAssertEqual(newest.rows.map { $0[0] }, [.int64(59_999), .int64(59_998), .int64(59_997)])
+            XCTAssertLessThanOrEqual(newest.stats.unitsScanned, threads + 1, "units after the newest are skipped")
+            let oldest = try engine.execute(sql: "SELECT users_total FROM events ORDER BY received_at LIMIT 2 OFFSET 1999")
+            XCTAssertEqual(oldest.rows.map { $0[0] }, [.int64(1999), .int64(2000)])
+            XCTAssertLessThanOrEqual(oldest.stats.unitsScanned, threads + 2)
+        }
+    }
+
     func testApproxCountDistinctAccuracy() throws {
         let catalog = bigCatalog(rows: 200_000, unitRows: 20_000, keys: 150_000)
         let engine = QueryEngine(catalog: catalog, options: QueryOptions(threadsMax: 4), logger: logger)
