@@ -55,6 +55,7 @@ public final class QueryEngine: Sendable {
         stats.unitsTotal = plan.unitsTotal
         stats.unitsPruned = plan.prunedUnits.count
         stats.unitsScanned = context.unitsScanned
+        stats.unitsSkipped = context.unitsSkipped
         stats.rowsScanned = context.rowsScanned
         stats.columnsRead = context.columnsRead
         logger.debug("query finished", metadata: [

@@ -8,19 +8,20 @@ import NIOCore
 /// `POST /track`, `/deactivate`, `/tracking-skipped` (CONTRACT §1).
 struct IngestRoutes: Sendable {
     let service: IngestService
-    let counters: [String: Counter]
+    /// `counters[routeIndex * statuses.count + statusIndex]`: no string building per request.
+    let counters: [Counter]
 
     static let statuses = [200, 400, 404, 413, 415, 429, 503]
 
     init(service: IngestService) {
         self.service = service
         // Metrics objects are made once with fixed dimensions, never per request.
-        var counters: [String: Counter] = [:]
+        var counters: [Counter] = []
         for route in Envelope.Route.allCases {
             for status in Self.statuses {
-                counters["\(route.rawValue)|\(status)"] = Counter(
+                counters.append(Counter(
                     label: "trackhouse_ingest_requests_total",
-                    dimensions: [("route", route.rawValue), ("status", String(status))])
+                    dimensions: [("route", route.rawValue), ("status", String(status))]))
             }
         }
         self.counters = counters
@@ -67,7 +68,9 @@ struct IngestRoutes: Sendable {
     }
 
     private func count(_ route: Envelope.Route, _ response: Response) -> Response {
-        counters["\(route.rawValue)|\(response.status.code)"]?.increment()
+        guard let routeIndex = Envelope.Route.allCases.firstIndex(of: route),
+              let statusIndex = Self.statuses.firstIndex(of: response.status.code) else { return response }
+        counters[routeIndex * Self.statuses.count + statusIndex].increment()
         return response
     }
 }

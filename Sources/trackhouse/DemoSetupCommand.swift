@@ -33,18 +33,16 @@ struct DemoSetupCommand: ParsableCommand {
             try FileIO.writeFileAtomically(tokenPath, Array((token + "\n").utf8))
             chmod(tokenPath, 0o600)
         }
-        if var project = registry.projects.first {
-            let digest = AccessTokens.sha256Hex(token)
-            if !project.tokens.contains(where: { $0.sha256 == digest }) {
-                project.tokens.append(.init(sha256: digest, scope: "read"))
-                registry.replaceProject(project)
-                try FileIO.writeFileAtomically(path, registry.serialized())
-            }
+        // An admin token, so the demo dashboard can switch between all projects.
+        let digest = AccessTokens.sha256Hex(token)
+        if !registry.adminTokenHashes.contains(digest) {
+            registry.addAdminTokenHash(digest)
+            try FileIO.writeFileAtomically(path, registry.serialized())
         }
         for project in registry.projects {
             print("project: \(project.id)  hash: \(project.hash)")
         }
-        print("read token (\(registry.projects.first?.id ?? "-")): \(token)")
+        print("token (admin, read): \(token)")
     }
 }
 

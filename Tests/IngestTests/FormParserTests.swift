@@ -10,7 +10,9 @@ final class FormParserTests: XCTestCase {
         var expected: String
     }
 
-    let cases: [Case] = [
+    var cases: [Case] { Self.sharedCases }
+
+    static let sharedCases: [Case] = [
         Case(name: "client 2.0.x track, http_build_query encoding",
              body: "url=https%3A%2F%2Fshop.example.com&site=My+Shop&admin_email=admin%40example.com&first_name=Jane&last_name=&hash=a4a8da5b-b419-4656-98e9-4a42e9044891"
                 + "&server%5Bsoftware%5D=nginx%2F1.21.0&server%5Bphp_version%5D=8.1.27&server%5Bphp_soap%5D=Yes"

@@ -99,6 +99,24 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(gamma, .int64(Int64(expectedGamma)))
     }
 
+    func testConcurrentExecutionsOfOnePreparedQuery() throws {
+        let engine = engine()
+        let prepared = try engine.prepare(sql: """
+            SELECT event, wp_locale, count(*), count(DISTINCT site_key) FROM events
+            WHERE lower(site_key) LIKE 'site1%' GROUP BY 1, 2 ORDER BY 1, 2
+            """)
+        let expected = try engine.execute(prepared).rows
+        let results = UncheckedBox([[[Value]]](repeating: [], count: 8))
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let rows = (try? engine.execute(prepared, scope: .all).rows) ?? []
+            lock.lock()
+            results.value[index] = rows
+            lock.unlock()
+        }
+        for rows in results.value { XCTAssertEqual(rows, expected) }
+    }
+
     // MARK: Limits
 
     func testResultRowLimit() throws {
@@ -166,6 +184,19 @@ final class EngineTests: XCTestCase {
         let filtered = try engine.execute(sql: "SELECT users_total FROM events WHERE site_key = 'k7' AND users_total > 30000 LIMIT 2")
         XCTAssertEqual(filtered.rows.map { $0[0] }, [.int64(30_007), .int64(30_017)])
         XCTAssertLessThan(filtered.stats.unitsScanned, 24, "the scan should stop once the leading units hold 2 rows")
+    }
+
+    func testTopNSkipsUnitsThatCannotWin() throws {
+        let catalog = bigCatalog(rows: 60_000, unitRows: 2000, keys: 10)
+        for threads in [1, 3] {
+            let engine = QueryEngine(catalog: catalog, options: QueryOptions(threadsMax: threads), logger: logger)
+            let newest = try engine.execute(sql: "SELECT users_total FROM events ORDER BY received_at DESC LIMIT 3")
+            XCTAssertEqual(newest.rows.map { $0[0] }, [.int64(59_999), .int64(59_998), .int64(59_997)])
+            XCTAssertLessThanOrEqual(newest.stats.unitsScanned, threads + 1, "units after the newest are skipped")
+            let oldest = try engine.execute(sql: "SELECT users_total FROM events ORDER BY received_at LIMIT 2 OFFSET 1999")
+            XCTAssertEqual(oldest.rows.map { $0[0] }, [.int64(1999), .int64(2000)])
+            XCTAssertLessThanOrEqual(oldest.stats.unitsScanned, threads + 2)
+        }
     }
 
     func testApproxCountDistinctAccuracy() throws {

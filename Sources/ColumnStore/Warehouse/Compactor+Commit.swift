@@ -80,11 +80,15 @@ extension Compactor {
             let end = min(rows.endIndex, start + options.rowGroupRows)
             var columns: [ColumnData] = []
             columns.reserveCapacity(WarehouseSchema.eventsFileColumns.count)
-            for column in WarehouseSchema.eventsFileColumns {
-                var appender = ColumnAppender(kind: EventSchema.events[column].kind.columnKind, capacity: end - start)
-                for index in start..<end { appender.append(row: rows[index], column: column) }
-                columns.append(appender.finish())
+            // Row by row, all columns at once: each EventRow is read in place, once (per
+            // column access would copy the 46-field struct and retain its strings every time).
+            var appenders = WarehouseSchema.eventsFileColumns.map {
+                ColumnAppender(kind: EventSchema.events[$0].kind.columnKind, capacity: end - start)
             }
+            for index in start..<end {
+                rows[index].append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
+            }
+            for position in appenders.indices { columns.append(appenders[position].finish()) }
             try writer.write(rowGroup: columns)
             start = end
         }

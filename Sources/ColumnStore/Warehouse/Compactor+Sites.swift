@@ -63,26 +63,29 @@ extension Compactor {
     }
 
     func collectNewSites(_ rows: [EventRow]) -> [NewSite] {
-        var keyed: [(key: [UInt8], index: Int)] = []
+        // Sort light keys, not the rows: an EventRow copy retains ~40 strings.
+        var keyed: [(key: [UInt8], time: Int64, id: String, index: Int)] = []
         keyed.reserveCapacity(rows.count)
-        for (index, row) in rows.enumerated() {
-            if let key = row.siteKey { keyed.append((Array(key.utf8), index)) }
+        rows.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices {
+                if let key = buffer[index].siteKey {
+                    keyed.append((Array(key.utf8), buffer[index].receivedAtMicros, buffer[index].eventID, index))
+                }
+            }
         }
         keyed.sort { a, b in
             if a.key != b.key { return a.key.lexicographicallyPrecedes(b.key) }
-            let x = rows[a.index], y = rows[b.index]
-            return (x.receivedAtMicros, x.eventID) < (y.receivedAtMicros, y.eventID)
+            return (a.time, a.id) < (b.time, b.id)
         }
         var sites: [NewSite] = []
-        for (key, index) in keyed {
-            let time = rows[index].receivedAtMicros
-            if var last = sites.last, last.key == key {
-                last.latest = index
-                last.lastSeen = time
+        for entry in keyed {
+            if var last = sites.last, last.key == entry.key {
+                last.latest = entry.index
+                last.lastSeen = entry.time
                 last.count += 1
                 sites[sites.count - 1] = last
             } else {
-                sites.append(NewSite(key: key, latest: index, firstSeen: time, lastSeen: time, count: 1))
+                sites.append(NewSite(key: entry.key, latest: entry.index, firstSeen: entry.time, lastSeen: entry.time, count: 1))
             }
         }
         return sites
@@ -165,9 +168,8 @@ struct SitesOutput {
     }
 
     mutating func emitNew(_ site: Compactor.NewSite, rows: [EventRow]) throws {
-        let row = rows[site.latest]
-        appendEventColumns(row)
-        appendSummary(firstSeen: site.firstSeen, lastSeen: site.lastSeen, count: site.count, event: row.event)
+        appendEventColumns(rows[site.latest])
+        appendSummary(firstSeen: site.firstSeen, lastSeen: site.lastSeen, count: site.count, event: rows[site.latest].event)
         try rowDone()
     }
 
@@ -196,9 +198,8 @@ struct SitesOutput {
     }
 
     private mutating func appendEventColumns(_ row: EventRow) {
-        for (position, column) in WarehouseSchema.sitesFileColumns.enumerated() where column < summaryStart {
-            appenders[position].append(row: row, column: column)
-        }
+        // sitesFileColumns starts with the events file columns, in the same order.
+        row.append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
     }
 
     private mutating func appendSummary(firstSeen: Int64, lastSeen: Int64, count: Int64, event: String?, status: String? = nil) {

@@ -4,6 +4,8 @@ public enum WarehouseSchema {
     /// Position of `project_id` in `EventSchema.events` (and `sites`).
     public static let projectIDColumn = 2
 
+    static let eventKinds: [EventColumnKind] = EventSchema.events.map(\.kind)
+
     /// `EventSchema.events` indices stored in an events file, in file order.
     public static let eventsFileColumns: [Int] = Array(0..<EventSchema.events.count).filter { $0 != projectIDColumn }
     /// `EventSchema.sites` indices stored in a sites file, in file order.
@@ -27,13 +29,17 @@ public enum WarehouseSchema {
     }
 }
 
-extension ColumnAppender {
-    /// Appends column `column` (an `EventSchema.events` index) of `row`.
-    mutating func append(row: EventRow, column: Int) {
-        switch EventSchema.events[column].kind {
-        case .string: append(row.string(at: column))
-        case .timestamp, .int64: append(row.int64(at: column))
-        case .bool: append(row.bool(at: column))
+extension EventRow {
+    /// Appends the given `EventSchema.events` columns of this row, `appenders[i]` taking
+    /// `columns[i]`.
+    func append(to appenders: inout [ColumnAppender], columns: [Int]) {
+        let kinds = WarehouseSchema.eventKinds
+        for (position, column) in columns.enumerated() {
+            switch kinds[column] {
+            case .string: appenders[position].append(string(at: column))
+            case .timestamp, .int64: appenders[position].append(int64(at: column))
+            case .bool: appenders[position].append(bool(at: column))
+            }
         }
     }
 }

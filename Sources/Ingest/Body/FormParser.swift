@@ -37,20 +37,20 @@ public enum FormParser {
                 var equals = start
                 while equals < end && body[equals] != UInt8(ascii: "=") { equals += 1 }
                 let rawKey = percentDecode(body, start, equals)
-                let rawValue = equals < end ? percentDecode(body, equals + 1, end) : []
                 guard let key = String(validating: rawKey, as: UTF8.self) else {
                     throw Failure(kind: .invalidUTF8, message: "a form key is not valid UTF-8 after percent-decoding")
                 }
+                let path = splitKey(key)
+                // A pair with an empty key is ignored whole (PHP), its value unchecked.
+                if path.isEmpty { start = end + 1; continue }
+                let rawValue = equals < end ? percentDecode(body, equals + 1, end) : []
                 guard let value = String(validating: rawValue, as: UTF8.self) else {
                     throw Failure(kind: .invalidUTF8, message: "the value of form key \"\(truncated(key))\" is not valid UTF-8 after percent-decoding")
                 }
-                let path = splitKey(key)
-                if !path.isEmpty {
-                    if path.count - 1 > depthMax {
-                        throw Failure(kind: .tooDeep, message: "form key \"\(truncated(key))\" is nested deeper than \(depthMax) levels")
-                    }
-                    root.assign(path: path[...], value: value)
+                if path.count - 1 > depthMax {
+                    throw Failure(kind: .tooDeep, message: "form key \"\(truncated(key))\" is nested deeper than \(depthMax) levels")
                 }
+                root.assign(path: path[...], value: value)
             }
             start = end + 1
         }

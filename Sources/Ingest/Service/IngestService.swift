@@ -87,23 +87,24 @@ public final class IngestService: @unchecked Sendable {
         if writer.isStopping {
             return .refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later"))
         }
-        let payload: JSONObject
+        let payload: DecodedPayload
         switch decodePayload(request) {
-        case .success(let object): payload = object
+        case .success(let decoded): payload = decoded
         case .failure(let refusal): return .refused(refusal)
         }
-        guard let hash = payload["hash"]?.scalarText?.trimmingCharacters(in: .whitespaces), !hash.isEmpty else {
+        guard let hash = payload.hash.map(IngestText.trimmingWhitespace), !hash.isEmpty else {
             return .refused(.init(status: 404, code: "unknown_project", message: "the body has no \"hash\": it names the project"))
         }
         guard registry.registry.project(hash: hash) != nil else {
             return .refused(.init(status: 404, code: "unknown_project", message: "no project has this hash"))
         }
         let now = UTCTime.nowMicros()
-        let envelope = Envelope(id: EventID.make(micros: now), receivedAtMicros: now, route: request.route,
-                                ip: clientAddress, userAgent: request.userAgent, payload: payload)
+        let id = EventID.make(micros: now)
+        let line = IngestText.envelopeLine(id: id, receivedAtMicros: now, route: request.route, ip: clientAddress,
+                                           userAgent: request.userAgent, payloadJSON: payload.json)
         do {
-            try await writer.append(line: envelope.line(), route: request.route, receivedAtMicros: now)
-            return .accepted(id: envelope.id)
+            try await writer.append(line: line, route: request.route, receivedAtMicros: now)
+            return .accepted(id: id)
         } catch let error as RawLogWriter.AppendError {
             switch error {
             case .diskFull:
@@ -122,12 +123,19 @@ public final class IngestService: @unchecked Sendable {
 
     enum ContentKind { case form, json }
 
-    func decodePayload(_ request: IngestRequest) -> Result<JSONObject, IngestRefusal> {
+    /// A validated payload: the object as compact JSON (exactly what `JSONWriter` writes for the
+    /// parsed object) and its `hash` as scalar text (not yet trimmed).
+    struct DecodedPayload {
+        var json: [UInt8]
+        var hash: String?
+    }
+
+    func decodePayload(_ request: IngestRequest) -> Result<DecodedPayload, IngestRefusal> {
         if request.body.count > options.bodyBytesMax {
             return .failure(.tooLarge("the body is larger than \(options.bodyBytesMax) bytes"))
         }
         var body = request.body
-        let encoding = request.contentEncoding?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let encoding = request.contentEncoding.map { $0.isEmpty ? "" : $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         switch encoding {
         case "", "identity": break
         case "gzip", "x-gzip", "deflate":
@@ -160,8 +168,13 @@ public final class IngestService: @unchecked Sendable {
         }
         switch kind {
         case .form:
+            // Hot path: straight to JSON bytes; FormParser decides whatever the transcoder declines.
+            if let fast = FormTranscoder.transcode(body, keysMax: options.formKeysMax, depthMax: options.depthMax) {
+                return .success(DecodedPayload(json: fast.json, hash: fast.hash))
+            }
             do {
-                return .success(try FormParser.parse(body, keysMax: options.formKeysMax, depthMax: options.depthMax))
+                let object = try FormParser.parse(body, keysMax: options.formKeysMax, depthMax: options.depthMax)
+                return .success(DecodedPayload(json: JSONWriter.serialize(.object(object)), hash: object["hash"]?.scalarText))
             } catch let failure as FormParser.Failure {
                 return .failure(.badRequest(failure.message))
             } catch {
@@ -173,7 +186,7 @@ public final class IngestService: @unchecked Sendable {
                 guard case .object(let object) = value else {
                     return .failure(.badRequest("the JSON body must be an object"))
                 }
-                return .success(object)
+                return .success(DecodedPayload(json: JSONWriter.serialize(.object(object)), hash: object["hash"]?.scalarText))
             } catch let failure as JSONParseError {
                 return .failure(.badRequest("the JSON body is invalid: \(failure.description)"))
             } catch {
@@ -183,7 +196,6 @@ public final class IngestService: @unchecked Sendable {
     }
 
     func mediaTypeOf(_ contentType: String) -> String {
-        let base = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-        return base.trimmingCharacters(in: .whitespaces).lowercased()
+        IngestText.mediaType(contentType)
     }
 }

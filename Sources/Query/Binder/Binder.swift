@@ -88,6 +88,11 @@ struct Binder {
         }
 
         var orderBy: [SortKey] = []
+        if let all = select.orderByAll {
+            for column in 0..<visibleCount {
+                orderBy.append(SortKey(column: column, descending: all.descending, nullsFirst: all.nullsFirst ?? false))
+            }
+        }
         for item in select.orderBy {
             let column = try bindOrderExpression(item.expression, items: items, outputNames: outputNames,
                                                  projections: &projections, visibleCount: visibleCount,

@@ -60,6 +60,28 @@ public struct QueryError: Error, Sendable, CustomStringConvertible {
 
         /// The DuckDB-style label, e.g. "Parser Error".
         public var description: String { kind.rawValue }
+
+        /// A stable snake_case name for APIs (`{"error": "syntax_error", ...}`).
+        public var identifier: String {
+            switch kind {
+            case .syntax: return "syntax_error"
+            case .notSupported: return "not_supported"
+            case .catalog: return "unknown_name"
+            case .binder: return "binder_error"
+            case .conversion: return "conversion_error"
+            case .outOfRange: return "out_of_range"
+            case .invalidInput: return "invalid_input"
+            case .memoryLimit: return "memory_limit"
+            case .timeout: return "timeout"
+            case .resultTooLarge: return "result_too_large"
+            case .io: return "io_error"
+            case .internal: return "internal_error"
+            }
+        }
+
+        /// Whether the query itself is at fault (a 4xx at the HTTP edge) rather than the
+        /// server (storage failures and engine bugs).
+        public var isCallerError: Bool { kind != .io && kind != .internal }
     }
 
     public var code: Code

@@ -318,7 +318,17 @@ final class DistinctAccumulator: Accumulator {
         guard let input, input.type != .null else { return }
         var rows: [UInt32] = []
         rows.reserveCapacity(count)
-        for row in 0..<count where !input.isNull(row) { rows.append(UInt32(row)) }
+        if case .dictionary(let indices) = input.encoding {
+            // Dictionary input: one row per distinct (group, entry) pair of the batch.
+            var seen = Set<UInt64>()
+            for row in 0..<count where !input.isNull(row) {
+                if seen.insert(UInt64(UInt32(bitPattern: groups[row])) << 32 | UInt64(indices[row])).inserted {
+                    rows.append(UInt32(row))
+                }
+            }
+        } else {
+            for row in 0..<count where !input.isNull(row) { rows.append(UInt32(row)) }
+        }
         if rows.isEmpty { return }
         let groupIDs = Vector(type: .bigint, buffer: .int64(rows.map { Int64(groups[Int($0)]) }), validity: nil,
                               count: rows.count)
@@ -417,6 +427,32 @@ final class ApproxDistinctAccumulator: Accumulator {
 
     func update(groups: [Int32], input: Vector?, count: Int) throws {
         guard let input, input.type != .null else { return }
+        if case .dictionary(let indices) = input.encoding, input.buffer.count <= count {
+            // Hash each dictionary entry once, then look the hash up per row.
+            let entries = Vector(type: input.type, buffer: input.buffer, validity: input.validity, encoding: .flat,
+                                 count: input.buffer.count)
+            let entryHashes = (0..<entries.count).map { hashValue(entries, row: $0) }
+            for row in 0..<count where !input.isNull(row) {
+                sketches[Int(groups[row])].insert(entryHashes[Int(indices[row])])
+            }
+            return
+        }
+        if case .string(let strings) = input.buffer {
+            let u = input.unified
+            let rowIndices = u.indices ?? []
+            let flat = u.indices == nil
+            let validity = u.validity
+            strings.bytes.withUnsafeBufferPointer { bytes in
+                let offsets = strings.offsets
+                for row in 0..<count {
+                    let index = flat ? row : Int(rowIndices[row])
+                    if let validity, validity[index] == 0 { continue }
+                    let value = UnsafeBufferPointer(rebasing: bytes[Int(offsets[index])..<Int(offsets[index + 1])])
+                    sketches[Int(groups[row])].insert(hashBytes(value))
+                }
+            }
+            return
+        }
         for row in 0..<count where !input.isNull(row) {
             sketches[Int(groups[row])].insert(hashValue(input, row: row))
         }

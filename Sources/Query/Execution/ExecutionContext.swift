@@ -13,6 +13,7 @@ final class ExecutionContext: @unchecked Sendable {
     private(set) var rowsScanned = 0
     private(set) var unitsScanned = 0
     private(set) var columnsRead = 0
+    private(set) var unitsSkipped = 0
 
     init(options: QueryOptions) {
         timeoutMs = options.timeoutMs
@@ -50,6 +51,13 @@ final class ExecutionContext: @unchecked Sendable {
                                  + "hash tables and buffers (at least \(total)); add filters, group by fewer "
                                  + "distinct values or add a LIMIT")
         }
+    }
+
+    /// A unit the top-N bounds ruled out while running.
+    func countSkipped() {
+        lock.lock()
+        unitsSkipped += 1
+        lock.unlock()
     }
 
     func countScanned(rows: Int, columns: Int) {

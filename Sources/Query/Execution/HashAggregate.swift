@@ -10,6 +10,9 @@ final class HashAggregate {
     let table = GroupTable()
     private(set) var accumulators: [any Accumulator]
     private var dictionaryGroups: [ObjectIdentifier: (token: DictionaryToken, groups: [Int32])] = [:]
+    private var compositeGroups: [[ObjectIdentifier]: (tokens: [DictionaryToken], groups: [Int32])] = [:]
+    /// Largest product of dictionary sizes mapped through a flat array.
+    private let compositeEntriesMax = 1 << 16
     private var keyScratch: [UInt8] = []
     private var keyOffsets: [Int] = []
 
@@ -46,6 +49,7 @@ final class HashAggregate {
            keys[0].dictionaryToken != nil || keys[0].buffer.count <= count {
             return dictionaryGroupIDs(keys[0], indices: indices, count: count)
         }
+        if keys.count > 1, let groups = compositeDictionaryGroupIDs(keys, count: count) { return groups }
         GroupKeyEncoder.encodeBatch(keys, count: count, bytes: &keyScratch, offsets: &keyOffsets)
         var hashes = [UInt64](repeating: 0, count: count)
         keyScratch.withUnsafeBytes { bytes in
@@ -92,9 +96,52 @@ final class HashAggregate {
         return groups
     }
 
+    /// Group ids when every key is a dictionary vector over storage dictionaries: the
+    /// combination of entry indices indexes a flat array of group ids, filled on first use
+    /// and kept for the scan unit, so rows cost a multiply-add per key and one load.
+    private func compositeDictionaryGroupIDs(_ keys: [Vector], count: Int) -> [Int32]? {
+        var codes: [[UInt32]] = []
+        var tokens: [DictionaryToken] = []
+        var product = 1
+        for key in keys {
+            guard case .dictionary(let indices) = key.encoding, let token = key.dictionaryToken else { return nil }
+            codes.append(indices)
+            tokens.append(token)
+            product *= max(1, key.buffer.count)
+            if product > compositeEntriesMax { return nil }
+        }
+        let cacheKey = tokens.map(ObjectIdentifier.init)
+        var entryGroups = compositeGroups[cacheKey]?.groups ?? [Int32](repeating: -1, count: product)
+        let entries = keys.map {
+            Vector(type: $0.type, buffer: $0.buffer, validity: $0.validity, encoding: .flat, count: $0.buffer.count)
+        }
+        var groups = [Int32](repeating: 0, count: count)
+        for row in 0..<count {
+            var combined = 0
+            var stride = 1
+            for column in 0..<codes.count {
+                combined &+= Int(codes[column][row]) &* stride
+                stride &*= max(1, entries[column].count)
+            }
+            var group = entryGroups[combined]
+            if group < 0 {
+                keyScratch.removeAll(keepingCapacity: true)
+                for column in 0..<codes.count {
+                    GroupKeyEncoder.append(entries[column], row: Int(codes[column][row]), to: &keyScratch)
+                }
+                group = keyScratch.withUnsafeBufferPointer { table.findOrInsert($0, hash: hashBytes($0)) }
+                entryGroups[combined] = group
+            }
+            groups[row] = group
+        }
+        compositeGroups[cacheKey] = (tokens, entryGroups)
+        return groups
+    }
+
     /// Forgets per-dictionary caches (call between scan units).
     func resetDictionaryCache() {
         dictionaryGroups.removeAll(keepingCapacity: true)
+        compositeGroups.removeAll(keepingCapacity: true)
     }
 
     /// Folds another worker's partial aggregate into this one.

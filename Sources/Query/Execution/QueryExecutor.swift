@@ -38,13 +38,8 @@ struct QueryExecutor {
                 try state.consume(chunk, executor: executor)
                 try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
                 return true
-            }, unitDone: { state, _ in state.resetDictionaryCache() }).reduce(nil as HashAggregate?) { merged, next in
-                guard let merged else { return next }
-                try merged.merge(next)
-                try context.reserveMemory(owner: -1, bytes: merged.memoryBytes)
-                return merged
-            } ?? HashAggregate(groups: query.groups, aggregates: query.aggregates)
-            return try finishAggregate(aggregate)
+            }, unitDone: { state, _ in state.resetDictionaryCache() })
+            return try finishAggregate(try merge(aggregate))
         }
         if query.distinct {
             let distinct = try runParallel(makeState: { _ in distinctAggregate() }, consume: { state, chunk, executor, _, worker in
@@ -52,17 +47,24 @@ struct QueryExecutor {
                 try state.consume(projected, executor: executor)
                 try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
                 return true
-            }, unitDone: { _, _ in }).reduce(nil as HashAggregate?) { merged, next in
-                guard let merged else { return next }
-                try merged.merge(next)
-                return merged
-            } ?? distinctAggregate()
-            return try orderAndLimit(distinct.resultChunks())
+            }, unitDone: { state, _ in state.resetDictionaryCache() })
+            return try orderAndLimit(try merge(distinct).resultChunks())
         }
         if !query.orderBy.isEmpty {
             return try runOrdered()
         }
         return try runPlain()
+    }
+
+    /// Folds the workers' partial aggregates into the first one.
+    private func merge(_ partials: [HashAggregate]) throws -> HashAggregate {
+        let merged = partials[0]
+        for partial in partials.dropFirst() {
+            try context.checkpoint()
+            try merged.merge(partial)
+            try context.reserveMemory(owner: -1, bytes: merged.memoryBytes)
+        }
+        return merged
     }
 
     // MARK: Parallel scan
@@ -71,7 +73,9 @@ struct QueryExecutor {
     private func runParallel<State>(makeState: (Int) -> State,
                                     consume: @escaping (State, DataChunk, ExpressionExecutor, Int, Int) throws -> Bool,
                                     unitDone: @escaping (State, Int) -> Void,
-                                    stopWhen: (() -> Bool)? = nil) throws -> [State] {
+                                    stopWhen: (() -> Bool)? = nil,
+                                    unitOrder: [Int]? = nil,
+                                    skipUnit: ((State, Int) -> Bool)? = nil) throws -> [State] {
         let units = plan.units
         let workerCount = max(1, min(options.threadsMax, units.count))
         let states = (0..<workerCount).map(makeState)
@@ -82,7 +86,12 @@ struct QueryExecutor {
             let executor = ExpressionExecutor()
             let scanner = UnitScanner(plan: plan, executor: executor, context: context)
             let state = stateBox.value[worker]
-            while stopWhen?() != true, let unitIndex = next.take(below: units.count) {
+            while stopWhen?() != true, let position = next.take(below: units.count) {
+                let unitIndex = unitOrder?[position] ?? position
+                if let skipUnit, skipUnit(state, unitIndex) {
+                    context.countSkipped()
+                    continue
+                }
                 do {
                     try scanner.scan(units[unitIndex]) { chunk in
                         try consume(state, chunk, executor, unitIndex, worker)
@@ -168,6 +177,7 @@ struct QueryExecutor {
         if let limit = query.limit {
             let (capacity, overflow) = limit.addingReportingOverflow(query.offset)
             let heapCapacity = overflow ? Int.max : capacity
+            let topNBounds = TopNUnitBounds(plan: plan)
             let heaps = try runParallel(makeState: { _ in UncheckedBox(TopNHeap(ordering: ordering, capacity: heapCapacity)) },
                                         consume: { box, chunk, executor, unit, worker in
                 let projected = try project(chunk, executor: executor)
@@ -183,7 +193,9 @@ struct QueryExecutor {
                 }
                 try context.reserveMemory(owner: worker, bytes: box.value.bytes)
                 return true
-            }, unitDone: { box, _ in box.rowsSeen = 0 })
+            }, unitDone: { box, _ in box.rowsSeen = 0 }, unitOrder: topNBounds?.order, skipUnit: topNBounds.map { bounds in
+                { box, unit in bounds.cannotImprove(box.value, unit: unit) }
+            })
             var merged = heaps.flatMap { $0.value.heap }
             merged.sort(by: ordering.less)
             return applyOffsetLimit(merged)
@@ -334,5 +346,61 @@ final class PrefixProgress: @unchecked Sendable {
                 return
             }
         }
+    }
+}
+
+/// Top-N over a plain column: units are scanned best bound first (highest max for DESC,
+/// lowest min for ASC), and a unit whose best possible key cannot beat a full heap's worst
+/// row is skipped without reading it. This turns "newest 50 events" into a scan of the
+/// newest row groups only.
+struct TopNUnitBounds {
+    let key: SortKey
+    /// Per unit: the best key value its statistics allow, nil when unknown.
+    let bestValues: [Value?]
+    /// Whether the unit may hold NULL keys (which sort first under NULLS FIRST).
+    let mayHoldNulls: [Bool]
+    let order: [Int]
+
+    init?(plan: QueryPlan) {
+        let query = plan.query
+        guard let key = query.orderBy.first, case .column(let column) = query.projections[key.column].kind,
+              !query.isAggregate else { return nil }
+        let name = query.schema.columns[column].name
+        let type = query.schema.columns[column].type
+        var bests: [Value?] = []
+        var nulls: [Bool] = []
+        for unit in plan.units {
+            let statistics = unit.statistics(column: name)
+            var best = key.descending ? statistics?.max : statistics?.min
+            if type == .timestamp, case .int64(let micros)? = best { best = .timestamp(micros) }
+            bests.append(best)
+            nulls.append(statistics?.nullCount.map { $0 > 0 } ?? true)
+        }
+        guard bests.contains(where: { $0 != nil }) else { return nil }
+        self.key = key
+        bestValues = bests
+        mayHoldNulls = nulls
+        order = bests.indices.sorted { a, b in
+            switch (bests[a], bests[b]) {
+            case (nil, nil): return a < b
+            case (nil, _): return true // unknown bounds first: they may hold anything
+            case (_, nil): return false
+            case let (x?, y?):
+                let order = (x.compare(to: y) ?? 0) * (key.descending ? -1 : 1)
+                return order != 0 ? order < 0 : a < b
+            }
+        }
+    }
+
+    /// True when the heap is full and nothing in `unit` can sort before its worst row.
+    func cannotImprove(_ heap: TopNHeap, unit: Int) -> Bool {
+        guard heap.heap.count >= heap.capacity, let best = bestValues[unit] else { return false }
+        if key.nullsFirst && mayHoldNulls[unit] { return false }
+        let worst = heap.heap[0].values[key.column]
+        if worst.isNull { return false }
+        guard var order = best.compare(to: worst) else { return false }
+        if key.descending { order = -order }
+        // Equal keys could still win on later keys or sequence: only strictly worse units go.
+        return order > 0
     }
 }

@@ -11,6 +11,8 @@ struct UnitScanner {
         let schema = plan.query.schema
         let rowCount = unit.rowCount
         var unitColumns = [Vector?](repeating: nil, count: schema.columns.count)
+        // Columns the query does not read stay constant NULLs, built once per unit.
+        let placeholders = schema.columns.map { Vector.constant(.null, type: $0.type, count: 0) }
         for column in plan.filterColumns {
             unitColumns[column] = try loadColumn(unit, column)
         }
@@ -24,8 +26,10 @@ struct UnitScanner {
             let end = min(start + vectorSize, rowCount)
             let count = end - start
             var columns: [Vector] = schema.columns.indices.map { index in
-                unitColumns[index].map { $0.range(start, end) }
-                    ?? Vector.constant(.null, type: schema.columns[index].type, count: count)
+                if let unitColumn = unitColumns[index] { return unitColumn.range(start, end) }
+                var placeholder = placeholders[index]
+                placeholder.count = count
+                return placeholder
             }
             var selection: [UInt32]?
             if let filter = plan.filter {

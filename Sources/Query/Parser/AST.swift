@@ -90,6 +90,8 @@ struct SelectStatement: Sendable {
     var groupByAll = false
     var having: Expr?
     var orderBy: [OrderItem] = []
+    /// `ORDER BY ALL`: every select item in this direction (expression unused).
+    var orderByAll: OrderItem?
     var limit: Int?
     var offset: Int?
     var position: SourcePosition

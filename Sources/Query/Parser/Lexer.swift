@@ -1,6 +1,9 @@
 /// Splits SQL text into tokens, tracking line and column for error messages.
 /// Handles `--` and `/* */` comments, '' escapes in strings and "" in quoted identifiers.
 struct Lexer {
+    private static let twoByteSymbols: Set<String> = ["<>", "!=", "<=", ">=", "::", "||", "=="]
+    private static let singleSymbols = Set("(),.;+-*/%=<>[]".utf8)
+
     private let bytes: [UInt8]
     private var offset = 0
     private var line = 1
@@ -82,16 +85,14 @@ struct Lexer {
             let name = try quoted(UInt8(ascii: "\""), start: start, what: "quoted identifier")
             return Token(kind: .quotedIdentifier, text: name, position: start)
         }
-        let twoByteSymbols: Set<String> = ["<>", "!=", "<=", ">=", "::", "||", "=="]
         if let second = peek(1) {
             let pair = String(decoding: [byte, second], as: UTF8.self)
-            if twoByteSymbols.contains(pair) {
+            if Lexer.twoByteSymbols.contains(pair) {
                 advance(); advance()
                 return Token(kind: .symbol, text: pair == "==" ? "=" : pair, position: start)
             }
         }
-        let singleSymbols = Array("(),.;+-*/%=<>[]".utf8)
-        if singleSymbols.contains(byte) {
+        if Lexer.singleSymbols.contains(byte) {
             advance()
             return Token(kind: .symbol, text: String(UnicodeScalar(byte)), position: start)
         }

@@ -50,7 +50,12 @@ extension Parser {
                     left = Expr(kind: .isNull(left, negated: negated), position: position)
                     continue
                 }
-                if isKeyword("DISTINCT") { throw notSupported("IS [NOT] DISTINCT FROM") }
+                if acceptKeyword("DISTINCT") {
+                    try expectKeyword("FROM", context: "after IS [NOT] DISTINCT")
+                    let right = try parseConcat()
+                    left = nullSafeComparison(left, right, distinct: !negated, at: position)
+                    continue
+                }
                 if isKeyword("TRUE") || isKeyword("FALSE") {
                     // x IS TRUE is never NULL: coalesce(x = TRUE, FALSE)
                     let value = advance().keyword == "TRUE"
@@ -109,6 +114,17 @@ extension Parser {
             if negated { throw unexpected(expected: "IN, BETWEEN, LIKE or ILIKE after NOT") }
             return left
         }
+    }
+
+    /// `a IS [NOT] DISTINCT FROM b`, written with CASE so NULLs compare as values:
+    /// CASE WHEN a IS NULL THEN b IS NULL WHEN b IS NULL THEN FALSE ELSE a = b END (negated for DISTINCT).
+    func nullSafeComparison(_ left: Expr, _ right: Expr, distinct: Bool, at position: SourcePosition) -> Expr {
+        func node(_ kind: Expr.Kind) -> Expr { Expr(kind: kind, position: position) }
+        let same = node(.caseWhen(operand: nil, branches: [
+            (node(.isNull(left, negated: false)), node(.isNull(right, negated: false))),
+            (node(.isNull(right, negated: false)), node(.literal(.bool(false)))),
+        ], otherwise: node(.binary(.equal, left, right))))
+        return distinct ? node(.unary(.not, same)) : same
     }
 
     func comparisonOperator(_ text: String) -> BinaryOperator? {

@@ -161,10 +161,18 @@ struct Parser {
         }
         if acceptKeyword("ORDER") {
             try expectKeyword("BY", context: "after ORDER")
-            if isKeyword("ALL") { throw notSupported("ORDER BY ALL") }
-            repeat {
-                select.orderBy.append(try parseOrderItem())
-            } while acceptSymbol(",")
+            if isKeyword("ALL") {
+                // ORDER BY ALL [ASC|DESC]: every select item, left to right (DuckDB).
+                let position = advance().position
+                var template = OrderItem(expression: Expr(kind: .literal(.null), position: position), descending: false,
+                                         nullsFirst: nil)
+                try parseOrderDirection(into: &template)
+                select.orderByAll = template
+            } else {
+                repeat {
+                    select.orderBy.append(try parseOrderItem())
+                } while acceptSymbol(",")
+            }
         }
         // DuckDB accepts LIMIT and OFFSET in either order.
         for _ in 0..<2 {
@@ -267,6 +275,11 @@ struct Parser {
     mutating func parseOrderItem() throws -> OrderItem {
         let expression = try parseExpression()
         var item = OrderItem(expression: expression, descending: false, nullsFirst: nil)
+        try parseOrderDirection(into: &item)
+        return item
+    }
+
+    mutating func parseOrderDirection(into item: inout OrderItem) throws {
         if acceptKeyword("DESC") {
             item.descending = true
         } else {
@@ -281,6 +294,5 @@ struct Parser {
                 throw unexpected(expected: "FIRST or LAST after NULLS")
             }
         }
-        return item
     }
 }

@@ -43,6 +43,11 @@ struct UnitPruner {
                 reasons.append(why)
             }
             return reasons.first.map { _ in "\(schema.columns[column].name): no IN value within range" }
+        case .like(let operand, let pattern, false, false):
+            guard case .column(let column) = operand.kind, case .string(let text)? = pattern.constantValue else {
+                return nil
+            }
+            return excludesLike(column: column, pattern: text, unit)
         case .isNull(let operand, let negated):
             guard case .column(let column) = operand.kind else { return nil }
             let name = schema.columns[column].name
@@ -54,6 +59,27 @@ struct UnitPruner {
         default:
             return nil
         }
+    }
+
+    /// `column LIKE 'prefix%...'`: values with that prefix sort between the prefix and the
+    /// prefix followed by the largest bytes, so min/max can rule the unit out.
+    private func excludesLike(column: Int, pattern: String, _ unit: any ScanUnit) -> String? {
+        let name = schema.columns[column].name
+        if let partition = unit.partitionValues[name] {
+            let matcher = LikeMatcher(pattern: Array(pattern.utf8), caseInsensitive: false)
+            let matches = Array(partition.utf8).withUnsafeBufferPointer { matcher.matches($0) }
+            return matches ? nil : "\(name) partition = '\(partition)' does not match LIKE"
+        }
+        let prefix = Array(pattern.utf8.prefix { $0 != UInt8(ascii: "%") && $0 != UInt8(ascii: "_") })
+        guard !prefix.isEmpty, let statistics = unit.statistics(column: name) else { return nil }
+        if let nullCount = statistics.nullCount, nullCount >= unit.rowCount { return "\(name) is all NULL" }
+        if case .string(let max)? = statistics.max, Array(max.utf8).lexicographicallyPrecedes(prefix) {
+            return "\(name) max \(Value.string(max).sqlLiteral) is below the LIKE prefix"
+        }
+        if case .string(let min)? = statistics.min, prefix.lexicographicallyPrecedes(Array(min.utf8).prefix(prefix.count)) {
+            return "\(name) min \(Value.string(min).sqlLiteral) is above the LIKE prefix"
+        }
+        return nil
     }
 
     /// Why no row can satisfy `column <op> value` in the unit, or nil.

@@ -30,7 +30,8 @@ extension QueryResult {
         out += "],\"stats\":{"
         out += "\"rows\":\(rowCount),\"elapsed_ms\":\(formatDouble((stats.elapsedMs * 1000).rounded() / 1000)),"
         out += "\"units_total\":\(stats.unitsTotal),\"units_pruned\":\(stats.unitsPruned),"
-        out += "\"units_scanned\":\(stats.unitsScanned),\"rows_scanned\":\(stats.rowsScanned)"
+        out += "\"units_scanned\":\(stats.unitsScanned),\"units_skipped\":\(stats.unitsSkipped),"
+        out += "\"rows_scanned\":\(stats.rowsScanned)"
         out += "}}"
         return out
     }

@@ -15,6 +15,8 @@ public struct QueryStats: Sendable {
     public var unitsTotal = 0
     public var unitsPruned = 0
     public var unitsScanned = 0
+    /// Units a top-N query skipped at run time because their statistics could not win.
+    public var unitsSkipped = 0
     public var rowsScanned = 0
     public var columnsRead = 0
 
