@@ -29,7 +29,8 @@ import Query
 /// - `POST /query`: a project token's SQL runs in its project's scope; an admin token sees
 ///   all projects, or one with `?project=<id>`. `format=table` is accepted too, and a JSON
 ///   body `{"sql": "…"}` as well as plain SQL. Engine errors
-///   in the caller's SQL are 400 with the engine's message; I/O and internal errors are 500.
+///   in the caller's SQL are 400 with the engine's code (`syntax_error`, `binder_error`, …)
+///   and message; I/O and internal errors are 500.
 /// - gzip when `Accept-Encoding` lists `gzip`/`x-gzip`/`*` without `q=0`; `Vary` is always set.
 /// - An `--role ingest` server does not serve the API.
 public struct APIRoutes: Sendable {

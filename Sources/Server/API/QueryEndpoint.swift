@@ -36,8 +36,8 @@ extension APIRoutes {
         do {
             result = try await BlockingWork.run { try BlockingWork.retryingOnce { try chosen.execute(sql: sql, scope: scope) } }
         } catch let error as QueryError {
-            let serverSide = error.code == .io || error.code == .internal
-            throw APIError(serverSide ? .internalServerError : .badRequest, code: serverSide ? "query_failed" : "bad_request",
+            // `error` is the engine's stable code (`syntax_error`, `binder_error`, …).
+            throw APIError(error.code.isCallerError ? .badRequest : .internalServerError, code: error.code.identifier,
                            message: "\(error)")
         }
         return APIResponses.bytes(Array(result.render(format).utf8), contentType: Self.contentType(format), for: request)
