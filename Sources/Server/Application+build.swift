@@ -10,6 +10,7 @@ public struct TrackhouseComponents: Sendable {
     public let registry: RegistryStore
     public let writer: RawLogWriter?
     public let ingest: IngestService?
+    public let compaction: CompactionService?
 }
 
 /// Keeps the raw writer open while the server runs and flushes it on shutdown. Registered
@@ -45,6 +46,7 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
         registry["projects"] = .number(String(components.registry.registry.projects.count))
         registry["error"] = components.registry.lastError.map { .string($0) } ?? .null
         object["registry"] = .object(registry)
+        object["compaction"] = components.compaction?.healthJSON ?? .null
         return JSONResponse.make(status: .ok, .object(object))
     }
     if let metricsText {
@@ -74,7 +76,12 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
         writer = rawWriter
         ingest = IngestService(registry: registry, writer: rawWriter, options: configuration.ingest, logger: logger)
     }
-    return TrackhouseComponents(configuration: configuration, registry: registry, writer: writer, ingest: ingest)
+    var compaction: CompactionService? = nil
+    if configuration.role != .ingest, let interval = configuration.compactionIntervalSeconds {
+        compaction = CompactionService(dataDirectory: configuration.dataDirectory, intervalSeconds: interval, logger: logger)
+    }
+    return TrackhouseComponents(configuration: configuration, registry: registry, writer: writer, ingest: ingest,
+                                compaction: compaction)
 }
 
 public func buildApplication(components: TrackhouseComponents, logger: Logger,
@@ -83,6 +90,7 @@ public func buildApplication(components: TrackhouseComponents, logger: Logger,
     let router = buildRouter(components: components, metricsText: metricsText)
     var services: [any Service] = []
     if let writer = components.writer { services.append(RawLogService(writer: writer)) }
+    if let compaction = components.compaction { services.append(compaction) }
     return Application(
         router: router,
         configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port),

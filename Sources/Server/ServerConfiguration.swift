@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     /// HTTP stack's ceiling for the ingest benchmark. Off by default.
     public var enableBareRoute = false
     public var sealEnabled = true
+    /// Seconds between in-process compactions (roles query and all); nil turns them off.
+    public var compactionIntervalSeconds: Double? = 15
 
     public init(dataDirectory: String, writerID: String? = nil) {
         self.dataDirectory = dataDirectory

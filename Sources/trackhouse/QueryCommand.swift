@@ -19,8 +19,8 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .customLong("timeout-ms"), help: "Give up after this many milliseconds.") var timeoutMs: Int = 300_000
     @Option(name: .customLong("max-rows"), help: "Refuse results with more rows than this.") var maxRows: Int = 1_000_000
     @Option(name: .customLong("memory-mb"), help: "Memory budget for hash tables, in MiB.") var memoryMB: Int = 4096
-    @Option(help: "Run the query this many times in this process and print each run's milliseconds on stderr (benchmarks).")
-    var repeat: Int = 1
+    @Option(name: .customLong("repeat"), help: "Run the query this many times in this process and print each run's milliseconds on stderr (benchmarks).")
+    var repeatCount: Int = 1
 
     func validate() throws {
         if c != nil && sql != nil { throw ValidationError("give the SQL once: either -c or the argument") }
@@ -43,9 +43,9 @@ struct QueryCommand: ParsableCommand {
         let engine = QueryEngine(catalog: WarehouseCatalog(dataDirectory: dataOptions.data), options: options, logger: logger)
         do {
             var result = try engine.execute(sql: text)
-            if self.repeat > 1 {
+            if self.repeatCount > 1 {
                 var timings: [String] = []
-                for _ in 0..<self.repeat {
+                for _ in 0..<self.repeatCount {
                     let started = DispatchTime.now().uptimeNanoseconds
                     result = try engine.execute(sql: text)
                     timings.append(String(format: "%.3f", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6))

@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     var trustedProxies: [String] = []
     @Flag(name: .customLong("bench-bare-route"), help: "Serve POST /_bench/bare (reads the body, stores nothing) for benchmarks.")
     var benchBareRoute = false
+    @Option(name: .customLong("compact-interval"), help: "Seconds between in-process compactions of new raw data (0 = never; roles query and all).")
+    var compactInterval: Double = 15
     @Option(name: .customLong("log-level")) var logLevel: Logger.Level = .info
 
     func validate() throws {
@@ -48,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.role = ServerConfiguration.Role(rawValue: role)!
         configuration.enableBareRoute = benchBareRoute
+        configuration.compactionIntervalSeconds = compactInterval > 0 ? compactInterval : nil
         configuration.ingest.trustedProxies = try TrustedProxies(trustedProxies)
         if rateLimit > 0 {
             configuration.ingest.rateLimitPerSecond = rateLimit

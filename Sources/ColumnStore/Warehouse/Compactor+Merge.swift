@@ -18,6 +18,14 @@ extension Compactor {
         }
         for partition in partitions.keys.sorted() {
             var candidates = partitions[partition]!.sorted { ($0.receivedAtMin, $0.path) < ($1.receivedAtMin, $1.path) }
+            if options.mergePolicy == .tiered {
+                // Level = log4 of the size: merge a level once it holds four segments.
+                var levels: [Int: [SegmentEntry]] = [:]
+                for segment in candidates {
+                    levels[Int(log(Double(max(segment.rows, 1))) / log(4.0)), default: []].append(segment)
+                }
+                candidates = levels.keys.sorted().flatMap { level in levels[level]!.count >= 4 ? levels[level]! : [] }
+            }
             while candidates.count >= 2 {
                 var group: [SegmentEntry] = []
                 var total = 0

@@ -30,6 +30,8 @@ import Logging
 ///    after a crash at any point yields the same tables, with no loss and no duplicates.
 /// 8. Merge: per partition, segments below `segmentRowsTarget` are merged (sorted by
 ///    received_at, event_id) into files of up to that many rows, committed like step 6–7.
+public enum MergePolicy: String, Sendable { case full, tiered }
+
 public final class Compactor {
     public struct Options: Sendable {
         public var includeOpenHours = false
@@ -39,6 +41,10 @@ public final class Compactor {
         public var segmentRowsTarget = 1_000_000
         public var rowGroupRows = 131_072
         public var mergeSmallSegments = true
+        /// `.full` merges every segment below the target (a batch run); `.tiered` merges only
+        /// when four segments of similar size have piled up (frequent small runs in the
+        /// server), which bounds how often a row is rewritten to log4 of the month's size.
+        public var mergePolicy: MergePolicy = .full
         /// Delete raw files fully compacted and older than this many days (nil: keep forever).
         public var rawRetentionDays: Int? = nil
         public var zstdLevel: Int32 = 3

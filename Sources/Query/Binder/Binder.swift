@@ -60,10 +60,16 @@ struct Binder {
                                         at: whereClause.position)
         }
 
-        let isAggregate = !select.groupBy.isEmpty || items.contains { $0.expression.containsAggregate }
+        let isAggregate = !select.groupBy.isEmpty || select.groupByAll || items.contains { $0.expression.containsAggregate }
             || (select.having != nil) || select.orderBy.contains { $0.expression.containsAggregate }
         for groupExpr in select.groupBy {
             groups.append(try bindGroupExpression(groupExpr, items: items))
+        }
+        if select.groupByAll {
+            for item in items where !item.expression.containsAggregate {
+                let bound = try bind(item.expression, .row(clause: "GROUP BY"))
+                if !bound.referencedColumns.isEmpty, !groups.contains(where: { $0.key == bound.key }) { groups.append(bound) }
+            }
         }
 
         let selectContext: Context = isAggregate ? .grouped(clause: "SELECT") : .row(clause: "SELECT")

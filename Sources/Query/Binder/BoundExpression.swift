@@ -60,8 +60,9 @@ final class BoundExpression: @unchecked Sendable {
 
     /// A canonical text used to recognise equal expressions (GROUP BY matching, aggregate
     /// de-duplication) and to print plans.
-    lazy var key: String = { [unowned self] in
-        switch self.kind {
+    /// Computed on demand (not cached) so a prepared query can run on many threads at once.
+    var key: String {
+        switch kind {
         case .column(let index): return "#\(index)"
         case .constant(let value): return "\(value.sqlLiteral)::\(type.name)"
         case .function(let function, let arguments):
@@ -79,7 +80,7 @@ final class BoundExpression: @unchecked Sendable {
             return "CASE \(whens) ELSE \(otherwise.key) END"
         case .cast(let operand): return "CAST(\(operand.key) AS \(type.name))"
         }
-    }()
+    }
 
     /// The expression with column positions replaced by names, for EXPLAIN.
     func describe(columnNames: (Int) -> String) -> String {

@@ -21,11 +21,12 @@ func makeAccumulator(_ aggregate: BoundAggregate) -> any Accumulator {
     if aggregate.distinct { return DistinctAccumulator(aggregate) }
     switch aggregate.kind {
     case .countStar, .count: return CountAccumulator(countsNulls: aggregate.kind == .countStar)
-    case .sum, .avg:
-        if aggregate.argument?.type == .double {
-            return DoubleSumAccumulator(isAverage: aggregate.kind == .avg)
-        }
-        return IntegerSumAccumulator(isAverage: aggregate.kind == .avg)
+    case .avg:
+        // Averages accumulate in DOUBLE, so they never overflow (like DuckDB's).
+        return DoubleSumAccumulator(isAverage: true)
+    case .sum:
+        if aggregate.argument?.type == .double { return DoubleSumAccumulator(isAverage: false) }
+        return IntegerSumAccumulator(isAverage: false)
     case .min, .max:
         return MinMaxAccumulator(type: aggregate.type, isMax: aggregate.kind == .max)
     case .approxCountDistinct:
@@ -144,17 +145,30 @@ final class DoubleSumAccumulator: Accumulator {
     }
 
     func update(groups: [Int32], input: Vector?, count: Int) throws {
-        guard let input, case .double(let values) = input.buffer else { return }
+        guard let input else { return }
         let u = input.unified
         let indices = u.indices ?? []
         let flat = u.indices == nil
         let validity = u.validity
-        for row in 0..<count {
-            let index = flat ? row : Int(indices[row])
-            if let validity, validity[index] == 0 { continue }
-            let group = Int(groups[row])
-            sums[group] += values[index]
-            counts[group] &+= 1
+        switch input.buffer {
+        case .double(let values):
+            for row in 0..<count {
+                let index = flat ? row : Int(indices[row])
+                if let validity, validity[index] == 0 { continue }
+                let group = Int(groups[row])
+                sums[group] += values[index]
+                counts[group] &+= 1
+            }
+        case .int64(let values):
+            for row in 0..<count {
+                let index = flat ? row : Int(indices[row])
+                if let validity, validity[index] == 0 { continue }
+                let group = Int(groups[row])
+                sums[group] += Double(values[index])
+                counts[group] &+= 1
+            }
+        default:
+            return
         }
     }
 
@@ -185,6 +199,8 @@ final class MinMaxAccumulator: Accumulator {
     private let type: LogicalType
     private let isMax: Bool
     private var values: [Value] = []
+    /// VARCHAR bests as bytes, so rows that do not win allocate nothing.
+    private var strings: [[UInt8]?] = []
 
     init(type: LogicalType, isMax: Bool) {
         self.type = type
@@ -192,7 +208,11 @@ final class MinMaxAccumulator: Accumulator {
     }
 
     func resize(_ groupCount: Int) {
-        if values.count < groupCount { values.append(contentsOf: repeatElement(.null, count: groupCount - values.count)) }
+        if type == .varchar {
+            if strings.count < groupCount { strings.append(contentsOf: repeatElement(nil, count: groupCount - strings.count)) }
+        } else if values.count < groupCount {
+            values.append(contentsOf: repeatElement(.null, count: groupCount - values.count))
+        }
     }
 
     @inline(__always)
@@ -202,15 +222,22 @@ final class MinMaxAccumulator: Accumulator {
         return isMax ? order > 0 : order < 0
     }
 
+    private func offer(_ candidate: UnsafeBufferPointer<UInt8>, group: Int) {
+        if let current = strings[group] {
+            let order = current.withUnsafeBufferPointer { compareByteBuffers(candidate, $0) }
+            if isMax ? order <= 0 : order >= 0 { return }
+        }
+        strings[group] = Array(candidate)
+    }
+
     func update(groups: [Int32], input: Vector?, count: Int) throws {
         guard let input, input.type != .null else { return }
+        let u = input.unified
+        let indices = u.indices ?? []
+        let flat = u.indices == nil
+        let validity = u.validity
         switch input.buffer {
         case .int64(let raw):
-            // Numbers compare without building a Value per row.
-            let u = input.unified
-            let indices = u.indices ?? []
-            let flat = u.indices == nil
-            let validity = u.validity
             for row in 0..<count {
                 let index = flat ? row : Int(indices[row])
                 if let validity, validity[index] == 0 { continue }
@@ -225,6 +252,16 @@ final class MinMaxAccumulator: Accumulator {
                     values[group] = type == .timestamp ? .timestamp(value) : .int64(value)
                 }
             }
+        case .string(let column):
+            column.bytes.withUnsafeBufferPointer { bytes in
+                let offsets = column.offsets
+                for row in 0..<count {
+                    let index = flat ? row : Int(indices[row])
+                    if let validity, validity[index] == 0 { continue }
+                    offer(UnsafeBufferPointer(rebasing: bytes[Int(offsets[index])..<Int(offsets[index + 1])]),
+                          group: Int(groups[row]))
+                }
+            }
         default:
             for row in 0..<count where !input.isNull(row) {
                 let group = Int(groups[row])
@@ -236,6 +273,9 @@ final class MinMaxAccumulator: Accumulator {
 
     func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
         let other = other as! MinMaxAccumulator
+        for (group, bytes) in other.strings.enumerated() {
+            if let bytes { bytes.withUnsafeBufferPointer { offer($0, group: Int(groupMap[group])) } }
+        }
         for (group, value) in other.values.enumerated() where !value.isNull {
             let target = Int(groupMap[group])
             if better(value, than: values[target]) { values[target] = value }
@@ -244,108 +284,126 @@ final class MinMaxAccumulator: Accumulator {
 
     func result(groups: Range<Int>) -> Vector {
         var builder = VectorBuilder(type: type, capacity: groups.count)
-        for group in groups { builder.append(values[group]) }
+        for group in groups {
+            if type == .varchar {
+                if let bytes = strings[group] { builder.append(.string(String(decoding: bytes, as: UTF8.self))) } else {
+                    builder.appendNull()
+                }
+            } else {
+                builder.append(values[group])
+            }
+        }
         return builder.build()
     }
 
     var memoryBytes: Int {
-        values.capacity * 24 + values.reduce(0) { total, value in
-            if case .string(let text) = value { return total + text.utf8.count }
-            return total
-        }
+        values.capacity * 24 + strings.capacity * 8 + strings.reduce(0) { $0 + ($1?.capacity ?? 0) + 32 }
     }
 }
 
-/// A hashable form of one non-NULL value, for DISTINCT sets.
-enum DistinctKey: Hashable {
-    case integer(Int64)
-    case double(UInt64)
-    case bytes([UInt8])
-
-    init(_ vector: Vector, row: Int) {
-        let index = vector.bufferIndex(row)
-        switch vector.buffer {
-        case .int64(let values): self = .integer(values[index])
-        case .double(let values):
-            var value = values[index]
-            if value == 0 { value = 0 }
-            self = .double(value.bitPattern)
-        case .bool(let values): self = .integer(Int64(values[index]))
-        case .string(let strings): self = .bytes(strings.withBytes(at: index) { Array($0) })
-        case .none: self = .integer(0)
-        }
-    }
-}
-
-/// count/sum/avg(DISTINCT x): a set of the group's distinct values, reduced at the end.
+/// count/sum/avg(DISTINCT x): one hash table of (group id, value) keys for all groups, so a
+/// batch is inserted with one call and no per-value allocation; reduced per group at the end.
 final class DistinctAccumulator: Accumulator {
     private let aggregate: BoundAggregate
-    private var sets: [Set<DistinctKey>] = []
-    private var bytes = 0
+    private let table = GroupTable()
+    private var groupCount = 0
+    private var keyBytes: [UInt8] = []
+    private var keyOffsets: [Int] = []
 
     init(_ aggregate: BoundAggregate) { self.aggregate = aggregate }
 
-    func resize(_ groupCount: Int) {
-        if sets.count < groupCount { sets.append(contentsOf: repeatElement([], count: groupCount - sets.count)) }
-    }
+    func resize(_ groupCount: Int) { self.groupCount = max(self.groupCount, groupCount) }
 
     func update(groups: [Int32], input: Vector?, count: Int) throws {
         guard let input, input.type != .null else { return }
-        for row in 0..<count where !input.isNull(row) {
-            let key = DistinctKey(input, row: row)
-            if sets[Int(groups[row])].insert(key).inserted { bytes += DistinctAccumulator.size(of: key) }
+        var rows: [UInt32] = []
+        rows.reserveCapacity(count)
+        for row in 0..<count where !input.isNull(row) { rows.append(UInt32(row)) }
+        if rows.isEmpty { return }
+        let groupIDs = Vector(type: .bigint, buffer: .int64(rows.map { Int64(groups[Int($0)]) }), validity: nil,
+                              count: rows.count)
+        insert([groupIDs, rows.count == count ? input : input.sliced(rows)], count: rows.count)
+    }
+
+    private func insert(_ keys: [Vector], count: Int) {
+        GroupKeyEncoder.encodeBatch(keys, count: count, bytes: &keyBytes, offsets: &keyOffsets)
+        var hashes = [UInt64](repeating: 0, count: count)
+        keyBytes.withUnsafeBytes { bytes in
+            for row in 0..<count {
+                hashes[row] = hashBytes(UnsafeRawBufferPointer(rebasing: bytes[keyOffsets[row]..<keyOffsets[row + 1]]))
+            }
+        }
+        var ignored = [Int32](repeating: 0, count: count)
+        keyBytes.withUnsafeBufferPointer { bytes in
+            ignored.withUnsafeMutableBufferPointer { output in
+                table.findOrInsertBatch(keys: bytes, offsets: keyOffsets, hashes: hashes, into: output.baseAddress!)
+            }
         }
     }
 
-    private static func size(of key: DistinctKey) -> Int {
-        if case .bytes(let value) = key { return 48 + value.count }
-        return 24
+    /// Each entry as (group id, value).
+    private func entries() -> [(group: Int, value: Value)] {
+        (0..<table.groupCount).map { entry in
+            let key = table.key(of: entry)
+            var offset = key.startIndex
+            guard case .int64(let group) = GroupKeyEncoder.decode(key, offset: &offset, type: .bigint) else {
+                return (0, .null)
+            }
+            return (Int(group), GroupKeyEncoder.decode(key, offset: &offset, type: aggregate.argument?.type ?? .null))
+        }
     }
 
     func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
         let other = other as! DistinctAccumulator
-        for (group, set) in other.sets.enumerated() {
-            let target = Int(groupMap[group])
-            for key in set where sets[target].insert(key).inserted { bytes += DistinctAccumulator.size(of: key) }
-        }
+        let pairs = other.entries()
+        guard !pairs.isEmpty, let type = aggregate.argument?.type else { return }
+        var values = VectorBuilder(type: type, capacity: pairs.count)
+        for pair in pairs { values.append(pair.value) }
+        let groupIDs = Vector(type: .bigint, buffer: .int64(pairs.map { Int64(groupMap[$0.group]) }), validity: nil,
+                              count: pairs.count)
+        insert([groupIDs, values.build()], count: pairs.count)
     }
 
     func result(groups: Range<Int>) -> Vector {
+        var counts = [Int64](repeating: 0, count: groupCount)
+        var integerSums = [Int64](repeating: 0, count: groupCount)
+        var overflowed = [Bool](repeating: false, count: groupCount)
+        var doubleSums = [Double](repeating: 0, count: groupCount)
+        for (group, value) in entries() where group < groupCount {
+            counts[group] += 1
+            switch value {
+            case .int64(let number):
+                let (sum, overflow) = integerSums[group].addingReportingOverflow(number)
+                integerSums[group] = sum
+                overflowed[group] = overflowed[group] || overflow
+                doubleSums[group] += Double(number)
+            case .double(let number):
+                doubleSums[group] += number
+            default:
+                break
+            }
+        }
         var builder = VectorBuilder(type: aggregate.type, capacity: groups.count)
         for group in groups {
-            let set = sets[group]
             switch aggregate.kind {
             case .count, .countStar:
-                builder.append(.int64(Int64(set.count)))
+                builder.append(.int64(counts[group]))
             default:
-                if set.isEmpty { builder.appendNull(); continue }
-                var integerSum: Int64 = 0
-                var doubleSum: Double = 0
-                var overflowed = false
-                for key in set {
-                    switch key {
-                    case .integer(let value):
-                        let (sum, overflow) = integerSum.addingReportingOverflow(value)
-                        integerSum = sum
-                        overflowed = overflowed || overflow
-                        doubleSum += Double(value)
-                    case .double(let bits): doubleSum += Double(bitPattern: bits)
-                    case .bytes: break
-                    }
-                }
-                if aggregate.kind == .avg {
-                    builder.append(.double(doubleSum / Double(set.count)))
+                if counts[group] == 0 {
+                    builder.appendNull()
+                } else if aggregate.kind == .avg {
+                    builder.append(.double(doubleSums[group] / Double(counts[group])))
                 } else if aggregate.type == .double {
-                    builder.append(.double(doubleSum))
+                    builder.append(.double(doubleSums[group]))
                 } else {
-                    builder.append(overflowed ? .null : .int64(integerSum))
+                    builder.append(overflowed[group] ? .null : .int64(integerSums[group]))
                 }
             }
         }
         return builder.build()
     }
 
-    var memoryBytes: Int { sets.capacity * 16 + bytes }
+    var memoryBytes: Int { table.memoryBytes }
 }
 
 final class ApproxDistinctAccumulator: Accumulator {

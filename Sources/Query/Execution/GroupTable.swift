@@ -26,29 +26,54 @@ final class GroupTable {
 
     /// The id of `key`, inserting it when new.
     func findOrInsert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let group = slots[slot]
-            if group < 0 { break }
-            let g = Int(group)
-            if hashes[g] == hash {
-                let start = keyStarts[g], end = keyStarts[g + 1]
-                if end - start == key.count {
-                    let equal = arena.withUnsafeBufferPointer { arenaBuffer in
-                        key.count == 0 || memcmp(arenaBuffer.baseAddress! + start, key.baseAddress!, key.count) == 0
+        var result: Int32 = 0
+        findOrInsertBatch(keys: key, offsets: [0, key.count], hashes: [hash], into: &result)
+        return result
+    }
+
+    /// Group ids of a batch of keys: key `i` is `keys[offsets[i]..<offsets[i + 1]]`. One call
+    /// per batch keeps array access (and Swift's exclusivity checks) out of the per-row loop.
+    func findOrInsertBatch(keys: UnsafeBufferPointer<UInt8>, offsets: [Int], hashes: [UInt64],
+                           into groups: UnsafeMutablePointer<Int32>) {
+        let count = hashes.count
+        var row = 0
+        while row < count {
+            // Room for every remaining key without passing the load factor: no growth mid-loop.
+            while (self.hashes.count + (count - row)) * 2 > slots.count { grow() }
+            slots.withUnsafeMutableBufferPointer { slotBuffer in
+                let mask = self.mask
+                while row < count {
+                    let hash = hashes[row]
+                    let keyStart = offsets[row], keyLength = offsets[row + 1] - keyStart
+                    var slot = Int(truncatingIfNeeded: hash) & mask
+                    var found: Int32 = -1
+                    while true {
+                        let group = slotBuffer[slot]
+                        if group < 0 { break }
+                        let g = Int(group)
+                        if self.hashes[g] == hash {
+                            let start = keyStarts[g]
+                            if keyStarts[g + 1] - start == keyLength {
+                                let equal = keyLength == 0 || arena.withUnsafeBufferPointer { arenaBuffer in
+                                    memcmp(arenaBuffer.baseAddress! + start, keys.baseAddress! + keyStart, keyLength) == 0
+                                }
+                                if equal { found = group; break }
+                            }
+                        }
+                        slot = (slot + 1) & mask
                     }
-                    if equal { return group }
+                    if found < 0 {
+                        found = Int32(self.hashes.count)
+                        slotBuffer[slot] = found
+                        self.hashes.append(hash)
+                        arena.append(contentsOf: UnsafeBufferPointer(rebasing: keys[keyStart..<(keyStart + keyLength)]))
+                        keyStarts.append(arena.count)
+                    }
+                    groups[row] = found
+                    row += 1
                 }
             }
-            slot = (slot + 1) & mask
         }
-        let group = Int32(hashes.count)
-        slots[slot] = group
-        hashes.append(hash)
-        arena.append(contentsOf: key)
-        keyStarts.append(arena.count)
-        if hashes.count * 2 > slots.count { grow() }
-        return group
     }
 
     private func grow() {
@@ -59,6 +84,17 @@ final class GroupTable {
             var slot = Int(truncatingIfNeeded: hash) & mask
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(group)
+        }
+    }
+}
+
+extension VectorBuffer {
+    /// Bytes per value in a group key (strings are variable).
+    var fixedWidth: Int {
+        switch self {
+        case .int64, .double: return 8
+        case .bool: return 1
+        case .string, .none: return 0
         }
     }
 }
@@ -90,6 +126,94 @@ enum GroupKeyEncoder {
             out.append(contentsOf: strings.bytes[start..<end])
         case .none:
             break
+        }
+    }
+
+    /// Encodes every row of `keys` into one buffer: row i's key is
+    /// `bytes[offsets[i]..<offsets[i + 1]]`, byte-identical to `append` row by row.
+    /// Column at a time, so the per-row work is a typed load and a store.
+    static func encodeBatch(_ keys: [Vector], count: Int, bytes: inout [UInt8], offsets: inout [Int]) {
+        var lengths = [Int](repeating: 0, count: count)
+        let formats = keys.map(\.unified)
+        for (key, format) in zip(keys, formats) {
+            let indices = format.indices ?? []
+            let flat = format.indices == nil
+            let validity = format.validity
+            switch key.buffer {
+            case .string(let strings):
+                let stringOffsets = strings.offsets
+                for row in 0..<count {
+                    let index = flat ? row : Int(indices[row])
+                    if let validity, validity[index] == 0 || key.type == .null {
+                        lengths[row] &+= 1
+                    } else {
+                        lengths[row] &+= 5 &+ Int(stringOffsets[index + 1] &- stringOffsets[index])
+                    }
+                }
+            default:
+                let width = key.buffer.fixedWidth
+                if key.type == .null {
+                    for row in 0..<count { lengths[row] &+= 1 }
+                } else if let validity {
+                    for row in 0..<count { lengths[row] &+= validity[flat ? row : Int(indices[row])] == 0 ? 1 : 1 &+ width }
+                } else {
+                    for row in 0..<count { lengths[row] &+= 1 &+ width }
+                }
+            }
+        }
+        offsets.removeAll(keepingCapacity: true)
+        offsets.reserveCapacity(count + 1)
+        var total = 0
+        offsets.append(0)
+        for length in lengths {
+            total &+= length
+            offsets.append(total)
+        }
+        if bytes.count < total { bytes = [UInt8](repeating: 0, count: total) }
+        var cursors = Array(offsets.dropLast())
+        bytes.withUnsafeMutableBufferPointer { out in
+            let base = UnsafeMutableRawPointer(out.baseAddress!)
+            for (key, format) in zip(keys, formats) {
+                let indices = format.indices ?? []
+                let flat = format.indices == nil
+                let validity = key.type == .null ? [0] : format.validity
+                for row in 0..<count {
+                    let index = flat ? row : Int(indices[row])
+                    let cursor = cursors[row]
+                    if let validity, validity[key.type == .null ? 0 : index] == 0 {
+                        base.storeBytes(of: 0, toByteOffset: cursor, as: UInt8.self)
+                        cursors[row] = cursor &+ 1
+                        continue
+                    }
+                    base.storeBytes(of: 1, toByteOffset: cursor, as: UInt8.self)
+                    switch key.buffer {
+                    case .int64(let values):
+                        base.storeBytes(of: UInt64(bitPattern: values[index]).littleEndian, toByteOffset: cursor &+ 1,
+                                        as: UInt64.self)
+                        cursors[row] = cursor &+ 9
+                    case .double(let values):
+                        var value = values[index]
+                        if value == 0 { value = 0 }
+                        if value.isNaN { value = .nan }
+                        base.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: cursor &+ 1, as: UInt64.self)
+                        cursors[row] = cursor &+ 9
+                    case .bool(let values):
+                        base.storeBytes(of: values[index], toByteOffset: cursor &+ 1, as: UInt8.self)
+                        cursors[row] = cursor &+ 2
+                    case .string(let strings):
+                        let start = Int(strings.offsets[index]), end = Int(strings.offsets[index + 1])
+                        base.storeBytes(of: UInt32(end &- start).littleEndian, toByteOffset: cursor &+ 1, as: UInt32.self)
+                        strings.bytes.withUnsafeBufferPointer { source in
+                            if end > start {
+                                (base + (cursor &+ 5)).copyMemory(from: source.baseAddress! + start, byteCount: end &- start)
+                            }
+                        }
+                        cursors[row] = cursor &+ 5 &+ (end &- start)
+                    case .none:
+                        cursors[row] = cursor &+ 1
+                    }
+                }
+            }
         }
     }
 

@@ -11,6 +11,7 @@ final class HashAggregate {
     private(set) var accumulators: [any Accumulator]
     private var dictionaryGroups: [ObjectIdentifier: (token: DictionaryToken, groups: [Int32])] = [:]
     private var keyScratch: [UInt8] = []
+    private var keyOffsets: [Int] = []
 
     init(groups: [BoundExpression], aggregates: [BoundAggregate]) {
         groupExpressions = groups
@@ -45,11 +46,18 @@ final class HashAggregate {
            keys[0].dictionaryToken != nil || keys[0].buffer.count <= count {
             return dictionaryGroupIDs(keys[0], indices: indices, count: count)
         }
+        GroupKeyEncoder.encodeBatch(keys, count: count, bytes: &keyScratch, offsets: &keyOffsets)
+        var hashes = [UInt64](repeating: 0, count: count)
+        keyScratch.withUnsafeBytes { bytes in
+            for row in 0..<count {
+                hashes[row] = hashBytes(UnsafeRawBufferPointer(rebasing: bytes[keyOffsets[row]..<keyOffsets[row + 1]]))
+            }
+        }
         var groups = [Int32](repeating: 0, count: count)
-        for row in 0..<count {
-            keyScratch.removeAll(keepingCapacity: true)
-            for key in keys { GroupKeyEncoder.append(key, row: row, to: &keyScratch) }
-            groups[row] = keyScratch.withUnsafeBufferPointer { table.findOrInsert($0, hash: hashBytes($0)) }
+        keyScratch.withUnsafeBufferPointer { bytes in
+            groups.withUnsafeMutableBufferPointer { output in
+                table.findOrInsertBatch(keys: bytes, offsets: keyOffsets, hashes: hashes, into: output.baseAddress!)
+            }
         }
         return groups
     }

@@ -21,6 +21,10 @@ struct QueryExecutor {
 
     /// Output rows (visible and hidden columns), ordered and limited.
     func run() throws -> [OutputRow] {
+        logger.debug("query plan", metadata: [
+            "plan.units_kept": "\(plan.units.count)", "plan.units_pruned": "\(plan.prunedUnits.count)",
+            "plan.columns_filter": "\(plan.filterColumns.count)", "plan.columns_other": "\(plan.otherColumns.count)",
+        ])
         let result = try runStages()
         if result.count > options.resultRowsMax { throw resultTooLarge() }
         return result
@@ -169,11 +173,11 @@ struct QueryExecutor {
                 let projected = try project(chunk, executor: executor)
                 let base = UInt64(unit) << 32 | UInt64(box.rowsSeen)
                 box.rowsSeen += chunk.count
-                let width = projected.columns.count
-                for row in 0..<projected.count {
-                    var keyValues = [Value](repeating: .null, count: width)
-                    for key in query.orderBy { keyValues[key.column] = projected.columns[key.column].value(at: row) }
-                    guard box.value.mightAccept(keyValues, sequence: base + UInt64(row)) else { continue }
+                let candidates = (0..<projected.count).filter {
+                    box.value.accepts(projected.columns, row: $0, sequence: base + UInt64($0))
+                }
+                for row in bestRows(of: projected.columns, rows: candidates, keys: query.orderBy,
+                                    capacity: heapCapacity) {
                     box.value.offer(OutputRow(values: projected.columns.map { $0.value(at: row) },
                                               sequence: base + UInt64(row)))
                 }
@@ -222,7 +226,7 @@ struct QueryExecutor {
             unitRows += chunkRows
             box.value[unit] = unitRows
             box.bytes += chunkRows.reduce(0) { $0 + estimatedBytes($1) }
-            try checkResultSize(unitRows.count)
+            try checkResultSize(progress.add(rows: chunkRows.count))
             try context.reserveMemory(owner: worker, bytes: box.bytes)
             return needed.map { unitRows.count < $0 } ?? true
         }, unitDone: { box, unit in
@@ -295,6 +299,15 @@ final class PrefixProgress: @unchecked Sendable {
     private var rowsByUnit: [Int?]
     private let rowsNeeded: Int?
     private var satisfied = false
+    private var rowsCollected = 0
+
+    /// Counts rows collected by any worker; returns the total so far.
+    func add(rows: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        rowsCollected += rows
+        return rowsCollected
+    }
 
     init(unitCount: Int, rowsNeeded: Int?) {
         rowsByUnit = [Int?](repeating: nil, count: unitCount)

@@ -86,6 +86,8 @@ struct SelectStatement: Sendable {
     var from: TableReference?
     var whereClause: Expr?
     var groupBy: [Expr] = []
+    /// `GROUP BY ALL`: group by every select item without an aggregate (DuckDB).
+    var groupByAll = false
     var having: Expr?
     var orderBy: [OrderItem] = []
     var limit: Int?

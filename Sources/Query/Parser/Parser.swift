@@ -144,11 +144,14 @@ struct Parser {
         }
         if acceptKeyword("GROUP") {
             try expectKeyword("BY", context: "after GROUP")
-            if isKeyword("ALL") { throw notSupported("GROUP BY ALL") }
             if ["ROLLUP", "CUBE", "GROUPING"].contains(current.keyword) { throw notSupported(current.keyword) }
-            repeat {
-                select.groupBy.append(try parseExpression())
-            } while acceptSymbol(",")
+            if acceptKeyword("ALL") {
+                select.groupByAll = true
+            } else {
+                repeat {
+                    select.groupBy.append(try parseExpression())
+                } while acceptSymbol(",")
+            }
         }
         if acceptKeyword("HAVING") {
             select.having = try parseExpression()

@@ -87,25 +87,3 @@ extension ColumnStatistics {
         return ColumnStatistics(min: minValue, max: maxValue, nullCount: nullCount)
     }
 }
-
-extension StringColumn {
-    /// The string at `index`, decoded as UTF-8 (invalid bytes are repaired).
-    public func string(at index: Int) -> String {
-        let start = Int(offsets[index]), end = Int(offsets[index + 1])
-        return bytes.withUnsafeBufferPointer { buffer in
-            String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
-        }
-    }
-
-    /// Builds a column from Swift strings.
-    public init(_ strings: [String]) {
-        var offsets: [Int32] = [0]
-        offsets.reserveCapacity(strings.count + 1)
-        var bytes: [UInt8] = []
-        for string in strings {
-            bytes.append(contentsOf: string.utf8)
-            offsets.append(Int32(bytes.count))
-        }
-        self.init(offsets: offsets, bytes: bytes)
-    }
-}

@@ -1,0 +1,51 @@
+import Foundation
+import XCTest
+@testable import ColumnStore
+@testable import Ingest
+@testable import Query
+@testable import Server
+
+/// An accepted event is visible in SQL and `sites` within one compaction interval of its 200,
+/// and counted once, also after its hour is sealed and compacted again.
+final class FreshnessTests: XCTestCase {
+    func count(_ data: String, _ sql: String) throws -> Int64 {
+        let engine = QueryEngine(catalog: WarehouseCatalog(dataDirectory: data), logger: quietLogger)
+        guard case .int64(let value)? = try engine.execute(sql: sql).rows.first?.first else { return -1 }
+        return value
+    }
+
+    func testLiveServerShowsEventsWithinTheInterval() throws {
+        guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
+        let data = makeDataDirectory()
+        let port = freePort()
+        let server = try ServerProcess(binary: binary, dataDirectory: data, port: port, extraArguments: ["--compact-interval", "2"])
+        defer { server.terminate() }
+        XCTAssertTrue(server.waitUntilHealthy())
+        var acknowledged = 0
+        for index in 0..<20 {
+            let connection = RawHTTPConnection(port: port)!
+            XCTAssertTrue(connection.send(RawHTTPConnection.request(path: "/track",
+                headers: [("Content-Type", "application/x-www-form-urlencoded")], body: sdkTrackBody(marker: "fresh\(index)"))))
+            if connection.readResponse()?.status == 200 { acknowledged += 1 }
+        }
+        XCTAssertEqual(acknowledged, 20)
+        let acceptedAt = Date()
+        var seen: Int64 = 0
+        while Date().timeIntervalSince(acceptedAt) < 60 {
+            seen = (try? count(data, "SELECT count(*) FROM events")) ?? 0
+            if seen >= 20 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        XCTAssertEqual(seen, 20, "events not visible within 60 s")
+        XCTAssertLessThan(Date().timeIntervalSince(acceptedAt), 60)
+        XCTAssertEqual(try count(data, "SELECT count(*) FROM sites"), 20)
+        // Stop (seals the open files) and compact again: nothing is counted twice.
+        server.terminate()
+        var options = Compactor.Options()
+        options.includeOpenHours = true
+        _ = try Compactor(dataDirectory: data, options: options, logger: quietLogger).run()
+        XCTAssertEqual(try count(data, "SELECT count(*) FROM events"), 20)
+        XCTAssertEqual(try count(data, "SELECT count(DISTINCT event_id) FROM events"), 20)
+        XCTAssertEqual(try count(data, "SELECT sum(event_count) FROM sites"), 20)
+    }
+}
