@@ -91,7 +91,7 @@ main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
 .tooltip .title { font-weight: 600; margin-bottom: .25rem; }
 .tooltip .row, .legend-item { display: flex; align-items: center; gap: .4rem; }
 .tooltip .row .n { margin-left: auto; padding-left: .8rem; font-variant-numeric: tabular-nums; }
-.swatch { width: .7rem; height: .7rem; border-radius: 2px; flex: none; }
+.swatch { display: inline-block; width: .7rem; height: .7rem; border-radius: 2px; flex: none; }
 .legend { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin-top: .6rem; font-size: .85rem; }
 .chart-total { font-size: .85rem; color: var(--muted); margin: 0 0 .4rem; }
 
@@ -102,8 +102,8 @@ main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
 .hbars { display: grid; gap: .35rem; }
 .hbar { display: grid; grid-template-columns: minmax(5rem, 32%) 1fr auto; align-items: center; gap: .5rem; font-size: .85rem; }
 .hbar .label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.hbar .track { height: .8rem; background: var(--grid); border-radius: 3px; overflow: hidden; }
-.hbar .fill { height: 100%; background: var(--bar); border-radius: 3px; min-width: 1px; }
+.hbar .track { display: block; height: .8rem; background: var(--grid); border-radius: 3px; overflow: hidden; }
+.hbar .fill { display: block; height: 100%; background: var(--bar); border-radius: 3px; min-width: 1px; }
 .hbar.other .fill { background: var(--other); }
 .hbar .nums { font-variant-numeric: tabular-nums; white-space: nowrap; color: var(--muted); text-align: right; min-width: 6.5rem; }
 .hbar .nums b { color: var(--text); font-weight: 600; }
