@@ -144,8 +144,10 @@ th[aria-sort="ascending"] button, th[aria-sort="descending"] button { color: var
   .hbar .nums { min-width: 5.5rem; }
   .panel-body, .breakdown { padding: .75rem; }
   .controls { width: 100%; }
-  .controls label { flex: 1 1 45%; justify-content: space-between; }
-  .controls select, .controls input { flex: 1; max-width: 60%; }
+  /* Two columns of stacked label + control, full width each: easy to tap. */
+  .controls label { flex: 1 1 40%; flex-direction: column; align-items: stretch; gap: .15rem; font-size: .8rem; }
+  .controls select, .controls input { width: 100%; font-size: .95rem; }
+  .controls button { flex: 1 1 40%; align-self: flex-end; }
 }
 """#
 }
