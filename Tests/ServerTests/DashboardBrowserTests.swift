@@ -29,9 +29,10 @@ final class DashboardBrowserTests: XCTestCase {
         defer { server.terminate() }
         XCTAssertTrue(server.waitUntilHealthy(), "server did not come up")
 
-        // The last 30 whole UTC days up to the next midnight: past every generated event.
+        // The 84 whole UTC days (the seeded 12 weeks) up to the next midnight, past every event.
+        let days = 84
         let to = Calendar.utc.startOfDay(for: Date()).addingTimeInterval(86_400)
-        let from = to.addingTimeInterval(-30 * 86_400)
+        let from = to.addingTimeInterval(-Double(days) * 86_400)
         let range = "from=\(iso(from))&to=\(iso(to))"
         try skipUnlessAPIPresent(port: port, path: "/api/v1/projects/\(projectID)/stats?\(range)")
 
@@ -51,7 +52,7 @@ final class DashboardBrowserTests: XCTestCase {
         }
         // The time chart: an SVG with drawn paths whose buckets add up to every event in range.
         XCTAssertEqual(dom.attribute(testid: "timeseries-chart", "data-total"), String(expected.eventsInRange))
-        XCTAssertEqual(dom.attribute(testid: "timeseries-chart", "data-buckets"), "30")
+        XCTAssertEqual(dom.attribute(testid: "timeseries-chart", "data-buckets"), String(days))
         XCTAssertGreaterThan(dom.count("<path"), 0)
         // Version breakdowns count the active sites at the end of the range.
         for dim in ["php_minor", "wp_minor", "mysql_minor", "project_version", "wp_locale", "server_software", "wp_multisite"] {
@@ -59,7 +60,9 @@ final class DashboardBrowserTests: XCTestCase {
         }
         XCTAssertGreaterThan(dom.count(#"data-testid="bar""#), 7)
         // Deactivations and the sites table.
-        XCTAssertEqual(dom.attribute(testid: "deactivations", "data-total"), String(expected.stats["deactivations"]!))
+        let deactivations = expected.stats["deactivations"]!
+        XCTAssertEqual(dom.attribute(testid: "deactivations", "data-total"), String(deactivations))
+        XCTAssertEqual(dom.count(#"data-testid="deactivation-row""#), min(20, deactivations))
         XCTAssertEqual(dom.attribute(testid: "sites", "data-total"), String(expected.sitesTotal))
         XCTAssertEqual(dom.count(#"data-testid="site-row""#), min(50, expected.sitesTotal))
         XCTAssertEqual(dom.attribute(testid: "sites-table", "data-rows"), String(min(50, expected.sitesTotal)))

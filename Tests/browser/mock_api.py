@@ -136,7 +136,9 @@ def sites(pid, q, csv):
     page, per = int(q.get("page", 1)), int(q.get("per_page", 50))
     w = " AND ".join(where)
     total = sql(f"SELECT count(*) FROM sites WHERE {w}")["rows"][0][0]
-    result = sql(f"SELECT * FROM sites WHERE {w} ORDER BY {order} LIMIT {per} OFFSET {(page - 1) * per}")
+    paged = not csv or "page" in q or "per_page" in q  # an unpaged CSV is every matching row
+    limit = f" LIMIT {per} OFFSET {(page - 1) * per}" if paged else ""
+    result = sql(f"SELECT * FROM sites WHERE {w} ORDER BY {order}{limit}")
     names = [c["name"] for c in result["columns"]]
     if csv:
         lines = [",".join(names)] + [",".join("" if v is None else json.dumps(v) if not isinstance(v, str) else '"' + v.replace('"', '""') + '"' for v in row) for row in result["rows"]]
