@@ -38,6 +38,7 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
             return JSONResponse.make(status: .ok, .object(JSONObject([("ok", .bool(true)), ("bytes", .number(String(buffer.readableBytes)))])))
         }
     }
+    DashboardRoutes().register(on: router)
     router.get("healthz") { _, _ -> Response in
         var object = JSONObject()
         object["status"] = .string("ok")

@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// One file of the dashboard, built once at first use: its bytes, content type and a strong
+/// ETag (a digest of the bytes, so it changes exactly when the file does).
+struct DashboardAsset: Sendable {
+    let bytes: [UInt8]
+    let contentType: String
+    let etag: String
+
+    init(text: String, contentType: String) {
+        bytes = Array(text.utf8)
+        self.contentType = contentType
+        let digest = SHA256.hash(data: bytes).prefix(16).map { byte -> String in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+        etag = "\"" + digest + "\""
+    }
+
+    /// The ETag without quotes, for `?v=` cache busting in the page's asset links.
+    var version: String { String(etag.dropFirst().dropLast()) }
+}
+
+/// The dashboard's three files. The page links the assets with `?v=<digest>` so a browser
+/// holding an old copy asks again after an upgrade even before revalidating.
+enum DashboardAssets {
+    static let stylesheet = DashboardAsset(text: DashboardStylesheet.text, contentType: "text/css; charset=utf-8")
+    static let script = DashboardAsset(text: DashboardScript.text, contentType: "text/javascript; charset=utf-8")
+    static let page = DashboardAsset(
+        text: DashboardPage.html(styleVersion: stylesheet.version, scriptVersion: script.version),
+        contentType: "text/html; charset=utf-8")
+
+    /// Only our own origin: no CDN, no inline script, no framing. `connect-src 'self'` keeps
+    /// the token from ever leaving for another host; `blob:` is for the CSV download link.
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
+
+/// `GET /`, `GET /assets/app.js`, `GET /assets/app.css`: the dashboard for people, which
+/// calls only the `/api/v1` endpoints (CONTRACT §7).
+public struct DashboardRoutes: Sendable {
+    public init() {}
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/") { request, _ -> Response in Self.serve(DashboardAssets.page, for: request) }
+        router.get("/assets/app.js") { request, _ -> Response in Self.serve(DashboardAssets.script, for: request) }
+        router.get("/assets/app.css") { request, _ -> Response in Self.serve(DashboardAssets.stylesheet, for: request) }
+    }
+
+    static func serve(_ asset: DashboardAsset, for request: Request) -> Response {
+        var headers = HTTPFields()
+        headers[.eTag] = asset.etag
+        // Revalidate every time: the answer is a cheap 304 and an upgrade shows up at once.
+        headers[.cacheControl] = "no-cache"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.contentSecurityPolicy] = DashboardAssets.contentSecurityPolicy
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        if let condition = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch: condition, etag: asset.etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = asset.contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+    }
+
+    /// RFC 9110 §13.1.2: `*` or any listed tag, compared weakly (a `W/` prefix is ignored).
+    static func matches(ifNoneMatch header: String, etag: String) -> Bool {
+        for candidate in header.split(separator: ",") {
+            var tag = candidate.trimmingCharacters(in: .whitespaces)
+            if tag == "*" { return true }
+            if tag.hasPrefix("W/") { tag.removeFirst(2) }
+            if tag == etag { return true }
+        }
+        return false
+    }
+}
