@@ -15,7 +15,7 @@ struct CompactCommand: ParsableCommand {
     @Option(name: .customLong("seal-grace"), help: "Seconds after an hour ends before it counts as sealed.")
     var sealGraceSeconds: Int64 = 300
     @Option(name: .customLong("segment-rows"), help: "Target rows of a merged month segment.")
-    var segmentRows = 1_000_000
+    var segmentRows = 524_288
     @Option(name: .customLong("row-group-rows"), help: "Rows per Parquet row group.")
     var rowGroupRows = 131_072
     @Option(name: .customLong("chunk-events"), help: "Events per commit while compacting a backlog (bounds memory).")

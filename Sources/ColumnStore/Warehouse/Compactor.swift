@@ -38,7 +38,7 @@ public final class Compactor {
         /// Seconds after an hour ends before it counts as sealed.
         public var sealGraceSeconds: Int64 = 300
         public var chunkEventsMax = 100_000
-        public var segmentRowsTarget = 1_000_000
+        public var segmentRowsTarget = 524_288
         public var rowGroupRows = 131_072
         public var mergeSmallSegments = true
         /// `.full` merges every segment below the target (a batch run); `.tiered` merges only

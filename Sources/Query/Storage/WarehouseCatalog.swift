@@ -45,11 +45,20 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
     }
 
     func liveSegments(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
+        let segments: [SegmentEntry]
         do {
-            return try WarehouseLog.load(layout: layout).segments(table: table)
+            segments = try WarehouseLog.load(layout: layout).segments(table: table)
         } catch {
             throw QueryError(.io, "cannot read the warehouse commit log: \(error)")
         }
+        // Forget readers of files a merge replaced, so a long-running server does not hold
+        // every file it ever read.
+        let live = Set(segments.map(\.path))
+        let prefix = table.rawValue + "/"
+        lock.lock()
+        readers = readers.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
+        lock.unlock()
+        return segments
     }
 }
 
