@@ -12,6 +12,9 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
     let layout: WarehouseLayout
     private let lock = NSLock()
     private var readers: [String: ParquetFileReader] = [:]
+    /// The replayed log and the name of its newest commit: commits are immutable, so while
+    /// the newest name is unchanged the state is too (saves replaying the log per query).
+    private var cachedState: (newest: String, state: WarehouseState)?
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -44,13 +47,28 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
         return reader
     }
 
-    func liveSegments(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
-        let segments: [SegmentEntry]
+    func currentState() throws -> WarehouseState {
+        let newest = FileIO.list(layout.logDirectory).last { $0.hasSuffix(".json") && !$0.hasPrefix(".") } ?? ""
+        lock.lock()
+        if let cachedState, cachedState.newest == newest {
+            lock.unlock()
+            return cachedState.state
+        }
+        lock.unlock()
+        let state: WarehouseState
         do {
-            segments = try WarehouseLog.load(layout: layout).segments(table: table)
+            state = try WarehouseLog.load(layout: layout)
         } catch {
             throw QueryError(.io, "cannot read the warehouse commit log: \(error)")
         }
+        lock.lock()
+        cachedState = (newest, state)
+        lock.unlock()
+        return state
+    }
+
+    func liveSegments(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
+        let segments = try currentState().segments(table: table)
         // Forget readers of files a merge replaced, so a long-running server does not hold
         // every file it ever read.
         let live = Set(segments.map(\.path))
