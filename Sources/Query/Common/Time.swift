@@ -1,33 +1,24 @@
-// Calendar arithmetic on microseconds since the Unix epoch (UTC), without Foundation, using
-// Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
+// Calendar arithmetic on microseconds since the Unix epoch (UTC), without Foundation, on
+// top of Ingest's `UTCTime` (Howard Hinnant's days-from-civil, proleptic Gregorian).
+
+import Ingest
 
 let microsPerSecond: Int64 = 1_000_000
 let microsPerMinute: Int64 = 60 * microsPerSecond
 let microsPerHour: Int64 = 60 * microsPerMinute
 let microsPerDay: Int64 = 24 * microsPerHour
 
-/// Days since 1970-01-01 of a civil date.
+/// Days since 1970-01-01 of a civil date (Ingest's `UTCTime` holds the one algorithm).
+@inline(__always)
 func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yearOfEra = y - era * 400
-    let monthIndex = month > 2 ? month - 3 : month + 9
-    let dayOfYear = (153 * monthIndex + 2) / 5 + day - 1
-    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-    return era * 146_097 + dayOfEra - 719_468
+    Int64(UTCTime.daysFromCivil(year: Int(year), month: Int(month), day: Int(day)))
 }
 
 /// The civil date of a day count since 1970-01-01.
+@inline(__always)
 func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let dayOfEra = z - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let monthIndex = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    let civil = UTCTime.civilFromDays(Int(days))
+    return (Int64(civil.year), Int64(civil.month), Int64(civil.day))
 }
 
 @inline(__always) func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
