@@ -13,6 +13,7 @@ fi
 "$bin" compact --data "$data" --include-open --quiet
 echo
 echo "Trackhouse is starting on http://127.0.0.1:$port"
+echo "  dashboard: http://127.0.0.1:$port/#token=$(cat "$data/.demo-token")"
 echo "  health:  curl http://127.0.0.1:$port/healthz"
 echo "  SQL:     $bin query --data $data \"SELECT event, count(*) FROM events GROUP BY 1\""
 echo "  ingest:  curl -X POST http://127.0.0.1:$port/track --data 'hash=<project hash above>&url=https://example.com'"
