@@ -66,7 +66,7 @@ do {
     let m = UTCTime.nowMicros()
     for (ip, ua) in [("127.0.0.1", "Appsero/x;"), (nil, nil), ("::1", "quote\" é \u{2028}")] as [(String?, String?)] {
         let e = Envelope(id: EventID.make(micros: m), receivedAtMicros: m, route: .trackingSkipped, ip: ip, userAgent: ua, payload: object)
-        let fast = IngestText.envelopeLine(id: e.id, receivedAtMicros: m, route: e.route, ip: ip, userAgent: ua,
+        let fast = Envelope.line(id: e.id, receivedAtMicros: m, route: e.route, ip: ip, userAgent: ua,
                                            payloadJSON: FormTranscoder.transcode(benchBody)?.json ?? JSONWriter.serialize(.object(object)))
         checked += 1
         if fast != e.line() { failures += 1; print("MISMATCH envelope line") }
@@ -103,7 +103,7 @@ if !benchBody.isEmpty {
             let result = FormTranscoder.transcode(benchBody)!
             let hash = IngestText.trimmingWhitespace(result.hash!)
             let m = UTCTime.nowMicros()
-            let line = IngestText.envelopeLine(id: EventID.make(micros: m), receivedAtMicros: m, route: .track, ip: "127.0.0.1", userAgent: ua, payloadJSON: result.json)
+            let line = Envelope.line(id: EventID.make(micros: m), receivedAtMicros: m, route: .track, ip: "127.0.0.1", userAgent: ua, payloadJSON: result.json)
             sink &+= line.count &+ hash.utf8.count
         }
         let new = (now() - t0) / Double(n) * 1e6

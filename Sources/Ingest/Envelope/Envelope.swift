@@ -38,8 +38,16 @@ public struct Envelope: Equatable, Sendable {
 
     /// The envelope as one line, newline included.
     public func line() -> [UInt8] {
+        Self.line(id: id, receivedAtMicros: receivedAtMicros, route: route, ip: ip, userAgent: userAgent,
+                  payloadJSON: JSONWriter.serialize(.object(payload)))
+    }
+
+    /// The envelope line (CONTRACT §2) for a payload that is already compact JSON, e.g. from
+    /// `FormTranscoder`: byte-identical to `line()` of the parsed payload.
+    public static func line(id: String, receivedAtMicros: Int64, route: Envelope.Route, ip: String?,
+                             userAgent: String?, payloadJSON: [UInt8]) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(512)
+        bytes.reserveCapacity(payloadJSON.count + 160 + (userAgent?.utf8.count ?? 0) + (ip?.utf8.count ?? 0))
         bytes.append(contentsOf: #"{"v":1,"id":"#.utf8)
         JSONWriter.appendString(id, to: &bytes)
         bytes.append(contentsOf: #","received_at":""#.utf8)
@@ -51,7 +59,7 @@ public struct Envelope: Equatable, Sendable {
         bytes.append(contentsOf: #","user_agent":"#.utf8)
         if let userAgent { JSONWriter.appendString(userAgent, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
         bytes.append(contentsOf: #","payload":"#.utf8)
-        JSONWriter.append(.object(payload), to: &bytes)
+        bytes.append(contentsOf: payloadJSON)
         bytes.append(contentsOf: "}\n".utf8)
         return bytes
     }

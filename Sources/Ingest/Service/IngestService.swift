@@ -100,7 +100,7 @@ public final class IngestService: @unchecked Sendable {
         }
         let now = UTCTime.nowMicros()
         let id = EventID.make(micros: now)
-        let line = IngestText.envelopeLine(id: id, receivedAtMicros: now, route: request.route, ip: clientAddress,
+        let line = Envelope.line(id: id, receivedAtMicros: now, route: request.route, ip: clientAddress,
                                            userAgent: request.userAgent, payloadJSON: payload.json)
         do {
             try await writer.append(line: line, route: request.route, receivedAtMicros: now)

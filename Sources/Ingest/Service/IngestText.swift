@@ -43,26 +43,4 @@ enum IngestText {
         let base = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
         return base.trimmingCharacters(in: .whitespaces).lowercased()
     }
-
-    /// The envelope line (CONTRACT §2) for a payload that is already compact JSON, e.g. from
-    /// `FormTranscoder`: byte-identical to `Envelope.line()` of the parsed payload.
-    static func envelopeLine(id: String, receivedAtMicros: Int64, route: Envelope.Route, ip: String?,
-                             userAgent: String?, payloadJSON: [UInt8]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(payloadJSON.count + 160 + (userAgent?.utf8.count ?? 0) + (ip?.utf8.count ?? 0))
-        bytes.append(contentsOf: #"{"v":1,"id":"#.utf8)
-        JSONWriter.appendString(id, to: &bytes)
-        bytes.append(contentsOf: #","received_at":""#.utf8)
-        UTCTime.appendISO(micros: receivedAtMicros, fraction: .always, to: &bytes)
-        bytes.append(contentsOf: #"","route":""#.utf8)
-        bytes.append(contentsOf: route.rawValue.utf8)
-        bytes.append(contentsOf: #"","ip":"#.utf8)
-        if let ip { JSONWriter.appendString(ip, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
-        bytes.append(contentsOf: #","user_agent":"#.utf8)
-        if let userAgent { JSONWriter.appendString(userAgent, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
-        bytes.append(contentsOf: #","payload":"#.utf8)
-        bytes.append(contentsOf: payloadJSON)
-        bytes.append(contentsOf: "}\n".utf8)
-        return bytes
-    }
 }
