@@ -63,6 +63,27 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(try readAllEnvelopes(directory).map(\.id), ["id-2"])
     }
 
+    func testFailedFsyncAnswersAnErrorCutsTheLinesAndRecovers() async throws {
+        let directory = makeTemporaryDirectory()
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let failing = LockedFlag(false)
+        writer.fsyncFaultInjector = { failing.value ? EIO : nil }
+        try writer.start()
+        let now = UTCTime.nowMicros()
+        try await writer.append(line: envelope(1, micros: now).line(), route: .track, receivedAtMicros: now)
+        failing.value = true
+        do {
+            try await writer.append(line: envelope(2, micros: now).line(), route: .track, receivedAtMicros: now)
+            XCTFail("an append whose fsync failed must not succeed")
+        } catch RawLogWriter.AppendError.io {
+        }
+        failing.value = false
+        try await writer.append(line: envelope(3, micros: now).line(), route: .track, receivedAtMicros: now)
+        writer.shutdown()
+        // The acknowledged lines are on disk; the one whose fsync failed was cut back out.
+        XCTAssertEqual(try readAllEnvelopes(directory).map(\.id).sorted(), ["id-1", "id-3"])
+    }
+
     func testRestartCutsTornTailAndNeverAppendsToOldFiles() async throws {
         let directory = makeTemporaryDirectory()
         let layout = RawLayout(dataDirectory: directory)

@@ -68,6 +68,8 @@ public final class RawLogWriter: @unchecked Sendable {
 
     /// Test hook: called before each batch write; return an errno to simulate a failure.
     public var faultInjector: (@Sendable () -> Int32?)?
+    /// Test hook: called before each fsync; return an errno to simulate a failed fsync.
+    public var fsyncFaultInjector: (@Sendable () -> Int32?)?
 
     public let layout: RawLayout
     public let options: Options
@@ -283,6 +285,9 @@ public final class RawLogWriter: @unchecked Sendable {
             for entry in job.files {
                 let started = DispatchTime.now().uptimeNanoseconds
                 do {
+                    if let injected = fsyncFaultInjector?() {
+                        throw FileIOError(operation: "fsync", path: entry.file.path, errno: injected)
+                    }
                     try FileIO.fsyncFile(fd: entry.file.fd, path: entry.file.path)
                     fsyncTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
                     fsyncCount.increment()
