@@ -105,6 +105,36 @@ final class CompactionTests: XCTestCase {
         XCTAssertFalse(FileIO.exists(leftover))
     }
 
+    /// A plain raw file that keeps growing is compacted from where the last run stopped: every
+    /// line once, a torn tail only when it is completed.
+    func testGrowingOpenFileIsReadFromItsOffset() throws {
+        let directory = WarehouseTestSupport.temporaryDirectory()
+        let registry = WorkloadGenerator.sampleRegistry(seed: 3)
+        try FileIO.writeFileAtomically(directory + "/projects.json", registry.serialized())
+        let now = UTCTime.nowMicros()
+        let hourDirectory = RawLayout(dataDirectory: directory).hourDirectory(route: .track, hourIndex: RawLayout.hourIndex(micros: now))
+        try FileIO.makeDirectories(hourDirectory)
+        let path = hourDirectory + "/w1-000001.ndjson"
+        func event(_ index: Int) -> [UInt8] {
+            var envelope = WorkloadGenerator.sampleEvent(seed: UInt64(index), route: .track, atMicros: now)
+            envelope.id = "grow-\(index)"
+            envelope.payload["hash"] = .string(registry.projects[0].hash)
+            return envelope.line()
+        }
+        let handle = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: path, contents: nil); return path }())!
+        handle.write(Data(event(1) + event(2)))
+        let second = event(3)
+        handle.write(Data(second.prefix(40)))  // torn: the writer is mid-append
+        let open: (inout Compactor.Options) -> Void = { $0.includeOpenHours = true }
+        XCTAssertEqual(try compact(directory, configure: open).eventsOut, 2)
+        handle.write(Data(second.dropFirst(40) + event(4)))
+        try handle.close()
+        XCTAssertEqual(try compact(directory, configure: open).eventsOut, 2)
+        XCTAssertEqual(try compact(directory, configure: open).eventsIn, 0)
+        let ids = try WarehouseTestSupport.tableRows(directory, .events).map { String($0.split(separator: "|")[0]) }
+        XCTAssertEqual(ids.sorted(), ["grow-1", "grow-2", "grow-3", "grow-4"])
+    }
+
     func testTwoCompactorsAtOnceAreRefused() throws {
         let directory = WarehouseTestSupport.temporaryDirectory()
         try WarehouseTestSupport.generate(into: directory, sites: 10, weeks: 1, seed: 2)

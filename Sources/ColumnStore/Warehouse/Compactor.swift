@@ -157,23 +157,32 @@ public final class Compactor {
 
     func readNewLines(_ file: RawLayout.RawFile, into chunk: inout CompactionChunk) throws {
         let done = state.raw[file.key]?.bytes ?? 0
-        let compressed = try FileIO.readFile(file.path)
-        report.rawBytesIn += Int64(compressed.count)
+        // `content` holds the file's uncompressed bytes from offset `base`: a plain file is
+        // read only past what is already compacted (open hours are re-read every few
+        // seconds in `serve`); a gzip file must be inflated from its start.
         let content: [UInt8]
+        let base: Int
         if file.isCompressed {
+            let compressed = try FileIO.readFile(file.path)
+            report.rawBytesIn += Int64(compressed.count)
             do { content = try Gzip.inflate(compressed) } catch {
                 report.rawFilesUnreadable += 1
                 logger.error("raw file cannot be inflated; skipped", metadata: ["raw.path": "\(file.path)", "error": "\(error)"])
                 return
             }
+            base = 0
         } else {
-            content = compressed
+            content = try FileIO.readFile(file.path, fromOffset: done)
+            report.rawBytesIn += Int64(content.count)
+            base = Int(done)
         }
         let nowMicros = UTCTime.nowMicros()
         let hourEnd = (file.hourIndex + 1) * 3_600_000_000
         // A plain file of an hour past the writer's seal delay can no longer grow.
         let final = file.isCompressed || hourEnd + options.sealGraceSeconds * 1_000_000 <= nowMicros
-        var consumed = Int(min(Int64(content.count), done))
+        // Positions below are relative to `content`; `consumed` ends up as the end of the
+        // last complete line.
+        var consumed = min(content.count, max(0, Int(done) - base))
         content.withUnsafeBytes { buffer in
             var start = consumed
             while start < buffer.count {
@@ -202,7 +211,7 @@ public final class Compactor {
         // A torn tail (no newline) is left for later: it is either completed by its writer
         // or cut by the writer's recovery; it was never acknowledged.
         if final && consumed < content.count { report.tornTailsSkipped += 1 }
-        chunk.raw.append(RawProgress(key: file.key, bytes: Int64(consumed), complete: final))
+        chunk.raw.append(RawProgress(key: file.key, bytes: Int64(base + consumed), complete: final))
     }
 }
 

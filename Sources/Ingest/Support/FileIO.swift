@@ -75,13 +75,18 @@ public enum FileIO {
         return names.sorted()
     }
 
-    public static func readFile(_ path: String) throws -> [UInt8] {
+    /// The file's bytes from `offset` (0: the whole file) to its current end.
+    public static func readFile(_ path: String, fromOffset offset: Int64 = 0) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileIOError(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileIOError(operation: "stat", path: path, errno: errno) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        let start = min(max(0, offset), Int64(info.st_size))
+        guard lseek(fd, off_t(start), SEEK_SET) == off_t(start) else {
+            throw FileIOError(operation: "seek", path: path, errno: errno)
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(Int64(info.st_size) - start))
         var done = 0
         while true {
             if done == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: max(4096, bytes.count))) }
