@@ -57,12 +57,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
-        .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Ingest"],
+        .target(name: "TrackhouseTestSupport", dependencies: [
+            "Ingest", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TrackhouseTestSupport"),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TrackhouseTestSupport"]),
+        .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Ingest", "TrackhouseTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Ingest"], exclude: ["sql", "differential"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Ingest",
+            "Server", "Ingest", "TrackhouseTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ],

@@ -6,12 +6,6 @@ import XCTest
 /// `trackhouse compact` killed with SIGKILL at random moments (20 runs), then rerun: the
 /// tables must equal those of an uninterrupted run.
 final class CompactionCrashTests: XCTestCase {
-    func binary() -> String? {
-        if let path = ProcessInfo.processInfo.environment["TRACKHOUSE_BIN"], FileManager.default.isExecutableFile(atPath: path) { return path }
-        let sibling = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("trackhouse").path
-        return FileManager.default.isExecutableFile(atPath: sibling) ? sibling : nil
-    }
-
     func runCompact(_ binary: String, _ directory: String, killAfter seconds: Double?) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -29,10 +23,10 @@ final class CompactionCrashTests: XCTestCase {
     }
 
     func testKilledCompactionsFinishWithTheSameTables() throws {
-        guard let binary = binary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
-        let source = WarehouseTestSupport.temporaryDirectory()
+        guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
+        let source = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: source, sites: 120, weeks: 5, seed: 21)
-        let reference = WarehouseTestSupport.temporaryDirectory() + "/d"
+        let reference = TrackhouseTestSupport.makeTemporaryDirectory() + "/d"
         try WarehouseTestSupport.copyTree(source, reference)
         let started = Date()
         XCTAssertEqual(try runCompact(binary, reference, killAfter: nil), 0)
@@ -43,7 +37,7 @@ final class CompactionCrashTests: XCTestCase {
 
         var generator = SystemRandomNumberGenerator()
         for run in 0..<20 {
-            let directory = WarehouseTestSupport.temporaryDirectory() + "/d\(run)"
+            let directory = TrackhouseTestSupport.makeTemporaryDirectory() + "/d\(run)"
             try WarehouseTestSupport.copyTree(source, directory)
             // Up to two kills per run, at random points of the job.
             for _ in 0..<(run % 2 + 1) {

@@ -7,13 +7,13 @@ final class CompactionTests: XCTestCase {
     func compact(_ directory: String, configure: (inout Compactor.Options) -> Void = { _ in }) throws -> CompactionReport {
         var options = Compactor.Options()
         configure(&options)
-        return try Compactor(dataDirectory: directory, options: options, logger: WarehouseTestSupport.logger).run()
+        return try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
     }
 
     /// The events table equals an independent computation: every raw line decoded and
     /// normalized, unknown projects dropped, first copy of each id kept.
     func testEventsAndSitesMatchAnIndependentComputation() throws {
-        let directory = WarehouseTestSupport.temporaryDirectory()
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: directory)
         let report = try compact(directory)
         XCTAssertGreaterThan(report.duplicatesDropped, 0, "the generator writes duplicate ids")
@@ -66,9 +66,9 @@ final class CompactionTests: XCTestCase {
 
     /// Many small commits plus merges give the same tables as one big run; a rerun adds nothing.
     func testIncrementalRunsEqualOneRunAndRerunsAreNoOps() throws {
-        let one = WarehouseTestSupport.temporaryDirectory()
+        let one = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: one, sites: 200, weeks: 6, seed: 5)
-        let many = WarehouseTestSupport.temporaryDirectory()
+        let many = TrackhouseTestSupport.makeTemporaryDirectory()
         try FileIO.makeDirectories(many)
         try WarehouseTestSupport.copyTree(one + "/raw", many + "/raw")
         try WarehouseTestSupport.copyTree(one + "/projects.json", many + "/projects.json")
@@ -89,7 +89,7 @@ final class CompactionTests: XCTestCase {
     /// Only committed files count, hidden leftovers are removed, committed-but-hidden files are
     /// rolled forward.
     func testRecoveryRollsForwardAndCleansLeftovers() throws {
-        let directory = WarehouseTestSupport.temporaryDirectory()
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: directory, sites: 50, weeks: 3, seed: 3)
         _ = try compact(directory)
         let layout = WarehouseLayout(dataDirectory: directory)
@@ -108,7 +108,7 @@ final class CompactionTests: XCTestCase {
     /// A plain raw file that keeps growing is compacted from where the last run stopped: every
     /// line once, a torn tail only when it is completed.
     func testGrowingOpenFileIsReadFromItsOffset() throws {
-        let directory = WarehouseTestSupport.temporaryDirectory()
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory()
         let registry = WorkloadGenerator.sampleRegistry(seed: 3)
         try FileIO.writeFileAtomically(directory + "/projects.json", registry.serialized())
         let now = UTCTime.nowMicros()
@@ -136,7 +136,7 @@ final class CompactionTests: XCTestCase {
     }
 
     func testTwoCompactorsAtOnceAreRefused() throws {
-        let directory = WarehouseTestSupport.temporaryDirectory()
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: directory, sites: 10, weeks: 1, seed: 2)
         let lock = try CompactionLock(path: directory + "/warehouse/.compact.lock")
         XCTAssertThrowsError(try compact(directory)) { error in
@@ -147,7 +147,7 @@ final class CompactionTests: XCTestCase {
     }
 
     func testDamagedCommitLogIsAClearError() throws {
-        let directory = WarehouseTestSupport.temporaryDirectory()
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: directory, sites: 10, weeks: 1, seed: 2)
         _ = try compact(directory)
         let log = WarehouseLayout(dataDirectory: directory).logDirectory + "/00000000000000000001.json"

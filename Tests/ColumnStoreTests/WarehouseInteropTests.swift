@@ -10,13 +10,13 @@ final class WarehouseInteropTests: XCTestCase {
         guard let python = ProcessInfo.processInfo.environment["TRACKHOUSE_PYTHON"], !python.isEmpty else {
             throw XCTSkip("set TRACKHOUSE_PYTHON to a python with duckdb and pyarrow")
         }
-        let directory = WarehouseTestSupport.temporaryDirectory()
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: directory, sites: 150, weeks: 6, seed: 9)
         var options = Compactor.Options()
         options.chunkEventsMax = 300
         options.segmentRowsTarget = 2000
         options.rowGroupRows = 1024
-        _ = try Compactor(dataDirectory: directory, options: options, logger: WarehouseTestSupport.logger).run()
+        _ = try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("interop/warehouse_rows.py").path
         for (table, columns) in [(SegmentEntry.Table.events, EventSchema.events), (.sites, EventSchema.sites)] {

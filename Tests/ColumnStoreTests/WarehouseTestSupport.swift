@@ -1,23 +1,11 @@
 import Foundation
 import Logging
+@_exported import TrackhouseTestSupport
 @testable import ColumnStore
 @testable import Ingest
 
 enum WarehouseTestSupport {
     static let end = UTCTime.parseISO("2026-06-01T00:00:00Z")!
-
-    static func temporaryDirectory(_ name: String = #function) -> String {
-        let cleaned = name.filter { $0.isLetter || $0.isNumber }
-        let path = NSTemporaryDirectory() + "trackhouse-wh-\(cleaned)-\(UUID().uuidString.prefix(8))"
-        try! FileIO.makeDirectories(path)
-        return path
-    }
-
-    static var logger: Logger {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        return logger
-    }
 
     /// A generated raw dataset (deterministic for the seed).
     static func generate(into directory: String, sites: Int = 300, weeks: Int = 10, seed: UInt64 = 11) throws {

@@ -16,7 +16,7 @@ final class ImporterTests: XCTestCase {
         try FileIO.writeFileAtomically(source + "/old/bucket/part2.ndjson.gz", Gzip.deflate(a.line()))
         try FileIO.writeFileAtomically(source + "/README.txt", Array("ignored".utf8))
 
-        let importer = RawImporter(layout: RawLayout(dataDirectory: data), logger: testLogger)
+        let importer = RawImporter(layout: RawLayout(dataDirectory: data), logger: quietLogger)
         var problems: [RawImporter.Problem] = []
         let first = try importer.importTree(source) { problems.append($0) }
         XCTAssertEqual(first.linesImported, 3)

@@ -9,7 +9,7 @@ final class RawLogWriterTests: XCTestCase {
 
     func testConcurrentAppendsAreAllDurableAndGroupCommitted() async throws {
         let directory = makeTemporaryDirectory()
-        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)
         try writer.start()
         let now = UTCTime.nowMicros()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -30,7 +30,7 @@ final class RawLogWriterTests: XCTestCase {
 
     func testLinesGoToTheirReceiveHourAndPastHoursGetSealed() async throws {
         let directory = makeTemporaryDirectory()
-        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)
         try writer.start()
         let old = UTCTime.parseISO("2025-03-04T05:06:07Z")!
         let e = envelope(1, micros: old)
@@ -47,7 +47,7 @@ final class RawLogWriterTests: XCTestCase {
 
     func testDiskFullFailsTheBatchThenRecovers() async throws {
         let directory = makeTemporaryDirectory()
-        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)
         let failing = LockedFlag(true)
         writer.faultInjector = { failing.value ? ENOSPC : nil }
         try writer.start()
@@ -65,7 +65,7 @@ final class RawLogWriterTests: XCTestCase {
 
     func testFailedFsyncAnswersAnErrorCutsTheLinesAndRecovers() async throws {
         let directory = makeTemporaryDirectory()
-        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)
         let failing = LockedFlag(false)
         writer.fsyncFaultInjector = { failing.value ? EIO : nil }
         try writer.start()
@@ -92,7 +92,7 @@ final class RawLogWriterTests: XCTestCase {
         try FileIO.makeDirectories(hourDirectory)
         let good = envelope(1, micros: now).line()
         try FileIO.writeFileAtomically(hourDirectory + "/w1-000001.ndjson", good + Array(#"{"v":1,"id":"torn"#.utf8))
-        let writer = RawLogWriter(layout: layout, options: .init(writerID: "w1"), logger: testLogger)
+        let writer = RawLogWriter(layout: layout, options: .init(writerID: "w1"), logger: quietLogger)
         try writer.start()
         XCTAssertEqual(try FileIO.readFile(hourDirectory + "/w1-000001.ndjson"), good)
         try await writer.append(line: envelope(2, micros: now).line(), route: .track, receivedAtMicros: now)
@@ -105,16 +105,16 @@ final class RawLogWriterTests: XCTestCase {
 
     func testSecondWriterWithTheSameIDIsRefused() throws {
         let directory = makeTemporaryDirectory()
-        let first = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let first = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)
         try first.start()
-        let second = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let second = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)
         XCTAssertThrowsError(try second.start())
         first.shutdown()
     }
 
     func testAppendAfterShutdownIsRefused() async throws {
         let directory = makeTemporaryDirectory()
-        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: testLogger)
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)
         try writer.start()
         writer.shutdown()
         do {

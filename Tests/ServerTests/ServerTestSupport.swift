@@ -1,22 +1,10 @@
 import Foundation
 import Logging
+@_exported import TrackhouseTestSupport
 @testable import Ingest
 @testable import Server
 
 let demoHash = "a4a8da5b-b419-4656-98e9-4a42e9044891"
-
-func makeTemporaryDirectory(_ name: String = #function) -> String {
-    let cleaned = name.filter { $0.isLetter || $0.isNumber }
-    let path = NSTemporaryDirectory() + "trackhouse-\(cleaned)-\(UUID().uuidString.prefix(8))"
-    try! FileIO.makeDirectories(path)
-    return path
-}
-
-let quietLogger: Logger = {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}()
 
 func makeDataDirectory(_ name: String = #function) -> String {
     let directory = makeTemporaryDirectory(name)
@@ -24,16 +12,6 @@ func makeDataDirectory(_ name: String = #function) -> String {
                           extraFields: [.init(key: "total_posts", type: .int)])
     try! FileIO.writeFileAtomically(directory + "/projects.json", ProjectRegistry(projects: [project]).serialized())
     return directory
-}
-
-func readAllEnvelopes(_ dataDirectory: String) throws -> [Envelope] {
-    var result: [Envelope] = []
-    for file in RawLayout(dataDirectory: dataDirectory).listFiles() {
-        try RawFileReader.forEachLine(path: file.path) { line in
-            result.append(try Envelope.decode(line.bytes))
-        }
-    }
-    return result
 }
 
 /// A realistic client 2.0.4 track body (~2 KB), form-encoded as PHP's http_build_query does.
@@ -69,19 +47,6 @@ func formEncode(_ text: String) -> String {
         }
     }
     return out
-}
-
-/// The built `trackhouse` binary (TRACKHOUSE_BIN, else next to the test bundle).
-func trackhouseBinary() -> String? {
-    if let path = ProcessInfo.processInfo.environment["TRACKHOUSE_BIN"], FileManager.default.isExecutableFile(atPath: path) {
-        return path
-    }
-    let bundle = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("trackhouse").path
-    if FileManager.default.isExecutableFile(atPath: bundle) { return bundle }
-    for candidate in [".build/debug/trackhouse", ".build/release/trackhouse"] where FileManager.default.isExecutableFile(atPath: candidate) {
-        return candidate
-    }
-    return nil
 }
 
 /// A `trackhouse serve` child process.

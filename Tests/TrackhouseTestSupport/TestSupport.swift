@@ -1,0 +1,45 @@
+import Foundation
+import Ingest
+import Logging
+
+// Helpers shared by the test targets (not API of the product).
+
+/// A fresh temporary folder named after the calling test.
+public func makeTemporaryDirectory(_ name: String = #function) -> String {
+    let cleaned = name.filter { $0.isLetter || $0.isNumber }
+    let path = NSTemporaryDirectory() + "trackhouse-\(cleaned)-\(UUID().uuidString.prefix(8))"
+    try! FileIO.makeDirectories(path)
+    return path
+}
+
+/// A logger that stays silent unless something is critical.
+public let quietLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// Every envelope in a data folder's raw tree, decoded.
+public func readAllEnvelopes(_ dataDirectory: String) throws -> [Envelope] {
+    var result: [Envelope] = []
+    for file in RawLayout(dataDirectory: dataDirectory).listFiles() {
+        try RawFileReader.forEachLine(path: file.path) { line in
+            result.append(try Envelope.decode(line.bytes))
+        }
+    }
+    return result
+}
+
+/// The built `trackhouse` binary: `TRACKHOUSE_BIN`, else next to the test bundle, else the
+/// usual build folders; nil when none is built.
+public func trackhouseBinary() -> String? {
+    if let path = ProcessInfo.processInfo.environment["TRACKHOUSE_BIN"], FileManager.default.isExecutableFile(atPath: path) {
+        return path
+    }
+    let sibling = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("trackhouse").path
+    if FileManager.default.isExecutableFile(atPath: sibling) { return sibling }
+    for candidate in [".build/debug/trackhouse", ".build/release/trackhouse"] where FileManager.default.isExecutableFile(atPath: candidate) {
+        return candidate
+    }
+    return nil
+}
