@@ -46,7 +46,7 @@ final class CompactionCrashTests: XCTestCase {
             XCTAssertEqual(try runCompact(binary, directory, killAfter: nil), 0, "rerun after a kill failed (run \(run))")
             XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .events), wantEvents, "events differ after kill (run \(run))")
             XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .sites), wantSites, "sites differ after kill (run \(run))")
-            let hidden = FileIO.walkAll(directory + "/warehouse/events").filter { FileIO.lastComponent($0).hasPrefix(".tmp-") }
+            let hidden = FileIO.walkFiles(directory + "/warehouse/events", includeHidden: true).filter { FileIO.lastComponent($0).hasPrefix(".tmp-") }
             XCTAssertEqual(hidden, [], "hidden leftovers after a finished run")
             try? FileManager.default.removeItem(atPath: directory)
         }

@@ -120,7 +120,7 @@ public final class Compactor {
             logger.info("rolled forward a committed file after a crash", metadata: ["segment.path": "\(relative)"])
         }
         for table in ["events", "sites"] {
-            for path in FileIO.walkAll(layout.root + "/" + table) {
+            for path in FileIO.walkFiles(layout.root + "/" + table, includeHidden: true) {
                 let name = FileIO.lastComponent(path)
                 if name.hasPrefix(".tmp-") {
                     FileIO.remove(path)
@@ -254,16 +254,4 @@ final class CompactionLock {
     }
 
     deinit { release() }
-}
-
-extension FileIO {
-    /// Every regular file under `root`, hidden names included (recovery must see `.tmp-` files).
-    static func walkAll(_ root: String) -> [String] {
-        var result: [String] = []
-        for name in list(root) {
-            let path = root + "/" + name
-            if isDirectory(path) { result.append(contentsOf: walkAll(path)) } else { result.append(path) }
-        }
-        return result
-    }
 }

@@ -188,12 +188,17 @@ public enum FileIO {
         unlink(path)
     }
 
-    /// Recursively lists regular files under `root`, as paths, sorted; hidden names (`.x`) skipped.
-    public static func walkFiles(_ root: String) -> [String] {
+    /// Recursively lists regular files under `root`, as paths, sorted; hidden names (`.x`)
+    /// are skipped unless `includeHidden` (recovery must see `.tmp-` files).
+    public static func walkFiles(_ root: String, includeHidden: Bool = false) -> [String] {
         var result: [String] = []
-        for name in list(root) where !name.hasPrefix(".") {
+        for name in list(root) where includeHidden || !name.hasPrefix(".") {
             let path = root + "/" + name
-            if isDirectory(path) { result.append(contentsOf: walkFiles(path)) } else { result.append(path) }
+            if isDirectory(path) {
+                result.append(contentsOf: walkFiles(path, includeHidden: includeHidden))
+            } else {
+                result.append(path)
+            }
         }
         return result
     }
