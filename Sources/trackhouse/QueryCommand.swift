@@ -52,7 +52,8 @@ struct QueryCommand: ParsableCommand {
                 }
                 printError("elapsed_ms " + timings.joined(separator: " "))
             }
-            print(result.render(format), terminator: "")
+            let text = result.render(format)
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         } catch let error as QueryError {
             throw CommandFailure("\(error)")
         }
