@@ -11,6 +11,7 @@ public struct TrackhouseComponents: Sendable {
     public let writer: RawLogWriter?
     public let ingest: IngestService?
     public let compaction: CompactionService?
+    public let rollups: RollupStore?
 }
 
 /// Keeps the raw writer open while the server runs and flushes it on shutdown. Registered
@@ -31,7 +32,8 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
     if let ingest = components.ingest {
         IngestRoutes(service: ingest).register(on: router)
     }
-    APIRoutes(components: components).register(on: router)
+    let api = APIRoutes(components: components)
+    api.register(on: router)
     if components.configuration.enableBareRoute {
         router.post("_bench/bare") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
@@ -48,6 +50,7 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
         registry["error"] = components.registry.lastError.map { .string($0) } ?? .null
         object["registry"] = .object(registry)
         object["compaction"] = components.compaction?.healthJSON ?? .null
+        object["rollups"] = components.rollups.map { api.rollupsHealthJSON($0) } ?? .null
         return JSONResponse.make(status: .ok, .object(object))
     }
     if let metricsText {
@@ -81,8 +84,15 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
     if configuration.role != .ingest, let interval = configuration.compactionIntervalSeconds {
         compaction = CompactionService(dataDirectory: configuration.dataDirectory, intervalSeconds: interval, logger: logger)
     }
+    var rollups: RollupStore? = nil
+    if configuration.role != .ingest && configuration.rollupsEnabled {
+        let store = RollupStore(dataDirectory: configuration.dataDirectory, logger: logger)
+        // Fold each compaction's commit into the charts right away instead of at the next poll.
+        compaction?.onRun = { _ in store.refreshSoon() }
+        rollups = store
+    }
     return TrackhouseComponents(configuration: configuration, registry: registry, writer: writer, ingest: ingest,
-                                compaction: compaction)
+                                compaction: compaction, rollups: rollups)
 }
 
 public func buildApplication(components: TrackhouseComponents, logger: Logger,
@@ -92,6 +102,7 @@ public func buildApplication(components: TrackhouseComponents, logger: Logger,
     var services: [any Service] = []
     if let writer = components.writer { services.append(RawLogService(writer: writer)) }
     if let compaction = components.compaction { services.append(compaction) }
+    if let rollups = components.rollups { services.append(rollups) }
     return Application(
         router: router,
         configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port),

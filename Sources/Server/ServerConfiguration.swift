@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     public var sealEnabled = true
     /// Seconds between in-process compactions (roles query and all); nil turns them off.
     public var compactionIntervalSeconds: Double? = 15
+    /// Chart endpoints answer from in-memory rollups kept up to date after each commit
+    /// (roles query and all); off, every chart request scans the warehouse.
+    public var rollupsEnabled = true
 
     public init(dataDirectory: String, writerID: String? = nil) {
         self.dataDirectory = dataDirectory

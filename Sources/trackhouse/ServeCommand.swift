@@ -28,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
     var benchBareRoute = false
     @Option(name: .customLong("compact-interval"), help: "Seconds between in-process compactions of new raw data (0 = never; roles query and all).")
     var compactInterval: Double = 15
+    @Flag(name: .customLong("no-rollups"), help: "Answer chart endpoints by scanning the warehouse instead of from the in-memory rollups.")
+    var noRollups = false
     @Option(name: .customLong("log-level")) var logLevel: Logger.Level = .info
 
     func validate() throws {
@@ -51,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.role = ServerConfiguration.Role(rawValue: role)!
         configuration.enableBareRoute = benchBareRoute
         configuration.compactionIntervalSeconds = compactInterval > 0 ? compactInterval : nil
+        configuration.rollupsEnabled = !noRollups
         configuration.ingest.trustedProxies = try TrustedProxies(trustedProxies)
         if rateLimit > 0 {
             configuration.ingest.rateLimitPerSecond = rateLimit

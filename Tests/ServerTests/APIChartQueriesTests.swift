@@ -11,6 +11,28 @@ final class APIChartQueriesTests: XCTestCase {
         return WarehouseChartQueries(engine: engine)
     }
 
+    func testWarehouseChartQueriesMatchTheReference() throws {
+        try assertMatchesReference(Self.warehouseCharts())
+    }
+
+    func testSeriesAssemblerFillsBucketsAndFoldsTheRest() {
+        let starts: [Int64] = [0, 10, 20]
+        let assembler = SeriesAssembler(bucketStarts: starts)
+        let cells: [SeriesAssembler.Cell] = [
+            .init(bucket: 0, key: .string("b"), count: 5), .init(bucket: 20, key: .string("a"), count: 5),
+            .init(bucket: 10, key: .null, count: 7), .init(bucket: 10, key: .string("c"), count: 1),
+            .init(bucket: 20, key: .string("c"), count: 2),
+        ]
+        let series = assembler.brokenDown(cells, limit: 2)
+        // null (7) first; a and b tie at 5 and sort by key; c is folded into __other__.
+        XCTAssertEqual(series.map(\.key), [.value(.null), .value(.string("a")), .other])
+        XCTAssertEqual(series.map { $0.points.map(\.count) }, [[0, 7, 0], [0, 0, 5], [5, 1, 2]])
+        XCTAssertEqual(assembler.brokenDown(cells, limit: 4).map(\.key).last, .value(.string("c")))
+        XCTAssertEqual(assembler.single([]).first?.points.map(\.count), [0, 0, 0])
+    }
+}
+
+extension XCTestCase {
     /// Compares `charts` with plain-Swift computations over every event of every project.
     func assertMatchesReference(_ charts: some ChartQueries, file: StaticString = #filePath, line: UInt = #line) throws {
         let fixture = APIFixture.shared
@@ -39,25 +61,5 @@ final class APIChartQueriesTests: XCTestCase {
                 XCTAssertEqual(Dictionary(uniqueKeysWithValues: breakdown.values.map { ($0.value, $0.sites) }), byLocale, file: file, line: line)
             }
         }
-    }
-
-    func testWarehouseChartQueriesMatchTheReference() throws {
-        try assertMatchesReference(Self.warehouseCharts())
-    }
-
-    func testSeriesAssemblerFillsBucketsAndFoldsTheRest() {
-        let starts: [Int64] = [0, 10, 20]
-        let assembler = SeriesAssembler(bucketStarts: starts)
-        let cells: [SeriesAssembler.Cell] = [
-            .init(bucket: 0, key: .string("b"), count: 5), .init(bucket: 20, key: .string("a"), count: 5),
-            .init(bucket: 10, key: .null, count: 7), .init(bucket: 10, key: .string("c"), count: 1),
-            .init(bucket: 20, key: .string("c"), count: 2),
-        ]
-        let series = assembler.brokenDown(cells, limit: 2)
-        // null (7) first; a and b tie at 5 and sort by key; c is folded into __other__.
-        XCTAssertEqual(series.map(\.key), [.value(.null), .value(.string("a")), .other])
-        XCTAssertEqual(series.map { $0.points.map(\.count) }, [[0, 7, 0], [0, 0, 5], [5, 1, 2]])
-        XCTAssertEqual(assembler.brokenDown(cells, limit: 4).map(\.key).last, .value(.string("c")))
-        XCTAssertEqual(assembler.single([]).first?.points.map(\.count), [0, 0, 0])
     }
 }

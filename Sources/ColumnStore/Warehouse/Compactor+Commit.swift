@@ -42,7 +42,7 @@ extension Compactor {
         state.apply(commit)
         report.commits += 1
         for entry in commit.add { try publish(entry.path) }
-        for path in commit.remove { FileIO.remove(layout.absolute(path)) }
+        for path in commit.remove { retire(path) }
         chunk = CompactionChunk()
     }
 

@@ -103,6 +103,6 @@ extension Compactor {
         report.commits += 1
         report.segmentsMerged += inputs.count
         try publish(relative)
-        for path in commit.remove { FileIO.remove(layout.absolute(path)) }
+        for path in commit.remove { retire(path) }
     }
 }

@@ -9,7 +9,8 @@ import Logging
 ///    how many bytes of it are compacted. Recover from a crash at any earlier point:
 ///    a committed file still under its hidden `.tmp-` name is renamed into place (roll
 ///    forward); any other `.tmp-` file is an uncommitted leftover and is deleted; files a
-///    commit removed but that still exist are deleted.
+///    commit removed but that still exist are deleted, and their hidden `.replaced-` copies
+///    once `replacedRetentionSeconds` have passed since that commit.
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
@@ -24,8 +25,9 @@ import Logging
 ///    history).
 /// 6. Commit: one log entry adds the new files, removes the replaced snapshots and records the
 ///    raw progress. The entry is created put-if-absent after fsync, so it exists whole or not.
-/// 7. Publish: rename the hidden files to their names, fsync the folders, delete replaced
-///    files. A crash between 6 and 7 is finished by step 1 of the next run; a crash before 6
+/// 7. Publish: rename the hidden files to their names, fsync the folders, rename replaced
+///    files to hidden `.replaced-…` names (readers following the log may still need them).
+///    A crash between 6 and 7 is finished by step 1 of the next run; a crash before 6
 ///    leaves only `.tmp-` files (deleted) and uncommitted raw progress (redone). So a rerun
 ///    after a crash at any point yields the same tables, with no loss and no duplicates.
 /// 8. Merge: per partition, segments below `segmentRowsTarget` are merged (sorted by
@@ -48,6 +50,8 @@ public final class Compactor {
         /// Delete raw files fully compacted and older than this many days (nil: keep forever).
         public var rawRetentionDays: Int? = nil
         public var zstdLevel: Int32 = 3
+        /// Seconds a replaced file is kept under its hidden name (see `retire`).
+        public var replacedRetentionSeconds: Int64 = 600
         public init() {}
     }
 
@@ -124,6 +128,13 @@ public final class Compactor {
                 let name = FileIO.lastComponent(path)
                 if name.hasPrefix(".tmp-") {
                     FileIO.remove(path)
+                } else if name.hasPrefix(WarehouseLayout.replacedPrefix) && name.hasSuffix(".old") {
+                    let original = String(name.dropFirst(WarehouseLayout.replacedPrefix.count).dropLast(4))
+                    let relative = String(FileIO.parentDirectory(path).dropFirst(layout.root.count + 1)) + "/" + original
+                    let removedAt = state.removedAtMicros[relative] ?? Int64.min
+                    if live.contains(relative) || removedAt < UTCTime.nowMicros() - options.replacedRetentionSeconds * 1_000_000 {
+                        FileIO.remove(path)
+                    }
                 } else if name.hasSuffix(".parquet") {
                     let relative = String(path.dropFirst(layout.root.count + 1))
                     if !live.contains(relative) {
@@ -132,6 +143,16 @@ public final class Compactor {
                     }
                 }
             }
+        }
+    }
+
+    /// Takes a file a commit removed out of the table: renamed to its hidden replaced name
+    /// (deleted by a later run's recovery once `replacedRetentionSeconds` have passed), or
+    /// deleted at once when retention is 0.
+    func retire(_ relative: String) {
+        let path = layout.absolute(relative)
+        if options.replacedRetentionSeconds <= 0 || rename(path, layout.absolute(WarehouseLayout.replacedName(relative))) != 0 {
+            FileIO.remove(path)
         }
     }
 

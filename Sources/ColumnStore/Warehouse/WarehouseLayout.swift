@@ -34,6 +34,16 @@ public struct WarehouseLayout: Sendable {
 
     public func absolute(_ relative: String) -> String { root + "/" + relative }
 
+    /// The hidden name a file gets once a commit replaced it (a merge, a newer snapshot). It
+    /// stays there for `Compactor.Options.replacedRetentionSeconds` so that readers following
+    /// the log (the server's rollups) can still read what a commit added after a later merge
+    /// replaced it; no `.parquet` suffix and a leading dot keep it out of every glob.
+    public static func replacedName(_ relative: String) -> String {
+        FileIO.parentDirectory(relative) + "/" + replacedPrefix + FileIO.lastComponent(relative) + ".old"
+    }
+
+    public static let replacedPrefix = ".replaced-"
+
     /// The hidden name a file has until its commit is durable.
     public static func temporaryName(_ relative: String) -> String {
         let directory = FileIO.parentDirectory(relative)

@@ -99,10 +99,17 @@ public struct WarehouseState: Sendable {
     public var version = 0
     public var segments: [String: SegmentEntry] = [:]
     public var raw: [String: RawProgress] = [:]
+    /// When each file a commit removed was removed (commit time): replaced files are kept
+    /// under a hidden name for a while (`WarehouseLayout.replacedName`), and this says when
+    /// they may go.
+    public var removedAtMicros: [String: Int64] = [:]
 
     mutating func apply(_ commit: WarehouseCommit) {
         precondition(commit.version == version + 1, "commits apply in order")
-        for path in commit.remove { segments[path] = nil }
+        for path in commit.remove {
+            segments[path] = nil
+            removedAtMicros[path] = commit.timestampMicros
+        }
         for entry in commit.add { segments[entry.path] = entry }
         for progress in commit.raw { raw[progress.key] = progress }
         version = commit.version
@@ -150,6 +157,23 @@ public enum WarehouseLog {
             state.apply(commit)
         }
         return state
+    }
+
+    /// The newest committed version (0 for an empty log), from the file names alone.
+    public static func newestVersion(layout: WarehouseLayout) -> Int {
+        FileIO.list(layout.logDirectory).reversed().lazy
+            .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+            .compactMap { Int($0.dropLast(5)) }.first ?? 0
+    }
+
+    /// One commit, for readers that follow the log incrementally (the rollups).
+    public static func commit(version: Int, layout: WarehouseLayout) throws -> WarehouseCommit {
+        let path = layout.logDirectory + "/" + fileName(version: version)
+        let commit = try WarehouseCommit.decode(try FileIO.readFile(path), path: path)
+        guard commit.version == version else {
+            throw WarehouseError(.corruptLog, "\(path): holds version \(commit.version), expected \(version)")
+        }
+        return commit
     }
 
     /// Writes commit `state.version + 1` with put-if-absent. Throws `concurrentCommit` if

@@ -50,7 +50,8 @@ public struct APIRoutes: Sendable {
         let catalog = WarehouseCatalog(dataDirectory: components.configuration.dataDirectory)
         let engine = QueryEngine(catalog: catalog, options: QueryOptions(resultRowsMax: Self.exportRowsMax), logger: logger)
         self.access = APIAccess(registry: components.registry)
-        self.charts = WarehouseChartQueries(engine: engine)
+        let scan = WarehouseChartQueries(engine: engine)
+        self.charts = components.rollups.map { RollupChartQueries(rollups: $0, fallback: scan) } ?? scan
         self.engine = engine
         self.sqlEngine = QueryEngine(catalog: catalog, options: QueryOptions(), logger: logger)
         // An ingest-only node has no business answering reads.

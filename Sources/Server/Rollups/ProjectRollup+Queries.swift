@@ -1,0 +1,184 @@
+import Query
+
+/// The counts charts need, over any `[from, to)`: whole hours from the aggregates, the at
+/// most two hours cut by the range's edges from their entries. Caller holds the read lock.
+extension ProjectRollup {
+    /// Calls `whole` for each chunk whose hour lies inside `[from, to)` and `partial` for a
+    /// chunk the range cuts.
+    @inline(__always)
+    func forEachHour(from: Int64, to: Int64, whole: (Int) -> Void, partial: (Int) -> Void) {
+        guard from < to, !chunks.isEmpty else { return }
+        let first = max(Self.floorDivide(from, Self.microsPerHour), baseHour)
+        let last = min(Self.floorDivide(to - 1, Self.microsPerHour), baseHour + Int64(chunks.count) - 1)
+        guard first <= last else { return }
+        for hour in first...last {
+            let index = Int(hour - baseHour)
+            let start = hour * Self.microsPerHour
+            if start >= from && start + Self.microsPerHour <= to { whole(index) } else { partial(index) }
+        }
+    }
+
+    /// Events in range (every kind).
+    func eventCount(from: Int64, to: Int64) -> Int64 {
+        var total: Int64 = 0
+        forEachHour(from: from, to: to, whole: { total += Int64(chunks[$0].times.count) }, partial: { index in
+            for time in chunks[index].times where time >= from && time < to { total += 1 }
+        })
+        return total
+    }
+
+    func deactivationCount(from: Int64, to: Int64) -> Int64 {
+        var total: Int64 = 0
+        forEachHour(from: from, to: to, whole: { total += chunks[$0].deactivations }, partial: { index in
+            let chunk = chunks[index]
+            for entry in chunk.times.indices where chunk.kinds[entry] == Kind.deactivate.rawValue {
+                if chunk.times[entry] >= from && chunk.times[entry] < to { total += 1 }
+            }
+        })
+        return total
+    }
+
+    /// Distinct sites with a `track` event (or, `skips`, distinct counted skip hashes) in
+    /// range: whole days from the day bitmaps, the rest hour by hour.
+    func distinctCount(skips: Bool, from: Int64, to: Int64) -> Int64 {
+        guard from < to, !chunks.isEmpty else { return 0 }
+        var union = IDUnion(idCount: skips ? hashCount : siteCount)
+        let microsPerDay = 24 * Self.microsPerHour
+        let days = skips ? daySkipHashes : dayTrackSites
+        var day = Self.floorDivide(max(from, baseHour * Self.microsPerHour), microsPerDay)
+        let dayLast = Self.floorDivide(min(to, (baseHour + Int64(chunks.count)) * Self.microsPerHour) - 1, microsPerDay)
+        while day <= dayLast {
+            let dayStart = day * microsPerDay, dayEnd = dayStart + microsPerDay
+            if dayStart >= from && dayEnd <= to {
+                if let bitmap = days[day] { union.formUnion(bitmap) }
+            } else {
+                forEachHour(from: max(from, dayStart), to: min(to, dayEnd), whole: { index in
+                    for id in skips ? chunks[index].countedSkipHashes : chunks[index].trackSites { union.insert(id) }
+                }, partial: { index in
+                    let chunk = chunks[index]
+                    if skips {
+                        for entry in chunk.skipTimes.indices where chunk.skipTimes[entry] >= from && chunk.skipTimes[entry] < to {
+                            union.insert(chunk.skipHashes[entry])
+                        }
+                    } else {
+                        for entry in chunk.times.indices where chunk.kinds[entry] == Kind.track.rawValue && chunk.sites[entry] != Self.noSite {
+                            if chunk.times[entry] >= from && chunk.times[entry] < to { union.insert(chunk.sites[entry]) }
+                        }
+                    }
+                })
+            }
+            day += 1
+        }
+        return Int64(union.count)
+    }
+
+    /// `distinctCount` of one time-series bucket; whole week and month buckets are cached.
+    func distinctCount(skips: Bool, interval: BucketInterval, bucketStart: Int64, from: Int64, to: Int64) -> Int64 {
+        let bucketEnd = interval.next(after: bucketStart)
+        let whole = bucketStart >= from && bucketEnd <= to
+        guard whole, interval == .week || interval == .month else {
+            return distinctCount(skips: skips, from: max(from, bucketStart), to: min(to, bucketEnd))
+        }
+        let key = BucketCacheKey(skips: skips, interval: interval, start: bucketStart)
+        if let cached = bucketCountCacheLock.withLock({ bucketCountCache[key] }) { return cached }
+        let count = distinctCount(skips: skips, from: bucketStart, to: bucketEnd)
+        bucketCountCacheLock.withLock { bucketCountCache[key] = count }
+        return count
+    }
+
+    /// Events (or deactivations) per code of one dimension in range, indexed by code.
+    func dimensionCounts(dimension: Int, deactivationsOnly: Bool, from: Int64, to: Int64) -> [Int64] {
+        var counts = [Int64](repeating: 0, count: dimensions[dimension].values.count)
+        forEachHour(from: from, to: to, whole: { index in
+            // Hours padded in between events have no aggregates at all.
+            guard !chunks[index].dimensionCounts.isEmpty else { return }
+            let perCode = chunks[index].dimensionCounts[dimension]
+            let source = deactivationsOnly ? perCode.deactivations : perCode.events
+            for slot in perCode.codes.indices { counts[Int(perCode.codes[slot])] += Int64(source[slot]) }
+        }, partial: { index in
+            let chunk = chunks[index]
+            for entry in chunk.times.indices where chunk.times[entry] >= from && chunk.times[entry] < to {
+                if deactivationsOnly && chunk.kinds[entry] != Kind.deactivate.rawValue { continue }
+                counts[Int(states.code(state: chunk.states[entry], dimension: dimension))] += 1
+            }
+        })
+        return counts
+    }
+
+    /// Distinct sites with a `track` event (or, `skips`, distinct counted skip hashes) per
+    /// code of one dimension in range (a site whose value changed counts under each of its
+    /// values), indexed by code.
+    func distinctPerCode(skips: Bool, dimension: Int, from: Int64, to: Int64) -> [Int64] {
+        var counts = [Int64](repeating: 0, count: dimensions[dimension].values.count)
+        var seen = Set<UInt64>()
+        let visit = { (index: Int, filter: Bool) in
+            let chunk = self.chunks[index]
+            if skips {
+                for entry in chunk.skipTimes.indices {
+                    if filter && !(chunk.skipTimes[entry] >= from && chunk.skipTimes[entry] < to) { continue }
+                    let code = self.states.code(state: chunk.skipStates[entry], dimension: dimension)
+                    if seen.insert(UInt64(chunk.skipHashes[entry]) << 16 | UInt64(code)).inserted { counts[Int(code)] += 1 }
+                }
+                return
+            }
+            for entry in chunk.times.indices where chunk.kinds[entry] == Kind.track.rawValue && chunk.sites[entry] != Self.noSite {
+                if filter && !(chunk.times[entry] >= from && chunk.times[entry] < to) { continue }
+                let code = self.states.code(state: chunk.states[entry], dimension: dimension)
+                if seen.insert(UInt64(chunk.sites[entry]) << 16 | UInt64(code)).inserted { counts[Int(code)] += 1 }
+            }
+        }
+        forEachHour(from: from, to: to, whole: { visit($0, false) }, partial: { visit($0, true) })
+        return counts
+    }
+
+    /// Sites whose latest event in `[from, to)` is `track`: their number, and per code of
+    /// `dimension` (if given) the number whose latest event has that value. Walks the window
+    /// backwards, so the first entry met per site is its latest.
+    func latestTrackSites(from: Int64, to: Int64, dimension: Int?) -> (total: Int64, perCode: [Int64]) {
+        var perCode = [Int64](repeating: 0, count: dimension.map { dimensions[$0].values.count } ?? 0)
+        guard from < to, !chunks.isEmpty else { return (0, perCode) }
+        var seen = IDUnion(idCount: siteCount)
+        var total: Int64 = 0
+        let first = max(Self.floorDivide(from, Self.microsPerHour), baseHour)
+        let last = min(Self.floorDivide(to - 1, Self.microsPerHour), baseHour + Int64(chunks.count) - 1)
+        guard first <= last else { return (0, perCode) }
+        for hour in stride(from: last, through: first, by: -1) {
+            let index = Int(hour - baseHour)
+            let start = hour * Self.microsPerHour
+            let filter = !(start >= from && start + Self.microsPerHour <= to)
+            chunks[index].times.withUnsafeBufferPointer { times in
+                chunks[index].sites.withUnsafeBufferPointer { sites in
+                    chunks[index].kinds.withUnsafeBufferPointer { kinds in
+                        var entry = times.count - 1
+                        while entry >= 0 {
+                            defer { entry -= 1 }
+                            let site = sites[entry]
+                            if site == Self.noSite { continue }
+                            if filter && !(times[entry] >= from && times[entry] < to) { continue }
+                            guard seen.testAndInsert(site), kinds[entry] == Kind.track.rawValue else { continue }
+                            total &+= 1
+                            if let dimension {
+                                perCode[Int(states.code(state: chunks[index].states[entry], dimension: dimension))] &+= 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (total, perCode)
+    }
+
+    /// Sites of the snapshot whose `first_seen` is in range.
+    func newSiteCount(from: Int64, to: Int64) -> Int64 {
+        Int64(Self.lowerBound(firstSeenSorted, to) - Self.lowerBound(firstSeenSorted, from))
+    }
+
+    static func lowerBound(_ sorted: [Int64], _ value: Int64) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) >> 1
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

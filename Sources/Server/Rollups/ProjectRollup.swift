@@ -1,0 +1,395 @@
+import Foundation
+import Query
+
+/// One project's materialized chart data: every event reduced to a compact entry in its UTC
+/// hour, plus per-hour and per-day aggregates. Built from the committed events segments and
+/// kept up to date after each compaction by `RollupStore`; answers `ChartQueries` through
+/// `RollupChartQueries` in milliseconds where a scan takes hundreds.
+///
+/// What an hour holds (`HourChunk`):
+/// - per event: `received_at`, an order-preserving 8-byte prefix of `event_id` (the tie
+///   break of "latest event"), the site id, the event kind and the state (interned tuple of
+///   the `RollupDimensions` codes), sorted by `(received_at, event_id prefix)`;
+/// - counted skips (`skip`, `previously_skipped` not true, `site_hash` not NULL) as
+///   `(received_at, site_hash id, state)`;
+/// - aggregates: deactivations, the sorted distinct ids of sites with a `track` event and of
+///   counted skip hashes, and per dimension the events and deactivations per code.
+/// Per UTC day, the union of the hours' site and skip-hash ids as bitmaps.
+///
+/// Whole hours inside a range are answered from the aggregates; the partial hours at the
+/// edges of a range from the entries, filtered by time, so any range is exact.
+///
+/// Invariants (checked by `checkInvariants`, called by the tests after building):
+/// 1. every chunk's entries are sorted by `(time, tie)` and lie inside the chunk's hour;
+/// 2. the aggregates of a chunk equal a recount of its entries;
+/// 3. a day bitmap is exactly the union of its hours' `trackSites` (`skipHashes`).
+final class ProjectRollup: @unchecked Sendable {
+    enum Kind: UInt8 { case track = 0, deactivate = 1, skip = 2, other = 3 }
+
+    struct DimensionCounts {
+        var codes: [UInt16] = []
+        var events: [Int32] = []
+        var deactivations: [Int32] = []
+    }
+
+    struct HourChunk {
+        var times: [Int64] = []
+        var ties: [UInt64] = []
+        var sites: [UInt32] = []
+        var states: [UInt32] = []
+        var kinds: [UInt8] = []
+        var skipTimes: [Int64] = []
+        var skipHashes: [UInt32] = []
+        var skipStates: [UInt32] = []
+        // Aggregates, valid when `dirty` is false.
+        var deactivations: Int64 = 0
+        var trackSites: [UInt32] = []
+        var countedSkipHashes: [UInt32] = []
+        var dimensionCounts: [DimensionCounts] = []
+        var dirty = false
+    }
+
+    /// Site id of an event without a site_key.
+    static let noSite = UInt32.max
+    static let microsPerHour: Int64 = 3_600_000_000
+    /// An hour axis longer than this (a clock far off, a hostile import) makes the project
+    /// fall back to scans rather than allocate chunks for centuries.
+    static let hoursMax: Int64 = 24 * 366 * 30
+
+    let projectID: String
+    let lock = ReadWriteLock()
+
+    /// Absolute hour (hours since the epoch) of `chunks[0]`.
+    private(set) var baseHour: Int64 = 0
+    private(set) var chunks: [HourChunk] = []
+    private(set) var siteIDs: [String: UInt32] = [:]
+    private(set) var hashIDs: [String: UInt32] = [:]
+    private(set) var dimensions = [DimensionDictionary](repeating: DimensionDictionary(), count: RollupDimensions.names.count)
+    private(set) var states = StateTable(width: RollupDimensions.names.count)
+    /// Event kind per code of the `event` dimension.
+    private var kindOfEventCode: [UInt8] = []
+    private(set) var dayTrackSites: [Int64: IDBitmap] = [:]
+    private(set) var daySkipHashes: [Int64: IDBitmap] = [:]
+    /// Sorted `first_seen` of the project's sites snapshot (`new_sites`).
+    var firstSeenSorted: [Int64] = []
+    /// Two events of one site with equal `received_at` and equal 8-byte `event_id` prefix:
+    /// their order is unknown here, so "latest event" questions fall back to a scan.
+    private(set) var tiesAmbiguous = false
+    /// Why this project cannot answer at all (then everything falls back), if so.
+    private(set) var unusableReason: String?
+    private(set) var eventCount = 0
+    /// Distinct counts of whole week and month buckets, computed on first use; cleared when
+    /// an apply touches any day (cheap to refill: a few dozen bitmap unions).
+    /// Guarded by `bucketCountCacheLock`: readers fill it while holding only the read lock.
+    var bucketCountCache: [BucketCacheKey: Int64] = [:]
+    let bucketCountCacheLock = NSLock()
+
+    struct BucketCacheKey: Hashable {
+        var skips: Bool
+        var interval: BucketInterval
+        var start: Int64
+    }
+
+    init(projectID: String) {
+        self.projectID = projectID
+    }
+
+    var siteCount: Int { siteIDs.count }
+    var hashCount: Int { hashIDs.count }
+
+    func kind(ofEventCode code: UInt16) -> Kind {
+        Kind(rawValue: kindOfEventCode[Int(code)]) ?? .other
+    }
+
+    /// The chunk index of an absolute hour, nil when outside the axis.
+    @inline(__always)
+    func chunkIndex(hour: Int64) -> Int? {
+        let index = hour - baseHour
+        return index >= 0 && index < Int64(chunks.count) ? Int(index) : nil
+    }
+}
+
+// MARK: - Applying events
+
+extension ProjectRollup {
+    /// The columns of one row group a rollup reads; a missing column reads as all NULL.
+    struct Batch {
+        var rowCount: Int
+        var receivedAt: ColumnData
+        var eventID: ColumnData?
+        var siteKey: ColumnData?
+        var siteHash: ColumnData?
+        var previouslySkipped: ColumnData?
+        /// One per `RollupDimensions.names`, nil when the file lacks the column.
+        var dimensions: [ColumnData?]
+
+        static var columnNames: [String] {
+            ["received_at", "event_id", "site_key", "site_hash", "previously_skipped"] + RollupDimensions.names
+        }
+    }
+
+    /// Adds a batch of new events (events are never removed: compaction commits only bring
+    /// events no earlier commit had). Call `finish()` after the last batch of a commit.
+    /// Caller holds the write lock.
+    func apply(_ batch: Batch) {
+        guard unusableReason == nil, batch.rowCount > 0 else { return }
+        let rows = batch.rowCount
+        var dimensionCodes: [[UInt32]] = []
+        for (index, column) in batch.dimensions.enumerated() {
+            dimensionCodes.append(Self.codes(column, rows: rows) { UInt32(self.dimensions[index].code($0)) })
+        }
+        refreshKinds()
+        let siteIDsOfRows = Self.codes(batch.siteKey, rows: rows) { value in
+            guard case .string(let key) = value else { return Self.noSite }
+            return self.id(of: key, in: &self.siteIDs)
+        }
+        guard case .int64(let times) = batch.receivedAt.storage else { return }
+        let width = states.width
+        var tuple = [UInt16](repeating: 0, count: width)
+        for row in 0..<rows {
+            guard batch.receivedAt.isValid(row) else { continue }
+            let time = times[row]
+            let hour = Self.floorDivide(time, Self.microsPerHour)
+            guard let index = ensureChunk(hour: hour) else { return }
+            for dimension in 0..<width { tuple[dimension] = UInt16(truncatingIfNeeded: dimensionCodes[dimension][row]) }
+            let state = tuple.withUnsafeBufferPointer { states.intern($0) }
+            let kind = kindOfEventCode[Int(tuple[RollupDimensions.eventIndex])]
+            chunks[index].times.append(time)
+            chunks[index].ties.append(Self.tie(batch.eventID, row))
+            chunks[index].sites.append(siteIDsOfRows[row])
+            chunks[index].states.append(state)
+            chunks[index].kinds.append(kind)
+            if kind == Kind.skip.rawValue, batch.previouslySkipped?.bool(at: row) != true,
+               let hash = batch.siteHash?.string(at: row) {
+                chunks[index].skipTimes.append(time)
+                chunks[index].skipHashes.append(id(of: hash, in: &hashIDs))
+                chunks[index].skipStates.append(state)
+            }
+            chunks[index].dirty = true
+            eventCount += 1
+        }
+    }
+
+    /// Sorts and re-aggregates every chunk an apply touched and folds it into its day.
+    func finish() {
+        var touchedDays = false
+        for index in chunks.indices where chunks[index].dirty {
+            finishChunk(index)
+            let day = Self.floorDivide(baseHour + Int64(index), 24)
+            for site in chunks[index].trackSites { dayTrackSites[day, default: IDBitmap()].insert(site) }
+            for hash in chunks[index].countedSkipHashes { daySkipHashes[day, default: IDBitmap()].insert(hash) }
+            touchedDays = true
+        }
+        if touchedDays { bucketCountCache.removeAll(keepingCapacity: true) }
+    }
+
+    func markUnusable(_ reason: String) {
+        unusableReason = reason
+        chunks = []
+    }
+
+    private func finishChunk(_ index: Int) {
+        var chunk = chunks[index]
+        chunks[index] = HourChunk() // drop the array's reference so the edits below do not copy
+        Self.sortEntries(&chunk)
+        // Runs of equal (time, tie): the same site twice in one run leaves "latest" undecided.
+        var start = 0
+        while start < chunk.times.count {
+            var end = start + 1
+            while end < chunk.times.count, chunk.times[end] == chunk.times[start], chunk.ties[end] == chunk.ties[start] { end += 1 }
+            if end - start > 1 {
+                let sites = chunk.sites[start..<end].filter { $0 != Self.noSite }
+                if Set(sites).count != sites.count { tiesAmbiguous = true }
+            }
+            start = end
+        }
+        chunk.deactivations = 0
+        var track: [UInt32] = []
+        for entry in chunk.kinds.indices {
+            let kind = chunk.kinds[entry]
+            if kind == Kind.deactivate.rawValue { chunk.deactivations += 1 }
+            if kind == Kind.track.rawValue, chunk.sites[entry] != Self.noSite { track.append(chunk.sites[entry]) }
+        }
+        chunk.trackSites = Self.sortedUnique(track)
+        chunk.countedSkipHashes = Self.sortedUnique(chunk.skipHashes)
+        chunk.dimensionCounts = (0..<states.width).map { dimension in
+            var counts: [UInt16: (events: Int32, deactivations: Int32)] = [:]
+            for entry in chunk.states.indices {
+                let code = states.code(state: chunk.states[entry], dimension: dimension)
+                let deactivation: Int32 = chunk.kinds[entry] == Kind.deactivate.rawValue ? 1 : 0
+                counts[code, default: (0, 0)].events += 1
+                counts[code, default: (0, 0)].deactivations += deactivation
+            }
+            var result = DimensionCounts()
+            for (code, count) in counts.sorted(by: { $0.key < $1.key }) {
+                result.codes.append(code)
+                result.events.append(count.events)
+                result.deactivations.append(count.deactivations)
+            }
+            return result
+        }
+        chunk.dirty = false
+        chunks[index] = chunk
+    }
+
+    /// Orders a chunk's entries by `(time, tie)`; compaction brings them nearly in order, so
+    /// the common case is one pass that finds them sorted.
+    private static func sortEntries(_ chunk: inout HourChunk) {
+        let n = chunk.times.count
+        var sorted = true
+        for index in 1..<max(n, 1) where (chunk.times[index], chunk.ties[index]) < (chunk.times[index - 1], chunk.ties[index - 1]) {
+            sorted = false
+            break
+        }
+        if sorted { return }
+        let order = (0..<n).sorted { (chunk.times[$0], chunk.ties[$0]) < (chunk.times[$1], chunk.ties[$1]) }
+        chunk.times = order.map { chunk.times[$0] }
+        chunk.ties = order.map { chunk.ties[$0] }
+        chunk.sites = order.map { chunk.sites[$0] }
+        chunk.states = order.map { chunk.states[$0] }
+        chunk.kinds = order.map { chunk.kinds[$0] }
+    }
+
+    private static func sortedUnique(_ ids: [UInt32]) -> [UInt32] {
+        var result: [UInt32] = []
+        result.reserveCapacity(ids.count)
+        for id in ids.sorted() where result.last != id { result.append(id) }
+        return result
+    }
+
+    private func refreshKinds() {
+        let values = dimensions[RollupDimensions.eventIndex].values
+        while kindOfEventCode.count < values.count {
+            let kind: Kind
+            switch values[kindOfEventCode.count] {
+            case .string("track"): kind = .track
+            case .string("deactivate"): kind = .deactivate
+            case .string("skip"): kind = .skip
+            default: kind = .other
+            }
+            kindOfEventCode.append(kind.rawValue)
+        }
+        // A batch whose event column is missing still needs code 0 mapped.
+        if kindOfEventCode.isEmpty { kindOfEventCode.append(Kind.other.rawValue) }
+    }
+
+    private func id(of key: String, in ids: inout [String: UInt32]) -> UInt32 {
+        if let id = ids[key] { return id }
+        let id = UInt32(ids.count)
+        ids[key] = id
+        return id
+    }
+
+    /// The chunk of an absolute hour, growing the axis (either end) as needed.
+    private func ensureChunk(hour: Int64) -> Int? {
+        if chunks.isEmpty {
+            baseHour = hour
+            chunks = [HourChunk()]
+            return 0
+        }
+        if hour < baseHour {
+            let missing = baseHour - hour
+            guard Int64(chunks.count) + missing <= Self.hoursMax else {
+                markUnusable("events span more than \(Self.hoursMax / 8_784) years of hours")
+                return nil
+            }
+            chunks.insert(contentsOf: repeatElement(HourChunk(), count: Int(missing)), at: 0)
+            baseHour = hour
+            // Days keep their keys (absolute days); only chunk indexes moved.
+            return 0
+        }
+        let index = hour - baseHour
+        if index >= Int64(chunks.count) {
+            guard index < Self.hoursMax else {
+                markUnusable("events span more than \(Self.hoursMax / 8_784) years of hours")
+                return nil
+            }
+            chunks.append(contentsOf: repeatElement(HourChunk(), count: Int(index) - chunks.count + 1))
+        }
+        return Int(index)
+    }
+
+    /// Order-preserving 8-byte prefix of the event id (big-endian, zero padded).
+    private static func tie(_ column: ColumnData?, _ row: Int) -> UInt64 {
+        guard let column, column.isValid(row) else { return 0 }
+        func prefix(_ bytes: [UInt8], _ range: Range<Int>) -> UInt64 {
+            var value: UInt64 = 0
+            for offset in 0..<8 {
+                let index = range.lowerBound + offset
+                value = value << 8 | UInt64(index < range.upperBound ? bytes[index] : 0)
+            }
+            return value
+        }
+        switch column.storage {
+        case .strings(let strings): return prefix(strings.bytes, strings.range(at: row))
+        case .dictionary(let dictionary, let codes): return prefix(dictionary.bytes, dictionary.range(at: Int(codes[row])))
+        default: return 0
+        }
+    }
+
+    /// One code per row through `lookup`, calling it once per dictionary entry for
+    /// dictionary-encoded strings (site keys and versions repeat within a row group).
+    static func codes(_ column: ColumnData?, rows: Int, _ lookup: (Value) -> UInt32) -> [UInt32] {
+        let nullCode = lookup(.null)
+        guard let column else { return [UInt32](repeating: nullCode, count: rows) }
+        var result = [UInt32](repeating: nullCode, count: rows)
+        switch column.storage {
+        case .dictionary(let dictionary, let codes):
+            var codeOfEntry = [UInt32?](repeating: nil, count: dictionary.count)
+            for row in 0..<rows where column.isValid(row) {
+                let entry = Int(codes[row])
+                if let code = codeOfEntry[entry] { result[row] = code; continue }
+                let code = lookup(.string(dictionary[entry]))
+                codeOfEntry[entry] = code
+                result[row] = code
+            }
+        case .strings(let strings):
+            for row in 0..<rows where column.isValid(row) { result[row] = lookup(.string(strings[row])) }
+        case .bool(let values):
+            let (no, yes) = (lookup(.bool(false)), lookup(.bool(true)))
+            for row in 0..<rows where column.isValid(row) { result[row] = values[row] != 0 ? yes : no }
+        case .int64(let values):
+            let timestamp = column.kind == .timestamp
+            for row in 0..<rows where column.isValid(row) { result[row] = lookup(timestamp ? .timestamp(values[row]) : .int64(values[row])) }
+        case .double(let values):
+            for row in 0..<rows where column.isValid(row) { result[row] = lookup(.double(values[row])) }
+        }
+        return result
+    }
+
+    @inline(__always)
+    static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
+        let quotient = value / divisor
+        return (value % divisor != 0 && value < 0) ? quotient - 1 : quotient
+    }
+}
+
+/// A pthread reader-writer lock: chart requests read a rollup concurrently; an apply after a
+/// compaction writes.
+final class ReadWriteLock: @unchecked Sendable {
+    // Heap-allocated so the lock never moves (a stored pthread_rwlock_t's address is not stable).
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    init() {
+        lock = .allocate(capacity: 1)
+        lock.initialize(to: pthread_rwlock_t())
+        pthread_rwlock_init(lock, nil)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    func withReadLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+
+    func withWriteLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+}

@@ -1,0 +1,253 @@
+import ColumnStore
+import Foundation
+import Ingest
+import Logging
+import ServiceLifecycle
+
+/// Keeps every project's `ProjectRollup` in step with the warehouse commit log: the "hourly
+/// batch job" of the original system, run after every commit instead of every hour.
+///
+/// Algorithm (`refresh`):
+/// 1. Read the newest commit version from the log's file names; nothing to do when it is the
+///    version already applied.
+/// 2. First time (or after anything unexpected): build from scratch — replay the log, read
+///    every live events segment row group by row group into fresh rollups, load each
+///    project's `first_seen` from its sites snapshot, then publish them all at once.
+/// 3. Otherwise follow the log commit by commit. A `compact` commit brings only events no
+///    earlier commit had (compaction dedupes by id across the warehouse), so its new events
+///    segments are read (outside any lock) and applied under the project's write lock, and
+///    its new sites snapshots replace `first_seen`. A `merge` commit rewrites events that
+///    are already counted: nothing to do. Any other operation, or a file that is gone (a
+///    merge deleted it while this reader lagged behind), means build from scratch.
+/// Each commit is applied whole before the next, so a chart never sees half a commit.
+public final class RollupStore: Service, @unchecked Sendable {
+    public struct Status: Sendable {
+        public var ready: Bool
+        public var version: Int
+        public var events: Int
+        public var lastBuildSeconds: Double?
+        public var error: String?
+    }
+
+    let layout: WarehouseLayout
+    let logger: Logger
+    /// How often `run` looks for new commits when nobody calls `refreshSoon`.
+    let pollSeconds: Double
+    private let lock = NSLock()
+    private var projects: [String: ProjectRollup] = [:]
+    private var appliedVersion = 0
+    private var ready = false
+    private var lastBuildSeconds: Double?
+    private var lastError: String?
+    private var _buildCount = 0
+    /// How many times the rollups were built from scratch (once, unless following failed).
+    public var buildCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return _buildCount
+    }
+    /// Serializes refreshes (the poll loop, compaction's callback, tests).
+    private let refreshLock = NSLock()
+    private let queue = DispatchQueue(label: "trackhouse.rollups")
+
+    public init(dataDirectory: String, pollSeconds: Double = 1, logger: Logger) {
+        self.layout = WarehouseLayout(dataDirectory: dataDirectory)
+        self.pollSeconds = pollSeconds
+        self.logger = logger
+    }
+
+    public var status: Status {
+        lock.lock(); defer { lock.unlock() }
+        return Status(ready: ready, version: appliedVersion, events: projects.values.reduce(0) { $0 + $1.eventCount },
+                      lastBuildSeconds: lastBuildSeconds, error: lastError)
+    }
+
+    /// The project's rollup when it can answer: built, and the project is not marked
+    /// unusable. A project with no events yet gets an empty rollup (all counts zero).
+    func rollup(_ projectID: String) -> ProjectRollup? {
+        lock.lock(); defer { lock.unlock() }
+        guard ready else { return nil }
+        if let rollup = projects[projectID] { return rollup.unusableReason == nil ? rollup : nil }
+        let empty = ProjectRollup(projectID: projectID)
+        projects[projectID] = empty
+        return empty
+    }
+
+    /// Brings the rollups up to the newest commit; returns when done.
+    public func refresh() throws {
+        refreshLock.lock(); defer { refreshLock.unlock() }
+        let newest = WarehouseLog.newestVersion(layout: layout)
+        lock.lock()
+        let (applied, isReady) = (appliedVersion, ready)
+        lock.unlock()
+        guard !isReady || newest != applied else { return }
+        do {
+            if isReady && newest > applied {
+                try follow(from: applied + 1, to: newest)
+            } else {
+                try build()
+            }
+            setError(nil)
+        } catch RollupRefreshError.rebuild(let reason) {
+            logger.info("rollups rebuilding", metadata: ["rollups.reason": "\(reason)"])
+            do {
+                try build()
+                setError(nil)
+            } catch {
+                setError("\(error)")
+                throw error
+            }
+        } catch {
+            setError("\(error)")
+            throw error
+        }
+    }
+
+    /// Starts a refresh on the rollup thread (after a compaction) without waiting.
+    public func refreshSoon() {
+        queue.async { try? self.refresh() }
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                queue.async {
+                    do { try self.refresh() } catch { self.logger.error("rollup refresh failed", metadata: ["error": "\(error)"]) }
+                    continuation.resume()
+                }
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(self.pollSeconds * 1e9)) }
+        }
+    }
+
+    private func setError(_ error: String?) {
+        lock.lock()
+        lastError = error
+        lock.unlock()
+    }
+
+    // MARK: Building and following
+
+    private enum RollupRefreshError: Error { case rebuild(String) }
+
+    private func build() throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let state = try WarehouseLog.load(layout: layout)
+                var fresh: [String: ProjectRollup] = [:]
+                for segment in state.segments(table: .events) {
+                    let rollup = fresh[segment.projectID] ?? ProjectRollup(projectID: segment.projectID)
+                    fresh[segment.projectID] = rollup
+                    try readBatches(segment.path) { batch in rollup.apply(batch) }
+                }
+                for segment in state.segments(table: .sites) {
+                    let rollup = fresh[segment.projectID] ?? ProjectRollup(projectID: segment.projectID)
+                    fresh[segment.projectID] = rollup
+                    rollup.firstSeenSorted = try firstSeen(segment.path)
+                }
+                for rollup in fresh.values { rollup.finish() }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                lock.lock()
+                projects = fresh
+                appliedVersion = state.version
+                ready = true
+                lastBuildSeconds = seconds
+                _buildCount += 1
+                lock.unlock()
+                logger.info("rollups built", metadata: ["rollups.version": "\(state.version)", "rollups.seconds": "\(String(format: "%.2f", seconds))",
+                                                        "rollups.events": "\(fresh.values.reduce(0) { $0 + $1.eventCount })"])
+                return
+            } catch let error where attempt < 3 {
+                // A merge may have replaced a file between listing and reading it: list again.
+                logger.debug("rollup build retried", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func follow(from first: Int, to last: Int) throws {
+        for version in first...last {
+            let commit: WarehouseCommit
+            do { commit = try WarehouseLog.commit(version: version, layout: layout) } catch {
+                throw RollupRefreshError.rebuild("commit \(version) unreadable: \(error)")
+            }
+            switch commit.operation {
+            case "merge":
+                break
+            case "compact":
+                var batches: [(String, ProjectRollup.Batch)] = []
+                var firstSeenByProject: [String: [Int64]] = [:]
+                do {
+                    for entry in commit.add where entry.table == .events {
+                        try readBatches(entry.path) { batches.append((entry.projectID, $0)) }
+                    }
+                    for entry in commit.add where entry.table == .sites {
+                        firstSeenByProject[entry.projectID] = try firstSeen(entry.path)
+                    }
+                } catch {
+                    throw RollupRefreshError.rebuild("commit \(version): \(error)")
+                }
+                var touched: [String: ProjectRollup] = [:]
+                lock.lock()
+                for projectID in Set(batches.map(\.0)).union(firstSeenByProject.keys) where projects[projectID] == nil {
+                    projects[projectID] = ProjectRollup(projectID: projectID)
+                }
+                for projectID in Set(batches.map(\.0)).union(firstSeenByProject.keys) { touched[projectID] = projects[projectID] }
+                lock.unlock()
+                for (projectID, rollup) in touched {
+                    rollup.lock.withWriteLock {
+                        for (owner, batch) in batches where owner == projectID { rollup.apply(batch) }
+                        rollup.finish()
+                        if let firstSeen = firstSeenByProject[projectID] { rollup.firstSeenSorted = firstSeen }
+                    }
+                }
+            default:
+                throw RollupRefreshError.rebuild("commit \(version) has operation \"\(commit.operation)\"")
+            }
+            lock.lock()
+            appliedVersion = version
+            lock.unlock()
+        }
+    }
+
+    // MARK: Reading segments
+
+    /// A file of a commit: under its name, or under its hidden replaced name when a later
+    /// commit (a merge, a newer snapshot) already replaced it.
+    private func open(_ relative: String) throws -> ParquetFileReader {
+        let path = layout.absolute(relative)
+        let replaced = layout.absolute(WarehouseLayout.replacedName(relative))
+        return try ParquetFileReader(path: !FileIO.exists(path) && FileIO.exists(replaced) ? replaced : path)
+    }
+
+    private func readBatches(_ relative: String, _ body: (ProjectRollup.Batch) throws -> Void) throws {
+        let reader = try open(relative)
+        func column(_ group: Int, _ name: String) throws -> ColumnData? {
+            guard let index = reader.schema.index(of: name) else { return nil }
+            return try reader.readColumn(rowGroup: group, column: index)
+        }
+        for group in 0..<reader.rowGroups.count {
+            guard let receivedAt = try column(group, "received_at") else {
+                throw RollupRefreshError.rebuild("\(relative) has no received_at column")
+            }
+            let batch = ProjectRollup.Batch(
+                rowCount: reader.rowGroups[group].rowCount, receivedAt: receivedAt,
+                eventID: try column(group, "event_id"), siteKey: try column(group, "site_key"),
+                siteHash: try column(group, "site_hash"), previouslySkipped: try column(group, "previously_skipped"),
+                dimensions: try RollupDimensions.names.map { try column(group, $0) })
+            try body(batch)
+        }
+    }
+
+    private func firstSeen(_ relative: String) throws -> [Int64] {
+        let reader = try open(relative)
+        guard let index = reader.schema.index(of: "first_seen") else { return [] }
+        var values: [Int64] = []
+        for group in 0..<reader.rowGroups.count {
+            let column = try reader.readColumn(rowGroup: group, column: index)
+            values.append(contentsOf: column.int64Values.compactMap { $0 })
+        }
+        return values.sorted()
+    }
+}
