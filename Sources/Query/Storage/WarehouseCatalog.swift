@@ -67,6 +67,12 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
         return state
     }
 
+    /// The live files of one table at the newest commit (the sites endpoint's index finds
+    /// each project's snapshot here).
+    public func liveSegmentEntries(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
+        try currentState().segments(table: table)
+    }
+
     func liveSegments(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
         let segments = try currentState().segments(table: table)
         // Forget readers of files a merge replaced, so a long-running server does not hold

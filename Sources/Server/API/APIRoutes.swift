@@ -40,6 +40,8 @@ public struct APIRoutes: Sendable {
     let engine: QueryEngine
     /// Runs callers' SQL with the CLI's default limits.
     let sqlEngine: QueryEngine
+    /// `GET …/sites` from memory.
+    let sitesIndexes: SitesIndexStore
     let serves: Bool
     let logger: Logger
 
@@ -54,6 +56,7 @@ public struct APIRoutes: Sendable {
         self.charts = components.rollups.map { RollupChartQueries(rollups: $0, fallback: scan) } ?? scan
         self.engine = engine
         self.sqlEngine = QueryEngine(catalog: catalog, options: QueryOptions(), logger: logger)
+        self.sitesIndexes = SitesIndexStore(catalog: catalog)
         // An ingest-only node has no business answering reads.
         self.serves = components.configuration.role != .ingest
         self.logger = logger

@@ -16,19 +16,25 @@ extension APIRoutes {
         let query = try SitesQuery(parameters)
         let format: SitesFormat = try parameters.choice("format", default: .json)
         let (page, perPage, offset) = try parameters.pagination()
-        let engine = self.engine
+        let indexes = self.sitesIndexes
+        // Every page comes from the project's in-memory index (`SitesIndex`): the same cost
+        // at any page; `SitesQuery`'s SQL is the reference it is tested against.
+        @Sendable func indexedPage(limit: Int?, offset: Int) throws -> (total: Int, result: QueryResult) {
+            guard let index = try indexes.index(projectID: projectID) else {
+                return (0, QueryResult(columns: SitesIndex.resultColumns, rows: []))
+            }
+            let page = index.page(query, limit: limit, offset: offset)
+            return (page.total, QueryResult(columns: SitesIndex.resultColumns, rows: page.rows))
+        }
         if format == .csv {
             // An export takes every matching site unless the caller asked for a page.
             let paged = parameters["page"] != nil || parameters["per_page"] != nil
             let result = try await BlockingWork.serverQuery {
-                try query.rows(engine: engine, projectID: projectID, limit: paged ? perPage : nil, offset: paged ? offset : 0)
+                try indexedPage(limit: paged ? perPage : nil, offset: paged ? offset : 0).result
             }
             return APIResponses.streamed(contentType: "text/csv; charset=utf-8", for: request) { Self.csvPieces(result) }
         }
-        let (total, result) = try await BlockingWork.serverQuery {
-            (try query.count(engine: engine, projectID: projectID),
-             try query.rows(engine: engine, projectID: projectID, limit: perPage, offset: offset))
-        }
+        let (total, result) = try await BlockingWork.serverQuery { try indexedPage(limit: perPage, offset: offset) }
         let object = JSONObject([
             ("total", .number(String(total))),
             ("page", .number(String(page))),

@@ -11,15 +11,26 @@ struct SitesQuery: Sendable {
     /// in Swift: the engine's LIKE has no ESCAPE clause.
     var literalSubstring: String?
 
+    /// The same request in typed form, for `SitesIndex` (the in-memory path).
+    var statusFilter: String?
+    /// `q`, lowercased.
+    var substring: String?
+    /// `<column>=<value>…`: the column, its typed values, and whether an empty value asked for NULL.
+    var equalities: [(column: TableSchema.Column, values: [Value], matchesNull: Bool)] = []
+    var sortColumn = "last_seen"
+    var sortDescending = true
+
     init(_ parameters: APIParameters) throws {
         if let status = parameters["status"], !status.isEmpty {
             guard APIRoutes.siteStatuses.contains(status) else {
                 throw APIParameters.invalid("status", "unknown status \"\(status)\"; expected one of \(APIRoutes.siteStatuses.joined(separator: ", "))")
             }
             conditions.append("status = \(SQLText.string(status))")
+            statusFilter = status
         }
         if let q = parameters["q"], !q.isEmpty {
             let lowered = q.lowercased()
+            substring = lowered
             let pattern = SQLText.string("%" + lowered + "%")
             conditions.append("(lower(site_key) LIKE \(pattern) OR lower(site_name) LIKE \(pattern) OR lower(admin_email) LIKE \(pattern))")
             if lowered.contains("%") || lowered.contains("_") { literalSubstring = lowered }
@@ -29,6 +40,8 @@ struct SitesQuery: Sendable {
             let name = descending ? String(sort.dropFirst()) : sort
             let column = try APIRoutes.column(name, of: .sites, parameter: "sort")
             orderBy = "\(SQLText.identifier(column.name)) \(descending ? "DESC" : "ASC")"
+            sortColumn = column.name
+            sortDescending = descending
             if column.name != "site_key" { orderBy += ", \"site_key\" ASC" }
         }
         // Every other parameter is `<column>=<value>`; a repeated column means any of the values.
@@ -43,6 +56,8 @@ struct SitesQuery: Sendable {
         }
         for (column, values) in valuesByColumn {
             conditions.append(try Self.equality(column, values, parameter: column.name))
+            equalities.append((column, try values.filter { !$0.isEmpty }.map { try Self.typedValue($0, column.kind, parameter: column.name) },
+                               values.contains("")))
         }
     }
 
@@ -61,6 +76,18 @@ struct SitesQuery: Sendable {
         if literals.count > 1 { alternatives.append("\(name) IN (\(literals.joined(separator: ", ")))") }
         if matchesNull { alternatives.append("\(name) IS NULL") }
         return "(" + alternatives.joined(separator: " OR ") + ")"
+    }
+
+    /// A parameter value as the column's type (validated exactly like `literal`).
+    static func typedValue(_ text: String, _ kind: ColumnKind, parameter: String) throws -> Value {
+        _ = try literal(text, kind, parameter: parameter)
+        switch kind {
+        case .string: return .string(text)
+        case .int64: return .int64(Int64(text)!)
+        case .double: return .double(Double(text)!)
+        case .bool: return .bool(text.lowercased() == "true" || text == "1")
+        case .timestamp: return .timestamp(UTCTime.parseISO(text)!)
+        }
     }
 
     static func literal(_ text: String, _ kind: ColumnKind, parameter: String) throws -> String {

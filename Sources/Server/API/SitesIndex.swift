@@ -1,0 +1,278 @@
+import ColumnStore
+import Foundation
+import Query
+
+/// One project's sites snapshot held in memory for `GET …/sites`, so a page costs the same
+/// at page 1 and page 20,000 of a million sites: filters are evaluated over columns (string
+/// equality once per dictionary entry), and each sort order is a permutation of the rows
+/// computed once per snapshot and cached. `SitesQuery` over SQL stays the reference
+/// (`SitesIndexTests` compares the two) and the path for anything this cannot do.
+final class SitesIndex: @unchecked Sendable {
+    let projectID: String
+    /// The snapshot file (relative to the warehouse root) this was loaded from.
+    let path: String
+    let rowCount: Int
+    /// `groups[g][c]`: row group `g`, file column `c`.
+    private let groups: [[ColumnData]]
+    /// First row of each group, plus `rowCount` at the end.
+    private let groupStarts: [Int]
+    /// Per `TableSchema.sites` column, its index among the file's columns (nil: the partition
+    /// key `project_id`, or a column older snapshots lack, read as NULL).
+    private let fileColumn: [Int?]
+    private let lock = NSLock()
+    private var orders: [String: [UInt32]] = [:]
+    /// `lower(site_key)`, `lower(site_name)`, `lower(admin_email)` per row, built on the first `q`.
+    private var loweredSearchColumns: [[String?]]?
+    /// Whether rows are in ascending byte order of site_key (compaction writes them so):
+    /// then "ties by site_key" is row order.
+    private let rowsInSiteKeyOrder: Bool
+
+    static let searchedColumns = ["site_key", "site_name", "admin_email"]
+
+    init(projectID: String, path: String, reader: ParquetFileReader) throws {
+        self.projectID = projectID
+        self.path = path
+        var groups: [[ColumnData]] = []
+        var starts = [0]
+        for group in 0..<reader.rowGroups.count {
+            groups.append(try reader.readRowGroup(group))
+            starts.append(starts.last! + reader.rowGroups[group].rowCount)
+        }
+        self.groups = groups
+        self.groupStarts = starts
+        self.rowCount = starts.last!
+        self.fileColumn = TableSchema.sites.columns.map { column in
+            column.name == "project_id" ? nil : reader.schema.index(of: column.name)
+        }
+        var ordered = true
+        if let keyColumn = TableSchema.sites.columns.firstIndex(where: { $0.name == "site_key" }), let file = fileColumn[keyColumn] {
+            var previous: [UInt8]? = nil
+            for row in 0..<rowCount {
+                let (g, local) = Self.locate(row, starts)
+                let key = Self.bytes(groups[g][file], local) ?? []
+                if let previous, !previous.lexicographicallyPrecedes(key) { ordered = false; break }
+                previous = key
+            }
+        }
+        self.rowsInSiteKeyOrder = ordered
+    }
+
+    @inline(__always)
+    private static func locate(_ row: Int, _ starts: [Int]) -> (group: Int, local: Int) {
+        var low = 0, high = starts.count - 1
+        while high - low > 1 {
+            let middle = (low + high) >> 1
+            if starts[middle] <= row { low = middle } else { high = middle }
+        }
+        return (low, row - starts[low])
+    }
+
+    private static func bytes(_ column: ColumnData, _ row: Int) -> [UInt8]? {
+        guard column.isValid(row) else { return nil }
+        switch column.storage {
+        case .strings(let strings): return Array(strings.bytes[strings.range(at: row)])
+        case .dictionary(let dictionary, let codes): return Array(dictionary.bytes[dictionary.range(at: Int(codes[row]))])
+        default: return nil
+        }
+    }
+
+    /// The value of schema column `column` at `row`, as the engine renders it.
+    func value(row: Int, column: Int) -> Value {
+        guard let file = fileColumn[column] else {
+            return TableSchema.sites.columns[column].name == "project_id" ? .string(projectID) : .null
+        }
+        let (g, local) = Self.locate(row, groupStarts)
+        return LatestEventScan.value(groups[g][file], local)
+    }
+
+    // MARK: Filtering
+
+    /// Rows matching every condition of `query`, one flag per row (nil: every row).
+    func matching(_ query: SitesQuery) -> [Bool]? {
+        var keep: [Bool]? = nil
+        let columns = TableSchema.sites.columns
+        if let status = query.statusFilter, let index = columns.firstIndex(where: { $0.name == "status" }) {
+            let wanted = Value.string(status)
+            narrow(&keep, column: index) { $0 == wanted }
+        }
+        for equality in query.equalities {
+            guard let index = columns.firstIndex(where: { $0.name == equality.column.name }) else { continue }
+            narrow(&keep, column: index) { value in
+                if value.isNull { return equality.matchesNull }
+                return equality.values.contains { Self.equal($0, value) }
+            }
+        }
+        if let substring = query.substring {
+            // Last: the other filters have usually cut the rows to test by then.
+            let lowered = searchColumns()
+            var result = keep ?? [Bool](repeating: true, count: rowCount)
+            for row in 0..<rowCount where result[row] {
+                result[row] = lowered.contains { $0[row]?.contains(substring) ?? false }
+            }
+            keep = result
+        }
+        return keep
+    }
+
+    /// SQL `=` between a parameter value and a stored value of the same column type.
+    private static func equal(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case let (.double(x), .double(y)): return x == y || (x.isNaN && y.isNaN)
+        default: return a == b
+        }
+    }
+
+    /// Clears the flags of rows whose value of `column` fails `test`, calling `test` once
+    /// per dictionary entry where the column is dictionary-encoded, once per row otherwise.
+    private func narrow(_ keep: inout [Bool]?, column: Int, _ test: (Value) -> Bool) {
+        var flags = keep ?? [Bool](repeating: true, count: rowCount)
+        defer { keep = flags }
+        guard let file = fileColumn[column] else {
+            if !test(value(row: 0, column: column)) { flags = [Bool](repeating: false, count: rowCount) }
+            return
+        }
+        flags.withUnsafeMutableBufferPointer { flags in
+            for (g, group) in groups.enumerated() {
+                let start = groupStarts[g], count = groupStarts[g + 1] - start
+                let data = group[file]
+                if case .dictionary(let dictionary, let codes) = data.storage {
+                    let entryMatches = (0..<dictionary.count).map { test(.string(dictionary[$0])) }
+                    let nullMatches = test(.null)
+                    codes.withUnsafeBufferPointer { codes in
+                        for local in 0..<count where flags[start + local] {
+                            flags[start + local] = data.isValid(local) ? entryMatches[Int(codes[local])] : nullMatches
+                        }
+                    }
+                } else {
+                    for local in 0..<count where flags[start + local] {
+                        flags[start + local] = test(LatestEventScan.value(data, local))
+                    }
+                }
+            }
+        }
+    }
+
+    private func searchColumns() -> [[String?]] {
+        lock.lock()
+        if let cached = loweredSearchColumns { lock.unlock(); return cached }
+        lock.unlock()
+        let columns = TableSchema.sites.columns
+        let lowered = Self.searchedColumns.map { name -> [String?] in
+            guard let index = columns.firstIndex(where: { $0.name == name }) else { return [] }
+            return (0..<rowCount).map { row in
+                if case .string(let text) = value(row: row, column: index) { return text.lowercased() }
+                return nil
+            }
+        }
+        lock.lock()
+        loweredSearchColumns = lowered
+        lock.unlock()
+        return lowered
+    }
+
+    // MARK: Ordering
+
+    /// Rows in `ORDER BY column [DESC] NULLS LAST, site_key`, computed once per snapshot.
+    func order(column name: String, descending: Bool) -> [UInt32] {
+        let key = name + (descending ? " desc" : " asc")
+        lock.lock()
+        if let cached = orders[key] { lock.unlock(); return cached }
+        lock.unlock()
+        let columns = TableSchema.sites.columns
+        let index = columns.firstIndex { $0.name == name }!
+        let values = (0..<rowCount).map { value(row: $0, column: index) }
+        let siteKeyRank = siteKeyRanks()
+        var rows = (0..<UInt32(rowCount)).map { $0 }
+        rows.sort { a, b in
+            let (x, y) = (values[Int(a)], values[Int(b)])
+            switch (x.isNull, y.isNull) {
+            case (true, true): break
+            case (true, false): return false
+            case (false, true): return true
+            case (false, false):
+                if x != y {
+                    let ascending = ValueOrder.ascending(x, y)
+                    if ascending != ValueOrder.ascending(y, x) { return descending ? !ascending : ascending }
+                }
+            }
+            return siteKeyRank[Int(a)] < siteKeyRank[Int(b)]
+        }
+        lock.lock()
+        orders[key] = rows
+        lock.unlock()
+        return rows
+    }
+
+    /// Each row's position in ascending byte order of site_key.
+    private func siteKeyRanks() -> [UInt32] {
+        if rowsInSiteKeyOrder { return (0..<UInt32(rowCount)).map { $0 } }
+        let index = TableSchema.sites.columns.firstIndex { $0.name == "site_key" }!
+        let keys = (0..<rowCount).map { row -> [UInt8] in
+            if case .string(let text) = value(row: row, column: index) { return Array(text.utf8) }
+            return []
+        }
+        let sorted = (0..<rowCount).sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }
+        var ranks = [UInt32](repeating: 0, count: rowCount)
+        for (rank, row) in sorted.enumerated() { ranks[row] = UInt32(rank) }
+        return ranks
+    }
+
+    // MARK: Pages
+
+    /// The number of matching sites and the rows of one page (`limit` nil: all of them).
+    func page(_ query: SitesQuery, limit: Int?, offset: Int) -> (total: Int, rows: [[Value]]) {
+        let keep = matching(query)
+        let total = keep.map { $0.reduce(0) { $0 + ($1 ? 1 : 0) } } ?? rowCount
+        let wanted = limit ?? Int.max
+        guard offset < total, wanted > 0 else { return (total, []) }
+        let order = self.order(column: query.sortColumn, descending: query.sortDescending)
+        var selected: [UInt32] = []
+        if let keep {
+            var skipped = 0
+            for row in order where keep[Int(row)] {
+                if skipped < offset { skipped += 1; continue }
+                selected.append(row)
+                if selected.count == wanted { break }
+            }
+        } else {
+            selected = Array(order[offset..<min(order.count, offset + min(wanted, order.count))])
+        }
+        let width = TableSchema.sites.columns.count
+        return (total, selected.map { row in (0..<width).map { value(row: Int(row), column: $0) } })
+    }
+
+    static var resultColumns: [ResultColumn] {
+        TableSchema.sites.columns.map { ResultColumn(name: $0.name, type: $0.type) }
+    }
+}
+
+/// The current `SitesIndex` of each project, reloaded when a commit brings a new snapshot.
+final class SitesIndexStore: @unchecked Sendable {
+    let catalog: WarehouseCatalog
+    private let lock = NSLock()
+    private var indexes: [String: SitesIndex] = [:]
+    /// Serializes loads so concurrent first requests load a snapshot once.
+    private let loadLock = NSLock()
+
+    init(catalog: WarehouseCatalog) {
+        self.catalog = catalog
+    }
+
+    /// The index of the project's live snapshot; nil when the project has none (no sites).
+    func index(projectID: String) throws -> SitesIndex? {
+        guard let snapshot = try catalog.liveSegmentEntries(.sites).first(where: { $0.projectID == projectID }) else { return nil }
+        lock.lock()
+        if let index = indexes[projectID], index.path == snapshot.path { lock.unlock(); return index }
+        lock.unlock()
+        loadLock.lock(); defer { loadLock.unlock() }
+        lock.lock()
+        if let index = indexes[projectID], index.path == snapshot.path { lock.unlock(); return index }
+        lock.unlock()
+        let reader = try ParquetFileReader(path: WarehouseLayout(dataDirectory: catalog.dataDirectory).absolute(snapshot.path))
+        let index = try SitesIndex(projectID: projectID, path: snapshot.path, reader: reader)
+        lock.lock()
+        indexes[projectID] = index
+        lock.unlock()
+        return index
+    }
+}

@@ -1,0 +1,72 @@
+import XCTest
+@testable import ColumnStore
+@testable import Ingest
+@testable import Query
+@testable import Server
+
+/// `SitesIndex` (the in-memory path of `GET …/sites`) against `SitesQuery`'s SQL over the
+/// engine, on every sort column in both directions and a spread of filters and pages.
+final class SitesIndexTests: XCTestCase {
+    func assertSame(_ queryString: String, store: SitesIndexStore, engine: QueryEngine, project: String,
+                    pages: [(limit: Int?, offset: Int)], file: StaticString = #filePath, line: UInt = #line) throws {
+        let query = try SitesQuery(APIParameters(query: queryString))
+        let index = try XCTUnwrap(try store.index(projectID: project), file: file, line: line)
+        let expectedTotal = try query.count(engine: engine, projectID: project)
+        for (limit, offset) in pages {
+            let page = index.page(query, limit: limit, offset: offset)
+            XCTAssertEqual(Int64(page.total), expectedTotal, "total of \(queryString)", file: file, line: line)
+            let expected = try query.rows(engine: engine, projectID: project, limit: limit, offset: offset)
+            XCTAssertEqual(expected.columns, SitesIndex.resultColumns, file: file, line: line)
+            XCTAssertEqual(page.rows, expected.rows, "rows of \(queryString) limit \(limit ?? -1) offset \(offset)", file: file, line: line)
+        }
+    }
+
+    func testIndexEqualsSQLOnEverySortAndFilter() throws {
+        let fixture = APIFixture.shared
+        let catalog = WarehouseCatalog(dataDirectory: fixture.dataDirectory)
+        let engine = QueryEngine(catalog: catalog, options: QueryOptions(resultRowsMax: 10_000_000), logger: quietLogger)
+        let store = SitesIndexStore(catalog: catalog)
+        let project = fixture.mainProject
+        let pages: [(limit: Int?, offset: Int)] = [(50, 0), (7, 93), (1_000, 0), (nil, 0), (50, 100_000)]
+        for column in TableSchema.sites.columns.map(\.name) {
+            for sort in [column, "-" + column] {
+                try assertSame("sort=\(sort)", store: store, engine: engine, project: project, pages: [(25, 0), (13, 200)])
+            }
+        }
+        let locale = fixture.events(of: project).compactMap(\.wpLocale).first!
+        let someKey = fixture.events(of: project).compactMap(\.siteKey).first!
+        for filters in ["", "status=active", "status=deactivated&sort=first_seen", "wp_locale=\(escaped(locale))",
+                        "wp_locale=\(escaped(locale))&wp_locale=", "wp_locale=", "php_minor=8.1&php_minor=7.4&sort=-php_version",
+                        "q=\(escaped(String(someKey.prefix(6)).uppercased()))", "q=%25", "q=_", "q=.com&status=active&sort=site_name",
+                        "wp_multisite=true", "wp_multisite=0", "event_count=1", "users_total=1&sort=-users_total",
+                        "first_seen=\(escaped(iso(APIFixture.end)))", "status=skipped", "site_key=\(escaped(someKey))"] {
+            try assertSame(filters, store: store, engine: engine, project: project, pages: pages)
+        }
+        // A project without a snapshot has no index (the endpoint answers an empty list).
+        XCTAssertNil(try store.index(projectID: "no-such-project"))
+    }
+
+    func testIndexIsReloadedWhenASnapshotIsReplaced() throws {
+        let data = makeTemporaryDirectory("sites-index-reload")
+        let end = UTCTime.parseISO("2026-04-01T00:00:00Z")!
+        _ = try WorkloadGenerator.generate(options: GeneratorOptions(outDirectory: data, projects: 1, sites: 40, weeks: 2, seed: 9, endMicros: end))
+        let hours = FileIO.walkFiles(data + "/raw").sorted()
+        let held = hours.suffix(hours.count / 2)
+        var heldBytes: [(String, [UInt8])] = []
+        for path in held {
+            heldBytes.append((path, try FileIO.readFile(path)))
+            FileIO.remove(path)
+        }
+        _ = try Compactor(dataDirectory: data, options: Compactor.Options(), logger: quietLogger).run()
+        let catalog = WarehouseCatalog(dataDirectory: data)
+        let store = SitesIndexStore(catalog: catalog)
+        let project = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "p").projects[0].id
+        let before = try XCTUnwrap(try store.index(projectID: project))
+        for (path, bytes) in heldBytes { try FileIO.writeFileAtomically(path, bytes) }
+        _ = try Compactor(dataDirectory: data, options: Compactor.Options(), logger: quietLogger).run()
+        let after = try XCTUnwrap(try store.index(projectID: project))
+        XCTAssertNotEqual(before.path, after.path, "a new snapshot is a new index")
+        let engine = QueryEngine(catalog: catalog, logger: quietLogger)
+        try assertSame("", store: store, engine: engine, project: project, pages: [(nil, 0)])
+    }
+}
