@@ -166,3 +166,56 @@ final class RollupChartQueriesTests: XCTestCase {
         XCTAssertEqual(rollups.counters.answered.scan, 1, "the tie sent the breakdown to the scan")
     }
 }
+
+/// The same HTTP calls against a server answering from rollups and one with `--no-rollups`:
+/// identical bodies, and `/healthz` says which path answered.
+final class RollupEndpointTests: XCTestCase {
+    func testEndpointsAnswerTheSameWithAndWithoutRollups() async throws {
+        let fixture = APIFixture.shared
+        func components(rollups: Bool) throws -> TrackhouseComponents {
+            var configuration = ServerConfiguration(dataDirectory: fixture.dataDirectory, writerID: "api")
+            configuration.role = .query
+            configuration.rollupsEnabled = rollups
+            return try buildComponents(configuration: configuration, logger: quietLogger)
+        }
+        let withRollups = try components(rollups: true)
+        try XCTUnwrap(withRollups.rollups).refresh()
+        let plain = try components(rollups: false)
+        XCTAssertNil(plain.rollups)
+        let project = fixture.mainProject
+        let token = fixture.adminToken
+        let end = APIFixture.end, day = APIFixture.day
+        var paths: [String] = []
+        for (from, to) in [(end - 30 * day, end), (end - 45 * day + 7_000_000, end - 2 * day - 1)] {
+            let range = "from=\(escaped(iso(from)))&to=\(escaped(iso(to)))"
+            paths += ["stats?\(range)", "timeseries?metric=sites&interval=week&\(range)",
+                      "timeseries?metric=events&interval=day&breakdown=php_minor&limit=3&\(range)",
+                      "breakdown?dim=wp_locale&at=\(escaped(iso(to)))&limit=5",
+                      "deactivations?\(range)", "deactivations?\(range)&page=2&per_page=3", "deactivations?\(range)&page=40&per_page=50"]
+        }
+        let allPaths = paths
+        var bodies: [[String]] = []
+        final class Answers: @unchecked Sendable { var texts: [String] = [] }
+        for components in [withRollups, plain] {
+            let app = buildApplication(components: components, logger: quietLogger)
+            let answers = Answers()
+            try await app.test(.router) { client in
+                for path in allPaths {
+                    let answer = try await client.call("/api/v1/projects/\(project)/\(path)", token: token)
+                    XCTAssertEqual(answer.status, 200, "\(path): \(answer.text)")
+                    answers.texts.append(answer.text)
+                }
+                if components.rollups != nil {
+                    let health = try await client.call("/healthz", token: nil).json
+                    XCTAssertEqual(health["rollups"]?["ready"], .bool(true))
+                    XCTAssertEqual(health["rollups"]?["answered_by_scan"]?.int, 0)
+                    XCTAssertEqual(health["rollups"]?["answered_from_rollups"]?.int, Int64(allPaths.count))
+                }
+            }
+            bodies.append(answers.texts)
+        }
+        for (index, path) in paths.enumerated() {
+            XCTAssertEqual(bodies[0][index], bodies[1][index], path)
+        }
+    }
+}

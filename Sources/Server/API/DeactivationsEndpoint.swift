@@ -13,7 +13,18 @@ extension APIRoutes {
         let (_, perPage, offset) = try parameters.pagination()
         let filter = "event = 'deactivate' AND \(SQLText.inRange("received_at", range))"
         let engine = self.engine
-        let (reasons, events) = try await BlockingWork.serverQuery {
+        let rollups = self.charts as? RollupChartQueries
+        let (reasons, events) = try await BlockingWork.serverQuery { () -> ([(reason: Value, count: Int64)], QueryResult) in
+            // With rollups: reasons from the rollup, and the page's events from the row groups
+            // at or after the (offset + per_page)-th newest deactivation only.
+            if let summary = rollups?.deactivationSummary(projectID: projectID, range: range, newest: offset + perPage) {
+                let window = TimeRange(from: summary.pageFrom, to: range.to)
+                let events = try engine.execute(sql: """
+                    SELECT * FROM events WHERE event = 'deactivate' AND \(SQLText.inRange("received_at", window))
+                    ORDER BY received_at DESC, event_id DESC LIMIT \(perPage) OFFSET \(offset)
+                    """, scope: .project(projectID))
+                return (summary.reasons, events)
+            }
             let reasons = try engine.execute(sql: """
                 SELECT reason_id, count(*) AS n FROM events WHERE \(filter)
                 GROUP BY 1 ORDER BY 2 DESC, 1 ASC NULLS LAST
@@ -22,12 +33,12 @@ extension APIRoutes {
                 SELECT * FROM events WHERE \(filter)
                 ORDER BY received_at DESC, event_id DESC LIMIT \(perPage) OFFSET \(offset)
                 """, scope: .project(projectID))
-            return (reasons, events)
+            return (reasons.rows.map { (reason: $0[0], count: { if case .int64(let n) = $0 { return n }; return 0 }($0[1])) }, events)
         }
         var total: Int64 = 0
-        let reasonList: [JSONValue] = reasons.rows.map { row in
-            if case .int64(let n) = row[1] { total += n }
-            return .object(JSONObject([("reason_id", row[0].apiJSON), ("count", row[1].apiJSON)]))
+        let reasonList: [JSONValue] = reasons.map { reason in
+            total += reason.count
+            return .object(JSONObject([("reason_id", reason.reason.apiJSON), ("count", .number(String(reason.count)))]))
         }
         let object = JSONObject([
             ("reasons", .array(reasonList)),

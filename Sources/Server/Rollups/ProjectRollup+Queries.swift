@@ -168,6 +168,27 @@ extension ProjectRollup {
         return (total, perCode)
     }
 
+    /// The `received_at` of the `count`-th newest `deactivate` event in range (nil when the
+    /// range holds fewer): every one of the newest `count` is at or after it.
+    func newestDeactivationTime(from: Int64, to: Int64, count: Int) -> Int64? {
+        guard count > 0, from < to, !chunks.isEmpty else { return nil }
+        let first = max(Self.floorDivide(from, Self.microsPerHour), baseHour)
+        let last = min(Self.floorDivide(to - 1, Self.microsPerHour), baseHour + Int64(chunks.count) - 1)
+        guard first <= last else { return nil }
+        var seen = 0
+        for hour in stride(from: last, through: first, by: -1) {
+            let chunk = chunks[Int(hour - baseHour)]
+            if chunk.deactivations == 0 { continue }
+            for entry in chunk.times.indices.reversed() where chunk.kinds[entry] == Kind.deactivate.rawValue {
+                let time = chunk.times[entry]
+                guard time >= from && time < to else { continue }
+                seen += 1
+                if seen == count { return time }
+            }
+        }
+        return nil
+    }
+
     /// Sites of the snapshot whose `first_seen` is in range.
     func newSiteCount(from: Int64, to: Int64) -> Int64 {
         Int64(Self.lowerBound(firstSeenSorted, to) - Self.lowerBound(firstSeenSorted, from))

@@ -125,6 +125,23 @@ public struct RollupChartQueries: ChartQueries {
         return result
     }
 
+    /// For `GET …/deactivations`: deactivations per reason_id in range and a lower bound on
+    /// the `received_at` of the newest `newest` of them (so the page query reads only the
+    /// row groups from there on). Nil when the rollups cannot answer.
+    func deactivationSummary(projectID: String, range: TimeRange, newest: Int) -> (reasons: [(reason: Value, count: Int64)], pageFrom: Int64)? {
+        guard let dimension = RollupDimensions.indexOfName["reason_id"], let rollup = rollups.rollup(projectID) else { return nil }
+        return rollup.lock.withReadLock {
+            guard !rollup.dimensions[dimension].overflowed else { return nil }
+            let values = rollup.dimensions[dimension].values
+            let counts = rollup.dimensionCounts(dimension: dimension, deactivationsOnly: true, from: range.from, to: range.to)
+            let reasons = counts.enumerated().filter { $0.element > 0 }.map { (reason: values[$0.offset], count: $0.element) }
+                .sorted { a, b in a.count != b.count ? a.count > b.count : ValueOrder.ascending(a.reason, b.reason) }
+            let pageFrom = rollup.newestDeactivationTime(from: range.from, to: range.to, count: newest) ?? range.from
+            counters.count(rollup: true)
+            return (reasons, max(pageFrom, range.from))
+        }
+    }
+
     private func scanned<T>(_ body: () throws -> T) rethrows -> T {
         counters.count(rollup: false)
         return try body()
