@@ -76,6 +76,15 @@ extension ProjectRollup {
     func distinctCount(skips: Bool, interval: BucketInterval, bucketStart: Int64, from: Int64, to: Int64) -> Int64 {
         let bucketEnd = interval.next(after: bucketStart)
         let whole = bucketStart >= from && bucketEnd <= to
+        if whole && interval == .day {
+            // A whole day is its bitmap, whose size is kept as ids are inserted.
+            let day = Self.floorDivide(bucketStart, 24 * Self.microsPerHour)
+            return Int64((skips ? daySkipHashes[day] : dayTrackSites[day])?.count ?? 0)
+        }
+        if whole && interval == .hour {
+            guard let index = chunkIndex(hour: Self.floorDivide(bucketStart, Self.microsPerHour)) else { return 0 }
+            return Int64(skips ? chunks[index].countedSkipHashes.count : chunks[index].trackSites.count)
+        }
         guard whole, interval == .week || interval == .month else {
             return distinctCount(skips: skips, from: max(from, bucketStart), to: min(to, bucketEnd))
         }

@@ -28,17 +28,52 @@ public struct RollupChartQueries: ChartQueries {
         }
     }
 
-    public init(rollups: RollupStore, fallback: any ChartQueries) {
+    /// Answers of the current rollup version: a dashboard's viewers ask the same questions,
+    /// and every commit invalidates them all (answers are keyed by the version they saw).
+    let cache: AnswerCache
+
+    final class AnswerCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var answers: [String: (version: Int, answer: Any)] = [:]
+        let entriesMax: Int
+
+        init(entriesMax: Int) {
+            self.entriesMax = entriesMax
+        }
+
+        func answer<T>(_ key: String, version: Int, compute: () throws -> T?) rethrows -> T? {
+            guard entriesMax > 0 else { return try compute() }
+            lock.lock()
+            if let hit = answers[key], hit.version == version, let answer = hit.answer as? T {
+                lock.unlock()
+                return answer
+            }
+            lock.unlock()
+            guard let answer = try compute() else { return nil }
+            lock.lock()
+            if answers.count >= entriesMax { answers.removeAll(keepingCapacity: true) }
+            answers[key] = (version, answer)
+            lock.unlock()
+            return answer
+        }
+    }
+
+    /// `cacheEntriesMax` 0 turns the answer cache off (the benchmarks measure both);
+    /// `TRACKHOUSE_CHART_CACHE_ENTRIES` overrides the default.
+    public init(rollups: RollupStore, fallback: any ChartQueries, cacheEntriesMax: Int? = nil) {
         self.rollups = rollups
         self.fallback = fallback
         self.counters = Counters()
+        let fromEnvironment = ProcessInfo.processInfo.environment["TRACKHOUSE_CHART_CACHE_ENTRIES"].flatMap { Int($0) }
+        self.cache = AnswerCache(entriesMax: cacheEntriesMax ?? fromEnvironment ?? 4_096)
     }
 
     static let microsPerDay: Int64 = 86_400_000_000
 
     public func stats(projectID: String, range: TimeRange) throws -> ProjectStats {
         guard let rollup = rollups.rollup(projectID) else { return try scanned { try fallback.stats(projectID: projectID, range: range) } }
-        let stats: ProjectStats? = rollup.lock.withReadLock {
+        let key = "stats|\(projectID)|\(range.from)|\(range.to)"
+        let stats: ProjectStats? = cache.answer(key, version: rollups.version) { rollup.lock.withReadLock {
             guard !rollup.tiesAmbiguous else { return nil }
             var stats = ProjectStats()
             stats.optInSites = rollup.distinctCount(skips: false, from: range.from, to: range.to)
@@ -48,7 +83,7 @@ public struct RollupChartQueries: ChartQueries {
             let windowStart = range.to - Int64(WarehouseChartQueries.activeSitesDays) * Self.microsPerDay
             stats.activeSites = rollup.latestTrackSites(from: windowStart, to: range.to, dimension: nil).total
             return stats
-        }
+        } }
         guard let stats else { return try scanned { try fallback.stats(projectID: projectID, range: range) } }
         counters.count(rollup: true)
         return stats
@@ -63,7 +98,8 @@ public struct RollupChartQueries: ChartQueries {
         }
         guard let starts = request.interval.starts(covering: request.range, limit: Int.max) else { return [] }
         let (from, to) = (request.range.from, request.range.to)
-        let series: [TimeSeries]? = rollup.lock.withReadLock {
+        let key = "timeseries|\(projectID)|\(request.metric)|\(request.interval)|\(from)|\(to)|\(request.breakdown ?? "")|\(request.limit)"
+        let series: [TimeSeries]? = cache.answer(key, version: rollups.version) { rollup.lock.withReadLock {
             let assembler = SeriesAssembler(bucketStarts: starts)
             guard let dimension = dimension.flatMap({ $0 }) else {
                 let cells = starts.map { start -> SeriesAssembler.Cell in
@@ -98,7 +134,7 @@ public struct RollupChartQueries: ChartQueries {
                 }
             }
             return assembler.brokenDown(cells, limit: request.limit)
-        }
+        } }
         guard let series else { return try scanned { try fallback.timeseries(projectID: projectID, request: request) } }
         counters.count(rollup: true)
         return series
@@ -108,7 +144,8 @@ public struct RollupChartQueries: ChartQueries {
         guard let dimension = RollupDimensions.indexOfName[request.dimension], let rollup = rollups.rollup(projectID) else {
             return try scanned { try fallback.breakdown(projectID: projectID, request: request) }
         }
-        let result: BreakdownResult? = rollup.lock.withReadLock {
+        let key = "breakdown|\(projectID)|\(request.dimension)|\(request.at)|\(request.activeDays)|\(request.limit)"
+        let result: BreakdownResult? = cache.answer(key, version: rollups.version) { rollup.lock.withReadLock {
             guard !rollup.tiesAmbiguous, !rollup.dimensions[dimension].overflowed else { return nil }
             let windowStart = request.at - Int64(request.activeDays) * Self.microsPerDay
             let latest = rollup.latestTrackSites(from: windowStart, to: request.at, dimension: dimension)
@@ -119,7 +156,7 @@ public struct RollupChartQueries: ChartQueries {
                 .sorted { a, b in a.sites != b.sites ? a.sites > b.sites : ValueOrder.ascending(a.value, b.value) }
             let listed = Array(ordered.prefix(request.limit))
             return BreakdownResult(total: latest.total, values: listed, other: latest.total - listed.reduce(0) { $0 + $1.sites })
-        }
+        } }
         guard let result else { return try scanned { try fallback.breakdown(projectID: projectID, request: request) } }
         counters.count(rollup: true)
         return result

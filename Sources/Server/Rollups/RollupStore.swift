@@ -61,6 +61,12 @@ public final class RollupStore: Service, @unchecked Sendable {
                       lastBuildSeconds: lastBuildSeconds, error: lastError)
     }
 
+    /// The commit the rollups reflect (keys the chart answer cache).
+    var version: Int {
+        lock.lock(); defer { lock.unlock() }
+        return appliedVersion
+    }
+
     /// The project's rollup when it can answer: built, and the project is not marked
     /// unusable. A project with no events yet gets an empty rollup (all counts zero).
     func rollup(_ projectID: String) -> ProjectRollup? {
