@@ -1,33 +1,65 @@
 #!/usr/bin/env bash
-# Dashboard API latency under 16 concurrent clients (wrk), against a compacted warehouse.
+# Dashboard API latency under 16 concurrent clients (wrk -c16), against a compacted warehouse,
+# with the DuckDB anchor: the same chart computed by DuckDB from the same Parquet files.
 # Usage: Benchmarks/api/run.sh <data dir> [seconds]   (the data dir needs projects.json + warehouse)
+# Runs each URL three ways: rollups with the answer cache (the default server), rollups with
+# the cache off (TRACKHOUSE_CHART_CACHE_ENTRIES=0: every request computes), and DuckDB.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data=$1
 seconds=${2:-10}
 bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}
+py=${TRACKHOUSE_PYTHON:-.venv/bin/python}
 token=$("$bin" token create --admin --data "$data" | grep -oE 'th_[0-9a-f]+' | head -1)
-project=$(python3 -c "import json;print(json.load(open('$data/projects.json'))['projects'][0]['id'])")
-to=$(.venv/bin/python -c "import duckdb;print(duckdb.sql(\"select strftime(max(last_seen) + interval 1 hour, '%Y-%m-%dT%H:00:00Z') from read_parquet('$data/warehouse/sites/**/*.parquet')\").fetchall()[0][0])")
+# The project with the most sites.
+project=$("$bin" query --data "$data" --format csv "SELECT project_id FROM sites GROUP BY 1 ORDER BY count(*) DESC LIMIT 1" | tail -1)
+to=$($py -c "import duckdb;print(duckdb.sql(\"select strftime(max(last_seen) + interval 1 hour, '%Y-%m-%dT%H:00:00Z') from read_parquet('$data/warehouse/sites/**/*.parquet')\").fetchall()[0][0])")
 from90=$(python3 -c "import datetime as d;t=d.datetime.fromisoformat('$to'.replace('Z','+00:00'));print((t-d.timedelta(days=90)).strftime('%Y-%m-%dT%H:%M:%SZ'))")
 from365=$(python3 -c "import datetime as d;t=d.datetime.fromisoformat('$to'.replace('Z','+00:00'));print((t-d.timedelta(days=365)).strftime('%Y-%m-%dT%H:%M:%SZ'))")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" serve --data "$data" --port "$port" --role query --compact-interval 0 --log-level warning &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-base="http://127.0.0.1:$port/api/v1/projects/$project"
-echo "project $project, to $to"
-for range in 90d:$from90 1y:$from365; do
-  name=${range%%:*}; from=${range#*:}
-  for path in "stats?from=$from&to=$to" "timeseries?metric=events&interval=day&from=$from&to=$to" \
-              "timeseries?metric=sites&interval=week&from=$from&to=$to" \
-              "timeseries?metric=events&interval=day&from=$from&to=$to&breakdown=php_minor&limit=10" \
-              "breakdown?dim=php_minor&at=$to&active_days=14&limit=20" \
-              "deactivations?from=$from&to=$to&per_page=50"; do
-    printf '%s %s ' "$name" "${path%%\?*}$(echo "$path" | grep -oE 'metric=[a-z_]+|breakdown=[a-z_]+|dim=[a-z_]+' | tr '\n' ' ')"
+sites=$("$bin" query --data "$data" --format csv "SELECT count(*) FROM sites WHERE project_id = '$project'" | tail -1)
+events=$("$bin" query --data "$data" --format csv "SELECT count(*) FROM events" | tail -1)
+echo "data: $events events; project $project with $sites sites; ranges end $to; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+serve() { # $1 = cache entries
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  TRACKHOUSE_CHART_CACHE_ENTRIES=$1 "$bin" serve --data "$data" --port "$port" --role query --compact-interval 0 --log-level warning &
+  server=$!
+  for _ in $(seq 600); do
+    curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"ready":true' && break
+    sleep 0.5
+  done
+  echo "server up, rollups: $(curl -sf "http://127.0.0.1:$port/healthz" | $py -c 'import json,sys; r=json.load(sys.stdin)["rollups"]; print("built in", r["last_build_seconds"], "s,", r["events"], "events")'), RSS $(ps -o rss= -p $server | awk '{printf "%.0f MB", $1/1024}')"
+  base="http://127.0.0.1:$port/api/v1/projects/$project"
+}
+
+paths() {
+  for range in 90d:$from90 1y:$from365; do
+    name=${range%%:*}; from=${range#*:}
+    for path in "stats?from=$from&to=$to" "timeseries?metric=events&interval=day&from=$from&to=$to" \
+                "timeseries?metric=sites&interval=week&from=$from&to=$to" \
+                "timeseries?metric=new_sites&interval=day&from=$from&to=$to" \
+                "timeseries?metric=events&interval=day&from=$from&to=$to&breakdown=php_minor&limit=10" \
+                "timeseries?metric=sites&interval=week&from=$from&to=$to&breakdown=wp_version&limit=10" \
+                "deactivations?from=$from&to=$to&per_page=50"; do
+      echo "$name $path"
+    done
+  done
+  echo "- breakdown?dim=php_minor&at=$to&active_days=14&limit=20"
+  echo "- breakdown?dim=wp_locale&at=$to&active_days=30&limit=20"
+  echo "- sites?status=active&wp_locale=de_DE&sort=-first_seen&page=3&per_page=50"
+  echo "- sites?status=active&sort=-last_seen&page=15000&per_page=50"
+}
+
+for cache in 4096 0; do
+  echo "== rollups, answer cache entries=$cache =="
+  serve $cache
+  paths | while read -r name path; do
+    curl -sf -H "Authorization: Bearer $token" "$base/$path" > /dev/null  # warm (sort orders, first computation)
+    printf '%-3s %-95s ' "$name" "$path"
     TOKEN=$token wrk -t2 -c16 -d"${seconds}s" --timeout 30s --latency -s Benchmarks/api/get.lua "$base/$path" | grep RESULT
   done
+  kill $server; wait $server 2>/dev/null || true
 done
-printf 'sites page (filter + sort) '
-TOKEN=$token wrk -t2 -c16 -d"${seconds}s" --timeout 30s --latency -s Benchmarks/api/get.lua "$base/sites?status=active&wp_locale=de_DE&sort=-first_seen&page=3&per_page=50" | grep RESULT
+
+echo "== DuckDB: the same charts from the same Parquet files (1 connection, median of 5) =="
+$py Benchmarks/api/duckdb_charts.py "$data" "$project" "$from90" "$from365" "$to"

@@ -120,6 +120,10 @@ extension ProjectRollup {
     func distinctPerCode(skips: Bool, dimension: Int, from: Int64, to: Int64) -> [Int64] {
         var counts = [Int64](repeating: 0, count: dimensions[dimension].values.count)
         var seen = Set<UInt64>()
+        // Most sites have one value per bucket: the first (site, value) of each site is
+        // counted through these arrays; only further values of the same site go through `seen`.
+        var firstCode = [UInt16](repeating: 0, count: skips ? 0 : siteCount)
+        var hasFirst = IDUnion(idCount: skips ? 0 : siteCount)
         let visit = { (index: Int, filter: Bool) in
             let chunk = self.chunks[index]
             if skips {
@@ -132,8 +136,14 @@ extension ProjectRollup {
             }
             for entry in chunk.times.indices where chunk.kinds[entry] == Kind.track.rawValue && chunk.sites[entry] != Self.noSite {
                 if filter && !(chunk.times[entry] >= from && chunk.times[entry] < to) { continue }
+                let site = chunk.sites[entry]
                 let code = self.states.code(state: chunk.states[entry], dimension: dimension)
-                if seen.insert(UInt64(chunk.sites[entry]) << 16 | UInt64(code)).inserted { counts[Int(code)] += 1 }
+                if hasFirst.testAndInsert(site) {
+                    firstCode[Int(site)] = code
+                    counts[Int(code)] += 1
+                } else if firstCode[Int(site)] != code, seen.insert(UInt64(site) << 16 | UInt64(code)).inserted {
+                    counts[Int(code)] += 1
+                }
             }
         }
         forEachHour(from: from, to: to, whole: { visit($0, false) }, partial: { visit($0, true) })

@@ -78,6 +78,9 @@ final class ProjectRollup: @unchecked Sendable {
     /// Why this project cannot answer at all (then everything falls back), if so.
     private(set) var unusableReason: String?
     private(set) var eventCount = 0
+    /// Per-code counters reused by `finishChunk` (zero between uses).
+    private var scratchEvents: [Int32] = []
+    private var scratchDeactivations: [Int32] = []
     /// Distinct counts of whole week and month buckets, computed on first use; cleared when
     /// an apply touches any day (cheap to refill: a few dozen bitmap unions).
     /// Guarded by `bucketCountCacheLock`: readers fill it while holding only the read lock.
@@ -213,18 +216,27 @@ extension ProjectRollup {
         chunk.trackSites = Self.sortedUnique(track)
         chunk.countedSkipHashes = Self.sortedUnique(chunk.skipHashes)
         chunk.dimensionCounts = (0..<states.width).map { dimension in
-            var counts: [UInt16: (events: Int32, deactivations: Int32)] = [:]
+            // Count into the dense scratch arrays, remembering which codes were touched.
+            let needed = dimensions[dimension].values.count
+            if scratchEvents.count < needed {
+                scratchEvents = [Int32](repeating: 0, count: needed)
+                scratchDeactivations = [Int32](repeating: 0, count: needed)
+            }
+            var touched: [UInt16] = []
             for entry in chunk.states.indices {
                 let code = states.code(state: chunk.states[entry], dimension: dimension)
-                let deactivation: Int32 = chunk.kinds[entry] == Kind.deactivate.rawValue ? 1 : 0
-                counts[code, default: (0, 0)].events += 1
-                counts[code, default: (0, 0)].deactivations += deactivation
+                if scratchEvents[Int(code)] == 0 { touched.append(code) }
+                scratchEvents[Int(code)] &+= 1
+                if chunk.kinds[entry] == Kind.deactivate.rawValue { scratchDeactivations[Int(code)] &+= 1 }
             }
+            touched.sort()
             var result = DimensionCounts()
-            for (code, count) in counts.sorted(by: { $0.key < $1.key }) {
-                result.codes.append(code)
-                result.events.append(count.events)
-                result.deactivations.append(count.deactivations)
+            result.codes = touched
+            result.events = touched.map { scratchEvents[Int($0)] }
+            result.deactivations = touched.map { scratchDeactivations[Int($0)] }
+            for code in touched {
+                scratchEvents[Int(code)] = 0
+                scratchDeactivations[Int(code)] = 0
             }
             return result
         }
