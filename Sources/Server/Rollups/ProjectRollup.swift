@@ -62,8 +62,8 @@ final class ProjectRollup: @unchecked Sendable {
     /// Absolute hour (hours since the epoch) of `chunks[0]`.
     private(set) var baseHour: Int64 = 0
     private(set) var chunks: [HourChunk] = []
-    private(set) var siteIDs: [String: UInt32] = [:]
-    private(set) var hashIDs: [String: UInt32] = [:]
+    private(set) var siteIDs = ByteKeyTable()
+    private(set) var hashIDs = ByteKeyTable()
     private(set) var dimensions = [DimensionDictionary](repeating: DimensionDictionary(), count: RollupDimensions.names.count)
     private(set) var states = StateTable(width: RollupDimensions.names.count)
     /// Event kind per code of the `event` dimension.
@@ -136,40 +136,54 @@ extension ProjectRollup {
     /// Caller holds the write lock.
     func apply(_ batch: Batch) {
         guard unusableReason == nil, batch.rowCount > 0 else { return }
+        guard case .int64(let times) = batch.receivedAt.storage else { return }
         let rows = batch.rowCount
+        let width = states.width
+        // 1. Per-row codes, ids and states in local arrays (no per-row access to `self`).
         var dimensionCodes: [[UInt32]] = []
         for (index, column) in batch.dimensions.enumerated() {
             dimensionCodes.append(Self.codes(column, rows: rows) { UInt32(self.dimensions[index].code($0)) })
         }
         refreshKinds()
-        let siteIDsOfRows = Self.codes(batch.siteKey, rows: rows) { value in
-            guard case .string(let key) = value else { return Self.noSite }
-            return self.id(of: key, in: &self.siteIDs)
-        }
-        guard case .int64(let times) = batch.receivedAt.storage else { return }
-        let width = states.width
+        let siteIDsOfRows = Self.ids(batch.siteKey, rows: rows, table: &siteIDs)
+        var table = states
+        states = StateTable(width: 0) // `table` holds the only reference while interning
+        var rowStates = [UInt32](repeating: 0, count: rows)
+        var rowKinds = [UInt8](repeating: 0, count: rows)
         var tuple = [UInt16](repeating: 0, count: width)
         for row in 0..<rows {
-            guard batch.receivedAt.isValid(row) else { continue }
-            let time = times[row]
-            let hour = Self.floorDivide(time, Self.microsPerHour)
-            guard let index = ensureChunk(hour: hour) else { return }
             for dimension in 0..<width { tuple[dimension] = UInt16(truncatingIfNeeded: dimensionCodes[dimension][row]) }
-            let state = tuple.withUnsafeBufferPointer { states.intern($0) }
-            let kind = kindOfEventCode[Int(tuple[RollupDimensions.eventIndex])]
-            chunks[index].times.append(time)
-            chunks[index].ties.append(Self.tie(batch.eventID, row))
-            chunks[index].sites.append(siteIDsOfRows[row])
-            chunks[index].states.append(state)
-            chunks[index].kinds.append(kind)
-            if kind == Kind.skip.rawValue, batch.previouslySkipped?.bool(at: row) != true,
-               let hash = batch.siteHash?.string(at: row) {
-                chunks[index].skipTimes.append(time)
-                chunks[index].skipHashes.append(id(of: hash, in: &hashIDs))
-                chunks[index].skipStates.append(state)
+            rowStates[row] = tuple.withUnsafeBufferPointer { table.intern($0) }
+            rowKinds[row] = kindOfEventCode[Int(tuple[RollupDimensions.eventIndex])]
+        }
+        states = table
+        let rowTies = Self.ties(batch.eventID, rows: rows)
+        // 2. Append runs of rows of the same hour to their chunk (segments are sorted by
+        //    time, so a row group is a few runs).
+        var row = 0
+        while row < rows {
+            guard batch.receivedAt.isValid(row) else { row += 1; continue }
+            let hour = Self.floorDivide(times[row], Self.microsPerHour)
+            var end = row + 1
+            while end < rows, batch.receivedAt.isValid(end), Self.floorDivide(times[end], Self.microsPerHour) == hour { end += 1 }
+            guard let index = ensureChunk(hour: hour) else { return }
+            var chunk = chunks[index]
+            chunks[index] = HourChunk() // `chunk` holds the only reference while appending
+            chunk.times.append(contentsOf: times[row..<end])
+            chunk.ties.append(contentsOf: rowTies[row..<end])
+            chunk.sites.append(contentsOf: siteIDsOfRows[row..<end])
+            chunk.states.append(contentsOf: rowStates[row..<end])
+            chunk.kinds.append(contentsOf: rowKinds[row..<end])
+            for skip in row..<end where rowKinds[skip] == Kind.skip.rawValue {
+                guard batch.previouslySkipped?.bool(at: skip) != true, let hash = batch.siteHash?.string(at: skip) else { continue }
+                chunk.skipTimes.append(times[skip])
+                chunk.skipHashes.append(hashIDs.id(hash))
+                chunk.skipStates.append(rowStates[skip])
             }
-            chunks[index].dirty = true
-            eventCount += 1
+            chunk.dirty = true
+            chunks[index] = chunk
+            eventCount += end - row
+            row = end
         }
     }
 
@@ -285,13 +299,6 @@ extension ProjectRollup {
         if kindOfEventCode.isEmpty { kindOfEventCode.append(Kind.other.rawValue) }
     }
 
-    private func id(of key: String, in ids: inout [String: UInt32]) -> UInt32 {
-        if let id = ids[key] { return id }
-        let id = UInt32(ids.count)
-        ids[key] = id
-        return id
-    }
-
     /// The chunk of an absolute hour, growing the axis (either end) as needed.
     private func ensureChunk(hour: Int64) -> Int? {
         if chunks.isEmpty {
@@ -321,10 +328,11 @@ extension ProjectRollup {
         return Int(index)
     }
 
-    /// Order-preserving 8-byte prefix of the event id (big-endian, zero padded).
-    private static func tie(_ column: ColumnData?, _ row: Int) -> UInt64 {
-        guard let column, column.isValid(row) else { return 0 }
-        func prefix(_ bytes: [UInt8], _ range: Range<Int>) -> UInt64 {
+    /// Order-preserving 8-byte prefix of each row's event id (big-endian, zero padded).
+    private static func ties(_ column: ColumnData?, rows: Int) -> [UInt64] {
+        var result = [UInt64](repeating: 0, count: rows)
+        guard let column else { return result }
+        func prefix(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
             var value: UInt64 = 0
             for offset in 0..<8 {
                 let index = range.lowerBound + offset
@@ -333,10 +341,43 @@ extension ProjectRollup {
             return value
         }
         switch column.storage {
-        case .strings(let strings): return prefix(strings.bytes, strings.range(at: row))
-        case .dictionary(let dictionary, let codes): return prefix(dictionary.bytes, dictionary.range(at: Int(codes[row])))
-        default: return 0
+        case .strings(let strings):
+            strings.bytes.withUnsafeBufferPointer { bytes in
+                for row in 0..<rows where column.isValid(row) { result[row] = prefix(bytes, strings.range(at: row)) }
+            }
+        case .dictionary(let dictionary, let codes):
+            let entries = dictionary.bytes.withUnsafeBufferPointer { bytes in
+                (0..<dictionary.count).map { prefix(bytes, dictionary.range(at: $0)) }
+            }
+            for row in 0..<rows where column.isValid(row) { result[row] = entries[Int(codes[row])] }
+        default:
+            break
         }
+        return result
+    }
+
+    /// Each row's id in `table` (`noSite` for NULL), hashing the bytes in place: once per
+    /// dictionary entry for dictionary-encoded columns.
+    private static func ids(_ column: ColumnData?, rows: Int, table: inout ByteKeyTable) -> [UInt32] {
+        var result = [UInt32](repeating: noSite, count: rows)
+        guard let column else { return result }
+        switch column.storage {
+        case .strings(let strings):
+            strings.bytes.withUnsafeBytes { bytes in
+                for row in 0..<rows where column.isValid(row) {
+                    let range = strings.range(at: row)
+                    result[row] = table.id(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                }
+            }
+        case .dictionary(let dictionary, let codes):
+            let entries = dictionary.bytes.withUnsafeBytes { bytes in
+                (0..<dictionary.count).map { table.id(UnsafeRawBufferPointer(rebasing: bytes[dictionary.range(at: $0)])) }
+            }
+            for row in 0..<rows where column.isValid(row) { result[row] = entries[Int(codes[row])] }
+        default:
+            break
+        }
+        return result
     }
 
     /// One code per row through `lookup`, calling it once per dictionary entry for

@@ -135,6 +135,16 @@ public final class RollupStore: Service, @unchecked Sendable {
 
     private enum RollupRefreshError: Error { case rebuild(String) }
 
+    private final class ErrorBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var first: Error?
+        func record(_ error: Error) {
+            lock.lock()
+            if first == nil { first = error }
+            lock.unlock()
+        }
+    }
+
     private func build() throws {
         let started = DispatchTime.now().uptimeNanoseconds
         var attempt = 0
@@ -143,17 +153,27 @@ public final class RollupStore: Service, @unchecked Sendable {
             do {
                 let state = try WarehouseLog.load(layout: layout)
                 var fresh: [String: ProjectRollup] = [:]
-                for segment in state.segments(table: .events) {
-                    let rollup = fresh[segment.projectID] ?? ProjectRollup(projectID: segment.projectID)
-                    fresh[segment.projectID] = rollup
-                    try readBatches(segment.path) { batch in rollup.apply(batch) }
+                for segment in state.segments.values where fresh[segment.projectID] == nil {
+                    fresh[segment.projectID] = ProjectRollup(projectID: segment.projectID)
                 }
-                for segment in state.segments(table: .sites) {
-                    let rollup = fresh[segment.projectID] ?? ProjectRollup(projectID: segment.projectID)
-                    fresh[segment.projectID] = rollup
-                    rollup.firstSeenSorted = try firstSeen(segment.path)
+                // Projects are independent: build them on every core.
+                let projectIDs = fresh.keys.sorted()
+                let errors = ErrorBox()
+                DispatchQueue.concurrentPerform(iterations: projectIDs.count) { position in
+                    let rollup = fresh[projectIDs[position]]!
+                    do {
+                        for segment in state.segments(table: .events, projectID: rollup.projectID) {
+                            try readBatches(segment.path) { batch in rollup.apply(batch) }
+                        }
+                        for segment in state.segments(table: .sites, projectID: rollup.projectID) {
+                            rollup.firstSeenSorted = try firstSeen(segment.path)
+                        }
+                        rollup.finish()
+                    } catch {
+                        errors.record(error)
+                    }
                 }
-                for rollup in fresh.values { rollup.finish() }
+                if let error = errors.first { throw error }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 lock.lock()
                 projects = fresh
