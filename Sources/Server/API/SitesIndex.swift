@@ -220,25 +220,39 @@ final class SitesIndex: @unchecked Sendable {
     // MARK: Pages
 
     /// The number of matching sites and the rows of one page (`limit` nil: all of them).
+    /// The matching rows in order are kept per (filters, sort) for the next pages: paging
+    /// through a listing costs one slice per page.
     func page(_ query: SitesQuery, limit: Int?, offset: Int) -> (total: Int, rows: [[Value]]) {
-        let keep = matching(query)
-        let total = keep.map { $0.reduce(0) { $0 + ($1 ? 1 : 0) } } ?? rowCount
+        let listing = matchingInOrder(query)
         let wanted = limit ?? Int.max
-        guard offset < total, wanted > 0 else { return (total, []) }
-        let order = self.order(column: query.sortColumn, descending: query.sortDescending)
-        var selected: [UInt32] = []
-        if let keep {
-            var skipped = 0
-            for row in order where keep[Int(row)] {
-                if skipped < offset { skipped += 1; continue }
-                selected.append(row)
-                if selected.count == wanted { break }
-            }
-        } else {
-            selected = Array(order[offset..<min(order.count, offset + min(wanted, order.count))])
-        }
+        guard offset < listing.count, wanted > 0 else { return (listing.count, []) }
+        let selected = listing[offset..<(offset + min(wanted, listing.count - offset))]
         let width = TableSchema.sites.columns.count
-        return (total, selected.map { row in (0..<width).map { value(row: Int(row), column: $0) } })
+        return (listing.count, selected.map { row in (0..<width).map { value(row: Int(row), column: $0) } })
+    }
+
+    /// Listings kept, most recent last; a handful is what one dashboard's filters produce.
+    private var listings: [(key: String, rows: [UInt32])] = []
+    static let listingsMax = 16
+
+    private func matchingInOrder(_ query: SitesQuery) -> [UInt32] {
+        let equalities = query.equalities.map { "\($0.column.name)=\($0.values.map { "\($0)" }.joined(separator: ","))|\($0.matchesNull)" }
+        let key = [query.statusFilter ?? "", query.substring ?? "", equalities.joined(separator: "&"),
+                   query.sortColumn, query.sortDescending ? "desc" : "asc"].joined(separator: "\u{1}")
+        lock.lock()
+        if let position = listings.lastIndex(where: { $0.key == key }) {
+            let rows = listings[position].rows
+            lock.unlock()
+            return rows
+        }
+        lock.unlock()
+        let order = self.order(column: query.sortColumn, descending: query.sortDescending)
+        let rows = matching(query).map { keep in order.filter { keep[Int($0)] } } ?? order
+        lock.lock()
+        listings.append((key, rows))
+        if listings.count > Self.listingsMax { listings.removeFirst() }
+        lock.unlock()
+        return rows
     }
 
     static var resultColumns: [ResultColumn] {
