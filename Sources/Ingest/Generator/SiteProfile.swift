@@ -66,7 +66,9 @@ struct SiteProfile {
         let words = GeneratorCatalog.hostWords
         let firstIndex = random.below(words.count), secondIndex = random.below(words.count)
         let first = words[firstIndex], second = words[secondIndex]
-        let number = random.chance(0.3) ? String(random.between(1...999)) : ""
+        // Most hosts carry a number (bakery-north2731.de): two words alone give ~50k hosts,
+        // which a generated million sites would collide into.
+        let number = random.chance(0.85) ? String(random.between(1...9_999)) : ""
         let separator = random.chance(0.35) ? "-" : ""
         isLocal = random.chance(0.03)
         if isLocal {
