@@ -21,8 +21,9 @@ final class SitesIndex: @unchecked Sendable {
     private let fileColumn: [Int?]
     private let lock = NSLock()
     private var orders: [String: [UInt32]] = [:]
-    /// `lower(site_key)`, `lower(site_name)`, `lower(admin_email)` per row, built on the first `q`.
-    private var loweredSearchColumns: [[String?]]?
+    /// `lower(site_key)`, `lower(site_name)`, `lower(admin_email)` per row as bytes (NULL:
+    /// empty, which no non-empty `q` matches), built on the first `q`.
+    private var loweredSearchColumns: [StringColumn]?
     /// Whether rows are in ascending byte order of site_key (compaction writes them so):
     /// then "ties by site_key" is row order.
     private let rowsInSiteKeyOrder: Bool
@@ -104,10 +105,26 @@ final class SitesIndex: @unchecked Sendable {
         }
         if let substring = query.substring {
             // Last: the other filters have usually cut the rows to test by then.
+            // Bytewise, like the engine's LIKE on `lower(…)`.
             let lowered = searchColumns()
             var result = keep ?? [Bool](repeating: true, count: rowCount)
-            for row in 0..<rowCount where result[row] {
-                result[row] = lowered.contains { $0[row]?.contains(substring) ?? false }
+            let needle = Array(substring.utf8)
+            if !needle.isEmpty {
+                var matched = [Bool](repeating: false, count: rowCount)
+                needle.withUnsafeBytes { needle in
+                    for column in lowered {
+                        column.bytes.withUnsafeBytes { haystack in
+                            for row in 0..<rowCount where result[row] && !matched[row] {
+                                let range = column.range(at: row)
+                                if range.count >= needle.count,
+                                   Self.contains(UnsafeRawBufferPointer(rebasing: haystack[range]), needle) {
+                                    matched[row] = true
+                                }
+                            }
+                        }
+                    }
+                }
+                result = matched.enumerated().map { $0.element && result[$0.offset] }
             }
             keep = result
         }
@@ -152,17 +169,36 @@ final class SitesIndex: @unchecked Sendable {
         }
     }
 
-    private func searchColumns() -> [[String?]] {
+    /// Whether `needle` (not empty) occurs in `haystack`: memchr for its first byte, then memcmp.
+    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
+        guard needle.count <= haystack.count, let base = haystack.baseAddress else { return false }
+        let first = Int32(needle[0])
+        var start = 0
+        let lastStart = haystack.count - needle.count
+        while start <= lastStart {
+            guard let hit = memchr(base + start, first, lastStart - start + 1) else { return false }
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + position, needle.baseAddress!, needle.count) == 0 { return true }
+            start = position + 1
+        }
+        return false
+    }
+
+    private func searchColumns() -> [StringColumn] {
         lock.lock()
         if let cached = loweredSearchColumns { lock.unlock(); return cached }
         lock.unlock()
         let columns = TableSchema.sites.columns
-        let lowered = Self.searchedColumns.map { name -> [String?] in
-            guard let index = columns.firstIndex(where: { $0.name == name }) else { return [] }
-            return (0..<rowCount).map { row in
-                if case .string(let text) = value(row: row, column: index) { return text.lowercased() }
-                return nil
+        let lowered = Self.searchedColumns.map { name -> StringColumn in
+            var result = StringColumn()
+            guard let index = columns.firstIndex(where: { $0.name == name }) else {
+                for _ in 0..<rowCount { result.appendEmpty() }
+                return result
             }
+            for row in 0..<rowCount {
+                if case .string(let text) = value(row: row, column: index) { result.append(text.lowercased()) } else { result.appendEmpty() }
+            }
+            return result
         }
         lock.lock()
         loweredSearchColumns = lowered
