@@ -13,6 +13,15 @@ enum APIResponses {
         bytes(JSONWriter.serialize(value), contentType: jsonType, for: request)
     }
 
+    /// A body already encoded (gzipped or not) as the request asked.
+    static func encoded(_ body: [UInt8], contentType: String, gzipped: Bool) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.vary] = "Accept-Encoding"
+        if gzipped { headers[.contentEncoding] = "gzip" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
     static func bytes(_ body: [UInt8], contentType: String, for request: Request) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType

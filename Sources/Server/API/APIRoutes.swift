@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Ingest
 import Logging
@@ -42,6 +43,8 @@ public struct APIRoutes: Sendable {
     let sqlEngine: QueryEngine
     /// `GET …/sites` from memory.
     let sitesIndexes: SitesIndexStore
+    /// Rendered answers per warehouse version (`TRACKHOUSE_RESPONSE_CACHE_MB`, default 64; 0 off).
+    let responseCache: ResponseCache
     let serves: Bool
     let logger: Logger
 
@@ -57,6 +60,8 @@ public struct APIRoutes: Sendable {
         self.engine = engine
         self.sqlEngine = QueryEngine(catalog: catalog, options: QueryOptions(), logger: logger)
         self.sitesIndexes = SitesIndexStore(catalog: catalog)
+        let cacheMB = ProcessInfo.processInfo.environment["TRACKHOUSE_RESPONSE_CACHE_MB"].flatMap { Int($0) } ?? 64
+        self.responseCache = ResponseCache(bytesMax: max(0, cacheMB) << 20)
         // An ingest-only node has no business answering reads.
         self.serves = components.configuration.role != .ingest
         self.logger = logger

@@ -17,6 +17,7 @@ extension APIRoutes {
             activeDays: try parameters.int("active_days", default: 14, range: 1...36_500),
             limit: try parameters.int("limit", default: 20, range: 0...100_000))
         let charts = self.charts
+        return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "at")) {
         let result = try await BlockingWork.serverQuery { try charts.breakdown(projectID: projectID, request: breakdownRequest) }
         let values: [JSONValue] = result.values.map {
             .object(JSONObject([("value", $0.value.apiJSON), ("sites", .number(String($0.sites)))]))
@@ -26,6 +27,7 @@ extension APIRoutes {
             ("values", .array(values)),
             ("other", .number(String(result.other))),
         ])
-        return APIResponses.json(.object(object), for: request)
+        return .object(object)
+        }
     }
 }

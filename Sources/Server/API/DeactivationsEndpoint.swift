@@ -14,6 +14,7 @@ extension APIRoutes {
         let filter = "event = 'deactivate' AND \(SQLText.inRange("received_at", range))"
         let engine = self.engine
         let rollups = self.charts as? RollupChartQueries
+        return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "to")) {
         let (reasons, events) = try await BlockingWork.serverQuery { () -> ([(reason: Value, count: Int64)], QueryResult) in
             // With rollups: reasons from the rollup, and the page's events from the row groups
             // at or after the (offset + per_page)-th newest deactivation only.
@@ -51,6 +52,7 @@ extension APIRoutes {
             ("total", .number(String(total))),
             ("events", .array(events.rowObjects)),
         ])
-        return APIResponses.json(.object(object), for: request)
+        return .object(object)
+        }
     }
 }

@@ -34,6 +34,7 @@ extension APIRoutes {
             }
             return APIResponses.streamed(contentType: "text/csv; charset=utf-8", for: request) { Self.csvPieces(result) }
         }
+        return try await cachedJSON(request, version: warehouseVersion) {
         let (total, result) = try await BlockingWork.serverQuery { try indexedPage(limit: perPage, offset: offset) }
         let object = JSONObject([
             ("total", .number(String(total))),
@@ -41,7 +42,8 @@ extension APIRoutes {
             ("per_page", .number(String(perPage))),
             ("sites", .array(result.rowObjects)),
         ])
-        return APIResponses.json(.object(object), for: request)
+        return .object(object)
+        }
     }
 
     /// The header, then one piece of CSV per batch of rows.

@@ -7,6 +7,7 @@ extension APIRoutes {
         _ = try access.project(projectID, for: request)
         let range = try APIParameters(request).timeRange()
         let charts = self.charts
+        return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "to")) {
         let stats = try await BlockingWork.serverQuery { try charts.stats(projectID: projectID, range: range) }
         let object = JSONObject([
             ("opt_in_sites", .number(String(stats.optInSites))),
@@ -15,6 +16,7 @@ extension APIRoutes {
             ("skipped", .number(String(stats.skipped))),
             ("active_sites", .number(String(stats.activeSites))),
         ])
-        return APIResponses.json(.object(object), for: request)
+        return .object(object)
+        }
     }
 }

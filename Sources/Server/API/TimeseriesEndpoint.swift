@@ -22,8 +22,10 @@ extension APIRoutes {
         let limit = try parameters.int("limit", default: 10, range: 0...1000)
         let timeseriesRequest = TimeseriesRequest(metric: metric, interval: interval, range: range, breakdown: breakdown, limit: limit)
         let charts = self.charts
-        let series = try await BlockingWork.serverQuery { try charts.timeseries(projectID: projectID, request: timeseriesRequest) }
-        return APIResponses.json(.object(JSONObject([("series", .array(series.map(Self.json)))])), for: request)
+        return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "to")) {
+            let series = try await BlockingWork.serverQuery { try charts.timeseries(projectID: projectID, request: timeseriesRequest) }
+            return .object(JSONObject([("series", .array(series.map(Self.json)))]))
+        }
     }
 
     static func json(_ series: TimeSeries) -> JSONValue {

@@ -1,0 +1,65 @@
+import ColumnStore
+import Foundation
+import Hummingbird
+import Ingest
+
+/// Rendered (and gzipped) JSON answers of the read endpoints, keyed by the request URI and
+/// the warehouse version they were computed at: a dashboard's viewers ask the same URLs, and
+/// rendering a year of points or a page of sites costs more than computing it from the
+/// rollups. A new commit changes the version, so nothing stale is served; requests whose
+/// answer depends on the clock (no `to`/`at`) are never cached.
+final class ResponseCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (version: Int, body: [UInt8])] = [:]
+    private var bytesHeld = 0
+    let bytesMax: Int
+
+    init(bytesMax: Int) {
+        self.bytesMax = bytesMax
+    }
+
+    func body(_ key: String, version: Int) -> [UInt8]? {
+        lock.lock(); defer { lock.unlock() }
+        guard let entry = entries[key], entry.version == version else { return nil }
+        return entry.body
+    }
+
+    func store(_ key: String, version: Int, body: [UInt8]) {
+        guard body.count <= bytesMax / 8 else { return }
+        lock.lock(); defer { lock.unlock() }
+        if bytesHeld + body.count > bytesMax {
+            entries.removeAll(keepingCapacity: true)
+            bytesHeld = 0
+        }
+        bytesHeld += body.count - (entries[key]?.body.count ?? 0)
+        entries[key] = (version, body)
+    }
+}
+
+extension APIRoutes {
+    /// The version chart answers are computed at (the rollups'), when `request` names its
+    /// instant (`to` or `at`); nil means "do not cache".
+    func chartsVersion(_ request: Request, instantParameter: String) -> Int? {
+        guard APIParameters(request)[instantParameter] != nil, let rollups = charts as? RollupChartQueries else { return nil }
+        return rollups.rollups.version
+    }
+
+    /// The newest commit of the warehouse (what the sites index reads).
+    var warehouseVersion: Int {
+        WarehouseLog.newestVersion(layout: WarehouseLayout(dataDirectory: sitesIndexes.catalog.dataDirectory))
+    }
+
+    /// `make`'s JSON, from the cache when this URI was answered at `version` already.
+    func cachedJSON(_ request: Request, version: Int?, _ make: () async throws -> JSONValue) async throws -> Response {
+        guard let version, responseCache.bytesMax > 0 else { return APIResponses.json(try await make(), for: request) }
+        let gzip = APIResponses.acceptsGzip(request)
+        let key = (gzip ? "gzip " : "plain ") + request.uri.path + "?" + (request.uri.query ?? "")
+        if let body = responseCache.body(key, version: version) {
+            return APIResponses.encoded(body, contentType: APIResponses.jsonType, gzipped: gzip)
+        }
+        let plain = JSONWriter.serialize(try await make())
+        let body = gzip ? Gzip.deflate(plain) : plain
+        responseCache.store(key, version: version, body: body)
+        return APIResponses.encoded(body, contentType: APIResponses.jsonType, gzipped: gzip)
+    }
+}
