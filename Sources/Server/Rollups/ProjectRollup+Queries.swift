@@ -134,15 +134,30 @@ extension ProjectRollup {
                 }
                 return
             }
-            for entry in chunk.times.indices where chunk.kinds[entry] == Kind.track.rawValue && chunk.sites[entry] != Self.noSite {
-                if filter && !(chunk.times[entry] >= from && chunk.times[entry] < to) { continue }
-                let site = chunk.sites[entry]
-                let code = self.states.code(state: chunk.states[entry], dimension: dimension)
-                if hasFirst.testAndInsert(site) {
-                    firstCode[Int(site)] = code
-                    counts[Int(code)] += 1
-                } else if firstCode[Int(site)] != code, seen.insert(UInt64(site) << 16 | UInt64(code)).inserted {
-                    counts[Int(code)] += 1
+            // The hot loop of a year of weekly sites by version: plain pointers, no per-entry
+            // access to `self` or to captured arrays.
+            let width = self.states.width
+            self.states.codes.withUnsafeBufferPointer { stateCodes in
+                chunk.times.withUnsafeBufferPointer { times in
+                    chunk.sites.withUnsafeBufferPointer { sites in
+                        chunk.states.withUnsafeBufferPointer { states in
+                            chunk.kinds.withUnsafeBufferPointer { kinds in
+                                firstCode.withUnsafeMutableBufferPointer { firstCode in
+                                    for entry in 0..<times.count where kinds[entry] == Kind.track.rawValue {
+                                        let site = sites[entry]
+                                        if site == Self.noSite || (filter && !(times[entry] >= from && times[entry] < to)) { continue }
+                                        let code = stateCodes[Int(states[entry]) &* width &+ dimension]
+                                        if hasFirst.testAndInsert(site) {
+                                            firstCode[Int(site)] = code
+                                            counts[Int(code)] &+= 1
+                                        } else if firstCode[Int(site)] != code, seen.insert(UInt64(site) << 16 | UInt64(code)).inserted {
+                                            counts[Int(code)] &+= 1
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
