@@ -16,10 +16,11 @@ final class HashAggregate {
     private var keyScratch: [UInt8] = []
     private var keyOffsets: [Int] = []
 
-    init(groups: [BoundExpression], aggregates: [BoundAggregate]) {
+    /// `mergeThreads`: threads the accumulators may use when `merge` folds a partial in.
+    init(groups: [BoundExpression], aggregates: [BoundAggregate], mergeThreads: Int = 1) {
         groupExpressions = groups
         self.aggregates = aggregates
-        accumulators = aggregates.map(makeAccumulator)
+        accumulators = aggregates.map { makeAccumulator($0, mergeThreads: mergeThreads) }
         if groups.isEmpty {
             // A global aggregate has exactly one group, even over no rows.
             _ = [UInt8]().withUnsafeBufferPointer { table.findOrInsert($0, hash: hashBytes($0)) }
@@ -50,6 +51,63 @@ final class HashAggregate {
             return dictionaryGroupIDs(keys[0], indices: indices, count: count)
         }
         if keys.count > 1, let groups = compositeDictionaryGroupIDs(keys, count: count) { return groups }
+        let starts = runStarts(keys, count: count)
+        if starts.count * 2 <= count {
+            // Long runs of one key (time-sorted data under date_trunc): look up each run once.
+            let runGroups = hashedGroupIDs(keys.map { $0.sliced(starts) }, count: starts.count)
+            var groups = [Int32](repeating: 0, count: count)
+            groups.withUnsafeMutableBufferPointer { groups in
+                for run in 0..<starts.count {
+                    let end = run + 1 < starts.count ? Int(starts[run + 1]) : count
+                    for row in Int(starts[run])..<end { groups[row] = runGroups[run] }
+                }
+            }
+            return groups
+        }
+        return hashedGroupIDs(keys, count: count)
+    }
+
+    /// Rows whose key differs from the previous row's (row 0 always starts a run). Only cheap,
+    /// certain equalities count as "same" (same dictionary entry, same fixed-width bits and
+    /// validity); anything else starts a run, which costs a lookup but never a wrong group.
+    private func runStarts(_ keys: [Vector], count: Int) -> [UInt32] {
+        var same = [UInt8](repeating: 1, count: count)
+        same[0] = 0
+        for key in keys {
+            switch key.encoding {
+            case .constant:
+                continue
+            case .dictionary(let indices):
+                indices.withUnsafeBufferPointer { indices in
+                    for row in 1..<count where indices[row] != indices[row - 1] { same[row] = 0 }
+                }
+            case .flat:
+                if let validity = key.validity {
+                    for row in 1..<count where validity[row] != validity[row - 1] { same[row] = 0 }
+                }
+                switch key.buffer {
+                case .int64(let values):
+                    values.withUnsafeBufferPointer { values in
+                        for row in 1..<count where values[row] != values[row - 1] { same[row] = 0 }
+                    }
+                case .double(let values):
+                    values.withUnsafeBufferPointer { values in
+                        for row in 1..<count where values[row].bitPattern != values[row - 1].bitPattern { same[row] = 0 }
+                    }
+                case .bool(let values):
+                    for row in 1..<count where values[row] != values[row - 1] { same[row] = 0 }
+                case .string, .none:
+                    if key.type != .null { return (0..<UInt32(count)).map { $0 } }
+                }
+            }
+        }
+        var starts: [UInt32] = []
+        for row in 0..<count where same[row] == 0 { starts.append(UInt32(row)) }
+        return starts
+    }
+
+    /// Group ids by encoding, hashing and looking up every row's key.
+    private func hashedGroupIDs(_ keys: [Vector], count: Int) -> [Int32] {
         GroupKeyEncoder.encodeBatch(keys, count: count, bytes: &keyScratch, offsets: &keyOffsets)
         var hashes = [UInt64](repeating: 0, count: count)
         keyScratch.withUnsafeBytes { bytes in
@@ -142,6 +200,7 @@ final class HashAggregate {
     func resetDictionaryCache() {
         dictionaryGroups.removeAll(keepingCapacity: true)
         compositeGroups.removeAll(keepingCapacity: true)
+        for accumulator in accumulators { accumulator.resetDictionaryCache() }
     }
 
     /// Folds another worker's partial aggregate into this one.
