@@ -231,4 +231,43 @@ final class SearchAndDistinctTests: XCTestCase {
             XCTAssertEqual(mixed.rows.map { $0[0] }, expectedHours.dropFirst().map { _ in Value.timestamp(start) })
         }
     }
+
+    // MARK: Group ids over runs
+
+    func testGroupingRunsOfTimeBucketsWithDictionaryKeys() throws {
+        let rows = 20_000
+        let start: Int64 = 1_767_225_600_000_000
+        let catalog = bigCatalog(rows: rows, unitRows: 2500, keys: 7)
+        // Per (minute, key) and per (day, key) over rows with n % 3 == 0.
+        var perMinute: [String: Int64] = [:]
+        var perKey: [String: Int64] = [:]
+        for n in 0..<rows where n % 3 == 0 {
+            perMinute["\(start + Int64(n / 60) * 60_000_000)|k\(n % 7)", default: 0] += 1
+            perKey["k\(n % 7)", default: 0] += 1
+        }
+        func keyed(_ result: QueryResult) -> [String: Int64] {
+            var out: [String: Int64] = [:]
+            for row in result.rows {
+                guard case .timestamp(let time) = row[0], case .string(let key) = row[1], case .int64(let n) = row[2] else {
+                    XCTFail("unexpected row \(row)")
+                    continue
+                }
+                out["\(time)|\(key)"] = n
+            }
+            return out
+        }
+        for threads in [1, 2] {
+            let engine = QueryEngine(catalog: catalog, options: QueryOptions(threadsMax: threads), logger: logger)
+            // Minutes change every 60 rows: runs of a flat key next to a dictionary key.
+            let minutes = try engine.execute(sql: """
+                SELECT date_trunc('minute', received_at), site_key, count(*) FROM events WHERE users_total % 3 = 0 GROUP BY 1, 2
+                """)
+            XCTAssertEqual(keyed(minutes), perMinute)
+            // The day is constant in every unit (from statistics): a constant key next to a dictionary key.
+            let days = try engine.execute(sql: """
+                SELECT date_trunc('day', received_at), site_key, count(*) FROM events WHERE users_total % 3 = 0 GROUP BY 1, 2
+                """)
+            XCTAssertEqual(keyed(days), Dictionary(uniqueKeysWithValues: perKey.map { ("\(start)|\($0.key)", $0.value) }))
+        }
+    }
 }
