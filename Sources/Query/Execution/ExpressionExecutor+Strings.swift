@@ -99,7 +99,7 @@ extension ExpressionExecutor {
                 matcher = patterns.withBytes(at: 0) { LikeMatcher(pattern: Array($0), caseInsensitive: caseInsensitive) }
                 likeMatchers[key] = matcher
             }
-            if case .flat = operand.encoding, let needle = matcher.containedLiteral {
+            if case .flat = operand.encoding, strings.count >= count, let needle = matcher.containedLiteral {
                 out = entriesContaining(needle, in: strings, count: count, hit: hit)
                 return Vector(type: .boolean, buffer: .bool(out), validity: validity, count: count)
             }
