@@ -1,5 +1,8 @@
 import Dispatch
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The SQL engine: parse -> bind -> plan -> execute (see README.md in this folder).
 ///
@@ -17,7 +20,27 @@ public final class QueryEngine: Sendable {
         self.catalog = catalog
         self.options = options
         self.logger = logger
+        _ = QueryEngine.mallocTuned
     }
+
+    /// Every scan unit decodes its columns into fresh arrays of a few MB and frees them again.
+    /// With glibc's defaults such blocks come from mmap (or an arena that is trimmed and
+    /// re-faulted), so a scan spent up to a third of its time in page faults and zeroing new
+    /// pages. Serving blocks up to 64 MiB from the heap and keeping up to 256 MiB of freed
+    /// heap reuses those pages instead. Process-wide, set once; the cost is that up to
+    /// 256 MiB of freed memory may stay mapped (measured: `url LIKE` 1.05 s -> 0.70 s).
+    private static let mallocTuned: Bool = {
+        #if canImport(Glibc)
+        // mallopt is declared in <malloc.h>, which the Glibc module does not import.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        if let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "mallopt") {
+            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+            _ = mallopt(-3, 64 << 20) // M_MMAP_THRESHOLD
+            _ = mallopt(-1, 256 << 20) // M_TRIM_THRESHOLD
+        }
+        #endif
+        return true
+    }()
 
     /// Parses and binds `sql` without running it; errors in the SQL surface here.
     public func prepare(sql: String) throws -> PreparedQuery {

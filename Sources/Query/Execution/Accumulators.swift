@@ -15,10 +15,18 @@ protocol Accumulator: AnyObject {
     func merge(_ other: any Accumulator, groupMap: [Int32]) throws
     func result(groups: Range<Int>) -> Vector
     var memoryBytes: Int { get }
+    /// Forgets per-dictionary caches (called between scan units).
+    func resetDictionaryCache()
 }
 
-func makeAccumulator(_ aggregate: BoundAggregate) -> any Accumulator {
-    if aggregate.distinct { return DistinctAccumulator(aggregate) }
+extension Accumulator {
+    func resetDictionaryCache() {}
+}
+
+/// `mergeThreads`: how many threads an accumulator may use to merge partials (DISTINCT sets
+/// merge partition by partition in parallel).
+func makeAccumulator(_ aggregate: BoundAggregate, mergeThreads: Int = 1) -> any Accumulator {
+    if aggregate.distinct { return DistinctAccumulator(aggregate, mergeThreads: mergeThreads) }
     switch aggregate.kind {
     case .countStar, .count: return CountAccumulator(countsNulls: aggregate.kind == .countStar)
     case .avg:
@@ -299,121 +307,6 @@ final class MinMaxAccumulator: Accumulator {
     var memoryBytes: Int {
         values.capacity * 24 + strings.capacity * 8 + strings.reduce(0) { $0 + ($1?.capacity ?? 0) + 32 }
     }
-}
-
-/// count/sum/avg(DISTINCT x): one hash table of (group id, value) keys for all groups, so a
-/// batch is inserted with one call and no per-value allocation; reduced per group at the end.
-final class DistinctAccumulator: Accumulator {
-    private let aggregate: BoundAggregate
-    private let table = GroupTable()
-    private var groupCount = 0
-    private var keyBytes: [UInt8] = []
-    private var keyOffsets: [Int] = []
-
-    init(_ aggregate: BoundAggregate) { self.aggregate = aggregate }
-
-    func resize(_ groupCount: Int) { self.groupCount = max(self.groupCount, groupCount) }
-
-    func update(groups: [Int32], input: Vector?, count: Int) throws {
-        guard let input, input.type != .null else { return }
-        var rows: [UInt32] = []
-        rows.reserveCapacity(count)
-        if case .dictionary(let indices) = input.encoding {
-            // Dictionary input: one row per distinct (group, entry) pair of the batch.
-            var seen = Set<UInt64>()
-            for row in 0..<count where !input.isNull(row) {
-                if seen.insert(UInt64(UInt32(bitPattern: groups[row])) << 32 | UInt64(indices[row])).inserted {
-                    rows.append(UInt32(row))
-                }
-            }
-        } else {
-            for row in 0..<count where !input.isNull(row) { rows.append(UInt32(row)) }
-        }
-        if rows.isEmpty { return }
-        let groupIDs = Vector(type: .bigint, buffer: .int64(rows.map { Int64(groups[Int($0)]) }), validity: nil,
-                              count: rows.count)
-        insert([groupIDs, rows.count == count ? input : input.sliced(rows)], count: rows.count)
-    }
-
-    private func insert(_ keys: [Vector], count: Int) {
-        GroupKeyEncoder.encodeBatch(keys, count: count, bytes: &keyBytes, offsets: &keyOffsets)
-        var hashes = [UInt64](repeating: 0, count: count)
-        keyBytes.withUnsafeBytes { bytes in
-            for row in 0..<count {
-                hashes[row] = hashBytes(UnsafeRawBufferPointer(rebasing: bytes[keyOffsets[row]..<keyOffsets[row + 1]]))
-            }
-        }
-        var ignored = [Int32](repeating: 0, count: count)
-        keyBytes.withUnsafeBufferPointer { bytes in
-            ignored.withUnsafeMutableBufferPointer { output in
-                table.findOrInsertBatch(keys: bytes, offsets: keyOffsets, hashes: hashes, into: output.baseAddress!)
-            }
-        }
-    }
-
-    /// Each entry as (group id, value).
-    private func entries() -> [(group: Int, value: Value)] {
-        (0..<table.groupCount).map { entry in
-            let key = table.key(of: entry)
-            var offset = key.startIndex
-            guard case .int64(let group) = GroupKeyEncoder.decode(key, offset: &offset, type: .bigint) else {
-                return (0, .null)
-            }
-            return (Int(group), GroupKeyEncoder.decode(key, offset: &offset, type: aggregate.argument?.type ?? .null))
-        }
-    }
-
-    func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
-        let other = other as! DistinctAccumulator
-        let pairs = other.entries()
-        guard !pairs.isEmpty, let type = aggregate.argument?.type else { return }
-        var values = VectorBuilder(type: type, capacity: pairs.count)
-        for pair in pairs { values.append(pair.value) }
-        let groupIDs = Vector(type: .bigint, buffer: .int64(pairs.map { Int64(groupMap[$0.group]) }), validity: nil,
-                              count: pairs.count)
-        insert([groupIDs, values.build()], count: pairs.count)
-    }
-
-    func result(groups: Range<Int>) -> Vector {
-        var counts = [Int64](repeating: 0, count: groupCount)
-        var integerSums = [Int64](repeating: 0, count: groupCount)
-        var overflowed = [Bool](repeating: false, count: groupCount)
-        var doubleSums = [Double](repeating: 0, count: groupCount)
-        for (group, value) in entries() where group < groupCount {
-            counts[group] += 1
-            switch value {
-            case .int64(let number):
-                let (sum, overflow) = integerSums[group].addingReportingOverflow(number)
-                integerSums[group] = sum
-                overflowed[group] = overflowed[group] || overflow
-                doubleSums[group] += Double(number)
-            case .double(let number):
-                doubleSums[group] += number
-            default:
-                break
-            }
-        }
-        var builder = VectorBuilder(type: aggregate.type, capacity: groups.count)
-        for group in groups {
-            switch aggregate.kind {
-            case .count, .countStar:
-                builder.append(.int64(counts[group]))
-            default:
-                if counts[group] == 0 {
-                    builder.appendNull()
-                } else if aggregate.kind == .avg {
-                    builder.append(.double(doubleSums[group] / Double(counts[group])))
-                } else if aggregate.type == .double {
-                    builder.append(.double(doubleSums[group]))
-                } else {
-                    builder.append(overflowed[group] ? .null : .int64(integerSums[group]))
-                }
-            }
-        }
-        return builder.build()
-    }
-
-    var memoryBytes: Int { table.memoryBytes }
 }
 
 final class ApproxDistinctAccumulator: Accumulator {

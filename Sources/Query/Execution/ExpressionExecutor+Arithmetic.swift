@@ -99,6 +99,11 @@ extension ExpressionExecutor {
     /// Applies `transform` to every row of an Int64-backed vector.
     func mapInt64(_ input: Vector, type: LogicalType, count: Int, _ transform: (Int64) -> Int64) -> Vector {
         guard case .int64(let values) = input.buffer else { return Vector.constant(.null, type: type, count: count) }
+        if input.isConstant {
+            // Once for the whole vector (a column made constant by statistics, a literal).
+            return Vector(type: type, buffer: .int64([transform(values[0])]), validity: input.validity, encoding: .constant,
+                          count: count)
+        }
         let validity = mergedValidity([input], count: count)
         let u = input.unified
         let indices = u.indices ?? []

@@ -99,6 +99,10 @@ extension ExpressionExecutor {
                 matcher = patterns.withBytes(at: 0) { LikeMatcher(pattern: Array($0), caseInsensitive: caseInsensitive) }
                 likeMatchers[key] = matcher
             }
+            if case .flat = operand.encoding, strings.count >= count, let needle = matcher.containedLiteral {
+                out = entriesContaining(needle, in: strings, count: count, hit: hit)
+                return Vector(type: .boolean, buffer: .bool(out), validity: validity, count: count)
+            }
             let u = operand.unified
             let indices = u.indices ?? []
             let flat = u.indices == nil
@@ -202,6 +206,10 @@ func substringBytes(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int64, length: 
 
 /// A compiled LIKE pattern: `%` matches any run of characters, `_` exactly one character.
 /// No escape character (DuckDB has none unless ESCAPE is given).
+///
+/// Parts without `_` (the common case) are matched as byte strings: anchored ones with one
+/// `memcmp`, floating ones with `SubstringSearcher`. Byte matching equals character matching
+/// here because a part is valid UTF-8, so its first byte never matches a continuation byte.
 struct LikeMatcher {
     private enum Element: Equatable {
         case byte(UInt8)
@@ -211,6 +219,8 @@ struct LikeMatcher {
     /// The pattern split at every `%`; the first part is anchored at the start, the last at
     /// the end, the middle ones are found leftmost in between.
     private let parts: [[Element]]
+    /// Each part's bytes when it has no `_`.
+    private let literals: [[UInt8]?]
     private let caseInsensitive: Bool
 
     init(pattern: [UInt8], caseInsensitive: Bool) {
@@ -227,6 +237,22 @@ struct LikeMatcher {
             }
         }
         self.parts = parts
+        literals = parts.map { part in
+            var bytes: [UInt8] = []
+            for element in part {
+                guard case .byte(let byte) = element else { return nil }
+                bytes.append(byte)
+            }
+            return bytes
+        }
+    }
+
+    /// The needle when the pattern is `%needle%` with a non-empty needle free of `_` (and the
+    /// match is case-sensitive): such a pattern can be searched over a whole column at once.
+    var containedLiteral: [UInt8]? {
+        guard !caseInsensitive, parts.count == 3, parts[0].isEmpty, parts[2].isEmpty,
+              let literal = literals[1], !literal.isEmpty else { return nil }
+        return literal
     }
 
     func matches(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -238,17 +264,29 @@ struct LikeMatcher {
     }
 
     private func matchesExact(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
-        if parts.count == 1 { return match(parts[0], in: value, at: 0) == value.count }
-        guard let prefixEnd = match(parts[0], in: value, at: 0),
-              let tailStart = lastMatchStart(parts[parts.count - 1], in: value, notBefore: prefixEnd) else {
+        if parts.count == 1 { return matchPart(0, in: value, at: 0) == value.count }
+        guard let prefixEnd = matchPart(0, in: value, at: 0),
+              let tailStart = lastMatchStart(parts.count - 1, in: value, notBefore: prefixEnd) else {
             return false
         }
         var position = prefixEnd
-        for part in parts[1..<(parts.count - 1)] where !part.isEmpty {
-            guard let end = find(part, in: value, from: position, before: tailStart) else { return false }
+        for index in 1..<(parts.count - 1) where !parts[index].isEmpty {
+            guard let end = find(index, in: value, from: position, before: tailStart) else { return false }
             position = end
         }
         return true
+    }
+
+    /// End of part `index` matched at `start`, or nil.
+    private func matchPart(_ index: Int, in value: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+        if let literal = literals[index] {
+            let end = start + literal.count
+            guard end <= value.count else { return nil }
+            if literal.isEmpty { return start }
+            let equal = literal.withUnsafeBufferPointer { memcmp(value.baseAddress! + start, $0.baseAddress!, $0.count) == 0 }
+            return equal ? end : nil
+        }
+        return match(parts[index], in: value, at: start)
     }
 
     /// End of `segment` matched at `start`, or nil.
@@ -268,24 +306,73 @@ struct LikeMatcher {
         return position
     }
 
-    /// End of the leftmost match of `segment` starting at or after `from` and ending by `limit`.
-    private func find(_ segment: [Element], in value: UnsafeBufferPointer<UInt8>, from: Int, before limit: Int) -> Int? {
+    /// End of the leftmost match of part `index` starting at or after `from` and ending by `limit`.
+    private func find(_ index: Int, in value: UnsafeBufferPointer<UInt8>, from: Int, before limit: Int) -> Int? {
+        if let literal = literals[index] {
+            guard from <= limit else { return nil }
+            let window = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(value)[from..<limit])
+            guard let hit = literal.withUnsafeBytes({ SubstringSearcher.find($0, in: window) }) else { return nil }
+            return from + hit + literal.count
+        }
         var start = from
         while start <= limit {
-            if let end = match(segment, in: value, at: start), end <= limit { return end }
+            if let end = match(parts[index], in: value, at: start), end <= limit { return end }
             start += 1
             while start < value.count, value[start] & 0xC0 == 0x80 { start += 1 }
         }
         return nil
     }
 
-    /// Start of a match of `segment` that ends exactly at the end of `value`.
-    private func lastMatchStart(_ segment: [Element], in value: UnsafeBufferPointer<UInt8>, notBefore: Int) -> Int? {
+    /// Start of a match of part `index` that ends exactly at the end of `value`.
+    private func lastMatchStart(_ index: Int, in value: UnsafeBufferPointer<UInt8>, notBefore: Int) -> Int? {
+        if let literal = literals[index] {
+            let start = value.count - literal.count
+            guard start >= notBefore, matchPart(index, in: value, at: start) != nil else { return nil }
+            return start
+        }
         var start = value.count
         while start >= notBefore {
-            if match(segment, in: value, at: start) == value.count { return start }
+            if match(parts[index], in: value, at: start) == value.count { return start }
             start -= 1
         }
         return nil
     }
 }
+
+/// For each of the first `count` entries of `strings`: 1 when it contains `needle` (non-empty).
+/// Searches the entries' bytes as one run and maps hits back to entries, so short values do
+/// not each pay a call; a hit that straddles two entries is skipped past by one byte.
+func entriesContaining(_ needle: [UInt8], in strings: StringColumn, count: Int, hit: UInt8) -> [UInt8] {
+    var out = [UInt8](repeating: 1 - hit, count: count)
+    guard count > 0 else { return out }
+    strings.bytes.withUnsafeBytes { bytes in
+        strings.offsets.withUnsafeBufferPointer { offsets in
+            needle.withUnsafeBytes { needle in
+                out.withUnsafeMutableBufferPointer { out in
+                    let end = Int(offsets[count])
+                    var position = Int(offsets[0])
+                    var entry = 0
+                    while position < end,
+                          let found = SubstringSearcher.find(needle, in: UnsafeRawBufferPointer(rebasing: bytes[position..<end])) {
+                        let start = position + found
+                        while Int(offsets[entry + 1]) <= start { entry += 1 }
+                        let entryEnd = Int(offsets[entry + 1])
+                        if start + needle.count <= entryEnd {
+                            out[entry] = hit
+                            position = entryEnd
+                        } else {
+                            position = start + 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

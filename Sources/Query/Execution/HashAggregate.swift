@@ -10,16 +10,23 @@ final class HashAggregate {
     let table = GroupTable()
     private(set) var accumulators: [any Accumulator]
     private var dictionaryGroups: [ObjectIdentifier: (token: DictionaryToken, groups: [Int32])] = [:]
-    private var compositeGroups: [[ObjectIdentifier]: (tokens: [DictionaryToken], groups: [Int32])] = [:]
+    /// Cache of the composite path, per combination of storage dictionaries and the bytes
+    /// of the constant keys (a run's timestamp bucket, say).
+    private struct CompositeKey: Hashable {
+        var tokens: [ObjectIdentifier]
+        var constants: [UInt8]
+    }
+    private var compositeGroups: [CompositeKey: (tokens: [DictionaryToken], groups: [Int32])] = [:]
     /// Largest product of dictionary sizes mapped through a flat array.
     private let compositeEntriesMax = 1 << 16
     private var keyScratch: [UInt8] = []
     private var keyOffsets: [Int] = []
 
-    init(groups: [BoundExpression], aggregates: [BoundAggregate]) {
+    /// `mergeThreads`: threads the accumulators may use when `merge` folds a partial in.
+    init(groups: [BoundExpression], aggregates: [BoundAggregate], mergeThreads: Int = 1) {
         groupExpressions = groups
         self.aggregates = aggregates
-        accumulators = aggregates.map(makeAccumulator)
+        accumulators = aggregates.map { makeAccumulator($0, mergeThreads: mergeThreads) }
         if groups.isEmpty {
             // A global aggregate has exactly one group, even over no rows.
             _ = [UInt8]().withUnsafeBufferPointer { table.findOrInsert($0, hash: hashBytes($0)) }
@@ -50,6 +57,106 @@ final class HashAggregate {
             return dictionaryGroupIDs(keys[0], indices: indices, count: count)
         }
         if keys.count > 1, let groups = compositeDictionaryGroupIDs(keys, count: count) { return groups }
+        if keys.count > 1, let groups = runSplitGroupIDs(keys, count: count) { return groups }
+        let starts = runStarts(keys, count: count)
+        if starts.count * 2 <= count {
+            // Long runs of one key (time-sorted data under date_trunc): look up each run once.
+            let runGroups = hashedGroupIDs(keys.map { $0.sliced(starts) }, count: starts.count)
+            var groups = [Int32](repeating: 0, count: count)
+            groups.withUnsafeMutableBufferPointer { groups in
+                for run in 0..<starts.count {
+                    let end = run + 1 < starts.count ? Int(starts[run + 1]) : count
+                    for row in Int(starts[run])..<end { groups[row] = runGroups[run] }
+                }
+            }
+            return groups
+        }
+        return hashedGroupIDs(keys, count: count)
+    }
+
+    /// Storage-dictionary keys mixed with fixed-width keys that come in long runs
+    /// (`date_trunc('week', received_at), project_version` over time-sorted rows): within a
+    /// run the fixed-width keys are constants, so each run takes the composite dictionary path.
+    private func runSplitGroupIDs(_ keys: [Vector], count: Int) -> [Int32]? {
+        var runKeys: [Vector] = []
+        var hasDictionary = false
+        for key in keys {
+            switch key.encoding {
+            case .dictionary:
+                guard key.dictionaryToken != nil else { return nil }
+                hasDictionary = true
+            case .constant:
+                continue
+            case .flat:
+                switch key.buffer {
+                case .int64, .double, .bool: runKeys.append(key)
+                default: return nil
+                }
+            }
+        }
+        guard hasDictionary, !runKeys.isEmpty else { return nil }
+        let starts = runStarts(runKeys, count: count)
+        guard starts.count * 8 <= count else { return nil }
+        var groups = [Int32](repeating: 0, count: count)
+        for run in 0..<starts.count {
+            let start = Int(starts[run]), end = run + 1 < starts.count ? Int(starts[run + 1]) : count
+            let rows = (UInt32(start)..<UInt32(end)).map { $0 }
+            let runKeys = keys.map { key -> Vector in
+                if case .flat = key.encoding {
+                    var constant = key.range(start, start + 1)
+                    constant.encoding = .constant
+                    constant.count = end - start
+                    return constant
+                }
+                return key.sliced(rows)
+            }
+            guard let runGroups = compositeDictionaryGroupIDs(runKeys, count: end - start) else { return nil }
+            for offset in 0..<(end - start) { groups[start + offset] = runGroups[offset] }
+        }
+        return groups
+    }
+
+    /// Rows whose key differs from the previous row's (row 0 always starts a run). Only cheap,
+    /// certain equalities count as "same" (same dictionary entry, same fixed-width bits and
+    /// validity); anything else starts a run, which costs a lookup but never a wrong group.
+    private func runStarts(_ keys: [Vector], count: Int) -> [UInt32] {
+        var same = [UInt8](repeating: 1, count: count)
+        same[0] = 0
+        for key in keys {
+            switch key.encoding {
+            case .constant:
+                continue
+            case .dictionary(let indices):
+                indices.withUnsafeBufferPointer { indices in
+                    for row in 1..<count where indices[row] != indices[row - 1] { same[row] = 0 }
+                }
+            case .flat:
+                if let validity = key.validity {
+                    for row in 1..<count where validity[row] != validity[row - 1] { same[row] = 0 }
+                }
+                switch key.buffer {
+                case .int64(let values):
+                    values.withUnsafeBufferPointer { values in
+                        for row in 1..<count where values[row] != values[row - 1] { same[row] = 0 }
+                    }
+                case .double(let values):
+                    values.withUnsafeBufferPointer { values in
+                        for row in 1..<count where values[row].bitPattern != values[row - 1].bitPattern { same[row] = 0 }
+                    }
+                case .bool(let values):
+                    for row in 1..<count where values[row] != values[row - 1] { same[row] = 0 }
+                case .string, .none:
+                    if key.type != .null { return (0..<UInt32(count)).map { $0 } }
+                }
+            }
+        }
+        var starts: [UInt32] = []
+        for row in 0..<count where same[row] == 0 { starts.append(UInt32(row)) }
+        return starts
+    }
+
+    /// Group ids by encoding, hashing and looking up every row's key.
+    private func hashedGroupIDs(_ keys: [Vector], count: Int) -> [Int32] {
         GroupKeyEncoder.encodeBatch(keys, count: count, bytes: &keyScratch, offsets: &keyOffsets)
         var hashes = [UInt64](repeating: 0, count: count)
         keyScratch.withUnsafeBytes { bytes in
@@ -102,26 +209,38 @@ final class HashAggregate {
     private func compositeDictionaryGroupIDs(_ keys: [Vector], count: Int) -> [Int32]? {
         var codes: [[UInt32]] = []
         var tokens: [DictionaryToken] = []
+        var constants: [UInt8] = []
         var product = 1
+        var dictionaries = 0
         for key in keys {
+            if key.isConstant {
+                // A one-entry dictionary whose entry is part of the cache key.
+                GroupKeyEncoder.append(key, row: 0, to: &constants)
+                codes.append(zeroIndices(count))
+                continue
+            }
             guard case .dictionary(let indices) = key.encoding, let token = key.dictionaryToken else { return nil }
             codes.append(indices)
             tokens.append(token)
+            dictionaries += 1
             product *= max(1, key.buffer.count)
             if product > compositeEntriesMax { return nil }
         }
-        let cacheKey = tokens.map(ObjectIdentifier.init)
-        var entryGroups = compositeGroups[cacheKey]?.groups ?? [Int32](repeating: -1, count: product)
+        guard dictionaries > 0 else { return nil }
+        let cacheKey = CompositeKey(tokens: tokens.map(ObjectIdentifier.init), constants: constants)
+        var entryGroups = compositeGroups.removeValue(forKey: cacheKey)?.groups ?? [Int32](repeating: -1, count: product)
         let entries = keys.map {
-            Vector(type: $0.type, buffer: $0.buffer, validity: $0.validity, encoding: .flat, count: $0.buffer.count)
+            Vector(type: $0.type, buffer: $0.buffer, validity: $0.validity, encoding: .flat,
+                   count: $0.isConstant ? 1 : $0.buffer.count)
         }
+        let strides = entries.map { max(1, $0.count) }
         var groups = [Int32](repeating: 0, count: count)
         for row in 0..<count {
             var combined = 0
             var stride = 1
-            for column in 0..<codes.count {
+            for column in 0..<codes.count where !keys[column].isConstant {
                 combined &+= Int(codes[column][row]) &* stride
-                stride &*= max(1, entries[column].count)
+                stride &*= strides[column]
             }
             var group = entryGroups[combined]
             if group < 0 {
@@ -142,6 +261,7 @@ final class HashAggregate {
     func resetDictionaryCache() {
         dictionaryGroups.removeAll(keepingCapacity: true)
         compositeGroups.removeAll(keepingCapacity: true)
+        for accumulator in accumulators { accumulator.resetDictionaryCache() }
     }
 
     /// Folds another worker's partial aggregate into this one.

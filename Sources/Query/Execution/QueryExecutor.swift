@@ -33,7 +33,7 @@ struct QueryExecutor {
     private func runStages() throws -> [OutputRow] {
         if query.isAggregate {
             let aggregate = try runParallel(makeState: { _ in
-                HashAggregate(groups: query.groups, aggregates: query.aggregates)
+                HashAggregate(groups: query.groups, aggregates: query.aggregates, mergeThreads: options.threadsMax)
             }, consume: { state, chunk, executor, _, worker in
                 try state.consume(chunk, executor: executor)
                 try context.reserveMemory(owner: worker, bytes: state.memoryBytes)

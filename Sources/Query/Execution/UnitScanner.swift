@@ -13,11 +13,11 @@ struct UnitScanner {
         var unitColumns = [Vector?](repeating: nil, count: schema.columns.count)
         // Columns the query does not read stay constant NULLs, built once per unit.
         let placeholders = schema.columns.map { Vector.constant(.null, type: $0.type, count: 0) }
+        var columnsRead = 0
         for column in plan.filterColumns {
-            unitColumns[column] = try loadColumn(unit, column)
+            unitColumns[column] = try columnVector(unit, column, read: &columnsRead)
         }
         var otherColumnsLoaded = plan.otherColumns.isEmpty
-        var columnsRead = plan.filterColumns.count
         defer { context.countScanned(rows: rowCount, columns: columnsRead) }
 
         var start = 0
@@ -41,9 +41,8 @@ struct UnitScanner {
                 if passing.count < count { selection = passing }
             }
             if !otherColumnsLoaded {
-                for column in plan.otherColumns { unitColumns[column] = try loadColumn(unit, column) }
+                for column in plan.otherColumns { unitColumns[column] = try columnVector(unit, column, read: &columnsRead) }
                 otherColumnsLoaded = true
-                columnsRead += plan.otherColumns.count
             }
             if let selection {
                 for column in plan.filterColumns { columns[column] = columns[column].sliced(selection) }
@@ -58,6 +57,27 @@ struct UnitScanner {
             let keepGoing = try consume(DataChunk(columns: columns, count: selection?.count ?? count))
             if !keepGoing { return }
             start = end
+        }
+    }
+
+    /// The unit's column: a constant when statistics prove every `date_trunc` the query
+    /// applies to it gives one value in this unit (see `QueryPlan.truncatedOnlyColumns`),
+    /// else read from storage (counted in `read`).
+    private func columnVector(_ unit: any ScanUnit, _ column: Int, read: inout Int) throws -> Vector {
+        if let parts = plan.truncatedOnlyColumns[column],
+           let statistics = unit.statistics(column: plan.query.schema.columns[column].name),
+           statistics.nullCount == 0, let low = Self.micros(statistics.min), let high = Self.micros(statistics.max),
+           parts.allSatisfy({ truncateTimestamp(low, to: $0) == truncateTimestamp(high, to: $0) }) {
+            return Vector.constant(.timestamp(low), type: .timestamp, count: unit.rowCount)
+        }
+        read += 1
+        return try loadColumn(unit, column)
+    }
+
+    private static func micros(_ value: Value?) -> Int64? {
+        switch value {
+        case .timestamp(let micros)?, .int64(let micros)?: return micros
+        default: return nil
         }
     }
 
@@ -83,9 +103,7 @@ struct UnitScanner {
         var validity: [UInt8]?
         if let bitmap = data.validity {
             guard bitmap.count * 8 >= data.count else { throw corrupt("validity bitmap is too short") }
-            var bytes = [UInt8](repeating: 1, count: data.count)
-            for row in 0..<data.count where bitmap[row >> 3] & (1 << UInt8(row & 7)) == 0 { bytes[row] = 0 }
-            validity = bytes
+            validity = expandValidity(bitmap, count: data.count)
         }
         func expect(_ ok: Bool) throws {
             if !ok { throw corrupt("storage kind \(data.kind) does not match the schema type \(type.name)") }
@@ -115,10 +133,26 @@ struct UnitScanner {
                 dictionary.offsets.append(dictionary.offsets.last ?? 0)
                 entryValidity = [UInt8](repeating: 1, count: Int(entryCount) + 1)
                 entryValidity![Int(entryCount)] = 0
-                for row in 0..<codes.count where validity[row] == 0 { codes[row] = entryCount }
             }
-            for row in 0..<codes.count where codes[row] >= entryCount && (validity?[row] ?? 1) != 0 {
-                throw corrupt("dictionary code \(codes[row]) at row \(row) is out of range (\(entryCount) entries)")
+            // One pass: redirect NULL rows, and find the first out-of-range code of a valid row.
+            var badRow = -1
+            codes.withUnsafeMutableBufferPointer { codes in
+                if let validity {
+                    validity.withUnsafeBufferPointer { validity in
+                        for row in 0..<codes.count {
+                            if validity[row] == 0 {
+                                codes[row] = entryCount
+                            } else if codes[row] >= entryCount, badRow < 0 {
+                                badRow = row
+                            }
+                        }
+                    }
+                } else {
+                    for row in 0..<codes.count where codes[row] >= entryCount && badRow < 0 { badRow = row }
+                }
+            }
+            if badRow >= 0 {
+                throw corrupt("dictionary code \(codes[badRow]) at row \(badRow) is out of range (\(entryCount) entries)")
             }
             return Vector(type: type, buffer: .string(dictionary), validity: entryValidity,
                           encoding: .dictionary(codes), count: data.count, dictionaryToken: DictionaryToken())
@@ -130,10 +164,36 @@ struct UnitScanner {
             throw corrupt("string offsets do not match the row count")
         }
         var previous: Int32 = 0
-        for offset in strings.offsets {
-            guard offset >= previous else { throw corrupt("string offsets are not ascending") }
-            previous = offset
+        var ascending = true
+        strings.offsets.withUnsafeBufferPointer { offsets in
+            for offset in offsets {
+                if offset < previous { ascending = false }
+                previous = offset
+            }
         }
+        guard ascending else { throw corrupt("string offsets are not ascending") }
         guard Int(previous) <= strings.bytes.count else { throw corrupt("string offsets run past the bytes") }
     }
+}
+
+/// One byte per row (1 = valid) from a Parquet-style bitmap (bit `row & 7` of byte `row >> 3`),
+/// a byte of the bitmap at a time: all-valid bytes (the common case) are a single store.
+func expandValidity(_ bitmap: [UInt8], count: Int) -> [UInt8] {
+    var bytes = [UInt8](repeating: 1, count: count)
+    bitmap.withUnsafeBufferPointer { bitmap in
+        bytes.withUnsafeMutableBufferPointer { bytes in
+            var row = 0
+            var index = 0
+            while row < count {
+                let bits = bitmap[index]
+                let end = min(row + 8, count)
+                if bits != 0xFF {
+                    for bit in 0..<(end - row) { bytes[row + bit] = (bits >> UInt8(bit)) & 1 }
+                }
+                row = end
+                index += 1
+            }
+        }
+    }
+    return bytes
 }

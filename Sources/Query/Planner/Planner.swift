@@ -78,8 +78,40 @@ struct Planner {
             let (sum, overflow) = limit.addingReportingOverflow(query.offset)
             scanRowsMax = overflow ? nil : sum
         }
+        var scanExpressions = query.groups + query.aggregates.compactMap(\.argument)
+        if let filter { scanExpressions.append(filter) }
+        if !query.isAggregate { scanExpressions += query.projections }
         return QueryPlan(query: query, filter: filter, units: units, prunedUnits: pruned, unitsTotal: unitsTotal,
-                         filterColumns: filterColumns, otherColumns: otherColumns, scanRowsMax: scanRowsMax)
+                         filterColumns: filterColumns, otherColumns: otherColumns,
+                         truncatedOnlyColumns: truncatedOnlyColumns(scanExpressions, schema: query.schema),
+                         scanRowsMax: scanRowsMax)
+    }
+
+    /// Timestamp columns whose every use in `expressions` is `date_trunc(part, column)`.
+    func truncatedOnlyColumns(_ expressions: [BoundExpression], schema: TableSchema) -> [Int: [DatePart]] {
+        var parts: [Int: Set<DatePart>] = [:]
+        var otherUses = Set<Int>()
+        func visit(_ expression: BoundExpression) {
+            switch expression.kind {
+            case .function(.dateTrunc(let part), let arguments):
+                if arguments.count == 1, case .column(let column) = arguments[0].kind {
+                    parts[column, default: []].insert(part)
+                    return
+                }
+            case .column(let column):
+                otherUses.insert(column)
+                return
+            default:
+                break
+            }
+            expression.children.forEach(visit)
+        }
+        expressions.forEach(visit)
+        var result: [Int: [DatePart]] = [:]
+        for (column, columnParts) in parts where !otherUses.contains(column) && schema.columns[column].type == .timestamp {
+            result[column] = columnParts.sorted { $0.rawValue < $1.rawValue }
+        }
+        return result
     }
 }
 
