@@ -183,6 +183,7 @@ public final class Compactor {
         // Positions below are relative to `content`; `consumed` ends up as the end of the
         // last complete line.
         var consumed = min(content.count, max(0, Int(done) - base))
+        var normalizer = EventLineNormalizer(registry: registry)
         content.withUnsafeBytes { buffer in
             var start = consumed
             while start < buffer.count {
@@ -193,12 +194,9 @@ public final class Compactor {
                 consumed = start
                 if line.isEmpty { continue }
                 report.linesRead += 1
-                let envelope: Envelope
-                do { envelope = try Envelope.decode(line) } catch {
+                switch normalizer.normalize(line: line) {
+                case .invalid:
                     report.linesInvalid += 1
-                    continue
-                }
-                switch EventNormalizer.normalize(envelope: envelope, registry: registry) {
                 case .unknownProject:
                     report.unknownProjectEvents += 1
                 case .event(let row, let castFailures):
