@@ -109,6 +109,22 @@ struct EnvelopeLineScanner {
         return UTCTime.parseISO(string(receivedAt))
     }
 
+    /// The members of an object this scanner accepted (so valid, without escapes), in order.
+    func members(of object: ScannedSlot, into members: inout [(key: ScannedSlot, value: ScannedSlot)]) {
+        members.removeAll(keepingCapacity: true)
+        var cursor = self
+        cursor.index = Int(object.start) + 1
+        while true {
+            cursor.skipWhitespace()
+            guard cursor.index < cursor.count, cursor.base[cursor.index] == UInt8(ascii: "\""),
+                  let key = cursor.scanString(), cursor.take(UInt8(ascii: ":")) else { return }
+            cursor.skipWhitespace()
+            guard let value = cursor.scanValue(depth: 0) else { return }
+            members.append((key, value))
+            guard cursor.take(UInt8(ascii: ",")) else { return }
+        }
+    }
+
     // MARK: - Scanning
 
     @inline(__always) private var atEnd: Bool { index >= count }

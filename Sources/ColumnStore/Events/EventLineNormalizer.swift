@@ -116,8 +116,9 @@ struct ScannedPayloadSource: PayloadSource {
 
     /// `PayloadFieldReader.bool`. Shortcut: a string of 1–5 visible ASCII bytes needs no
     /// trimming, so it is matched against the words in place (no `String`, no `lowercased()`).
-    mutating func bool(_ field: PayloadField) -> Bool? {
-        let slot = slot(field)
+    mutating func bool(_ field: PayloadField) -> Bool? { bool(slot(field)) }
+
+    private mutating func bool(_ slot: ScannedSlot) -> Bool? {
         switch slot.kind {
         case .true: return true
         case .false: return false
@@ -150,8 +151,9 @@ struct ScannedPayloadSource: PayloadSource {
     }
 
     /// `PayloadFieldReader.int64`. Shortcut: a string of 1–18 ASCII digits (cannot overflow).
-    mutating func int64(_ field: PayloadField) -> Int64? {
-        let slot = slot(field)
+    mutating func int64(_ field: PayloadField) -> Int64? { int64(slot(field)) }
+
+    private mutating func int64(_ slot: ScannedSlot) -> Int64? {
         switch slot.kind {
         case .true, .false:
             reader.castFailures += 1
@@ -219,9 +221,180 @@ struct ScannedPayloadSource: PayloadSource {
         }
     }
 
-    mutating func users() -> (total: Int64?, roles: String?) { EventJSONColumns.users(value(.users), reader: &reader) }
-    mutating func plugins() -> String? { EventJSONColumns.plugins(value(.plugins), reader: &reader) }
+    /// `PayloadFieldReader.finiteDouble`.
+    private mutating func finiteDouble(_ slot: ScannedSlot) -> Double? {
+        guard let text = text(slot) else { return nil }
+        if let number = FieldCast.finiteDouble(text) { return number }
+        reader.castFailures += 1
+        return nil
+    }
+
+    /// The members of a map field (`users`, `plugins`, `extra`, a plugin entry), or nil when
+    /// a key repeats: the JSON tree keeps the last value then, so such maps take the tree route.
+    private func uniqueMembers(_ slot: ScannedSlot) -> [(key: ScannedSlot, value: ScannedSlot)]? {
+        var members: [(key: ScannedSlot, value: ScannedSlot)] = []
+        scanner.members(of: slot, into: &members)
+        for first in members.indices {
+            let a = scanner.bytes(members[first].key)
+            for second in members.index(after: first)..<members.endIndex where a.elementsEqual(scanner.bytes(members[second].key)) {
+                return nil
+            }
+        }
+        return members
+    }
+
+    /// `EventJSONColumns.countNotAnObject`, for a map field that is not an object.
+    private mutating func countNotAnObject(_ slot: ScannedSlot) {
+        switch slot.kind {
+        case .absent, .null, .object: return
+        case .array: if !isEmptyContainer(slot) { reader.castFailures += 1 }
+        default: if text(slot) != nil { reader.castFailures += 1 }
+        }
+    }
+
+    private func appendKey(_ slot: ScannedSlot, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        JSONWriter.appendEscaped(scanner.bytes(slot).assumingMemoryBound(to: UInt8.self), to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `EventJSONColumns.users` over the scanned members.
+    mutating func users() -> (total: Int64?, roles: String?) {
+        let slot = slots[PayloadField.users.rawValue]
+        guard slot.kind == .object else {
+            if slot.kind == .absent { return (nil, nil) }
+            countNotAnObject(slot)
+            return (nil, nil)
+        }
+        guard let members = uniqueMembers(slot) else {
+            return EventJSONColumns.users(value(.users), reader: &reader)
+        }
+        var total: Int64?
+        var roles: [(key: ScannedSlot, count: Int64)] = []
+        for (key, count) in members {
+            let name = scanner.bytes(key)
+            if name.count == 5 && name.elementsEqual("total".utf8) {
+                total = int64(count)
+            } else if let number = int64(count) {
+                roles.append((key, number))
+            }
+        }
+        guard !roles.isEmpty else { return (total, nil) }
+        roles.sort { scanner.bytes($0.key).lexicographicallyPrecedes(scanner.bytes($1.key)) }
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (position, role) in roles.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendKey(role.key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: String(role.count).utf8)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return (total, String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `EventJSONColumns.plugins` over the scanned members.
+    mutating func plugins() -> String? {
+        let slot = slots[PayloadField.plugins.rawValue]
+        guard slot.kind == .object else {
+            if slot.kind == .absent { return nil }
+            countNotAnObject(slot)
+            return nil
+        }
+        guard let members = uniqueMembers(slot) else {
+            return EventJSONColumns.plugins(value(.plugins), reader: &reader)
+        }
+        var entries: [(slug: String, name: String?, version: String?)] = []
+        entries.reserveCapacity(members.count)
+        for (slug, details) in members {
+            guard let slugText = FieldCast.trimmed(scanner.string(slug)) else { continue }
+            switch details.kind {
+            case .object:
+                guard let fields = uniqueMembers(details) else {
+                    // A repeated name/version: read that entry from its JSON tree.
+                    let object = (try? JSONParser.parse(scanner.bytes(details), depthMax: JSONParser.defaultDepthMax + 1))?.objectValue
+                    entries.append((slugText, reader.text(object?["name"]), reader.text(object?["version"])))
+                    continue
+                }
+                var name = ScannedSlot.absent, version = ScannedSlot.absent
+                for (key, value) in fields {
+                    let bytes = scanner.bytes(key)
+                    if bytes.count == 4 && bytes.elementsEqual("name".utf8) { name = value }
+                    else if bytes.count == 7 && bytes.elementsEqual("version".utf8) { version = value }
+                }
+                entries.append((slugText, text(name), text(version)))
+            case .null:
+                entries.append((slugText, nil, nil))
+            default:
+                reader.castFailures += 1
+                entries.append((slugText, nil, nil))
+            }
+        }
+        guard !entries.isEmpty else { return nil }
+        entries.sort { $0.slug.utf8.lexicographicallyPrecedes($1.slug.utf8) }
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        bytes.reserveCapacity(entries.count * 64)
+        for (position, entry) in entries.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: #"{"slug":"#.utf8)
+            JSONWriter.appendString(entry.slug, to: &bytes)
+            bytes.append(contentsOf: #","name":"#.utf8)
+            if let name = entry.name { JSONWriter.appendString(name, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
+            bytes.append(contentsOf: #","version":"#.utf8)
+            if let version = entry.version { JSONWriter.appendString(version, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `EventJSONColumns.extra` over the scanned members.
     mutating func extra(declared: [Project.ExtraField]) -> String? {
-        EventJSONColumns.extra(value(.extra), declared: declared, reader: &reader)
+        let slot = slots[PayloadField.extra.rawValue]
+        guard slot.kind == .object else {
+            if slot.kind == .absent { return nil }
+            countNotAnObject(slot)
+            return nil
+        }
+        guard let members = uniqueMembers(slot) else {
+            return EventJSONColumns.extra(value(.extra), declared: declared, reader: &reader)
+        }
+        guard !declared.isEmpty, !members.isEmpty else { return nil }
+        var fields: [(key: String, json: String)] = []
+        for field in declared where !fields.contains(where: { $0.key == field.key }) {
+            var found: ScannedSlot?
+            var key = field.key
+            key.withUTF8 { wanted in
+                for member in members where scanner.bytes(member.key).elementsEqual(UnsafeRawBufferPointer(wanted)) {
+                    found = member.value
+                    break
+                }
+            }
+            guard let leaf = found else { continue }
+            switch field.type {
+            case .string:
+                if let text = text(leaf) {
+                    var bytes: [UInt8] = []
+                    JSONWriter.appendString(text, to: &bytes)
+                    fields.append((field.key, String(decoding: bytes, as: UTF8.self)))
+                }
+            case .int:
+                if let number = int64(leaf) { fields.append((field.key, String(number))) }
+            case .float:
+                if let number = finiteDouble(leaf) { fields.append((field.key, FieldCast.jsonNumberText(number))) }
+            case .bool:
+                if let flag = bool(leaf) { fields.append((field.key, flag ? "true" : "false")) }
+            }
+        }
+        guard !fields.isEmpty else { return nil }
+        fields.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (position, field) in fields.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(field.key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: field.json.utf8)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

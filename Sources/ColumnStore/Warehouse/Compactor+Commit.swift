@@ -8,30 +8,46 @@ extension Compactor {
         if chunk.isEmpty { return }
         let version = state.version + 1
         var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: "compact")
-        var rowsByProject: [String: [EventRow]] = [:]
+        var positionsByProject: [String: [Int32]] = [:]
         var sequence = 0
+        let rows = chunk.rows
         for key in chunk.partitions.keys.sorted() {
-            var rows = chunk.partitions[key]!
-            rows.sort { ($0.receivedAtMicros, $0.eventID) < ($1.receivedAtMicros, $1.eventID) }
+            var order = chunk.partitions[key]!
+            rows.withUnsafeBufferPointer { rows in
+                // Fields are read in place through the buffer (a `let` copy of a row would
+                // retain its ~40 strings per comparison).
+                order.sort { a, b in
+                    let timeA = rows[Int(a)].receivedAtMicros, timeB = rows[Int(b)].receivedAtMicros
+                    if timeA != timeB { return timeA < timeB }
+                    return rows[Int(a)].eventID < rows[Int(b)].eventID
+                }
+            }
             let existing = try existingEventIDs(projectID: key.projectID, month: key.month,
-                                                low: rows.first!.receivedAtMicros, high: rows.last!.receivedAtMicros)
+                                                low: rows[Int(order.first!)].receivedAtMicros,
+                                                high: rows[Int(order.last!)].receivedAtMicros)
             var seen = Set<String>()
-            seen.reserveCapacity(rows.count)
-            let before = rows.count
-            rows.removeAll { !seen.insert($0.eventID).inserted || existing.contains($0.eventID) }
-            report[project: key.projectID].duplicatesDropped += before - rows.count
-            guard !rows.isEmpty else { continue }
+            seen.reserveCapacity(order.count)
+            let before = order.count
+            rows.withUnsafeBufferPointer { rows in
+                order.removeAll { position in
+                    let id = rows[Int(position)].eventID
+                    return !seen.insert(id).inserted || existing.contains(id)
+                }
+            }
+            report[project: key.projectID].duplicatesDropped += before - order.count
+            guard !order.isEmpty else { continue }
             sequence += 1
             let relative = WarehouseLayout.eventsPartition(projectID: key.projectID, month: key.month)
                 + "/part-\(Self.versionTag(version))-\(sequence).parquet"
-            let entry = try writeEventsSegment(rows: rows[...], relative: relative, projectID: key.projectID, month: key.month)
+            let entry = try writeEventsSegment(rows: rows, order: order, relative: relative, projectID: key.projectID, month: key.month)
             commit.add.append(entry)
-            report[project: key.projectID].eventsOut += rows.count
+            report[project: key.projectID].eventsOut += order.count
             report.segmentsWritten += 1
-            rowsByProject[key.projectID, default: []].append(contentsOf: rows)
+            positionsByProject[key.projectID, default: []].append(contentsOf: order)
         }
-        for projectID in rowsByProject.keys.sorted() {
-            if let (entry, replaced) = try writeSitesSnapshot(projectID: projectID, newRows: rowsByProject[projectID]!, version: version) {
+        for projectID in positionsByProject.keys.sorted() {
+            if let (entry, replaced) = try writeSitesSnapshot(projectID: projectID, rows: rows,
+                                                              positions: positionsByProject[projectID]!, version: version) {
                 commit.add.append(entry)
                 commit.remove.append(contentsOf: replaced)
                 report.sitesSnapshots += 1
@@ -43,7 +59,7 @@ extension Compactor {
         report.commits += 1
         for entry in commit.add { try publish(entry.path) }
         for path in commit.remove { FileIO.remove(layout.absolute(path)) }
-        chunk = CompactionChunk()
+        chunk.reset()
     }
 
     static func versionTag(_ version: Int) -> String {
@@ -71,13 +87,13 @@ extension Compactor {
     }
 
     /// Writes rows (already sorted and deduped) to the hidden name of `relative`.
-    func writeEventsSegment(rows: ArraySlice<EventRow>, relative: String, projectID: String, month: String) throws -> SegmentEntry {
+    func writeEventsSegment(rows: [EventRow], order: [Int32], relative: String, projectID: String, month: String) throws -> SegmentEntry {
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
         let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
-        var start = rows.startIndex
-        while start < rows.endIndex {
-            let end = min(rows.endIndex, start + options.rowGroupRows)
+        var start = 0
+        while start < order.count {
+            let end = min(order.count, start + options.rowGroupRows)
             var columns: [ColumnData] = []
             columns.reserveCapacity(WarehouseSchema.eventsFileColumns.count)
             // Row by row, all columns at once: each EventRow is read in place, once (per
@@ -85,8 +101,10 @@ extension Compactor {
             var appenders = WarehouseSchema.eventsFileColumns.map {
                 ColumnAppender(kind: EventSchema.events[$0].kind.columnKind, capacity: end - start)
             }
-            for index in start..<end {
-                rows[index].append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
+            rows.withUnsafeBufferPointer { rows in
+                for index in start..<end {
+                    rows[Int(order[index])].append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
+                }
             }
             for position in appenders.indices { columns.append(appenders[position].finish()) }
             try writer.write(rowGroup: columns)
@@ -95,8 +113,9 @@ extension Compactor {
         try writer.close()
         let size = FileIO.fileSize(hidden) ?? 0
         report.bytesOut += size
-        return SegmentEntry(path: relative, table: .events, projectID: projectID, month: month, rows: rows.count, bytes: size,
-                            receivedAtMin: rows.first!.receivedAtMicros, receivedAtMax: rows.last!.receivedAtMicros)
+        return SegmentEntry(path: relative, table: .events, projectID: projectID, month: month, rows: order.count, bytes: size,
+                            receivedAtMin: rows[Int(order.first!)].receivedAtMicros,
+                            receivedAtMax: rows[Int(order.last!)].receivedAtMicros)
     }
 
     func parquetOptions() -> ParquetWriter.Options {

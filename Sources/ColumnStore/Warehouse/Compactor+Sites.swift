@@ -20,8 +20,9 @@ extension Compactor {
         var count: Int64
     }
 
-    func writeSitesSnapshot(projectID: String, newRows: [EventRow], version: Int) throws -> (SegmentEntry, [String])? {
-        let newSites = collectNewSites(newRows)
+    /// `rows[positions]` are the project's new rows (`NewSite.latest` is a position in `rows`).
+    func writeSitesSnapshot(projectID: String, rows newRows: [EventRow], positions: [Int32], version: Int) throws -> (SegmentEntry, [String])? {
+        let newSites = collectNewSites(newRows, positions: positions)
         guard !newSites.isEmpty else { return nil }
         let previous = state.segments(table: .sites, projectID: projectID)
         let relative = WarehouseLayout.sitesPartition(projectID: projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
@@ -62,12 +63,13 @@ extension Compactor {
         return (entry, previous.map(\.path))
     }
 
-    func collectNewSites(_ rows: [EventRow]) -> [NewSite] {
+    func collectNewSites(_ rows: [EventRow], positions: [Int32]) -> [NewSite] {
         // Sort light keys, not the rows: an EventRow copy retains ~40 strings.
         var keyed: [(key: [UInt8], time: Int64, id: String, index: Int)] = []
-        keyed.reserveCapacity(rows.count)
+        keyed.reserveCapacity(positions.count)
         rows.withUnsafeBufferPointer { buffer in
-            for index in buffer.indices {
+            for position in positions {
+                let index = Int(position)
                 if let key = buffer[index].siteKey {
                     keyed.append((Array(key.utf8), buffer[index].receivedAtMicros, buffer[index].eventID, index))
                 }
