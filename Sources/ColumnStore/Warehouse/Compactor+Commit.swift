@@ -3,12 +3,19 @@ import Ingest
 import Logging
 
 extension Compactor {
-    /// Steps 4–7 for one chunk.
+    /// Steps 4–7 for one chunk; the chunk is emptied for the next one.
     func commitChunk(_ chunk: inout CompactionChunk) throws {
         if chunk.isEmpty { return }
+        try commit(chunk)
+        // Only now is the rows buffer unreferenced again, so its capacity is kept.
+        chunk.reset()
+    }
+
+    private func commit(_ chunk: CompactionChunk) throws {
         let version = state.version + 1
         var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: "compact")
         var positionsByProject: [String: [Int32]] = [:]
+        var segments: [(key: CompactionChunk.PartitionKey, order: [Int32], relative: String)] = []
         var sequence = 0
         let rows = chunk.rows
         for key in chunk.partitions.keys.sorted() {
@@ -39,17 +46,46 @@ extension Compactor {
             sequence += 1
             let relative = WarehouseLayout.eventsPartition(projectID: key.projectID, month: key.month)
                 + "/part-\(Self.versionTag(version))-\(sequence).parquet"
-            let entry = try writeEventsSegment(rows: rows, order: order, relative: relative, projectID: key.projectID, month: key.month)
-            commit.add.append(entry)
-            report[project: key.projectID].eventsOut += order.count
-            report.segmentsWritten += 1
+            segments.append((key, order, relative))
             positionsByProject[key.projectID, default: []].append(contentsOf: order)
         }
-        for projectID in positionsByProject.keys.sorted() {
-            if let (entry, replaced) = try writeSitesSnapshot(projectID: projectID, rows: rows,
-                                                              positions: positionsByProject[projectID]!, version: version) {
+        // Step 5: the partitions' segments and the projects' sites snapshots are independent
+        // files, so they are encoded at once (zstd and dictionary building dominate);
+        // results are taken in the sequential order, so the commit is the same either way.
+        let projects = positionsByProject.keys.sorted()
+        let jobCount = projects.count + segments.count
+        var results = [Result<(SegmentEntry, [String])?, Error>?](repeating: nil, count: jobCount)
+        let write = { (job: Int) -> Result<(SegmentEntry, [String])?, Error> in
+            Result {
+                // Sites jobs first: a project's snapshot is usually the biggest single file.
+                if job < projects.count {
+                    return try self.writeSitesSnapshot(projectID: projects[job], rows: rows,
+                                                       positions: positionsByProject[projects[job]]!, version: version)
+                }
+                let segment = segments[job - projects.count]
+                return (try self.writeEventsSegment(rows: rows, order: segment.order, relative: segment.relative,
+                                                    projectID: segment.key.projectID, month: segment.key.month), [])
+            }
+        }
+        if options.parseThreads > 1 && jobCount > 1 {
+            results.withUnsafeMutableBufferPointer { results in
+                DispatchQueue.concurrentPerform(iterations: jobCount) { job in results[job] = write(job) }
+            }
+        } else {
+            for job in 0..<jobCount { results[job] = write(job) }
+        }
+        for (index, segment) in segments.enumerated() {
+            let (entry, _) = try results[projects.count + index]!.get()!
+            commit.add.append(entry)
+            report.bytesOut += entry.bytes
+            report[project: segment.key.projectID].eventsOut += segment.order.count
+            report.segmentsWritten += 1
+        }
+        for index in projects.indices {
+            if let (entry, replaced) = try results[index]!.get() {
                 commit.add.append(entry)
                 commit.remove.append(contentsOf: replaced)
+                report.bytesOut += entry.bytes
                 report.sitesSnapshots += 1
             }
         }
@@ -59,7 +95,6 @@ extension Compactor {
         report.commits += 1
         for entry in commit.add { try publish(entry.path) }
         for path in commit.remove { FileIO.remove(layout.absolute(path)) }
-        chunk.reset()
     }
 
     static func versionTag(_ version: Int) -> String {
@@ -86,7 +121,8 @@ extension Compactor {
         return ids
     }
 
-    /// Writes rows (already sorted and deduped) to the hidden name of `relative`.
+    /// Writes rows (already sorted and deduped) to the hidden name of `relative`. Runs
+    /// concurrently with other segment and snapshot writes: it must not touch `report` or `state`.
     func writeEventsSegment(rows: [EventRow], order: [Int32], relative: String, projectID: String, month: String) throws -> SegmentEntry {
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
@@ -112,7 +148,6 @@ extension Compactor {
         }
         try writer.close()
         let size = FileIO.fileSize(hidden) ?? 0
-        report.bytesOut += size
         return SegmentEntry(path: relative, table: .events, projectID: projectID, month: month, rows: order.count, bytes: size,
                             receivedAtMin: rows[Int(order.first!)].receivedAtMicros,
                             receivedAtMax: rows[Int(order.last!)].receivedAtMicros)

@@ -21,6 +21,7 @@ extension Compactor {
     }
 
     /// `rows[positions]` are the project's new rows (`NewSite.latest` is a position in `rows`).
+    /// Runs concurrently with the chunk's segment writes: it must not touch `report` or `state`.
     func writeSitesSnapshot(projectID: String, rows newRows: [EventRow], positions: [Int32], version: Int) throws -> (SegmentEntry, [String])? {
         let newSites = collectNewSites(newRows, positions: positions)
         guard !newSites.isEmpty else { return nil }
@@ -57,7 +58,6 @@ extension Compactor {
         }
         let (rows, low, high) = try output.finish()
         let size = FileIO.fileSize(hidden) ?? 0
-        report.bytesOut += size
         let entry = SegmentEntry(path: relative, table: .sites, projectID: projectID, month: nil, rows: rows, bytes: size,
                                  receivedAtMin: low, receivedAtMax: high)
         return (entry, previous.map(\.path))

@@ -174,10 +174,19 @@ public final class Compactor {
         report.unknownProjectEvents += parsed.unknownProjectEvents
         report.castFailures += parsed.castFailures
         if parsed.tornTail { report.tornTailsSkipped += 1 }
+        // Counted per run of one project (the report is a dictionary by project id).
+        var runProject: String?
+        var runLength = 0
         for row in parsed.rows {
-            report[project: row.projectID].eventsIn += 1
+            if row.projectID != runProject {
+                if let runProject { report[project: runProject].eventsIn += runLength }
+                runProject = row.projectID
+                runLength = 0
+            }
+            runLength += 1
             chunk.add(row)
         }
+        if let runProject { report[project: runProject].eventsIn += runLength }
         if let progress = parsed.progress { chunk.raw.append(progress) }
     }
 }
