@@ -178,6 +178,9 @@ final class NormalizeFastPathTests: XCTestCase {
             #"{"hash":"\#(hash)","users":{"total":"3","editor":"1","editor":"2"}}"#,
             #"{"hash":"\#(hash)","plugins":{"b":{"name":"B"},"a":{"name":"A","version":"1"},"b":{"name":"B2"}}}"#,
             #"{"hash":"\#(hash)","plugins":{"x":"y","z":null,"w":[]}}"#,
+            #"{"hash":"\#(hash)","plugins":{"a":{"name":"A","name":"A2","version":"1","version":null}}}"#,
+            #"{"hash":"\#(hash)","extra":{"total_posts":"x","total_posts":"9","store_currency":" EUR ","conversion_rate":"1e3","pro_active":"maybe"}}"#,
+            #"{"hash":"\#(hash)","extra":{ }}"#,
             #"{"hash":"\#(hash)","extra":{"total_posts":"7","total_posts":"8","pro_active":"yes","conversion_rate":"2.50"}}"#,
             #"{"hash":"\#(hash)","server":"","wp":[],"users":"","plugins":[],"extra":[]}"#,
             #"{"hash":"\#(hash)","server":"x","wp":[1],"users":[2],"plugins":"y","extra":5}"#,
@@ -198,6 +201,16 @@ final class NormalizeFastPathTests: XCTestCase {
             if check(head + payload + "}  ", registry: registry, normalizer: &normalizer) { fast += 1 }
         }
         XCTAssertGreaterThan(fast, payloads.count)
+        // A key declared twice: the first declaration that casts wins (each miss counts).
+        let twice = ProjectRegistry(projects: [
+            Project(id: "twice", name: "Twice", hash: hash,
+                    extraFields: [.init(key: "n", type: .int), .init(key: "n", type: .string),
+                                  .init(key: "r", type: .float), .init(key: "r", type: .bool), .init(key: "b", type: .bool)]),
+        ])
+        var twiceNormalizer = EventLineNormalizer(registry: twice)
+        for extra in [#"{"n":"abc","r":"yes","b":"1"}"#, #"{"n":"12","r":"2.5","b":"x"}"#, #"{"r":"no","r":"3","n":" 7 "}"#] {
+            XCTAssertTrue(check(head + #"{"hash":"\#(hash)","extra":"# + extra + "}}", registry: twice, normalizer: &twiceNormalizer))
+        }
         for line in [
             "", " ", "{", "[]", "null", #"{"v":1}"#, head + "{}}x", head + "{}", head + "{}},", head + #"{"a":tru}}"#,
             head + #"{"a":01}}"#, head + #"{"a":1.}}"#, head + #"{"a":-}}"#, head + #"{"a":"\x"}}"#, head + "{\"a\":\"\u{01}\"}}",

@@ -112,6 +112,11 @@ struct EnvelopeLineScanner {
     /// The members of an object this scanner accepted (so valid, without escapes), in order.
     func members(of object: ScannedSlot, into members: inout [(key: ScannedSlot, value: ScannedSlot)]) {
         members.removeAll(keepingCapacity: true)
+        forEachMember(of: object) { members.append(($0, $1)) }
+    }
+
+    /// Calls `body` with each member's key and value range of an accepted object, in order.
+    func forEachMember(of object: ScannedSlot, _ body: (ScannedSlot, ScannedSlot) -> Void) {
         var cursor = self
         cursor.index = Int(object.start) + 1
         while true {
@@ -120,7 +125,7 @@ struct EnvelopeLineScanner {
                   let key = cursor.scanString(), cursor.take(UInt8(ascii: ":")) else { return }
             cursor.skipWhitespace()
             guard let value = cursor.scanValue(depth: 0) else { return }
-            members.append((key, value))
+            body(key, value)
             guard cursor.take(UInt8(ascii: ",")) else { return }
         }
     }

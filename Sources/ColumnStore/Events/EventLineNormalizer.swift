@@ -309,14 +309,9 @@ struct ScannedPayloadSource: PayloadSource {
             guard let slugText = FieldCast.trimmed(scanner.string(slug)) else { continue }
             switch details.kind {
             case .object:
-                guard let fields = uniqueMembers(details) else {
-                    // A repeated name/version: read that entry from its JSON tree.
-                    let object = (try? JSONParser.parse(scanner.bytes(details), depthMax: JSONParser.defaultDepthMax + 1))?.objectValue
-                    entries.append((slugText, reader.text(object?["name"]), reader.text(object?["version"])))
-                    continue
-                }
+                // A repeated `name` or `version` keeps its last value, as in the JSON tree.
                 var name = ScannedSlot.absent, version = ScannedSlot.absent
-                for (key, value) in fields {
+                scanner.forEachMember(of: details) { key, value in
                     let bytes = scanner.bytes(key)
                     if bytes.count == 4 && bytes.elementsEqual("name".utf8) { name = value }
                     else if bytes.count == 7 && bytes.elementsEqual("version".utf8) { version = value }
@@ -355,19 +350,17 @@ struct ScannedPayloadSource: PayloadSource {
             countNotAnObject(slot)
             return nil
         }
-        guard let members = uniqueMembers(slot) else {
-            return EventJSONColumns.extra(value(.extra), declared: declared, reader: &reader)
-        }
-        guard !declared.isEmpty, !members.isEmpty else { return nil }
+        guard !declared.isEmpty, slot.end - slot.start > 2 else { return nil }
+        var members: [(key: ScannedSlot, value: ScannedSlot)] = []
+        scanner.members(of: slot, into: &members)
+        guard !members.isEmpty else { return nil }
         var fields: [(key: String, json: String)] = []
         for field in declared where !fields.contains(where: { $0.key == field.key }) {
+            // The last member with the key: the JSON tree keeps a repeated key's last value.
             var found: ScannedSlot?
             var key = field.key
             key.withUTF8 { wanted in
-                for member in members where scanner.bytes(member.key).elementsEqual(UnsafeRawBufferPointer(wanted)) {
-                    found = member.value
-                    break
-                }
+                for member in members where scanner.bytes(member.key).elementsEqual(wanted) { found = member.value }
             }
             guard let leaf = found else { continue }
             switch field.type {
