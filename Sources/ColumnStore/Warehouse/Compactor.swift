@@ -14,14 +14,16 @@ import Logging
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
 /// 3. Per chunk of raw files (about `chunkEventsMax` events): decode each new line, normalize
-///    it (CONTRACT §4), drop unknown projects (counted), group by (project, month).
+///    it (CONTRACT §4), drop unknown projects (counted), group by (project, month). Files are
+///    read and normalized on `parseThreads` worker threads ahead of the commit (Compactor+Parse)
+///    but applied in plan order, so chunks, commits and files do not depend on the threads.
 /// 4. Dedupe by envelope `id`: within the chunk, and against committed segments of the same
 ///    partition whose `received_at` range overlaps (a duplicate envelope carries the same
 ///    `received_at`, so it can only sit in that partition and time range).
 /// 5. Write each partition's rows, sorted by (received_at, event_id), to a hidden
 ///    `.tmp-part-….parquet`; merge the previous `sites` snapshot of each touched project with
 ///    the new rows into a hidden new snapshot (a sorted merge on site_key: never a rescan of
-///    history).
+///    history). These files are independent and are encoded concurrently.
 /// 6. Commit: one log entry adds the new files, removes the replaced snapshots and records the
 ///    raw progress. The entry is created put-if-absent after fsync, so it exists whole or not.
 /// 7. Publish: rename the hidden files to their names, fsync the folders, delete replaced
