@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 sites=${1:-20000}
 weeks=${2:-52}
-bin=$(swift build -c release --show-bin-path)/trackhouse
+bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}   # TRACKHOUSE_BIN=… to compare binaries
 py=.venv/bin/python
 work=$(mktemp -d /tmp/trackhouse-bench-compact.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -17,15 +17,16 @@ echo "dataset: $(cat "$work/gen.json")"
 echo "raw bytes: $raw_bytes"
 for threads in 1 2; do
   rm -rf "$work/ours"; cp -a "$work/src" "$work/ours"
-  # Our compactor is single-threaded per run; taskset pins it to the given core count.
+  # taskset pins our compactor to the given core count (it parses raw files and encodes
+  # segments on min(2, cores) threads; the output is the same files either way).
   cpus=$([ "$threads" = 1 ] && echo 0 || echo 0-1)
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" taskset -c "$cpus" "$bin" compact --data "$work/ours" --quiet --json --seal-grace 0 > "$work/ours.json"
-  read -r seconds rss_kb < "$work/time.txt"
+  /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" taskset -c "$cpus" "$bin" compact --data "$work/ours" --quiet --json --seal-grace 0 > "$work/ours.json"
+  read -r seconds rss_kb user_s sys_s < "$work/time.txt"
   events=$($py -c "import json;print(json.load(open('$work/ours.json'))['events_out'])")
   out_bytes=$(du -sb "$work/ours/warehouse/events" | cut -f1)
   $py - <<PY
-print("ours   threads=$threads seconds=%.2f raw_MB_s=%.1f events_s=%.0f out_bytes_per_event=%.1f rss_MB=%.0f" % (
-    $seconds, $raw_bytes / 1e6 / $seconds, $events / $seconds, $out_bytes / $events, $rss_kb / 1024))
+print("ours   threads=$threads seconds=%.2f raw_MB_s=%.1f events_s=%.0f out_bytes_per_event=%.1f rss_MB=%.0f cpu_s=%.2f" % (
+    $seconds, $raw_bytes / 1e6 / $seconds, $events / $seconds, $out_bytes / $events, $rss_kb / 1024, $user_s + $sys_s))
 PY
   # DuckDB: the same raw files to one zstd Parquet file, flattening the payload to the same columns.
   $py - "$work" "$threads" "$raw_bytes" "$events" <<'PY'

@@ -86,6 +86,40 @@ final class CompactionTests: XCTestCase {
         XCTAssertEqual(try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: one)).version, before)
     }
 
+    /// Parsing on worker threads changes nothing: the same files with the same bytes as a
+    /// single-threaded run, with small chunks so several commits overlap the lookahead.
+    func testParseThreadsGiveByteIdenticalFiles() throws {
+        let single = TrackhouseTestSupport.makeTemporaryDirectory()
+        try WarehouseTestSupport.generate(into: single, sites: 200, weeks: 6, seed: 9)
+        let threaded = TrackhouseTestSupport.makeTemporaryDirectory()
+        try FileIO.makeDirectories(threaded)
+        try WarehouseTestSupport.copyTree(single + "/raw", threaded + "/raw")
+        try WarehouseTestSupport.copyTree(single + "/projects.json", threaded + "/projects.json")
+
+        let small: (inout Compactor.Options) -> Void = { $0.chunkEventsMax = 300; $0.segmentRowsTarget = 2_000; $0.rowGroupRows = 256 }
+        let one = try compact(single) { small(&$0); $0.parseThreads = 1 }
+        let three = try compact(threaded) { small(&$0); $0.parseThreads = 3 }
+        XCTAssertGreaterThan(one.commits, 5)
+        XCTAssertEqual(one.commits, three.commits)
+        XCTAssertEqual(one.eventsOut, three.eventsOut)
+        XCTAssertEqual(one.linesRead, three.linesRead)
+        XCTAssertEqual(one.castFailures, three.castFailures)
+        XCTAssertEqual(one.unknownProjectEvents, three.unknownProjectEvents)
+
+        func files(_ directory: String) throws -> [String: [UInt8]] {
+            let root = directory + "/warehouse"
+            var contents: [String: [UInt8]] = [:]
+            for path in FileIO.walkFiles(root, includeHidden: true) where path.hasSuffix(".parquet") {
+                contents[String(path.dropFirst(root.count))] = try FileIO.readFile(path)
+            }
+            return contents
+        }
+        let a = try files(single), b = try files(threaded)
+        XCTAssertGreaterThan(a.count, 3)
+        XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
+        for (path, bytes) in a { XCTAssertTrue(bytes == b[path], "\(path) differs") }
+    }
+
     /// Only committed files count, hidden leftovers are removed, committed-but-hidden files are
     /// rolled forward.
     func testRecoveryRollsForwardAndCleansLeftovers() throws {

@@ -42,80 +42,76 @@ public enum EventNormalizer {
     ]
 
     public static func normalize(envelope: Envelope, registry: ProjectRegistry) -> NormalizeResult {
-        let payload = envelope.payload
-        var reader = PayloadFieldReader()
-        guard let hash = reader.text(payload["hash"]), let project = registry.project(hash: hash) else {
+        var source = JSONPayloadSource(payload: envelope.payload)
+        return normalize(source: &source, id: envelope.id, receivedAtMicros: envelope.receivedAtMicros,
+                         route: envelope.route, siteHash: SiteIdentity.siteHash(userAgent: envelope.userAgent),
+                         registry: registry)
+    }
+
+    /// The rules themselves, once for both payload sources (the JSON tree and the scanned
+    /// line); `siteHash` is the User-Agent's, computed by the caller from its own form of it.
+    @inline(__always)
+    static func normalize<Source: PayloadSource>(source: inout Source, id: String, receivedAtMicros: Int64,
+                                                  route: Envelope.Route, siteHash: String?,
+                                                  registry: ProjectRegistry) -> NormalizeResult {
+        guard let hash = source.text(.hash), let project = registry.project(hash: hash) else {
             return .unknownProject
         }
-        reader.castFailures = 0
-        var row = EventRow(eventID: envelope.id, receivedAtMicros: envelope.receivedAtMicros,
-                           projectID: project.id, event: envelope.route.eventName)
+        source.castFailures = 0
+        var row = EventRow(eventID: id, receivedAtMicros: receivedAtMicros, projectID: project.id, event: route.eventName)
 
-        row.url = reader.text(payload["url"])
+        row.url = source.text(.url)
         row.siteKey = row.url.flatMap(SiteIdentity.siteKey(url:))
-        row.siteHash = SiteIdentity.siteHash(userAgent: envelope.userAgent)
-        row.siteName = reader.text(payload["site"])
-        row.adminEmail = reader.text(payload["admin_email"])
-        row.firstName = reader.text(payload["first_name"])
-        row.lastName = reader.text(payload["last_name"])
-        row.ipAddress = reader.text(payload["ip_address"])
+        row.siteHash = siteHash
+        row.siteName = source.text(.site)
+        row.adminEmail = source.text(.adminEmail)
+        row.firstName = source.text(.firstName)
+        row.lastName = source.text(.lastName)
+        row.ipAddress = source.text(.ipAddress)
         // Clients before 1.1.12 sent the project version as `version`.
-        row.projectVersion = reader.text(payload["project_version"]) ?? reader.text(payload["version"])
-        row.clientVersion = reader.text(payload["client"])
+        row.projectVersion = source.text(.projectVersion) ?? source.text(.version)
+        row.clientVersion = source.text(.client)
 
-        let server = mapField(payload["server"], reader: &reader)
-        row.serverSoftware = reader.text(server?["software"])
-        row.phpVersion = reader.text(server?["php_version"])
-        row.mysqlVersion = reader.text(server?["mysql_version"])
-        row.phpMaxUploadSize = reader.text(server?["php_max_upload_size"])
-        row.phpDefaultTimezone = reader.text(server?["php_default_timezone"])
-        row.phpSoap = reader.bool(server?["php_soap"])
-        row.phpFsockopen = reader.bool(server?["php_fsockopen"])
-        row.phpCurl = reader.bool(server?["php_curl"])
+        source.openGroup(.server)
+        row.serverSoftware = source.text(.serverSoftware)
+        row.phpVersion = source.text(.serverPHPVersion)
+        row.mysqlVersion = source.text(.serverMySQLVersion)
+        row.phpMaxUploadSize = source.text(.serverPHPMaxUploadSize)
+        row.phpDefaultTimezone = source.text(.serverPHPDefaultTimezone)
+        row.phpSoap = source.bool(.serverPHPSoap)
+        row.phpFsockopen = source.bool(.serverPHPFsockopen)
+        row.phpCurl = source.bool(.serverPHPCurl)
         row.phpMinor = row.phpVersion.flatMap(FieldCast.minorVersion)
         row.mysqlMinor = row.mysqlVersion.flatMap(FieldCast.minorVersion)
 
-        let wp = mapField(payload["wp"], reader: &reader)
-        row.wpVersion = reader.text(wp?["version"])
+        source.openGroup(.wp)
+        row.wpVersion = source.text(.wpVersion)
         row.wpMinor = row.wpVersion.flatMap(FieldCast.minorVersion)
-        row.wpLocale = reader.text(wp?["locale"])
-        row.wpMemoryLimit = reader.text(wp?["memory_limit"])
-        row.wpDebugMode = reader.bool(wp?["debug_mode"])
-        row.wpMultisite = reader.bool(wp?["multisite"])
+        row.wpLocale = source.text(.wpLocale)
+        row.wpMemoryLimit = source.text(.wpMemoryLimit)
+        row.wpDebugMode = source.bool(.wpDebugMode)
+        row.wpMultisite = source.bool(.wpMultisite)
         // Clients before 1.1.12 sent the theme's stylesheet slug as top-level `theme`.
-        row.wpThemeSlug = reader.text(wp?["theme_slug"]) ?? reader.text(payload["theme"])
-        row.wpThemeName = reader.text(wp?["theme_name"])
-        row.wpThemeVersion = reader.text(wp?["theme_version"])
-        row.wpThemeURI = reader.text(wp?["theme_uri"])
-        row.wpThemeAuthor = reader.text(wp?["theme_author"])
+        row.wpThemeSlug = source.text(.wpThemeSlug) ?? source.text(.theme)
+        row.wpThemeName = source.text(.wpThemeName)
+        row.wpThemeVersion = source.text(.wpThemeVersion)
+        row.wpThemeURI = source.text(.wpThemeURI)
+        row.wpThemeAuthor = source.text(.wpThemeAuthor)
 
-        (row.usersTotal, row.users) = EventJSONColumns.users(payload["users"], reader: &reader)
-        row.activePlugins = reader.int64(payload["active_plugins"])
-        row.inactivePlugins = reader.int64(payload["inactive_plugins"])
-        row.isLocal = reader.bool(payload["is_local"])
-        row.trackingSkipped = reader.bool(payload["tracking_skipped"])
-        row.previouslySkipped = reader.bool(payload["previously_skipped"])
+        (row.usersTotal, row.users) = source.users()
+        row.activePlugins = source.int64(.activePlugins)
+        row.inactivePlugins = source.int64(.inactivePlugins)
+        row.isLocal = source.bool(.isLocal)
+        row.trackingSkipped = source.bool(.trackingSkipped)
+        row.previouslySkipped = source.bool(.previouslySkipped)
 
-        if envelope.route == .deactivate, let reasonID = reader.text(payload["reason_id"]),
+        if route == .deactivate, let reasonID = source.text(.reasonID),
            builtInReasonIDs.contains(reasonID) || project.deactivationReasons.contains(reasonID) {
             row.reasonID = reasonID
         }
-        row.reasonInfo = reader.text(payload["reason_info"])
-        row.plugins = EventJSONColumns.plugins(payload["plugins"], reader: &reader)
-        row.extra = EventJSONColumns.extra(payload["extra"], declared: project.extraFields, reader: &reader)
-        return .event(row, castFailures: reader.castFailures)
-    }
-
-    /// A nested group (`server`, `wp`) as an object; anything else there is NULL for all its
-    /// columns (a non-empty scalar counts as one cast failure).
-    private static func mapField(_ value: JSONValue?, reader: inout PayloadFieldReader) -> JSONObject? {
-        guard let value else { return nil }
-        if case .object(let object) = value { return object }
-        if case .array(let elements) = value {
-            if !elements.isEmpty { reader.castFailures += 1 }
-        } else if reader.text(value) != nil {
-            reader.castFailures += 1
-        }
-        return nil
+        row.reasonInfo = source.text(.reasonInfo)
+        row.plugins = source.plugins()
+        row.extra = source.extra(declared: project.extraFields)
+        return .event(row, castFailures: source.castFailures)
     }
 }

@@ -46,32 +46,36 @@ public enum SiteIdentity {
     /// lowercased. Nil when there is no such marker or it is not followed by exactly 32 hex
     /// digits (a 33rd hex digit means it is not an MD5).
     public static func siteHash(userAgent: String?) -> String? {
-        guard let userAgent else { return nil }
-        let bytes = Array(userAgent.utf8)
-        let marker = Array("appsero/".utf8)
-        guard bytes.count >= marker.count + 32 else { return nil }
+        guard var userAgent else { return nil }
+        return userAgent.withUTF8 { siteHash(userAgentBytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `siteHash(userAgent:)` over the User-Agent's UTF-8 bytes (the compactor's fast path
+    /// reads them straight from the raw line).
+    static func siteHash(userAgentBytes bytes: UnsafeRawBufferPointer) -> String? {
+        let marker: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0x61, 0x70, 0x70, 0x73, 0x65, 0x72, 0x6F, 0x2F)  // "appsero/"
+        let markerCount = 8
+        guard bytes.count >= markerCount + 32 else { return nil }
         var start = 0
-        while start + marker.count <= bytes.count {
-            var matches = true
-            for offset in 0..<marker.count where lowercaseASCII(bytes[start + offset]) != marker[offset] {
-                matches = false
+        while start + markerCount <= bytes.count {
+            if lowercaseASCII(bytes[start]) == marker.0, lowercaseASCII(bytes[start + 1]) == marker.1,
+               lowercaseASCII(bytes[start + 2]) == marker.2, lowercaseASCII(bytes[start + 3]) == marker.3,
+               lowercaseASCII(bytes[start + 4]) == marker.4, lowercaseASCII(bytes[start + 5]) == marker.5,
+               lowercaseASCII(bytes[start + 6]) == marker.6, bytes[start + 7] == marker.7 {
                 break
             }
-            if matches { break }
             start += 1
         }
-        guard start + marker.count <= bytes.count else { return nil }
-        let hexStart = start + marker.count
+        guard start + markerCount <= bytes.count else { return nil }
+        let hexStart = start + markerCount
         guard hexStart + 32 <= bytes.count else { return nil }
-        var hex = [UInt8]()
-        hex.reserveCapacity(32)
-        for index in hexStart..<hexStart + 32 {
-            let byte = lowercaseASCII(bytes[index])
-            guard isHexDigit(byte) else { return nil }
-            hex.append(byte)
-        }
+        for index in hexStart..<hexStart + 32 where !isHexDigit(lowercaseASCII(bytes[index])) { return nil }
         if hexStart + 32 < bytes.count, isHexDigit(lowercaseASCII(bytes[hexStart + 32])) { return nil }
-        return String(decoding: hex, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: 32) { output in
+            for offset in 0..<32 { output[offset] = lowercaseASCII(bytes[hexStart + offset]) }
+            return 32
+        }
     }
 
     @inline(__always)

@@ -3,37 +3,89 @@ import Ingest
 import Logging
 
 extension Compactor {
-    /// Steps 4–7 for one chunk.
+    /// Steps 4–7 for one chunk; the chunk is emptied for the next one.
     func commitChunk(_ chunk: inout CompactionChunk) throws {
         if chunk.isEmpty { return }
+        try commit(chunk)
+        // Only now is the rows buffer unreferenced again, so its capacity is kept.
+        chunk.reset()
+    }
+
+    private func commit(_ chunk: CompactionChunk) throws {
         let version = state.version + 1
         var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: "compact")
-        var rowsByProject: [String: [EventRow]] = [:]
+        var positionsByProject: [String: [Int32]] = [:]
+        var segments: [(key: CompactionChunk.PartitionKey, order: [Int32], relative: String)] = []
         var sequence = 0
+        let rows = chunk.rows
         for key in chunk.partitions.keys.sorted() {
-            var rows = chunk.partitions[key]!
-            rows.sort { ($0.receivedAtMicros, $0.eventID) < ($1.receivedAtMicros, $1.eventID) }
+            var order = chunk.partitions[key]!
+            rows.withUnsafeBufferPointer { rows in
+                // Fields are read in place through the buffer (a `let` copy of a row would
+                // retain its ~40 strings per comparison).
+                order.sort { a, b in
+                    let timeA = rows[Int(a)].receivedAtMicros, timeB = rows[Int(b)].receivedAtMicros
+                    if timeA != timeB { return timeA < timeB }
+                    return rows[Int(a)].eventID < rows[Int(b)].eventID
+                }
+            }
             let existing = try existingEventIDs(projectID: key.projectID, month: key.month,
-                                                low: rows.first!.receivedAtMicros, high: rows.last!.receivedAtMicros)
+                                                low: rows[Int(order.first!)].receivedAtMicros,
+                                                high: rows[Int(order.last!)].receivedAtMicros)
             var seen = Set<String>()
-            seen.reserveCapacity(rows.count)
-            let before = rows.count
-            rows.removeAll { !seen.insert($0.eventID).inserted || existing.contains($0.eventID) }
-            report[project: key.projectID].duplicatesDropped += before - rows.count
-            guard !rows.isEmpty else { continue }
+            seen.reserveCapacity(order.count)
+            let before = order.count
+            rows.withUnsafeBufferPointer { rows in
+                order.removeAll { position in
+                    let id = rows[Int(position)].eventID
+                    return !seen.insert(id).inserted || existing.contains(id)
+                }
+            }
+            report[project: key.projectID].duplicatesDropped += before - order.count
+            guard !order.isEmpty else { continue }
             sequence += 1
             let relative = WarehouseLayout.eventsPartition(projectID: key.projectID, month: key.month)
                 + "/part-\(Self.versionTag(version))-\(sequence).parquet"
-            let entry = try writeEventsSegment(rows: rows[...], relative: relative, projectID: key.projectID, month: key.month)
-            commit.add.append(entry)
-            report[project: key.projectID].eventsOut += rows.count
-            report.segmentsWritten += 1
-            rowsByProject[key.projectID, default: []].append(contentsOf: rows)
+            segments.append((key, order, relative))
+            positionsByProject[key.projectID, default: []].append(contentsOf: order)
         }
-        for projectID in rowsByProject.keys.sorted() {
-            if let (entry, replaced) = try writeSitesSnapshot(projectID: projectID, newRows: rowsByProject[projectID]!, version: version) {
+        // Step 5: the partitions' segments and the projects' sites snapshots are independent
+        // files, so they are encoded at once (zstd and dictionary building dominate);
+        // results are taken in the sequential order, so the commit is the same either way.
+        let projects = positionsByProject.keys.sorted()
+        let jobCount = projects.count + segments.count
+        var results = [Result<(SegmentEntry, [String])?, Error>?](repeating: nil, count: jobCount)
+        let write = { (job: Int) -> Result<(SegmentEntry, [String])?, Error> in
+            Result {
+                // Sites jobs first: a project's snapshot is usually the biggest single file.
+                if job < projects.count {
+                    return try self.writeSitesSnapshot(projectID: projects[job], rows: rows,
+                                                       positions: positionsByProject[projects[job]]!, version: version)
+                }
+                let segment = segments[job - projects.count]
+                return (try self.writeEventsSegment(rows: rows, order: segment.order, relative: segment.relative,
+                                                    projectID: segment.key.projectID, month: segment.key.month), [])
+            }
+        }
+        if options.parseThreads > 1 && jobCount > 1 {
+            results.withUnsafeMutableBufferPointer { results in
+                DispatchQueue.concurrentPerform(iterations: jobCount) { job in results[job] = write(job) }
+            }
+        } else {
+            for job in 0..<jobCount { results[job] = write(job) }
+        }
+        for (index, segment) in segments.enumerated() {
+            let (entry, _) = try results[projects.count + index]!.get()!
+            commit.add.append(entry)
+            report.bytesOut += entry.bytes
+            report[project: segment.key.projectID].eventsOut += segment.order.count
+            report.segmentsWritten += 1
+        }
+        for index in projects.indices {
+            if let (entry, replaced) = try results[index]!.get() {
                 commit.add.append(entry)
                 commit.remove.append(contentsOf: replaced)
+                report.bytesOut += entry.bytes
                 report.sitesSnapshots += 1
             }
         }
@@ -43,7 +95,6 @@ extension Compactor {
         report.commits += 1
         for entry in commit.add { try publish(entry.path) }
         for path in commit.remove { retire(path) }
-        chunk = CompactionChunk()
     }
 
     static func versionTag(_ version: Int) -> String {
@@ -70,14 +121,15 @@ extension Compactor {
         return ids
     }
 
-    /// Writes rows (already sorted and deduped) to the hidden name of `relative`.
-    func writeEventsSegment(rows: ArraySlice<EventRow>, relative: String, projectID: String, month: String) throws -> SegmentEntry {
+    /// Writes rows (already sorted and deduped) to the hidden name of `relative`. Runs
+    /// concurrently with other segment and snapshot writes: it must not touch `report` or `state`.
+    func writeEventsSegment(rows: [EventRow], order: [Int32], relative: String, projectID: String, month: String) throws -> SegmentEntry {
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
         let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
-        var start = rows.startIndex
-        while start < rows.endIndex {
-            let end = min(rows.endIndex, start + options.rowGroupRows)
+        var start = 0
+        while start < order.count {
+            let end = min(order.count, start + options.rowGroupRows)
             var columns: [ColumnData] = []
             columns.reserveCapacity(WarehouseSchema.eventsFileColumns.count)
             // Row by row, all columns at once: each EventRow is read in place, once (per
@@ -85,8 +137,10 @@ extension Compactor {
             var appenders = WarehouseSchema.eventsFileColumns.map {
                 ColumnAppender(kind: EventSchema.events[$0].kind.columnKind, capacity: end - start)
             }
-            for index in start..<end {
-                rows[index].append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
+            rows.withUnsafeBufferPointer { rows in
+                for index in start..<end {
+                    rows[Int(order[index])].append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
+                }
             }
             for position in appenders.indices { columns.append(appenders[position].finish()) }
             try writer.write(rowGroup: columns)
@@ -94,9 +148,9 @@ extension Compactor {
         }
         try writer.close()
         let size = FileIO.fileSize(hidden) ?? 0
-        report.bytesOut += size
-        return SegmentEntry(path: relative, table: .events, projectID: projectID, month: month, rows: rows.count, bytes: size,
-                            receivedAtMin: rows.first!.receivedAtMicros, receivedAtMax: rows.last!.receivedAtMicros)
+        return SegmentEntry(path: relative, table: .events, projectID: projectID, month: month, rows: order.count, bytes: size,
+                            receivedAtMin: rows[Int(order.first!)].receivedAtMicros,
+                            receivedAtMax: rows[Int(order.last!)].receivedAtMicros)
     }
 
     func parquetOptions() -> ParquetWriter.Options {

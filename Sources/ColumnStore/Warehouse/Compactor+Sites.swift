@@ -20,8 +20,10 @@ extension Compactor {
         var count: Int64
     }
 
-    func writeSitesSnapshot(projectID: String, newRows: [EventRow], version: Int) throws -> (SegmentEntry, [String])? {
-        let newSites = collectNewSites(newRows)
+    /// `rows[positions]` are the project's new rows (`NewSite.latest` is a position in `rows`).
+    /// Runs concurrently with the chunk's segment writes: it must not touch `report` or `state`.
+    func writeSitesSnapshot(projectID: String, rows newRows: [EventRow], positions: [Int32], version: Int) throws -> (SegmentEntry, [String])? {
+        let newSites = collectNewSites(newRows, positions: positions)
         guard !newSites.isEmpty else { return nil }
         let previous = state.segments(table: .sites, projectID: projectID)
         let relative = WarehouseLayout.sitesPartition(projectID: projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
@@ -56,18 +58,18 @@ extension Compactor {
         }
         let (rows, low, high) = try output.finish()
         let size = FileIO.fileSize(hidden) ?? 0
-        report.bytesOut += size
         let entry = SegmentEntry(path: relative, table: .sites, projectID: projectID, month: nil, rows: rows, bytes: size,
                                  receivedAtMin: low, receivedAtMax: high)
         return (entry, previous.map(\.path))
     }
 
-    func collectNewSites(_ rows: [EventRow]) -> [NewSite] {
+    func collectNewSites(_ rows: [EventRow], positions: [Int32]) -> [NewSite] {
         // Sort light keys, not the rows: an EventRow copy retains ~40 strings.
         var keyed: [(key: [UInt8], time: Int64, id: String, index: Int)] = []
-        keyed.reserveCapacity(rows.count)
+        keyed.reserveCapacity(positions.count)
         rows.withUnsafeBufferPointer { buffer in
-            for index in buffer.indices {
+            for position in positions {
+                let index = Int(position)
                 if let key = buffer[index].siteKey {
                     keyed.append((Array(key.utf8), buffer[index].receivedAtMicros, buffer[index].eventID, index))
                 }

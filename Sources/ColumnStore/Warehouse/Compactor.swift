@@ -15,14 +15,16 @@ import Logging
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
 /// 3. Per chunk of raw files (about `chunkEventsMax` events): decode each new line, normalize
-///    it (CONTRACT §4), drop unknown projects (counted), group by (project, month).
+///    it (CONTRACT §4), drop unknown projects (counted), group by (project, month). Files are
+///    read and normalized on `parseThreads` worker threads ahead of the commit (Compactor+Parse)
+///    but applied in plan order, so chunks, commits and files do not depend on the threads.
 /// 4. Dedupe by envelope `id`: within the chunk, and against committed segments of the same
 ///    partition whose `received_at` range overlaps (a duplicate envelope carries the same
 ///    `received_at`, so it can only sit in that partition and time range).
 /// 5. Write each partition's rows, sorted by (received_at, event_id), to a hidden
 ///    `.tmp-part-….parquet`; merge the previous `sites` snapshot of each touched project with
 ///    the new rows into a hidden new snapshot (a sorted merge on site_key: never a rescan of
-///    history).
+///    history). These files are independent and are encoded concurrently.
 /// 6. Commit: one log entry adds the new files, removes the replaced snapshots and records the
 ///    raw progress. The entry is created put-if-absent after fsync, so it exists whole or not.
 /// 7. Publish: rename the hidden files to their names, fsync the folders, rename replaced
@@ -52,6 +54,10 @@ public final class Compactor {
         public var zstdLevel: Int32 = 3
         /// Seconds a replaced file is kept under its hidden name (see `retire`).
         public var replacedRetentionSeconds: Int64 = 600
+        /// Threads that read and normalize raw files ahead of the committing thread (step 3).
+        /// Results are applied in plan order, so any value gives the same tables and files;
+        /// 1 reads on the committing thread itself.
+        public var parseThreads = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
         public init() {}
     }
 
@@ -88,9 +94,11 @@ public final class Compactor {
         let plan = planRawFiles(nowMicros: UTCTime.nowMicros())
         report.rawFilesPlanned = plan.count
         var chunk = CompactionChunk()
-        for (index, file) in plan.enumerated() {
-            try readNewLines(file, into: &chunk)
-            progress?(index + 1, plan.count, file.key)
+        let reader = RawFileParser(registry: registry, sealGraceSeconds: options.sealGraceSeconds)
+        let done = plan.map { state.raw[$0.key]?.bytes ?? 0 }
+        try forEachParsedFile(plan, done: done, reader: reader) { index, parsed in
+            apply(parsed, file: plan[index], to: &chunk)
+            progress?(index + 1, plan.count, plan[index].key)
             if chunk.eventCount >= options.chunkEventsMax {
                 try commitChunk(&chunk)
             }
@@ -174,85 +182,89 @@ public final class Compactor {
         }.sorted { ($0.hourIndex, $0.key) < ($1.hourIndex, $1.key) }
     }
 
-    // MARK: - Step 3: read and normalize
+    // MARK: - Step 3: read and normalize (the reading itself is in Compactor+Parse.swift)
 
-    func readNewLines(_ file: RawLayout.RawFile, into chunk: inout CompactionChunk) throws {
-        let done = state.raw[file.key]?.bytes ?? 0
-        // `content` holds the file's uncompressed bytes from offset `base`: a plain file is
-        // read only past what is already compacted (open hours are re-read every few
-        // seconds in `serve`); a gzip file must be inflated from its start.
-        let content: [UInt8]
-        let base: Int
-        if file.isCompressed {
-            let compressed = try FileIO.readFile(file.path)
-            report.rawBytesIn += Int64(compressed.count)
-            do { content = try Gzip.inflate(compressed) } catch {
-                report.rawFilesUnreadable += 1
-                logger.error("raw file cannot be inflated; skipped", metadata: ["raw.path": "\(file.path)", "error": "\(error)"])
-                return
-            }
-            base = 0
-        } else {
-            content = try FileIO.readFile(file.path, fromOffset: done)
-            report.rawBytesIn += Int64(content.count)
-            base = Int(done)
+    /// Adds one parsed file to the chunk and the report, in plan order.
+    func apply(_ parsed: ParsedRawFile, file: RawLayout.RawFile, to chunk: inout CompactionChunk) {
+        report.rawBytesIn += parsed.rawBytesIn
+        if let error = parsed.unreadable {
+            report.rawFilesUnreadable += 1
+            logger.error("raw file cannot be inflated; skipped", metadata: ["raw.path": "\(file.path)", "error": "\(error)"])
+            return
         }
-        let nowMicros = UTCTime.nowMicros()
-        let hourEnd = (file.hourIndex + 1) * 3_600_000_000
-        // A plain file of an hour past the writer's seal delay can no longer grow.
-        let final = file.isCompressed || hourEnd + options.sealGraceSeconds * 1_000_000 <= nowMicros
-        // Positions below are relative to `content`; `consumed` ends up as the end of the
-        // last complete line.
-        var consumed = min(content.count, max(0, Int(done) - base))
-        content.withUnsafeBytes { buffer in
-            var start = consumed
-            while start < buffer.count {
-                guard let newline = UnsafeRawBufferPointer(rebasing: buffer[start...]).firstIndex(of: 0x0A) else { break }
-                let end = start + newline
-                let line = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
-                start = end + 1
-                consumed = start
-                if line.isEmpty { continue }
-                report.linesRead += 1
-                let envelope: Envelope
-                do { envelope = try Envelope.decode(line) } catch {
-                    report.linesInvalid += 1
-                    continue
-                }
-                switch EventNormalizer.normalize(envelope: envelope, registry: registry) {
-                case .unknownProject:
-                    report.unknownProjectEvents += 1
-                case .event(let row, let castFailures):
-                    report.castFailures += castFailures
-                    report[project: row.projectID].eventsIn += 1
-                    chunk.add(row)
-                }
+        report.linesRead += parsed.linesRead
+        report.linesInvalid += parsed.linesInvalid
+        report.unknownProjectEvents += parsed.unknownProjectEvents
+        report.castFailures += parsed.castFailures
+        if parsed.tornTail { report.tornTailsSkipped += 1 }
+        // Counted per run of one project (the report is a dictionary by project id).
+        var runProject: String?
+        var runLength = 0
+        for row in parsed.rows {
+            if row.projectID != runProject {
+                if let runProject { report[project: runProject].eventsIn += runLength }
+                runProject = row.projectID
+                runLength = 0
             }
+            runLength += 1
+            chunk.add(row)
         }
-        // A torn tail (no newline) is left for later: it is either completed by its writer
-        // or cut by the writer's recovery; it was never acknowledged.
-        if final && consumed < content.count { report.tornTailsSkipped += 1 }
-        chunk.raw.append(RawProgress(key: file.key, bytes: Int64(base + consumed), complete: final))
+        if let runProject { report[project: runProject].eventsIn += runLength }
+        if let progress = parsed.progress { chunk.raw.append(progress) }
     }
 }
 
-/// Rows of one chunk, grouped by partition.
+/// Rows of one chunk, in arrival order, and per partition the positions of its rows.
+///
+/// Rows are stored once and referred to by position afterwards (sorting, dedupe, segments,
+/// the sites merge): an `EventRow` is ~700 bytes with ~40 strings, so moving or copying
+/// rows per step cost more than the steps themselves.
 struct CompactionChunk {
     struct PartitionKey: Hashable, Comparable {
         var projectID: String
         var month: String
         static func < (a: PartitionKey, b: PartitionKey) -> Bool { (a.projectID, a.month) < (b.projectID, b.month) }
     }
-    var partitions: [PartitionKey: [EventRow]] = [:]
+    var rows: [EventRow] = []
+    var partitions: [PartitionKey: [Int32]] = [:]
     var raw: [RawProgress] = []
-    var eventCount = 0
+    var eventCount: Int { rows.count }
+    /// The partition of the previous row and its month's time range: consecutive rows
+    /// mostly share it, which saves a month-key `String` and a hash lookup per row.
+    private var lastKey: PartitionKey?
+    private var lastMonth: Range<Int64> = 0..<0
 
     mutating func add(_ row: EventRow) {
-        partitions[PartitionKey(projectID: row.projectID, month: WarehouseLayout.monthKey(micros: row.receivedAtMicros)), default: []].append(row)
-        eventCount += 1
+        let position = Int32(rows.count)
+        if let key = lastKey, lastMonth.contains(row.receivedAtMicros), key.projectID == row.projectID {
+            partitions[key]!.append(position)
+        } else {
+            let key = PartitionKey(projectID: row.projectID, month: WarehouseLayout.monthKey(micros: row.receivedAtMicros))
+            partitions[key, default: []].append(position)
+            lastKey = key
+            lastMonth = Self.monthRange(micros: row.receivedAtMicros)
+        }
+        rows.append(row)
     }
 
-    var isEmpty: Bool { partitions.isEmpty && raw.isEmpty }
+    static func monthRange(micros: Int64) -> Range<Int64> {
+        let civil = UTCTime.civil(micros: micros)
+        let start = Int64(UTCTime.daysFromCivil(year: civil.year, month: civil.month, day: 1)) * 86_400_000_000
+        let next = civil.month == 12 ? (civil.year + 1, 1) : (civil.year, civil.month + 1)
+        let end = Int64(UTCTime.daysFromCivil(year: next.0, month: next.1, day: 1)) * 86_400_000_000
+        return start..<end
+    }
+
+    /// Empties the chunk for the next one, keeping the rows' capacity (no fresh pages to fault in).
+    mutating func reset() {
+        rows.removeAll(keepingCapacity: true)
+        partitions = [:]
+        raw = []
+        lastKey = nil
+        lastMonth = 0..<0
+    }
+
+    var isEmpty: Bool { rows.isEmpty && raw.isEmpty }
 }
 
 /// An exclusive `flock` held for the compactor's lifetime.

@@ -187,7 +187,7 @@ struct _Reader {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: buffer[start..<index])
-                guard let string = String(validating: slice, as: UTF8.self) else {
+                guard let string = UTF8Validation.string(slice) else {
                     throw JSONParseError(kind: .invalidUTF8, offset: start, message: "string is not valid UTF-8")
                 }
                 index &+= 1
@@ -203,7 +203,7 @@ struct _Reader {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") {
                 index &+= 1
-                guard let string = String(validating: scratch, as: UTF8.self) else {
+                guard let string = scratch.withUnsafeBytes({ UTF8Validation.string($0) }) else {
                     throw JSONParseError(kind: .invalidUTF8, offset: start, message: "string is not valid UTF-8")
                 }
                 return string

@@ -60,7 +60,8 @@ public enum JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    static func appendEscaped(_ buffer: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+    /// Appends UTF-8 text as the inside of a JSON string (escaped as `appendString` does).
+    public static func appendEscaped(_ buffer: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         var runStart = 0
         var index = 0
         let count = buffer.count
