@@ -2,8 +2,9 @@
 # Dashboard API latency under 16 concurrent clients (wrk -c16), against a compacted warehouse,
 # with the DuckDB anchor: the same chart computed by DuckDB from the same Parquet files.
 # Usage: Benchmarks/api/run.sh <data dir> [seconds]   (the data dir needs projects.json + warehouse)
-# Runs each URL three ways: rollups with the answer cache (the default server), rollups with
-# the cache off (TRACKHOUSE_CHART_CACHE_ENTRIES=0: every request computes), and DuckDB.
+# Runs each URL three ways: the default server (rollups, answer and response caches), rollups
+# with both caches off (TRACKHOUSE_CHART_CACHE_ENTRIES=0 TRACKHOUSE_RESPONSE_CACHE_MB=0: every
+# request computes and renders), and DuckDB.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data=$1
@@ -20,9 +21,9 @@ sites=$("$bin" query --data "$data" --format csv "SELECT count(*) FROM sites WHE
 events=$("$bin" query --data "$data" --format csv "SELECT count(*) FROM events" | tail -1)
 echo "data: $events events; project $project with $sites sites; ranges end $to; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-serve() { # $1 = cache entries
+serve() { # $1 = chart answer cache entries, $2 = response cache MB
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  TRACKHOUSE_CHART_CACHE_ENTRIES=$1 "$bin" serve --data "$data" --port "$port" --role query --compact-interval 0 --log-level warning &
+  TRACKHOUSE_CHART_CACHE_ENTRIES=$1 TRACKHOUSE_RESPONSE_CACHE_MB=$2 "$bin" serve --data "$data" --port "$port" --role query --compact-interval 0 --log-level warning &
   server=$!
   for _ in $(seq 600); do
     curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"ready":true' && break
@@ -50,9 +51,14 @@ paths() {
   echo "- sites?status=active&sort=-last_seen&page=15000&per_page=50"
 }
 
-for cache in 4096 0; do
-  echo "== rollups, answer cache entries=$cache =="
-  serve $cache
+for cache in on off; do
+  if [ $cache = on ]; then
+    echo "== rollups with the answer and response caches (the default server) =="
+    serve 4096 64
+  else
+    echo "== rollups, caches off: every request computes its answer and renders it =="
+    serve 0 0
+  fi
   paths | while read -r name path; do
     curl -sf -H "Authorization: Bearer $token" "$base/$path" > /dev/null  # warm (sort orders, first computation)
     printf '%-3s %-95s ' "$name" "$path"
