@@ -136,8 +136,7 @@ extension ProjectRollup {
             }
             // The hot loop of a year of weekly sites by version: plain pointers, no per-entry
             // access to `self` or to captured arrays.
-            let width = self.states.width
-            self.states.codes.withUnsafeBufferPointer { stateCodes in
+            self.stateColumns[dimension].withUnsafeBufferPointer { stateCodes in
                 chunk.times.withUnsafeBufferPointer { times in
                     chunk.sites.withUnsafeBufferPointer { sites in
                         chunk.states.withUnsafeBufferPointer { states in
@@ -146,7 +145,7 @@ extension ProjectRollup {
                                     for entry in 0..<times.count where kinds[entry] == Kind.track.rawValue {
                                         let site = sites[entry]
                                         if site == Self.noSite || (filter && !(times[entry] >= from && times[entry] < to)) { continue }
-                                        let code = stateCodes[Int(states[entry]) &* width &+ dimension]
+                                        let code = stateCodes[Int(states[entry])]
                                         if hasFirst.testAndInsert(site) {
                                             firstCode[Int(site)] = code
                                             counts[Int(code)] &+= 1
@@ -173,6 +172,7 @@ extension ProjectRollup {
         guard from < to, !chunks.isEmpty else { return (0, perCode) }
         var seen = IDUnion(idCount: siteCount)
         var total: Int64 = 0
+        let codeOfState = dimension.map { stateColumns[$0] } ?? []
         let first = max(Self.floorDivide(from, Self.microsPerHour), baseHour)
         let last = min(Self.floorDivide(to - 1, Self.microsPerHour), baseHour + Int64(chunks.count) - 1)
         guard first <= last else { return (0, perCode) }
@@ -183,6 +183,7 @@ extension ProjectRollup {
             chunks[index].times.withUnsafeBufferPointer { times in
                 chunks[index].sites.withUnsafeBufferPointer { sites in
                     chunks[index].kinds.withUnsafeBufferPointer { kinds in
+                      chunks[index].states.withUnsafeBufferPointer { states in
                         var entry = times.count - 1
                         while entry >= 0 {
                             defer { entry -= 1 }
@@ -192,9 +193,10 @@ extension ProjectRollup {
                             guard seen.testAndInsert(site), kinds[entry] == Kind.track.rawValue else { continue }
                             total &+= 1
                             if let dimension {
-                                perCode[Int(states.code(state: chunks[index].states[entry], dimension: dimension))] &+= 1
+                                perCode[Int(codeOfState[Int(states[entry])])] &+= 1
                             }
                         }
+                      }
                     }
                 }
             }

@@ -66,6 +66,10 @@ final class ProjectRollup: @unchecked Sendable {
     private(set) var hashIDs = ByteKeyTable()
     private(set) var dimensions = [DimensionDictionary](repeating: DimensionDictionary(), count: RollupDimensions.names.count)
     private(set) var states = StateTable(width: RollupDimensions.names.count)
+    /// The states' codes again, one array per dimension (kept up to date by `finish`): a
+    /// query reads one dimension of millions of states, and 2 bytes per state stay in cache
+    /// where the interleaved tuples (28 bytes per state) do not.
+    private(set) var stateColumns = [[UInt16]](repeating: [], count: RollupDimensions.names.count)
     /// Event kind per code of the `event` dimension.
     private var kindOfEventCode: [UInt8] = []
     private(set) var dayTrackSites: [Int64: IDBitmap] = [:]
@@ -189,6 +193,15 @@ extension ProjectRollup {
 
     /// Sorts and re-aggregates every chunk an apply touched and folds it into its day.
     func finish() {
+        let known = stateColumns[0].count
+        if states.count > known {
+            states.codes.withUnsafeBufferPointer { codes in
+                for dimension in 0..<states.width {
+                    stateColumns[dimension].reserveCapacity(states.count)
+                    for state in known..<states.count { stateColumns[dimension].append(codes[state * states.width + dimension]) }
+                }
+            }
+        }
         var touchedDays = false
         for index in chunks.indices where chunks[index].dirty {
             finishChunk(index)
