@@ -56,8 +56,15 @@ enum EventJSONColumns {
                 entries.append((slugText, nil, nil))
             }
         }
+        return pluginsText(entries)
+    }
+
+    /// The `plugins` column text of parsed entries: sorted by slug (bytewise), one
+    /// `{"slug","name","version"}` object each; nil when there are none. Shared by the JSON
+    /// tree path and the scanned-line path so both write the same bytes.
+    static func pluginsText(_ entries: [(slug: String, name: String?, version: String?)]) -> String? {
         guard !entries.isEmpty else { return nil }
-        entries.sort { $0.slug.utf8.lexicographicallyPrecedes($1.slug.utf8) }
+        let entries = entries.sorted { $0.slug.utf8.lexicographicallyPrecedes($1.slug.utf8) }
         var bytes: [UInt8] = [UInt8(ascii: "[")]
         bytes.reserveCapacity(entries.count * 64)
         for (position, entry) in entries.enumerated() {

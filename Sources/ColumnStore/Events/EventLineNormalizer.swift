@@ -324,22 +324,7 @@ struct ScannedPayloadSource: PayloadSource {
                 entries.append((slugText, nil, nil))
             }
         }
-        guard !entries.isEmpty else { return nil }
-        entries.sort { $0.slug.utf8.lexicographicallyPrecedes($1.slug.utf8) }
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
-        bytes.reserveCapacity(entries.count * 64)
-        for (position, entry) in entries.enumerated() {
-            if position > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: #"{"slug":"#.utf8)
-            JSONWriter.appendString(entry.slug, to: &bytes)
-            bytes.append(contentsOf: #","name":"#.utf8)
-            if let name = entry.name { JSONWriter.appendString(name, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
-            bytes.append(contentsOf: #","version":"#.utf8)
-            if let version = entry.version { JSONWriter.appendString(version, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
-            bytes.append(UInt8(ascii: "}"))
-        }
-        bytes.append(UInt8(ascii: "]"))
-        return String(decoding: bytes, as: UTF8.self)
+        return EventJSONColumns.pluginsText(entries)
     }
 
     /// `EventJSONColumns.extra` over the scanned members.
