@@ -104,8 +104,14 @@ enum EventJSONColumns {
                 if let flag = reader.bool(leaf) { fields.append((field.key, flag ? "true" : "false")) }
             }
         }
+        return extraText(fields)
+    }
+
+    /// The `extra` column text of cast fields (`json` is each value's JSON text): keys sorted
+    /// bytewise; nil when none is left. Shared by the JSON-tree and scanned-line paths.
+    static func extraText(_ fields: [(key: String, json: String)]) -> String? {
         guard !fields.isEmpty else { return nil }
-        fields.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let fields = fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         var bytes: [UInt8] = [UInt8(ascii: "{")]
         for (position, field) in fields.enumerated() {
             if position > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -131,7 +137,7 @@ enum EventJSONColumns {
         if let text { JSONWriter.appendString(text, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
     }
 
-    private static func quoted(_ text: String) -> String {
+    static func quoted(_ text: String) -> String {
         var bytes: [UInt8] = []
         JSONWriter.appendString(text, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)

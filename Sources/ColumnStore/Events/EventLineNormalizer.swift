@@ -350,11 +350,7 @@ struct ScannedPayloadSource: PayloadSource {
             guard let leaf = found else { continue }
             switch field.type {
             case .string:
-                if let text = text(leaf) {
-                    var bytes: [UInt8] = []
-                    JSONWriter.appendString(text, to: &bytes)
-                    fields.append((field.key, String(decoding: bytes, as: UTF8.self)))
-                }
+                if let text = text(leaf) { fields.append((field.key, EventJSONColumns.quoted(text))) }
             case .int:
                 if let number = int64(leaf) { fields.append((field.key, String(number))) }
             case .float:
@@ -363,16 +359,6 @@ struct ScannedPayloadSource: PayloadSource {
                 if let flag = bool(leaf) { fields.append((field.key, flag ? "true" : "false")) }
             }
         }
-        guard !fields.isEmpty else { return nil }
-        fields.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        for (position, field) in fields.enumerated() {
-            if position > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONWriter.appendString(field.key, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            bytes.append(contentsOf: field.json.utf8)
-        }
-        bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
+        return EventJSONColumns.extraText(fields)
     }
 }
