@@ -2,6 +2,10 @@
 # Compaction throughput: `trackhouse compact` vs DuckDB's
 #   COPY (SELECT … FROM read_json(…)) TO '….parquet' (FORMAT parquet, COMPRESSION zstd)
 # on the same raw files, at 1 and 2 threads. Reports raw MB/s, events/s and output bytes/event.
+# Two DuckDB statements: "same" does the same work as ours (duckdb_same_work.py: the CONTRACT
+# §4 rules, registry join, id dedupe, events partitioned by project and month plus the sites
+# table; its columns are checked equal to ours once per run), "flat" only flattens 21 payload
+# fields into one file (no rules, no dedupe, no sites): a lighter job, kept as a floor.
 # Usage: Benchmarks/compaction/run.sh [sites] [weeks]     (default 20000 sites, 52 weeks)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,10 +28,25 @@ for threads in 1 2; do
   read -r seconds rss_kb user_s sys_s < "$work/time.txt"
   events=$($py -c "import json;print(json.load(open('$work/ours.json'))['events_out'])")
   # Live segments only: replaced files stay a while as hidden `.replaced-…` copies (see Compactor.retire).
-  out_bytes=$(find "$work/ours/warehouse/events" -name "*.parquet" ! -name ".*" -printf "%s\n" | awk "{s+=\$1} END {print s}")
+  events_bytes=$(find "$work/ours/warehouse/events" -name "*.parquet" ! -name ".*" -printf "%s\n" | awk "{s+=\$1} END {print s}")
+  sites_bytes=$(find "$work/ours/warehouse/sites" -name "*.parquet" ! -name ".*" -printf "%s\n" | awk "{s+=\$1} END {print s}")
   $py - <<PY
-print("ours   threads=$threads seconds=%.2f raw_MB_s=%.1f events_s=%.0f out_bytes_per_event=%.1f rss_MB=%.0f cpu_s=%.2f" % (
-    $seconds, $raw_bytes / 1e6 / $seconds, $events / $seconds, $out_bytes / $events, $rss_kb / 1024, $user_s + $sys_s))
+print("ours        threads=$threads seconds=%.2f raw_MB_s=%.1f events_s=%.0f events_bytes_per_event=%.1f with_sites=%.1f rss_MB=%.0f cpu_s=%.2f" % (
+    $seconds, $raw_bytes / 1e6 / $seconds, $events / $seconds, $events_bytes / $events, ($events_bytes + $sites_bytes) / $events,
+    $rss_kb / 1024, $user_s + $sys_s))
+PY
+  # DuckDB, same work (the first run also checks that its tables equal ours, column by column).
+  check=$([ "$threads" = 1 ] && echo "--check $work/ours" || true)
+  rm -rf "$work/duck-same"
+  $py Benchmarks/compaction/duckdb_same_work.py "$work/src" "$work/duck-same" "$threads" $check > "$work/same.json"
+  $py - "$raw_bytes" "$events" "$threads" "$work/same.json" <<'PY'
+import json, sys
+raw_bytes, events, threads, result = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), json.load(open(sys.argv[4]))
+seconds = result["seconds"]
+print("duckdb_same threads=%d seconds=%.2f raw_MB_s=%.1f events_s=%.0f events_bytes_per_event=%.1f with_sites=%.1f events=%d%s" % (
+    threads, seconds, raw_bytes / 1e6 / seconds, events / seconds, result["events_bytes"] / events,
+    (result["events_bytes"] + result["sites_bytes"]) / events, result["events"],
+    (" check=" + json.dumps(result["check"])) if "check" in result else ""))
 PY
   # DuckDB: the same raw files to one zstd Parquet file, flattening the payload to the same columns.
   $py - "$work" "$threads" "$raw_bytes" "$events" <<'PY'
@@ -55,7 +74,7 @@ COPY (
 ) TO '{out}' (FORMAT parquet, COMPRESSION zstd)""")
 seconds = time.time() - started
 size = os.path.getsize(out)
-print("duckdb threads=%d seconds=%.2f raw_MB_s=%.1f events_s=%.0f out_bytes_per_event=%.1f (21 of 45 columns, no dedupe, no sites)" % (
+print("duckdb_flat threads=%d seconds=%.2f raw_MB_s=%.1f events_s=%.0f out_bytes_per_event=%.1f (21 of 45 columns, no dedupe, no sites)" % (
     threads, seconds, raw_bytes / 1e6 / seconds, events / seconds, size / events))
 PY
 done

@@ -56,15 +56,27 @@ struct IngestRoutes: Sendable {
             forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!],
             peerAddress: context.peerIP,
             body: Array(buffer.readableBytesView))
-        // The append must finish even if the client hangs up: run it in an unstructured task so
-        // cancellation of the request's task cannot abandon a half-handled request.
-        let outcome = await Task { await service.handle(ingestRequest) }.value
+        // Called on the request's own task: no unstructured `Task` (a task and two thread hops
+        // per request, measurable on 2 cores). A client hanging up cannot abandon a
+        // half-handled request: `handle` decodes synchronously and its only suspension, the
+        // append's continuation, ignores cancellation, so it runs to the fsync either way.
+        let outcome = await service.handle(ingestRequest)
         switch outcome {
         case .accepted(let id):
-            return count(route, JSONResponse.make(status: .ok, .object(JSONObject([("ok", .bool(true)), ("id", .string(id))]))))
+            return count(route, JSONResponse.make(status: .ok, bytes: Self.acceptedBody(id: id)))
         case .refused(let refusal):
             return count(route, JSONResponse.make(status: .init(code: refusal.status), bytes: refusal.jsonBody))
         }
+    }
+
+    /// `{"ok":true,"id":"<id>"}`, written directly (no `JSONObject` per request).
+    static func acceptedBody(id: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(id.utf8.count + 20)
+        bytes.append(contentsOf: #"{"ok":true,"id":"#.utf8)
+        JSONWriter.appendString(id, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 
     private func count(_ route: Envelope.Route, _ response: Response) -> Response {

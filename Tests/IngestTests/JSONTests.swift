@@ -8,6 +8,42 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(JSONWriter.string(value), #"{"b":1.50,"a":[true,false,null,-0.5e+3],"c":{"z":"é\n\"","y":{}},"d":[]}"#)
     }
 
+    /// `appendEscaped` (table-driven) against the rule written out byte by byte: every single
+    /// byte, and the U+2028/U+2029 lead byte 0xE2 at the end, before other continuations, twice.
+    func testAppendEscapedMatchesTheRuleForEveryByte() {
+        func reference(_ bytes: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 0xE2, index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 {
+                    out += Array((bytes[index + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+                    index += 3
+                    continue
+                }
+                switch byte {
+                case 0x22: out += [0x5C, 0x22]
+                case 0x5C: out += [0x5C, 0x5C]
+                case 0x0A: out += Array("\\n".utf8)
+                case 0x0D: out += Array("\\r".utf8)
+                case 0x09: out += Array("\\t".utf8)
+                case 0x00..<0x20, 0x7F: out += Array(String(format: "\\u%04x", Int(byte)).utf8)
+                default: out.append(byte)
+                }
+                index += 1
+            }
+            return out
+        }
+        var cases: [[UInt8]] = (0...255).map { [UInt8(ascii: "a"), UInt8($0), UInt8(ascii: "b")] }
+        cases += [[0xE2], [0xE2, 0x80], [0xE2, 0x80, 0xA8], [0xE2, 0x80, 0xA9, 0xE2, 0x80, 0xA8],
+                  [0xE2, 0x82, 0xAC], [0xE2, 0x80, 0xA7], [0x41, 0xE2, 0x80, 0xA9, 0x22], [], Array("plain text".utf8)]
+        for bytes in cases {
+            var out: [UInt8] = []
+            bytes.withUnsafeBufferPointer { JSONWriter.appendEscaped($0, to: &out) }
+            XCTAssertEqual(out, reference(bytes), "bytes \(bytes)")
+        }
+    }
+
     func testDuplicateKeysKeepFirstPositionLastValue() throws {
         XCTAssertEqual(JSONWriter.string(try JSONParser.parse(#"{"a":1,"b":2,"a":3}"#)), #"{"a":3,"b":2}"#)
     }

@@ -64,18 +64,20 @@ public enum FormTranscoder {
         let ok: Bool = arena.withUnsafeMutableBufferPointer { arenaBuffer -> Bool in
             scratch.withUnsafeMutableBufferPointer { scratchBuffer -> Bool in
                 let arenaBase = arenaBuffer.baseAddress!
+                // An empty body has no base address; memchr is never called with a count of 0 then.
+                let bodyBase = body.baseAddress ?? UnsafePointer(arenaBase)
                 let s = scratchBuffer.baseAddress!
                 out.append(UInt8(ascii: "{"))
                 var start = 0
                 while start <= count {
-                    var end = start
-                    while end < count && body[end] != UInt8(ascii: "&") { end &+= 1 }
+                    // memchr (vectorized in libc) for the separators: byte loops here were a
+                    // fifth of the transcoder's time on a 2.3 KB SDK body.
+                    let end = find(UInt8(ascii: "&"), in: bodyBase, from: start, to: count)
                     defer { start = end &+ 1 }
                     if end == start { continue }
                     keyCount &+= 1
                     if keyCount > keysMax { return false }
-                    var equals = start
-                    while equals < end && body[equals] != UInt8(ascii: "=") { equals &+= 1 }
+                    let equals = find(UInt8(ascii: "="), in: bodyBase, from: start, to: end)
 
                     // Key: decode, require ASCII, split `base[seg][seg]…`.
                     let keyLength = percentDecode(body, start, equals, into: s)
@@ -178,6 +180,13 @@ public enum FormTranscoder {
             }
         }
         return ok ? Result(json: out, hash: hash) : nil
+    }
+
+    /// Index of the first `byte` in `base[from..<to]`, or `to`.
+    @inline(__always)
+    private static func find(_ byte: UInt8, in base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
+        guard from < to, let hit = memchr(base + from, Int32(byte), to &- from) else { return to }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 
     @inline(__always)

@@ -61,43 +61,73 @@ public enum JSONWriter {
     }
 
     /// Appends UTF-8 text as the inside of a JSON string (escaped as `appendString` does).
+    ///
+    /// Runs of bytes that need no escape are found with one table load per byte and copied
+    /// with one `append(contentsOf:)` each: this is on the ingest path for every form value.
     public static func appendEscaped(_ buffer: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
-        var runStart = 0
-        var index = 0
         let count = buffer.count
-        while index < count {
-            let byte = buffer[index]
-            var escape: (UInt8, UInt8)? = nil
-            var needsUnicodeEscape = false
-            var skip = 1
-            switch byte {
-            case 0x22: escape = (0x5C, 0x22)
-            case 0x5C: escape = (0x5C, 0x5C)
-            case 0x0A: escape = (0x5C, UInt8(ascii: "n"))
-            case 0x0D: escape = (0x5C, UInt8(ascii: "r"))
-            case 0x09: escape = (0x5C, UInt8(ascii: "t"))
-            case 0x00..<0x20, 0x7F: needsUnicodeEscape = true
-            case 0xE2 where index + 2 < count && buffer[index + 1] == 0x80
-                && (buffer[index + 2] == 0xA8 || buffer[index + 2] == 0xA9):
-                needsUnicodeEscape = true
-                skip = 3
-            default:
-                index &+= 1
-                continue
+        guard count > 0, let base = buffer.baseAddress else { return }
+        escapeClasses.withUnsafeBufferPointer { classes in
+            var runStart = 0
+            var index = 0
+            while true {
+                while index < count && classes[Int(base[index])] == EscapeClass.none { index &+= 1 }
+                if index == count { break }
+                let byte = base[index]
+                var skip = 1
+                var scalar: UInt16? = nil
+                var second: UInt8 = 0
+                switch classes[Int(byte)] {
+                case EscapeClass.short:
+                    switch byte {
+                    case 0x0A: second = UInt8(ascii: "n")
+                    case 0x0D: second = UInt8(ascii: "r")
+                    case 0x09: second = UInt8(ascii: "t")
+                    default: second = byte  // `"` and `\`
+                    }
+                case EscapeClass.unicode:
+                    scalar = UInt16(byte)
+                default:  // 0xE2: only U+2028 / U+2029 are escaped
+                    guard index &+ 2 < count, base[index &+ 1] == 0x80,
+                          base[index &+ 2] == 0xA8 || base[index &+ 2] == 0xA9 else {
+                        index &+= 1
+                        continue
+                    }
+                    scalar = base[index &+ 2] == 0xA8 ? 0x2028 : 0x2029
+                    skip = 3
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index &- runStart))
+                if let scalar {
+                    bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"),
+                                              hexDigits[Int(scalar >> 12)], hexDigits[Int((scalar >> 8) & 0xF)],
+                                              hexDigits[Int((scalar >> 4) & 0xF)], hexDigits[Int(scalar & 0xF)]])
+                } else {
+                    bytes.append(0x5C)
+                    bytes.append(second)
+                }
+                index &+= skip
+                runStart = index
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<index]))
-            if let (first, second) = escape {
-                bytes.append(first)
-                bytes.append(second)
-            } else if needsUnicodeEscape {
-                let scalar: UInt16 = skip == 3 ? (buffer[index + 2] == 0xA8 ? 0x2028 : 0x2029) : UInt16(byte)
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"),
-                                          hexDigits[Int(scalar >> 12)], hexDigits[Int((scalar >> 8) & 0xF)],
-                                          hexDigits[Int((scalar >> 4) & 0xF)], hexDigits[Int(scalar & 0xF)]])
-            }
-            index &+= skip
-            runStart = index
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count &- runStart))
         }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<count]))
+    }
+
+    private enum EscapeClass {
+        static let none: UInt8 = 0
+        /// `\"`, `\\`, `\n`, `\r`, `\t`
+        static let short: UInt8 = 1
+        /// Other control characters and DEL: `\u00XX`.
+        static let unicode: UInt8 = 2
+        /// 0xE2: the first byte of U+2028 / U+2029 (and of many characters that stay raw).
+        static let lineSeparatorLead: UInt8 = 3
+    }
+
+    private static let escapeClasses: [UInt8] = (0..<256).map { byte -> UInt8 in
+        switch byte {
+        case 0x22, 0x5C, 0x0A, 0x0D, 0x09: return EscapeClass.short
+        case 0x00..<0x20, 0x7F: return EscapeClass.unicode
+        case 0xE2: return EscapeClass.lineSeparatorLead
+        default: return EscapeClass.none
+        }
     }
 }
