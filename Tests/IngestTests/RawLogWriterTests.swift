@@ -28,6 +28,38 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertTrue(files.allSatisfy { $0.canonicalName.hasPrefix("w1-") })
     }
 
+    /// Sequential and burst traffic over 4 lanes: at most one file per lane for the hour, each
+    /// with its own sequence number, and every line stored exactly once.
+    func testLanesWriteTheirOwnFilesAndStoreEveryLineOnce() async throws {
+        let directory = makeTemporaryDirectory()
+        var options = RawLogWriter.Options(writerID: "w1")
+        options.lanes = 4
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: options, logger: quietLogger)
+        try writer.start()
+        let now = UTCTime.nowMicros()
+        for index in 0..<20 {
+            let e = envelope(index, micros: now)
+            try await writer.append(line: e.line(), route: .track, receivedAtMicros: now)
+        }
+        // Mostly lane 0 (the lowest idle lane is woken), but a lane that just finished may not
+        // have marked itself idle when the next line arrives.
+        XCTAssertLessThanOrEqual(RawLayout(dataDirectory: directory).listFiles().count, 4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 20..<2020 {
+                let e = envelope(index, micros: now)
+                group.addTask { try await writer.append(line: e.line(), route: .track, receivedAtMicros: now) }
+            }
+            try await group.waitForAll()
+        }
+        writer.shutdown()
+        let files = RawLayout(dataDirectory: directory).listFiles()
+        XCTAssertLessThanOrEqual(files.count, 4)
+        XCTAssertEqual(Set(files.map(\.canonicalName)).count, files.count, "each lane has its own sequence number")
+        let stored = try readAllEnvelopes(directory)
+        XCTAssertEqual(stored.count, 2020)
+        XCTAssertEqual(Set(stored.map(\.id)), Set((0..<2020).map { "id-\($0)" }))
+    }
+
     func testLinesGoToTheirReceiveHourAndPastHoursGetSealed() async throws {
         let directory = makeTemporaryDirectory()
         let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)

@@ -43,10 +43,11 @@ public enum FormTranscoder {
         var out: [UInt8] = []
         out.reserveCapacity(count + count / 4 + 64)
         // Decoded key segments of every key still relevant (children of open objects).
-        var arena = [UInt8](repeating: 0, count: count + 1)
+        // Both scratch arrays are written before they are read: no zero fill.
+        var arena = [UInt8](unsafeUninitializedCapacity: count + 1) { _, initialized in initialized = count + 1 }
         var arenaUsed = 0
         // Scratch for one decoded key or value.
-        var scratch = [UInt8](repeating: 0, count: count + 1)
+        var scratch = [UInt8](unsafeUninitializedCapacity: count + 1) { _, initialized in initialized = count + 1 }
         // `seen[levelStart[L]..<levelStart[L+1] or seen.count]`: children of the open object at
         // depth L (0 = the payload). The open path is the last child of each open level.
         var seen: [Seen] = []

@@ -5,44 +5,47 @@ import Metrics
 /// The durable front door: appends envelope lines to hourly raw files with group commit.
 ///
 /// Algorithm:
-/// 1. `append` hands a line to the pending queue and suspends the request's task.
-/// 2. One flusher thread (not the async pool: fsync blocks) takes *everything* pending as a
-///    batch, writes each line to the file of its (route, UTC hour) with one `write` per file,
-///    then hands the batch to a sync worker, which fsyncs every file the batch touched. A new
-///    file or folder also fsyncs its parent folder (on the flusher, before the write).
-/// 3. Pipelining: up to `syncInFlightMax` batches are being fsynced at once (one sync worker
-///    thread each), so batch N+1 is written and its fsync issued while batch N's fsync runs.
-///    While all slots are busy, new requests pile up and share the next batch: under load the
-///    batch grows instead of the queue of fsyncs. (Measured on the reference VM: one fsync
-///    stream completes ~200 fsyncs/s, two concurrent streams on the same file ~2,000/s; the
-///    ingest benchmark is best at 4 slots, see BENCHMARKS.md.)
-/// 3a. Batches complete strictly in write order: a batch's requests are resumed only after
-///    its own fsyncs returned *and* every earlier batch completed, so a `200` always means
-///    "on disk", and a file's durable size only moves forward over a gap-free prefix.
+/// 1. `append` hands a line to the pending queue and suspends the request's task. If the
+///    line starts a new batch and a lane is idle, the lowest-numbered idle lane is woken.
+/// 2. A lane (a thread, not the async pool: fsync blocks) takes *everything* pending as a
+///    batch, writes each line to its own open file of the line's (route, UTC hour) with one
+///    `write` per file, fsyncs every file the batch touched, and resumes the batch's
+///    requests. A new file or folder also fsyncs its parent folder before the first write.
+/// 3. Lanes run in parallel, up to `lanes` batches at once (default 2), and each lane writes its own files
+///    (`<writer>-<seq>.ndjson`, sequence numbers taken under one lock), so the fsyncs of
+///    different lanes never wait for each other and need no ordering between them. A lane
+///    that finishes a batch takes whatever piled up meanwhile: under load the batches grow
+///    instead of the queue of fsyncs. Preferring the lowest idle lane keeps light traffic on
+///    lane 0, so a quiet hour still gets one file per route.
+///    (Measured on the reference VM: one fsync stream completes a few hundred fsyncs/s, a few
+///    concurrent streams several thousand; and each thread hand-off on a busy 2-core machine
+///    costs scheduling latency, so a lane writes, fsyncs and resumes by itself.)
+/// 3a. A lane handles one batch at a time, so a `200` always means "on disk" and each file's
+///    durable size only moves forward over a gap-free prefix.
 ///    `fsync` (not `fdatasync`): every append changes the file size, which `fdatasync` must
 ///    persist too, so it saves nothing here and `fsync` states the intent plainly.
-/// 4. A failed write or fsync (disk full) fails only the lines of that file in that batch and
-///    in every later in-flight batch on that file (their bytes sit after the failed ones), then
-///    the flusher waits until no fsync of the file is in flight, truncates it back to its last
-///    durable size and stops using it (the server answers 503). The writer stays usable: the
-///    next batch tries again, so the server recovers when space returns.
-/// 5. Files rotate per hour and at `fileBytesMax`. Files whose hour ended more than
-///    `sealDelay` ago are closed and handed to the sealer, which gzips them (temp + fsync +
-///    rename) and removes the plain file.
+/// 4. A failed write or fsync (disk full) fails only the lines of that file in that batch; the
+///    lane truncates the file back to its last durable size and stops using it (the server
+///    answers 503). The writer stays usable: the next batch tries a new file, so the server
+///    recovers when space returns.
+/// 5. Files rotate per hour and at `fileBytesMax`. At most once a second each lane closes its
+///    files whose hour ended more than `sealDelay` ago and hands them to the sealer, which
+///    gzips them (temp + fsync + rename) and removes the plain file.
 /// 6. On start, files of this writer that a crash left behind are repaired: a torn last line
 ///    (no newline) is cut. Appends never go to a file of an earlier run: each run opens new
 ///    sequence numbers, so a repaired file is never written again.
 public final class RawLogWriter: @unchecked Sendable {
     public struct Options: Sendable {
         public var writerID: String
-        /// Batches whose fsync may run at the same time (sync worker threads). 1 is the classic
-        /// serial group commit. `TRACKHOUSE_INGEST_SYNC_IN_FLIGHT` overrides the default.
-        public var syncInFlightMax: Int = Options.defaultSyncInFlightMax
-        public static var defaultSyncInFlightMax: Int {
-            if let text = getenv("TRACKHOUSE_INGEST_SYNC_IN_FLIGHT"), let value = Int(String(cString: text)), value >= 1 {
+        /// Lanes: batches that may be written and fsynced at the same time, each by its own
+        /// thread into its own files. 1 is the classic serial group commit.
+        /// `TRACKHOUSE_INGEST_LANES` overrides the default.
+        public var lanes: Int = Options.defaultLanes
+        public static var defaultLanes: Int {
+            if let text = getenv("TRACKHOUSE_INGEST_LANES"), let value = Int(String(cString: text)), value >= 1 {
                 return min(value, 16)
             }
-            return 4
+            return 2
         }
         public var fileBytesMax: Int64 = 256 << 20
         /// Grace after an hour ends before its files are closed and sealed; late requests
@@ -75,25 +78,19 @@ public final class RawLogWriter: @unchecked Sendable {
     public let options: Options
     let logger: Logger
 
-    /// Guards `pending`, `stopping`, `stopped`, `inFlight` and the shared fields of `OpenFile`.
+    /// Guards `pending`, `idleLanes`, `stopping` and `lanesRunning`.
     private let mutex = NSCondition()
     private var pending: [PendingLine] = []
-    /// Batches written and not yet completed, in write order (completion is in this order).
-    private var inFlight: [SyncJob] = []
-    /// Guards `syncQueue` and `syncStop`: jobs waiting for a sync worker.
-    private let syncCondition = NSCondition()
-    private var syncQueue: [SyncJob] = []
-    private var syncStop = false
-    private var syncThreads: [Thread] = []
+    /// Bit i set: lane i waits for work on its semaphore.
+    private var idleLanes: UInt64 = 0
     private var stopping = false
-    private var stopped = false
-    private var flusherThread: Thread?
+    private var lanesRunning = 0
+    private var lanes: [Lane] = []
+    /// Guards creating folders and files (sequence numbers are shared by the lanes).
+    private let creation = NSLock()
+    private var knownDirectories = Set<String>()
     private var lockFD: Int32 = -1
     private let sealer: RawFileSealer
-
-    // Flusher-thread state (only touched by the flusher thread after start).
-    private var openFiles: [FileKey: OpenFile] = [:]
-    private var knownDirectories = Set<String>()
 
     private let bytesWritten = Counter(label: "trackhouse_ingest_bytes_written_total")
     private let fsyncTimer = Metrics.Timer(label: "trackhouse_ingest_fsync_seconds")
@@ -111,42 +108,29 @@ public final class RawLogWriter: @unchecked Sendable {
         var hourIndex: Int64
     }
 
+    /// A file one lane appends to; only that lane's thread touches it.
     final class OpenFile {
         let path: String
         let fd: Int32
-        /// Bytes known durable; a failed write is truncated back to this. Under `mutex`.
+        /// Bytes known durable; a failed write or fsync is truncated back to this.
         var durableSize: Int64
-        /// Batches holding this file whose fsync has not completed. Under `mutex`.
-        var syncsInFlight = 0
-        /// An fsync of this file failed: later in-flight batches on it fail too. Under `mutex`.
-        var failed = false
-        /// Bytes written (durable or not): the flusher's view, for rotation. Flusher only.
+        /// Bytes written (durable or not), for rotation.
         var writtenSize: Int64
-        var lastWriteMicros: Int64
-        init(path: String, fd: Int32, size: Int64, now: Int64) {
+        init(path: String, fd: Int32) {
             self.path = path
             self.fd = fd
-            self.durableSize = size
-            self.writtenSize = size
-            self.lastWriteMicros = now
+            self.durableSize = 0
+            self.writtenSize = 0
         }
     }
 
-    /// One written batch on its way through fsync.
-    final class SyncJob {
-        let lines: [PendingLine]
-        /// Per touched file: the file, the size it has once this batch is durable, its lines.
-        let files: [(key: FileKey, file: OpenFile, end: Int64, indices: [Int])]
-        /// Lines already failed by the write phase.
-        var failures: [Int: AppendError]
-        /// Set by the sync worker: the fsync error per entry of `files` (nil = durable).
-        var syncErrors: [AppendError?] = []
-        var synced = false
-        init(lines: [PendingLine], files: [(key: FileKey, file: OpenFile, end: Int64, indices: [Int])], failures: [Int: AppendError]) {
-            self.lines = lines
-            self.files = files
-            self.failures = failures
-        }
+    /// One lane: its thread's wake-up signal and its open files (touched by its thread only).
+    final class Lane {
+        let index: Int
+        let wake = DispatchSemaphore(value: 0)
+        var openFiles: [FileKey: OpenFile] = [:]
+        var lastHourCheckMicros: Int64 = 0
+        init(index: Int) { self.index = index }
     }
 
     public init(layout: RawLayout, options: Options, logger: Logger) {
@@ -157,7 +141,7 @@ public final class RawLogWriter: @unchecked Sendable {
     }
 
     /// Takes the writer lock, repairs files a crash left, queues past hours for sealing and
-    /// starts the flusher.
+    /// starts the lanes.
     public func start() throws {
         try FileIO.makeDirectories(layout.rawRoot)
         let lockPath = layout.rawRoot + "/.writer-\(options.writerID).lock"
@@ -170,18 +154,15 @@ public final class RawLogWriter: @unchecked Sendable {
         }
         try recoverOwnFiles()
         if options.sealEnabled { sealer.start() }
-        for index in 0..<max(1, options.syncInFlightMax) {
-            let worker = Thread { [weak self] in self?.syncWorkerLoop() }
-            worker.name = "trackhouse-raw-sync-\(index)"
-            worker.stackSize = 1 << 20
-            syncThreads.append(worker)
-            worker.start()
+        let count = min(64, max(1, options.lanes))
+        lanes = (0..<count).map { Lane(index: $0) }
+        lanesRunning = count
+        for lane in lanes {
+            let thread = Thread { [self] in laneLoop(lane) }
+            thread.name = "trackhouse-raw-lane-\(lane.index)"
+            thread.stackSize = 1 << 20
+            thread.start()
         }
-        let thread = Thread { [weak self] in self?.flusherLoop() }
-        thread.name = "trackhouse-raw-flusher"
-        thread.stackSize = 1 << 20
-        flusherThread = thread
-        thread.start()
     }
 
     /// Appends one line durably. Returns once it is fsynced; not cancellable on purpose: a
@@ -196,24 +177,30 @@ public final class RawLogWriter: @unchecked Sendable {
                 return
             }
             pending.append(PendingLine(key: key, bytes: line, continuation: continuation))
-            // The flusher only sleeps for work when `pending` is empty, so only the first line of
-            // a batch needs to wake it; the rest would be futile wakeups under load.
-            if pending.count == 1 { mutex.signal() }
+            // Only the first line of a batch wakes a lane: a busy lane looks at `pending`
+            // before it idles, so later lines are picked up without a wake-up each.
+            var woken: Lane? = nil
+            if pending.count == 1 && idleLanes != 0 {
+                let index = idleLanes.trailingZeroBitCount
+                idleLanes &= ~(1 << UInt64(index))
+                woken = lanes[index]
+            }
             mutex.unlock()
+            woken?.wake.signal()
         }
     }
 
-    /// Refuses new appends, flushes what is pending, closes files and seals past hours.
+    /// Refuses new appends, writes what is pending, closes files and seals past hours.
     public func shutdown() {
         mutex.lock()
-        if stopping {
-            while !stopped { mutex.wait() }
+        if !stopping {
+            stopping = true
+            idleLanes = 0
             mutex.unlock()
-            return
+            for lane in lanes { lane.wake.signal() }
+            mutex.lock()
         }
-        stopping = true
-        mutex.broadcast()
-        while !stopped { mutex.wait() }
+        while lanesRunning > 0 { mutex.wait() }
         mutex.unlock()
         sealer.stop()
         if lockFD >= 0 { close(lockFD); lockFD = -1 }
@@ -224,137 +211,48 @@ public final class RawLogWriter: @unchecked Sendable {
         return stopping
     }
 
-    // MARK: - Flusher
+    // MARK: - Lanes
 
-    private func flusherLoop() {
-        let inFlightMax = max(1, options.syncInFlightMax)
+    private func laneLoop(_ lane: Lane) {
         while true {
+            let now = UTCTime.nowMicros()
+            if now - lane.lastHourCheckMicros >= 1_000_000 {
+                lane.lastHourCheckMicros = now
+                closeFinishedHours(lane, nowMicros: now)
+            }
             mutex.lock()
-            while true {
-                if pending.isEmpty {
-                    if stopping { break }
-                    // Wake at least every second to close and seal finished hours.
-                    _ = mutex.wait(until: Date(timeIntervalSinceNow: 1))
-                    if pending.isEmpty && !stopping {
-                        mutex.unlock()
-                        closeFinishedHours(nowMicros: UTCTime.nowMicros())
-                        mutex.lock()
-                    }
-                } else if inFlight.count >= inFlightMax {
-                    // Every sync slot is busy: let the batch grow until one completes.
-                    mutex.wait()
-                } else {
+            if pending.isEmpty {
+                if stopping {
+                    mutex.unlock()
                     break
                 }
+                idleLanes |= 1 << UInt64(lane.index)
+                mutex.unlock()
+                // Wake at least every second to close and seal finished hours. A signal that
+                // arrives after a timeout is consumed by the next wait: one futile loop.
+                _ = lane.wake.wait(timeout: .now() + .seconds(1))
+                mutex.lock()
+                idleLanes &= ~(1 << UInt64(lane.index))
+                mutex.unlock()
+                continue
             }
             let batch = pending
             pending.removeAll(keepingCapacity: true)
-            let finishing = stopping && batch.isEmpty
             mutex.unlock()
-            if finishing { break }
-            writeBatch(batch)
+            writeBatch(batch, lane: lane)
         }
-        // Every append has been written; wait for their fsyncs, then stop the sync workers.
+        // Every append has been written and fsynced: close this lane's files.
+        for (key, file) in lane.openFiles { retire(lane, key: key, file: file) }
+        lane.openFiles.removeAll()
         mutex.lock()
-        while !inFlight.isEmpty { mutex.wait() }
-        mutex.unlock()
-        syncCondition.lock()
-        syncStop = true
-        syncCondition.broadcast()
-        syncCondition.unlock()
-        for (key, file) in openFiles { retire(key: key, file: file) }
-        openFiles.removeAll()
-        mutex.lock()
-        stopped = true
+        lanesRunning -= 1
         mutex.broadcast()
         mutex.unlock()
     }
 
-    private func syncWorkerLoop() {
-        while true {
-            syncCondition.lock()
-            while syncQueue.isEmpty && !syncStop { syncCondition.wait() }
-            if syncQueue.isEmpty {
-                syncCondition.unlock()
-                return
-            }
-            let job = syncQueue.removeFirst()
-            syncCondition.unlock()
-            var errors: [AppendError?] = []
-            errors.reserveCapacity(job.files.count)
-            for entry in job.files {
-                let started = DispatchTime.now().uptimeNanoseconds
-                do {
-                    if let injected = fsyncFaultInjector?() {
-                        throw FileIOError(operation: "fsync", path: entry.file.path, errno: injected)
-                    }
-                    try FileIO.fsyncFile(fd: entry.file.fd, path: entry.file.path)
-                    fsyncTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-                    fsyncCount.increment()
-                    errors.append(nil)
-                } catch {
-                    errors.append(classify(error))
-                }
-            }
-            complete(job, errors: errors)
-        }
-    }
-
-    /// Records a job's fsync results, then completes every job at the head of `inFlight` whose
-    /// fsyncs are done, in write order, and resumes their requests.
-    private func complete(_ job: SyncJob, errors: [AppendError?]) {
-        var ready: [SyncJob] = []
-        var durableBytes = 0
-        mutex.lock()
-        job.syncErrors = errors
-        job.synced = true
-        while let head = inFlight.first, head.synced {
-            inFlight.removeFirst()
-            for (position, entry) in head.files.enumerated() {
-                let file = entry.file
-                file.syncsInFlight -= 1
-                if let error = head.syncErrors[position] {
-                    file.failed = true
-                    for index in entry.indices { head.failures[index] = error }
-                } else if file.failed {
-                    // An earlier fsync of this file failed: these bytes follow the lost ones.
-                    for index in entry.indices { head.failures[index] = .io("an earlier fsync of \(file.path) failed") }
-                } else if entry.end > file.durableSize {
-                    durableBytes += Int(entry.end - file.durableSize)
-                    file.durableSize = entry.end
-                }
-            }
-            ready.append(head)
-        }
-        mutex.broadcast()
-        mutex.unlock()
-        if durableBytes > 0 { bytesWritten.increment(by: durableBytes) }
-        for done in ready {
-            for (index, line) in done.lines.enumerated() {
-                if let failure = done.failures[index] { line.continuation.resume(throwing: failure) } else { line.continuation.resume() }
-            }
-        }
-    }
-
-    /// Waits until no fsync of `file` is in flight (flusher thread only), then closes it: sealed
-    /// when intact, cut back to its durable size when a write or fsync of it failed.
-    private func retire(key: FileKey, file: OpenFile, abandoning: Bool = false) {
-        mutex.lock()
-        while file.syncsInFlight > 0 { mutex.wait() }
-        let failed = file.failed
-        mutex.unlock()
-        if abandoning || failed {
-            abandon(key: key, file: file)
-        } else {
-            close(file.fd)
-            if openFiles[key] === file { openFiles[key] = nil }
-            if options.sealEnabled { sealer.enqueue(file.path) }
-        }
-    }
-
-    private func writeBatch(_ batch: [PendingLine]) {
+    /// Writes, fsyncs and completes one batch on `lane` (its thread only).
+    private func writeBatch(_ batch: [PendingLine], lane: Lane) {
         batchSize.record(batch.count)
-        let now = UTCTime.nowMicros()
         // Group lines by file, keeping arrival order within each file.
         var order: [FileKey] = []
         var groups: [FileKey: [Int]] = [:]
@@ -362,43 +260,54 @@ public final class RawLogWriter: @unchecked Sendable {
             if groups[line.key] == nil { order.append(line.key) }
             groups[line.key, default: []].append(index)
         }
-        var failures: [Int: AppendError] = [:]
-        var touched: [(key: FileKey, file: OpenFile, end: Int64, indices: [Int])] = []
+        var failures: [AppendError?] = Array(repeating: nil, count: batch.count)
+        var touched: [(key: FileKey, file: OpenFile, indices: [Int])] = []
         for key in order {
             let indices = groups[key]!
             var buffer: [UInt8] = []
             buffer.reserveCapacity(indices.reduce(0) { $0 + batch[$1].bytes.count })
             for index in indices { buffer.append(contentsOf: batch[index].bytes) }
             do {
-                let file = try openFile(for: key, adding: Int64(buffer.count), now: now)
-                if let injected = faultInjector?() {
-                    throw FileIOError(operation: "write", path: file.path, errno: injected)
+                let file = try openFile(lane, for: key, adding: Int64(buffer.count))
+                do {
+                    if let injected = faultInjector?() {
+                        throw FileIOError(operation: "write", path: file.path, errno: injected)
+                    }
+                    try buffer.withUnsafeBytes { (raw) throws in try FileIO.writeAll(fd: file.fd, raw, path: file.path) }
+                    file.writtenSize += Int64(buffer.count)
+                    touched.append((key: key, file: file, indices: indices))
+                } catch {
+                    // The file's tail is unknown after a failed write: cut it back and stop using it.
+                    abandon(lane, key: key, file: file)
+                    throw error
                 }
-                try buffer.withUnsafeBytes { (raw) throws in try FileIO.writeAll(fd: file.fd, raw, path: file.path) }
-                file.lastWriteMicros = now
-                file.writtenSize += Int64(buffer.count)
-                touched.append((key: key, file: file, end: file.writtenSize, indices: indices))
             } catch {
                 let failure = classify(error)
                 for index in indices { failures[index] = failure }
-                // Earlier batches' bytes in this file may still be on their way to disk: wait
-                // for them, then cut the file back to what is durable.
-                if let file = openFiles[key] { retire(key: key, file: file, abandoning: true) }
             }
         }
-        let job = SyncJob(lines: batch, files: touched, failures: failures)
-        mutex.lock()
-        for entry in touched { entry.file.syncsInFlight += 1 }
-        inFlight.append(job)
-        mutex.unlock()
-        if touched.isEmpty {
-            complete(job, errors: [])
-            return
+        var durableBytes = 0
+        for entry in touched {
+            let started = DispatchTime.now().uptimeNanoseconds
+            do {
+                if let injected = fsyncFaultInjector?() {
+                    throw FileIOError(operation: "fsync", path: entry.file.path, errno: injected)
+                }
+                try FileIO.fsyncFile(fd: entry.file.fd, path: entry.file.path)
+                fsyncTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+                fsyncCount.increment()
+                durableBytes += Int(entry.file.writtenSize - entry.file.durableSize)
+                entry.file.durableSize = entry.file.writtenSize
+            } catch {
+                let failure = classify(error)
+                for index in entry.indices { failures[index] = failure }
+                abandon(lane, key: entry.key, file: entry.file)
+            }
         }
-        syncCondition.lock()
-        syncQueue.append(job)
-        syncCondition.signal()
-        syncCondition.unlock()
+        if durableBytes > 0 { bytesWritten.increment(by: durableBytes) }
+        for (index, line) in batch.enumerated() {
+            if let failure = failures[index] { line.continuation.resume(throwing: failure) } else { line.continuation.resume() }
+        }
     }
 
     private func classify(_ error: any Error) -> AppendError {
@@ -408,33 +317,34 @@ public final class RawLogWriter: @unchecked Sendable {
         return .io("\(error)")
     }
 
+    /// Closes an intact file and hands it to the sealer.
+    private func retire(_ lane: Lane, key: FileKey, file: OpenFile) {
+        close(file.fd)
+        if lane.openFiles[key] === file { lane.openFiles[key] = nil }
+        if options.sealEnabled { sealer.enqueue(file.path) }
+    }
+
     /// After a failed write or fsync the file's tail is unknown: cut it back to the last durable
     /// size and stop using it. The next line for that hour opens a new sequence number.
-    private func abandon(key: FileKey, file: OpenFile) {
+    private func abandon(_ lane: Lane, key: FileKey, file: OpenFile) {
         _ = ftruncate(file.fd, off_t(file.durableSize))
         _ = fsync(file.fd)
         close(file.fd)
-        openFiles[key] = nil
+        if lane.openFiles[key] === file { lane.openFiles[key] = nil }
         logger.warning("raw file abandoned after a failed write", metadata: ["raw.path": "\(file.path)", "raw.bytes": "\(file.durableSize)"])
         if file.durableSize == 0 { unlink(file.path) } else if options.sealEnabled, isPastHour(key.hourIndex, now: UTCTime.nowMicros()) {
             sealer.enqueue(file.path)
         }
     }
 
-    private func openFile(for key: FileKey, adding bytes: Int64, now: Int64) throws -> OpenFile {
-        if let file = openFiles[key] {
-            mutex.lock()
-            let failed = file.failed
-            mutex.unlock()
-            if failed {
-                // An fsync of it failed: cut it back and continue in a new file.
-                retire(key: key, file: file)
-            } else if file.writtenSize + bytes <= options.fileBytesMax || file.writtenSize == 0 {
-                return file
-            } else {
-                retire(key: key, file: file)
-            }
+    private func openFile(_ lane: Lane, for key: FileKey, adding bytes: Int64) throws -> OpenFile {
+        if let file = lane.openFiles[key] {
+            if file.writtenSize + bytes <= options.fileBytesMax || file.writtenSize == 0 { return file }
+            retire(lane, key: key, file: file)
         }
+        // Lanes share the folders and the sequence numbers in them.
+        creation.lock()
+        defer { creation.unlock() }
         let directory = layout.hourDirectory(route: key.route, hourIndex: key.hourIndex)
         if !knownDirectories.contains(directory) {
             try makeDurableDirectories(directory)
@@ -444,9 +354,13 @@ public final class RawLogWriter: @unchecked Sendable {
         let path = directory + "/" + Self.fileName(writerID: options.writerID, sequence: sequence)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileIOError(operation: "create", path: path, errno: errno) }
-        try FileIO.fsyncDirectory(directory)
-        let file = OpenFile(path: path, fd: fd, size: 0, now: now)
-        openFiles[key] = file
+        do { try FileIO.fsyncDirectory(directory) } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        let file = OpenFile(path: path, fd: fd)
+        lane.openFiles[key] = file
         return file
     }
 
@@ -483,9 +397,9 @@ public final class RawLogWriter: @unchecked Sendable {
         (hourIndex + 1) * 3_600_000_000 + options.sealDelaySeconds * 1_000_000 <= now
     }
 
-    private func closeFinishedHours(nowMicros: Int64) {
-        for (key, file) in openFiles where isPastHour(key.hourIndex, now: nowMicros) {
-            retire(key: key, file: file)
+    private func closeFinishedHours(_ lane: Lane, nowMicros: Int64) {
+        for (key, file) in lane.openFiles where isPastHour(key.hourIndex, now: nowMicros) {
+            retire(lane, key: key, file: file)
         }
     }
 

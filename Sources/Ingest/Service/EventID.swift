@@ -1,11 +1,40 @@
+import Synchronization
+
 /// Envelope ids: ULIDs (48-bit millisecond time + 80 random bits, Crockford base32, 26 chars).
 /// Sortable by time, unique across writers without coordination.
 public enum EventID {
     private static let alphabet: [UInt8] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     public static func make(micros: Int64) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SharedRandom()
         return make(micros: micros, using: &generator)
+    }
+
+    /// A process-wide xoshiro256** seeded once from the system generator. Ids need uniqueness,
+    /// not secrecy, and `SystemRandomNumberGenerator` is a `getrandom` syscall per call (two
+    /// per id, on every ingest request).
+    struct SharedRandom: RandomNumberGenerator {
+        private static let state = Mutex<(UInt64, UInt64, UInt64, UInt64)>({
+            var system = SystemRandomNumberGenerator()
+            return (system.next() | 1, system.next(), system.next(), system.next())
+        }())
+
+        mutating func next() -> UInt64 {
+            Self.state.withLock { s in
+                let result = rotl(s.1 &* 5, 7) &* 9
+                let t = s.1 << 17
+                s.2 ^= s.0
+                s.3 ^= s.1
+                s.1 ^= s.2
+                s.0 ^= s.3
+                s.2 ^= t
+                s.3 = rotl(s.3, 45)
+                return result
+            }
+        }
+
+        @inline(__always)
+        private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
     }
 
     public static func make<G: RandomNumberGenerator>(micros: Int64, using generator: inout G) -> String {
