@@ -56,9 +56,13 @@ public final class RollupStore: Service, @unchecked Sendable {
     }
 
     public var status: Status {
-        lock.lock(); defer { lock.unlock() }
-        return Status(ready: ready, version: appliedVersion, events: projects.values.reduce(0) { $0 + $1.eventCount },
-                      lastBuildSeconds: lastBuildSeconds, error: lastError)
+        lock.lock()
+        let rollups = Array(projects.values)
+        var status = Status(ready: ready, version: appliedVersion, events: 0, lastBuildSeconds: lastBuildSeconds, error: lastError)
+        lock.unlock()
+        // Each count under its project's lock: a refresh may be applying a commit to it.
+        status.events = rollups.reduce(0) { total, rollup in total + rollup.lock.withReadLock { rollup.eventCount } }
+        return status
     }
 
     /// The commit the rollups reflect (keys the chart answer cache).
