@@ -14,7 +14,9 @@ import Logging
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
-/// 3. Per chunk of raw files (about `chunkEventsMax` events): decode each new line, normalize
+/// 3. Per chunk of raw files (about `chunkEventsMax` events; a chunk holding at least half of
+///    that also ends where the files' hours enter a new month, so a backlog's month partitions
+///    mostly get one segment each instead of two that step 8 would rewrite): decode each new line, normalize
 ///    it (CONTRACT §4), drop unknown projects (counted), group by (project, month). Files are
 ///    read and normalized on `parseThreads` worker threads ahead of the commit (Compactor+Parse)
 ///    but applied in plan order, so chunks, commits and files do not depend on the threads.
@@ -97,6 +99,11 @@ public final class Compactor {
         let reader = RawFileParser(registry: registry, sealGraceSeconds: options.sealGraceSeconds)
         let done = plan.map { state.raw[$0.key]?.bytes ?? 0 }
         try forEachParsedFile(plan, done: done, reader: reader) { index, parsed in
+            let fileMonth = CompactionChunk.monthRange(micros: plan[index].hourIndex * 3_600_000_000)
+            if chunk.eventCount >= options.chunkEventsMax / 2 && fileMonth != chunk.lastFileMonth {
+                try commitChunk(&chunk)
+            }
+            chunk.lastFileMonth = fileMonth
             apply(parsed, file: plan[index], to: &chunk)
             progress?(index + 1, plan.count, plan[index].key)
             if chunk.eventCount >= options.chunkEventsMax {
@@ -228,6 +235,9 @@ struct CompactionChunk {
     var rows: [EventRow] = []
     var partitions: [PartitionKey: [Int32]] = [:]
     var raw: [RawProgress] = []
+    /// The month (time range) of the hour of the last raw file applied: `Compactor.run` ends a
+    /// big enough chunk where the plan enters a new month. Kept across `reset`.
+    var lastFileMonth: Range<Int64> = 0..<0
     var eventCount: Int { rows.count }
     /// The partition of the previous row and its month's time range: consecutive rows
     /// mostly share it, which saves a month-key `String` and a hash lookup per row.
