@@ -52,8 +52,9 @@ struct RawFileParser: Sendable {
         content.withUnsafeBytes { buffer in
             var start = consumed
             while start < buffer.count {
-                guard let newline = UnsafeRawBufferPointer(rebasing: buffer[start...]).firstIndex(of: 0x0A) else { break }
-                let end = start + newline
+                // memchr: the generic `firstIndex(of:)` went byte by byte (5% of compaction).
+                guard let newline = memchr(buffer.baseAddress! + start, 0x0A, buffer.count - start) else { break }
+                let end = UnsafeRawPointer(newline) - buffer.baseAddress!
                 let line = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
                 start = end + 1
                 consumed = start

@@ -14,7 +14,7 @@ import Logging
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
-/// 3. Per chunk of raw files (about `chunkEventsMax` events; a chunk holding at least half of
+/// 3. Per chunk of raw files (about `chunkEventsMax` events; a chunk holding at least a quarter of
 ///    that also ends where the files' hours enter a new month, so a backlog's month partitions
 ///    mostly get one segment each instead of two that step 8 would rewrite): decode each new line, normalize
 ///    it (CONTRACT §4), drop unknown projects (counted), group by (project, month). Files are
@@ -100,7 +100,7 @@ public final class Compactor {
         let done = plan.map { state.raw[$0.key]?.bytes ?? 0 }
         try forEachParsedFile(plan, done: done, reader: reader) { index, parsed in
             let fileMonth = CompactionChunk.monthRange(micros: plan[index].hourIndex * 3_600_000_000)
-            if chunk.eventCount >= options.chunkEventsMax / 2 && fileMonth != chunk.lastFileMonth {
+            if chunk.eventCount >= options.chunkEventsMax / 4 && fileMonth != chunk.lastFileMonth {
                 try commitChunk(&chunk)
             }
             chunk.lastFileMonth = fileMonth
