@@ -60,6 +60,15 @@ public struct StringColumn: Equatable, Sendable {
         offsets.append(Int32(truncatingIfNeeded: bytes.count))
     }
 
+    /// Appends all values of `other` (its bytes in one copy, its offsets rebased).
+    mutating func append(contentsOf other: StringColumn) {
+        precondition(bytes.count + other.bytes.count <= Int(Int32.max), "StringColumn holds at most 2 GiB of bytes")
+        let base = Int32(truncatingIfNeeded: bytes.count)
+        bytes.append(contentsOf: other.bytes)
+        offsets.reserveCapacity(offsets.count + other.count)
+        for index in 1..<other.offsets.count { offsets.append(base &+ other.offsets[index]) }
+    }
+
     /// Appends an empty value (placeholder for a null slot).
     public mutating func appendEmpty() {
         offsets.append(offsets[offsets.count - 1])

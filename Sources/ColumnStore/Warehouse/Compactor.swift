@@ -207,32 +207,31 @@ public final class Compactor {
         // Counted per run of one project (the report is a dictionary by project id).
         var runProject: String?
         var runLength = 0
-        for row in parsed.rows {
-            if row.projectID != runProject {
+        for projectID in parsed.rows.projectIDs {
+            if projectID != runProject {
                 if let runProject { report[project: runProject].eventsIn += runLength }
-                runProject = row.projectID
+                runProject = projectID
                 runLength = 0
             }
             runLength += 1
-            chunk.add(row)
         }
         if let runProject { report[project: runProject].eventsIn += runLength }
+        chunk.add(parsed.rows)
         if let progress = parsed.progress { chunk.raw.append(progress) }
     }
 }
 
 /// Rows of one chunk, in arrival order, and per partition the positions of its rows.
 ///
-/// Rows are stored once and referred to by position afterwards (sorting, dedupe, segments,
-/// the sites merge): an `EventRow` is ~700 bytes with ~40 strings, so moving or copying
-/// rows per step cost more than the steps themselves.
+/// Rows are stored once, as columns (`EventColumns`), and referred to by position afterwards
+/// (sorting, dedupe, segments, the sites merge).
 struct CompactionChunk {
     struct PartitionKey: Hashable, Comparable {
         var projectID: String
         var month: String
         static func < (a: PartitionKey, b: PartitionKey) -> Bool { (a.projectID, a.month) < (b.projectID, b.month) }
     }
-    var rows: [EventRow] = []
+    var rows = EventColumnsBuilder()
     var partitions: [PartitionKey: [Int32]] = [:]
     var raw: [RawProgress] = []
     /// The month (time range) of the hour of the last raw file applied: `Compactor.run` ends a
@@ -244,17 +243,23 @@ struct CompactionChunk {
     private var lastKey: PartitionKey?
     private var lastMonth: Range<Int64> = 0..<0
 
-    mutating func add(_ row: EventRow) {
-        let position = Int32(rows.count)
-        if let key = lastKey, lastMonth.contains(row.receivedAtMicros), key.projectID == row.projectID {
-            partitions[key]!.append(position)
-        } else {
-            let key = PartitionKey(projectID: row.projectID, month: WarehouseLayout.monthKey(micros: row.receivedAtMicros))
-            partitions[key, default: []].append(position)
-            lastKey = key
-            lastMonth = Self.monthRange(micros: row.receivedAtMicros)
+    /// Appends a file's rows and files each under its partition.
+    mutating func add(_ batch: EventColumns) {
+        guard batch.count > 0 else { return }
+        var position = Int32(rows.count)
+        let times = batch.receivedAtMicros
+        for (projectID, micros) in zip(batch.projectIDs, times) {
+            if let key = lastKey, lastMonth.contains(micros), key.projectID == projectID {
+                partitions[key]!.append(position)
+            } else {
+                let key = PartitionKey(projectID: projectID, month: WarehouseLayout.monthKey(micros: micros))
+                partitions[key, default: []].append(position)
+                lastKey = key
+                lastMonth = Self.monthRange(micros: micros)
+            }
+            position += 1
         }
-        rows.append(row)
+        rows.append(contentsOf: batch)
     }
 
     static func monthRange(micros: Int64) -> Range<Int64> {
@@ -265,16 +270,15 @@ struct CompactionChunk {
         return start..<end
     }
 
-    /// Empties the chunk for the next one, keeping the rows' capacity (no fresh pages to fault in).
+    /// Empties the chunk for the next one (`rows` was emptied by `finish` when committing).
     mutating func reset() {
-        rows.removeAll(keepingCapacity: true)
         partitions = [:]
         raw = []
         lastKey = nil
         lastMonth = 0..<0
     }
 
-    var isEmpty: Bool { rows.isEmpty && raw.isEmpty }
+    var isEmpty: Bool { rows.count == 0 && raw.isEmpty }
 }
 
 /// An exclusive `flock` held for the compactor's lifetime.
