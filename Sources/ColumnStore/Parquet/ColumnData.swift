@@ -65,8 +65,11 @@ public struct StringColumn: Equatable, Sendable {
         precondition(bytes.count + other.bytes.count <= Int(Int32.max), "StringColumn holds at most 2 GiB of bytes")
         let base = Int32(truncatingIfNeeded: bytes.count)
         bytes.append(contentsOf: other.bytes)
-        offsets.reserveCapacity(offsets.count + other.count)
-        for index in 1..<other.offsets.count { offsets.append(base &+ other.offsets[index]) }
+        // No reserveCapacity here: an exact reserve per call would defeat the array's
+        // geometric growth (a chunk appends ~20,000 small batches).
+        other.offsets.withUnsafeBufferPointer { source in
+            for index in 1..<source.count { offsets.append(base &+ source[index]) }
+        }
     }
 
     /// Appends an empty value (placeholder for a null slot).
