@@ -43,7 +43,7 @@ public final class Compactor {
         public var includeOpenHours = false
         /// Seconds after an hour ends before it counts as sealed.
         public var sealGraceSeconds: Int64 = 300
-        public var chunkEventsMax = 100_000
+        public var chunkEventsMax = 200_000
         public var segmentRowsTarget = 524_288
         public var rowGroupRows = 131_072
         public var mergeSmallSegments = true
