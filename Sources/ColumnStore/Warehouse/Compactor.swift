@@ -14,9 +14,10 @@ import Logging
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
-/// 3. Per chunk of raw files (about `chunkEventsMax` events; a chunk holding at least a quarter of
-///    that also ends where the files' hours enter a new month, so a backlog's month partitions
-///    mostly get one segment each instead of two that step 8 would rewrite): decode each new line, normalize
+/// 3. Per chunk of raw files (at most about `chunkEventsMax` events; a chunk also ends where the
+///    files' hours enter a month that would not fit in it, estimated from the month's raw bytes,
+///    so a backlog's month partitions mostly get one segment each instead of pieces that step 8
+///    rewrites, with as few chunks, hence `sites` rewrites, as fit): decode each new line, normalize
 ///    it (CONTRACT §4), drop unknown projects (counted), group by (project, month). Files are
 ///    read and normalized on `parseThreads` worker threads ahead of the commit (Compactor+Parse)
 ///    but applied in plan order, so chunks, commits and files do not depend on the threads.
@@ -98,12 +99,26 @@ public final class Compactor {
         var chunk = CompactionChunk()
         let reader = RawFileParser(registry: registry, sealGraceSeconds: options.sealGraceSeconds)
         let done = plan.map { state.raw[$0.key]?.bytes ?? 0 }
+        let fileMonths = plan.map { CompactionChunk.monthRange(micros: $0.hourIndex * 3_600_000_000) }
+        // Bytes still to read per month (on disk; a gzip file counts its compressed size).
+        var monthBytes: [Int64: Int64] = [:]
+        for (index, file) in plan.enumerated() {
+            monthBytes[fileMonths[index].lowerBound, default: 0] += max(0, (FileIO.fileSize(file.path) ?? 0) - (file.isCompressed ? 0 : done[index]))
+        }
+        var eventsApplied = 0
+        var bytesApplied: Int64 = 0
         try forEachParsedFile(plan, done: done, reader: reader) { index, parsed in
-            let fileMonth = CompactionChunk.monthRange(micros: plan[index].hourIndex * 3_600_000_000)
-            if chunk.eventCount >= options.chunkEventsMax / 4 && fileMonth != chunk.lastFileMonth {
-                try commitChunk(&chunk)
+            let fileMonth = fileMonths[index]
+            if fileMonth != chunk.lastFileMonth && chunk.eventCount > 0 {
+                // A new month: end the chunk here unless the month (estimated from its bytes at
+                // the events per byte seen so far, ~1.4 KB per event before any) fits in it.
+                let eventsPerByte = bytesApplied > 0 && eventsApplied > 0 ? Double(eventsApplied) / Double(bytesApplied) : 1.0 / 1_400
+                let expected = Int(Double(monthBytes[fileMonth.lowerBound] ?? 0) * eventsPerByte)
+                if chunk.eventCount + expected > options.chunkEventsMax { try commitChunk(&chunk) }
             }
             chunk.lastFileMonth = fileMonth
+            eventsApplied += parsed.rows.count
+            bytesApplied += parsed.rawBytesIn
             apply(parsed, file: plan[index], to: &chunk)
             progress?(index + 1, plan.count, plan[index].key)
             if chunk.eventCount >= options.chunkEventsMax {
