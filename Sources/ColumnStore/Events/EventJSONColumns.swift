@@ -135,17 +135,24 @@ enum EventJSONColumns {
     /// scanned-line path: each field's JSON value is appended to one buffer, and `finish`
     /// writes the object with keys sorted bytewise (nil when no field was added).
     struct ExtraTextBuilder {
-        private var values: [UInt8] = []
-        private var fields: [(key: String, value: Range<Int>)] = []
+        /// Each added field as `"key":value`, back to back (written once, when added).
+        private var members: [UInt8] = []
+        /// The keys' raw UTF-8, back to back: what `finish` sorts by.
+        private var keyBytes: [UInt8] = []
+        private var fields: [(key: String, keyBytes: Range<Int>, member: Range<Int>)] = []
 
         /// Whether a field with this key was added (a declared key given twice counts once).
         func contains(key: String) -> Bool { fields.contains { $0.key == key } }
 
         /// Adds a field whose JSON value `appendValue` appends.
         mutating func add(key: String, _ appendValue: (inout [UInt8]) -> Void) {
-            let start = values.count
-            appendValue(&values)
-            fields.append((key, start..<values.count))
+            let keyStart = keyBytes.count
+            keyBytes.append(contentsOf: key.utf8)
+            let start = members.count
+            JSONWriter.appendString(key, to: &members)
+            members.append(UInt8(ascii: ":"))
+            appendValue(&members)
+            fields.append((key, keyStart..<keyBytes.count, start..<members.count))
         }
 
         mutating func add(key: String, int number: Int64) { add(key: key) { $0.append(contentsOf: String(number).utf8) } }
@@ -154,16 +161,28 @@ enum EventJSONColumns {
         }
         mutating func add(key: String, bool flag: Bool) { add(key: key) { $0.append(contentsOf: (flag ? "true" : "false").utf8) } }
 
-        func finish() -> String? {
+        /// The object text, keys sorted by their bytes (a stable insertion sort: a handful of
+        /// fields); nil when no field was added.
+        mutating func finish() -> String? {
             guard !fields.isEmpty else { return nil }
-            let sorted = fields.count == 1 ? fields : fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            var bytes: [UInt8] = [UInt8(ascii: "{")]
-            bytes.reserveCapacity(values.count + fields.count * 24 + 2)
-            for (position, field) in sorted.enumerated() {
-                if position > 0 { bytes.append(UInt8(ascii: ",")) }
-                JSONWriter.appendString(field.key, to: &bytes)
-                bytes.append(UInt8(ascii: ":"))
-                bytes.append(contentsOf: values[field.value])
+            keyBytes.withUnsafeBytes { keys in
+                for index in fields.indices.dropFirst() {
+                    var position = index
+                    while position > 0 && ParquetWriter.compareBytes(UnsafeRawBufferPointer(rebasing: keys[fields[position].keyBytes]),
+                                                                    UnsafeRawBufferPointer(rebasing: keys[fields[position - 1].keyBytes])) < 0 {
+                        fields.swapAt(position, position - 1)
+                        position -= 1
+                    }
+                }
+            }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(members.count + fields.count + 1)
+            bytes.append(UInt8(ascii: "{"))
+            members.withUnsafeBytes { members in
+                for (position, field) in fields.enumerated() {
+                    if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                    bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: members[field.member]))
+                }
             }
             bytes.append(UInt8(ascii: "}"))
             return String(decoding: bytes, as: UTF8.self)
