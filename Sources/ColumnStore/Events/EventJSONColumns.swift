@@ -141,6 +141,14 @@ enum EventJSONColumns {
         private var keyBytes: [UInt8] = []
         private var fields: [(key: String, keyBytes: Range<Int>, member: Range<Int>)] = []
 
+        /// Room for a typical payload's extras up front (growing the three buffers from empty
+        /// cost more than filling them).
+        init() {
+            members.reserveCapacity(192)
+            keyBytes.reserveCapacity(96)
+            fields.reserveCapacity(8)
+        }
+
         /// Whether a field with this key was added (a declared key given twice counts once).
         func contains(key: String) -> Bool { fields.contains { $0.key == key } }
 
