@@ -249,8 +249,8 @@ struct CompactionChunk {
     var rows = EventColumnsBuilder()
     var partitions: [PartitionKey: [Int32]] = [:]
     var raw: [RawProgress] = []
-    /// The month (time range) of the hour of the last raw file applied: `Compactor.run` ends a
-    /// big enough chunk where the plan enters a new month. Kept across `reset`.
+    /// The month (time range) of the hour of the last raw file applied: `Compactor.run` ends
+    /// the chunk where the plan enters a month that would not fit in it. Kept across `reset`.
     var lastFileMonth: Range<Int64> = 0..<0
     var eventCount: Int { rows.count }
     /// The partition of the previous row and its month's time range: consecutive rows
