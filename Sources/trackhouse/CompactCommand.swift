@@ -19,7 +19,7 @@ struct CompactCommand: ParsableCommand {
     @Option(name: .customLong("row-group-rows"), help: "Rows per Parquet row group.")
     var rowGroupRows = 131_072
     @Option(name: .customLong("chunk-events"), help: "Events per commit while compacting a backlog (bounds memory).")
-    var chunkEvents = 100_000
+    var chunkEvents = 200_000
     @Flag(name: .customLong("no-merge"), help: "Skip merging small segments.")
     var noMerge = false
     @Option(name: .customLong("raw-retention-days"), help: "Delete fully compacted raw files older than this many days (default: keep).")

@@ -191,4 +191,39 @@ final class CompactionTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("00000000000000000001.json"))
         }
     }
+    /// Step 4 sorts and dedupes ids by their bytes when they are ASCII; the result must be
+    /// what `String` order and equality give (the rule compaction always had), also for ids
+    /// that are canonically equivalent but byte-different (é / e + U+0301, K / KELVIN SIGN).
+    func testEventIDOrderAndDedupeByBytesEqualStringSemantics() {
+        var random = SeededRandom(seed: 17)
+        let alphabets: [[String]] = [
+            ["a", "b", "0", "1", "-", "Z"],
+            ["a", "b", "\u{e9}", "e\u{301}", "K", "\u{212A}", "z"],
+        ]
+        for alphabet in alphabets {
+            for _ in 0..<200 {
+                let ids: [String] = (0..<Int(random.next() % 40 + 1)).map { _ in
+                    (0..<Int(random.next() % 4 + 1)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }.joined()
+                }
+                let column = StringColumn(ids)
+                let existing = Set(ids.filter { _ in random.next() % 5 == 0 })
+                let order = (0..<Int32(ids.count)).shuffled(using: &random)
+
+                var expectedSeen = Set<String>()
+                let expected = order.filter { expectedSeen.insert(ids[Int($0)]).inserted && !existing.contains(ids[Int($0)]) }
+                XCTAssertEqual(Compactor.firstOccurrences(order, ids: column, existing: existing), expected, "\(ids)")
+
+                for a in ids.indices {
+                    for b in ids.indices {
+                        let sign = ids[a].utf8.withContiguousStorageIfAvailable { x in
+                            ids[b].utf8.withContiguousStorageIfAvailable { y in
+                                EventColumns.compareEventIDs(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)).signum()
+                            }
+                        }
+                        XCTAssertEqual(sign, ids[a] < ids[b] ? -1 : (ids[a] == ids[b] ? 0 : 1), "\(ids[a]) vs \(ids[b])")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -231,6 +231,27 @@ final class NormalizeFastPathTests: XCTestCase {
         }
     }
 
+    /// The scanner reads strings eight bytes at a time: a quote, backslash, control byte or
+    /// non-ASCII byte at any offset of a long value (and of the word that holds it) must give
+    /// what the general path gives.
+    func testSpecialBytesAtEveryOffsetOfALongString() {
+        let registry = NormalizeFixture.registry
+        var normalizer = EventLineNormalizer(registry: registry)
+        let hash = NormalizeFixture.projectHash
+        let head = #"{"v":1,"id":"01J0000000000000000000TEST","received_at":"2026-11-28T10:15:03.123456Z","route":"track","ip":null,"user_agent":"Appsero/0123456789abcdef0123456789abcdef;","payload":{"hash":""#
+        let specials: [[UInt8]] = [[0x5C, 0x22], [0x5C, 0x6E], [0x09], [0x1F], [0x7F], [0xC3, 0xA9], [0xE2, 0x80, 0xA8], [0xFF], [0x20]]
+        for length in [7, 8, 9, 16, 23, 40] {
+            for offset in 0...length {
+                for special in specials {
+                    var value = Array(repeating: UInt8(ascii: "a"), count: length)
+                    value.insert(contentsOf: special, at: offset)
+                    let line = Array((head + hash + #"","site":""#).utf8) + value + Array(#""}}"#.utf8)
+                    check(line, registry: registry, normalizer: &normalizer)
+                }
+            }
+        }
+    }
+
     func testUTF8ValidationMatchesTheStandardLibrary() {
         var random = SplitMix64(seed: 7)
         let pieces: [[UInt8]] = [[0x41], [0x7F], [0x80], [0xC2, 0x80], [0xC1, 0xBF], [0xDF, 0xBF], [0xE0, 0xA0, 0x80],

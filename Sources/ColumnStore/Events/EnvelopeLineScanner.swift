@@ -263,6 +263,21 @@ struct EnvelopeLineScanner {
         index &+= 1
         let start = index
         var high: UInt8 = 0
+        // Eight bytes at a time while none is a quote, a backslash or a control byte (the
+        // usual "has a byte below n / equal to c" word tests: exact about whether any byte
+        // matches); the byte loop below takes over at the word that holds one.
+        var highBits: UInt64 = 0
+        while index &+ 8 <= count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let ones: UInt64 = 0x0101_0101_0101_0101, tops: UInt64 = 0x8080_8080_8080_8080
+            let control = (word &- ones &* 0x20) & ~word & tops
+            let quote = ((word ^ (ones &* 0x22)) &- ones) & ~(word ^ (ones &* 0x22)) & tops
+            let backslash = ((word ^ (ones &* 0x5C)) &- ones) & ~(word ^ (ones &* 0x5C)) & tops
+            if control | quote | backslash != 0 { break }
+            highBits |= word
+            index &+= 8
+        }
+        if highBits & 0x8080_8080_8080_8080 != 0 { high = 0x80 }
         while index < count {
             let byte = base[index]
             if byte == UInt8(ascii: "\"") {

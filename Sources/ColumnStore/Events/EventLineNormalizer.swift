@@ -252,6 +252,7 @@ struct ScannedPayloadSource: PayloadSource {
         }
     }
 
+    /// A string slot (a key, or a value that needs no trimming) as a quoted JSON string.
     private func appendKey(_ slot: ScannedSlot, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         JSONWriter.appendEscaped(scanner.bytes(slot).assumingMemoryBound(to: UInt8.self), to: &bytes)
@@ -292,7 +293,10 @@ struct ScannedPayloadSource: PayloadSource {
         return (total, String(decoding: bytes, as: UTF8.self))
     }
 
-    /// `EventJSONColumns.plugins` over the scanned members.
+    /// `EventJSONColumns.plugins` over the scanned members. The common case (every slug
+    /// starts and ends with visible ASCII, so trimming keeps it as it is) is written straight
+    /// from the line's bytes: members sorted by slug bytes, name and version copied in place,
+    /// no `String` per entry. Other slugs take `pluginsViaStrings`.
     mutating func plugins() -> String? {
         let slot = slots[PayloadField.plugins.rawValue]
         guard slot.kind == .object else {
@@ -300,6 +304,31 @@ struct ScannedPayloadSource: PayloadSource {
             countNotAnObject(slot)
             return nil
         }
+        var members: [(key: ScannedSlot, value: ScannedSlot)] = []
+        scanner.members(of: slot, into: &members)
+        guard members.allSatisfy({ Self.isVisibleASCIIAtEnds(scanner.bytes($0.key)) }) else { return pluginsViaStrings(slot) }
+        members.sort { ParquetWriter.compareBytes(scanner.bytes($0.key), scanner.bytes($1.key)) < 0 }
+        // A repeated slug: the JSON tree keeps its last value, so such maps take the tree route.
+        for index in members.indices.dropFirst()
+        where ParquetWriter.compareBytes(scanner.bytes(members[index - 1].key), scanner.bytes(members[index].key)) == 0 {
+            return EventJSONColumns.plugins(value(.plugins), reader: &reader)
+        }
+        var writer = EventJSONColumns.PluginsTextWriter(capacity: Int(slot.end - slot.start))
+        for (slug, details) in members {
+            var name = ScannedSlot.absent, version = ScannedSlot.absent
+            switch details.kind {
+            case .object: (name, version) = nameAndVersion(of: details)
+            case .null: break
+            default: reader.castFailures += 1
+            }
+            writer.appendEntry(slug: scanner.bytes(slug).assumingMemoryBound(to: UInt8.self),
+                               name: { appendTextJSON(name, to: &$0) }, version: { appendTextJSON(version, to: &$0) })
+        }
+        return writer.finish()
+    }
+
+    /// `plugins` when some slug needs trimming: `String` entries for `EventJSONColumns.pluginsText`.
+    private mutating func pluginsViaStrings(_ slot: ScannedSlot) -> String? {
         guard let members = uniqueMembers(slot) else {
             return EventJSONColumns.plugins(value(.plugins), reader: &reader)
         }
@@ -309,13 +338,7 @@ struct ScannedPayloadSource: PayloadSource {
             guard let slugText = FieldCast.trimmed(scanner.string(slug)) else { continue }
             switch details.kind {
             case .object:
-                // A repeated `name` or `version` keeps its last value, as in the JSON tree.
-                var name = ScannedSlot.absent, version = ScannedSlot.absent
-                scanner.forEachMember(of: details) { key, value in
-                    let bytes = scanner.bytes(key)
-                    if bytes.count == 4 && bytes.elementsEqual("name".utf8) { name = value }
-                    else if bytes.count == 7 && bytes.elementsEqual("version".utf8) { version = value }
-                }
+                let (name, version) = nameAndVersion(of: details)
                 entries.append((slugText, text(name), text(version)))
             case .null:
                 entries.append((slugText, nil, nil))
@@ -325,6 +348,38 @@ struct ScannedPayloadSource: PayloadSource {
             }
         }
         return EventJSONColumns.pluginsText(entries)
+    }
+
+    /// A plugin entry's `name` and `version` members; a repeated one keeps its last value, as
+    /// in the JSON tree.
+    private func nameAndVersion(of details: ScannedSlot) -> (name: ScannedSlot, version: ScannedSlot) {
+        var name = ScannedSlot.absent, version = ScannedSlot.absent
+        scanner.forEachMember(of: details) { key, value in
+            let bytes = scanner.bytes(key)
+            if bytes.count == 4 && bytes.elementsEqual("name".utf8) { name = value }
+            else if bytes.count == 7 && bytes.elementsEqual("version".utf8) { version = value }
+        }
+        return (name, version)
+    }
+
+    /// True when the bytes are non-empty and start and end with visible ASCII: `FieldCast.trimmed`
+    /// would return them unchanged.
+    @inline(__always)
+    static func isVisibleASCIIAtEnds(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        return first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F
+    }
+
+    /// `text(slot)` as JSON (a quoted string or `null`), appended to `bytes`; a string that
+    /// needs no trimming is copied from the line without a `String`.
+    private mutating func appendTextJSON(_ slot: ScannedSlot, to bytes: inout [UInt8]) {
+        if slot.kind == .string, Self.isVisibleASCIIAtEnds(scanner.bytes(slot)) {
+            appendKey(slot, to: &bytes)
+        } else if let text = text(slot) {
+            JSONWriter.appendString(text, to: &bytes)
+        } else {
+            bytes.append(contentsOf: "null".utf8)
+        }
     }
 
     /// `EventJSONColumns.extra` over the scanned members.
@@ -339,26 +394,32 @@ struct ScannedPayloadSource: PayloadSource {
         var members: [(key: ScannedSlot, value: ScannedSlot)] = []
         scanner.members(of: slot, into: &members)
         guard !members.isEmpty else { return nil }
-        var fields: [(key: String, json: String)] = []
-        for field in declared where !fields.contains(where: { $0.key == field.key }) {
+        var builder = EventJSONColumns.ExtraTextBuilder()
+        for field in declared where !builder.contains(key: field.key) {
             // The last member with the key: the JSON tree keeps a repeated key's last value.
             var found: ScannedSlot?
             var key = field.key
             key.withUTF8 { wanted in
-                for member in members where scanner.bytes(member.key).elementsEqual(wanted) { found = member.value }
+                for member in members where ParquetWriter.compareBytes(scanner.bytes(member.key), UnsafeRawBufferPointer(wanted)) == 0 {
+                    found = member.value
+                }
             }
             guard let leaf = found else { continue }
             switch field.type {
             case .string:
-                if let text = text(leaf) { fields.append((field.key, EventJSONColumns.quoted(text))) }
+                if leaf.kind == .string, Self.isVisibleASCIIAtEnds(scanner.bytes(leaf)) {
+                    builder.add(key: field.key) { appendKey(leaf, to: &$0) }
+                } else if let text = text(leaf) {
+                    builder.add(key: field.key) { JSONWriter.appendString(text, to: &$0) }
+                }
             case .int:
-                if let number = int64(leaf) { fields.append((field.key, String(number))) }
+                if let number = int64(leaf) { builder.add(key: field.key, int: number) }
             case .float:
-                if let number = finiteDouble(leaf) { fields.append((field.key, FieldCast.jsonNumberText(number))) }
+                if let number = finiteDouble(leaf) { builder.add(key: field.key, double: number) }
             case .bool:
-                if let flag = bool(leaf) { fields.append((field.key, flag ? "true" : "false")) }
+                if let flag = bool(leaf) { builder.add(key: field.key, bool: flag) }
             }
         }
-        return EventJSONColumns.extraText(fields)
+        return builder.finish()
     }
 }

@@ -60,6 +60,18 @@ public struct StringColumn: Equatable, Sendable {
         offsets.append(Int32(truncatingIfNeeded: bytes.count))
     }
 
+    /// Appends all values of `other` (its bytes in one copy, its offsets rebased).
+    mutating func append(contentsOf other: StringColumn) {
+        precondition(bytes.count + other.bytes.count <= Int(Int32.max), "StringColumn holds at most 2 GiB of bytes")
+        let base = Int32(truncatingIfNeeded: bytes.count)
+        bytes.append(contentsOf: other.bytes)
+        // No reserveCapacity here: an exact reserve per call would defeat the array's
+        // geometric growth (a chunk appends ~20,000 small batches).
+        other.offsets.withUnsafeBufferPointer { source in
+            for index in 1..<source.count { offsets.append(base &+ source[index]) }
+        }
+    }
+
     /// Appends an empty value (placeholder for a null slot).
     public mutating func appendEmpty() {
         offsets.append(offsets[offsets.count - 1])

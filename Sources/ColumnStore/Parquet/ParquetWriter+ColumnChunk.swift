@@ -23,6 +23,7 @@ extension ParquetWriter {
     func encodeChunk(_ column: ColumnData, spec: ParquetColumn, rows: Range<Int>) throws -> EncodedChunk {
         var chunk = ChunkAssembler()
         var dictionaryPage: EncodedPage?
+        var distinctStrings: StringColumn?
         switch column.storage {
         case .int64(let values):
             try values.withUnsafeBytes { raw in
@@ -35,7 +36,7 @@ extension ParquetWriter {
         case .bool(let values):
             try encodeBoolPages(column, spec: spec, rows: rows, values: values, into: &chunk)
         case .strings, .dictionary:
-            dictionaryPage = try encodeStringPages(column, spec: spec, rows: rows, into: &chunk)
+            (dictionaryPage, distinctStrings) = try encodeStringPages(column, spec: spec, rows: rows, into: &chunk)
         }
 
         var output: [UInt8] = []
@@ -70,7 +71,7 @@ extension ParquetWriter {
         metaData.encodingStats = encodingStats
         metaData.totalUncompressedSize = uncompressedSize
         metaData.totalCompressedSize = Int64(output.count)
-        metaData.statistics = statistics(column, rows: rows)
+        metaData.statistics = statistics(column, rows: rows, distinctStrings: distinctStrings)
         return EncodedChunk(bytes: output, metaData: metaData)
     }
 

@@ -47,9 +47,11 @@ extension ParquetWriter {
     // MARK: Strings
 
     /// Writes dictionary-encoded pages while the dictionary fits its limits, PLAIN pages for
-    /// the rest of the chunk; returns the dictionary page (written first by the caller).
+    /// the rest of the chunk; returns the dictionary page (written first by the caller) and,
+    /// when every non-null value went into the dictionary, its entries (the chunk's distinct
+    /// values, so statistics need not look at every row).
     func encodeStringPages(_ column: ColumnData, spec: ParquetColumn, rows: Range<Int>,
-                           into chunk: inout ChunkAssembler) throws -> EncodedPage? {
+                           into chunk: inout ChunkAssembler) throws -> (page: EncodedPage?, distinctValues: StringColumn?) {
         try StringRows.with(column.storage) { strings in
             let hasValues = rows.contains { column.isValid($0) }
             var dictionary = StringDictionaryBuilder(entriesMax: options.dictionaryEntriesMax,
@@ -100,8 +102,8 @@ extension ParquetWriter {
                 }
                 start = end
             }
-            guard dictionary.count > 0 else { return nil }
-            return try dictionaryPage(dictionary.values)
+            guard dictionary.count > 0 else { return (nil, nil) }
+            return (try dictionaryPage(dictionary.values), chunk.plainPages == 0 ? dictionary.values : nil)
         }
     }
 

@@ -8,7 +8,9 @@ import Darwin
 /// (non-NaN) value. Strings compare as unsigned bytes, then by length; legacy min/max
 /// (signed compare) are never written.
 extension ParquetWriter {
-    func statistics(_ column: ColumnData, rows: Range<Int>) -> ParquetFormat.Statistics {
+    /// `distinctStrings`: for a string chunk, its dictionary when it holds every non-null
+    /// value (min/max are then taken over the entries instead of every row).
+    func statistics(_ column: ColumnData, rows: Range<Int>, distinctStrings: StringColumn? = nil) -> ParquetFormat.Statistics {
         var stats = ParquetFormat.Statistics()
         var nulls = 0
         if column.validity != nil {
@@ -48,18 +50,27 @@ extension ParquetWriter {
             stats.minValue = [low]
             stats.maxValue = [high]
         case .strings, .dictionary:
-            StringRows.with(column.storage) { strings in
-                var low: UnsafeRawBufferPointer?, high: UnsafeRawBufferPointer?
-                for row in rows where column.isValid(row) {
-                    let value = strings.value(row)
-                    if low == nil || Self.compareBytes(value, low!) < 0 { low = value }
-                    if high == nil || Self.compareBytes(value, high!) > 0 { high = value }
-                }
-                stats.minValue = low.map { Array($0) }
-                stats.maxValue = high.map { Array($0) }
+            if let distinctStrings {
+                (stats.minValue, stats.maxValue) = Self.stringBounds(.strings(distinctStrings), 0..<distinctStrings.count) { _ in true }
+            } else {
+                (stats.minValue, stats.maxValue) = Self.stringBounds(column.storage, rows, column.isValid)
             }
         }
         return stats
+    }
+
+    /// Least and greatest of the string values at `rows` where `isValid` (nil when none).
+    private static func stringBounds(_ storage: ColumnStorage, _ rows: Range<Int>,
+                                     _ isValid: (Int) -> Bool) -> (low: [UInt8]?, high: [UInt8]?) {
+        StringRows.with(storage) { strings in
+            var low: UnsafeRawBufferPointer?, high: UnsafeRawBufferPointer?
+            for row in rows where isValid(row) {
+                let value = strings.value(row)
+                if low == nil || compareBytes(value, low!) < 0 { low = value }
+                if high == nil || compareBytes(value, high!) > 0 { high = value }
+            }
+            return (low.map { Array($0) }, high.map { Array($0) })
+        }
     }
 
     /// Unsigned lexicographic byte order, shorter first on a common prefix (UTF-8 code point order).

@@ -73,6 +73,55 @@ struct ColumnAppender {
         pushValidity(true)
     }
 
+    /// Appends every row of `source` (same kind, `.strings` storage as `finish` makes): the
+    /// value arrays are copied in bulk (string offsets rebased), validity bit by bit.
+    mutating func append(contentsOf source: ColumnData) {
+        switch source.storage {
+        case .int64(let values): int64s.append(contentsOf: values)
+        case .bool(let values): bools.append(contentsOf: values)
+        case .strings(let column): strings.append(contentsOf: column)
+        case .dictionary, .double: preconditionFailure("compaction batches hold plain strings, int64s and bools")
+        }
+        if source.validity == nil && count & 7 == 0 {
+            // Whole bytes of ones, and a partial last byte with only the rows' bits set.
+            validity.append(contentsOf: repeatElement(0xFF, count: source.count >> 3))
+            if source.count & 7 != 0 { validity.append(UInt8(1 << (source.count & 7)) &- 1) }
+            count += source.count
+        } else {
+            for row in 0..<source.count { pushValidity(source.isValid(row)) }
+        }
+    }
+
+    /// Appends `source`'s rows at `rows`, in that order (a gather; same kind): one switch per
+    /// call rather than per value, reading the source through its buffers.
+    mutating func append(from source: ColumnData, rows: UnsafeBufferPointer<Int32>) {
+        switch source.storage {
+        case .int64(let values):
+            values.withUnsafeBufferPointer { values in
+                for row in rows { int64s.append(values[Int(row)]) }
+            }
+        case .bool(let values):
+            values.withUnsafeBufferPointer { values in
+                for row in rows { bools.append(values[Int(row)]) }
+            }
+        case .strings(let column):
+            column.offsets.withUnsafeBufferPointer { offsets in
+                column.bytes.withUnsafeBytes { bytes in
+                    for row in rows {
+                        let start = Int(offsets[Int(row)]), end = Int(offsets[Int(row) &+ 1])
+                        strings.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                    }
+                }
+            }
+        case .dictionary, .double: preconditionFailure("compaction batches hold plain strings, int64s and bools")
+        }
+        if source.validity == nil {
+            for _ in rows { pushValidity(true) }
+        } else {
+            for row in rows { pushValidity(source.isValid(Int(row))) }
+        }
+    }
+
     /// The finished column; the appender is left empty and reusable.
     mutating func finish() -> ColumnData {
         let storage: ColumnStorage

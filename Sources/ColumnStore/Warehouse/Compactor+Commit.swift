@@ -6,41 +6,34 @@ extension Compactor {
     /// Steps 4–7 for one chunk; the chunk is emptied for the next one.
     func commitChunk(_ chunk: inout CompactionChunk) throws {
         if chunk.isEmpty { return }
-        try commit(chunk)
-        // Only now is the rows buffer unreferenced again, so its capacity is kept.
+        let rows = chunk.rows.finish()
+        try commit(chunk, rows: rows)
         chunk.reset()
     }
 
-    private func commit(_ chunk: CompactionChunk) throws {
+    private func commit(_ chunk: CompactionChunk, rows: EventColumns) throws {
         let version = state.version + 1
         var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: "compact")
         var positionsByProject: [String: [Int32]] = [:]
         var segments: [(key: CompactionChunk.PartitionKey, order: [Int32], relative: String)] = []
         var sequence = 0
-        let rows = chunk.rows
+        let times = rows.receivedAtMicros
+        let ids = rows.strings(at: EventColumns.eventIDPosition)
         for key in chunk.partitions.keys.sorted() {
             var order = chunk.partitions[key]!
-            rows.withUnsafeBufferPointer { rows in
-                // Fields are read in place through the buffer (a `let` copy of a row would
-                // retain its ~40 strings per comparison).
-                order.sort { a, b in
-                    let timeA = rows[Int(a)].receivedAtMicros, timeB = rows[Int(b)].receivedAtMicros
-                    if timeA != timeB { return timeA < timeB }
-                    return rows[Int(a)].eventID < rows[Int(b)].eventID
+            times.withUnsafeBufferPointer { times in
+                StringRows.with(.strings(ids)) { ids in
+                    order.sort { a, b in
+                        let timeA = times[Int(a)], timeB = times[Int(b)]
+                        if timeA != timeB { return timeA < timeB }
+                        return EventColumns.compareEventIDs(ids.value(Int(a)), ids.value(Int(b))) < 0
+                    }
                 }
             }
             let existing = try existingEventIDs(projectID: key.projectID, month: key.month,
-                                                low: rows[Int(order.first!)].receivedAtMicros,
-                                                high: rows[Int(order.last!)].receivedAtMicros)
-            var seen = Set<String>()
-            seen.reserveCapacity(order.count)
+                                                low: times[Int(order.first!)], high: times[Int(order.last!)])
             let before = order.count
-            rows.withUnsafeBufferPointer { rows in
-                order.removeAll { position in
-                    let id = rows[Int(position)].eventID
-                    return !seen.insert(id).inserted || existing.contains(id)
-                }
-            }
+            order = Self.firstOccurrences(order, ids: ids, existing: existing)
             report[project: key.projectID].duplicatesDropped += before - order.count
             guard !order.isEmpty else { continue }
             sequence += 1
@@ -102,6 +95,32 @@ extension Compactor {
         return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
     }
 
+    /// `order` without the rows whose event id came earlier in `order` or is in `existing`
+    /// (step 4). Ids are compared as `String`s (`==` is canonical equivalence); when all are
+    /// ASCII that is byte equality, checked in a hash set of the bytes (no `String` per row).
+    static func firstOccurrences(_ order: [Int32], ids: StringColumn, existing: Set<String>) -> [Int32] {
+        StringRows.with(.strings(ids)) { ids in
+            let allASCII = order.allSatisfy { EventColumns.isASCII(ids.value(Int($0))) }
+            var seenBytes = StringDictionaryBuilder(entriesMax: Int.max, plainBytesMax: Int.max)
+            var seenStrings = Set<String>()
+            var kept: [Int32] = []
+            kept.reserveCapacity(order.count)
+            for row in order {
+                let id = ids.value(Int(row))
+                let isFirst: Bool
+                if allASCII {
+                    let count = seenBytes.count
+                    _ = seenBytes.id(of: id)
+                    isFirst = seenBytes.count > count
+                } else {
+                    isFirst = seenStrings.insert(String(decoding: id, as: UTF8.self)).inserted
+                }
+                if isFirst && (existing.isEmpty || !existing.contains(String(decoding: id, as: UTF8.self))) { kept.append(row) }
+            }
+            return kept
+        }
+    }
+
     /// Ids already committed in this partition within [low, high] of received_at (pruned by
     /// the commit's time range and by row-group statistics).
     func existingEventIDs(projectID: String, month: String, low: Int64, high: Int64) throws -> Set<String> {
@@ -123,34 +142,30 @@ extension Compactor {
 
     /// Writes rows (already sorted and deduped) to the hidden name of `relative`. Runs
     /// concurrently with other segment and snapshot writes: it must not touch `report` or `state`.
-    func writeEventsSegment(rows: [EventRow], order: [Int32], relative: String, projectID: String, month: String) throws -> SegmentEntry {
+    func writeEventsSegment(rows: EventColumns, order: [Int32], relative: String, projectID: String, month: String) throws -> SegmentEntry {
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
         let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
         var start = 0
         while start < order.count {
             let end = min(order.count, start + options.rowGroupRows)
-            var columns: [ColumnData] = []
-            columns.reserveCapacity(WarehouseSchema.eventsFileColumns.count)
-            // Row by row, all columns at once: each EventRow is read in place, once (per
-            // column access would copy the 46-field struct and retain its strings every time).
-            var appenders = WarehouseSchema.eventsFileColumns.map {
-                ColumnAppender(kind: EventSchema.events[$0].kind.columnKind, capacity: end - start)
-            }
-            rows.withUnsafeBufferPointer { rows in
-                for index in start..<end {
-                    rows[Int(order[index])].append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
+            // Column by column: a gather of the row group's rows from the chunk's columns.
+            let columns = order.withUnsafeBufferPointer { order in
+                let group = UnsafeBufferPointer(rebasing: order[start..<end])
+                return rows.columns.map { source in
+                    var appender = ColumnAppender(kind: source.kind, capacity: end - start)
+                    appender.append(from: source, rows: group)
+                    return appender.finish()
                 }
             }
-            for position in appenders.indices { columns.append(appenders[position].finish()) }
             try writer.write(rowGroup: columns)
             start = end
         }
         try writer.close()
         let size = FileIO.fileSize(hidden) ?? 0
+        let times = rows.receivedAtMicros
         return SegmentEntry(path: relative, table: .events, projectID: projectID, month: month, rows: order.count, bytes: size,
-                            receivedAtMin: rows[Int(order.first!)].receivedAtMicros,
-                            receivedAtMax: rows[Int(order.last!)].receivedAtMicros)
+                            receivedAtMin: times[Int(order.first!)], receivedAtMax: times[Int(order.last!)])
     }
 
     func parquetOptions() -> ParquetWriter.Options {

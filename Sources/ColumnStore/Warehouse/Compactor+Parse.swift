@@ -4,7 +4,8 @@ import Ingest
 /// What one raw file contributes to compaction (step 3): its new rows in line order and
 /// its counters. Built off the committing thread, applied in plan order by `Compactor.apply`.
 struct ParsedRawFile: Sendable {
-    var rows: [EventRow] = []
+    /// The new rows, as columns.
+    var rows = EventColumns(columns: [], projectIDs: [])
     var linesRead = 0
     var linesInvalid = 0
     var unknownProjectEvents = 0
@@ -49,11 +50,14 @@ struct RawFileParser: Sendable {
         // Positions below are relative to `content`; `consumed` ends up as the end of the
         // last complete line.
         var consumed = min(content.count, max(0, Int(done) - base))
+        // About 1.4 KB of raw line per event.
+        var rows = EventColumnsBuilder(capacity: (content.count - consumed) / 1_400 + 1)
         content.withUnsafeBytes { buffer in
             var start = consumed
             while start < buffer.count {
-                guard let newline = UnsafeRawBufferPointer(rebasing: buffer[start...]).firstIndex(of: 0x0A) else { break }
-                let end = start + newline
+                // memchr: the generic `firstIndex(of:)` went byte by byte (5% of compaction).
+                guard let newline = memchr(buffer.baseAddress! + start, 0x0A, buffer.count - start) else { break }
+                let end = UnsafeRawPointer(newline) - buffer.baseAddress!
                 let line = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
                 start = end + 1
                 consumed = start
@@ -66,10 +70,11 @@ struct RawFileParser: Sendable {
                     parsed.unknownProjectEvents += 1
                 case .event(let row, let castFailures):
                     parsed.castFailures += castFailures
-                    parsed.rows.append(row)
+                    rows.append(row)
                 }
             }
         }
+        parsed.rows = rows.finish()
         // A torn tail (no newline) is left for later: it is either completed by its writer
         // or cut by the writer's recovery; it was never acknowledged.
         if final && consumed < content.count { parsed.tornTail = true }

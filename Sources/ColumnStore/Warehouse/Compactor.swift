@@ -14,7 +14,10 @@ import Logging
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
-/// 3. Per chunk of raw files (about `chunkEventsMax` events): decode each new line, normalize
+/// 3. Per chunk of raw files (at most about `chunkEventsMax` events; a chunk also ends where the
+///    files' hours enter a month that would not fit in it, estimated from the month's raw bytes,
+///    so a backlog's month partitions mostly get one segment each instead of pieces that step 8
+///    rewrites, with as few chunks, hence `sites` rewrites, as fit): decode each new line, normalize
 ///    it (CONTRACT §4), drop unknown projects (counted), group by (project, month). Files are
 ///    read and normalized on `parseThreads` worker threads ahead of the commit (Compactor+Parse)
 ///    but applied in plan order, so chunks, commits and files do not depend on the threads.
@@ -41,7 +44,7 @@ public final class Compactor {
         public var includeOpenHours = false
         /// Seconds after an hour ends before it counts as sealed.
         public var sealGraceSeconds: Int64 = 300
-        public var chunkEventsMax = 100_000
+        public var chunkEventsMax = 200_000
         public var segmentRowsTarget = 524_288
         public var rowGroupRows = 131_072
         public var mergeSmallSegments = true
@@ -96,7 +99,26 @@ public final class Compactor {
         var chunk = CompactionChunk()
         let reader = RawFileParser(registry: registry, sealGraceSeconds: options.sealGraceSeconds)
         let done = plan.map { state.raw[$0.key]?.bytes ?? 0 }
+        let fileMonths = plan.map { CompactionChunk.monthRange(micros: $0.hourIndex * 3_600_000_000) }
+        // Bytes still to read per month (on disk; a gzip file counts its compressed size).
+        var monthBytes: [Int64: Int64] = [:]
+        for (index, file) in plan.enumerated() {
+            monthBytes[fileMonths[index].lowerBound, default: 0] += max(0, (FileIO.fileSize(file.path) ?? 0) - (file.isCompressed ? 0 : done[index]))
+        }
+        var eventsApplied = 0
+        var bytesApplied: Int64 = 0
         try forEachParsedFile(plan, done: done, reader: reader) { index, parsed in
+            let fileMonth = fileMonths[index]
+            if fileMonth != chunk.lastFileMonth && chunk.eventCount > 0 {
+                // A new month: end the chunk here unless the month (estimated from its bytes at
+                // the events per byte seen so far, ~1.4 KB per event before any) fits in it.
+                let eventsPerByte = bytesApplied > 0 && eventsApplied > 0 ? Double(eventsApplied) / Double(bytesApplied) : 1.0 / 1_400
+                let expected = Int(Double(monthBytes[fileMonth.lowerBound] ?? 0) * eventsPerByte)
+                if chunk.eventCount + expected > options.chunkEventsMax { try commitChunk(&chunk) }
+            }
+            chunk.lastFileMonth = fileMonth
+            eventsApplied += parsed.rows.count
+            bytesApplied += parsed.rawBytesIn
             apply(parsed, file: plan[index], to: &chunk)
             progress?(index + 1, plan.count, plan[index].key)
             if chunk.eventCount >= options.chunkEventsMax {
@@ -200,51 +222,59 @@ public final class Compactor {
         // Counted per run of one project (the report is a dictionary by project id).
         var runProject: String?
         var runLength = 0
-        for row in parsed.rows {
-            if row.projectID != runProject {
+        for projectID in parsed.rows.projectIDs {
+            if projectID != runProject {
                 if let runProject { report[project: runProject].eventsIn += runLength }
-                runProject = row.projectID
+                runProject = projectID
                 runLength = 0
             }
             runLength += 1
-            chunk.add(row)
         }
         if let runProject { report[project: runProject].eventsIn += runLength }
+        chunk.add(parsed.rows)
         if let progress = parsed.progress { chunk.raw.append(progress) }
     }
 }
 
 /// Rows of one chunk, in arrival order, and per partition the positions of its rows.
 ///
-/// Rows are stored once and referred to by position afterwards (sorting, dedupe, segments,
-/// the sites merge): an `EventRow` is ~700 bytes with ~40 strings, so moving or copying
-/// rows per step cost more than the steps themselves.
+/// Rows are stored once, as columns (`EventColumns`), and referred to by position afterwards
+/// (sorting, dedupe, segments, the sites merge).
 struct CompactionChunk {
     struct PartitionKey: Hashable, Comparable {
         var projectID: String
         var month: String
         static func < (a: PartitionKey, b: PartitionKey) -> Bool { (a.projectID, a.month) < (b.projectID, b.month) }
     }
-    var rows: [EventRow] = []
+    var rows = EventColumnsBuilder()
     var partitions: [PartitionKey: [Int32]] = [:]
     var raw: [RawProgress] = []
+    /// The month (time range) of the hour of the last raw file applied: `Compactor.run` ends
+    /// the chunk where the plan enters a month that would not fit in it. Kept across `reset`.
+    var lastFileMonth: Range<Int64> = 0..<0
     var eventCount: Int { rows.count }
     /// The partition of the previous row and its month's time range: consecutive rows
     /// mostly share it, which saves a month-key `String` and a hash lookup per row.
     private var lastKey: PartitionKey?
     private var lastMonth: Range<Int64> = 0..<0
 
-    mutating func add(_ row: EventRow) {
-        let position = Int32(rows.count)
-        if let key = lastKey, lastMonth.contains(row.receivedAtMicros), key.projectID == row.projectID {
-            partitions[key]!.append(position)
-        } else {
-            let key = PartitionKey(projectID: row.projectID, month: WarehouseLayout.monthKey(micros: row.receivedAtMicros))
-            partitions[key, default: []].append(position)
-            lastKey = key
-            lastMonth = Self.monthRange(micros: row.receivedAtMicros)
+    /// Appends a file's rows and files each under its partition.
+    mutating func add(_ batch: EventColumns) {
+        guard batch.count > 0 else { return }
+        var position = Int32(rows.count)
+        let times = batch.receivedAtMicros
+        for (projectID, micros) in zip(batch.projectIDs, times) {
+            if let key = lastKey, lastMonth.contains(micros), key.projectID == projectID {
+                partitions[key]!.append(position)
+            } else {
+                let key = PartitionKey(projectID: projectID, month: WarehouseLayout.monthKey(micros: micros))
+                partitions[key, default: []].append(position)
+                lastKey = key
+                lastMonth = Self.monthRange(micros: micros)
+            }
+            position += 1
         }
-        rows.append(row)
+        rows.append(contentsOf: batch)
     }
 
     static func monthRange(micros: Int64) -> Range<Int64> {
@@ -255,16 +285,15 @@ struct CompactionChunk {
         return start..<end
     }
 
-    /// Empties the chunk for the next one, keeping the rows' capacity (no fresh pages to fault in).
+    /// Empties the chunk for the next one (`rows` was emptied by `finish` when committing).
     mutating func reset() {
-        rows.removeAll(keepingCapacity: true)
         partitions = [:]
         raw = []
         lastKey = nil
         lastMonth = 0..<0
     }
 
-    var isEmpty: Bool { rows.isEmpty && raw.isEmpty }
+    var isEmpty: Bool { rows.count == 0 && raw.isEmpty }
 }
 
 /// An exclusive `flock` held for the compactor's lifetime.
