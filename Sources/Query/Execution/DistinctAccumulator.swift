@@ -148,20 +148,7 @@ final class DistinctAccumulator: Accumulator {
         case .none:
             for _ in entries { keyOffsets.append(0) }
         }
-        var hashes = [UInt64](repeating: 0, count: count)
-        keyBytes.withUnsafeBytes { bytes in
-            keyOffsets.withUnsafeBufferPointer { offsets in
-                for index in 0..<count {
-                    hashes[index] = hashBytes(UnsafeRawBufferPointer(rebasing: bytes[offsets[index]..<offsets[index + 1]]))
-                }
-            }
-        }
-        var ids = [Int32](repeating: 0, count: count)
-        keyBytes.withUnsafeBufferPointer { bytes in
-            ids.withUnsafeMutableBufferPointer { output in
-                values.findOrInsertBatch(keys: bytes, offsets: keyOffsets, hashes: hashes, into: output.baseAddress!)
-            }
-        }
+        let ids = values.findOrInsertBatch(keys: keyBytes, offsets: keyOffsets, count: count)
         notePartitionsOfNewValues()
         return ids
     }

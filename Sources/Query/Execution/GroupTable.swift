@@ -38,6 +38,26 @@ final class GroupTable {
         return result
     }
 
+    /// Group ids of `count` encoded keys (key `i` is `keys[offsets[i]..<offsets[i + 1]]`),
+    /// hashing them first: the batch step shared by GROUP BY and DISTINCT.
+    func findOrInsertBatch(keys: [UInt8], offsets: [Int], count: Int) -> [Int32] {
+        var hashes = [UInt64](repeating: 0, count: count)
+        keys.withUnsafeBytes { bytes in
+            offsets.withUnsafeBufferPointer { offsets in
+                for index in 0..<count {
+                    hashes[index] = hashBytes(UnsafeRawBufferPointer(rebasing: bytes[offsets[index]..<offsets[index + 1]]))
+                }
+            }
+        }
+        var ids = [Int32](repeating: 0, count: count)
+        keys.withUnsafeBufferPointer { bytes in
+            ids.withUnsafeMutableBufferPointer { output in
+                findOrInsertBatch(keys: bytes, offsets: offsets, hashes: hashes, into: output.baseAddress!)
+            }
+        }
+        return ids
+    }
+
     /// Group ids of a batch of keys: key `i` is `keys[offsets[i]..<offsets[i + 1]]`. One call
     /// per batch keeps array access (and Swift's exclusivity checks) out of the per-row loop.
     func findOrInsertBatch(keys: UnsafeBufferPointer<UInt8>, offsets: [Int], hashes: [UInt64],

@@ -158,19 +158,7 @@ final class HashAggregate {
     /// Group ids by encoding, hashing and looking up every row's key.
     private func hashedGroupIDs(_ keys: [Vector], count: Int) -> [Int32] {
         GroupKeyEncoder.encodeBatch(keys, count: count, bytes: &keyScratch, offsets: &keyOffsets)
-        var hashes = [UInt64](repeating: 0, count: count)
-        keyScratch.withUnsafeBytes { bytes in
-            for row in 0..<count {
-                hashes[row] = hashBytes(UnsafeRawBufferPointer(rebasing: bytes[keyOffsets[row]..<keyOffsets[row + 1]]))
-            }
-        }
-        var groups = [Int32](repeating: 0, count: count)
-        keyScratch.withUnsafeBufferPointer { bytes in
-            groups.withUnsafeMutableBufferPointer { output in
-                table.findOrInsertBatch(keys: bytes, offsets: keyOffsets, hashes: hashes, into: output.baseAddress!)
-            }
-        }
-        return groups
+        return table.findOrInsertBatch(keys: keyScratch, offsets: keyOffsets, count: count)
     }
 
     /// Group ids for a dictionary key: one table lookup per dictionary entry used.
