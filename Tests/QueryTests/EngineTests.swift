@@ -11,29 +11,6 @@ final class EngineTests: XCTestCase {
         QueryEngine(catalog: TestDataset.shared.catalog, options: options, logger: logger)
     }
 
-    /// A table of `rows` rows in units of `unitRows`, with an int column `n = row`,
-    /// a string `s = "k<row % keys>"`, and a timestamp.
-    func bigCatalog(rows: Int, unitRows: Int, keys: Int) -> InMemoryCatalog {
-        var units: [InMemoryScanUnit] = []
-        var start = 0
-        while start < rows {
-            let end = min(rows, start + unitRows)
-            let numbers = (start..<end).map { Value.int64(Int64($0)) }
-            let strings = (start..<end).map { Value.string("k\($0 % keys)") }
-            let times = (start..<end).map { Value.timestamp(1_767_225_600_000_000 + Int64($0) * 1_000_000) }
-            units.append(InMemoryScanUnit(name: "big#\(units.count)", rowCount: end - start,
-                                          partitionValues: ["project_id": "big"],
-                                          columns: ["users_total": makeColumn(.int64, numbers),
-                                                    "site_key": makeColumn(.string, strings, dictionary: units.count % 2 == 0),
-                                                    "event_id": makeColumn(.string, numbers.map { .string("e\($0)") }),
-                                                    "received_at": makeColumn(.timestamp, times),
-                                                    "project_id": makeColumn(.string, numbers.map { _ in .string("big") },
-                                                                             dictionary: true)]))
-            start = end
-        }
-        return InMemoryCatalog(tables: [InMemoryTable(schema: .events, units: units)])
-    }
-
     // MARK: Output formats
 
     func testJSONOutput() throws {

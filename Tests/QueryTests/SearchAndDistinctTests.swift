@@ -7,28 +7,6 @@ import XCTest
 final class SearchAndDistinctTests: XCTestCase {
     let logger = Logger(label: "query-tests")
 
-    /// `rows` rows in units of `unitRows`: `users_total = n`, `site_key = "k<n % keys>"`
-    /// (dictionary-encoded in even units, plain in odd ones), `event_id = "e<n>"`, and
-    /// `received_at` = 2026-01-01 00:00:00 UTC + n seconds.
-    func bigCatalog(rows: Int, unitRows: Int, keys: Int) -> InMemoryCatalog {
-        var units: [InMemoryScanUnit] = []
-        var start = 0
-        while start < rows {
-            let end = min(rows, start + unitRows)
-            let numbers = (start..<end).map { Value.int64(Int64($0)) }
-            let strings = (start..<end).map { Value.string("k\($0 % keys)") }
-            let times = (start..<end).map { Value.timestamp(1_767_225_600_000_000 + Int64($0) * 1_000_000) }
-            units.append(InMemoryScanUnit(name: "big#\(units.count)", rowCount: end - start,
-                                          partitionValues: ["project_id": "big"],
-                                          columns: ["users_total": makeColumn(.int64, numbers),
-                                                    "site_key": makeColumn(.string, strings, dictionary: units.count % 2 == 0),
-                                                    "event_id": makeColumn(.string, numbers.map { .string("e\($0)") }),
-                                                    "received_at": makeColumn(.timestamp, times)]))
-            start = end
-        }
-        return InMemoryCatalog(tables: [InMemoryTable(schema: .events, units: units)])
-    }
-
     // MARK: Substring search
 
     func find(_ needle: [UInt8], _ haystack: [UInt8]) -> Int? {
@@ -121,7 +99,7 @@ final class SearchAndDistinctTests: XCTestCase {
 
     func testLikeOverPlainAndDictionaryColumns() throws {
         // site_key is dictionary-encoded in even units and plain in odd ones.
-        let catalog = bigCatalog(rows: 30_000, unitRows: 2500, keys: 1000)
+        let catalog = bigCatalog(rows: 30_000, unitRows: 2500, keys: 1000, projectIDColumn: false)
         let keys = (0..<30_000).map { "k\($0 % 1000)" }
         for threads in [1, 2] {
             let engine = QueryEngine(catalog: catalog, options: QueryOptions(threadsMax: threads), logger: logger)
@@ -143,7 +121,7 @@ final class SearchAndDistinctTests: XCTestCase {
 
     func testDistinctAggregatesAgreeAcrossThreadCounts() throws {
         let rows = 60_000
-        let catalog = bigCatalog(rows: rows, unitRows: 1500, keys: 997)
+        let catalog = bigCatalog(rows: rows, unitRows: 1500, keys: 997, projectIDColumn: false)
         // Expected per group n % 3: distinct keys, distinct n % 1000 with their sum.
         var keySets = [Set<String>](repeating: [], count: 3)
         var numberSets = [Set<Int64>](repeating: [], count: 3)

@@ -258,3 +258,29 @@ private func parseMonthStart(_ month: String) -> Int64 {
     for month in 1..<parts[1] { days += monthDays[Int(month) - 1] }
     return days * 86_400 * 1_000_000
 }
+
+/// A table of `rows` rows in units of `unitRows`: `users_total = n`, `site_key = "k<n % keys>"`
+/// (dictionary-encoded in even units, plain in odd ones), `event_id = "e<n>"`,
+/// `received_at` = 2026-01-01 00:00:00 UTC + n seconds, and (when asked) a dictionary
+/// `project_id` column besides the partition value.
+func bigCatalog(rows: Int, unitRows: Int, keys: Int, projectIDColumn: Bool = true) -> InMemoryCatalog {
+    var units: [InMemoryScanUnit] = []
+    var start = 0
+    while start < rows {
+        let end = min(rows, start + unitRows)
+        let numbers = (start..<end).map { Value.int64(Int64($0)) }
+        let strings = (start..<end).map { Value.string("k\($0 % keys)") }
+        let times = (start..<end).map { Value.timestamp(1_767_225_600_000_000 + Int64($0) * 1_000_000) }
+        var columns = ["users_total": makeColumn(.int64, numbers),
+                       "site_key": makeColumn(.string, strings, dictionary: units.count % 2 == 0),
+                       "event_id": makeColumn(.string, numbers.map { .string("e\($0)") }),
+                       "received_at": makeColumn(.timestamp, times)]
+        if projectIDColumn {
+            columns["project_id"] = makeColumn(.string, numbers.map { _ in .string("big") }, dictionary: true)
+        }
+        units.append(InMemoryScanUnit(name: "big#\(units.count)", rowCount: end - start,
+                                      partitionValues: ["project_id": "big"], columns: columns))
+        start = end
+    }
+    return InMemoryCatalog(tables: [InMemoryTable(schema: .events, units: units)])
+}
