@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Ingest throughput: durable group commit (/track) vs the bare HTTP stack (/_bench/bare, which
 # reads the body and answers without storing it), same server, same run, 64 keep-alive clients.
-# Usage: Benchmarks/ingest/run.sh [duration_seconds] [connections]
+# Usage: Benchmarks/ingest/run.sh [duration_seconds] [connections] [rounds]
 # Build first: swift build -c release --product trackhouse --scratch-path .build
 # TRACKHOUSE_BIN=/path/to/trackhouse runs another binary (e.g. a saved baseline).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-15}
 connections=${2:-64}
+rounds=${3:-3}
 bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}
 work=$(mktemp -d /tmp/trackhouse-bench-ingest.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -15,6 +16,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 hash=$(python3 -c "import json;print(json.load(open('$work/data/projects.json'))['projects'][0]['hash'])")
 python3 Benchmarks/ingest/body.py "$hash" > "$work/body.txt"
 echo "body bytes: $(wc -c < "$work/body.txt")  nproc: $(nproc)  load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The decode step alone (form body -> envelope line), no HTTP, no disk: one core.
+"$bin" bench-decode --body "$work/body.txt"
 # --role ingest: the front door alone. With the default role (all) the server also compacts the
 # new raw data every 15 s, which competes for the same 2 cores during the durable run only.
 "$bin" serve --data "$work/data" --port "$port" --bench-bare-route --log-level warning --role ingest &
@@ -22,23 +25,42 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
+# Server CPU (user + system, all threads) per request: the cost the ratio hides when the
+# machine's speed drifts between runs.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 fsyncs() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^trackhouse_ingest_fsyncs_total/ {print $2}' | head -1; }
 run() { # path label
-  BODY_FILE="$work/body.txt" wrk -t2 -c"$connections" -d"${duration}s" --latency -s Benchmarks/ingest/post.lua "http://127.0.0.1:$port$1" \
-    | grep RESULT | sed "s/^RESULT/$2/"
+  local before out
+  before=$(cpu_ticks)
+  out=$(BODY_FILE="$work/body.txt" wrk -t2 -c"$connections" -d"${duration}s" --latency -s Benchmarks/ingest/post.lua "http://127.0.0.1:$port$1" \
+    | grep RESULT | sed "s/^RESULT/$2/")
+  echo "$out" | awk -v ticks="$(( $(cpu_ticks) - before ))" -v hz="$(getconf CLK_TCK)" \
+    '{ n = $2; sub("requests=", "", n); printf "%s server_cpu_us_per_req=%.1f\n", $0, ticks * 1e6 / hz / (n > 0 ? n : 1) }'
 }
-# Warm-up, then alternate bare and durable runs so drift affects both.
+# Warm-up, then rounds of bare and durable back to back: on a shared 2-core machine the
+# speed drifts by tens of percent within minutes, so each round gives its own ratio and the
+# median is the figure.
 BODY_FILE="$work/body.txt" wrk -t2 -c"$connections" -d3s -s Benchmarks/ingest/post.lua "http://127.0.0.1:$port/_bench/bare" >/dev/null
-bare=$(run /_bench/bare bare); echo "$bare"
-before=$(fsyncs); start=$(date +%s.%N)
-durable=$(run /track durable); echo "$durable"
-after=$(fsyncs); end=$(date +%s.%N)
-requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$durable")
-python3 -c "
+ratios=""
+durable_requests=0
+for round in $(seq "$rounds"); do
+  bare=$(run /_bench/bare bare); echo "round $round $bare"
+  before=$(fsyncs); start=$(date +%s.%N)
+  durable=$(run /track durable); echo "round $round $durable"
+  after=$(fsyncs); end=$(date +%s.%N)
+  requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$durable")
+  durable_requests=$((durable_requests + requests))
+  bare_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$bare"); durable_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$durable")
+  ratio=$(python3 -c "print('%.2f' % (float('${durable_rps:-0}') / float('${bare_rps:-1}')))")
+  ratios="$ratios $ratio"
+  python3 -c "
 f = float('${after:-0}') - float('${before:-0}')
-print('durable fsyncs_per_s=%.1f lines_per_fsync=%.1f' % (f / ($end - $start), float('${requests:-0}') / max(f, 1)))"
-bare_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$bare"); durable_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$durable")
-python3 -c "print('durable/bare ratio=%.2f' % (float('${durable_rps:-0}') / float('${bare_rps:-1}')))"
+print('round $round durable fsyncs_per_s=%.1f lines_per_fsync=%.1f durable/bare ratio=$ratio' % (f / ($end - $start), float('${requests:-0}') / max(f, 1)))"
+done
+python3 -c "
+import statistics
+r = [float(x) for x in '$ratios'.split()]
+print('durable/bare ratio median=%.2f rounds=%s' % (statistics.median(r), ' '.join('%.2f' % x for x in r)))"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 stored=$(find "$work/data/raw" -name '*.ndjson*' -exec sh -c 'case "$1" in *.gz) zcat "$1";; *) cat "$1";; esac' _ {} \; | wc -l)
-echo "durable lines_on_disk=$stored"
+echo "durable lines_on_disk=$stored accepted=$durable_requests"

@@ -75,6 +75,8 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
     if configuration.role != .query {
         var options = RawLogWriter.Options(writerID: configuration.writerID)
         options.sealEnabled = configuration.sealEnabled
+        if let lanes = configuration.commitLanes { options.lanes = lanes }
+        if let interval = configuration.commitIntervalMicros { options.commitIntervalMicros = interval }
         let rawWriter = RawLogWriter(layout: RawLayout(dataDirectory: configuration.dataDirectory), options: options, logger: logger)
         try rawWriter.start()
         writer = rawWriter

@@ -35,9 +35,40 @@ struct IngestRoutes: Sendable {
         }
     }
 
+    /// The request headers ingest reads, found in one pass over the fields (five subscript
+    /// lookups were five scans, each joining values into a new `String`). Repeated fields
+    /// are joined with ", " as `HTTPFields`' subscript does, which `X-Forwarded-For` needs.
+    struct IngestHeaders {
+        var contentLength: String?
+        var contentType: String?
+        var contentEncoding: String?
+        var userAgent: String?
+        var forwardedFor: String?
+
+        static let forwardedForName = HTTPField.Name("X-Forwarded-For")!
+
+        init(_ fields: HTTPFields) {
+            for field in fields {
+                switch field.name {
+                case .contentLength: Self.join(&contentLength, field.value)
+                case .contentType: Self.join(&contentType, field.value)
+                case .contentEncoding: Self.join(&contentEncoding, field.value)
+                case .userAgent: Self.join(&userAgent, field.value)
+                case Self.forwardedForName: Self.join(&forwardedFor, field.value)
+                default: break
+                }
+            }
+        }
+
+        private static func join(_ slot: inout String?, _ value: String) {
+            if let existing = slot { slot = existing + ", " + value } else { slot = value }
+        }
+    }
+
     func handle(route: Envelope.Route, request: Request, context: TrackhouseRequestContext) async throws -> Response {
         let limit = service.options.bodyBytesMax
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+        let headers = IngestHeaders(request.headers)
+        if let length = headers.contentLength.flatMap({ Int($0) }), length > limit {
             return count(route, JSONResponse.error(status: 413, code: "payload_too_large",
                                                    message: "the body is larger than \(limit) bytes"))
         }
@@ -50,10 +81,10 @@ struct IngestRoutes: Sendable {
         }
         let ingestRequest = IngestRequest(
             route: route,
-            contentType: request.headers[.contentType],
-            contentEncoding: request.headers[.contentEncoding],
-            userAgent: request.headers[.userAgent],
-            forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!],
+            contentType: headers.contentType,
+            contentEncoding: headers.contentEncoding,
+            userAgent: headers.userAgent,
+            forwardedFor: headers.forwardedFor,
             peerAddress: context.peerIP,
             body: Array(buffer.readableBytesView))
         // Called on the request's own task: no unstructured `Task` (a task and two thread hops

@@ -17,6 +17,9 @@ public struct ServerConfiguration: Sendable {
     /// HTTP stack's ceiling for the ingest benchmark. Off by default.
     public var enableBareRoute = false
     public var sealEnabled = true
+    /// Group commit tuning for the raw writer (`RawLogWriter.Options`); nil keeps its default.
+    public var commitLanes: Int? = nil
+    public var commitIntervalMicros: Int? = nil
     /// Seconds between in-process compactions (roles query and all); nil turns them off.
     public var compactionIntervalSeconds: Double? = 15
     /// Chart endpoints answer from in-memory rollups kept up to date after each commit

@@ -24,6 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
     var rateBurst: Double = 60
     @Option(name: .customLong("trusted-proxy"), help: "A proxy address or CIDR whose X-Forwarded-For is believed (repeatable).")
     var trustedProxies: [String] = []
+    @Option(name: .customLong("commit-interval-us"), help: "Group commit: under sustained load a new fsync batch starts at most this often (µs; 0 = as soon as the previous one is done). Default 1000, or TRACKHOUSE_INGEST_COMMIT_INTERVAL_US.")
+    var commitIntervalMicros: Int?
+    @Option(name: .customLong("commit-lanes"), help: "Group commit: batches written and fsynced at once, each by its own thread into its own files (1-16). Default 1, or TRACKHOUSE_INGEST_LANES.")
+    var commitLanes: Int?
     @Flag(name: .customLong("bench-bare-route"), help: "Serve POST /_bench/bare (reads the body, stores nothing) for benchmarks.")
     var benchBareRoute = false
     @Option(name: .customLong("compact-interval"), help: "Seconds between in-process compactions of new raw data (0 = never; roles query and all).")
@@ -40,6 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--writer-id may hold only letters, digits, '-' and '_'")
         }
         _ = try TrustedProxies(trustedProxies)
+        if let commitIntervalMicros, !(0...100_000).contains(commitIntervalMicros) {
+            throw ValidationError("--commit-interval-us must be between 0 and 100000")
+        }
+        if let commitLanes, !(1...16).contains(commitLanes) {
+            throw ValidationError("--commit-lanes must be between 1 and 16")
+        }
     }
 
     func run() async throws {
@@ -54,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.enableBareRoute = benchBareRoute
         configuration.compactionIntervalSeconds = compactInterval > 0 ? compactInterval : nil
         configuration.rollupsEnabled = !noRollups
+        configuration.commitLanes = commitLanes
+        configuration.commitIntervalMicros = commitIntervalMicros
         configuration.ingest.trustedProxies = try TrustedProxies(trustedProxies)
         if rateLimit > 0 {
             configuration.ingest.rateLimitPerSecond = rateLimit

@@ -60,6 +60,73 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(Set(stored.map(\.id)), Set((0..<2020).map { "id-\($0)" }))
     }
 
+    /// Step 2a of the writer: a lone sequential client never waits; after a batch of several
+    /// lines the next batch waits out the commit interval, unless the target is reached first.
+    func testCommitIntervalSpacesBatchesOnlyUnderConcurrency() async throws {
+        let directory = makeTemporaryDirectory()
+        var options = RawLogWriter.Options(writerID: "w1")
+        options.lanes = 1
+        options.commitIntervalMicros = 2_000_000
+        options.batchLinesTarget = 4
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: options, logger: quietLogger)
+        // While `stall` is set, the next fsync sleeps 150 ms so that appends pile up behind it.
+        let stall = LockedFlag(false)
+        writer.fsyncFaultInjector = {
+            if stall.take() { usleep(150_000) }
+            return nil
+        }
+        try writer.start()
+        let now = UTCTime.nowMicros()
+        var next = 0
+        func append() async throws {
+            let e = envelope(next, micros: now)
+            next += 1
+            try await writer.append(line: e.line(), route: .track, receivedAtMicros: now)
+        }
+        func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+            let started = DispatchTime.now().uptimeNanoseconds
+            try await body()
+            return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        }
+        /// One line stalled in its fsync, then two more that commit together behind it.
+        func pileUpTwoLineBatch() async throws {
+            stall.value = true
+            let first = envelope(next, micros: now), second = envelope(next + 1, micros: now), third = envelope(next + 2, micros: now)
+            next += 3
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await writer.append(line: first.line(), route: .track, receivedAtMicros: now) }
+                try await Task.sleep(nanoseconds: 50_000_000)  // the first is in its stalled fsync
+                group.addTask { try await writer.append(line: second.line(), route: .track, receivedAtMicros: now) }
+                group.addTask { try await writer.append(line: third.line(), route: .track, receivedAtMicros: now) }
+                try await group.waitForAll()
+            }
+        }
+
+        let sequential = try await seconds { for _ in 0..<5 { try await append() } }
+        XCTAssertLessThan(sequential, 1.0, "one-line batches do not wait for the 2 s interval")
+
+        try await pileUpTwoLineBatch()
+        let spaced = try await seconds { try await append() }
+        XCTAssertGreaterThan(spaced, 1.0, "after a two-line batch the next one waits out the interval")
+        let afterLone = try await seconds { try await append() }
+        XCTAssertLessThan(afterLone, 1.0, "the spaced batch held one line: no more waiting")
+
+        try await pileUpTwoLineBatch()
+        let targetReached = try await seconds {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    let e = envelope(next, micros: now)
+                    next += 1
+                    group.addTask { try await writer.append(line: e.line(), route: .track, receivedAtMicros: now) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        XCTAssertLessThan(targetReached, 1.0, "four pending lines (the target) start the batch at once")
+        writer.shutdown()
+        XCTAssertEqual(try readAllEnvelopes(directory).count, next)
+    }
+
     func testLinesGoToTheirReceiveHourAndPastHoursGetSealed() async throws {
         let directory = makeTemporaryDirectory()
         let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)
@@ -164,4 +231,12 @@ final class LockedFlag: @unchecked Sendable {
         get { lock.lock(); defer { lock.unlock() }; return _value }
         set { lock.lock(); _value = newValue; lock.unlock() }
     }
+    /// Returns the value and clears it: a one-shot signal to the writer's thread.
+    func take() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        let was = _value
+        _value = false
+        return was
+    }
 }
+

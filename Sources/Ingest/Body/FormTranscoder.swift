@@ -10,9 +10,11 @@
 /// text after `]`, non-ASCII keys, limits exceeded, invalid UTF-8 (so the error message is the
 /// parser's).
 ///
-/// Cost: one pass over the body and a handful of allocations per body (output, two scratch
-/// buffers sized from the body, small stacks), none per key or value; keys are compared as
-/// bytes, never as `String`/`Character`.
+/// Cost: one pass over the body into raw buffers (`TranscodeBuffers`): the output, a decode
+/// scratch, the arena of key segments and the stack of open objects. No `Array` appends, no
+/// allocation per key or value; keys are compared as bytes (length and first 8 bytes first),
+/// never as `String`/`Character`. (Measured with the 2.3 KB benchmark body: 10.5 µs with
+/// `Array` appends and FNV-hashed keys, see BENCHMARKS.md for the current figure.)
 public enum FormTranscoder {
     public struct Result: Sendable {
         /// The payload object as compact JSON.
@@ -21,15 +23,8 @@ public enum FormTranscoder {
         public var hash: String?
     }
 
-    /// A key segment seen under an open object: its bytes in `arena` and a hash to compare fast.
-    private struct Seen {
-        var hash: UInt64
-        var start: Int32
-        var count: Int32
-    }
-
-    /// Children of one object are compared linearly (by hash first); an object with more
-    /// children than this goes to `FormParser` (which indexes), so hostile bodies stay O(n).
+    /// Children of one object are compared linearly; an object with more children than this
+    /// goes to `FormParser` (which indexes), so hostile bodies stay O(n).
     static let childrenMax = 512
 
     public static func transcode(_ body: [UInt8], keysMax: Int = FormParser.keysMaxDefault,
@@ -39,148 +34,162 @@ public enum FormTranscoder {
 
     public static func transcode(_ body: UnsafeBufferPointer<UInt8>, keysMax: Int = FormParser.keysMaxDefault,
                                  depthMax: Int = JSONParser.defaultDepthMax) -> Result? {
+        transcode(body, keysMax: keysMax, depthMax: depthMax, prefix: [], suffix: [])
+    }
+
+    /// Transcodes with `prefix` before and `suffix` after the payload, in one array: the
+    /// envelope line (`Envelope.linePrefix` + payload + `Envelope.lineSuffix`) without a
+    /// second copy of the payload. `Result.json` is then the whole framed text.
+    public static func transcode(_ body: UnsafeBufferPointer<UInt8>, keysMax: Int = FormParser.keysMaxDefault,
+                                 depthMax: Int = JSONParser.defaultDepthMax,
+                                 prefix: [UInt8], suffix: [UInt8]) -> Result? {
+        var buffers = TranscodeBuffers(bodyBytes: body.count &+ prefix.count &+ suffix.count, depthMax: depthMax)
+        defer { buffers.deallocate() }
+        prefix.withUnsafeBufferPointer { buffers.out.append($0) }
+        guard let hash = transcode(body, keysMax: keysMax, depthMax: depthMax, into: &buffers) else { return nil }
+        suffix.withUnsafeBufferPointer { buffers.out.append($0) }
+        let json = Array(UnsafeBufferPointer(start: buffers.out.base, count: buffers.out.count))
+        return Result(json: json, hash: hash.value)
+    }
+
+    /// A key segment seen under an open object: its bytes in the arena, its length and its
+    /// first 8 bytes (zero padded), so most comparisons need no `memcmp`.
+    struct Seen {
+        var prefix: UInt64
+        var start: Int32
+        var count: Int32
+    }
+
+    /// The hash leaf found (or not); an optional of optional would read worse.
+    struct HashLeaf { var value: String? }
+
+    /// Returns nil when the body is not in the fast path's shape (the caller falls back).
+    static func transcode(_ body: UnsafeBufferPointer<UInt8>, keysMax: Int, depthMax: Int,
+                          into buffers: inout TranscodeBuffers) -> HashLeaf? {
         let count = body.count
-        var out: [UInt8] = []
-        out.reserveCapacity(count + count / 4 + 64)
-        // Decoded key segments of every key still relevant (children of open objects).
-        // Both scratch arrays are written before they are read: no zero fill.
-        var arena = [UInt8](unsafeUninitializedCapacity: count + 1) { _, initialized in initialized = count + 1 }
+        // An empty body has no base address; memchr is never called with a count of 0 then.
+        guard let bodyBase = body.baseAddress ?? UnsafePointer(buffers.scratch) as UnsafePointer<UInt8>? else { return nil }
+        let s = buffers.scratch
+        let arena = buffers.arena
+        let segStarts = buffers.segmentStarts
+        let segEnds = buffers.segmentEnds
+        let levelStart = buffers.levelStarts
+        let segmentsMax = depthMax &+ 1
+        var openDepth = 0  // levelStart[0...openDepth] are valid; levelStart[0] == 0
+        levelStart[0] = 0
         var arenaUsed = 0
-        // Scratch for one decoded key or value.
-        var scratch = [UInt8](unsafeUninitializedCapacity: count + 1) { _, initialized in initialized = count + 1 }
-        // `seen[levelStart[L]..<levelStart[L+1] or seen.count]`: children of the open object at
-        // depth L (0 = the payload). The open path is the last child of each open level.
-        var seen: [Seen] = []
-        seen.reserveCapacity(64)
-        var levelStart: [Int] = [0]
-        levelStart.reserveCapacity(8)
-        // Segment boundaries of the current key, in `scratch`.
-        var segStarts: [Int] = []
-        var segEnds: [Int] = []
-        segStarts.reserveCapacity(8)
-        segEnds.reserveCapacity(8)
         var hash: String? = nil
         var keyCount = 0
+        buffers.out.append(UInt8(ascii: "{"))
+        var start = 0
+        while start <= count {
+            // memchr (vectorized in libc) for the separators.
+            let end = find(UInt8(ascii: "&"), in: bodyBase, from: start, to: count)
+            defer { start = end &+ 1 }
+            if end == start { continue }
+            keyCount &+= 1
+            if keyCount > keysMax { return nil }
+            let equals = find(UInt8(ascii: "="), in: bodyBase, from: start, to: end)
 
-        let ok: Bool = arena.withUnsafeMutableBufferPointer { arenaBuffer -> Bool in
-            scratch.withUnsafeMutableBufferPointer { scratchBuffer -> Bool in
-                let arenaBase = arenaBuffer.baseAddress!
-                // An empty body has no base address; memchr is never called with a count of 0 then.
-                let bodyBase = body.baseAddress ?? UnsafePointer(arenaBase)
-                let s = scratchBuffer.baseAddress!
-                out.append(UInt8(ascii: "{"))
-                var start = 0
-                while start <= count {
-                    // memchr (vectorized in libc) for the separators: byte loops here were a
-                    // fifth of the transcoder's time on a 2.3 KB SDK body.
-                    let end = find(UInt8(ascii: "&"), in: bodyBase, from: start, to: count)
-                    defer { start = end &+ 1 }
-                    if end == start { continue }
-                    keyCount &+= 1
-                    if keyCount > keysMax { return false }
-                    let equals = find(UInt8(ascii: "="), in: bodyBase, from: start, to: end)
+            // Key: decode, require ASCII, split `base[seg][seg]…`.
+            var keyHighBits: UInt64 = 0
+            let keyLength = percentDecode(bodyBase, start, equals, into: s, highBits: &keyHighBits)
+            if keyLength == 0 { continue }  // empty key: ignored, as FormParser does
+            if keyHighBits != 0 { return nil }  // non-ASCII key
+            if s[0] == UInt8(ascii: " ") || s[0] == UInt8(ascii: "[") { return nil }
+            var index = findByte(UInt8(ascii: "["), in: s, from: 0, to: keyLength)
+            segStarts[0] = 0
+            segEnds[0] = index
+            var segments = 1
+            while index < keyLength {
+                // s[index] == "["
+                let inner = index &+ 1
+                let close = findByte(UInt8(ascii: "]"), in: s, from: inner, to: keyLength)
+                if close == keyLength || close == inner { return nil }  // unclosed, or `[]`
+                if segments == segmentsMax { return nil }  // deeper than depthMax
+                segStarts[segments] = inner
+                segEnds[segments] = close
+                segments &+= 1
+                index = close &+ 1
+                if index < keyLength && s[index] != UInt8(ascii: "[") { return nil }  // text after `]`
+            }
+            let depth = segments &- 1
 
-                    // Key: decode, require ASCII, split `base[seg][seg]…`.
-                    let keyLength = percentDecode(body, start, equals, into: s)
-                    if keyLength == 0 { continue }  // empty key: ignored, as FormParser does
-                    segStarts.removeAll(keepingCapacity: true)
-                    segEnds.removeAll(keepingCapacity: true)
-                    var index = 0
-                    if s[0] == UInt8(ascii: " ") || s[0] == UInt8(ascii: "[") { return false }
-                    while index < keyLength && s[index] != UInt8(ascii: "[") {
-                        if s[index] >= 0x80 { return false }
-                        index &+= 1
+            // Common prefix with the open path (the open object at depth L+1 is the last child at L).
+            var common = 0
+            while common < depth && common < openDepth {
+                let open = buffers.seen[levelStart[common &+ 1] &- 1]
+                if !equal(open, arena, s, segStarts[common], segEnds[common]) { break }
+                common &+= 1
+            }
+            // Close deeper levels. Arena space of closed children is not reclaimed: the total
+            // is bounded by the body size.
+            while openDepth > common {
+                buffers.out.append(UInt8(ascii: "}"))
+                buffers.seenCount = levelStart[openDepth]
+                openDepth &-= 1
+            }
+            // The segment at `common` must be new under its object, else it re-opens or
+            // overwrites something: FormParser's last-write-wins rules apply.
+            for position in common...depth {
+                let segStart = segStarts[position]
+                let length = segEnds[position] &- segStart
+                let prefix = loadPrefix(s + segStart, length)
+                if position == common {
+                    let groupStart = levelStart[position]
+                    var probe = groupStart
+                    while probe < buffers.seenCount {
+                        let other = buffers.seen[probe]
+                        if other.prefix == prefix && Int(other.count) == length
+                            && (length <= 8 || memcmp(arena + Int(other.start), s + segStart, length) == 0) { return nil }
+                        probe &+= 1
                     }
-                    segStarts.append(0)
-                    segEnds.append(index)
-                    while index < keyLength {
-                        // s[index] == "["
-                        let inner = index &+ 1
-                        var close = inner
-                        while close < keyLength && s[close] != UInt8(ascii: "]") {
-                            if s[close] >= 0x80 { return false }
-                            close &+= 1
-                        }
-                        if close == keyLength || close == inner { return false }  // unclosed, or `[]`
-                        segStarts.append(inner)
-                        segEnds.append(close)
-                        index = close &+ 1
-                        if index < keyLength && s[index] != UInt8(ascii: "[") { return false }  // text after `]`
-                    }
-                    let depth = segStarts.count &- 1
-                    if depth > depthMax { return false }
-
-                    // Common prefix with the open path.
-                    let openDepth = levelStart.count &- 1
-                    var common = 0
-                    while common < depth && common < openDepth {
-                        let open = seen[levelStart[common &+ 1] &- 1]
-                        if !equal(open, arenaBase, s, segStarts[common], segEnds[common]) { break }
-                        common &+= 1
-                    }
-                    // Close deeper levels.
-                    var level = openDepth
-                    while level > common {
-                        out.append(UInt8(ascii: "}"))
-                        let first = levelStart.removeLast()
-                        seen.removeSubrange(first...)
-                        // Arena space of closed children is not reclaimed: the total is bounded
-                        // by the body size.
-                        level &-= 1
-                    }
-                    // The segment at `common` must be new under its object, else it re-opens or
-                    // overwrites something: FormParser's last-write-wins rules apply.
-                    for position in common...depth {
-                        let segStart = segStarts[position]
-                        let segEnd = segEnds[position]
-                        let segHash = fnv(s, segStart, segEnd)
-                        if position == common {
-                            let groupStart = levelStart[position]
-                            var probe = groupStart
-                            while probe < seen.count {
-                                let other = seen[probe]
-                                if other.hash == segHash && equal(other, arenaBase, s, segStart, segEnd) { return false }
-                                probe &+= 1
-                            }
-                            if seen.count &- groupStart >= childrenMax { return false }
-                            if seen.count > groupStart { out.append(UInt8(ascii: ",")) }
-                        } else {
-                            out.append(UInt8(ascii: "{"))
-                            levelStart.append(seen.count)
-                        }
-                        let length = segEnd &- segStart
-                        (arenaBase + arenaUsed).update(from: s + segStart, count: length)
-                        seen.append(Seen(hash: segHash, start: Int32(truncatingIfNeeded: arenaUsed), count: Int32(truncatingIfNeeded: length)))
-                        arenaUsed &+= length
-                        appendQuoted(UnsafeBufferPointer(start: s + segStart, count: length), to: &out)
-                        out.append(UInt8(ascii: ":"))
-                    }
-
-                    // Value: decode into scratch (the key is no longer needed), validate, write.
-                    let valueLength = equals < end ? percentDecode(body, equals &+ 1, end, into: s) : 0
-                    let value = UnsafeBufferPointer(start: s, count: valueLength)
-                    var ascii = true
-                    for byte in value where byte >= 0x80 { ascii = false; break }
-                    if !ascii && String(validating: value, as: UTF8.self) == nil { return false }
-                    appendQuoted(value, to: &out)
-                    if depth == 0 && segEnds[0] == 4 {
-                        // Compare the key "hash" (still in arena: the last child at level 0).
-                        let last = seen[seen.count &- 1]
-                        if last.count == 4 && arenaBase[Int(last.start)] == UInt8(ascii: "h")
-                            && arenaBase[Int(last.start) &+ 1] == UInt8(ascii: "a")
-                            && arenaBase[Int(last.start) &+ 2] == UInt8(ascii: "s")
-                            && arenaBase[Int(last.start) &+ 3] == UInt8(ascii: "h") {
-                            hash = String(decoding: value, as: UTF8.self)
-                        }
-                    }
+                    if buffers.seenCount &- groupStart >= childrenMax { return nil }
+                    if buffers.seenCount > groupStart { buffers.out.append(UInt8(ascii: ",")) }
+                } else {
+                    buffers.out.append(UInt8(ascii: "{"))
+                    openDepth &+= 1
+                    levelStart[openDepth] = buffers.seenCount
                 }
-                var level = levelStart.count &- 1
-                while level > 0 { out.append(UInt8(ascii: "}")); level &-= 1 }
-                out.append(UInt8(ascii: "}"))
-                return true
+                (arena + arenaUsed).update(from: s + segStart, count: length)
+                buffers.pushSeen(Seen(prefix: prefix, start: Int32(truncatingIfNeeded: arenaUsed), count: Int32(truncatingIfNeeded: length)))
+                arenaUsed &+= length
+                buffers.out.appendQuoted(s + segStart, length)
+                buffers.out.append(UInt8(ascii: ":"))
+            }
+
+            // Value: decode into scratch (the key is no longer needed), validate, write.
+            var highBits: UInt64 = 0
+            let valueLength = equals < end ? percentDecode(bodyBase, equals &+ 1, end, into: s, highBits: &highBits) : 0
+            if highBits != 0 && String(validating: UnsafeBufferPointer(start: s, count: valueLength), as: UTF8.self) == nil { return nil }
+            buffers.out.appendQuoted(s, valueLength)
+            if depth == 0 && segEnds[0] == 4 {
+                // The key was "hash"? Its bytes are the last child at level 0, in the arena.
+                let last = buffers.seen[buffers.seenCount &- 1]
+                if last.count == 4 && last.prefix == hashPrefix {
+                    hash = String(decoding: UnsafeBufferPointer(start: s, count: valueLength), as: UTF8.self)
+                }
             }
         }
-        return ok ? Result(json: out, hash: hash) : nil
+        while openDepth > 0 { buffers.out.append(UInt8(ascii: "}")); openDepth &-= 1 }
+        buffers.out.append(UInt8(ascii: "}"))
+        return HashLeaf(value: hash)
+    }
+
+    /// "hash" as a zero-padded little-endian prefix.
+    static let hashPrefix: UInt64 = UInt64(0x68) | UInt64(0x61) << 8 | UInt64(0x73) << 16 | UInt64(0x68) << 24
+
+    /// The first min(8, length) bytes, zero padded, little-endian.
+    @inline(__always)
+    static func loadPrefix(_ bytes: UnsafeMutablePointer<UInt8>, _ length: Int) -> UInt64 {
+        if length >= 8 { return SWAR.load(bytes) }
+        var value: UInt64 = 0
+        var index = length
+        while index > 0 {
+            index &-= 1
+            value = value << 8 | UInt64(bytes[index])
+        }
+        return value
     }
 
     /// Index of the first `byte` in `base[from..<to]`, or `to`.
@@ -188,6 +197,21 @@ public enum FormTranscoder {
     private static func find(_ byte: UInt8, in base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
         guard from < to, let hit = memchr(base + from, Int32(byte), to &- from) else { return to }
         return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Index of the first `byte` in `base[from..<to]`, or `to`: eight bytes per step, for
+    /// the short runs (key segments) where a `memchr` call costs more than the scan.
+    @inline(__always)
+    static func findByte(_ byte: UInt8, in base: UnsafeMutablePointer<UInt8>, from: Int, to: Int) -> Int {
+        var index = from
+        while index &+ 8 <= to {
+            let hits = SWAR.hasByte(SWAR.load(base + index), byte)
+            // The lowest flagged byte is exact (false flags only appear above a true hit).
+            if hits != 0 { return index &+ (hits.trailingZeroBitCount >> 3) }
+            index &+= 8
+        }
+        while index < to && base[index] != byte { index &+= 1 }
+        return index
     }
 
     @inline(__always)
@@ -198,46 +222,107 @@ public enum FormTranscoder {
         return memcmp(arena + Int(seen.start), s + start, length) == 0
     }
 
-    @inline(__always)
-    private static func fnv(_ s: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        var i = start
-        while i < end { h = (h ^ UInt64(s[i])) &* 0x100_0000_01b3; i &+= 1 }
-        return h
-    }
-
-    @inline(__always)
-    private static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        JSONWriter.appendEscaped(bytes, to: &out)
-        out.append(UInt8(ascii: "\""))
-    }
-
     /// `FormParser.percentDecode` into a buffer: `+` is a space, `%XX` a byte, a malformed `%`
     /// stays literal. Returns the decoded length (never more than `end - start`).
+    /// Eight bytes at a time while a word holds neither `%` nor `+` (most of an SDK body).
     @inline(__always)
-    static func percentDecode(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
+    static func percentDecode(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
                               into out: UnsafeMutablePointer<UInt8>) -> Int {
+        var highBits: UInt64 = 0
+        return percentDecode(bytes, start, end, into: out, highBits: &highBits)
+    }
+
+    /// As above; `highBits` gets every decoded byte ORed in (bit 7 set: some byte is not ASCII).
+    @inline(__always)
+    static func percentDecode(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
+                              into out: UnsafeMutablePointer<UInt8>, highBits: inout UInt64) -> Int {
         var written = 0
         var index = start
+        var seen: UInt64 = 0
         while index < end {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "+") {
-                out[written] = 0x20
-            } else if byte == UInt8(ascii: "%"), index &+ 2 < end,
-                      let high = FormParser.hexValue(bytes[index &+ 1]), let low = FormParser.hexValue(bytes[index &+ 2]) {
-                out[written] = high << 4 | low
-                written &+= 1
-                index &+= 3
-                continue
-            } else {
-                out[written] = byte
+            if index &+ 8 <= end {
+                // Copy the word up to its first `%` or `+` (all of it if there is none).
+                // written + 8 <= index + 8 - start <= end - start: the store stays inside `out`.
+                // Every byte of the word lies in [start, end) and is either output as is or
+                // an ASCII hex digit, so ORing the whole word keeps `highBits` exact.
+                let word = SWAR.load(bytes + index)
+                let special = SWAR.hasByte(word, UInt8(ascii: "%")) | SWAR.hasByte(word, UInt8(ascii: "+"))
+                SWAR.store(word, out + written)
+                seen |= word
+                if special == 0 {
+                    written &+= 8
+                    index &+= 8
+                    continue
+                }
+                let plain = special.trailingZeroBitCount >> 3
+                written &+= plain
+                index &+= plain
             }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%"), index &+ 2 < end {
+                let high = hexValue(bytes[index &+ 1])
+                let low = hexValue(bytes[index &+ 2])
+                if high | low < 16 {
+                    let decoded = high << 4 | low
+                    out[written] = decoded
+                    seen |= UInt64(decoded)
+                    written &+= 1
+                    index &+= 3
+                    continue
+                }
+            }
+            let decoded = byte == UInt8(ascii: "+") ? 0x20 : byte
+            out[written] = decoded
+            seen |= UInt64(decoded)
             written &+= 1
             index &+= 1
         }
+        highBits = seen & SWAR.highs
         return written
     }
+
+    /// The value of a hex digit, or 0xFF.
+    @inline(__always)
+    static func hexValue(_ byte: UInt8) -> UInt8 {
+        let digit = byte &- 0x30
+        if digit < 10 { return digit }
+        let letter = (byte | 0x20) &- 0x61
+        return letter < 6 ? letter &+ 10 : 0xFF
+    }
+}
+
+/// Eight bytes as one word ("SIMD within a register"): the classic exact tests for a zero
+/// byte, used to skip runs that need no per-byte work.
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<UInt8>) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
+    }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafeMutablePointer<UInt8>) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
+    }
+
+    @inline(__always)
+    static func store(_ word: UInt64, _ pointer: UnsafeMutablePointer<UInt8>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: word.littleEndian, as: UInt64.self)
+    }
+
+    /// Nonzero iff some byte of `word` is zero.
+    @inline(__always)
+    static func hasZero(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+
+    /// Nonzero iff some byte of `word` equals `byte`.
+    @inline(__always)
+    static func hasByte(_ word: UInt64, _ byte: UInt8) -> UInt64 { hasZero(word ^ (ones &* UInt64(byte))) }
+
+    /// Nonzero iff some byte of `word` is below `limit` (limit <= 128; exact for bytes < 0x80).
+    @inline(__always)
+    static func hasLess(_ word: UInt64, _ limit: UInt8) -> UInt64 { (word &- ones &* UInt64(limit)) & ~word & highs }
 }
 
 #if canImport(Glibc)

@@ -46,8 +46,19 @@ public struct Envelope: Equatable, Sendable {
     /// `FormTranscoder`: byte-identical to `line()` of the parsed payload.
     public static func line(id: String, receivedAtMicros: Int64, route: Envelope.Route, ip: String?,
                              userAgent: String?, payloadJSON: [UInt8]) -> [UInt8] {
+        var bytes = linePrefix(id: id, receivedAtMicros: receivedAtMicros, route: route, ip: ip, userAgent: userAgent,
+                               payloadBytes: payloadJSON.count)
+        bytes.append(contentsOf: payloadJSON)
+        bytes.append(contentsOf: lineSuffix)
+        return bytes
+    }
+
+    /// The line up to and including `"payload":`; the payload's JSON and `lineSuffix` follow.
+    /// `payloadBytes` only sizes the array.
+    public static func linePrefix(id: String, receivedAtMicros: Int64, route: Envelope.Route, ip: String?,
+                                  userAgent: String?, payloadBytes: Int = 0) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(payloadJSON.count + 160 + (userAgent?.utf8.count ?? 0) + (ip?.utf8.count ?? 0))
+        bytes.reserveCapacity(payloadBytes + 160 + (userAgent?.utf8.count ?? 0) + (ip?.utf8.count ?? 0))
         bytes.append(contentsOf: #"{"v":1,"id":"#.utf8)
         JSONWriter.appendString(id, to: &bytes)
         bytes.append(contentsOf: #","received_at":""#.utf8)
@@ -59,10 +70,11 @@ public struct Envelope: Equatable, Sendable {
         bytes.append(contentsOf: #","user_agent":"#.utf8)
         if let userAgent { JSONWriter.appendString(userAgent, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
         bytes.append(contentsOf: #","payload":"#.utf8)
-        bytes.append(contentsOf: payloadJSON)
-        bytes.append(contentsOf: "}\n".utf8)
         return bytes
     }
+
+    /// What closes a line after its payload.
+    public static let lineSuffix: [UInt8] = Array("}\n".utf8)
 
     public struct DecodeError: Error, CustomStringConvertible, Sendable {
         public let message: String

@@ -112,7 +112,7 @@ public enum JSONWriter {
         }
     }
 
-    private enum EscapeClass {
+    enum EscapeClass {
         static let none: UInt8 = 0
         /// `\"`, `\\`, `\n`, `\r`, `\t`
         static let short: UInt8 = 1
@@ -121,6 +121,14 @@ public enum JSONWriter {
         /// 0xE2: the first byte of U+2028 / U+2029 (and of many characters that stay raw).
         static let lineSeparatorLead: UInt8 = 3
     }
+
+    /// `escapeClasses` in raw memory that lives as long as the process, for writers that
+    /// keep a pointer (`FormTranscoder.ByteSink`).
+    static let escapeClassTable: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        table.initialize(from: escapeClasses, count: 256)
+        return UnsafePointer(table)
+    }()
 
     private static let escapeClasses: [UInt8] = (0..<256).map { byte -> UInt8 in
         switch byte {

@@ -26,7 +26,7 @@ final class RawFileSealer: @unchecked Sendable {
         running = true
         condition.unlock()
         let thread = Thread { [weak self] in self?.loop() }
-        thread.name = "trackhouse-raw-sealer"
+        thread.name = "th-raw-sealer"  // at most 15 bytes on Linux
         self.thread = thread
         thread.start()
     }

@@ -87,23 +87,25 @@ public final class IngestService: @unchecked Sendable {
         if writer.isStopping {
             return .refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later"))
         }
-        let payload: DecodedPayload
-        switch decodePayload(request) {
-        case .success(let decoded): payload = decoded
+        // The id and time come first so the envelope's head can frame the payload as it is
+        // transcoded: the line is written once, not assembled from a payload copy.
+        let now = UTCTime.nowMicros()
+        let id = EventID.make(micros: now)
+        let linePrefix = Envelope.linePrefix(id: id, receivedAtMicros: now, route: request.route, ip: clientAddress,
+                                             userAgent: request.userAgent)
+        let decoded: DecodedPayload
+        switch decodePayload(request, linePrefix: linePrefix) {
+        case .success(let payload): decoded = payload
         case .failure(let refusal): return .refused(refusal)
         }
-        guard let hash = payload.hash.map(IngestText.trimmingWhitespace), !hash.isEmpty else {
+        guard let hash = decoded.hash.map(IngestText.trimmingWhitespace), !hash.isEmpty else {
             return .refused(.init(status: 404, code: "unknown_project", message: "the body has no \"hash\": it names the project"))
         }
         guard registry.registry.project(hash: hash) != nil else {
             return .refused(.init(status: 404, code: "unknown_project", message: "no project has this hash"))
         }
-        let now = UTCTime.nowMicros()
-        let id = EventID.make(micros: now)
-        let line = Envelope.line(id: id, receivedAtMicros: now, route: request.route, ip: clientAddress,
-                                           userAgent: request.userAgent, payloadJSON: payload.json)
         do {
-            try await writer.append(line: line, route: request.route, receivedAtMicros: now)
+            try await writer.append(line: decoded.line, route: request.route, receivedAtMicros: now)
             return .accepted(id: id)
         } catch let error as RawLogWriter.AppendError {
             switch error {
@@ -123,14 +125,27 @@ public final class IngestService: @unchecked Sendable {
 
     enum ContentKind { case form, json }
 
-    /// A validated payload: the object as compact JSON (exactly what `JSONWriter` writes for the
-    /// parsed object) and its `hash` as scalar text (not yet trimmed).
+    /// A validated payload, framed: `linePrefix` + the object as compact JSON (exactly what
+    /// `JSONWriter` writes for the parsed object) + `Envelope.lineSuffix`; and its `hash` as
+    /// scalar text (not yet trimmed).
     struct DecodedPayload {
-        var json: [UInt8]
+        var line: [UInt8]
         var hash: String?
+
+        init(line: [UInt8], hash: String?) {
+            self.line = line
+            self.hash = hash
+        }
+
+        init(linePrefix: [UInt8], object: JSONObject) {
+            var line = linePrefix
+            JSONWriter.append(.object(object), to: &line)
+            line.append(contentsOf: Envelope.lineSuffix)
+            self.init(line: line, hash: object["hash"]?.scalarText)
+        }
     }
 
-    func decodePayload(_ request: IngestRequest) -> Result<DecodedPayload, IngestRefusal> {
+    func decodePayload(_ request: IngestRequest, linePrefix: [UInt8]) -> Result<DecodedPayload, IngestRefusal> {
         if request.body.count > options.bodyBytesMax {
             return .failure(.tooLarge("the body is larger than \(options.bodyBytesMax) bytes"))
         }
@@ -169,12 +184,14 @@ public final class IngestService: @unchecked Sendable {
         switch kind {
         case .form:
             // Hot path: straight to JSON bytes; FormParser decides whatever the transcoder declines.
-            if let fast = FormTranscoder.transcode(body, keysMax: options.formKeysMax, depthMax: options.depthMax) {
-                return .success(DecodedPayload(json: fast.json, hash: fast.hash))
+            let fast = body.withUnsafeBufferPointer {
+                FormTranscoder.transcode($0, keysMax: options.formKeysMax, depthMax: options.depthMax,
+                                         prefix: linePrefix, suffix: Envelope.lineSuffix)
             }
+            if let fast { return .success(DecodedPayload(line: fast.json, hash: fast.hash)) }
             do {
                 let object = try FormParser.parse(body, keysMax: options.formKeysMax, depthMax: options.depthMax)
-                return .success(DecodedPayload(json: JSONWriter.serialize(.object(object)), hash: object["hash"]?.scalarText))
+                return .success(DecodedPayload(linePrefix: linePrefix, object: object))
             } catch let failure as FormParser.Failure {
                 return .failure(.badRequest(failure.message))
             } catch {
@@ -186,7 +203,7 @@ public final class IngestService: @unchecked Sendable {
                 guard case .object(let object) = value else {
                     return .failure(.badRequest("the JSON body must be an object"))
                 }
-                return .success(DecodedPayload(json: JSONWriter.serialize(.object(object)), hash: object["hash"]?.scalarText))
+                return .success(DecodedPayload(linePrefix: linePrefix, object: object))
             } catch let failure as JSONParseError {
                 return .failure(.badRequest("the JSON body is invalid: \(failure.description)"))
             } catch {

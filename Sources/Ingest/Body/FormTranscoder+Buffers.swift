@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension FormTranscoder {
+    /// The raw memory one transcode works in, sized from the body once: every write below is
+    /// within bounds by construction (decoded text is never longer than its encoded text) or
+    /// checked (`ByteSink.reserve`, `pushSeen`).
+    struct TranscodeBuffers {
+        var out: ByteSink
+        /// One decoded key or value (at most the body's length).
+        let scratch: UnsafeMutablePointer<UInt8>
+        /// Decoded key segments of the children of open objects (at most the body's length).
+        let arena: UnsafeMutablePointer<UInt8>
+        /// Segment bounds of the current key in `scratch`: `depthMax + 1` segments at most.
+        let segmentStarts: UnsafeMutablePointer<Int>
+        let segmentEnds: UnsafeMutablePointer<Int>
+        /// `seen[levelStarts[L]..<levelStarts[L+1] or seenCount]`: children of the open object
+        /// at depth L (0 = the payload).
+        let levelStarts: UnsafeMutablePointer<Int>
+        private(set) var seen: UnsafeMutablePointer<Seen>
+        private var seenCapacity: Int
+        var seenCount = 0
+
+        init(bodyBytes: Int, depthMax: Int) {
+            out = ByteSink(capacity: bodyBytes + bodyBytes / 4 + 64)
+            scratch = .allocate(capacity: 2 * (bodyBytes + 1))
+            arena = scratch + (bodyBytes + 1)
+            let levels = max(1, depthMax) + 2
+            segmentStarts = .allocate(capacity: 3 * levels)
+            segmentEnds = segmentStarts + levels
+            levelStarts = segmentEnds + levels
+            seenCapacity = 64
+            seen = .allocate(capacity: seenCapacity)
+        }
+
+        @inline(__always)
+        mutating func pushSeen(_ entry: Seen) {
+            if seenCount == seenCapacity {
+                let grown = UnsafeMutablePointer<Seen>.allocate(capacity: seenCapacity * 2)
+                grown.moveInitialize(from: seen, count: seenCount)
+                seen.deallocate()
+                seen = grown
+                seenCapacity *= 2
+            }
+            (seen + seenCount).initialize(to: entry)
+            seenCount &+= 1
+        }
+
+        func deallocate() {
+            out.deallocate()
+            scratch.deallocate()
+            segmentStarts.deallocate()
+            seen.deallocate()
+        }
+    }
+
+    /// An append-only byte buffer in raw memory: one capacity check per write, no
+    /// copy-on-write or uniqueness checks per byte as `[UInt8].append` has.
+    struct ByteSink {
+        private(set) var base: UnsafeMutablePointer<UInt8>
+        private(set) var count = 0
+        private var capacity: Int
+        /// `JSONWriter`'s escape classes, looked up once per sink instead of per string.
+        private let escapeClasses: UnsafePointer<UInt8>
+
+        init(capacity: Int) {
+            self.capacity = max(capacity, 64)
+            base = .allocate(capacity: self.capacity)
+            escapeClasses = JSONWriter.escapeClassTable
+        }
+
+        func deallocate() { base.deallocate() }
+
+        @inline(__always)
+        mutating func reserve(_ extra: Int) {
+            if count &+ extra > capacity { grow(count + extra) }
+        }
+
+        private mutating func grow(_ needed: Int) {
+            var newCapacity = capacity * 2
+            while newCapacity < needed { newCapacity *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            grown.update(from: base, count: count)
+            base.deallocate()
+            base = grown
+            capacity = newCapacity
+        }
+
+        @inline(__always)
+        mutating func append(_ byte: UInt8) {
+            reserve(1)
+            base[count] = byte
+            count &+= 1
+        }
+
+        mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+            reserve(bytes.count)
+            (base + count).update(from: source, count: bytes.count)
+            count &+= bytes.count
+        }
+
+        /// Appends `"<text, escaped as JSONWriter.appendEscaped does>"`.
+        mutating func appendQuoted(_ text: UnsafePointer<UInt8>, _ length: Int) {
+            // An escape writes at most 6 bytes per input byte (`\u00XX`; U+2028 is 3 in, 6 out).
+            reserve(6 &* length &+ 2)
+            var at = base + count
+            at.pointee = UInt8(ascii: "\"")
+            at += 1
+            var runStart = 0
+            var index = 0
+            while true {
+                // Skip 8 plain bytes at a time: ASCII, not a control byte, `"`, `\\` or DEL.
+                while index &+ 8 <= length {
+                    let word = SWAR.load(text + index)
+                    let special = word & SWAR.highs | SWAR.hasLess(word, 0x20) | SWAR.hasByte(word, 0x22)
+                        | SWAR.hasByte(word, 0x5C) | SWAR.hasByte(word, 0x7F)
+                    if special != 0 { break }
+                    index &+= 8
+                }
+                while index < length && escapeClasses[Int(text[index])] == JSONWriter.EscapeClass.none { index &+= 1 }
+                if index == length { break }
+                let byte = text[index]
+                var skip = 1
+                switch escapeClasses[Int(byte)] {
+                case JSONWriter.EscapeClass.short:
+                    flush(text, runStart, index, &at)
+                    at[0] = 0x5C
+                    switch byte {
+                    case 0x0A: at[1] = UInt8(ascii: "n")
+                    case 0x0D: at[1] = UInt8(ascii: "r")
+                    case 0x09: at[1] = UInt8(ascii: "t")
+                    default: at[1] = byte  // `"` and `\`
+                    }
+                    at += 2
+                case JSONWriter.EscapeClass.unicode:
+                    flush(text, runStart, index, &at)
+                    writeUnicodeEscape(UInt16(byte), &at)
+                default:  // 0xE2: only U+2028 / U+2029 are escaped
+                    guard index &+ 2 < length, text[index &+ 1] == 0x80,
+                          text[index &+ 2] == 0xA8 || text[index &+ 2] == 0xA9 else {
+                        index &+= 1
+                        continue
+                    }
+                    flush(text, runStart, index, &at)
+                    writeUnicodeEscape(text[index &+ 2] == 0xA8 ? 0x2028 : 0x2029, &at)
+                    skip = 3
+                }
+                index &+= skip
+                runStart = index
+            }
+            flush(text, runStart, length, &at)
+            at.pointee = UInt8(ascii: "\"")
+            at += 1
+            count = base.distance(to: at)
+        }
+
+        @inline(__always)
+        private func flush(_ text: UnsafePointer<UInt8>, _ from: Int, _ to: Int, _ at: inout UnsafeMutablePointer<UInt8>) {
+            let length = to &- from
+            if length > 0 {
+                at.update(from: text + from, count: length)
+                at += length
+            }
+        }
+
+        @inline(__always)
+        private func writeUnicodeEscape(_ scalar: UInt16, _ at: inout UnsafeMutablePointer<UInt8>) {
+            at[0] = 0x5C
+            at[1] = UInt8(ascii: "u")
+            at[2] = Self.hexDigit(UInt8(scalar >> 12))
+            at[3] = Self.hexDigit(UInt8((scalar >> 8) & 0xF))
+            at[4] = Self.hexDigit(UInt8((scalar >> 4) & 0xF))
+            at[5] = Self.hexDigit(UInt8(scalar & 0xF))
+            at += 6
+        }
+
+        @inline(__always)
+        private static func hexDigit(_ value: UInt8) -> UInt8 {
+            value < 10 ? 0x30 &+ value : 0x61 &+ (value &- 10)
+        }
+    }
+}
