@@ -62,5 +62,7 @@ import statistics
 r = [float(x) for x in '$ratios'.split()]
 print('durable/bare ratio median=%.2f rounds=%s' % (statistics.median(r), ' '.join('%.2f' % x for x in r)))"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Stop the server first: shutdown closes and seals every file, so the count cannot race the sealer.
+kill "$server"; wait "$server" 2>/dev/null || true
 stored=$(find "$work/data/raw" -name '*.ndjson*' -exec sh -c 'case "$1" in *.gz) zcat "$1";; *) cat "$1";; esac' _ {} \; | wc -l)
 echo "durable lines_on_disk=$stored accepted=$durable_requests"

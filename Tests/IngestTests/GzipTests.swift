@@ -9,6 +9,21 @@ final class GzipTests: XCTestCase {
         XCTAssertEqual(try Gzip.inflate(compressed), input)
     }
 
+    /// The sealer's file path: output flushed every few KB along the way (so a big seal never
+    /// holds the disk for one long fsync) still gives one valid member with every byte.
+    func testCompressFileWithSyncsAlongTheWayRoundTrips() throws {
+        let directory = makeTemporaryDirectory()
+        var generator = SystemRandomNumberGenerator()
+        // Random text compresses poorly, so the output crosses the sync threshold many times.
+        let input = (0..<600_000).map { _ in UInt8.random(in: 0x20...0x7E, using: &generator) }
+        let source = directory + "/lines.ndjson", target = directory + "/lines.ndjson.gz"
+        XCTAssertTrue(FileManager.default.createFile(atPath: source, contents: Data(input)))
+        try Gzip.compressFile(source: source, target: target, syncEveryBytes: 4096)
+        let compressed = [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: target)))
+        XCTAssertGreaterThan(compressed.count, 10 * 4096)
+        XCTAssertEqual(try Gzip.inflate(compressed), input)
+    }
+
     func testInflateLimitStopsBombs() {
         let bomb = Gzip.deflate([UInt8](repeating: 0x41, count: 8 << 20))
         XCTAssertLessThan(bomb.count, 64 << 10)

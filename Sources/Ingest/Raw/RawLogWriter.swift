@@ -179,9 +179,10 @@ public final class RawLogWriter: @unchecked Sendable {
         lanes = (0..<count).map { Lane(index: $0) }
         lanesRunning = count
         for lane in lanes {
-            let thread = Thread { [self] in laneLoop(lane) }
-            // Linux keeps 15 bytes of a thread name and drops longer ones: short names show in `top -H`.
-            thread.name = "th-raw-lane-\(lane.index)"
+            let thread = Thread { [self] in
+                FileIO.nameCurrentThread("th-raw-lane-\(lane.index)")
+                laneLoop(lane)
+            }
             thread.stackSize = 1 << 20
             thread.start()
         }

@@ -25,6 +25,19 @@ public struct FileIOError: Error, CustomStringConvertible, Sendable {
 /// Thin POSIX helpers: the durability steps (fsync of files and directories, rename) must be
 /// explicit, which Foundation's file APIs do not let us control.
 public enum FileIO {
+    /// Names the calling thread for `top -H`, `perf` and `/proc/*/task/*/comm` (Foundation's
+    /// `Thread.name` does not reach the kernel here). Linux keeps at most 15 bytes.
+    public static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        // `pthread_setname_np` is not exported to Swift's Glibc module; this is what it does.
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        #endif
+    }
+
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         if path.isEmpty || isDirectory(path) { return }
         let parent = parentDirectory(path)

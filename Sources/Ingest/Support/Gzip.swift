@@ -81,7 +81,13 @@ public enum Gzip {
 
 extension Gzip {
     /// Streams `source` into a gzip file at `target` (created, written, fsynced, not renamed).
-    public static func compressFile(source: String, target: String, level: Int32 = 6) throws {
+    ///
+    /// The output is flushed to disk every `syncEveryBytes` (`fdatasync`), not only at the end:
+    /// one fsync of tens of MB holds the device for tens of ms, and the ingest lanes' small
+    /// fsyncs queue behind it (p99 spikes of 80–140 ms in the ingest benchmark while a
+    /// rotated 256 MB file was sealed).
+    public static func compressFile(source: String, target: String, level: Int32 = 6,
+                                    syncEveryBytes: Int = 1 << 20) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw FileIOError(operation: "open", path: source, errno: errno) }
         defer { close(input) }
@@ -97,6 +103,7 @@ extension Gzip {
         var inBuffer = [UInt8](repeating: 0, count: 256 * 1024)
         var outBuffer = [UInt8](repeating: 0, count: 256 * 1024)
         var finished = false
+        var unsyncedBytes = 0
         while !finished {
             let n = inBuffer.withUnsafeMutableBytes { read(input, $0.baseAddress!, $0.count) }
             if n < 0 {
@@ -117,6 +124,11 @@ extension Gzip {
                     guard status != Z_STREAM_ERROR else { throw GzipError(code: .io, message: "deflate failed") }
                     try outBuffer.withUnsafeBytes { raw throws in
                         try FileIO.writeAll(fd: output, UnsafeRawBufferPointer(rebasing: raw[0..<produced]), path: target)
+                    }
+                    unsyncedBytes += produced
+                    if unsyncedBytes >= syncEveryBytes {
+                        guard fdatasync(output) == 0 else { throw FileIOError(operation: "fdatasync", path: target, errno: errno) }
+                        unsyncedBytes = 0
                     }
                     if status == Z_STREAM_END { finished = true }
                 } while stream.avail_out == 0
