@@ -6,18 +6,7 @@ import XCTest
 /// `trackhouse token create` through the built binary (skipped when it is not built).
 final class APITokenCommandTests: XCTestCase {
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        guard let binary = trackhouseBinary() else { throw XCTSkip("the trackhouse binary is not built") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try runTrackhouse(arguments)
     }
 
     func testCreatedTokensAreStoredAsDigestsAndWork() async throws {

@@ -12,6 +12,18 @@ final class CrashTests: XCTestCase {
         func add(_ id: String) { lock.lock(); ids.append(id); lock.unlock() }
     }
 
+    /// The group-commit flags the crash rounds use are checked before the server starts.
+    func testOutOfRangeCommitOptionsAreRefusedByName() throws {
+        let data = makeDataDirectory()
+        for (arguments, flag) in [(["--commit-lanes", "0"], "--commit-lanes"), (["--commit-lanes", "17"], "--commit-lanes"),
+                                  (["--commit-interval-us", "-1"], "--commit-interval-us"),
+                                  (["--commit-interval-us", "100001"], "--commit-interval-us")] {
+            let result = try runTrackhouse(["serve", "--data", data, "--port", "0"] + arguments)
+            XCTAssertNotEqual(result.status, 0, "\(arguments) must be refused")
+            XCTAssertTrue(result.stderr.contains(flag), "the error names \(flag): \(result.stderr)")
+        }
+    }
+
     func testKillNineUnderLoadLosesNothingAcknowledged() throws {
         guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
         let data = makeDataDirectory()
@@ -19,8 +31,11 @@ final class CrashTests: XCTestCase {
         var acknowledgedTotal = 0
         for round in 0..<3 {
             let port = freePort()
-            let server = try ServerProcess(binary: binary, dataDirectory: data, port: port)
-            XCTAssertTrue(server.waitUntilHealthy(), "server did not start (round \(round))")
+            // Round 0 runs the default group commit (1 lane, 1 ms interval); the others the
+            // variants an operator can pick, so each is killed mid-batch at least once.
+            let commitArguments = [[], ["--commit-lanes", "2"], ["--commit-interval-us", "0"]][round]
+            let server = try ServerProcess(binary: binary, dataDirectory: data, port: port, extraArguments: commitArguments)
+            XCTAssertTrue(server.waitUntilHealthy(), "server did not start (round \(round), \(commitArguments))")
             let acknowledged = Acknowledged()
             let stop = LockedBool()
             let group = DispatchGroup()

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 import Logging
 @_exported import TrackhouseTestSupport
 @testable import Ingest
@@ -47,6 +48,22 @@ func formEncode(_ text: String) -> String {
         }
     }
     return out
+}
+
+/// Runs the built `trackhouse` binary to completion (skips the test when it is not built).
+func runTrackhouse(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    guard let binary = trackhouseBinary() else { throw XCTSkip("the trackhouse binary is not built") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
 }
 
 /// A `trackhouse serve` child process.
