@@ -127,6 +127,32 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(try readAllEnvelopes(directory).count, next)
     }
 
+    /// The sealer yields to request threads (`SCHED_IDLE`) and is findable by name.
+    func testSealerThreadRunsInTheIdleClassUnderItsName() throws {
+        #if os(Linux)
+        XCTAssertNotNil(FileIO.currentThreadID().flatMap { FileIO.isDirectory("/proc/self/task/\($0)") ? $0 : nil })
+        let sealer = RawFileSealer(logger: quietLogger)
+        sealer.start()
+        defer { sealer.stop() }
+        var policy: String? = nil
+        // The thread names itself first and switches class right after: poll for the switch.
+        for _ in 0..<200 where policy != "5" {
+            for task in FileIO.list("/proc/self/task") {
+                guard let comm = try? FileIO.readFile("/proc/self/task/\(task)/comm"),
+                      String(decoding: comm, as: UTF8.self).hasPrefix("th-raw-sealer"),
+                      let stat = try? FileIO.readFile("/proc/self/task/\(task)/stat") else { continue }
+                // Fields after "(comm)"; the scheduling policy is field 41 of the line.
+                let text = String(decoding: stat, as: UTF8.self)
+                guard let close = text.lastIndex(of: ")") else { continue }
+                let fields = text[text.index(after: close)...].split(separator: " ")
+                if fields.count > 38 { policy = String(fields[38]) }
+            }
+            if policy != "5" { usleep(10_000) }
+        }
+        XCTAssertEqual(policy, "5", "SCHED_IDLE is policy 5")
+        #endif
+    }
+
     func testLinesGoToTheirReceiveHourAndPastHoursGetSealed() async throws {
         let directory = makeTemporaryDirectory()
         let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)

@@ -67,6 +67,7 @@ public enum FormTranscoder {
     static func transcode(_ body: UnsafeBufferPointer<UInt8>, keysMax: Int, depthMax: Int,
                           into buffers: inout TranscodeBuffers) -> HashLeaf? {
         let count = body.count
+        if depthMax < 0 { return nil }  // the segment stacks are sized from it
         // An empty body has no base address; memchr is never called with a count of 0 then.
         guard let bodyBase = body.baseAddress ?? UnsafePointer(buffers.scratch) as UnsafePointer<UInt8>? else { return nil }
         let s = buffers.scratch

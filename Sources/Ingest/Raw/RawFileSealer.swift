@@ -40,17 +40,31 @@ final class RawFileSealer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Seals what is queued, then stops.
+    /// Seals what is queued, then stops. The sealer finishes at normal priority: as an idle
+    /// thread on a machine kept busy by other work, one 256 MB seal could hold shutdown for
+    /// minutes.
     func stop() {
         condition.lock()
         stopping = true
+        let thread = threadID
         condition.broadcast()
+        condition.unlock()
+        if let thread { Self.restoreNormalPriority(threadID: thread) }
+        condition.lock()
         while running { condition.wait() }
         condition.unlock()
     }
 
+    /// The sealer thread's kernel id (set by the thread itself), for `stop`.
+    private var threadID: Int32?
+
     private func loop() {
-        Self.yieldToRequestThreads()
+        let ownID = FileIO.currentThreadID()
+        // Under the lock, so `stop` either sees the id after the yield or finds us stopping.
+        condition.lock()
+        threadID = ownID
+        if !stopping { Self.yieldToRequestThreads() }
+        condition.unlock()
         while true {
             condition.lock()
             while queue.isEmpty && !stopping { condition.wait() }
@@ -85,6 +99,15 @@ final class RawFileSealer: @unchecked Sendable {
         if sched_setscheduler(0, schedIdle, &parameters) != 0 {
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         }
+        #endif
+    }
+
+    static func restoreNormalPriority(threadID: Int32) {
+        #if os(Linux)
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        _ = sched_setscheduler(threadID, 0 /* SCHED_OTHER */, &parameters)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(threadID), 0)
         #endif
     }
 

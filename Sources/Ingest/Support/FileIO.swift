@@ -38,6 +38,20 @@ public enum FileIO {
         #endif
     }
 
+    /// The calling thread's kernel id (`gettid`, which Swift's Glibc module does not export),
+    /// read from the `/proc/thread-self` link (`/proc/<pid>/task/<tid>`); nil elsewhere.
+    public static func currentThreadID() -> Int32? {
+        #if os(Linux)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = readlink("/proc/thread-self", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.split(separator: "/").last.flatMap { Int32($0) }
+        #else
+        return nil
+        #endif
+    }
+
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         if path.isEmpty || isDirectory(path) { return }
         let parent = parentDirectory(path)
