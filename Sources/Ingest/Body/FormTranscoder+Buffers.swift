@@ -28,7 +28,9 @@ extension FormTranscoder {
             out = ByteSink(capacity: bodyBytes + bodyBytes / 4 + 64)
             scratch = .allocate(capacity: 2 * (bodyBytes + 1))
             arena = scratch + (bodyBytes + 1)
-            let levels = max(1, depthMax) + 2
+            // A key has at most one segment per byte, so a depth limit above the body's size
+            // never binds (and a huge one must not size the allocation).
+            let levels = min(max(1, depthMax), bodyBytes + 1) + 2
             segmentStarts = .allocate(capacity: 3 * levels)
             segmentEnds = segmentStarts + levels
             levelStarts = segmentEnds + levels

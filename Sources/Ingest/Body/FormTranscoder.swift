@@ -69,7 +69,7 @@ public enum FormTranscoder {
         let count = body.count
         if depthMax < 0 { return nil }  // the segment stacks are sized from it
         // An empty body has no base address; memchr is never called with a count of 0 then.
-        guard let bodyBase = body.baseAddress ?? UnsafePointer(buffers.scratch) as UnsafePointer<UInt8>? else { return nil }
+        let bodyBase = body.baseAddress ?? UnsafePointer(buffers.scratch)
         let s = buffers.scratch
         let arena = buffers.arena
         let segStarts = buffers.segmentStarts
