@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     var rateBurst: Double = 60
     @Option(name: .customLong("trusted-proxy"), help: "A proxy address or CIDR whose X-Forwarded-For is believed (repeatable).")
     var trustedProxies: [String] = []
-    @Option(name: .customLong("commit-interval-us"), help: "Group commit: under sustained load a new fsync batch starts at most this often (µs; 0 = as soon as the previous one is done). Default 1000, or TRACKHOUSE_INGEST_COMMIT_INTERVAL_US.")
+    @Option(name: .customLong("commit-interval-us"), help: "Group commit: under sustained load a new fsync batch starts at most this often (µs; 0 = as soon as the previous one is done). Fewer fsyncs for IOPS-limited disks, up to that much added latency. Default 0, or TRACKHOUSE_INGEST_COMMIT_INTERVAL_US.")
     var commitIntervalMicros: Int?
     @Option(name: .customLong("commit-lanes"), help: "Group commit: batches written and fsynced at once, each by its own thread into its own files (1-16). Default 1, or TRACKHOUSE_INGEST_LANES.")
     var commitLanes: Int?

@@ -60,13 +60,15 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(Set(stored.map(\.id)), Set((0..<2020).map { "id-\($0)" }))
     }
 
-    /// Step 2a of the writer: a lone sequential client never waits; after a batch of several
-    /// lines the next batch waits out the commit interval, unless the target is reached first.
+    /// Step 2a of the writer: a lone sequential client never waits; when lines pile up during
+    /// a batch's fsync the next batch waits out the commit interval, unless the target is
+    /// reached first.
     func testCommitIntervalSpacesBatchesOnlyUnderConcurrency() async throws {
         let directory = makeTemporaryDirectory()
         var options = RawLogWriter.Options(writerID: "w1")
         options.lanes = 1
         options.commitIntervalMicros = 2_000_000
+        options.delayAfterBatchLines = 2
         options.batchLinesTarget = 4
         let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: options, logger: quietLogger)
         // While `stall` is set, the next fsync sleeps 150 ms so that appends pile up behind it.
@@ -78,50 +80,39 @@ final class RawLogWriterTests: XCTestCase {
         try writer.start()
         let now = UTCTime.nowMicros()
         var next = 0
-        func append() async throws {
-            let e = envelope(next, micros: now)
-            next += 1
-            try await writer.append(line: e.line(), route: .track, receivedAtMicros: now)
-        }
         func seconds(_ body: () async throws -> Void) async rethrows -> Double {
             let started = DispatchTime.now().uptimeNanoseconds
             try await body()
             return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         }
-        /// One line stalled in its fsync, then two more that commit together behind it.
-        func pileUpTwoLineBatch() async throws {
+        /// One line stalled in its fsync, then `behind` more appended while it stalls.
+        func pileUp(behind: Int) async throws {
             stall.value = true
-            let first = envelope(next, micros: now), second = envelope(next + 1, micros: now), third = envelope(next + 2, micros: now)
-            next += 3
+            let first = envelope(next, micros: now)
+            let others = (1...behind).map { envelope(next + $0, micros: now) }
+            next += 1 + behind
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await writer.append(line: first.line(), route: .track, receivedAtMicros: now) }
                 try await Task.sleep(nanoseconds: 50_000_000)  // the first is in its stalled fsync
-                group.addTask { try await writer.append(line: second.line(), route: .track, receivedAtMicros: now) }
-                group.addTask { try await writer.append(line: third.line(), route: .track, receivedAtMicros: now) }
+                for e in others { group.addTask { try await writer.append(line: e.line(), route: .track, receivedAtMicros: now) } }
                 try await group.waitForAll()
             }
         }
-
-        let sequential = try await seconds { for _ in 0..<5 { try await append() } }
-        XCTAssertLessThan(sequential, 1.0, "one-line batches do not wait for the 2 s interval")
-
-        try await pileUpTwoLineBatch()
-        let spaced = try await seconds { try await append() }
-        XCTAssertGreaterThan(spaced, 1.0, "after a two-line batch the next one waits out the interval")
-        let afterLone = try await seconds { try await append() }
-        XCTAssertLessThan(afterLone, 1.0, "the spaced batch held one line: no more waiting")
-
-        try await pileUpTwoLineBatch()
-        let targetReached = try await seconds {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<4 {
-                    let e = envelope(next, micros: now)
-                    next += 1
-                    group.addTask { try await writer.append(line: e.line(), route: .track, receivedAtMicros: now) }
-                }
-                try await group.waitForAll()
-            }
+        func appendOne() async throws {
+            let e = envelope(next, micros: now)
+            next += 1
+            try await writer.append(line: e.line(), route: .track, receivedAtMicros: now)
         }
+
+        let sequential = try await seconds { for _ in 0..<5 { try await appendOne() } }
+        XCTAssertLessThan(sequential, 1.0, "nothing arrives during a lone client's fsyncs: no waiting")
+
+        let spaced = try await seconds { try await pileUp(behind: 2) }
+        XCTAssertGreaterThan(spaced, 1.0, "two lines arrived during the stalled fsync: their batch waits out the interval")
+        let afterSpaced = try await seconds { try await appendOne() }
+        XCTAssertLessThan(afterSpaced, 1.0, "nothing arrived during the spaced batch: no more waiting")
+
+        let targetReached = try await seconds { try await pileUp(behind: 4) }
         XCTAssertLessThan(targetReached, 1.0, "four pending lines (the target) start the batch at once")
         writer.shutdown()
         XCTAssertEqual(try readAllEnvelopes(directory).count, next)

@@ -11,13 +11,17 @@ import Metrics
 ///    batch, writes each line to its own open file of the line's (route, UTC hour) with one
 ///    `write` per file, fsyncs every file the batch touched, and resumes the batch's
 ///    requests. A new file or folder also fsyncs its parent folder before the first write.
-/// 2a. Commit interval: a lane that finds lines pending while the previous batch (any lane)
-///    started less than `commitIntervalMicros` ago waits out the rest of the interval, unless
-///    `batchLinesTarget` lines are already waiting (the append that reaches the target wakes
-///    it). An idle writer commits a new line at once; under sustained load the fsyncs are
-///    spaced and each carries more lines. (Measured on the reference VM with 64 clients: 1 ms
-///    took batches from 7–9 to 25–30 lines and server CPU per request down by a fifth, for
-///    under 1 ms of added latency; see BENCHMARKS.md.)
+/// 2a. Commit interval: when `delayAfterBatchLines` or more lines arrived while the previous
+///    batch was written and fsynced (many concurrent clients), a lane that finds lines pending
+///    less than `commitIntervalMicros` after the previous batch (any lane) started waits out
+///    the rest of the interval, unless `batchLinesTarget` lines are already waiting (the
+///    append that reaches the target wakes it). An idle writer, or one serving a handful of
+///    clients, commits at once; under sustained load from many clients the fsyncs are spaced
+///    and each carries more lines. Off by default (`commitIntervalMicros` 0): on the
+///    reference VM 1 ms took batches from ~12 to ~20–29 lines and saved 3–5 µs of server CPU
+///    per request at 64 clients, for no throughput gain there and a 10–30% loss with 16–32
+///    closed-loop clients. It is for disks where fsyncs are the scarce resource (IOPS-limited
+///    volumes); see BENCHMARKS.md.
 /// 3. With more than one lane (default 1), batches run in parallel, up to `lanes` at once,
 ///    and each lane writes its own files
 ///    (`<writer>-<seq>.ndjson`, sequence numbers taken under one lock), so the fsyncs of
@@ -54,7 +58,13 @@ public final class RawLogWriter: @unchecked Sendable {
         /// this after the previous batch started (any lane), unless `batchLinesTarget` lines
         /// are already waiting. An idle writer commits a new line at once. 0 disables it.
         /// `TRACKHOUSE_INGEST_COMMIT_INTERVAL_US` overrides the default.
-        public var commitIntervalMicros: Int = Options.environmentValue("TRACKHOUSE_INGEST_COMMIT_INTERVAL_US", in: 0...100_000) ?? 1000
+        public var commitIntervalMicros: Int = Options.environmentValue("TRACKHOUSE_INGEST_COMMIT_INTERVAL_US", in: 0...100_000) ?? 0
+        /// The commit interval applies only when at least this many lines arrived while the
+        /// previous batch was written and fsynced: a sign of enough concurrent clients to keep
+        /// the cores busy while the next batch fills. With fewer (closed-loop benchmarks with
+        /// 2–16 clients) waiting only idles them: 1 ms cost 10–50% of their throughput.
+        /// `TRACKHOUSE_INGEST_DELAY_AFTER_LINES` overrides the default.
+        public var delayAfterBatchLines: Int = Options.environmentValue("TRACKHOUSE_INGEST_DELAY_AFTER_LINES", in: 1...100_000) ?? 6
         /// Lines that start a batch before the commit interval has passed.
         /// `TRACKHOUSE_INGEST_BATCH_TARGET` overrides the default.
         public var batchLinesTarget: Int = Options.environmentValue("TRACKHOUSE_INGEST_BATCH_TARGET", in: 1...100_000) ?? 32
@@ -103,8 +113,10 @@ public final class RawLogWriter: @unchecked Sendable {
     private var delayingLanes: UInt64 = 0
     /// Monotonic start of the latest batch (any lane), for the commit interval.
     private var lastBatchStartNanos: UInt64 = 0
-    /// Lines in the latest batch: more than one means concurrent clients.
-    private var lastBatchLines = 0
+    /// Lines that arrived while the latest batch was written and fsynced: the batch size
+    /// without any commit interval, so the measure of concurrency is not inflated by the
+    /// interval itself (step 2a).
+    private var arrivedDuringLastBatch = 0
     private var stopping = false
     private var lanesRunning = 0
     private var lanes: [Lane] = []
@@ -264,9 +276,11 @@ public final class RawLogWriter: @unchecked Sendable {
                 mutex.unlock()
                 continue
             }
-            // Step 2a: space the batches under sustained load. `lastBatchLines > 1` is the sign
-            // of concurrent clients; a lone sequential client never waits.
-            if options.commitIntervalMicros > 0 && lastBatchLines > 1 && pending.count < options.batchLinesTarget && !stopping {
+            // Step 2a: space the batches under sustained load. Many lines arriving during the
+            // previous batch's fsync is the sign of many concurrent clients; a lone client or
+            // a handful never wait.
+            if options.commitIntervalMicros > 0 && arrivedDuringLastBatch >= options.delayAfterBatchLines
+                && pending.count < options.batchLinesTarget && !stopping {
                 let notBefore = lastBatchStartNanos &+ UInt64(options.commitIntervalMicros) &* 1000
                 if DispatchTime.now().uptimeNanoseconds < notBefore {
                     delayingLanes |= 1 << UInt64(lane.index)
@@ -281,11 +295,13 @@ public final class RawLogWriter: @unchecked Sendable {
                 }
             }
             lastBatchStartNanos = DispatchTime.now().uptimeNanoseconds
-            lastBatchLines = pending.count
             let batch = pending
             pending.removeAll(keepingCapacity: true)
             mutex.unlock()
             writeBatch(batch, lane: lane)
+            mutex.lock()
+            arrivedDuringLastBatch = pending.count
+            mutex.unlock()
         }
         // Every append has been written and fsynced: close this lane's files.
         for (key, file) in lane.openFiles { retire(lane, key: key, file: file) }
