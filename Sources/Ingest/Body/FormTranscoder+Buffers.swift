@@ -59,57 +59,33 @@ extension FormTranscoder {
         }
     }
 
-    /// An append-only byte buffer in raw memory: one capacity check per write, no
-    /// copy-on-write or uniqueness checks per byte as `[UInt8].append` has.
+    /// The transcoder's output: `RawBytes` plus the JSON string writer of the hot path.
     struct ByteSink {
-        private(set) var base: UnsafeMutablePointer<UInt8>
-        private(set) var count = 0
-        private var capacity: Int
+        private var raw: RawBytes
         /// `JSONWriter`'s escape classes, looked up once per sink instead of per string.
         private let escapeClasses: UnsafePointer<UInt8>
 
         init(capacity: Int) {
-            self.capacity = max(capacity, 64)
-            base = .allocate(capacity: self.capacity)
+            raw = RawBytes(capacity: capacity)
             escapeClasses = JSONWriter.escapeClassTable
         }
 
-        func deallocate() { base.deallocate() }
+        func deallocate() { raw.deallocate() }
+
+        var base: UnsafeMutablePointer<UInt8> { raw.base }
+        var count: Int { raw.count }
 
         @inline(__always)
-        mutating func reserve(_ extra: Int) {
-            if count &+ extra > capacity { grow(count + extra) }
-        }
+        mutating func append(_ byte: UInt8) { raw.append(byte) }
 
-        private mutating func grow(_ needed: Int) {
-            var newCapacity = capacity * 2
-            while newCapacity < needed { newCapacity *= 2 }
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-            grown.update(from: base, count: count)
-            base.deallocate()
-            base = grown
-            capacity = newCapacity
-        }
-
-        @inline(__always)
-        mutating func append(_ byte: UInt8) {
-            reserve(1)
-            base[count] = byte
-            count &+= 1
-        }
-
-        mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard let source = bytes.baseAddress, bytes.count > 0 else { return }
-            reserve(bytes.count)
-            (base + count).update(from: source, count: bytes.count)
-            count &+= bytes.count
-        }
+        mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) { raw.append(UnsafeRawBufferPointer(bytes)) }
 
         /// Appends `"<text, escaped as JSONWriter.appendEscaped does>"`.
         mutating func appendQuoted(_ text: UnsafePointer<UInt8>, _ length: Int) {
             // An escape writes at most 6 bytes per input byte (`\u00XX`; U+2028 is 3 in, 6 out).
-            reserve(6 &* length &+ 2)
-            var at = base + count
+            raw.reserve(6 &* length &+ 2)
+            let start = raw.end
+            var at = start
             at.pointee = UInt8(ascii: "\"")
             at += 1
             var runStart = 0
@@ -157,7 +133,7 @@ extension FormTranscoder {
             flush(text, runStart, length, &at)
             at.pointee = UInt8(ascii: "\"")
             at += 1
-            count = base.distance(to: at)
+            raw.advance(by: start.distance(to: at))
         }
 
         @inline(__always)

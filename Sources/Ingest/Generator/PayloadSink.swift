@@ -42,54 +42,27 @@ protocol PayloadSink {
 /// Compact JSON bytes in a manually managed buffer: appends are a bounds check and a copy,
 /// with none of `Array`'s uniqueness checks. The owner calls `deallocate()` when done.
 struct JSONBytesSink: PayloadSink {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    private(set) var count = 0
-    private var capacity: Int
+    private var raw: RawBytes
     /// No member written yet at the current nesting level (so no comma before the next one).
     private var atFirstMember = true
     /// For the rare strings that need escaping (through `JSONWriter`).
     private var scratch: [UInt8] = []
 
     init(capacity: Int = 16 * 1024) {
-        self.capacity = capacity
-        base = .allocate(capacity: capacity)
+        raw = RawBytes(capacity: capacity)
     }
 
-    func deallocate() { base.deallocate() }
+    func deallocate() { raw.deallocate() }
 
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    var bytes: UnsafeRawBufferPointer { raw.bytes }
 
-    mutating func removeAll() { count = 0 }
+    mutating func removeAll() { raw.removeAll() }
 
     @inline(__always)
-    private mutating func reserve(_ extra: Int) {
-        if count + extra > capacity { grow(count + extra) }
-    }
-
-    @inline(never)
-    private mutating func grow(_ needed: Int) {
-        let newCapacity = max(needed, capacity * 2)
-        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newBase.update(from: base, count: count)
-        base.deallocate()
-        base = newBase
-        capacity = newCapacity
-    }
+    mutating func append(_ byte: UInt8) { raw.append(byte) }
 
     @inline(__always)
-    mutating func append(_ byte: UInt8) {
-        reserve(1)
-        base[count] = byte
-        count += 1
-    }
-
-    @inline(__always)
-    mutating func append(_ buffer: UnsafeRawBufferPointer) {
-        guard let source = buffer.baseAddress, buffer.count > 0 else { return }
-        reserve(buffer.count)
-        memcpy(base + count, source, buffer.count)
-        count += buffer.count
-    }
+    mutating func append(_ buffer: UnsafeRawBufferPointer) { raw.append(buffer) }
 
     @inline(__always)
     mutating func append(_ literal: StaticString) {
@@ -106,11 +79,12 @@ struct JSONBytesSink: PayloadSink {
         var string = string
         string.withUTF8 { utf8 in
             if Self.isVerbatimInJSON(utf8) {
-                reserve(utf8.count + 2)
-                base[count] = UInt8(ascii: "\"")
-                if let source = utf8.baseAddress { memcpy(base + count + 1, source, utf8.count) }
-                base[count + 1 + utf8.count] = UInt8(ascii: "\"")
-                count += utf8.count + 2
+                raw.reserve(utf8.count + 2)
+                let at = raw.end
+                at[0] = UInt8(ascii: "\"")
+                if let source = utf8.baseAddress { memcpy(at + 1, source, utf8.count) }
+                at[1 + utf8.count] = UInt8(ascii: "\"")
+                raw.advance(by: utf8.count + 2)
             } else {
                 appendEscaped(utf8)
             }
@@ -209,17 +183,18 @@ struct JSONBytesSink: PayloadSink {
     mutating func appendDecimal<Integer: BinaryInteger>(_ value: Integer) {
         var magnitude = UInt64(value.magnitude)
         if value < 0 { append(UInt8(ascii: "-")) }
-        reserve(20)
+        raw.reserve(20)
         var digits = 1
         var probe = magnitude
         while probe >= 10 { probe /= 10; digits += 1 }
-        var position = count + digits - 1
+        let at = raw.end
+        var position = digits - 1
         repeat {
-            base[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            at[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
             magnitude /= 10
             position -= 1
         } while magnitude > 0
-        count += digits
+        raw.advance(by: digits)
     }
 }
 
