@@ -219,6 +219,21 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(Set(try readAllEnvelopes(directory).map(\.id)), ["id-1", "id-2"])
     }
 
+    /// The sealer frees plain files in steps (a one-shot unlink of 256 MB stalls the lanes'
+    /// fsyncs); the file must still end up gone, whatever its size relative to the step.
+    func testGradualRemovalDeletesLargeSmallAndMissingFiles() throws {
+        let directory = makeTemporaryDirectory()
+        for (name, size) in [("large", 5 * 1024 * 1024 + 123), ("exact", 2 * 1024 * 1024), ("small", 10), ("empty", 0)] {
+            let path = directory + "/" + name
+            try FileIO.writeFileAtomically(path, [UInt8](repeating: 0x61, count: size))
+            XCTAssertEqual(FileIO.fileSize(path), Int64(size))
+            FileIO.removeGradually(path, stepBytes: 1024 * 1024, pauseMicros: 100)
+            XCTAssertFalse(FileIO.exists(path), name)
+        }
+        FileIO.removeGradually(directory + "/never-existed")  // no crash, nothing to do
+        XCTAssertEqual(FileIO.list(directory), [])
+    }
+
     func testSecondWriterWithTheSameIDIsRefused() throws {
         let directory = makeTemporaryDirectory()
         let first = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)

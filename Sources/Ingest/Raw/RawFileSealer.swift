@@ -6,9 +6,10 @@ import Logging
 /// 1. Repair the file's tail (a crash may have torn it) so the sealed copy holds whole lines.
 /// 2. Stream it into `.tmp-<name>.gz` in the same folder and fsync it.
 /// 3. Rename to `<name>.gz` and fsync the folder: from here readers prefer the `.gz`.
-/// 4. Unlink the plain file and fsync the folder again.
-/// A crash between 3 and 4 leaves both forms with the same lines; listing prefers the `.gz`
-/// and the next run of step 4 removes the plain one.
+/// 4. Remove the plain file (truncated in steps first, see `FileIO.removeGradually`) and fsync
+///    the folder again.
+/// A crash between 3 and 4 leaves both forms (the plain one possibly cut short by step 4);
+/// listing prefers the `.gz` and the next run of step 4 removes the plain one.
 final class RawFileSealer: @unchecked Sendable {
     private let logger: Logger
     private let condition = NSCondition()
@@ -116,7 +117,7 @@ final class RawFileSealer: @unchecked Sendable {
         let directory = FileIO.parentDirectory(path)
         let sealed = path + ".gz"
         if FileIO.exists(sealed) {
-            unlink(path)
+            FileIO.removeGradually(path)
             try FileIO.fsyncDirectory(directory)
             return
         }
@@ -139,7 +140,10 @@ final class RawFileSealer: @unchecked Sendable {
             throw FileIOError(operation: "rename", path: sealed, errno: code)
         }
         try FileIO.fsyncDirectory(directory)
-        unlink(path)
+        // Gradually: a one-shot unlink of a rotated 256 MB file stalls the lanes' fsyncs. A
+        // crash midway leaves a shortened plain file next to the `.gz`, which listing ignores
+        // and the next seal of it removes (the branch above).
+        FileIO.removeGradually(path)
         try FileIO.fsyncDirectory(directory)
         logger.debug("sealed raw file", metadata: ["raw.path": "\(sealed)"])
     }

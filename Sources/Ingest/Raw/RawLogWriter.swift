@@ -134,7 +134,9 @@ public final class RawLogWriter: @unchecked Sendable {
     struct PendingLine {
         var key: FileKey
         var bytes: [UInt8]
-        var continuation: CheckedContinuation<Void, any Error>
+        /// Unchecked: every pending line is resumed exactly once, by `writeBatch` (each lane
+        /// drains `pending` before it stops); the checked form costs an allocation per request.
+        var continuation: UnsafeContinuation<Void, any Error>
     }
 
     struct FileKey: Hashable {
@@ -205,7 +207,7 @@ public final class RawLogWriter: @unchecked Sendable {
     /// client that hangs up after sending a complete request still gets its data stored.
     public func append(line: [UInt8], route: Envelope.Route, receivedAtMicros: Int64) async throws {
         let key = FileKey(route: route, hourIndex: RawLayout.hourIndex(micros: receivedAtMicros))
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             mutex.lock()
             if stopping {
                 mutex.unlock()
