@@ -234,6 +234,35 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(FileIO.list(directory), [])
     }
 
+    /// A crash while sealing frees the plain file leaves it, cut short, next to the `.gz`;
+    /// listing hides it, so the next start must remove it (else the disk leaks), and the
+    /// sealed lines stay readable exactly once.
+    func testRestartRemovesAPlainFileLeftBesideItsSealedCopy() async throws {
+        let directory = makeTemporaryDirectory()
+        let layout = RawLayout(dataDirectory: directory)
+        let old = UTCTime.parseISO("2025-03-04T05:06:07Z")!
+        let lines = (0..<3).map { envelope($0, micros: old) }
+        let hourDirectory = layout.hourDirectory(route: .track, hourIndex: RawLayout.hourIndex(micros: old))
+        try FileIO.makeDirectories(hourDirectory)
+        let plain = lines.flatMap { $0.line() }
+        try FileIO.writeFileAtomically(hourDirectory + "/w1-000001.ndjson.gz", Gzip.deflate(plain))
+        try FileIO.writeFileAtomically(hourDirectory + "/w1-000001.ndjson", Array(plain.prefix(plain.count / 2)))
+        // Another writer's pair is not ours to touch.
+        try FileIO.writeFileAtomically(hourDirectory + "/w2-000001.ndjson.gz", Gzip.deflate(plain))
+        try FileIO.writeFileAtomically(hourDirectory + "/w2-000001.ndjson", plain)
+        let writer = RawLogWriter(layout: layout, options: .init(writerID: "w1"), logger: quietLogger)
+        try writer.start()
+        writer.shutdown()
+        XCTAssertFalse(FileIO.exists(hourDirectory + "/w1-000001.ndjson"))
+        XCTAssertTrue(FileIO.exists(hourDirectory + "/w1-000001.ndjson.gz"))
+        XCTAssertTrue(FileIO.exists(hourDirectory + "/w2-000001.ndjson"))
+        let ours = layout.listFiles().filter { $0.canonicalName.hasPrefix("w1-") }
+        XCTAssertEqual(ours.count, 1)
+        var count = 0
+        try RawFileReader.forEachLine(path: ours[0].path) { _ in count += 1 }
+        XCTAssertEqual(count, 3)
+    }
+
     func testSecondWriterWithTheSameIDIsRefused() throws {
         let directory = makeTemporaryDirectory()
         let first = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)

@@ -470,10 +470,18 @@ public final class RawLogWriter: @unchecked Sendable {
     // MARK: - Recovery
 
     /// Cuts torn tails from this writer's plain files and queues finished hours for sealing.
+    /// A plain file left next to its `.gz` (a crash during sealing's last step; listing hides
+    /// it) is removed: the `.gz` holds all its lines.
     private func recoverOwnFiles() throws {
         let now = UTCTime.nowMicros()
         let prefix = options.writerID + "-"
-        for file in layout.listFiles() where !file.isCompressed && file.canonicalName.hasPrefix(prefix) {
+        for file in layout.listFiles() where file.canonicalName.hasPrefix(prefix) {
+            if file.isCompressed {
+                let shadowed = String(file.path.dropLast(3))
+                guard FileIO.exists(shadowed) else { continue }
+                if options.sealEnabled { sealer.enqueue(shadowed) } else { FileIO.removeGradually(shadowed) }
+                continue
+            }
             try RawFileRepair.cutTornTail(path: file.path, logger: logger)
             if options.sealEnabled && isPastHour(file.hourIndex, now: now) { sealer.enqueue(file.path) }
         }
