@@ -55,4 +55,49 @@ final class LivePortTests: XCTestCase {
         }
         XCTAssertTrue(stored.filter { $0.route == .deactivate }.allSatisfy { $0.ip == "127.0.0.1" || $0.ip == "203.0.113.50" })
     }
+
+    /// `GET /metrics` of a real process: accepted and refused requests by route and status,
+    /// bytes written, fsyncs and their latency, group-commit batch sizes, the seal backlog.
+    func testMetricsCountRequestsByRouteAndStatusAndTheCommits() throws {
+        guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
+        let data = makeDataDirectory()
+        let port = freePort()
+        let server = try ServerProcess(binary: binary, dataDirectory: data, port: port, extraArguments: ["--role", "ingest"])
+        defer { server.terminate() }
+        XCTAssertTrue(server.waitUntilHealthy())
+        let connection = RawHTTPConnection(port: port)!
+        func post(_ path: String, _ contentType: String, _ body: String) -> Int? {
+            XCTAssertTrue(connection.send(RawHTTPConnection.request(path: path, headers: [("Content-Type", contentType)], body: Array(body.utf8))))
+            return connection.readResponse()?.status
+        }
+        for index in 0..<3 {
+            XCTAssertEqual(post("/track", "application/x-www-form-urlencoded", "hash=\(demoHash)&url=https://m\(index).example"), 200)
+        }
+        XCTAssertEqual(post("/track", "application/x-www-form-urlencoded", "hash=no-such-project&url=x"), 404)
+        XCTAssertEqual(post("/deactivate", "text/plain", "x"), 415)
+        XCTAssertTrue(connection.send(RawHTTPConnection.request(method: "GET", path: "/metrics", body: [])))
+        let response = connection.readResponse()
+        XCTAssertEqual(response?.status, 200)
+        var samples: [String: Double] = [:]
+        for line in (response?.bodyText ?? "").split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        XCTAssertEqual(samples[#"trackhouse_ingest_requests_total{route="track",status="200"}"#], 3)
+        XCTAssertEqual(samples[#"trackhouse_ingest_requests_total{route="track",status="404"}"#], 1)
+        XCTAssertEqual(samples[#"trackhouse_ingest_requests_total{route="deactivate",status="415"}"#], 1)
+        XCTAssertEqual(samples[#"trackhouse_ingest_requests_total{route="deactivate",status="200"}"#] ?? 0, 0)
+        // One request at a time: each line is its own batch and its own fsync.
+        XCTAssertEqual(samples["trackhouse_ingest_fsyncs_total"], 3)
+        XCTAssertEqual(samples["trackhouse_ingest_fsync_seconds_count"], 3)
+        XCTAssertEqual(samples["trackhouse_ingest_group_commit_batch_size_count"], 3)
+        XCTAssertEqual(samples["trackhouse_ingest_group_commit_batch_size_sum"], 3)
+        // The server still runs, so its raw files are open and plain: their sizes are the bytes written.
+        let files = RawLayout(dataDirectory: data).listFiles()
+        XCTAssertTrue(files.allSatisfy { !$0.isCompressed })
+        XCTAssertEqual(samples["trackhouse_ingest_bytes_written_total"].map(Int64.init),
+                       files.reduce(Int64(0)) { $0 + (FileIO.fileSize($1.path) ?? 0) })
+        XCTAssertEqual(try readAllEnvelopes(data).count, 3)
+        XCTAssertEqual(samples["trackhouse_ingest_seal_backlog_files"], 0)
+    }
 }

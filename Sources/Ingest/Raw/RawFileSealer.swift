@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 
 /// Gzips closed raw files in the background.
 ///
@@ -17,6 +18,10 @@ final class RawFileSealer: @unchecked Sendable {
     private var stopping = false
     private var running = false
     private var thread: Thread?
+    /// Files waiting to be gzipped, the one being sealed included: under sustained load the
+    /// idle-priority sealer can fall behind, and this is where an operator sees it.
+    private let backlog = Gauge(label: "trackhouse_ingest_seal_backlog_files")
+    private var backlogCount = 0
 
     init(logger: Logger) {
         self.logger = logger
@@ -37,6 +42,8 @@ final class RawFileSealer: @unchecked Sendable {
     func enqueue(_ path: String) {
         condition.lock()
         queue.append(path)
+        backlogCount += 1
+        backlog.record(backlogCount)
         condition.signal()
         condition.unlock()
     }
@@ -82,6 +89,10 @@ final class RawFileSealer: @unchecked Sendable {
             } catch {
                 logger.error("sealing a raw file failed; it stays plain and readable", metadata: ["raw.path": "\(path)", "error": "\(error)"])
             }
+            condition.lock()
+            backlogCount -= 1
+            backlog.record(backlogCount)
+            condition.unlock()
         }
     }
 
