@@ -14,14 +14,14 @@ import Metrics
 final class RawFileSealer: @unchecked Sendable {
     private let logger: Logger
     private let condition = NSCondition()
+    /// Files to gzip, in order; the head stays until it is sealed, so the count is the backlog.
     private var queue: [String] = []
     private var stopping = false
     private var running = false
     private var thread: Thread?
-    /// Files waiting to be gzipped, the one being sealed included: under sustained load the
-    /// idle-priority sealer can fall behind, and this is where an operator sees it.
+    /// `queue.count`: under sustained load the idle-priority sealer can fall behind, and this
+    /// is where an operator sees it.
     private let backlog = Gauge(label: "trackhouse_ingest_seal_backlog_files")
-    private var backlogCount = 0
 
     init(logger: Logger) {
         self.logger = logger
@@ -42,8 +42,7 @@ final class RawFileSealer: @unchecked Sendable {
     func enqueue(_ path: String) {
         condition.lock()
         queue.append(path)
-        backlogCount += 1
-        backlog.record(backlogCount)
+        backlog.record(queue.count)
         condition.signal()
         condition.unlock()
     }
@@ -82,7 +81,7 @@ final class RawFileSealer: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let path = queue.removeFirst()
+            let path = queue[0]
             condition.unlock()
             do {
                 try Self.seal(path: path, logger: logger)
@@ -90,8 +89,8 @@ final class RawFileSealer: @unchecked Sendable {
                 logger.error("sealing a raw file failed; it stays plain and readable", metadata: ["raw.path": "\(path)", "error": "\(error)"])
             }
             condition.lock()
-            backlogCount -= 1
-            backlog.record(backlogCount)
+            queue.removeFirst()
+            backlog.record(queue.count)
             condition.unlock()
         }
     }
