@@ -15,12 +15,8 @@ final class FreshnessTests: XCTestCase {
     }
 
     func testLiveServerShowsEventsWithinTheInterval() throws {
-        guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
-        let data = makeDataDirectory()
-        let port = freePort()
-        let server = try ServerProcess(binary: binary, dataDirectory: data, port: port, extraArguments: ["--compact-interval", "2"])
+        let (server, data, port) = try startServerOnFreshData(extraArguments: ["--compact-interval", "2"])
         defer { server.terminate() }
-        XCTAssertTrue(server.waitUntilHealthy())
         var acknowledged = 0
         for index in 0..<20 {
             let connection = RawHTTPConnection(port: port)!

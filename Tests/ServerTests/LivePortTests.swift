@@ -7,12 +7,8 @@ import XCTest
 /// 1.1, clients that hang up right after sending, X-Forwarded-For from a trusted proxy.
 final class LivePortTests: XCTestCase {
     func testRealClientsOverTheWire() throws {
-        guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
-        let data = makeDataDirectory()
-        let port = freePort()
-        let server = try ServerProcess(binary: binary, dataDirectory: data, port: port, extraArguments: ["--trusted-proxy", "127.0.0.1"])
+        let (server, data, port) = try startServerOnFreshData(extraArguments: ["--trusted-proxy", "127.0.0.1"])
         defer { server.terminate() }
-        XCTAssertTrue(server.waitUntilHealthy())
 
         // HTTP/1.0 like WordPress' Requests library, closing after the answer.
         let old = RawHTTPConnection(port: port)!
@@ -59,12 +55,8 @@ final class LivePortTests: XCTestCase {
     /// `GET /metrics` of a real process: accepted and refused requests by route and status,
     /// bytes written, fsyncs and their latency, group-commit batch sizes, the seal backlog.
     func testMetricsCountRequestsByRouteAndStatusAndTheCommits() throws {
-        guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
-        let data = makeDataDirectory()
-        let port = freePort()
-        let server = try ServerProcess(binary: binary, dataDirectory: data, port: port, extraArguments: ["--role", "ingest"])
+        let (server, data, port) = try startServerOnFreshData(extraArguments: ["--role", "ingest"])
         defer { server.terminate() }
-        XCTAssertTrue(server.waitUntilHealthy())
         let connection = RawHTTPConnection(port: port)!
         func post(_ path: String, _ contentType: String, _ body: String) -> Int? {
             XCTAssertTrue(connection.send(RawHTTPConnection.request(path: path, headers: [("Content-Type", contentType)], body: Array(body.utf8))))

@@ -15,6 +15,18 @@ func makeDataDirectory(_ name: String = #function) -> String {
     return directory
 }
 
+/// `trackhouse serve` on a fresh data folder (the demo project) and a free port, once healthy.
+/// Skips the test when the binary is not built. The caller terminates the server.
+func startServerOnFreshData(extraArguments: [String] = [], name: String = #function,
+                            file: StaticString = #filePath, line: UInt = #line) throws -> (server: ServerProcess, data: String, port: Int) {
+    guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
+    let data = makeDataDirectory(name)
+    let port = freePort()
+    let server = try ServerProcess(binary: binary, dataDirectory: data, port: port, extraArguments: extraArguments)
+    XCTAssertTrue(server.waitUntilHealthy(), "server did not become healthy", file: file, line: line)
+    return (server, data, port)
+}
+
 /// A realistic client 2.0.4 track body (~2 KB), form-encoded as PHP's http_build_query does.
 func sdkTrackBody(marker: String, hash: String = demoHash) -> [UInt8] {
     var pairs: [(String, String)] = [
