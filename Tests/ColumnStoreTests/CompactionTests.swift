@@ -74,9 +74,13 @@ final class CompactionTests: XCTestCase {
         try WarehouseTestSupport.copyTree(one + "/projects.json", many + "/projects.json")
 
         _ = try compact(one)
-        let report = try compact(many) { $0.chunkEventsMax = 50; $0.segmentRowsTarget = 400; $0.rowGroupRows = 128 }
+        let report = try compact(many) { $0.chunkEventsMax = 50; $0.segmentRowsTarget = 400; $0.rowGroupRows = 128; $0.checkpointInterval = 4 }
         XCTAssertGreaterThan(report.commits, 5)
         XCTAssertGreaterThan(report.segmentsMerged, 0)
+        // The tables below are read back through the checkpoint this run wrote at its end.
+        XCTAssertEqual(report.checkpoints, 1)
+        let checkpoint = WarehouseLayout(dataDirectory: many).logDirectory + "/" + WarehouseLog.checkpointName(version: report.warehouseVersion)
+        XCTAssertTrue(FileIO.exists(checkpoint))
         XCTAssertEqual(try WarehouseTestSupport.tableRows(one, .events), try WarehouseTestSupport.tableRows(many, .events))
         XCTAssertEqual(try WarehouseTestSupport.tableRows(one, .sites), try WarehouseTestSupport.tableRows(many, .sites))
 

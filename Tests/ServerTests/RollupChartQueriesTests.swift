@@ -104,6 +104,20 @@ final class RollupChartQueriesTests: XCTestCase {
     /// replace files the rollups have not read yet) and followed by the same store: after
     /// each step the followed rollups equal a fresh build and the scan.
     func testRollupsFollowCompactionsCommitByCommit() throws {
+        let store = try followCompactions(checkpointInterval: 100, refreshAfter: [0, 1, 2])
+        XCTAssertEqual(store.buildCount, 1, "the store followed the log after its first build instead of rebuilding")
+    }
+
+    /// A store that misses a compaction while checkpoints remove the commits it would follow
+    /// (one checkpoint per run here) rebuilds from the checkpoint and still equals the scan.
+    func testRollupsRebuildWhenCheckpointsRemovedTheCommitsTheyNeed() throws {
+        let store = try followCompactions(checkpointInterval: 1, refreshAfter: [0, 2])
+        XCTAssertEqual(store.buildCount, 2, "commits removed by a checkpoint are not followed but rebuilt from")
+    }
+
+    /// Compacts a generated dataset in three steps, refreshing the store after the steps in
+    /// `refreshAfter`, and checks the rollups against the scan and a fresh build each time.
+    private func followCompactions(checkpointInterval: Int, refreshAfter: Set<Int>) throws -> RollupStore {
         let source = makeTemporaryDirectory("rollup-source")
         let data = makeTemporaryDirectory("rollup-follow")
         let end = UTCTime.parseISO("2026-04-01T00:00:00Z")!
@@ -121,6 +135,7 @@ final class RollupChartQueriesTests: XCTestCase {
         var options = Compactor.Options()
         options.includeOpenHours = true
         options.segmentRowsTarget = 4_000 // small targets: every run merges
+        options.checkpointInterval = checkpointInterval
         for step in 0..<3 {
             for path in rawFiles[thirds[step]..<thirds[step + 1]] {
                 let target = data + path.dropFirst(source.count)
@@ -129,6 +144,7 @@ final class RollupChartQueriesTests: XCTestCase {
             }
             let report = try Compactor(dataDirectory: data, options: options, logger: quietLogger).run()
             XCTAssertGreaterThan(report.eventsOut, 0)
+            guard refreshAfter.contains(step) else { continue }
             try store.refresh()
             XCTAssertEqual(store.status.version, WarehouseLog.newestVersion(layout: WarehouseLayout(dataDirectory: data)))
             let projects = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "projects.json").projects.map(\.id)
@@ -136,9 +152,9 @@ final class RollupChartQueriesTests: XCTestCase {
             let fresh = try Self.charts(data)
             XCTAssertEqual(fresh.store.status.events, store.status.events, "step \(step): followed and rebuilt rollups hold the same events")
         }
-        XCTAssertEqual(store.buildCount, 1, "the store followed the log after its first build instead of rebuilding")
         let merged = FileIO.walkFiles(data + "/warehouse/events", includeHidden: true).filter { FileIO.lastComponent($0).hasPrefix(".replaced-") }
         XCTAssertFalse(merged.isEmpty, "merges kept the files they replaced under hidden names for followers")
+        return store
     }
 
     /// Two events of one site at the same microsecond whose ids share their first 8 bytes:

@@ -22,6 +22,8 @@ public struct CompactionReport: Sendable {
     public var bytesOut: Int64 = 0
     public var sitesSnapshots = 0
     public var commits = 0
+    /// Checkpoints of the commit log written by this run (0 or 1).
+    public var checkpoints = 0
     public var seconds = 0.0
     public var warehouseVersion = 0
 
@@ -50,7 +52,7 @@ public struct CompactionReport: Sendable {
             ("raw_files", n(rawFilesPlanned)), ("raw_files_unreadable", n(rawFilesUnreadable)),
             ("bytes_in", n(rawBytesIn)), ("bytes_out", n(bytesOut)),
             ("segments_written", n(segmentsWritten)), ("segments_merged", n(segmentsMerged)),
-            ("sites_snapshots", n(sitesSnapshots)), ("commits", n(commits)),
+            ("sites_snapshots", n(sitesSnapshots)), ("commits", n(commits)), ("checkpoints", n(checkpoints)),
             ("seconds", .number(String(format: "%.3f", seconds))), ("warehouse_version", n(warehouseVersion)),
         ]))
     }

@@ -180,7 +180,7 @@ extension Compactor {
         let cutoff = UTCTime.nowMicros() - Int64(days) * 86_400_000_000
         for file in rawLayout.listFiles() where state.raw[file.key]?.complete == true {
             if (file.hourIndex + 1) * 3_600_000_000 <= cutoff {
-                FileIO.remove(file.path)
+                FileIO.removeGradually(file.path)
             }
         }
     }

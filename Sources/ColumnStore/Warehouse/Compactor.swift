@@ -37,6 +37,10 @@ import Logging
 ///    after a crash at any point yields the same tables, with no loss and no duplicates.
 /// 8. Merge: per partition, segments below `segmentRowsTarget` are merged (sorted by
 ///    received_at, event_id) into files of up to that many rows, committed like step 6–7.
+/// 9. Checkpoint: `checkpointInterval` commits after the last checkpoint, the whole state is
+///    written as `_log/<version>.checkpoint.json` and the commits it supersedes are removed
+///    (`WarehouseLog`). A failure here loses nothing: the commits stay and the next run
+///    tries again.
 public enum MergePolicy: String, Sendable { case full, tiered }
 
 public final class Compactor {
@@ -61,6 +65,8 @@ public final class Compactor {
         /// Results are applied in plan order, so any value gives the same tables and files;
         /// 1 reads on the committing thread itself.
         public var parseThreads = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        /// Commits between checkpoints of the log (`WarehouseLog`, step 9).
+        public var checkpointInterval = 100
         public init() {}
     }
 
@@ -128,9 +134,22 @@ public final class Compactor {
         try commitChunk(&chunk)
         if options.mergeSmallSegments { try mergeSmallSegments() }
         if let days = options.rawRetentionDays { applyRawRetention(days: days) }
+        writeCheckpointIfDue()
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.warehouseVersion = state.version
         return report
+    }
+
+    /// Step 9.
+    func writeCheckpointIfDue() {
+        guard options.checkpointInterval > 0, state.version - state.checkpointVersion >= options.checkpointInterval else { return }
+        do {
+            try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: UTCTime.nowMicros())
+            report.checkpoints += 1
+            logger.info("warehouse log checkpointed", metadata: ["warehouse.version": "\(state.version)"])
+        } catch {
+            logger.warning("warehouse log checkpoint failed; the next run retries", metadata: ["error": "\(error)"])
+        }
     }
 
     func loadRegistry() throws -> ProjectRegistry {
@@ -157,19 +176,19 @@ public final class Compactor {
             for path in FileIO.walkFiles(layout.root + "/" + table, includeHidden: true) {
                 let name = FileIO.lastComponent(path)
                 if name.hasPrefix(".tmp-") {
-                    FileIO.remove(path)
+                    FileIO.removeGradually(path)
                 } else if name.hasPrefix(WarehouseLayout.replacedPrefix) && name.hasSuffix(".old") {
                     let original = String(name.dropFirst(WarehouseLayout.replacedPrefix.count).dropLast(4))
                     let relative = String(FileIO.parentDirectory(path).dropFirst(layout.root.count + 1)) + "/" + original
                     let removedAt = state.removedAtMicros[relative] ?? Int64.min
                     if live.contains(relative) || removedAt < UTCTime.nowMicros() - options.replacedRetentionSeconds * 1_000_000 {
-                        FileIO.remove(path)
+                        FileIO.removeGradually(path)
                     }
                 } else if name.hasSuffix(".parquet") {
                     let relative = String(path.dropFirst(layout.root.count + 1))
                     if !live.contains(relative) {
                         // Removed by a commit (or never committed under this name): not part of the table.
-                        FileIO.remove(path)
+                        FileIO.removeGradually(path)
                     }
                 }
             }
@@ -178,11 +197,13 @@ public final class Compactor {
 
     /// Takes a file a commit removed out of the table: renamed to its hidden replaced name
     /// (deleted by a later run's recovery once `replacedRetentionSeconds` have passed), or
-    /// deleted at once when retention is 0.
+    /// deleted at once when retention is 0. Deletes here and in recovery free large files in
+    /// steps (`FileIO.removeGradually`) so the ingest lanes' fsyncs do not stall behind them;
+    /// compaction runs on its own queue, so the pauses never hold a request thread.
     func retire(_ relative: String) {
         let path = layout.absolute(relative)
         if options.replacedRetentionSeconds <= 0 || rename(path, layout.absolute(WarehouseLayout.replacedName(relative))) != 0 {
-            FileIO.remove(path)
+            FileIO.removeGradually(path)
         }
     }
 

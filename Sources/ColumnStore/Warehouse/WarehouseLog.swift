@@ -40,37 +40,42 @@ public struct WarehouseCommit: Sendable {
         object["version"] = .number(String(version))
         object["timestamp"] = .string(UTCTime.formatISO(micros: timestampMicros))
         object["operation"] = .string(operation)
-        object["add"] = .array(add.map { entry in
-            var item = JSONObject()
-            item["path"] = .string(entry.path)
-            item["table"] = .string(entry.table.rawValue)
-            item["project_id"] = .string(entry.projectID)
-            item["month"] = entry.month.map { .string($0) } ?? .null
-            item["rows"] = .number(String(entry.rows))
-            item["bytes"] = .number(String(entry.bytes))
-            item["received_at_min"] = .number(String(entry.receivedAtMin))
-            item["received_at_max"] = .number(String(entry.receivedAtMax))
-            return .object(item)
-        })
+        object["add"] = .array(add.map(Self.json))
         object["remove"] = .array(remove.map { .string($0) })
-        object["raw"] = .array(raw.map {
-            .object(JSONObject([("key", .string($0.key)), ("bytes", .number(String($0.bytes))), ("complete", .bool($0.complete))]))
-        })
+        object["raw"] = .array(raw.map(Self.json))
         var bytes = JSONWriter.serialize(.object(object))
         bytes.append(0x0A)
         return bytes
     }
 
+    static func json(_ entry: SegmentEntry) -> JSONValue {
+        var item = JSONObject()
+        item["path"] = .string(entry.path)
+        item["table"] = .string(entry.table.rawValue)
+        item["project_id"] = .string(entry.projectID)
+        item["month"] = entry.month.map { .string($0) } ?? .null
+        item["rows"] = .number(String(entry.rows))
+        item["bytes"] = .number(String(entry.bytes))
+        item["received_at_min"] = .number(String(entry.receivedAtMin))
+        item["received_at_max"] = .number(String(entry.receivedAtMax))
+        return .object(item)
+    }
+
+    static func json(_ progress: RawProgress) -> JSONValue {
+        .object(JSONObject([("key", .string(progress.key)), ("bytes", .number(String(progress.bytes))), ("complete", .bool(progress.complete))]))
+    }
+
     static func decode(_ bytes: [UInt8], path: String) throws -> WarehouseCommit {
+        try decodeWithJSON(bytes, path: path).commit
+    }
+
+    /// The commit and its parsed JSON (a checkpoint reads its extra `removed` array from it).
+    static func decodeWithJSON(_ bytes: [UInt8], path: String) throws -> (commit: WarehouseCommit, value: JSONValue) {
         func fail(_ message: String) -> WarehouseError {
             WarehouseError(.corruptLog, "\(path): \(message); the commit log is damaged — restore the file or remove the warehouse folder and compact again from raw")
         }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes, depthMax: 8) } catch { throw fail("not valid JSON (\(error))") }
-        func int(_ v: JSONValue?) -> Int64? {
-            if case .number(let text)? = v { return Int64(text) }
-            return nil
-        }
         guard let version = int(value["version"]), let operation = value["operation"]?.stringValue,
               let stamp = value["timestamp"]?.stringValue.flatMap(UTCTime.parseISO) else { throw fail("missing version, operation or timestamp") }
         var commit = WarehouseCommit(version: Int(version), timestampMicros: stamp, operation: operation)
@@ -90,7 +95,12 @@ public struct WarehouseCommit: Sendable {
                 commit.raw.append(RawProgress(key: key, bytes: size, complete: item["complete"] == .bool(true)))
             }
         }
-        return commit
+        return (commit, value)
+    }
+
+    static func int(_ value: JSONValue?) -> Int64? {
+        if case .number(let text)? = value { return Int64(text) }
+        return nil
     }
 }
 
@@ -103,6 +113,9 @@ public struct WarehouseState: Sendable {
     /// under a hidden name for a while (`WarehouseLayout.replacedName`), and this says when
     /// they may go.
     public var removedAtMicros: [String: Int64] = [:]
+    /// The checkpoint the state was loaded from, or last written (0: none): the compactor
+    /// writes the next one `checkpointInterval` commits later.
+    public var checkpointVersion = 0
 
     mutating func apply(_ commit: WarehouseCommit) {
         precondition(commit.version == version + 1, "commits apply in order")
@@ -132,38 +145,91 @@ public struct WarehouseError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// Reads and appends the commit log `<warehouse>/_log/<version>.json`.
+/// Reads and appends the commit log `<warehouse>/_log/<version>.json`, and its checkpoints.
+///
+/// Checkpoints (Delta Lake's idea): a compactor that is `checkpointInterval` commits past the
+/// last checkpoint writes `<version>.checkpoint.json`, the whole state at that version, and
+/// then deletes what no reader needs any more. Without them the log grows by a file per
+/// compaction (every 15 s in `serve` while data arrives: ~6,000 a day) and every reader
+/// lists and replays all of it.
+/// 1. Load: take the newest checkpoint that is not newer than the newest commit and reads
+///    cleanly, then replay the commits after it, which must be contiguous. A damaged
+///    checkpoint falls back to the one before it; with none usable, replay from commit 1.
+/// 2. Checkpoint at version V: write the state atomically (temp, fsync, rename, fsync folder).
+/// 3. Then remove, for the previous checkpoint P: commits up to P and checkpoints before P.
+///    So P plus the commits after it stay readable (step 1's fallback), the folder holds at
+///    most about two intervals of commits, and a reader following the log commit by commit
+///    (the rollups) that fell further behind than that rebuilds from a load.
 public enum WarehouseLog {
     static func fileName(version: Int) -> String {
         let digits = String(version)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".json"
     }
 
-    /// Replays the log. Versions must be contiguous from 1; a gap is damage, not a crash
-    /// artefact (commits are created whole), and is reported as such.
+    static func checkpointName(version: Int) -> String {
+        String(fileName(version: version).dropLast(5)) + ".checkpoint.json"
+    }
+
+    /// The log folder's commits and checkpoints by version, ascending; hidden files (temps
+    /// of an interrupted write) and anything else are ignored.
+    struct Listing {
+        var commits: [Int] = []
+        var checkpoints: [Int] = []
+        var newestCommit: Int { commits.last ?? 0 }
+
+        init(layout: WarehouseLayout) {
+            for name in FileIO.list(layout.logDirectory) where !name.hasPrefix(".") {
+                if name.hasSuffix(".checkpoint.json") {
+                    if let version = Listing.version(name.dropLast(16)) { checkpoints.append(version) }
+                } else if name.hasSuffix(".json"), let version = Listing.version(name.dropLast(5)) {
+                    commits.append(version)
+                }
+            }
+            commits.sort()
+            checkpoints.sort()
+        }
+
+        private static func version(_ digits: Substring) -> Int? {
+            guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            return Int(digits)
+        }
+    }
+
+    /// The state at the newest commit (algorithm step 1). Versions after the checkpoint used
+    /// must be contiguous: a gap is damage, not a crash artefact (commits are created whole),
+    /// and is reported as such.
     public static func load(layout: WarehouseLayout) throws -> WarehouseState {
-        var state = WarehouseState()
-        let names = FileIO.list(layout.logDirectory).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
-        for name in names {
-            guard let version = Int(name.dropLast(5)) else { continue }
+        let listing = Listing(layout: layout)
+        var damaged: [String] = []
+        for checkpoint in listing.checkpoints.reversed() where checkpoint <= listing.newestCommit {
+            let state: WarehouseState
+            do { state = try readCheckpoint(version: checkpoint, layout: layout) } catch {
+                damaged.append("\(error)")
+                continue
+            }
+            return try replay(listing.commits, onto: state, layout: layout)
+        }
+        do {
+            return try replay(listing.commits, onto: WarehouseState(), layout: layout)
+        } catch let error as WarehouseError where !damaged.isEmpty {
+            throw WarehouseError(error.code, "\(error.message) (and no checkpoint is usable: \(damaged.joined(separator: "; ")))")
+        }
+    }
+
+    private static func replay(_ commits: [Int], onto start: WarehouseState, layout: WarehouseLayout) throws -> WarehouseState {
+        var state = start
+        for version in commits where version > start.version {
             guard version == state.version + 1 else {
-                throw WarehouseError(.corruptLog, "\(layout.logDirectory): commit \(state.version + 1) is missing before \(name)")
+                throw WarehouseError(.corruptLog, "\(layout.logDirectory): commit \(state.version + 1) is missing before \(fileName(version: version))")
             }
-            let path = layout.logDirectory + "/" + name
-            let commit = try WarehouseCommit.decode(try FileIO.readFile(path), path: path)
-            guard commit.version == version else {
-                throw WarehouseError(.corruptLog, "\(path): holds version \(commit.version), expected \(version)")
-            }
-            state.apply(commit)
+            state.apply(try commit(version: version, layout: layout))
         }
         return state
     }
 
     /// The newest committed version (0 for an empty log), from the file names alone.
     public static func newestVersion(layout: WarehouseLayout) -> Int {
-        FileIO.list(layout.logDirectory).reversed().lazy
-            .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
-            .compactMap { Int($0.dropLast(5)) }.first ?? 0
+        Listing(layout: layout).newestCommit
     }
 
     /// One commit, for readers that follow the log incrementally (the rollups).
@@ -183,5 +249,83 @@ public enum WarehouseLog {
         guard try FileIO.createExclusively(path, commit.encoded()) else {
             throw WarehouseError(.concurrentCommit, "\(path) already exists: another compaction committed first")
         }
+    }
+
+    // MARK: - Checkpoints
+
+    /// Steps 2–3: writes the checkpoint of `state` and removes what it supersedes. Call with
+    /// the compaction lock held. `removedKeptMicros`: removal times older than this are left
+    /// out (they only decide when a hidden replaced copy may go; recovery removes a copy
+    /// whose time is unknown).
+    static func checkpoint(_ state: inout WarehouseState, layout: WarehouseLayout, nowMicros: Int64,
+                           removedKeptMicros: Int64 = 7 * 86_400_000_000) throws {
+        // Step 3 deletes commits up to the previous checkpoint: only a state at the newest
+        // commit may be checkpointed, or commits it does not hold would go.
+        let newest = newestVersion(layout: layout)
+        guard state.version == newest else {
+            throw WarehouseError(.concurrentCommit, "checkpoint of version \(state.version) refused: the log's newest commit is \(newest)")
+        }
+        var commit = WarehouseCommit(version: state.version, timestampMicros: nowMicros, operation: "checkpoint")
+        commit.add = state.segments.values.sorted { $0.path < $1.path }
+        commit.raw = state.raw.values.sorted { $0.key < $1.key }
+        var object = JSONObject()
+        object["version"] = .number(String(commit.version))
+        object["timestamp"] = .string(UTCTime.formatISO(micros: nowMicros))
+        object["operation"] = .string(commit.operation)
+        object["add"] = .array(commit.add.map(WarehouseCommit.json))
+        object["remove"] = .array([])
+        object["raw"] = .array(commit.raw.map(WarehouseCommit.json))
+        object["removed"] = .array(state.removedAtMicros.filter { $0.value >= nowMicros - removedKeptMicros }
+            .sorted { $0.key < $1.key }
+            .map { .object(JSONObject([("path", .string($0.key)), ("at", .number(String($0.value)))])) })
+        var bytes = JSONWriter.serialize(.object(object))
+        bytes.append(0x0A)
+        try FileIO.writeFileAtomically(layout.logDirectory + "/" + checkpointName(version: state.version), bytes)
+        state.checkpointVersion = state.version
+        // Invariant: what was just written reads back as the same state.
+        let check = try readCheckpoint(version: state.version, layout: layout)
+        guard check.segments == state.segments, check.raw == state.raw else {
+            throw WarehouseError(.io, "checkpoint \(state.version) did not read back as written; the disk may be failing")
+        }
+        removeSuperseded(layout: layout, newestCheckpoint: state.version)
+    }
+
+    /// Step 3, also run after a crash between steps 2 and 3 (the next checkpoint repeats it).
+    static func removeSuperseded(layout: WarehouseLayout, newestCheckpoint: Int) {
+        let listing = Listing(layout: layout)
+        guard let previous = listing.checkpoints.last(where: { $0 < newestCheckpoint }) else { return }
+        for version in listing.commits where version <= previous {
+            FileIO.remove(layout.logDirectory + "/" + fileName(version: version))
+        }
+        for version in listing.checkpoints where version < previous {
+            FileIO.remove(layout.logDirectory + "/" + checkpointName(version: version))
+        }
+        // Temps of an interrupted commit or checkpoint (the lock holder is the only writer).
+        for name in FileIO.list(layout.logDirectory) where name.hasPrefix(".tmp-") {
+            FileIO.remove(layout.logDirectory + "/" + name)
+        }
+        try? FileIO.fsyncDirectory(layout.logDirectory)
+    }
+
+    static func readCheckpoint(version: Int, layout: WarehouseLayout) throws -> WarehouseState {
+        let path = layout.logDirectory + "/" + checkpointName(version: version)
+        let (commit, value) = try WarehouseCommit.decodeWithJSON(try FileIO.readFile(path), path: path)
+        guard commit.version == version, commit.operation == "checkpoint" else {
+            throw WarehouseError(.corruptLog, "\(path): holds \(commit.operation) \(commit.version), expected checkpoint \(version)")
+        }
+        var state = WarehouseState()
+        state.version = version
+        state.checkpointVersion = version
+        for entry in commit.add { state.segments[entry.path] = entry }
+        for progress in commit.raw { state.raw[progress.key] = progress }
+        if case .array(let items)? = value["removed"] {
+            for item in items {
+                guard let removed = item["path"]?.stringValue, let at = WarehouseCommit.int(item["at"]) else {
+                    throw WarehouseError(.corruptLog, "\(path): bad removed entry")
+                }
+                state.removedAtMicros[removed] = at
+            }
+        }
+        return state
     }
 }

@@ -14,7 +14,7 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
     private var readers: [String: ParquetFileReader] = [:]
     /// The replayed log and the name of its newest commit: commits are immutable, so while
     /// the newest name is unchanged the state is too (saves replaying the log per query).
-    private var cachedState: (newest: String, state: WarehouseState)?
+    private var cachedState: (newest: Int, state: WarehouseState)?
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -48,7 +48,7 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
     }
 
     func currentState() throws -> WarehouseState {
-        let newest = FileIO.list(layout.logDirectory).last { $0.hasSuffix(".json") && !$0.hasPrefix(".") } ?? ""
+        let newest = WarehouseLog.newestVersion(layout: layout)
         lock.lock()
         if let cachedState, cachedState.newest == newest {
             lock.unlock()

@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+@testable import ColumnStore
+@testable import Ingest
+
+/// The commit log with checkpoints (`WarehouseLog` steps 1–3): loading from a checkpoint gives
+/// the same state as replaying every commit, superseded files go, and a damaged checkpoint
+/// falls back to the previous one.
+final class WarehouseLogTests: XCTestCase {
+    var layout = WarehouseLayout(dataDirectory: "/nonexistent")
+    /// The state built in memory from every commit appended so far: what `load` must return.
+    var expected = WarehouseState()
+
+    override func setUpWithError() throws {
+        layout = WarehouseLayout(dataDirectory: TrackhouseTestSupport.makeTemporaryDirectory())
+        try FileIO.makeDirectories(layout.logDirectory)
+        expected = WarehouseState()
+    }
+
+    /// Commit `expected.version + 1`: adds a segment, removes the one added three commits
+    /// earlier, and moves one raw file's progress.
+    func appendCommit() throws {
+        let version = expected.version + 1
+        var commit = WarehouseCommit(version: version, timestampMicros: 1_780_000_000_000_000 + Int64(version), operation: "compact")
+        commit.add = [SegmentEntry(path: "events/project_id=p/month=2026-05/part-\(version)-1.parquet", table: .events,
+                                   projectID: "p", month: "2026-05", rows: version, bytes: Int64(version * 100),
+                                   receivedAtMin: Int64(version), receivedAtMax: Int64(version + 1))]
+        if version > 3 { commit.remove = ["events/project_id=p/month=2026-05/part-\(version - 3)-1.parquet"] }
+        commit.raw = [RawProgress(key: "track/2026/05/01/\(version % 4)/w-000001.ndjson", bytes: Int64(version), complete: version % 2 == 0)]
+        try WarehouseLog.append(commit, layout: layout)
+        expected.apply(commit)
+    }
+
+    func assertLoadsExpected(file: StaticString = #filePath, line: UInt = #line) throws {
+        let state = try WarehouseLog.load(layout: layout)
+        XCTAssertEqual(state.version, expected.version, file: file, line: line)
+        XCTAssertEqual(state.segments, expected.segments, file: file, line: line)
+        XCTAssertEqual(state.raw, expected.raw, file: file, line: line)
+        XCTAssertEqual(state.removedAtMicros, expected.removedAtMicros, file: file, line: line)
+    }
+
+    func checkpointNow() throws {
+        var state = try WarehouseLog.load(layout: layout)
+        try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: 1_780_000_000_000_000 + Int64(state.version))
+        XCTAssertEqual(state.checkpointVersion, expected.version)
+    }
+
+    func names() -> [String] { FileIO.list(layout.logDirectory) }
+
+    func testCheckpointsKeepTheStateAndBoundTheFolder() throws {
+        for _ in 1...10 { try appendCommit() }
+        try assertLoadsExpected()  // no checkpoint yet: a plain replay (a log written before checkpoints)
+        try checkpointNow()
+        XCTAssertEqual(WarehouseLog.Listing(layout: layout).checkpoints, [10])
+        XCTAssertEqual(WarehouseLog.Listing(layout: layout).commits, Array(1...10), "nothing is superseded by the first checkpoint")
+
+        for _ in 11...15 { try appendCommit() }
+        try assertLoadsExpected()
+        XCTAssertEqual(try WarehouseLog.load(layout: layout).checkpointVersion, 10)
+        // A temp of an interrupted write is ignored, and removed with the superseded files.
+        try FileIO.writeFileAtomically(layout.logDirectory + "/probe", [1])
+        XCTAssertEqual(rename(layout.logDirectory + "/probe", layout.logDirectory + "/.tmp-00000000000000000016.json-1-2"), 0)
+        try assertLoadsExpected()
+        try checkpointNow()
+        let listing = WarehouseLog.Listing(layout: layout)
+        XCTAssertEqual(listing.checkpoints, [10, 15])
+        XCTAssertEqual(listing.commits, Array(11...15), "commits up to the previous checkpoint are removed")
+        XCTAssertFalse(names().contains { $0.hasPrefix(".tmp-") })
+        XCTAssertEqual(WarehouseLog.newestVersion(layout: layout), 15)
+        try assertLoadsExpected()
+
+        for _ in 16...20 { try appendCommit() }
+        try checkpointNow()
+        XCTAssertEqual(WarehouseLog.Listing(layout: layout).checkpoints, [15, 20])
+        XCTAssertEqual(WarehouseLog.Listing(layout: layout).commits, Array(16...20))
+        try assertLoadsExpected()
+        // Following the log commit by commit still works for what is kept.
+        XCTAssertEqual(try WarehouseLog.commit(version: 17, layout: layout).version, 17)
+    }
+
+    func testDamagedCheckpointFallsBackToThePreviousOne() throws {
+        for _ in 1...6 { try appendCommit() }
+        try checkpointNow()
+        for _ in 7...9 { try appendCommit() }
+        try checkpointNow()
+        try appendCommit()
+        let newest = layout.logDirectory + "/" + WarehouseLog.checkpointName(version: 9)
+        try FileIO.writeFileAtomically(newest, Array(#"{"version":9,"operation":"checkpoint","#.utf8))  // torn
+        try assertLoadsExpected()  // checkpoint 6 + commits 7–10
+
+        // Both checkpoints damaged and the commits before 7 gone: an error naming the gap and
+        // the checkpoints, not a silently partial table.
+        try FileIO.writeFileAtomically(layout.logDirectory + "/" + WarehouseLog.checkpointName(version: 6), Array("[]".utf8))
+        XCTAssertThrowsError(try WarehouseLog.load(layout: layout)) { error in
+            guard let error = error as? WarehouseError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.code, .corruptLog)
+            XCTAssertTrue(error.message.contains("commit 1 is missing"), error.message)
+            XCTAssertTrue(error.message.contains("no checkpoint is usable"), error.message)
+        }
+    }
+
+    func testACheckpointNewerThanTheNewestCommitIsNotUsed() throws {
+        for _ in 1...4 { try appendCommit() }
+        try checkpointNow()
+        // A log whose newest commit was lost (restored from an older backup, say) must not
+        // be read as the checkpoint's newer state.
+        let four = try String(decoding: FileIO.readFile(layout.logDirectory + "/" + WarehouseLog.checkpointName(version: 4)), as: UTF8.self)
+        XCTAssertTrue(four.hasPrefix(#"{"version":4,"#), four)
+        let seven = #"{"version":7,"# + four.dropFirst(#"{"version":4,"#.count)
+        try FileIO.writeFileAtomically(layout.logDirectory + "/" + WarehouseLog.checkpointName(version: 7), Array(seven.utf8))
+        XCTAssertEqual(try WarehouseLog.readCheckpoint(version: 7, layout: layout).version, 7)
+        try assertLoadsExpected()
+    }
+}
