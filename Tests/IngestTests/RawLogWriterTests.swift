@@ -219,6 +219,36 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(Set(try readAllEnvelopes(directory).map(\.id)), ["id-1", "id-2"])
     }
 
+    /// A sealer that falls behind (another file waiting) seals at gzip level 1, else at 6;
+    /// every sealed file holds exactly the plain lines.
+    func testSealerUsesTheFastLevelWhileFilesWait() throws {
+        let directory = makeTemporaryDirectory()
+        var random = SystemRandomNumberGenerator()
+        var text = ""
+        for line in 0..<4_000 {
+            text += #"{"v":1,"id":"id-\#(line)","n":\#(UInt32.random(in: 0...999_999, using: &random)),"payload":{"php":"8.\#(line % 4)"}}"# + "\n"
+        }
+        let lines = Array(text.utf8)
+        let sealer = RawFileSealer(logger: quietLogger)
+        for name in ["a", "b", "c"] {
+            try FileIO.writeFileAtomically(directory + "/w-\(name).ndjson", lines)
+            sealer.enqueue(directory + "/w-\(name).ndjson")  // all three wait before the sealer starts
+        }
+        XCTAssertEqual(RawFileSealer.level(backlogFiles: 3), 1)
+        XCTAssertEqual(RawFileSealer.level(backlogFiles: 1), 6)
+        sealer.start()
+        sealer.stop()  // seals everything queued first
+        var sizes: [String: Int64] = [:]
+        for name in ["a", "b", "c"] {
+            let sealed = directory + "/w-\(name).ndjson.gz"
+            XCTAssertFalse(FileIO.exists(directory + "/w-\(name).ndjson"))
+            XCTAssertEqual(try Gzip.inflate(try FileIO.readFile(sealed), outputBytesMax: 1 << 24), lines)
+            sizes[name] = FileIO.fileSize(sealed)
+        }
+        XCTAssertEqual(sizes["a"], sizes["b"], "both sealed while another file waited: level 1")
+        XCTAssertGreaterThan(sizes["b"]!, sizes["c"]!, "the last one, with nothing waiting, at level 6")
+    }
+
     /// The sealer frees plain files in steps (a one-shot unlink of 256 MB stalls the lanes'
     /// fsyncs); the file must still end up gone, whatever its size relative to the step.
     func testGradualRemovalDeletesLargeSmallAndMissingFiles() throws {
