@@ -1,5 +1,6 @@
 """Query benchmark: our engine vs DuckDB reading the same Parquet files, 1 and 2 threads,
-median of 5 warm runs each. Usage: .venv/bin/python Benchmarks/query/run.py <data dir> <trackhouse binary>
+median of 5 warm runs each. Usage: .venv/bin/python Benchmarks/query/run.py <data dir> <trackhouse binary> [name,name,…]
+(the optional third argument runs only the named queries).
 
 Ours runs in one `trackhouse query --repeat 6` process per query and thread count (first run
 warms the footer cache and page cache, the next five are timed in-process); DuckDB runs in
@@ -31,7 +32,13 @@ queries = [
     ("top_version_per_week", "events", "SELECT date_trunc('week', received_at) AS w, project_version, count(DISTINCT site_key) AS n FROM events WHERE event = 'track' GROUP BY 1, 2 ORDER BY w, n DESC LIMIT 200"),
     ("count_like_url", "events", "SELECT count(*) FROM events WHERE url LIKE '%shop%'"),
     ("point_site_key", "events", f"SELECT received_at, event, php_version FROM events WHERE site_key = '{point_site}'"),
+    # Top-N with every column: the dashboard's deactivations page, an analyst's "latest rows".
+    ("newest_50_deactivations", "events", "SELECT * FROM events WHERE event = 'deactivate' ORDER BY received_at DESC, event_id DESC LIMIT 50"),
+    ("newest_20_events_one_project", "events", "SELECT * FROM events WHERE project_id = 'acme-seo' ORDER BY received_at DESC LIMIT 20"),
 ]
+if len(sys.argv) > 3:
+    wanted = set(sys.argv[3].split(","))
+    queries = [query for query in queries if query[0] in wanted]
 
 print("| query | threads | ours ms (median of 5) | DuckDB ms (median of 5) | ours rows/s/core | ratio DuckDB/ours |")
 print("|---|---|---|---|---|---|")

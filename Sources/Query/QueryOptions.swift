@@ -8,6 +8,9 @@ public struct QueryOptions: Sendable {
     public var resultRowsMax: Int
     /// Worker threads for scanning; defaults to the number of active cores.
     public var threadsMax: Int
+    /// Top-N queries read their non-key columns for the candidate rows only
+    /// (`TopNRowNarrowing`); off only to compare answers in tests.
+    public var lateMaterialization = true
 
     public init(timeoutMs: Int? = 30_000, memoryBytesMax: Int = 1 << 30, resultRowsMax: Int = 100_000,
                 threadsMax: Int = ProcessInfo.processInfo.activeProcessorCount) {

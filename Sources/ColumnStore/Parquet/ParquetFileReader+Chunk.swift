@@ -5,11 +5,7 @@ extension ParquetFileReader {
     static let pageBytesMax = 512 << 20
 
     func readChunk(_ meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf, rowCount: Int) throws -> ColumnData {
-        guard meta.codec == .zstd || meta.codec == .uncompressed else {
-            throw ParquetError(.unsupported, "compression codec \(meta.codec) (only ZSTD and UNCOMPRESSED are read)")
-        }
-        let range = try Self.chunkRange(meta, footerStart: footerStart)
-        let chunk = try source.read(offset: range.lowerBound, count: range.count)
+        let chunk = try chunkBytes(meta)
         var builder = ParquetColumnBuilder(leaf: leaf, rowCount: rowCount)
         let decompressor = ZstdDecompressor()
         var levels: [UInt32] = []
@@ -19,34 +15,61 @@ extension ParquetFileReader {
             guard position < chunk.count else {
                 throw ParquetError(.badPage, "chunk ends after \(builder.rows) of \(rowCount) values")
             }
-            var reader = ThriftCompactReader(bytes: chunk, start: position)
-            let header: ParquetFormat.PageHeader
-            do {
-                header = try ParquetFormat.PageHeader.decode(&reader)
-            } catch var error as ParquetError {
-                error.message = "page \(pageIndex) header at chunk byte \(position): " + error.message
-                throw error
-            }
-            let bodyStart = reader.position
-            let compressedSize = Int(header.compressedPageSize), uncompressedSize = Int(header.uncompressedPageSize)
-            guard compressedSize >= 0, compressedSize <= chunk.count - bodyStart,
-                  uncompressedSize >= 0, uncompressedSize <= Self.pageBytesMax else {
-                throw ParquetError(.badPage, "page \(pageIndex) sizes (\(compressedSize) compressed, \(uncompressedSize) uncompressed) do not fit the chunk's \(chunk.count - bodyStart) remaining bytes")
-            }
-            position = bodyStart + compressedSize
-            do {
-                try chunk.withUnsafeBytes { raw in
-                    let body = UnsafeRawBufferPointer(rebasing: raw[bodyStart..<position])
-                    try decodePage(header, body: body, codec: meta.codec, builder: &builder,
-                                   levels: &levels, decompressor: decompressor)
-                }
-            } catch var error as ParquetError {
-                error.message = "page \(pageIndex) at chunk byte \(bodyStart): " + error.message
-                throw error
-            }
+            let (header, body) = try Self.pageHeader(in: chunk, at: position, pageIndex: pageIndex)
+            position = body.upperBound
+            try decodePage(header, in: chunk, body: body, pageIndex: pageIndex, codec: meta.codec, builder: &builder,
+                           levels: &levels, decompressor: decompressor)
             pageIndex += 1
         }
         return builder.finish()
+    }
+
+    /// The compressed bytes of a chunk (dictionary page first), after checking the codec is one we read.
+    func chunkBytes(_ meta: ParquetFormat.ColumnMetaData) throws -> [UInt8] {
+        guard meta.codec == .zstd || meta.codec == .uncompressed else {
+            throw ParquetError(.unsupported, "compression codec \(meta.codec) (only ZSTD and UNCOMPRESSED are read)")
+        }
+        let range = try Self.chunkRange(meta, footerStart: footerStart)
+        return try source.read(offset: range.lowerBound, count: range.count)
+    }
+
+    /// Decodes the header of page `pageIndex` at byte `position` of `chunk` and checks that
+    /// the page fits the chunk; returns the header and the byte range of the page body.
+    /// Header decoding only: nothing is decompressed. Shared by `readChunk` and the row-range
+    /// read (`readColumn(rowGroup:column:rows:)`).
+    static func pageHeader(in chunk: [UInt8], at position: Int,
+                           pageIndex: Int) throws -> (header: ParquetFormat.PageHeader, body: Range<Int>) {
+        var reader = ThriftCompactReader(bytes: chunk, start: position)
+        let header: ParquetFormat.PageHeader
+        do {
+            header = try ParquetFormat.PageHeader.decode(&reader)
+        } catch var error as ParquetError {
+            error.message = "page \(pageIndex) header at chunk byte \(position): " + error.message
+            throw error
+        }
+        let bodyStart = reader.position
+        let compressedSize = Int(header.compressedPageSize), uncompressedSize = Int(header.uncompressedPageSize)
+        guard compressedSize >= 0, compressedSize <= chunk.count - bodyStart,
+              uncompressedSize >= 0, uncompressedSize <= Self.pageBytesMax else {
+            throw ParquetError(.badPage, "page \(pageIndex) sizes (\(compressedSize) compressed, \(uncompressedSize) uncompressed) do not fit the chunk's \(chunk.count - bodyStart) remaining bytes")
+        }
+        return (header, bodyStart..<bodyStart + compressedSize)
+    }
+
+    /// Decodes page `pageIndex` (header `header`, body `chunk[body]`) into `builder`; errors
+    /// name the page.
+    func decodePage(_ header: ParquetFormat.PageHeader, in chunk: [UInt8], body: Range<Int>, pageIndex: Int,
+                    codec: ParquetCodec, builder: inout ParquetColumnBuilder, levels: inout [UInt32],
+                    decompressor: ZstdDecompressor) throws {
+        do {
+            try chunk.withUnsafeBytes { raw in
+                try decodePage(header, body: UnsafeRawBufferPointer(rebasing: raw[body]), codec: codec, builder: &builder,
+                               levels: &levels, decompressor: decompressor)
+            }
+        } catch var error as ParquetError {
+            error.message = "page \(pageIndex) at chunk byte \(body.lowerBound): " + error.message
+            throw error
+        }
     }
 
     private func decodePage(_ header: ParquetFormat.PageHeader, body: UnsafeRawBufferPointer, codec: ParquetCodec,

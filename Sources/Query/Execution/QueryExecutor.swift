@@ -75,7 +75,8 @@ struct QueryExecutor {
                                     unitDone: @escaping (State, Int) -> Void,
                                     stopWhen: (() -> Bool)? = nil,
                                     unitOrder: [Int]? = nil,
-                                    skipUnit: ((State, Int) -> Bool)? = nil) throws -> [State] {
+                                    skipUnit: ((State, Int) -> Bool)? = nil,
+                                    narrowing: TopNRowNarrowing? = nil) throws -> [State] {
         let units = plan.units
         let workerCount = max(1, min(options.threadsMax, units.count))
         let states = (0..<workerCount).map(makeState)
@@ -84,7 +85,7 @@ struct QueryExecutor {
         let stateBox = UncheckedBox(states)
         let run: (Int) -> Void = { worker in
             let executor = ExpressionExecutor()
-            let scanner = UnitScanner(plan: plan, executor: executor, context: context)
+            let scanner = UnitScanner(plan: plan, executor: executor, context: context, narrowing: narrowing)
             let state = stateBox.value[worker]
             while stopWhen?() != true, let position = next.take(below: units.count) {
                 let unitIndex = unitOrder?[position] ?? position
@@ -195,7 +196,7 @@ struct QueryExecutor {
                 return true
             }, unitDone: { box, _ in box.rowsSeen = 0 }, unitOrder: topNBounds?.order, skipUnit: topNBounds.map { bounds in
                 { box, unit in bounds.cannotImprove(box.value, unit: unit) }
-            })
+            }, narrowing: options.lateMaterialization ? TopNRowNarrowing(plan: plan) : nil)
             var merged = heaps.flatMap { $0.value.heap }
             merged.sort(by: ordering.less)
             return applyOffsetLimit(merged)
@@ -394,6 +395,7 @@ struct TopNUnitBounds {
 
     /// True when the heap is full and nothing in `unit` can sort before its worst row.
     func cannotImprove(_ heap: TopNHeap, unit: Int) -> Bool {
+        if heap.capacity == 0 { return true }  // LIMIT 0: no row can enter (and there is no worst row)
         guard heap.heap.count >= heap.capacity, let best = bestValues[unit] else { return false }
         if key.nullsFirst && mayHoldNulls[unit] { return false }
         let worst = heap.heap[0].values[key.column]

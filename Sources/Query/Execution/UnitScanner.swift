@@ -5,9 +5,15 @@ struct UnitScanner {
     let plan: QueryPlan
     let executor: ExpressionExecutor
     let context: ExecutionContext
+    /// Set for top-N queries that can read their other columns for a few rows only.
+    var narrowing: TopNRowNarrowing? = nil
 
     func scan(_ unit: any ScanUnit, consume: (DataChunk) throws -> Bool) throws {
         defer { executor.resetDictionaryCache() }
+        if let narrowing {
+            try scanNarrowed(unit, narrowing, consume: consume)
+            return
+        }
         let schema = plan.query.schema
         let rowCount = unit.rowCount
         var unitColumns = [Vector?](repeating: nil, count: schema.columns.count)
@@ -60,18 +66,74 @@ struct UnitScanner {
         }
     }
 
-    /// The unit's column: a constant when statistics prove every `date_trunc` the query
-    /// applies to it gives one value in this unit (see `QueryPlan.truncatedOnlyColumns`),
-    /// else read from storage (counted in `read`).
-    private func columnVector(_ unit: any ScanUnit, _ column: Int, read: inout Int) throws -> Vector {
+    /// `TopNRowNarrowing`'s steps 1–3 for one unit.
+    private func scanNarrowed(_ unit: any ScanUnit, _ narrowing: TopNRowNarrowing, consume: (DataChunk) throws -> Bool) throws {
+        let schema = plan.query.schema
+        let rowCount = unit.rowCount
+        var unitColumns = [Vector?](repeating: nil, count: schema.columns.count)
+        var columnsRead = 0
+        defer { context.countScanned(rows: rowCount, columns: columnsRead) }
+        // Step 1: filter and key columns for the whole unit, then the passing rows.
+        var early = plan.filterColumns
+        for column in narrowing.keyColumns where !early.contains(column) { early.append(column) }
+        for column in early { unitColumns[column] = try columnVector(unit, column, read: &columnsRead) }
+        var passing: [UInt32] = []
+        if let filter = plan.filter {
+            let placeholders = schema.columns.map { Vector.constant(.null, type: $0.type, count: 0) }
+            var start = 0
+            while start < rowCount {
+                try context.checkpoint()
+                let end = min(start + vectorSize, rowCount)
+                let columns: [Vector] = schema.columns.indices.map { index in
+                    if let unitColumn = unitColumns[index] { return unitColumn.range(start, end) }
+                    var placeholder = placeholders[index]
+                    placeholder.count = end - start
+                    return placeholder
+                }
+                for row in try executor.select(filter, DataChunk(columns: columns, count: end - start)) {
+                    passing.append(UInt32(start) + row)
+                }
+                start = end
+            }
+        } else {
+            passing = (0..<UInt32(rowCount)).map { $0 }
+        }
+        if passing.isEmpty { return }
+        // Step 2.
+        let rows = narrowing.candidates(keyVectors: narrowing.keyColumns.map { unitColumns[$0]! }, passing: passing)
+        // Step 3: the other columns over the candidates' span only.
+        let span = Int(rows.first!)..<Int(rows.last!) + 1
+        var spanColumns = [Vector?](repeating: nil, count: schema.columns.count)
+        for column in plan.otherColumns where unitColumns[column] == nil {
+            spanColumns[column] = try columnVector(unit, column, read: &columnsRead, rows: span)
+        }
+        var start = 0
+        while start < rows.count {
+            try context.checkpoint()
+            let batch = Array(rows[start..<min(start + vectorSize, rows.count)])
+            let inSpan = batch.map { $0 - UInt32(span.lowerBound) }
+            let columns: [Vector] = schema.columns.indices.map { index in
+                if let unitColumn = unitColumns[index] { return unitColumn.sliced(batch) }
+                if let spanColumn = spanColumns[index] { return spanColumn.sliced(inSpan) }
+                return Vector.constant(.null, type: schema.columns[index].type, count: batch.count)
+            }
+            if try !consume(DataChunk(columns: columns, count: batch.count)) { return }
+            start += batch.count
+        }
+    }
+
+    /// The unit's column (or rows `rows` of it): a constant when statistics prove every
+    /// `date_trunc` the query applies to it gives one value in this unit (see
+    /// `QueryPlan.truncatedOnlyColumns`), else read from storage (counted in `read`).
+    private func columnVector(_ unit: any ScanUnit, _ column: Int, read: inout Int, rows: Range<Int>? = nil) throws -> Vector {
         if let parts = plan.truncatedOnlyColumns[column],
            let statistics = unit.statistics(column: plan.query.schema.columns[column].name),
            statistics.nullCount == 0, let low = Self.micros(statistics.min), let high = Self.micros(statistics.max),
            parts.allSatisfy({ truncateTimestamp(low, to: $0) == truncateTimestamp(high, to: $0) }) {
-            return Vector.constant(.timestamp(low), type: .timestamp, count: unit.rowCount)
+            return Vector.constant(.timestamp(low), type: .timestamp, count: rows?.count ?? unit.rowCount)
         }
         read += 1
-        return try loadColumn(unit, column)
+        return try loadColumn(unit, column, rows: rows)
     }
 
     private static func micros(_ value: Value?) -> Int64? {
@@ -82,23 +144,24 @@ struct UnitScanner {
     }
 
     /// Decodes a storage column into a unit-sized vector, checking it against the schema.
-    private func loadColumn(_ unit: any ScanUnit, _ column: Int) throws -> Vector {
+    private func loadColumn(_ unit: any ScanUnit, _ column: Int, rows: Range<Int>? = nil) throws -> Vector {
         let schemaColumn = plan.query.schema.columns[column]
         let type = schemaColumn.type
+        let rowCount = rows?.count ?? unit.rowCount
         let data: ColumnData?
         do {
-            data = try unit.readColumn(name: schemaColumn.name)
+            data = try rows.map { try unit.readColumn(name: schemaColumn.name, rows: $0) } ?? unit.readColumn(name: schemaColumn.name)
         } catch let error as QueryError {
             throw error
         } catch {
             throw QueryError(.io, "reading column \(schemaColumn.name) of \(unit.name) failed: \(error)")
         }
-        guard let data else { return Vector.constant(.null, type: type, count: unit.rowCount) }
+        guard let data else { return Vector.constant(.null, type: type, count: rowCount) }
         func corrupt(_ reason: String) -> QueryError {
             QueryError(.io, "column \(schemaColumn.name) of \(unit.name): \(reason)")
         }
-        guard data.count == unit.rowCount else {
-            throw corrupt("has \(data.count) rows, the unit has \(unit.rowCount)")
+        guard data.count == rowCount else {
+            throw corrupt("has \(data.count) rows, \(rows == nil ? "the unit has" : "asked for") \(rowCount)")
         }
         var validity: [UInt8]?
         if let bitmap = data.validity {

@@ -29,6 +29,15 @@ public protocol ScanUnit: Sendable {
     func statistics(column: String) -> ColumnStatistics?
     /// Reads the whole column of this unit; nil when the file has no such column (all NULL).
     func readColumn(name: String) throws -> ColumnData?
+    /// Reads rows `rows` of the column (`rows.count` rows); nil as for `readColumn(name:)`.
+    /// Storage that can decode part of a column (Parquet pages) does only that work.
+    func readColumn(name: String, rows: Range<Int>) throws -> ColumnData?
+}
+
+extension ScanUnit {
+    public func readColumn(name: String, rows: Range<Int>) throws -> ColumnData? {
+        try readColumn(name: name).map { $0.slice(rows) }
+    }
 }
 
 /// What a table offers the engine: its schema and its scan units.

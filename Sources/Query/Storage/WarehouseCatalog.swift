@@ -151,4 +151,15 @@ struct ParquetRowGroupUnit: ScanUnit {
             throw QueryError(.io, "damaged segment: \(error)")
         }
     }
+
+    /// Decodes only the pages that overlap `rows` (top-N late materialisation).
+    func readColumn(name: String, rows: Range<Int>) throws -> ColumnData? {
+        if partitionValues[name] != nil && name != "month" { return try readColumn(name: name)?.slice(rows) }
+        guard let index = reader.schema.index(of: name) else { return nil }
+        do {
+            return try reader.readColumn(rowGroup: rowGroup, column: index, rows: rows)
+        } catch {
+            throw QueryError(.io, "damaged segment: \(error)")
+        }
+    }
 }
