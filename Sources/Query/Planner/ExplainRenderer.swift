@@ -46,6 +46,13 @@ struct ExplainRenderer {
         }
         if let filter = plan.filter { add("FILTER \(filter.describe(columnNames: scanName))") }
         if query.source != nil {
+            if let narrowing = TopNRowNarrowing(plan: plan) {
+                // Shown as planned; `QueryOptions.lateMaterialization` can still turn it off.
+                let early = Set(plan.filterColumns).union(narrowing.keyColumns)
+                let late = plan.otherColumns.filter { !early.contains($0) }.map(scanName)
+                lines.append(String(repeating: "  ", count: depth)
+                    + "LATE_MATERIALIZE best \(narrowing.capacity) rows per unit, then [\(late.joined(separator: ", "))] for their pages only")
+            }
             let read = (plan.filterColumns + plan.otherColumns).map(scanName)
             add("SCAN \(schema.name) columns=[\(read.joined(separator: ", "))]")
             lines.append("units: \(plan.units.count) kept, \(plan.prunedUnits.count) pruned, \(plan.unitsTotal) total")
