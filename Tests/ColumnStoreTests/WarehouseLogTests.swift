@@ -111,4 +111,19 @@ final class WarehouseLogTests: XCTestCase {
         XCTAssertEqual(try WarehouseLog.readCheckpoint(version: 7, layout: layout).version, 7)
         try assertLoadsExpected()
     }
+
+    /// Removal times older than the kept window leave the checkpoint (recovery then treats
+    /// their hidden copies as expired); a longer configured retention keeps them.
+    func testCheckpointKeepsRemovalTimesForTheRetentionWindow() throws {
+        for _ in 1...6 { try appendCommit() }
+        XCTAssertEqual(expected.removedAtMicros.count, 3)
+        let day: Int64 = 86_400_000_000
+        let later = 1_780_000_000_000_000 + 8 * day
+        var state = try WarehouseLog.load(layout: layout)
+        try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: later)
+        XCTAssertEqual(try WarehouseLog.readCheckpoint(version: 6, layout: layout).removedAtMicros.count, 0, "older than the default week")
+        try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: later, removedKeptMicros: 30 * day)
+        XCTAssertEqual(try WarehouseLog.readCheckpoint(version: 6, layout: layout).removedAtMicros, expected.removedAtMicros)
+        XCTAssertEqual(try WarehouseLog.load(layout: layout).segments, expected.segments)
+    }
 }

@@ -144,7 +144,10 @@ public final class Compactor {
     func writeCheckpointIfDue() {
         guard options.checkpointInterval > 0, state.version - state.checkpointVersion >= options.checkpointInterval else { return }
         do {
-            try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: UTCTime.nowMicros())
+            // Removal times decide when hidden replaced copies may go: keep them as long as the
+            // configured retention needs, and a week at least.
+            let keptMicros = max(7 * 86_400_000_000, options.replacedRetentionSeconds * 1_000_000)
+            try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: UTCTime.nowMicros(), removedKeptMicros: keptMicros)
             report.checkpoints += 1
             logger.info("warehouse log checkpointed", metadata: ["warehouse.version": "\(state.version)"])
         } catch {
