@@ -36,6 +36,11 @@ public struct WarehouseCommit: Sendable {
     public var raw: [RawProgress] = []
 
     func encoded() -> [UInt8] {
+        Self.line(jsonObject())
+    }
+
+    /// The commit's fields; a checkpoint adds its `removed` array to them.
+    func jsonObject() -> JSONObject {
         var object = JSONObject()
         object["version"] = .number(String(version))
         object["timestamp"] = .string(UTCTime.formatISO(micros: timestampMicros))
@@ -43,6 +48,11 @@ public struct WarehouseCommit: Sendable {
         object["add"] = .array(add.map(Self.json))
         object["remove"] = .array(remove.map { .string($0) })
         object["raw"] = .array(raw.map(Self.json))
+        return object
+    }
+
+    /// One JSON document and a newline: the bytes of a log file.
+    static func line(_ object: JSONObject) -> [UInt8] {
         var bytes = JSONWriter.serialize(.object(object))
         bytes.append(0x0A)
         return bytes
@@ -268,19 +278,11 @@ public enum WarehouseLog {
         var commit = WarehouseCommit(version: state.version, timestampMicros: nowMicros, operation: "checkpoint")
         commit.add = state.segments.values.sorted { $0.path < $1.path }
         commit.raw = state.raw.values.sorted { $0.key < $1.key }
-        var object = JSONObject()
-        object["version"] = .number(String(commit.version))
-        object["timestamp"] = .string(UTCTime.formatISO(micros: nowMicros))
-        object["operation"] = .string(commit.operation)
-        object["add"] = .array(commit.add.map(WarehouseCommit.json))
-        object["remove"] = .array([])
-        object["raw"] = .array(commit.raw.map(WarehouseCommit.json))
+        var object = commit.jsonObject()
         object["removed"] = .array(state.removedAtMicros.filter { $0.value >= nowMicros - removedKeptMicros }
             .sorted { $0.key < $1.key }
             .map { .object(JSONObject([("path", .string($0.key)), ("at", .number(String($0.value)))])) })
-        var bytes = JSONWriter.serialize(.object(object))
-        bytes.append(0x0A)
-        try FileIO.writeFileAtomically(layout.logDirectory + "/" + checkpointName(version: state.version), bytes)
+        try FileIO.writeFileAtomically(layout.logDirectory + "/" + checkpointName(version: state.version), WarehouseCommit.line(object))
         state.checkpointVersion = state.version
         // Invariant: what was just written reads back as the same state.
         let check = try readCheckpoint(version: state.version, layout: layout)

@@ -31,12 +31,7 @@ struct UnitScanner {
             try context.checkpoint()
             let end = min(start + vectorSize, rowCount)
             let count = end - start
-            var columns: [Vector] = schema.columns.indices.map { index in
-                if let unitColumn = unitColumns[index] { return unitColumn.range(start, end) }
-                var placeholder = placeholders[index]
-                placeholder.count = count
-                return placeholder
-            }
+            var columns = Self.batch(unitColumns, placeholders, start, end)
             var selection: [UInt32]?
             if let filter = plan.filter {
                 let passing = try executor.select(filter, DataChunk(columns: columns, count: count))
@@ -66,6 +61,17 @@ struct UnitScanner {
         }
     }
 
+    /// Rows `start..<end` of the unit's read columns; a column not read is its constant NULL
+    /// placeholder with that count.
+    private static func batch(_ unitColumns: [Vector?], _ placeholders: [Vector], _ start: Int, _ end: Int) -> [Vector] {
+        unitColumns.indices.map { index in
+            if let unitColumn = unitColumns[index] { return unitColumn.range(start, end) }
+            var placeholder = placeholders[index]
+            placeholder.count = end - start
+            return placeholder
+        }
+    }
+
     /// `TopNRowNarrowing`'s steps 1–3 for one unit.
     private func scanNarrowed(_ unit: any ScanUnit, _ narrowing: TopNRowNarrowing, consume: (DataChunk) throws -> Bool) throws {
         let schema = plan.query.schema
@@ -84,12 +90,7 @@ struct UnitScanner {
             while start < rowCount {
                 try context.checkpoint()
                 let end = min(start + vectorSize, rowCount)
-                let columns: [Vector] = schema.columns.indices.map { index in
-                    if let unitColumn = unitColumns[index] { return unitColumn.range(start, end) }
-                    var placeholder = placeholders[index]
-                    placeholder.count = end - start
-                    return placeholder
-                }
+                let columns = Self.batch(unitColumns, placeholders, start, end)
                 for row in try executor.select(filter, DataChunk(columns: columns, count: end - start)) {
                     passing.append(UInt32(start) + row)
                 }
