@@ -19,7 +19,7 @@ demo: release
 
 # Everything CI runs: system packages, the oracle venv, the whole test suite.
 test:
-	scripts/ensure-system-packages.sh chromium
+	scripts/ensure-system-packages.sh chromium default-jre-headless
 	scripts/ensure-venv.sh
 	$(SWIFT) build
 	TRACKHOUSE_BIN=$$(swift build --show-bin-path)/trackhouse TRACKHOUSE_PYTHON=$$(pwd)/.venv/bin/python $(SWIFT) test

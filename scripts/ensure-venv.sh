@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Creates .venv with the oracle engines the tests compare against (never runtime dependencies).
+# Creates .venv with the oracle engines the tests compare against (never runtime dependencies):
+# DuckDB, pyarrow, polars, and PySpark (Spark's Parquet readers; needs a Java runtime, which
+# `make test` installs as the Debian package default-jre-headless).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import duckdb, pyarrow, polars' 2>/dev/null; then
-  python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check duckdb pyarrow polars
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import duckdb, pyarrow, polars, pyspark' 2>/dev/null; then
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check duckdb pyarrow polars pyspark
 fi

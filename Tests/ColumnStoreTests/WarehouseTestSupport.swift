@@ -21,8 +21,10 @@ enum WarehouseTestSupport {
         process.waitUntilExit()
     }
 
-    /// Every committed row of a table, rendered as text (partition key included), sorted:
-    /// two warehouses hold the same table when these are equal.
+    /// Every committed row of a table, rendered as text (partition key included), sorted by
+    /// UTF-8 bytes: two warehouses hold the same table when these are equal. Strings escape
+    /// backslash, newline and carriage return so a row is one line, as `Tests/interop/row_text.py`
+    /// renders other engines' rows.
     static func tableRows(_ dataDirectory: String, _ table: SegmentEntry.Table) throws -> [String] {
         let layout = WarehouseLayout(dataDirectory: dataDirectory)
         let state = try WarehouseLog.load(layout: layout)
@@ -39,7 +41,7 @@ enum WarehouseTestSupport {
                         guard let position = reader.schema.index(of: column.name) else { cells.append("∅"); continue }
                         let value = data[position]
                         switch column.kind {
-                        case .string: cells.append(value.string(at: row) ?? "∅")
+                        case .string: cells.append(value.string(at: row).map(escapedCell) ?? "∅")
                         case .timestamp, .int64: cells.append(value.int64(at: row).map(String.init) ?? "∅")
                         case .bool: cells.append(value.bool(at: row).map { $0 ? "t" : "f" } ?? "∅")
                         }
@@ -48,6 +50,26 @@ enum WarehouseTestSupport {
                 }
             }
         }
-        return rows.sorted()
+        return sortedByBytes(rows)
+    }
+
+    static func escapedCell(_ text: String) -> String {
+        var escaped = ""
+        escaped.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": escaped.unicodeScalars.append(contentsOf: "\\\\".unicodeScalars)
+            case "\n": escaped.unicodeScalars.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": escaped.unicodeScalars.append(contentsOf: "\\r".unicodeScalars)
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+
+    /// Byte order, as Python sorts `str.encode("utf-8")`: Swift's `<` compares canonically
+    /// equivalent strings (`é` and `e` + U+0301) as equal, which other engines do not.
+    static func sortedByBytes(_ lines: [String]) -> [String] {
+        lines.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 }
