@@ -17,8 +17,8 @@ data, binary = sys.argv[1], sys.argv[2]
 root = f"{data}/warehouse"
 con = duckdb.connect()
 con.execute("SET TimeZone='UTC'")
-con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE (month) FROM read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
-con.execute(f"CREATE VIEW sites AS SELECT * FROM read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
+con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE (month, project) FROM read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
+con.execute(f"CREATE VIEW sites AS SELECT * EXCLUDE (project) FROM read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
 events = con.execute("SELECT count(*) FROM events").fetchone()[0]
 sites = con.execute("SELECT count(*) FROM sites").fetchone()[0]
 point_site = con.execute("SELECT site_key FROM sites ORDER BY event_count DESC, site_key LIMIT 1").fetchone()[0]

@@ -26,6 +26,7 @@ final class WarehouseInteropTests: XCTestCase {
         XCTAssertTrue(ours[.events]!.contains { $0.hasPrefix("hostile-0000|") })
         XCTAssertTrue(ours[.events]!.contains { $0.contains("new\\nline\ttab") })
         XCTAssertTrue(ours[.events]!.contains { $0.contains("\u{0}nul\u{0}") })
+        XCTAssertTrue(ours[.events]!.contains { $0.split(separator: "|")[2] == "0123" })
 
         for (table, columns) in tables {
             for engine in ["duckdb", "pyarrow"] {
@@ -54,7 +55,15 @@ final class WarehouseInteropTests: XCTestCase {
     static func makeWarehouse() throws -> String {
         let directory = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: directory, sites: 150, weeks: 6, seed: 9)
-        let hash = try XCTUnwrap(RegistryStore(path: directory + "/projects.json").registry.projects.first?.hash)
+        // A numeric-looking project id: hive-partitioned readers infer the folder key `project`
+        // as an int (Spark, pyarrow: 123), the file column `project_id` must stay "0123".
+        let registryPath = directory + "/projects.json"
+        var registry = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: registryPath))) as? [String: Any])
+        var projects = try XCTUnwrap(registry["projects"] as? [[String: Any]])
+        projects[0]["id"] = "0123"
+        registry["projects"] = projects
+        try JSONSerialization.data(withJSONObject: registry).write(to: URL(fileURLWithPath: registryPath))
+        let hash = try XCTUnwrap(RegistryStore(path: registryPath).registry.projects.first?.hash)
         let fixture = try String(contentsOf: interop.appendingPathComponent("hostile_envelopes.ndjson"), encoding: .utf8)
         let source = TrackhouseTestSupport.makeTemporaryDirectory()
         try FileManager.default.createDirectory(atPath: source + "/track", withIntermediateDirectories: true)

@@ -22,10 +22,10 @@ final class WarehouseLogTests: XCTestCase {
     func appendCommit() throws {
         let version = expected.version + 1
         var commit = WarehouseCommit(version: version, timestampMicros: 1_780_000_000_000_000 + Int64(version), operation: "compact")
-        commit.add = [SegmentEntry(path: "events/project_id=p/month=2026-05/part-\(version)-1.parquet", table: .events,
+        commit.add = [SegmentEntry(path: "events/project=p/month=2026-05/part-\(version)-1.parquet", table: .events,
                                    projectID: "p", month: "2026-05", rows: version, bytes: Int64(version * 100),
                                    receivedAtMin: Int64(version), receivedAtMax: Int64(version + 1))]
-        if version > 3 { commit.remove = ["events/project_id=p/month=2026-05/part-\(version - 3)-1.parquet"] }
+        if version > 3 { commit.remove = ["events/project=p/month=2026-05/part-\(version - 3)-1.parquet"] }
         commit.raw = [RawProgress(key: "track/2026/05/01/\(version % 4)/w-000001.ndjson", bytes: Int64(version), complete: version % 2 == 0)]
         try WarehouseLog.append(commit, layout: layout)
         expected.apply(commit)

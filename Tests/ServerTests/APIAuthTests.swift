@@ -87,7 +87,7 @@ final class APIAuthTests: XCTestCase {
             let explain = try await client.call("/api/v1/query?format=csv", method: .post, token: fixture.tokens[mine]!,
                                                 body: "EXPLAIN SELECT count(*) FROM events WHERE received_at > TIMESTAMP '2026-05-20 00:00:00'")
             XCTAssertEqual(explain.status, 200, explain.text)
-            XCTAssertTrue(explain.text.contains("project_id=\(mine)"), explain.text)
+            XCTAssertTrue(explain.text.contains("events/project=\(mine)/"), explain.text)
             for other in fixture.projects.map(\.id) where other != mine {
                 XCTAssertFalse(explain.text.contains(other), explain.text)
             }

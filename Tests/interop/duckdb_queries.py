@@ -13,9 +13,9 @@ import duckdb
 root, queries_path, answers_path = sys.argv[1:4]
 con = duckdb.connect()
 con.execute("SET TimeZone='UTC'")
-con.execute(f"""CREATE VIEW events AS SELECT * EXCLUDE (month) FROM
+con.execute(f"""CREATE VIEW events AS SELECT * EXCLUDE (month, project) FROM
     read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)""")
-con.execute(f"""CREATE VIEW sites AS SELECT * FROM
+con.execute(f"""CREATE VIEW sites AS SELECT * EXCLUDE (project) FROM
     read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)""")
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 

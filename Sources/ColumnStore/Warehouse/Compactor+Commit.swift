@@ -158,7 +158,7 @@ extension Compactor {
                     return appender.finish()
                 }
             }
-            try writer.write(rowGroup: columns)
+            try writer.write(rowGroup: WarehouseSchema.fileRowGroup(columns, projectID: projectID))
             start = end
         }
         try writer.close()

@@ -47,14 +47,14 @@ extension Compactor {
         var positions: [[Int?]] = []
         for input in inputs {
             let reader = try ParquetFileReader(path: layout.absolute(input.path))
-            let map = WarehouseSchema.eventsFileColumns.map { reader.schema.index(of: EventSchema.events[$0].name) }
+            let map = WarehouseSchema.eventsBatchColumns.map { reader.schema.index(of: EventSchema.events[$0].name) }
             for group in 0..<reader.rowGroups.count {
                 parts.append(try reader.readRowGroup(group))
                 positions.append(map)
             }
         }
-        let timeColumn = WarehouseSchema.eventsFileColumns.firstIndex(of: 1)!
-        let idColumn = WarehouseSchema.eventsFileColumns.firstIndex(of: 0)!
+        let timeColumn = WarehouseSchema.eventsBatchColumns.firstIndex(of: 1)!
+        let idColumn = WarehouseSchema.eventsBatchColumns.firstIndex(of: 0)!
         var order: [(part: Int32, row: Int32, time: Int64)] = []
         for (part, columns) in parts.enumerated() {
             let times = columns[positions[part][timeColumn]!]
@@ -66,15 +66,15 @@ extension Compactor {
             let y = parts[Int(b.part)][positions[Int(b.part)][idColumn]!].string(at: Int(b.row)) ?? ""
             return x < y
         }
-        let relative = FileIO.parentDirectory(first.path) + "/part-\(Self.versionTag(version))-m.parquet"
+        let relative = FileIO.parentDirectory(Self.currentPath(of: first)) + "/part-\(Self.versionTag(version))-m.parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
         var start = 0
         while start < order.count {
             let end = min(order.count, start + options.rowGroupRows)
             var columns: [ColumnData] = []
-            for position in 0..<WarehouseSchema.eventsFileColumns.count {
-                let kind = EventSchema.events[WarehouseSchema.eventsFileColumns[position]].kind.columnKind
+            for position in 0..<WarehouseSchema.eventsBatchColumns.count {
+                let kind = EventSchema.events[WarehouseSchema.eventsBatchColumns[position]].kind.columnKind
                 var appender = ColumnAppender(kind: kind, capacity: end - start)
                 for index in start..<end {
                     let part = Int(order[index].part)
@@ -86,7 +86,7 @@ extension Compactor {
                 }
                 columns.append(appender.finish())
             }
-            try writer.write(rowGroup: columns)
+            try writer.write(rowGroup: WarehouseSchema.fileRowGroup(columns, projectID: first.projectID))
             start = end
         }
         try writer.close()

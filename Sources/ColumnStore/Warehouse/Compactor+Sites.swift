@@ -31,7 +31,7 @@ extension Compactor {
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
         var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquetOptions()),
-                                 rowGroupRows: options.rowGroupRows)
+                                 projectID: projectID, rowGroupRows: options.rowGroupRows)
         var next = 0
         for segment in previous {
             let reader = try ParquetFileReader(path: layout.absolute(segment.path))
@@ -124,7 +124,7 @@ struct OldSnapshotColumns {
     let firstSeen: Int
     let lastSeen: Int
     let eventCount: Int
-    /// For each sites-file column (in `WarehouseSchema.sitesFileColumns` order), its position
+    /// For each sites-file column (in `WarehouseSchema.sitesBatchColumns` order), its position
     /// in the old file, or nil when an older file lacks it (reads as NULL).
     let filePositions: [Int?]
 
@@ -141,7 +141,7 @@ struct OldSnapshotColumns {
         firstSeen = try find("first_seen")
         lastSeen = try find("last_seen")
         eventCount = try find("event_count")
-        filePositions = WarehouseSchema.sitesFileColumns.map { reader.schema.index(of: EventSchema.sites[$0].name) }
+        filePositions = WarehouseSchema.sitesBatchColumns.map { reader.schema.index(of: EventSchema.sites[$0].name) }
     }
 
     func siteKey(_ columns: [ColumnData], _ row: Int) -> [UInt8] {
@@ -164,6 +164,7 @@ extension ColumnData {
 /// Accumulates snapshot rows and flushes them to the writer in row groups.
 struct SitesOutput {
     let writer: ParquetWriter
+    let projectID: String
     let rowGroupRows: Int
     var appenders: [ColumnAppender]
     var rows = 0
@@ -172,10 +173,11 @@ struct SitesOutput {
     var lastSeenMax = Int64.min
     let summaryStart = EventSchema.events.count
 
-    init(writer: ParquetWriter, rowGroupRows: Int) {
+    init(writer: ParquetWriter, projectID: String, rowGroupRows: Int) {
         self.writer = writer
+        self.projectID = projectID
         self.rowGroupRows = rowGroupRows
-        appenders = WarehouseSchema.sitesFileColumns.map { ColumnAppender(kind: EventSchema.sites[$0].kind.columnKind) }
+        appenders = WarehouseSchema.sitesBatchColumns.map { ColumnAppender(kind: EventSchema.sites[$0].kind.columnKind) }
     }
 
     mutating func noteLastSeen(_ value: Int64) {
@@ -218,7 +220,7 @@ struct SitesOutput {
                           event: rows.columns[EventColumns.eventPosition].string(at: site.latest))
         } else {
             // Old latest event stays: copy its event columns, then the new summary.
-            for (position, filePosition) in map.filePositions.enumerated() where WarehouseSchema.sitesFileColumns[position] < summaryStart {
+            for (position, filePosition) in map.filePositions.enumerated() where WarehouseSchema.sitesBatchColumns[position] < summaryStart {
                 if let filePosition { appenders[position].append(from: columns[filePosition], row: row) } else { appenders[position].appendNull() }
             }
             let statusPosition = map.filePositions.count - 1
@@ -229,7 +231,7 @@ struct SitesOutput {
     }
 
     private mutating func appendEventColumns(_ rows: EventColumns, row: Int) {
-        // sitesFileColumns starts with the events file columns, in the same order.
+        // sitesBatchColumns starts with the events file columns, in the same order.
         for position in rows.columns.indices { appenders[position].append(from: rows.columns[position], row: row) }
     }
 
@@ -252,7 +254,7 @@ struct SitesOutput {
         guard pending > 0 else { return }
         var columns: [ColumnData] = []
         for index in appenders.indices { columns.append(appenders[index].finish()) }
-        try writer.write(rowGroup: columns)
+        try writer.write(rowGroup: WarehouseSchema.fileRowGroup(columns, projectID: projectID))
         pending = 0
     }
 

@@ -11,6 +11,8 @@ import Logging
 ///    forward); any other `.tmp-` file is an uncommitted leftover and is deleted; files a
 ///    commit removed but that still exist are deleted, and their hidden `.replaced-` copies
 ///    once `replacedRetentionSeconds` have passed since that commit.
+/// 1a. Segments of the first warehouse layout (files without `project_id`, in `project_id=`
+///    folders) are rewritten into the current one in one commit (Compactor+Relayout).
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
@@ -90,7 +92,7 @@ public final class Compactor {
         self.progress = progress
     }
 
-    /// Runs steps 1–8 and returns the summary.
+    /// Runs steps 1–9 and returns the summary.
     public func run() throws -> CompactionReport {
         let started = DispatchTime.now().uptimeNanoseconds
         try FileIO.makeDirectories(layout.logDirectory)
@@ -99,6 +101,7 @@ public final class Compactor {
         registry = try loadRegistry()
         state = try WarehouseLog.load(layout: layout)
         try recover()
+        try relayoutLegacySegments()
 
         let plan = planRawFiles(nowMicros: UTCTime.nowMicros())
         report.rawFilesPlanned = plan.count

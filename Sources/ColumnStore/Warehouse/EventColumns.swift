@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Normalized events held as columns in the events-file layout (`WarehouseSchema.eventsFileColumns`),
+/// Normalized events held as columns in the events-file layout (`WarehouseSchema.eventsBatchColumns`),
 /// plus each row's project id (a folder name, not a file column).
 ///
 /// Compaction keeps a chunk's rows this way from the parse workers to the files: a row is
@@ -17,10 +17,10 @@ struct EventColumns: Sendable {
     var count: Int { projectIDs.count }
 
     /// Positions of single columns in `columns`.
-    static let eventIDPosition = WarehouseSchema.eventsFileColumns.firstIndex(of: 0)!
-    static let receivedAtPosition = WarehouseSchema.eventsFileColumns.firstIndex(of: 1)!
-    static let eventPosition = WarehouseSchema.eventsFileColumns.firstIndex(of: 3)!
-    static let siteKeyPosition = WarehouseSchema.eventsFileColumns.firstIndex(of: 4)!
+    static let eventIDPosition = WarehouseSchema.eventsBatchColumns.firstIndex(of: 0)!
+    static let receivedAtPosition = WarehouseSchema.eventsBatchColumns.firstIndex(of: 1)!
+    static let eventPosition = WarehouseSchema.eventsBatchColumns.firstIndex(of: 3)!
+    static let siteKeyPosition = WarehouseSchema.eventsBatchColumns.firstIndex(of: 4)!
 
     /// received_at per row (never null).
     var receivedAtMicros: [Int64] {
@@ -56,7 +56,7 @@ struct EventColumnsBuilder {
     private var projectIDs: [String] = []
 
     init(capacity: Int = 0) {
-        appenders = WarehouseSchema.eventsFileColumns.map {
+        appenders = WarehouseSchema.eventsBatchColumns.map {
             ColumnAppender(kind: EventSchema.events[$0].kind.columnKind, capacity: capacity)
         }
         projectIDs.reserveCapacity(capacity)
@@ -65,7 +65,7 @@ struct EventColumnsBuilder {
     var count: Int { projectIDs.count }
 
     mutating func append(_ row: EventRow) {
-        row.append(to: &appenders, columns: WarehouseSchema.eventsFileColumns)
+        row.append(to: &appenders, columns: WarehouseSchema.eventsBatchColumns)
         projectIDs.append(row.projectID)
     }
 

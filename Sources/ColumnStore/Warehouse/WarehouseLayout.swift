@@ -2,12 +2,19 @@ import Ingest
 
 /// Paths of the warehouse (one key scheme, forever):
 ///
-///     <data>/warehouse/events/project_id=<id>/month=YYYY-MM/<segment>.parquet
-///     <data>/warehouse/sites/project_id=<id>/<snapshot>.parquet
+///     <data>/warehouse/events/project=<id>/month=YYYY-MM/<segment>.parquet
+///     <data>/warehouse/sites/project=<id>/<snapshot>.parquet
 ///     <data>/warehouse/_log/<20-digit version>.json        the commit log (hidden from engines)
 ///
-/// Partition keys are folders only: the files hold neither `project_id` nor `month`, so Spark
-/// and DuckDB's `hive_partitioning` add them without a duplicate column.
+/// Every file holds every column of its table, `project_id` included, so a file read on its own
+/// (or by an engine told nothing about partitions) is complete. The folder keys are named
+/// apart from every file column (`project`, `month`): hive-partitioned readers add them as
+/// extra columns, never as a duplicate of a file column (an error in Spark), and a project id
+/// that looks like a number (`0123`) stays the string it is in `project_id`, whatever type
+/// Spark or pyarrow infer for the `project` folder key.
+///
+/// Before 2026-12-03 the folders were `project_id=<id>` and files had no `project_id` column
+/// (`legacyProjectKey`); compaction rewrites such segments into this layout (step 8a).
 public struct WarehouseLayout: Sendable {
     public let dataDirectory: String
 
@@ -25,11 +32,21 @@ public struct WarehouseLayout: Sendable {
 
     /// Relative (to `root`) folder of an events partition.
     public static func eventsPartition(projectID: String, month: String) -> String {
-        "events/project_id=\(projectID)/month=\(month)"
+        "events/\(projectKey)=\(projectID)/month=\(month)"
     }
 
     public static func sitesPartition(projectID: String) -> String {
-        "sites/project_id=\(projectID)"
+        "sites/\(projectKey)=\(projectID)"
+    }
+
+    /// The folder key of a project.
+    public static let projectKey = "project"
+    /// The folder key of the first layout, whose files lack the `project_id` column.
+    public static let legacyProjectKey = "project_id"
+
+    /// Whether a segment path (relative to `root`) is in the first layout.
+    public static func isLegacy(_ relative: String) -> Bool {
+        relative.hasPrefix("events/\(legacyProjectKey)=") || relative.hasPrefix("sites/\(legacyProjectKey)=")
     }
 
     public func absolute(_ relative: String) -> String { root + "/" + relative }

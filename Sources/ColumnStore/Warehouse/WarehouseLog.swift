@@ -5,7 +5,7 @@ import Logging
 /// One live data file of the warehouse, as its commit recorded it.
 public struct SegmentEntry: Sendable, Equatable {
     public enum Table: String, Sendable { case events, sites }
-    /// Relative to the warehouse root, e.g. `events/project_id=acme/month=2026-11/part-….parquet`.
+    /// Relative to the warehouse root, e.g. `events/project=acme/month=2026-11/part-….parquet`.
     public var path: String
     public var table: Table
     public var projectID: String

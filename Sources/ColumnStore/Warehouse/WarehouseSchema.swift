@@ -6,17 +6,32 @@ public enum WarehouseSchema {
 
     static let eventKinds: [EventColumnKind] = EventSchema.events.map(\.kind)
 
-    /// `EventSchema.events` indices stored in an events file, in file order.
-    public static let eventsFileColumns: [Int] = Array(0..<EventSchema.events.count).filter { $0 != projectIDColumn }
-    /// `EventSchema.sites` indices stored in a sites file, in file order.
-    public static let sitesFileColumns: [Int] = Array(0..<EventSchema.sites.count).filter { $0 != projectIDColumn }
+    /// `EventSchema.events` indices compaction holds per row in memory (`EventColumns`): every
+    /// column but `project_id`, which is one value per file and is added when a file is written.
+    public static let eventsBatchColumns: [Int] = Array(0..<EventSchema.events.count).filter { $0 != projectIDColumn }
+    /// `EventSchema.sites` indices held per row while a snapshot is written, as above.
+    public static let sitesBatchColumns: [Int] = Array(0..<EventSchema.sites.count).filter { $0 != projectIDColumn }
 
-    public static let eventsFile = ParquetSchema(eventsFileColumns.map {
-        ParquetColumn(name: EventSchema.events[$0].name, kind: EventSchema.events[$0].kind.columnKind, isOptional: true)
+    /// Files hold every column in CONTRACT order, `project_id` included.
+    public static let eventsFile = ParquetSchema(EventSchema.events.map {
+        ParquetColumn(name: $0.name, kind: $0.kind.columnKind, isOptional: true)
     })
-    public static let sitesFile = ParquetSchema(sitesFileColumns.map {
-        ParquetColumn(name: EventSchema.sites[$0].name, kind: EventSchema.sites[$0].kind.columnKind, isOptional: true)
+    public static let sitesFile = ParquetSchema(EventSchema.sites.map {
+        ParquetColumn(name: $0.name, kind: $0.kind.columnKind, isOptional: true)
     })
+
+    /// A file row group from batch columns (`eventsBatchColumns` or `sitesBatchColumns`
+    /// order): `project_id` inserted at its place, one dictionary entry for every row.
+    static func fileRowGroup(_ batch: [ColumnData], projectID: String) -> [ColumnData] {
+        let rows = batch.first?.count ?? 0
+        var dictionary = StringColumn()
+        dictionary.append(projectID)
+        let project = ColumnData(kind: .string, count: rows, validity: nil,
+                                 storage: .dictionary(dictionary: dictionary, codes: [UInt32](repeating: 0, count: rows)))
+        var columns = batch
+        columns.insert(project, at: projectIDColumn)
+        return columns
+    }
 
     /// `status` of a site from the event name of its latest event (CONTRACT §5). A latest
     /// `skip` (only possible when a skip payload carries a url) is `skipped`.
