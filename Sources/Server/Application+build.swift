@@ -105,8 +105,10 @@ public func buildApplication(components: TrackhouseComponents, logger: Logger,
     if let writer = components.writer { services.append(RawLogService(writer: writer)) }
     if let compaction = components.compaction { services.append(compaction) }
     if let rollups = components.rollups { services.append(rollups) }
+    let idleTimeout = components.configuration.idleTimeoutSeconds.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: idleTimeout)),
         configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port),
                              serverName: "trackhouse"),
         services: services,

@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     /// Chart endpoints answer from in-memory rollups kept up to date after each commit
     /// (roles query and all); off, every chart request scans the warehouse.
     public var rollupsEnabled = true
+    /// A connection that sends nothing for this long is closed: idle keep-alive connections,
+    /// a request head or body that stops arriving (slowloris). A request being answered (a
+    /// durable append, a long query) is never cut. nil: never (Hummingbird's default).
+    public var idleTimeoutSeconds: Double? = 60
 
     public init(dataDirectory: String, writerID: String? = nil) {
         self.dataDirectory = dataDirectory

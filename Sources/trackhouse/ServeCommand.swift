@@ -34,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
     var compactInterval: Double = 15
     @Flag(name: .customLong("no-rollups"), help: "Answer chart endpoints by scanning the warehouse instead of from the in-memory rollups.")
     var noRollups = false
+    @Option(name: .customLong("idle-timeout"), help: "Close a connection that sends nothing for this many seconds: idle keep-alive, or a request that stops arriving (0 = never). A request being answered is never cut.")
+    var idleTimeout: Double = 60
     @Option(name: .customLong("log-level")) var logLevel: Logger.Level = .info
 
     func validate() throws {
@@ -46,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try TrustedProxies(trustedProxies)
         if let commitIntervalMicros, !(0...100_000).contains(commitIntervalMicros) {
             throw ValidationError("--commit-interval-us must be between 0 and 100000")
+        }
+        if !(0...86_400).contains(idleTimeout) {
+            throw ValidationError("--idle-timeout must be between 0 and 86400 seconds")
         }
         if let commitLanes, !(1...16).contains(commitLanes) {
             throw ValidationError("--commit-lanes must be between 1 and 16")
@@ -64,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.enableBareRoute = benchBareRoute
         configuration.compactionIntervalSeconds = compactInterval > 0 ? compactInterval : nil
         configuration.rollupsEnabled = !noRollups
+        configuration.idleTimeoutSeconds = idleTimeout > 0 ? idleTimeout : nil
         configuration.commitLanes = commitLanes
         configuration.commitIntervalMicros = commitIntervalMicros
         configuration.ingest.trustedProxies = try TrustedProxies(trustedProxies)

@@ -93,3 +93,46 @@ final class LivePortTests: XCTestCase {
         XCTAssertEqual(samples["trackhouse_ingest_seal_backlog_files"], 0)
     }
 }
+
+/// `--idle-timeout`: connections that send nothing are closed, a request being answered is not.
+final class IdleTimeoutTests: XCTestCase {
+    func testSilentConnectionsAreClosedAndAnsweredOnesAreNot() throws {
+        let (server, _, port) = try startServerOnFreshData(extraArguments: ["--idle-timeout", "0.5", "--role", "ingest"])
+        defer { server.terminate() }
+        func closedWithin(_ connection: RawHTTPConnection, seconds: Double) -> Bool {
+            let started = Date()
+            var byte: UInt8 = 0
+            // The socket's receive timeout (2 s) bounds each wait; 0 bytes means the peer closed.
+            while Date().timeIntervalSince(started) < seconds {
+                let n = recv(connection.fd, &byte, 1, 0)
+                if n == 0 { return true }
+                if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK { return true }
+            }
+            return false
+        }
+        // A connection that never sends a byte.
+        let silent = try XCTUnwrap(RawHTTPConnection(port: port, timeoutSeconds: 2))
+        XCTAssertTrue(closedWithin(silent, seconds: 5), "a silent connection stays open")
+        // A request head that stops half way (slowloris).
+        let partial = try XCTUnwrap(RawHTTPConnection(port: port, timeoutSeconds: 2))
+        XCTAssertTrue(partial.send(Array("POST /track HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty".utf8)))
+        XCTAssertTrue(closedWithin(partial, seconds: 5), "a stalled request head keeps its connection")
+        // A body that stops half way.
+        let stalled = try XCTUnwrap(RawHTTPConnection(port: port, timeoutSeconds: 2))
+        XCTAssertTrue(stalled.send(Array("POST /track HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nhash=".utf8)))
+        XCTAssertTrue(closedWithin(stalled, seconds: 5), "a stalled body keeps its connection")
+        // Keep-alive: answered, then closed once idle; a request within the timeout is served.
+        let keepAlive = try XCTUnwrap(RawHTTPConnection(port: port, timeoutSeconds: 2))
+        for index in 0..<3 {
+            XCTAssertTrue(keepAlive.send(RawHTTPConnection.request(path: "/track", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                                                   body: Array("hash=\(demoHash)&url=https://idle\(index).example".utf8))))
+            XCTAssertEqual(keepAlive.readResponse()?.status, 200)
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        XCTAssertTrue(closedWithin(keepAlive, seconds: 5), "an idle keep-alive connection stays open")
+        // The server still serves new connections.
+        let fresh = try XCTUnwrap(RawHTTPConnection(port: port))
+        XCTAssertTrue(fresh.send(RawHTTPConnection.request(method: "GET", path: "/healthz", body: [])))
+        XCTAssertEqual(fresh.readResponse()?.status, 200)
+    }
+}

@@ -16,9 +16,10 @@ import ServiceLifecycle
 /// 3. Otherwise follow the log commit by commit. A `compact` commit brings only events no
 ///    earlier commit had (compaction dedupes by id across the warehouse), so its new events
 ///    segments are read (outside any lock) and applied under the project's write lock, and
-///    its new sites snapshots replace `first_seen`. A `merge` commit rewrites events that
-///    are already counted: nothing to do. Any other operation, or a file that is gone (a
-///    merge deleted it while this reader lagged behind), means build from scratch.
+///    its new sites snapshots replace `first_seen`. A `merge` or `relayout` commit rewrites
+///    events and snapshots that are already counted: nothing to do. Any other operation, or
+///    a file that is gone (a merge deleted it while this reader lagged behind), means build
+///    from scratch.
 /// Each commit is applied whole before the next, so a chart never sees half a commit.
 public final class RollupStore: Service, @unchecked Sendable {
     public struct Status: Sendable {
@@ -203,7 +204,7 @@ public final class RollupStore: Service, @unchecked Sendable {
                 throw RollupRefreshError.rebuild("commit \(version) unreadable: \(error)")
             }
             switch commit.operation {
-            case "merge":
+            case "merge", "relayout":
                 break
             case "compact":
                 var batches: [(String, ProjectRollup.Batch)] = []
