@@ -12,8 +12,11 @@ import Ingest
 ///    files are retired like any replaced file. A crash before the commit leaves `.tmp-` files
 ///    (step 1 deletes them and the next run starts over); after it, step 1 rolls forward.
 /// 4. Assert the rows: every copy has the row count of its source.
+/// 5. Every run removes the first layout's folders once they are empty (their hidden
+///    `.replaced-` copies outlive the commit by `replacedRetentionSeconds`).
 extension Compactor {
     func relayoutLegacySegments() throws {
+        defer { removeEmptyLegacyFolders() }
         let legacy = state.segments.values.filter { WarehouseLayout.isLegacy($0.path) }.sorted { $0.path < $1.path }
         guard !legacy.isEmpty else { return }
         let version = state.version + 1
@@ -55,6 +58,20 @@ extension Compactor {
         for entry in commit.add { try publish(entry.path) }
         for path in commit.remove { retire(path) }
         logger.info("rewrote segments of the first warehouse layout", metadata: ["segments": "\(legacy.count)", "version": "\(version)"])
+    }
+
+    /// Step 5: `rmdir` bottom-up; a folder that still holds anything stays.
+    func removeEmptyLegacyFolders() {
+        for table in ["events", "sites"] {
+            let tableDirectory = layout.root + "/" + table
+            for name in FileIO.list(tableDirectory) where name.hasPrefix(WarehouseLayout.legacyProjectKey + "=") {
+                let project = tableDirectory + "/" + name
+                for month in FileIO.list(project) where FileIO.isDirectory(project + "/" + month) {
+                    _ = rmdir(project + "/" + month)
+                }
+                if rmdir(project) == 0 { logger.info("removed an empty folder of the first layout", metadata: ["folder": "\(table)/\(name)"]) }
+            }
+        }
     }
 
     /// Where a segment of the first layout lives in the current one (same file name).
