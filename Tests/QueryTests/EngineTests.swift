@@ -187,6 +187,42 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(Double(numbers), 200_000, accuracy: 200_000 * 0.02)
     }
 
+    // MARK: sum and avg of BIGINT in 128 bits
+
+    /// Found by a random differential run against DuckDB: `avg` summed in DOUBLE lost huge
+    /// values that cancel out (0.0 for 2.0), and `sum` failed on an overflow of a partial sum
+    /// whose total fits, while `sum(DISTINCT)` turned it into NULL.
+    func testSumAndAverageOfHugeBigintsAreExact() throws {
+        let values: [Int64] = [.max, .max, -.max, -.max, 5, 7, .max, 1, -.max, -1]
+        let unit = InMemoryScanUnit(name: "huge#0", rowCount: values.count, columns: [
+            "users_total": ColumnData(kind: .int64, count: values.count, validity: nil, storage: .int64(values)),
+            "event": ColumnData(kind: .string, count: values.count, validity: nil,
+                                storage: .strings(StringColumn(values.indices.map { $0 < 6 ? "a" : "b" }))),
+        ], computeStatistics: false)
+        for threads in [1, 2] {
+            let engine = QueryEngine(catalog: InMemoryCatalog(tables: [InMemoryTable(schema: .events, units: [unit])]),
+                                     options: QueryOptions(threadsMax: threads), logger: logger)
+            let rows = try engine.execute(sql: "SELECT event, sum(users_total), avg(users_total), sum(DISTINCT users_total), "
+                                          + "avg(DISTINCT users_total) FROM events GROUP BY 1 ORDER BY 1").rows
+            // a: max + max - max - max + 5 + 7 = 12; distinct {max, -max, 5, 7} = 12.
+            // b: max + 1 - max - 1 = 0 (the first two overflow 64 bits); distinct the same.
+            XCTAssertEqual(rows, [[.string("a"), .int64(12), .double(2.0), .int64(12), .double(3.0)],
+                                  [.string("b"), .int64(0), .double(0.0), .int64(0), .double(0.0)]], "threads \(threads)")
+            for sql in ["SELECT sum(users_total) FROM events WHERE users_total > 0",
+                        "SELECT sum(DISTINCT users_total) + 0 FROM events WHERE users_total >= 1"] {
+                XCTAssertThrowsError(try engine.execute(sql: sql), sql) { error in
+                    let error = error as! QueryError
+                    XCTAssertEqual(error.code, .outOfRange, sql)
+                    XCTAssertTrue(error.message.contains("outside BIGINT's 64-bit range"), error.message)
+                }
+            }
+            // A total beyond 64 bits still averages right: (3 * max + 5 + 7) / 5.
+            let average = try engine.execute(sql: "SELECT avg(users_total) FROM events WHERE users_total > 1").rows
+            guard case .double(let value)? = average.first?.first else { return XCTFail("\(average)") }
+            XCTAssertEqual(value, (3 * Double(Int64.max) + 12) / 5, accuracy: 1e4)
+        }
+    }
+
     // MARK: Storage errors never crash
 
     func testCorruptStorageGivesIOError() throws {

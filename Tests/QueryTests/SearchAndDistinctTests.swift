@@ -173,9 +173,9 @@ final class SearchAndDistinctTests: XCTestCase {
         left.resize(3)
         try left.merge(right, groupMap: [1, 0, 2])
         XCTAssertEqual(left.pairCount, 5, "(0,a) (0,b) (1,a) (1,c) (2,d)")
-        XCTAssertEqual(left.result(groups: 0..<3).value(at: 0), .int64(2))
-        XCTAssertEqual(left.result(groups: 0..<3).value(at: 1), .int64(2))
-        XCTAssertEqual(left.result(groups: 0..<3).value(at: 2), .int64(1))
+        XCTAssertEqual(try left.result(groups: 0..<3).value(at: 0), .int64(2))
+        XCTAssertEqual(try left.result(groups: 0..<3).value(at: 1), .int64(2))
+        XCTAssertEqual(try left.result(groups: 0..<3).value(at: 2), .int64(1))
     }
 
     // MARK: date_trunc over units within one period

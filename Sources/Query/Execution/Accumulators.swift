@@ -2,9 +2,12 @@
 // `update` folds a batch in, `merge` combines another worker's partial states (morsel-driven
 // parallelism), `result` builds the output column.
 //
-// Result types: count -> BIGINT; sum(BIGINT) -> BIGINT, raising "Out of Range" on overflow
-// (DuckDB widens to HUGEINT instead); sum(DOUBLE) -> DOUBLE; avg -> DOUBLE; min/max keep
-// their argument's type; approx_count_distinct -> BIGINT (HyperLogLog).
+// Result types: count -> BIGINT; sum(BIGINT) -> BIGINT, summed in 128 bits (as DuckDB's
+// HUGEINT sum), raising "Out of Range" only when the total itself does not fit in 64 bits
+// (DuckDB returns a HUGEINT there; this engine has no 128-bit type); sum(DOUBLE) -> DOUBLE;
+// avg -> DOUBLE (of BIGINT: the exact 128-bit sum divided by the count, as DuckDB does, so
+// `avg` of huge values that cancel out is right); min/max keep their argument's type;
+// approx_count_distinct -> BIGINT (HyperLogLog).
 
 protocol Accumulator: AnyObject {
     /// Makes room for `groupCount` groups.
@@ -13,7 +16,7 @@ protocol Accumulator: AnyObject {
     func update(groups: [Int32], input: Vector?, count: Int) throws
     /// Folds `other`'s group g into this accumulator's group `groupMap[g]`.
     func merge(_ other: any Accumulator, groupMap: [Int32]) throws
-    func result(groups: Range<Int>) -> Vector
+    func result(groups: Range<Int>) throws -> Vector
     var memoryBytes: Int { get }
     /// Forgets per-dictionary caches (called between scan units).
     func resetDictionaryCache()
@@ -30,8 +33,8 @@ func makeAccumulator(_ aggregate: BoundAggregate, mergeThreads: Int = 1) -> any 
     switch aggregate.kind {
     case .countStar, .count: return CountAccumulator(countsNulls: aggregate.kind == .countStar)
     case .avg:
-        // Averages accumulate in DOUBLE, so they never overflow (like DuckDB's).
-        return DoubleSumAccumulator(isAverage: true)
+        if aggregate.argument?.type == .double { return DoubleSumAccumulator(isAverage: true) }
+        return IntegerSumAccumulator(isAverage: true)
     case .sum:
         if aggregate.argument?.type == .double { return DoubleSumAccumulator(isAverage: false) }
         return IntegerSumAccumulator(isAverage: false)
@@ -73,8 +76,9 @@ final class CountAccumulator: Accumulator {
     var memoryBytes: Int { counts.capacity * 8 }
 }
 
+/// sum and avg of BIGINT: 128-bit sums, which cannot overflow below 2^64 rows.
 final class IntegerSumAccumulator: Accumulator {
-    private var sums: [Int64] = []
+    private var sums: [Int128] = []
     private var counts: [Int64] = []
     private let isAverage: Bool
 
@@ -87,16 +91,6 @@ final class IntegerSumAccumulator: Accumulator {
         }
     }
 
-    private func add(_ value: Int64, to group: Int) throws {
-        let (sum, overflow) = sums[group].addingReportingOverflow(value)
-        if overflow {
-            throw QueryError(.outOfRange, "\(isAverage ? "avg" : "sum") of BIGINT overflowed the 64-bit range; "
-                                 + "cast the argument to DOUBLE")
-        }
-        sums[group] = sum
-        counts[group] &+= 1
-    }
-
     func update(groups: [Int32], input: Vector?, count: Int) throws {
         guard let input, case .int64(let values) = input.buffer else { return }
         let u = input.unified
@@ -106,7 +100,9 @@ final class IntegerSumAccumulator: Accumulator {
         for row in 0..<count {
             let index = flat ? row : Int(indices[row])
             if let validity, validity[index] == 0 { continue }
-            try add(values[index], to: Int(groups[row]))
+            let group = Int(groups[row])
+            sums[group] &+= Int128(values[index])
+            counts[group] &+= 1
         }
     }
 
@@ -114,28 +110,44 @@ final class IntegerSumAccumulator: Accumulator {
         let other = other as! IntegerSumAccumulator
         for group in 0..<other.sums.count where other.counts[group] > 0 {
             let target = Int(groupMap[group])
-            let (sum, overflow) = sums[target].addingReportingOverflow(other.sums[group])
-            if overflow { throw QueryError(.outOfRange, "sum of BIGINT overflowed the 64-bit range; cast the argument to DOUBLE") }
-            sums[target] = sum
+            sums[target] &+= other.sums[group]
             counts[target] &+= other.counts[group]
         }
     }
 
-    func result(groups: Range<Int>) -> Vector {
+    func result(groups: Range<Int>) throws -> Vector {
         var builder = VectorBuilder(type: isAverage ? .double : .bigint, capacity: groups.count)
         for group in groups {
             if counts[group] == 0 {
                 builder.appendNull()
             } else if isAverage {
-                builder.append(.double(Double(sums[group]) / Double(counts[group])))
+                builder.append(.double(Self.average(sums[group], count: counts[group])))
             } else {
-                builder.append(.int64(sums[group]))
+                builder.append(.int64(try Self.bigint(sum: sums[group])))
             }
         }
         return builder.build()
     }
 
-    var memoryBytes: Int { sums.capacity * 16 }
+    /// A BIGINT sum, or the error DuckDB users expect to work around with a cast.
+    static func bigint(sum: Int128) throws -> Int64 {
+        guard let value = Int64(exactly: sum) else {
+            throw QueryError(.outOfRange, "sum of BIGINT is \(sum), outside BIGINT's 64-bit range (DuckDB widens it to "
+                                 + "HUGEINT, which this engine does not have); cast the argument to DOUBLE")
+        }
+        return value
+    }
+
+    /// sum / count rounded once when the sum is exact as a double (the usual case, the same
+    /// digits as DuckDB's division); for larger sums the integer quotient plus the fraction
+    /// of the remainder, so cancelling huge values still average right.
+    static func average(_ sum: Int128, count: Int64) -> Double {
+        if sum.magnitude < (1 << 53) { return Double(sum) / Double(count) }
+        let divisor = Int128(count)
+        return Double(sum / divisor) + Double(sum % divisor) / Double(count)
+    }
+
+    var memoryBytes: Int { sums.capacity * 16 + counts.capacity * 8 }
 }
 
 final class DoubleSumAccumulator: Accumulator {

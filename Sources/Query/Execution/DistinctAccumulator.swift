@@ -225,10 +225,9 @@ final class DistinctAccumulator: Accumulator {
         }
     }
 
-    func result(groups: Range<Int>) -> Vector {
+    func result(groups: Range<Int>) throws -> Vector {
         var counts = [Int64](repeating: 0, count: groupCount)
-        var integerSums = [Int64](repeating: 0, count: groupCount)
-        var overflowed = [Bool](repeating: false, count: groupCount)
+        var integerSums = [Int128](repeating: 0, count: groupCount)
         var doubleSums = [Double](repeating: 0, count: groupCount)
         let argumentType = aggregate.argument?.type ?? .null
         let needsValues = aggregate.kind != .count && aggregate.kind != .countStar
@@ -244,10 +243,7 @@ final class DistinctAccumulator: Accumulator {
                     switch argumentType {
                     case .bigint, .timestamp:
                         let number = Int64(bitPattern: UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self)))
-                        let (sum, overflow) = integerSums[group].addingReportingOverflow(number)
-                        integerSums[group] = sum
-                        overflowed[group] = overflowed[group] || overflow
-                        doubleSums[group] += Double(number)
+                        integerSums[group] &+= Int128(number)
                     case .double:
                         doubleSums[group] += Double(bitPattern: UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start,
                                                                                                         as: UInt64.self)))
@@ -265,12 +261,12 @@ final class DistinctAccumulator: Accumulator {
             default:
                 if counts[group] == 0 {
                     builder.appendNull()
+                } else if argumentType == .double {
+                    builder.append(.double(aggregate.kind == .avg ? doubleSums[group] / Double(counts[group]) : doubleSums[group]))
                 } else if aggregate.kind == .avg {
-                    builder.append(.double(doubleSums[group] / Double(counts[group])))
-                } else if aggregate.type == .double {
-                    builder.append(.double(doubleSums[group]))
+                    builder.append(.double(IntegerSumAccumulator.average(integerSums[group], count: counts[group])))
                 } else {
-                    builder.append(overflowed[group] ? .null : .int64(integerSums[group]))
+                    builder.append(.int64(try IntegerSumAccumulator.bigint(sum: integerSums[group])))
                 }
             }
         }

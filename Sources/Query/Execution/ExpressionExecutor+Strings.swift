@@ -174,32 +174,28 @@ func caseMapped(_ bytes: UnsafeBufferPointer<UInt8>, upper: Bool) -> [UInt8] {
     return Array((upper ? string.uppercased() : string.lowercased()).utf8)
 }
 
+/// DuckDB's (1.x/2.x) substring window, in code points: the start is `offset - 1` (so 0 is one
+/// before the first character) or, when negative, `size + offset`; a positive length runs
+/// forward from it, a negative one backward; only then is the window clipped to the string,
+/// so `substr('8', -3, 1)` is '' (the window lies before the string), not '8'. Computed in
+/// 128 bits: offset + length cannot overflow.
 func substringBytes(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int64, length: Int64) -> [UInt8] {
     // Byte position of every code point start, plus the end.
     var starts: [Int] = []
     starts.reserveCapacity(bytes.count + 1)
     for index in 0..<bytes.count where bytes[index] & 0xC0 != 0x80 { starts.append(index) }
-    let size = Int64(starts.count)
+    let size = Int128(starts.count)
     starts.append(bytes.count)
-    var length = length
-    var start: Int64
-    var end: Int64
-    if length == 0 { return [] }
-    if offset > 0 {
-        start = min(size, offset - 1)
-    } else if offset < 0 {
-        start = max(size + offset, 0)
-    } else {
-        start = 0
-        length -= 1
-        if length <= 0 { return [] }
-    }
-    if length > 0 {
-        end = start > size - length ? size : start + length
+    var start = offset >= 0 ? Int128(offset) - 1 : size + Int128(offset)
+    var end: Int128
+    if length >= 0 {
+        end = start + Int128(length)
     } else {
         end = start
-        start = max(0, start + length)
+        start += Int128(length)
     }
+    start = min(max(start, 0), size)
+    end = min(max(end, 0), size)
     if start >= end { return [] }
     return Array(bytes[starts[Int(start)]..<starts[Int(end)]])
 }

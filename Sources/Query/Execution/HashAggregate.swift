@@ -266,7 +266,7 @@ final class HashAggregate {
     }
 
     /// The result as chunks of group keys followed by aggregate values.
-    func resultChunks() -> [DataChunk] {
+    func resultChunks() throws -> [DataChunk] {
         var chunks: [DataChunk] = []
         let types = groupExpressions.map(\.type)
         var start = 0
@@ -281,7 +281,7 @@ final class HashAggregate {
                 }
             }
             var columns = builders.map { $0.build() }
-            for accumulator in accumulators { columns.append(accumulator.result(groups: start..<end)) }
+            for accumulator in accumulators { columns.append(try accumulator.result(groups: start..<end)) }
             chunks.append(DataChunk(columns: columns, count: end - start))
             start = end
         }

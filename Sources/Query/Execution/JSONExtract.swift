@@ -1,7 +1,8 @@
 // json_extract_string(json, path): walks the JSON text without building a tree.
 // Paths: '$.a.b', '$.a[0]', '$."key.with.dots"', JSON pointers '/a/b', or a bare key 'a'.
-// Results: strings unescaped, numbers and booleans as written, objects and arrays as
-// minified JSON, JSON null and missing paths as SQL NULL (DuckDB's behaviour).
+// Results: strings unescaped, integers and booleans as written, other numbers as DuckDB's
+// yyjson writes them (`yyjsonDouble`), objects and arrays as minified JSON (numbers inside
+// rewritten the same way), JSON null and missing paths as SQL NULL (DuckDB's behaviour).
 
 enum JSONPathStep: Equatable {
     case key([UInt8])
@@ -95,14 +96,61 @@ func extractJSONString(_ json: UnsafeBufferPointer<UInt8>, _ steps: [JSONPathSte
         return minifyJSON(UnsafeBufferPointer(rebasing: json[start..<scanner.position]))
     default:
         try scanner.skipValue()
-        let token = Array(json[start..<scanner.position])
-        // Non-integer numbers come back re-serialised, as DuckDB's yyjson does (1.50 -> 1.5).
-        if token.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-           let number = Double(String(decoding: token, as: UTF8.self)) {
-            return Array(formatDouble(number).utf8)
-        }
-        return token
+        return rewrittenNumber(json[start..<scanner.position])
     }
+}
+
+/// A number token as DuckDB returns it: integers as written, others re-serialised by yyjson
+/// (1.50 -> 1.5, 1e+16 -> 10000000000000000.0).
+private func rewrittenNumber(_ token: UnsafeBufferPointer<UInt8>.SubSequence) -> [UInt8] {
+    if token.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+       let number = Double(String(decoding: token, as: UTF8.self)) {
+        return Array(yyjsonDouble(number).utf8)
+    }
+    return Array(token)
+}
+
+/// A double as yyjson (DuckDB's JSON writer) prints it: the shortest digits that read back
+/// the same, in plain notation when the decimal exponent is in -6...20 (`.0` added to whole
+/// numbers), else `d.ddde<exponent>` with no `+` and no leading zeros: 1e16 ->
+/// `10000000000000000.0`, 1e21 -> `1e21`, 0.00001 -> `0.00001`, 1.5e-7 -> `1.5e-7`. (Swift's
+/// `description`, which `CAST(x AS VARCHAR)` uses as DuckDB does, says `1e+16` and `1e-05`.)
+func yyjsonDouble(_ value: Double) -> String {
+    guard value.isFinite else { return formatDouble(value) }
+    if value == 0 { return value.sign == .minus ? "-0.0" : "0.0" }
+    // Shortest round-trip digits from Swift, then placed by yyjson's rules.
+    let text = value.magnitude.description
+    var mantissa = Substring(text)
+    var exponent = 0
+    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+        mantissa = text[..<e]
+        exponent = Int(text[text.index(after: e)...]) ?? 0
+    }
+    var digits: [Character]
+    var pointPosition: Int
+    if let dot = mantissa.firstIndex(of: ".") {
+        digits = Array(mantissa[..<dot]) + Array(mantissa[mantissa.index(after: dot)...])
+        pointPosition = mantissa.distance(from: mantissa.startIndex, to: dot)
+    } else {
+        digits = Array(mantissa)
+        pointPosition = digits.count
+    }
+    while digits.count > 1 && digits.first == "0" { digits.removeFirst(); pointPosition -= 1 }
+    while digits.count > 1 && digits.last == "0" { digits.removeLast() }
+    // value = d.ddd × 10^decimalExponent
+    let decimalExponent = pointPosition - 1 + exponent
+    let sign = value < 0 ? "-" : ""
+    if (-6...20).contains(decimalExponent) {
+        if decimalExponent >= digits.count - 1 {
+            return sign + String(digits) + String(repeating: "0", count: decimalExponent - (digits.count - 1)) + ".0"
+        }
+        if decimalExponent >= 0 {
+            return sign + String(digits[...decimalExponent]) + "." + String(digits[(decimalExponent + 1)...])
+        }
+        return sign + "0." + String(repeating: "0", count: -decimalExponent - 1) + String(digits)
+    }
+    let rest = digits.dropFirst()
+    return sign + String(digits[0]) + (rest.isEmpty ? "" : "." + String(rest)) + "e" + String(decimalExponent)
 }
 
 private func minifyJSON(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
@@ -110,7 +158,18 @@ private func minifyJSON(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
     out.reserveCapacity(bytes.count)
     var inString = false
     var escaped = false
-    for byte in bytes {
+    var index = 0
+    while index < bytes.count {
+        let byte = bytes[index]
+        index += 1
+        if !inString && (byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)) {
+            // A number: its token runs to the next delimiter.
+            var end = index
+            while end < bytes.count, !",]} \n\r\t".utf8.contains(bytes[end]) { end += 1 }
+            out.append(contentsOf: rewrittenNumber(bytes[(index - 1)..<end]))
+            index = end
+            continue
+        }
         if inString {
             out.append(byte)
             if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }

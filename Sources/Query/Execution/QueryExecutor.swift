@@ -128,7 +128,7 @@ struct QueryExecutor {
     private func finishAggregate(_ aggregate: HashAggregate) throws -> [OutputRow] {
         let executor = ExpressionExecutor()
         var projected: [DataChunk] = []
-        for chunk in aggregate.resultChunks() {
+        for chunk in try aggregate.resultChunks() {
             try context.checkpoint()
             var input = chunk
             if let having = query.having {
@@ -141,7 +141,7 @@ struct QueryExecutor {
         if query.distinct {
             let distinct = distinctAggregate()
             for chunk in projected { try distinct.consume(chunk, executor: executor) }
-            return try orderAndLimit(distinct.resultChunks())
+            return try orderAndLimit(try distinct.resultChunks())
         }
         return try orderAndLimit(projected)
     }
