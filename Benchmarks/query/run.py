@@ -30,6 +30,7 @@ queries = [
     ("locale_latest_per_site", "sites", "SELECT wp_locale, count(*) FROM sites WHERE status = 'active' GROUP BY 1"),
     ("deactivations_by_reason_month", "events", "SELECT date_trunc('month', received_at) AS m, reason_id, count(*) FROM events WHERE event = 'deactivate' GROUP BY 1, 2"),
     ("top_version_per_week", "events", "SELECT date_trunc('week', received_at) AS w, project_version, count(DISTINCT site_key) AS n FROM events WHERE event = 'track' GROUP BY 1, 2 ORDER BY w, n DESC LIMIT 200"),
+    ("sum_avg_per_project", "events", "SELECT project_id, sum(users_total), avg(active_plugins), sum(DISTINCT inactive_plugins) FROM events GROUP BY 1"),
     ("count_like_url", "events", "SELECT count(*) FROM events WHERE url LIKE '%shop%'"),
     ("point_site_key", "events", f"SELECT received_at, event, php_version FROM events WHERE site_key = '{point_site}'"),
     # Top-N with every column: the dashboard's deactivations page, an analyst's "latest rows".

@@ -18,10 +18,16 @@ extension ParquetColumnBuilder {
                 Self.appendRaw(values, count: present, to: &int64s)
                 return
             }
+            if unit == nil || unit == .micros {
+                Self.appendSpread(pageRows, levels, maxLevel: maxLevel, to: &int64s) { index in
+                    Int64(littleEndian: values.loadUnaligned(fromByteOffset: index &* 8, as: Int64.self))
+                }
+                return
+            }
             Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in
                 guard let index else { int64s.append(0); return }
                 let raw = Int64(littleEndian: values.loadUnaligned(fromByteOffset: index * 8, as: Int64.self))
-                int64s.append(unit == nil || unit == .micros ? raw : ParquetFileReader.normalizeTimestamp(raw, unit))
+                int64s.append(ParquetFileReader.normalizeTimestamp(raw, unit))
             }
         case .int32:
             try need(4)
@@ -35,9 +41,8 @@ extension ParquetColumnBuilder {
                 Self.appendRaw(values, count: present, to: &doubles)
                 return
             }
-            Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in
-                guard let index else { doubles.append(0); return }
-                doubles.append(Double(bitPattern: UInt64(littleEndian: values.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))))
+            Self.appendSpread(pageRows, levels, maxLevel: maxLevel, to: &doubles) { index in
+                Double(bitPattern: UInt64(littleEndian: values.loadUnaligned(fromByteOffset: index &* 8, as: UInt64.self)))
             }
         case .float:
             try need(4)
@@ -88,6 +93,30 @@ extension ParquetColumnBuilder {
 
     /// Bulk copy of `count` little-endian fixed-width values (pages without nulls).
     /// The page buffer may be unaligned, hence a byte copy instead of rebinding memory.
+    /// Appends `pageRows` values, the `i`-th present one being `value(i)` and absent rows 0:
+    /// the output grows once and is filled through a pointer, instead of an `append` (and a
+    /// uniqueness check) per row. The caller has checked that `present` values fit in the page,
+    /// and `present` is the number of levels equal to `maxLevel`, so `value` stays in bounds.
+    @inline(__always)
+    static func appendSpread<T: AdditiveArithmetic>(_ pageRows: Int, _ levels: UnsafeBufferPointer<UInt32>?, maxLevel: UInt32,
+                                                    to output: inout [T], _ value: (Int) -> T) {
+        guard pageRows > 0 else { return }
+        let start = output.count
+        output.append(contentsOf: repeatElement(T.zero, count: pageRows))
+        output.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer.baseAddress! + start
+            if let levels {
+                var next = 0
+                for row in 0..<pageRows where levels[row] == maxLevel {
+                    out[row] = value(next)
+                    next &+= 1
+                }
+            } else {
+                for row in 0..<pageRows { out[row] = value(row) }
+            }
+        }
+    }
+
     static func appendRaw<T: AdditiveArithmetic>(_ values: UnsafeRawBufferPointer, count: Int, to output: inout [T]) {
         guard count > 0 else { return }
         let stride = MemoryLayout<T>.stride
