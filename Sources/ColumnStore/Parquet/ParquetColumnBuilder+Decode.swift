@@ -142,17 +142,36 @@ extension ParquetColumnBuilder {
                 throw ParquetError(.badPage, "dictionary id \(id) out of range for \(dictionaryCount) entries")
             }
         }
+        // Ids were checked against the dictionary above; `present` ids were decoded.
         switch dictionary {
         case .int64(let entries):
-            Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in int64s.append(index.map { entries[Int(ids[$0])] } ?? 0) }
+            ids.withUnsafeBufferPointer { ids in
+                entries.withUnsafeBufferPointer { entries in
+                    Self.appendSpread(pageRows, levels, maxLevel: maxLevel, to: &int64s) { entries[Int(ids[$0])] }
+                }
+            }
         case .double(let entries):
-            Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in doubles.append(index.map { entries[Int(ids[$0])] } ?? 0) }
+            ids.withUnsafeBufferPointer { ids in
+                entries.withUnsafeBufferPointer { entries in
+                    Self.appendSpread(pageRows, levels, maxLevel: maxLevel, to: &doubles) { entries[Int(ids[$0])] }
+                }
+            }
         case .bool(let entries):
-            Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in bools.append(index.map { entries[Int(ids[$0])] } ?? 0) }
+            ids.withUnsafeBufferPointer { ids in
+                entries.withUnsafeBufferPointer { entries in
+                    Self.appendSpread(pageRows, levels, maxLevel: maxLevel, to: &bools) { entries[Int(ids[$0])] }
+                }
+            }
         case .strings(let entries):
             if stringDictionary != nil || rows == 0 {
                 stringDictionary = entries
-                Self.forEachRow(pageRows, levels, maxLevel: maxLevel) { index in codes.append(index.map { ids[$0] } ?? 0) }
+                if levels == nil {
+                    codes.append(contentsOf: ids)
+                } else {
+                    ids.withUnsafeBufferPointer { ids in
+                        Self.appendSpread(pageRows, levels, maxLevel: maxLevel, to: &codes) { ids[$0] }
+                    }
+                }
             } else {
                 // Earlier PLAIN pages already produced strings: keep materializing.
                 entries.bytes.withUnsafeBytes { raw in
