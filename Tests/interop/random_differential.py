@@ -87,6 +87,19 @@ def agg():
     return f"sum(CASE WHEN {pred()} THEN 1 ELSE 0 END)"
 def query():
     table = "events" if rng.random() < 0.8 else "sites"
+    k = rng.random()
+    if k < 0.12:
+        where = f" WHERE {pred()}" if rng.random() < 0.7 else ""
+        order = ", ".join(f"{c} {rng.choice(['ASC','DESC'])} NULLS {rng.choice(['FIRST','LAST'])}" for c in rng.sample(["received_at", "site_key", "php_version", "users_total", "wp_locale"], rng.randint(1, 2))) + ", event_id"
+        return f"SELECT * FROM {table}{where} ORDER BY {order} LIMIT {rng.randint(0, 40)} OFFSET {rng.randint(0, 20)}", True
+    if k < 0.2:
+        return f"SELECT DISTINCT {sexpr()} AS v FROM {table} WHERE {pred()} ORDER BY v NULLS FIRST LIMIT {rng.randint(1, 30)}", True
+    if k < 0.28:
+        return f"SELECT {sexpr()} AS g, count(*) AS n FROM {table} GROUP BY g HAVING {rng.choice(['max', 'min'])}({iexpr()}) {rng.choice(['>', '<', '='])} {rng.randint(0, 50)} OR count(*) > 3", False
+    if k < 0.34:
+        return f"SELECT count(*), count({sexpr()}) FROM {table} WHERE {rng.choice(S)} {rng.choice(['IN', 'NOT IN'])} ({lit_s()}, NULL)", False
+    if k < 0.4:
+        return f"SELECT CASE WHEN {pred()} THEN {sexpr()} END AS c, count(*) FROM {table} GROUP BY 1", False
     where = f" WHERE {pred()}" if rng.random() < 0.7 else ""
     kind = rng.random()
     if kind < 0.5:
