@@ -1,0 +1,107 @@
+"""Random differential test of the dashboard API (CONTRACT §7): a `trackhouse serve` on the
+data answers `timeseries` (every metric and interval, aligned and unaligned ranges), `stats`
+and `breakdown` (random dimension, active days and limit); DuckDB computes each answer from
+the contract's definitions over the same warehouse files. Prints each mismatch; exit
+status 1 if any.
+
+usage: api_random_differential.py <trackhouse binary> <data dir> <port> <checks> <seed>
+"""
+import datetime
+import json
+import random
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import duckdb
+
+BIN, data, port, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+token = subprocess.run([BIN, "token", "create", "--admin", "--data", data], capture_output=True, text=True).stdout.strip().split()[-1]
+srv = subprocess.Popen([BIN, "serve", "--data", data, "--port", str(port), "--role", "query", "--compact-interval", "0", "--log-level", "error"])
+for _ in range(100):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz"); break
+    except Exception: time.sleep(0.1)
+time.sleep(1.5)
+con = duckdb.connect(); con.execute("SET TimeZone='UTC'")
+root = data + "/warehouse"
+con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE (month, project) FROM read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
+con.execute(f"CREATE VIEW sites AS SELECT * EXCLUDE (project) FROM read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
+projects = [r[0] for r in con.execute("SELECT DISTINCT project_id FROM events").fetchall()]
+tmin, tmax = con.execute("SELECT min(received_at), max(received_at) FROM events WHERE received_at > TIMESTAMPTZ '2000-01-01' AND received_at < TIMESTAMPTZ '3000-01-01'").fetchone()
+rng = random.Random(seed)
+def iso(t): return t.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+def get(path):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req) as r: return json.loads(r.read())
+    except urllib.error.HTTPError as e: return {"http_error": e.code, "body": e.read().decode()[:200]}
+bad = 0
+span = (tmax - tmin)
+for i in range(n):
+    p = rng.choice(projects)
+    interval = rng.choice(["hour", "day", "day", "week", "month"])
+    maxlen = {"hour": datetime.timedelta(days=5), "day": datetime.timedelta(days=90), "week": datetime.timedelta(days=400), "month": datetime.timedelta(days=800)}[interval]
+    a = tmin + datetime.timedelta(seconds=rng.uniform(-86400*3, span.total_seconds()))
+    if rng.random() < 0.5: a = a.replace(minute=0, second=0, microsecond=0)
+    b = a + datetime.timedelta(seconds=rng.uniform(1, maxlen.total_seconds()))
+    if rng.random() < 0.3: b = b.replace(hour=0, minute=0, second=0, microsecond=0)
+    if b <= a: b = a + datetime.timedelta(hours=1)
+    metric = rng.choice(["events", "sites", "deactivations", "skips", "new_sites"])
+    got = get(f"/api/v1/projects/{p}/timeseries?metric={metric}&interval={interval}&from={iso(a)}&to={iso(b)}")
+    if "series" not in got:
+        print("API ERROR", metric, interval, iso(a), iso(b), got); bad += 1; continue
+    pts = {x[0]: x[1] for x in got["series"][0]["points"]}
+    cond = "received_at >= ? AND received_at < ? AND project_id = ?"
+    if metric == "events": sql = f"SELECT date_trunc('{interval}', received_at) b, count(*) FROM events WHERE {cond} GROUP BY 1"
+    elif metric == "deactivations": sql = f"SELECT date_trunc('{interval}', received_at) b, count(*) FROM events WHERE {cond} AND event = 'deactivate' GROUP BY 1"
+    elif metric == "sites": sql = f"SELECT date_trunc('{interval}', received_at) b, count(DISTINCT site_key) FROM events WHERE {cond} AND event = 'track' GROUP BY 1"
+    elif metric == "skips": sql = f"SELECT date_trunc('{interval}', received_at) b, count(DISTINCT site_hash) FROM events WHERE {cond} AND event = 'skip' AND previously_skipped IS NOT TRUE GROUP BY 1"
+    else: sql = f"SELECT date_trunc('{interval}', first_seen) b, count(*) FROM sites WHERE first_seen >= ? AND first_seen < ? AND project_id = ? GROUP BY 1"
+    want = {iso(r[0]): r[1] for r in con.execute(sql, [a, b, p]).fetchall()}
+    def norm(k): return k.replace(".000000Z", "Z")
+    want = {norm(k): v for k, v in want.items() if v}
+    gotnz = {k: v for k, v in pts.items() if v}
+    # first bucket should be the bucket containing `from`
+    first = iso(con.execute(f"SELECT date_trunc('{interval}', ?::TIMESTAMPTZ)", [a]).fetchone()[0])
+    firstok = got["series"][0]["points"][0][0] == norm(first) if got["series"][0]["points"] else False
+    if want != gotnz or not firstok:
+        bad += 1
+        print("MISMATCH", p, metric, interval, iso(a), iso(b), "first bucket ok" if firstok else f"first bucket {got['series'][0]['points'][:1]} want {norm(first)}")
+        diff = {k: (gotnz.get(k), want.get(k)) for k in set(want) | set(gotnz) if gotnz.get(k) != want.get(k)}
+        print("   ", list(diff.items())[:5])
+latest_sql = """WITH l AS (SELECT site_key, event, received_at, {dim} AS v, row_number() OVER (PARTITION BY site_key ORDER BY received_at DESC, event_id DESC) rn
+  FROM events WHERE project_id = ? AND site_key IS NOT NULL AND received_at < ?) SELECT v, count(*) FROM l WHERE rn = 1 AND event = 'track' AND received_at >= ? GROUP BY v"""
+for i in range(n):
+    p = rng.choice(projects)
+    a = tmin + datetime.timedelta(seconds=rng.uniform(-86400*3, span.total_seconds()))
+    b = a + datetime.timedelta(seconds=rng.uniform(3600, 86400 * 120))
+    got = get(f"/api/v1/projects/{p}/stats?from={iso(a)}&to={iso(b)}")
+    cond = "received_at >= ? AND received_at < ? AND project_id = ?"
+    want = {
+        "opt_in_sites": con.execute(f"SELECT count(DISTINCT site_key) FROM events WHERE {cond} AND event = 'track'", [a, b, p]).fetchone()[0],
+        "new_sites": con.execute("SELECT count(*) FROM sites WHERE first_seen >= ? AND first_seen < ? AND project_id = ?", [a, b, p]).fetchone()[0],
+        "deactivations": con.execute(f"SELECT count(*) FROM events WHERE {cond} AND event = 'deactivate'", [a, b, p]).fetchone()[0],
+        "skipped": con.execute(f"SELECT count(DISTINCT site_hash) FROM events WHERE {cond} AND event = 'skip' AND previously_skipped IS NOT TRUE", [a, b, p]).fetchone()[0],
+        "active_sites": sum(r[1] for r in con.execute(latest_sql.format(dim="1"), [p, b, b - datetime.timedelta(days=14)]).fetchall()),
+    }
+    if got != want:
+        bad += 1; print("STATS MISMATCH", p, iso(a), iso(b), got, want)
+    dim = rng.choice(["php_version", "wp_locale", "php_minor", "project_version", "server_software", "wp_theme_slug", "is_local", "mysql_minor"])
+    days = rng.choice([1, 7, 14, 30, 90])
+    limit = rng.choice([1, 3, 20])
+    got = get(f"/api/v1/projects/{p}/breakdown?dim={dim}&at={iso(b)}&active_days={days}&limit={limit}")
+    rows = con.execute(latest_sql.format(dim=dim), [p, b, b - datetime.timedelta(days=days)]).fetchall()
+    total = sum(r[1] for r in rows)
+    # Order: sites desc, then value asc (NULL after every value).
+    rows_sorted = sorted(rows, key=lambda r: (-r[1], (r[0] is None, r[0] if not isinstance(r[0], bool) else int(r[0]))))
+    listed = rows_sorted[:limit]
+    want = {"total": total, "values": [{"value": v, "sites": c} for v, c in listed], "other": total - sum(c for _, c in listed)}
+    if got != want:
+        bad += 1; print("BREAKDOWN MISMATCH", p, dim, iso(b), days, limit, "\n   got ", json.dumps(got)[:300], "\n   want", json.dumps(want)[:300])
+srv.terminate()
+srv.wait()
+print("checks", n, "mismatches", bad)
+sys.exit(1 if bad else 0)
