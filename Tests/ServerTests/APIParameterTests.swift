@@ -61,6 +61,17 @@ final class APIParameterTests: XCTestCase {
         let offset = APIParameters(query: "from=2026-05-01T02:00:00+02:00&to=2026-05-01T02:00:00%2B02:00")
         XCTAssertEqual(try offset.time("from", default: 0), UTCTime.parseISO("2026-05-01T00:00:00Z"))
         XCTAssertEqual(try offset.time("to", default: 0), UTCTime.parseISO("2026-05-01T00:00:00Z"))
+        // A leading byte order mark is a character like any other (Foundation's decoder
+        // dropped it, so `wp_locale=%EF%BB%BFbom` found nothing); stray `%` stay as they are;
+        // bytes that are not UTF-8 become U+FFFD instead of voiding the whole value.
+        let odd = APIParameters(query: "a=%EF%BB%BFbom&b=100%25&c=50%&d=%zz%2&e=%FFx&f=%C3%A9t%C3%A9")
+        XCTAssertEqual(odd["a"], "\u{FEFF}bom")
+        XCTAssertEqual(odd["a"]?.unicodeScalars.count, 4)
+        XCTAssertEqual(odd["b"], "100%")
+        XCTAssertEqual(odd["c"], "50%")
+        XCTAssertEqual(odd["d"], "%zz%2")
+        XCTAssertEqual(odd["e"], "\u{FFFD}x")
+        XCTAssertEqual(odd["f"], "été")
     }
 
     func testAnIngestOnlyServerDoesNotServeTheAPI() async throws {

@@ -1,7 +1,9 @@
 """Random differential test of the dashboard API (CONTRACT §7): a `trackhouse serve` on the
-data answers `timeseries` (every metric and interval, aligned and unaligned ranges), `stats`
-and `breakdown` (random dimension, active days and limit); DuckDB computes each answer from
-the contract's definitions over the same warehouse files. Prints each mismatch; exit
+data answers `timeseries` (every metric and interval, aligned and unaligned ranges), `stats`,
+`breakdown` (random dimension, active days and limit) and `sites` (status, q, equality
+filters, sort column and direction, paging); DuckDB computes each answer from the
+contract's definitions over the same warehouse files (the sites order in Python: the sort
+column, NULLs last either way, ties by site_key). Prints each mismatch; exit
 status 1 if any.
 
 usage: api_random_differential.py <trackhouse binary> <data dir> <port> <checks> <seed>
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import duckdb
@@ -101,6 +104,58 @@ for i in range(n):
     want = {"total": total, "values": [{"value": v, "sites": c} for v, c in listed], "other": total - sum(c for _, c in listed)}
     if got != want:
         bad += 1; print("BREAKDOWN MISMATCH", p, dim, iso(b), days, limit, "\n   got ", json.dumps(got)[:300], "\n   want", json.dumps(want)[:300])
+# sites: filters, q, sort and paging against a sort in Python over DuckDB's rows.
+site_rows = {}
+columns = [d[0] for d in con.execute("SELECT * FROM sites LIMIT 0").description]
+for p in projects:
+    site_rows[p] = [dict(zip(columns, r)) for r in con.execute("SELECT * FROM sites WHERE project_id = ?", [p]).fetchall()]
+for i in range(n):
+    p = rng.choice(projects)
+    rows = site_rows[p]
+    params = {}
+    status = rng.choice([None, "active", "deactivated"])
+    if status: params["status"] = status
+    if rng.random() < 0.4 and rows:
+        key = rng.choice(rows)["site_key"] or "a"
+        start = rng.randint(0, max(0, len(key) - 2))
+        q = key[start:start + rng.randint(1, 4)]
+        params["q"] = q.upper() if rng.random() < 0.3 else q
+    if rng.random() < 0.3:
+        column = rng.choice(["php_minor", "wp_locale", "event"])
+        values = sorted({r[column] for r in rows}, key=lambda v: (v is None, v or ""))
+        params[column] = rng.choice(values) if values else ""
+        if params[column] is None: params[column] = ""
+    sort = rng.choice(["last_seen", "first_seen", "site_key", "php_version", "event_count", "wp_locale", "users_total", "received_at"])
+    descending = rng.random() < 0.5
+    if rng.random() < 0.8: params["sort"] = ("-" if descending else "") + sort
+    else: sort, descending = "last_seen", True
+    per_page = rng.choice([1, 5, 50])
+    page = rng.choice([1, 1, 2, 3])
+    params["per_page"], params["page"] = per_page, page
+    got = get(f"/api/v1/projects/{p}/sites?" + urllib.parse.urlencode(params))
+    def keep(r):
+        if status and r["status"] != status: return False
+        if "q" in params:
+            needle = params["q"].lower()
+            if not any(r[c] is not None and needle in r[c].lower() for c in ("site_key", "site_name", "admin_email")): return False
+        for column in ("php_minor", "wp_locale", "event"):
+            if column in params:
+                if params[column] == "":
+                    if r[column] is not None: return False
+                elif r[column] != params[column]: return False
+        return True
+    matched = [r for r in rows if keep(r)]
+    present = [r for r in matched if r[sort] is not None]
+    absent = [r for r in matched if r[sort] is None]
+    present.sort(key=lambda r: r["site_key"].encode())
+    present.sort(key=lambda r: r[sort].encode() if isinstance(r[sort], str) else r[sort], reverse=descending)
+    absent.sort(key=lambda r: r["site_key"].encode())
+    ordered = present + absent
+    want_keys = [r["site_key"] for r in ordered[(page - 1) * per_page: page * per_page]]
+    got_keys = [s["site_key"] for s in got.get("sites", [])]
+    if got.get("total") != len(matched) or got_keys != want_keys:
+        bad += 1
+        print("SITES MISMATCH", p, params, "total", got.get("total"), len(matched), "\n   got ", got_keys[:8], "\n   want", want_keys[:8])
 srv.terminate()
 srv.wait()
 print("checks", n, "mismatches", bad)
