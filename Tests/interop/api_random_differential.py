@@ -1,6 +1,7 @@
 """Random differential test of the dashboard API (CONTRACT §7): a `trackhouse serve` on the
 data answers `timeseries` (every metric and interval, aligned and unaligned ranges), `stats`,
-`breakdown` (random dimension, active days and limit) and `sites` (status, q, equality
+`breakdown` (random dimension, active days and limit), `deactivations` (reasons, total,
+pages of events newest first) and `sites` (status, q, equality
 filters, sort column and direction, paging); DuckDB computes each answer from the
 contract's definitions over the same warehouse files (the sites order in Python: the sort
 column, NULLs last either way, ties by site_key). Prints each mismatch; exit
@@ -104,6 +105,26 @@ for i in range(n):
     want = {"total": total, "values": [{"value": v, "sites": c} for v, c in listed], "other": total - sum(c for _, c in listed)}
     if got != want:
         bad += 1; print("BREAKDOWN MISMATCH", p, dim, iso(b), days, limit, "\n   got ", json.dumps(got)[:300], "\n   want", json.dumps(want)[:300])
+# deactivations: reasons over the range (count desc, reason asc, NULL last) and the events
+# newest first (received_at, then event_id), paged.
+for i in range(n):
+    p = rng.choice(projects)
+    a = tmin + datetime.timedelta(seconds=rng.uniform(-86400 * 3, span.total_seconds()))
+    b = a + datetime.timedelta(seconds=rng.uniform(3600, 86400 * 200))
+    per_page, page = rng.choice([1, 7, 50]), rng.choice([1, 2, 4])
+    got = get(f"/api/v1/projects/{p}/deactivations?from={iso(a)}&to={iso(b)}&page={page}&per_page={per_page}")
+    cond = "received_at >= ? AND received_at < ? AND project_id = ? AND event = 'deactivate'"
+    reasons = [{"reason_id": r, "count": c} for r, c in con.execute(
+        f"SELECT reason_id, count(*) FROM events WHERE {cond} GROUP BY 1 ORDER BY 2 DESC, 1 ASC NULLS LAST", [a, b, p]).fetchall()]
+    total = con.execute(f"SELECT count(*) FROM events WHERE {cond}", [a, b, p]).fetchone()[0]
+    ids = [r[0] for r in con.execute(f"SELECT event_id FROM events WHERE {cond} ORDER BY received_at DESC, event_id DESC "
+                                     f"LIMIT {per_page} OFFSET {(page - 1) * per_page}", [a, b, p]).fetchall()]
+    got_ids = [e.get("event_id") for e in got.get("events", [])]
+    if got.get("reasons") != reasons or got.get("total") != total or got_ids != ids:
+        bad += 1
+        print("DEACTIVATIONS MISMATCH", p, iso(a), iso(b), page, per_page, "\n   got ", json.dumps({k: got.get(k) for k in ("reasons", "total")})[:300], got_ids[:5],
+              "\n   want", json.dumps({"reasons": reasons, "total": total})[:300], ids[:5])
+
 # sites: filters, q, sort and paging against a sort in Python over DuckDB's rows.
 site_rows = {}
 columns = [d[0] for d in con.execute("SELECT * FROM sites LIMIT 0").description]
