@@ -22,33 +22,33 @@ con = duckdb.connect(); con.execute("SET TimeZone='UTC'")
 root = data + "/warehouse"
 con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE (month, project) FROM read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
 con.execute(f"CREATE VIEW sites AS SELECT * EXCLUDE (project) FROM read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
-S = ["event","site_key","site_hash","url","site_name","admin_email","project_version","client_version","server_software","php_version","php_minor","mysql_minor","wp_minor","wp_version","wp_locale","wp_theme_slug","reason_id","reason_info","plugins","extra","users","project_id","ip_address"]
-I = ["users_total","active_plugins","inactive_plugins"]
-B = ["php_soap","php_curl","wp_debug_mode","wp_multisite","is_local","tracking_skipped","previously_skipped"]
-T = ["received_at"]
+STRING_COLUMNS = ["event","site_key","site_hash","url","site_name","admin_email","project_version","client_version","server_software","php_version","php_minor","mysql_minor","wp_minor","wp_version","wp_locale","wp_theme_slug","reason_id","reason_info","plugins","extra","users","project_id","ip_address"]
+INT_COLUMNS = ["users_total","active_plugins","inactive_plugins"]
+BOOL_COLUMNS = ["php_soap","php_curl","wp_debug_mode","wp_multisite","is_local","tracking_skipped","previously_skipped"]
+TIME_COLUMNS = ["received_at"]
 def lit_s(): return "'" + rng.choice(["track","deactivate","skip","8.1","8.2","7.4","en_US","", "a", "x%", "%shop%", "6.4", "other", "acme-seo", "https://www.example.com", "Z", "é"]).replace("'", "''") + "'"
 def sexpr(d=0):
     c = rng.random()
-    if c < 0.5 or d > 2: return rng.choice(S)
+    if c < 0.5 or d > 2: return rng.choice(STRING_COLUMNS)
     if c < 0.6: return f"lower({sexpr(d+1)})"
     if c < 0.7: return f"upper({sexpr(d+1)})"
     if c < 0.8: return f"substr({sexpr(d+1)}, {rng.randint(-3,5)}, {rng.randint(0,6)})"
     if c < 0.9: return f"coalesce({sexpr(d+1)}, {lit_s()})"
     if c < 0.93: return f"json_extract_string({rng.choice(['extra','users','plugins'])}, '{rng.choice(['$.total_orders','$.page_builder','$.conversion_rate','$.pro_active','$.nope','$.editor','$.administrator','$[0].slug','$[1].name','$[0]','$'])}')"
     # Not timestamps: DuckDB reads our UTC timestamps as TIMESTAMPTZ and appends "+00".
-    if c < 0.96: return f"CAST({rng.choice([iexpr(d+1), rng.choice(B)])} AS VARCHAR)"
+    if c < 0.96: return f"CAST({rng.choice([iexpr(d+1), rng.choice(BOOL_COLUMNS)])} AS VARCHAR)"
     return f"CASE WHEN {pred(d+1)} THEN {sexpr(d+1)} ELSE {lit_s()} END"
 def iexpr(d=0):
     c = rng.random()
-    if c < 0.5 or d > 2: return rng.choice(I)
+    if c < 0.5 or d > 2: return rng.choice(INT_COLUMNS)
     if c < 0.6: return f"({iexpr(d+1)} {rng.choice(['+','-','*','%'])} {rng.randint(1,9)})"
     if c < 0.7: return f"length({sexpr(d+1)})"
     if c < 0.8: return f"CASE WHEN {pred(d+1)} THEN {rng.randint(0,5)} ELSE {iexpr(d+1)} END"
     if c < 0.85: return f"coalesce({iexpr(d+1)}, {rng.randint(-2,2)})"
     if c < 0.88: return f"({iexpr(d+1)} % {rng.choice([-3, 7, 2])})"
-    if c < 0.91: return f"CAST({rng.choice(B)} AS BIGINT)"
-    if c < 0.94: return f"CASE {rng.choice(S)} WHEN {lit_s()} THEN 1 WHEN {lit_s()} THEN 2 ELSE 3 END"
-    if c < 0.97: return f"-{rng.choice(I)}"
+    if c < 0.91: return f"CAST({rng.choice(BOOL_COLUMNS)} AS BIGINT)"
+    if c < 0.94: return f"CASE {rng.choice(STRING_COLUMNS)} WHEN {lit_s()} THEN 1 WHEN {lit_s()} THEN 2 ELSE 3 END"
+    if c < 0.97: return f"-{rng.choice(INT_COLUMNS)}"
     return str(rng.randint(-5, 100))
 def texpr(d=0):
     c = rng.random()
@@ -61,29 +61,29 @@ def pred(d=0):
     if c < 0.2: return f"{sexpr(d+1)} {rng.choice(['<','>','<=','>=','<>'])} {lit_s()}"
     if c < 0.28: return f"{iexpr(d+1)} {rng.choice(['<','>','<=','>=','=','<>'])} {rng.randint(-1,300)}"
     if c < 0.34: return f"{sexpr(d+1)} {rng.choice(['LIKE','ILIKE','NOT LIKE','NOT ILIKE'])} {lit_s()}"
-    if c < 0.4: return f"{rng.choice(S+I+B)} IS {rng.choice(['','NOT '])}NULL"
-    if c < 0.45: return f"{rng.choice(S)} IN ({', '.join(lit_s() for _ in range(rng.randint(1,4)))})"
+    if c < 0.4: return f"{rng.choice(STRING_COLUMNS+INT_COLUMNS+BOOL_COLUMNS)} IS {rng.choice(['','NOT '])}NULL"
+    if c < 0.45: return f"{rng.choice(STRING_COLUMNS)} IN ({', '.join(lit_s() for _ in range(rng.randint(1,4)))})"
     if c < 0.5: return f"{iexpr(d+1)} BETWEEN {rng.randint(-5,20)} AND {rng.randint(0,400)}"
     if c < 0.55: return f"received_at {rng.choice(['<','>=','>'])} TIMESTAMP '{rng.choice(['2026-01-01 00:00:00','2026-05-10 12:00:00','2000-01-01 00:00:00','2026-03-15 00:00:00'])}'"
-    if c < 0.6: return rng.choice(B) if rng.random() < 0.5 else f"NOT {rng.choice(B)}"
+    if c < 0.6: return rng.choice(BOOL_COLUMNS) if rng.random() < 0.5 else f"NOT {rng.choice(BOOL_COLUMNS)}"
     if c < 0.8: return f"({pred(d+1)} {rng.choice(['AND','OR'])} {pred(d+1)})"
     if c < 0.85: return f"NOT ({pred(d+1)})"
     if c < 0.88: return f"{sexpr(d+1)} {rng.choice(['LIKE','ILIKE'])} '{rng.choice(['_','%_%','a_c%','%.%','8._','%é%','_%_','%|%'])}'"
     if c < 0.91: return f"{sexpr(d+1)} BETWEEN {lit_s()} AND {lit_s()}"
     if c < 0.94: return f"{iexpr(d+1)} {rng.choice(['NOT IN','IN'])} ({', '.join(str(rng.randint(-1, 20)) for _ in range(rng.randint(1,4)))})"
     if c < 0.97: return f"received_at {rng.choice(['<','>='])} '{rng.choice(['2026-01-01','2026-05-10 12:00:00','1999-12-31'])}'"
-    return f"{rng.choice(B)} = {rng.choice(['true','false'])}"
+    return f"{rng.choice(BOOL_COLUMNS)} = {rng.choice(['true','false'])}"
 def agg():
     c = rng.random()
     if c < 0.2: return "count(*)"
-    if c < 0.35: return f"count({rng.choice(S+I+B)})"
+    if c < 0.35: return f"count({rng.choice(STRING_COLUMNS+INT_COLUMNS+BOOL_COLUMNS)})"
     if c < 0.5: return f"count(DISTINCT {rng.choice([sexpr(), iexpr()])})"
     if c < 0.6: return f"sum({iexpr()})"
     if c < 0.7: return f"avg({iexpr()})"
     if c < 0.8: return f"min({rng.choice([sexpr(), iexpr(), texpr()])})"
     if c < 0.85: return f"max({rng.choice([sexpr(), iexpr(), texpr()])})"
-    if c < 0.88: return f"{rng.choice(['min','max'])}({rng.choice(B)})"
-    if c < 0.9: return f"count(DISTINCT {rng.choice(B + T)})"
+    if c < 0.88: return f"{rng.choice(['min','max'])}({rng.choice(BOOL_COLUMNS)})"
+    if c < 0.9: return f"count(DISTINCT {rng.choice(BOOL_COLUMNS + TIME_COLUMNS)})"
     return f"sum(CASE WHEN {pred()} THEN 1 ELSE 0 END)"
 def query():
     table = "events" if rng.random() < 0.8 else "sites"
@@ -97,13 +97,13 @@ def query():
     if k < 0.28:
         return f"SELECT {sexpr()} AS g, count(*) AS n FROM {table} GROUP BY g HAVING {rng.choice(['max', 'min'])}({iexpr()}) {rng.choice(['>', '<', '='])} {rng.randint(0, 50)} OR count(*) > 3", False
     if k < 0.34:
-        return f"SELECT count(*), count({sexpr()}) FROM {table} WHERE {rng.choice(S)} {rng.choice(['IN', 'NOT IN'])} ({lit_s()}, NULL)", False
+        return f"SELECT count(*), count({sexpr()}) FROM {table} WHERE {rng.choice(STRING_COLUMNS)} {rng.choice(['IN', 'NOT IN'])} ({lit_s()}, NULL)", False
     if k < 0.4:
         return f"SELECT CASE WHEN {pred()} THEN {sexpr()} END AS c, count(*) FROM {table} GROUP BY 1", False
     where = f" WHERE {pred()}" if rng.random() < 0.7 else ""
     kind = rng.random()
     if kind < 0.5:
-        keys = [rng.choice([sexpr(), iexpr(), texpr(), rng.choice(B)]) for _ in range(rng.randint(1,2))]
+        keys = [rng.choice([sexpr(), iexpr(), texpr(), rng.choice(BOOL_COLUMNS)]) for _ in range(rng.randint(1,2))]
         aggs = [agg() for _ in range(rng.randint(1,3))]
         cols = keys + aggs
         having = f" HAVING count(*) > {rng.randint(0,3)}" if rng.random() < 0.2 else ""
