@@ -10,6 +10,8 @@ import sys
 
 import duckdb
 
+from row_text import epoch_micros
+
 root, queries_path, answers_path = sys.argv[1:4]
 con = duckdb.connect()
 con.execute("SET TimeZone='UTC'")
@@ -17,8 +19,6 @@ con.execute(f"""CREATE VIEW events AS SELECT * EXCLUDE (month, project) FROM
     read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)""")
 con.execute(f"""CREATE VIEW sites AS SELECT * EXCLUDE (project) FROM
     read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)""")
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
 
 def cell(value):
     if value is None:
@@ -30,10 +30,7 @@ def cell(value):
     if isinstance(value, float):
         return "d:" + repr(value)
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        delta = value - EPOCH
-        return "t:" + str((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
+        return "t:" + str(epoch_micros(value))
     return str(value)
 
 

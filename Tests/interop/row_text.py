@@ -6,16 +6,21 @@ import datetime
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
+def epoch_micros(value):
+    """Microseconds since the epoch of a datetime; naive ones are UTC (the session zone)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    delta = value - EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def render(value):
     if value is None:
         return "∅"
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:  # engines hand naive datetimes in UTC (the session zone)
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        delta = value - EPOCH
-        return str((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
+        return str(epoch_micros(value))
     if isinstance(value, str):
         return value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
     return str(value)

@@ -73,7 +73,9 @@ public enum FormParser {
         }
     }
 
-    static func percentDecode(_ bytes: [UInt8], _ start: Int, _ end: Int) -> [UInt8] {
+    /// `bytes[start..<end]` form-decoded: `+` → space, `%XX` → that byte; a `%` not followed
+    /// by two hex digits stays as it is. Also decodes the API's query strings.
+    public static func percentDecode(_ bytes: [UInt8], _ start: Int, _ end: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(end - start)
         var index = start

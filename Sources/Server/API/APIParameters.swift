@@ -23,35 +23,13 @@ struct APIParameters: Sendable {
         self.init(query: request.uri.query)
     }
 
-    /// `+` → space, `%XX` → that byte, then UTF-8 (invalid sequences become U+FFFD).
-    /// Not Foundation's `removingPercentEncoding`: on Linux it drops a leading byte order mark
-    /// (`wp_locale=%EF%BB%BFbom` matched nothing) and gives up on any invalid byte.
+    /// Form decoding (`FormParser.percentDecode`, the SDK bodies' decoder), then UTF-8 with
+    /// invalid sequences as U+FFFD. Not Foundation's `removingPercentEncoding`: on Linux it
+    /// drops a leading byte order mark (`wp_locale=%EF%BB%BFbom` matched nothing) and gives up
+    /// on any invalid byte.
     static func decode(_ text: Substring) -> String {
-        func hex(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        let input = Array(text.utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(input.count)
-        var index = 0
-        while index < input.count {
-            let byte = input[index]
-            if byte == UInt8(ascii: "+") {
-                bytes.append(0x20)
-            } else if byte == UInt8(ascii: "%"), index + 2 < input.count, let high = hex(input[index + 1]), let low = hex(input[index + 2]) {
-                bytes.append(high << 4 | low)
-                index += 2
-            } else {
-                bytes.append(byte)
-            }
-            index += 1
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        let bytes = Array(text.utf8)
+        return String(decoding: FormParser.percentDecode(bytes, 0, bytes.count), as: UTF8.self)
     }
 
     /// The last value given for `name` (later values win, as in PHP and most frameworks).
