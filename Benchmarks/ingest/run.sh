@@ -20,7 +20,8 @@ echo "body bytes: $(wc -c < "$work/body.txt")  nproc: $(nproc)  load before: $(c
 "$bin" bench-decode --body "$work/body.txt"
 # --role ingest: the front door alone. With the default role (all) the server also compacts the
 # new raw data every 15 s, which competes for the same 2 cores during the durable run only.
-"$bin" serve --data "$work/data" --port "$port" --bench-bare-route --log-level warning --role ingest &
+# TRACKHOUSE_SERVE_FLAGS adds serve flags (e.g. --ingest-on-router for the router-path comparison).
+"$bin" serve --data "$work/data" --port "$port" --bench-bare-route --log-level warning --role ingest ${TRACKHOUSE_SERVE_FLAGS:-} &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

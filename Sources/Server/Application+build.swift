@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Ingest
 import Logging
 import NIOCore
@@ -101,6 +102,11 @@ public func buildApplication(components: TrackhouseComponents, logger: Logger,
                              metricsText: (@Sendable () -> [UInt8])? = nil,
                              onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
     let router = buildRouter(components: components, metricsText: metricsText)
+    // The SDK routes are answered on the event loop (`IngestChannelHandler`); the router keeps
+    // them too, for in-process tests and as the same code's second caller.
+    let onEventLoop = components.configuration.ingestOnEventLoop
+    let ingestRoutes = onEventLoop ? components.ingest.map { IngestRoutes(service: $0) } : nil
+    let bareEnabled = onEventLoop && components.configuration.enableBareRoute
     var services: [any Service] = []
     if let writer = components.writer { services.append(RawLogService(writer: writer)) }
     if let compaction = components.compaction { services.append(compaction) }
@@ -108,7 +114,10 @@ public func buildApplication(components: TrackhouseComponents, logger: Logger,
     let idleTimeout = components.configuration.idleTimeoutSeconds.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+        server: HTTPServerBuilder { responder in
+            TrackhouseHTTP1Channel(responder: responder, idleTimeout: idleTimeout, ingestRoutes: ingestRoutes,
+                                   bareEnabled: bareEnabled, serverName: "trackhouse")
+        },
         configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port),
                              serverName: "trackhouse"),
         services: services,

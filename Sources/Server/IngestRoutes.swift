@@ -92,11 +92,20 @@ struct IngestRoutes: Sendable {
         // half-handled request: `handle` decodes synchronously and its only suspension, the
         // append's continuation, ignores cancellation, so it runs to the fsync either way.
         let outcome = await service.handle(ingestRequest)
+        let (status, bytes) = answer(route, outcome)
+        return JSONResponse.make(status: .init(code: status), bytes: bytes)
+    }
+
+    /// The status and JSON body for an outcome, counted: the router and the event-loop front
+    /// door (`IngestChannelHandler`) answer through this one function.
+    func answer(_ route: Envelope.Route, _ outcome: IngestOutcome) -> (status: Int, body: [UInt8]) {
         switch outcome {
         case .accepted(let id):
-            return count(route, JSONResponse.make(status: .ok, bytes: Self.acceptedBody(id: id)))
+            count(route, status: 200)
+            return (200, Self.acceptedBody(id: id))
         case .refused(let refusal):
-            return count(route, JSONResponse.make(status: .init(code: refusal.status), bytes: refusal.jsonBody))
+            count(route, status: refusal.status)
+            return (refusal.status, refusal.jsonBody)
         }
     }
 
@@ -111,9 +120,13 @@ struct IngestRoutes: Sendable {
     }
 
     private func count(_ route: Envelope.Route, _ response: Response) -> Response {
-        guard let routeIndex = Envelope.Route.allCases.firstIndex(of: route),
-              let statusIndex = Self.statuses.firstIndex(of: response.status.code) else { return response }
-        counters[routeIndex * Self.statuses.count + statusIndex].increment()
+        count(route, status: response.status.code)
         return response
+    }
+
+    func count(_ route: Envelope.Route, status: Int) {
+        guard let routeIndex = Envelope.Route.allCases.firstIndex(of: route),
+              let statusIndex = Self.statuses.firstIndex(of: status) else { return }
+        counters[routeIndex * Self.statuses.count + statusIndex].increment()
     }
 }

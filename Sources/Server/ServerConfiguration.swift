@@ -16,6 +16,11 @@ public struct ServerConfiguration: Sendable {
     /// Serves `POST /_bench/bare`, which reads the body and answers without storing it: the
     /// HTTP stack's ceiling for the ingest benchmark. Off by default.
     public var enableBareRoute = false
+    /// The SDK routes (and `/_bench/bare`) are answered on the connection's event loop
+    /// (`IngestChannelHandler`); off, Hummingbird's router answers them on a task, the way
+    /// every other route is. Same answers either way; the event loop costs less CPU per
+    /// request (BENCHMARKS.md, "Ingest").
+    public var ingestOnEventLoop = true
     public var sealEnabled = true
     /// Group commit tuning for the raw writer (`RawLogWriter.Options`); nil keeps its default.
     public var commitLanes: Int? = nil

@@ -28,6 +28,10 @@ struct ServeCommand: AsyncParsableCommand {
     var commitIntervalMicros: Int?
     @Option(name: .customLong("commit-lanes"), help: "Group commit: batches written and fsynced at once, each by its own thread into its own files (1-16). Default 1, or TRACKHOUSE_INGEST_LANES.")
     var commitLanes: Int?
+    @Flag(name: .customLong("ingest-on-router"),
+          help: ArgumentHelp("Answer the SDK routes through the router on a task instead of on the event loop (same answers; for comparison benchmarks).", visibility: .hidden))
+    var ingestOnRouter = false
+
     @Flag(name: .customLong("bench-bare-route"), help: "Serve POST /_bench/bare (reads the body, stores nothing) for benchmarks.")
     var benchBareRoute = false
     @Option(name: .customLong("compact-interval"), help: "Seconds between in-process compactions of new raw data (0 = never; roles query and all).")
@@ -67,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.role = ServerConfiguration.Role(rawValue: role)!
         configuration.enableBareRoute = benchBareRoute
+        configuration.ingestOnEventLoop = !ingestOnRouter
         configuration.compactionIntervalSeconds = compactInterval > 0 ? compactInterval : nil
         configuration.rollupsEnabled = !noRollups
         configuration.idleTimeoutSeconds = idleTimeout > 0 ? idleTimeout : nil

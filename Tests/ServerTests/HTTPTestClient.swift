@@ -43,17 +43,27 @@ final class RawHTTPConnection {
         var bodyText: String { String(decoding: body, as: UTF8.self) }
     }
 
+    /// Bytes read past the previous response (a pipelined answer that arrived with it).
+    private var leftover: [UInt8] = []
+
     /// Reads one response (Content-Length framed, or until close).
     func readResponse() -> Response? {
-        var buffer: [UInt8] = []
+        var buffer = leftover
+        leftover = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         var headerEnd: Int? = nil
         var contentLength: Int? = nil
         var status = 0
         var headers: [String: String] = [:]
         while true {
+            if headerEnd == nil, let range = findHeaderEnd(buffer) {
+                headerEnd = range
+                parseHead(buffer[0..<range], status: &status, headers: &headers)
+                contentLength = headers["content-length"].flatMap { Int($0) }
+            }
             if let end = headerEnd {
                 if let length = contentLength, buffer.count - end >= length {
+                    leftover = Array(buffer[(end + length)...])
                     return Response(status: status, headers: headers, body: Array(buffer[end..<(end + length)]))
                 }
             }
@@ -63,17 +73,16 @@ final class RawHTTPConnection {
                 return Response(status: status, headers: headers, body: Array(buffer[end...]))
             }
             buffer.append(contentsOf: chunk[0..<n])
-            if headerEnd == nil, let range = findHeaderEnd(buffer) {
-                headerEnd = range
-                let head = String(decoding: buffer[0..<range], as: UTF8.self)
-                let lines = head.components(separatedBy: "\r\n")
-                status = Int(lines[0].split(separator: " ")[1]) ?? 0
-                for line in lines.dropFirst() {
-                    guard let colon = line.firstIndex(of: ":") else { continue }
-                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                }
-                contentLength = headers["content-length"].flatMap { Int($0) }
-            }
+        }
+    }
+
+    private func parseHead(_ bytes: ArraySlice<UInt8>, status: inout Int, headers: inout [String: String]) {
+        let lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n")
+        let first = lines[0].split(separator: " ")
+        status = first.count > 1 ? Int(first[1]) ?? 0 : 0
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
     }
 

@@ -134,9 +134,26 @@ public final class RawLogWriter: @unchecked Sendable {
     struct PendingLine {
         var key: FileKey
         var bytes: [UInt8]
-        /// Unchecked: every pending line is resumed exactly once, by `writeBatch` (each lane
-        /// drains `pending` before it stops); the checked form costs an allocation per request.
-        var continuation: UnsafeContinuation<Void, any Error>
+        var waiter: Waiter
+    }
+
+    /// Who waits for a line: every pending line is completed exactly once, by `writeBatch`
+    /// (each lane drains `pending` before it stops).
+    enum Waiter {
+        /// A suspended task (`append(line:route:receivedAtMicros:) async`). Unchecked: the
+        /// checked form costs an allocation per request.
+        case task(UnsafeContinuation<Void, any Error>)
+        /// A callback run on the lane's thread (`append(line:route:receivedAtMicros:completion:)`).
+        case callback(@Sendable (AppendError?) -> Void)
+
+        func complete(_ failure: AppendError?) {
+            switch self {
+            case .task(let continuation):
+                if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
+            case .callback(let callback):
+                callback(failure)
+            }
+        }
     }
 
     struct FileKey: Hashable {
@@ -206,30 +223,43 @@ public final class RawLogWriter: @unchecked Sendable {
     /// Appends one line durably. Returns once it is fsynced; not cancellable on purpose: a
     /// client that hangs up after sending a complete request still gets its data stored.
     public func append(line: [UInt8], route: Envelope.Route, receivedAtMicros: Int64) async throws {
-        let key = FileKey(route: route, hourIndex: RawLayout.hourIndex(micros: receivedAtMicros))
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-            mutex.lock()
-            if stopping {
-                mutex.unlock()
-                continuation.resume(throwing: AppendError.shuttingDown)
-                return
-            }
-            pending.append(PendingLine(key: key, bytes: line, continuation: continuation))
-            // Only the first line of a batch wakes a lane: a busy lane looks at `pending`
-            // before it idles, so later lines are picked up without a wake-up each.
-            var woken: Lane? = nil
-            if pending.count == 1 && idleLanes != 0 {
-                let index = idleLanes.trailingZeroBitCount
-                idleLanes &= ~(1 << UInt64(index))
-                woken = lanes[index]
-            } else if pending.count == options.batchLinesTarget && delayingLanes != 0 {
-                let index = delayingLanes.trailingZeroBitCount
-                delayingLanes &= ~(1 << UInt64(index))
-                woken = lanes[index]
-            }
-            mutex.unlock()
-            woken?.wake.signal()
+            enqueue(line: line, route: route, receivedAtMicros: receivedAtMicros, waiter: .task(continuation))
         }
+    }
+
+    /// Appends one line durably and calls `completion` once it is fsynced (nil) or failed, on
+    /// a lane's thread: the callback must only hand the result on (an event loop's `execute`),
+    /// never block. The front door that answers on the event loop uses this form: no task to
+    /// suspend and resume per request.
+    public func append(line: [UInt8], route: Envelope.Route, receivedAtMicros: Int64,
+                       completion: @escaping @Sendable (AppendError?) -> Void) {
+        enqueue(line: line, route: route, receivedAtMicros: receivedAtMicros, waiter: .callback(completion))
+    }
+
+    private func enqueue(line: [UInt8], route: Envelope.Route, receivedAtMicros: Int64, waiter: Waiter) {
+        let key = FileKey(route: route, hourIndex: RawLayout.hourIndex(micros: receivedAtMicros))
+        mutex.lock()
+        if stopping {
+            mutex.unlock()
+            waiter.complete(.shuttingDown)
+            return
+        }
+        pending.append(PendingLine(key: key, bytes: line, waiter: waiter))
+        // Only the first line of a batch wakes a lane: a busy lane looks at `pending`
+        // before it idles, so later lines are picked up without a wake-up each.
+        var woken: Lane? = nil
+        if pending.count == 1 && idleLanes != 0 {
+            let index = idleLanes.trailingZeroBitCount
+            idleLanes &= ~(1 << UInt64(index))
+            woken = lanes[index]
+        } else if pending.count == options.batchLinesTarget && delayingLanes != 0 {
+            let index = delayingLanes.trailingZeroBitCount
+            delayingLanes &= ~(1 << UInt64(index))
+            woken = lanes[index]
+        }
+        mutex.unlock()
+        woken?.wake.signal()
     }
 
     /// Refuses new appends, writes what is pending, closes files and seals past hours.
@@ -369,9 +399,7 @@ public final class RawLogWriter: @unchecked Sendable {
             }
         }
         if durableBytes > 0 { bytesWritten.increment(by: durableBytes) }
-        for (index, line) in batch.enumerated() {
-            if let failure = failures[index] { line.continuation.resume(throwing: failure) } else { line.continuation.resume() }
-        }
+        for (index, line) in batch.enumerated() { line.waiter.complete(failures[index]) }
     }
 
     private func classify(_ error: any Error) -> AppendError {

@@ -78,14 +78,29 @@ public final class IngestService: @unchecked Sendable {
         self.rateLimiter = options.rateLimitPerSecond.map { RateLimiter(ratePerSecond: $0, burst: options.rateLimitBurst) }
     }
 
-    public func handle(_ request: IngestRequest) async -> IngestOutcome {
+    /// An accepted, decoded request waiting for its line to be durable.
+    public struct PreparedAppend: Sendable {
+        public let id: String
+        public let route: Envelope.Route
+        public let receivedAtMicros: Int64
+        public let line: [UInt8]
+    }
+
+    /// The synchronous part of a request: rate limit, decode, project lookup. Either the
+    /// answer (a refusal) or the line to append.
+    public enum Step: Sendable {
+        case answered(IngestOutcome)
+        case append(PreparedAppend)
+    }
+
+    public func prepare(_ request: IngestRequest) -> Step {
         let clientAddress = options.trustedProxies.clientAddress(peer: request.peerAddress, forwardedFor: request.forwardedFor)
         if let rateLimiter, !rateLimiter.allow(clientAddress ?? "unknown") {
-            return .refused(.init(status: 429, code: "rate_limited",
-                                  message: "too many requests from this address; retry later"))
+            return .answered(.refused(.init(status: 429, code: "rate_limited",
+                                            message: "too many requests from this address; retry later")))
         }
         if writer.isStopping {
-            return .refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later"))
+            return .answered(.refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later")))
         }
         // The id and time come first so the envelope's head can frame the payload as it is
         // transcoded: the line is written once, not assembled from a payload copy.
@@ -96,30 +111,59 @@ public final class IngestService: @unchecked Sendable {
         let decoded: DecodedPayload
         switch decodePayload(request, linePrefix: linePrefix) {
         case .success(let payload): decoded = payload
-        case .failure(let refusal): return .refused(refusal)
+        case .failure(let refusal): return .answered(.refused(refusal))
         }
         guard let hash = decoded.hash.map(IngestText.trimmingWhitespace), !hash.isEmpty else {
-            return .refused(.init(status: 404, code: "unknown_project", message: "the body has no \"hash\": it names the project"))
+            return .answered(.refused(.init(status: 404, code: "unknown_project", message: "the body has no \"hash\": it names the project")))
         }
         guard registry.registry.project(hash: hash) != nil else {
-            return .refused(.init(status: 404, code: "unknown_project", message: "no project has this hash"))
+            return .answered(.refused(.init(status: 404, code: "unknown_project", message: "no project has this hash")))
         }
-        do {
-            try await writer.append(line: decoded.line, route: request.route, receivedAtMicros: now)
-            return .accepted(id: id)
-        } catch let error as RawLogWriter.AppendError {
-            switch error {
-            case .diskFull:
-                logger.error("raw write failed: disk full", metadata: ["ingest.route": "\(request.route.rawValue)"])
-                return .refused(.init(status: 503, code: "disk_full", message: "the server's disk is full; retry later"))
-            case .shuttingDown:
-                return .refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later"))
-            case .io(let message):
-                logger.error("raw write failed", metadata: ["error": "\(message)"])
+        return .append(PreparedAppend(id: id, route: request.route, receivedAtMicros: now, line: decoded.line))
+    }
+
+    /// The answer once the append finished: `200` with the id, or a `503` naming why.
+    public func outcome(of prepared: PreparedAppend, failure: RawLogWriter.AppendError?) -> IngestOutcome {
+        guard let failure else { return .accepted(id: prepared.id) }
+        switch failure {
+        case .diskFull:
+            logger.error("raw write failed: disk full", metadata: ["ingest.route": "\(prepared.route.rawValue)"])
+            return .refused(.init(status: 503, code: "disk_full", message: "the server's disk is full; retry later"))
+        case .shuttingDown:
+            return .refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later"))
+        case .io(let message):
+            logger.error("raw write failed", metadata: ["error": "\(message)"])
+            return .refused(.init(status: 503, code: "unavailable", message: "the server could not store the request; retry later"))
+        }
+    }
+
+    /// Handles one request on the caller's task: returns once the line is durable.
+    public func handle(_ request: IngestRequest) async -> IngestOutcome {
+        switch prepare(request) {
+        case .answered(let outcome):
+            return outcome
+        case .append(let prepared):
+            do {
+                try await writer.append(line: prepared.line, route: prepared.route, receivedAtMicros: prepared.receivedAtMicros)
+                return outcome(of: prepared, failure: nil)
+            } catch let error as RawLogWriter.AppendError {
+                return outcome(of: prepared, failure: error)
+            } catch {
                 return .refused(.init(status: 503, code: "unavailable", message: "the server could not store the request; retry later"))
             }
-        } catch {
-            return .refused(.init(status: 503, code: "unavailable", message: "the server could not store the request; retry later"))
+        }
+    }
+
+    /// Handles one request without a task: `completion` gets the answer, at once for a
+    /// refusal (on the caller's thread), else on a raw lane's thread once the line is durable.
+    public func handle(_ request: IngestRequest, completion: @escaping @Sendable (IngestOutcome) -> Void) {
+        switch prepare(request) {
+        case .answered(let outcome):
+            completion(outcome)
+        case .append(let prepared):
+            writer.append(line: prepared.line, route: prepared.route, receivedAtMicros: prepared.receivedAtMicros) { failure in
+                completion(self.outcome(of: prepared, failure: failure))
+            }
         }
     }
 
