@@ -230,12 +230,14 @@ final class RawLogWriterTests: XCTestCase {
         }
         let lines = Array(text.utf8)
         let sealer = RawFileSealer(logger: quietLogger)
-        for name in ["a", "b", "c"] {
+        for name in ["a", "b", "c", "d"] {
             try FileIO.writeFileAtomically(directory + "/w-\(name).ndjson", lines)
-            sealer.enqueue(directory + "/w-\(name).ndjson")  // all three wait before the sealer starts
         }
-        XCTAssertEqual(RawFileSealer.level(backlogFiles: 3), 1)
-        XCTAssertEqual(RawFileSealer.level(backlogFiles: 1), 6)
+        // All wait before the sealer starts; "d" rotated within its hour (heavy traffic).
+        for name in ["a", "b", "c"] { sealer.enqueue(directory + "/w-\(name).ndjson") }
+        XCTAssertEqual(RawFileSealer.level(backlogFiles: 3, rotated: false), 1)
+        XCTAssertEqual(RawFileSealer.level(backlogFiles: 1, rotated: false), 6)
+        XCTAssertEqual(RawFileSealer.level(backlogFiles: 1, rotated: true), 1)
         sealer.start()
         sealer.stop()  // seals everything queued first
         var sizes: [String: Int64] = [:]
@@ -247,6 +249,13 @@ final class RawLogWriterTests: XCTestCase {
         }
         XCTAssertEqual(sizes["a"], sizes["b"], "both sealed while another file waited: level 1")
         XCTAssertGreaterThan(sizes["b"]!, sizes["c"]!, "the last one, with nothing waiting, at level 6")
+        // A rotated file alone in the queue is still sealed at level 1.
+        let rotatedSealer = RawFileSealer(logger: quietLogger)
+        rotatedSealer.enqueue(directory + "/w-d.ndjson", rotated: true)
+        rotatedSealer.start()
+        rotatedSealer.stop()
+        XCTAssertEqual(try Gzip.inflate(try FileIO.readFile(directory + "/w-d.ndjson.gz"), outputBytesMax: 1 << 24), lines)
+        XCTAssertEqual(FileIO.fileSize(directory + "/w-d.ndjson.gz"), sizes["a"], "a rotated file: level 1")
     }
 
     /// The sealer frees plain files in steps (a one-shot unlink of 256 MB stalls the lanes'

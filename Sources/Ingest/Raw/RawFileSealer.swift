@@ -15,7 +15,7 @@ final class RawFileSealer: @unchecked Sendable {
     private let logger: Logger
     private let condition = NSCondition()
     /// Files to gzip, in order; the head stays until it is sealed, so the count is the backlog.
-    private var queue: [String] = []
+    private var queue: [(path: String, rotated: Bool)] = []
     private var stopping = false
     private var running = false
     private var thread: Thread?
@@ -39,9 +39,11 @@ final class RawFileSealer: @unchecked Sendable {
         thread.start()
     }
 
-    func enqueue(_ path: String) {
+    /// `rotated`: the file was closed at the size limit within its hour, a sign of sustained
+    /// heavy traffic (256 MB in under an hour), so it is sealed at the cheap level.
+    func enqueue(_ path: String, rotated: Bool = false) {
         condition.lock()
-        queue.append(path)
+        queue.append((path: path, rotated: rotated))
         backlog.record(queue.count)
         condition.signal()
         condition.unlock()
@@ -81,8 +83,8 @@ final class RawFileSealer: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let path = queue[0]
-            let level = Self.level(backlogFiles: queue.count)
+            let (path, rotated) = queue[0]
+            let level = Self.level(backlogFiles: queue.count, rotated: rotated)
             condition.unlock()
             do {
                 try Self.seal(path: path, level: level, logger: logger)
@@ -123,15 +125,16 @@ final class RawFileSealer: @unchecked Sendable {
         #endif
     }
 
-    /// The gzip level for the next file: 6 (the usual ratio) while the sealer keeps up, 1 when
-    /// another rotated file is already waiting. At idle priority the sealer only has the CPU
-    /// requests leave over; under sustained load level 6 (~75 MB/s on a whole core) cannot
-    /// keep up with the lanes (~40 MB/s of lines on the 2-core VM), plain files pile up (5x
-    /// the disk of sealed ones) and the compression work competes with requests: in the
-    /// ingest benchmark level 1 for every file took the durable/bare ratio from 0.51–0.56
-    /// to 0.57–0.59 (files ~40% larger than level 6, still ~3.5x smaller than plain).
-    static func level(backlogFiles: Int) -> Int32 {
-        backlogFiles >= 2 ? 1 : 6
+    /// The gzip level for the next file: 6 (the usual ratio) for a finished hour while the
+    /// sealer keeps up; 1 for a file that rotated within its hour (sustained heavy traffic)
+    /// or when another file is already waiting. At idle priority the sealer only has the CPU
+    /// requests leave over, yet under load it still takes that CPU from them nearly one for
+    /// one (cache, wake-up preemption): level 6 (~75–180 MB/s on a whole core) against
+    /// ~50 MB/s of lines took 22–24% of a core in the ingest benchmark and 12% of durable
+    /// throughput; level 1 runs ~3x faster (files ~40% larger than level 6 on real payloads,
+    /// still ~3.5x smaller than plain). See BENCHMARKS.md.
+    static func level(backlogFiles: Int, rotated: Bool) -> Int32 {
+        rotated || backlogFiles >= 2 ? 1 : 6
     }
 
     static func seal(path: String, level: Int32 = 6, logger: Logger) throws {

@@ -409,11 +409,12 @@ public final class RawLogWriter: @unchecked Sendable {
         return .io("\(error)")
     }
 
-    /// Closes an intact file and hands it to the sealer.
-    private func retire(_ lane: Lane, key: FileKey, file: OpenFile) {
+    /// Closes an intact file and hands it to the sealer (`rotated`: closed at the size limit
+    /// within its hour).
+    private func retire(_ lane: Lane, key: FileKey, file: OpenFile, rotated: Bool = false) {
         close(file.fd)
         if lane.openFiles[key] === file { lane.openFiles[key] = nil }
-        if options.sealEnabled { sealer.enqueue(file.path) }
+        if options.sealEnabled { sealer.enqueue(file.path, rotated: rotated) }
     }
 
     /// After a failed write or fsync the file's tail is unknown: cut it back to the last durable
@@ -432,7 +433,7 @@ public final class RawLogWriter: @unchecked Sendable {
     private func openFile(_ lane: Lane, for key: FileKey, adding bytes: Int64) throws -> OpenFile {
         if let file = lane.openFiles[key] {
             if file.writtenSize + bytes <= options.fileBytesMax || file.writtenSize == 0 { return file }
-            retire(lane, key: key, file: file)
+            retire(lane, key: key, file: file, rotated: true)
         }
         // Lanes share the folders and the sequence numbers in them.
         creation.lock()
