@@ -41,8 +41,9 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     private enum State {
         case idle
-        /// Gathering the body of a request this handler answers.
-        case collecting(Target, HTTPRequest, ByteBuffer, keepAlive: Bool)
+        /// Gathering the body of a request this handler answers (straight into the array
+        /// `IngestRequest` takes: one copy of the bytes).
+        case collecting(Target, HTTPRequest, [UInt8], keepAlive: Bool)
         /// Answered early (413); the rest of the body is dropped.
         case discarding(keepAlive: Bool)
         /// The answer is pending (the durable append); later parts wait in `queued`.
@@ -93,21 +94,22 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
                     return
                 }
                 let declared = head.headerFields[.contentLength].flatMap { Int($0) } ?? 0
-                state = .collecting(target, head, context.channel.allocator.buffer(capacity: max(0, min(declared, limit))),
-                                    keepAlive: keepAlive)
+                var body: [UInt8] = []
+                body.reserveCapacity(max(0, min(declared, limit)))
+                state = .collecting(target, head, body, keepAlive: keepAlive)
             } else {
                 routerResponsesOwed += 1
                 state = .forwarding
                 context.fireChannelRead(wrapInboundOut(part))
             }
-        case (.collecting(let target, let head, var body, let keepAlive), .body(var chunk)):
-            if body.readableBytes + chunk.readableBytes > bodyBytesMax {
+        case (.collecting(let target, let head, var body, let keepAlive), .body(let chunk)):
+            if body.count + chunk.readableBytes > bodyBytesMax {
                 state = .discarding(keepAlive: keepAlive)
                 refuseTooLarge(target, context: context, keepAlive: keepAlive, inflated: false)
                 return
             }
-            state = .idle  // drop the state's reference so the append does not copy the buffer
-            body.writeBuffer(&chunk)
+            state = .idle  // drop the state's reference so the append does not copy the array
+            body.append(contentsOf: chunk.readableBytesView)
             state = .collecting(target, head, body, keepAlive: keepAlive)
         case (.collecting(let target, let head, let body, let keepAlive), .end):
             state = .answering
@@ -146,11 +148,11 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     // MARK: Answers
 
-    private func answer(_ target: Target, head: HTTPRequest, body: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func answer(_ target: Target, head: HTTPRequest, body: [UInt8], keepAlive: Bool, context: ChannelHandlerContext) {
         switch target {
         case .bare:
             var bytes: [UInt8] = Array(#"{"ok":true,"bytes":"#.utf8)
-            bytes.append(contentsOf: String(body.readableBytes).utf8)
+            bytes.append(contentsOf: String(body.count).utf8)
             bytes.append(UInt8(ascii: "}"))
             respond(status: 200, body: bytes, keepAlive: keepAlive, context: context)
         case .ingest(let route):
@@ -162,8 +164,8 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
                 contentEncoding: headers.contentEncoding,
                 userAgent: headers.userAgent,
                 forwardedFor: headers.forwardedFor,
-                peerAddress: Self.peerIP(context.channel.remoteAddress),
-                body: Array(body.readableBytesView))
+                peerAddress: peerAddress(context),
+                body: body)
             let loop = context.eventLoop
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
             routes.service.handle(request) { outcome in
@@ -233,6 +235,15 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
             readHeld = false
             context.read()
         }
+    }
+
+    /// The connection's peer address as text, formatted once per connection (`inet_ntop`).
+    private var peerAddressText: String??
+    private func peerAddress(_ context: ChannelHandlerContext) -> String? {
+        if let known = peerAddressText { return known }
+        let text = Self.peerIP(context.channel.remoteAddress)
+        peerAddressText = .some(text)
+        return text
     }
 
     static func peerIP(_ address: SocketAddress?) -> String? {
