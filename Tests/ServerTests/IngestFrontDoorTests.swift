@@ -92,19 +92,32 @@ final class IngestFrontDoorTests: XCTestCase {
         guard answers.count == 6 else { return }
         XCTAssertTrue(answers[1].bodyText.contains(#""status":"ok""#), answers[1].bodyText)
         XCTAssertTrue(answers[2].bodyText.contains("unknown_project"), answers[2].bodyText)
+        // Hundreds of small requests in one write, each refused at once (no stored line to
+        // wait for): all answered, in order, on one connection.
+        // The first is stored, so the rest queue behind its fsync and are replayed.
+        var burst = RawHTTPConnection.request(path: "/track", headers: formHeaders(), body: Array("hash=\(demoHash)&url=https://p0.example".utf8))
+        for index in 0..<400 {
+            burst += RawHTTPConnection.request(path: "/track", headers: formHeaders(), body: Array("hash=unknown-\(index)".utf8))
+        }
+        burst += RawHTTPConnection.request(method: "GET", path: "/healthz", body: [])
+        let burstAnswers = exchange(port, burst, responses: 402)
+        XCTAssertEqual(burstAnswers.count, 402)
+        XCTAssertEqual(burstAnswers.first?.status, 200)
+        XCTAssertTrue(burstAnswers.dropFirst().dropLast().allSatisfy { $0.status == 404 })
+        XCTAssertEqual(burstAnswers.last?.status, 200)
         // Garbage behind a request being stored: its 200 comes first, then the router's 400.
         let garbage = RawHTTPConnection.request(path: "/track", headers: formHeaders(), body: Array("hash=\(demoHash)&url=https://p4.example".utf8))
             + Array("NOT HTTP AT ALL\r\n\r\n".utf8)
         XCTAssertEqual(exchange(port, garbage, responses: 2).map(\.status), [200, 400])
         server.terminate()
         let urls = try readAllEnvelopes(data).compactMap { $0.payload["url"]?.scalarText }.sorted()
-        XCTAssertEqual(urls, ["https://p1.example", "https://p2.example", "https://p3.example", "https://p4.example"])
+        XCTAssertEqual(urls, ["https://p0.example", "https://p1.example", "https://p2.example", "https://p3.example", "https://p4.example"])
     }
 
     /// HTTP/1.0 and `Connection: close` are disconnected after their answer; HTTP/1.1 and
     /// HTTP/1.0 with `Connection: keep-alive` stay open for the next request.
     func testConnectionsCloseOnlyWhenTheClientAsks() throws {
-        let (server, _, port) = try startServerOnFreshData(extraArguments: ["--role", "ingest"])
+        let (server, data, port) = try startServerOnFreshData(extraArguments: ["--role", "ingest"])
         defer { server.terminate() }
         func closesAfterAnswer(version: String, headers: [(String, String)]) -> (status: Int?, closed: Bool) {
             guard let connection = RawHTTPConnection(port: port, timeoutSeconds: 2) else { return (nil, false) }
@@ -127,6 +140,16 @@ final class IngestFrontDoorTests: XCTestCase {
         let http10KeepAlive = closesAfterAnswer(version: "HTTP/1.0", headers: [("Connection", "keep-alive")])
         XCTAssertEqual(http10KeepAlive.status, 200)
         XCTAssertFalse(http10KeepAlive.closed, "HTTP/1.0 keep-alive was closed")
+        // A request sent after `Connection: close` on the same connection is neither answered
+        // nor stored.
+        let both = RawHTTPConnection.request(path: "/track", headers: formHeaders([("Connection", "close")]),
+                                             body: Array("hash=\(demoHash)&url=https://closing.example".utf8))
+            + RawHTTPConnection.request(path: "/track", headers: formHeaders(), body: Array("hash=\(demoHash)&url=https://after-close.example".utf8))
+        XCTAssertEqual(exchange(port, both, responses: 2).map(\.status), [200])
+        server.terminate()
+        let urls = try readAllEnvelopes(data).compactMap { $0.payload["url"]?.scalarText }
+        XCTAssertTrue(urls.contains("https://closing.example"))
+        XCTAssertFalse(urls.contains("https://after-close.example"))
     }
 
     /// A declared body over 1 MiB is refused before it is sent; a chunked body that grows

@@ -62,6 +62,9 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var queued: [HTTPRequestPart] = []
     private var readHeld = false
     private var heldError: (any Error)?
+    private var replaying = false
+    /// An answer asked to close the connection: nothing after it is read or answered.
+    private var closing = false
     private var date = HTTPDate()
 
     init(routes: IngestRoutes?, bareEnabled: Bool, keepAlive: KeepAliveProbe.Box, serverName: String) {
@@ -77,6 +80,7 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        if closing { return }
         if case .answering = state { queued.append(part); return }
         if !queued.isEmpty { queued.append(part); return }
         process(part, context: context)
@@ -207,6 +211,7 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
+            closing = true
             let closed = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: closed)
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -216,11 +221,18 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     /// Feeds parts that arrived while an answer was pending, then lets the channel read again.
     private func replayQueued(context: ChannelHandlerContext) {
+        // A queued request refused at once is answered inside `process`, which would replay
+        // again from there: one loop instead, so a read full of tiny pipelined requests
+        // cannot grow the stack.
+        if replaying { return }
         guard !queued.isEmpty || readHeld || heldError != nil else { return }
+        replaying = true
+        defer { replaying = false }
         // The async channel behind us hands reads to the router at `channelReadComplete`:
         // parts forwarded here, outside a socket read, need one of their own.
         defer { context.fireChannelReadComplete() }
         while !queued.isEmpty {
+            if closing { queued.removeAll(); return }
             if case .answering = state { return }
             let part = queued.removeFirst()
             process(part, context: context)
