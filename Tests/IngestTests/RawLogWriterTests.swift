@@ -213,10 +213,48 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(try FileIO.readFile(hourDirectory + "/w1-000001.ndjson"), good)
         try await writer.append(line: envelope(2, micros: now).line(), route: .track, receivedAtMicros: now)
         writer.shutdown()
-        XCTAssertEqual(try FileIO.readFile(hourDirectory + "/w1-000001.ndjson"), good)
+        // The earlier run's file is never appended to; shutdown seals it with this run's files.
+        let old = hourDirectory + "/w1-000001.ndjson"
+        XCTAssertEqual(FileIO.exists(old) ? try FileIO.readFile(old) : try Gzip.inflate(try FileIO.readFile(old + ".gz"), outputBytesMax: 1 << 20), good)
         // Shutdown seals what it closed, so the new file may already be gzipped.
         XCTAssertTrue(FileIO.exists(hourDirectory + "/w1-000002.ndjson") || FileIO.exists(hourDirectory + "/w1-000002.ndjson.gz"))
         XCTAssertEqual(Set(try readAllEnvelopes(directory).map(\.id)), ["id-1", "id-2"])
+    }
+
+    /// Files that rotate within their hour stay plain while the hour is open (gzip would take
+    /// CPU from the requests at their busiest) up to the backlog limit, beyond which the
+    /// oldest are sealed at once; shutdown seals the rest. Every line is stored once.
+    func testRotatedFilesWaitForTheirHourUpToTheBacklogLimit() async throws {
+        func run(deferredSealBytesMax: Int64) async throws -> (sealedWhileRunning: Int, plainWhileRunning: Int, directory: String) {
+            let directory = makeTemporaryDirectory()
+            var options = RawLogWriter.Options(writerID: "w1")
+            options.fileBytesMax = 4096
+            options.deferredSealBytesMax = deferredSealBytesMax
+            let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: options, logger: quietLogger)
+            try writer.start()
+            let now = UTCTime.nowMicros()
+            for index in 0..<200 {
+                let e = envelope(index, micros: now)
+                try await writer.append(line: e.line(), route: .track, receivedAtMicros: now)
+            }
+            // Sealing is asynchronous: give the sealer time to act on what it was given.
+            try await Task.sleep(nanoseconds: 500_000_000)
+            let files = RawLayout(dataDirectory: directory).listFiles()
+            let result = (files.filter(\.isCompressed).count, files.filter { !$0.isCompressed }.count, directory)
+            writer.shutdown()
+            let after = RawLayout(dataDirectory: directory).listFiles()
+            XCTAssertTrue(after.allSatisfy(\.isCompressed), "shutdown leaves plain files")
+            let stored = try readAllEnvelopes(directory)
+            XCTAssertEqual(stored.count, 200)
+            XCTAssertEqual(Set(stored.map(\.id)).count, 200)
+            return result
+        }
+        let waiting = try await run(deferredSealBytesMax: 1 << 30)
+        XCTAssertGreaterThan(waiting.plainWhileRunning, 5, "the hour's files rotated")
+        XCTAssertEqual(waiting.sealedWhileRunning, 0, "a rotated file of an open hour was sealed under the limit")
+        let limited = try await run(deferredSealBytesMax: 3 * 4096)
+        XCTAssertGreaterThan(limited.sealedWhileRunning, 0, "past the backlog limit nothing was sealed")
+        XCTAssertLessThanOrEqual(limited.plainWhileRunning, 5, "the plain backlog passed its limit")
     }
 
     /// A sealer that falls behind (another file waiting) seals at gzip level 1, else at 6;

@@ -43,8 +43,16 @@ import Metrics
 /// 5. Files rotate per hour and at `fileBytesMax`. At most once a second each lane closes its
 ///    files whose hour ended more than `sealDelay` ago and hands them to the sealer, which
 ///    gzips them (temp + fsync + rename) and removes the plain file.
+/// 5a. A file that rotated at `fileBytesMax` within its hour is complete and readable, but
+///    it is sealed with its hour, not at once: gzip is background work that, even at idle
+///    priority, takes its CPU from the requests nearly one for one (BENCHMARKS.md), and a
+///    rotation within the hour means the requests are at their busiest. The lane keeps such
+///    files aside and hands them over once their hour is sealed, or at once (oldest first,
+///    at the cheap level) while more than `deferredSealBytesMax` of them wait, so the plain
+///    backlog on disk stays bounded, or when the lane stops.
 /// 6. On start, files of this writer that a crash left behind are repaired: a torn last line
-///    (no newline) is cut. Appends never go to a file of an earlier run: each run opens new
+///    (no newline) is cut; those of past hours are queued for sealing, the others wait for
+///    their hour with lane 0's deferred files (5a). Appends never go to a file of an earlier run: each run opens new
 ///    sequence numbers, so a repaired file is never written again.
 public final class RawLogWriter: @unchecked Sendable {
     public struct Options: Sendable {
@@ -74,6 +82,9 @@ public final class RawLogWriter: @unchecked Sendable {
             return min(max(value, range.lowerBound), range.upperBound)
         }
         public var fileBytesMax: Int64 = 256 << 20
+        /// Step 5a: rotated files of unfinished hours wait at most this many bytes per writer
+        /// (split between the lanes) before the oldest is sealed anyway.
+        public var deferredSealBytesMax: Int64 = 2 << 30
         /// Grace after an hour ends before its files are closed and sealed; late requests
         /// stamped in the old hour still land in it meanwhile.
         public var sealDelaySeconds: Int64 = 120
@@ -124,6 +135,8 @@ public final class RawLogWriter: @unchecked Sendable {
     private let creation = NSLock()
     private var knownDirectories = Set<String>()
     private var lockFD: Int32 = -1
+    /// Files of earlier runs whose hour is not over yet, found by recovery (step 6).
+    private var recoveredUnsealed: [(path: String, hourIndex: Int64, bytes: Int64)] = []
     private let sealer: RawFileSealer
 
     private let bytesWritten = Counter(label: "trackhouse_ingest_bytes_written_total")
@@ -182,6 +195,9 @@ public final class RawLogWriter: @unchecked Sendable {
         let index: Int
         let wake = DispatchSemaphore(value: 0)
         var openFiles: [FileKey: OpenFile] = [:]
+        /// Step 5a: rotated files waiting for their hour to be sealed, oldest first.
+        var deferredSeals: [(path: String, hourIndex: Int64, bytes: Int64)] = []
+        var deferredSealBytes: Int64 = 0
         var lastHourCheckMicros: Int64 = 0
         init(index: Int) { self.index = index }
     }
@@ -209,6 +225,9 @@ public final class RawLogWriter: @unchecked Sendable {
         if options.sealEnabled { sealer.start() }
         let count = min(64, max(1, options.lanes))
         lanes = (0..<count).map { Lane(index: $0) }
+        lanes[0].deferredSeals = recoveredUnsealed
+        lanes[0].deferredSealBytes = recoveredUnsealed.reduce(0) { $0 + $1.bytes }
+        recoveredUnsealed = []
         lanesRunning = count
         for lane in lanes {
             let thread = Thread { [self] in
@@ -338,6 +357,7 @@ public final class RawLogWriter: @unchecked Sendable {
         // Every append has been written and fsynced: close this lane's files.
         for (key, file) in lane.openFiles { retire(lane, key: key, file: file) }
         lane.openFiles.removeAll()
+        releaseDeferredSeals(lane, nowMicros: nil)
         mutex.lock()
         lanesRunning -= 1
         mutex.broadcast()
@@ -409,12 +429,42 @@ public final class RawLogWriter: @unchecked Sendable {
         return .io("\(error)")
     }
 
-    /// Closes an intact file and hands it to the sealer (`rotated`: closed at the size limit
-    /// within its hour).
+    /// Closes an intact file and hands it to the sealer; a file closed at the size limit
+    /// within its hour (`rotated`) waits for its hour instead (step 5a).
     private func retire(_ lane: Lane, key: FileKey, file: OpenFile, rotated: Bool = false) {
         close(file.fd)
         if lane.openFiles[key] === file { lane.openFiles[key] = nil }
-        if options.sealEnabled { sealer.enqueue(file.path, rotated: rotated) }
+        guard options.sealEnabled else { return }
+        if rotated {
+            lane.deferredSeals.append((path: file.path, hourIndex: key.hourIndex, bytes: file.writtenSize))
+            lane.deferredSealBytes += file.writtenSize
+            releaseDeferredSeals(lane, nowMicros: UTCTime.nowMicros())
+        } else {
+            sealer.enqueue(file.path)
+        }
+    }
+
+    /// Hands deferred rotated files to the sealer: those whose hour is past, then the oldest
+    /// while the lane's share of `deferredSealBytesMax` is exceeded (sealed at the cheap level:
+    /// traffic is still heavy). `nowMicros` nil: all of them (the lane stops).
+    private func releaseDeferredSeals(_ lane: Lane, nowMicros: Int64?) {
+        guard !lane.deferredSeals.isEmpty else { return }
+        let laneBytesMax = max(options.fileBytesMax, options.deferredSealBytesMax / Int64(max(1, lanes.count)))
+        var kept: [(path: String, hourIndex: Int64, bytes: Int64)] = []
+        for entry in lane.deferredSeals {
+            if let now = nowMicros, !isPastHour(entry.hourIndex, now: now) {
+                kept.append(entry)
+            } else {
+                sealer.enqueue(entry.path)
+                lane.deferredSealBytes -= entry.bytes
+            }
+        }
+        while lane.deferredSealBytes > laneBytesMax, !kept.isEmpty {
+            let oldest = kept.removeFirst()
+            sealer.enqueue(oldest.path, rotated: true)
+            lane.deferredSealBytes -= oldest.bytes
+        }
+        lane.deferredSeals = kept
     }
 
     /// After a failed write or fsync the file's tail is unknown: cut it back to the last durable
@@ -491,6 +541,7 @@ public final class RawLogWriter: @unchecked Sendable {
     }
 
     private func closeFinishedHours(_ lane: Lane, nowMicros: Int64) {
+        releaseDeferredSeals(lane, nowMicros: nowMicros)
         for (key, file) in lane.openFiles where isPastHour(key.hourIndex, now: nowMicros) {
             retire(lane, key: key, file: file)
         }
@@ -512,7 +563,14 @@ public final class RawLogWriter: @unchecked Sendable {
                 continue
             }
             try RawFileRepair.cutTornTail(path: file.path, logger: logger)
-            if options.sealEnabled && isPastHour(file.hourIndex, now: now) { sealer.enqueue(file.path) }
+            guard options.sealEnabled else { continue }
+            if isPastHour(file.hourIndex, now: now) {
+                sealer.enqueue(file.path)
+            } else {
+                // An earlier run's file of an hour still open: lane 0 seals it with its hour
+                // (step 5a; no lane of this run will ever close it).
+                recoveredUnsealed.append((path: file.path, hourIndex: file.hourIndex, bytes: FileIO.fileSize(file.path) ?? 0))
+            }
         }
     }
 }
