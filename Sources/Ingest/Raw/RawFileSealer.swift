@@ -39,8 +39,9 @@ final class RawFileSealer: @unchecked Sendable {
         thread.start()
     }
 
-    /// `rotated`: the file was closed at the size limit within its hour, a sign of sustained
-    /// heavy traffic (256 MB in under an hour), so it is sealed at the cheap level.
+    /// `rotated`: a file that rotated within its hour and is sealed before its hour ends
+    /// because the writer's backlog of such files passed its limit (sustained heavy traffic),
+    /// so it is sealed at the cheap level.
     func enqueue(_ path: String, rotated: Bool = false) {
         condition.lock()
         queue.append((path: path, rotated: rotated))
@@ -126,8 +127,8 @@ final class RawFileSealer: @unchecked Sendable {
     }
 
     /// The gzip level for the next file: 6 (the usual ratio) for a finished hour while the
-    /// sealer keeps up; 1 for a file that rotated within its hour (sustained heavy traffic)
-    /// or when another file is already waiting. At idle priority the sealer only has the CPU
+    /// sealer keeps up; 1 for a rotated file sealed early (sustained heavy traffic, see
+    /// `RawLogWriter` step 5a) or when another file is already waiting. At idle priority the sealer only has the CPU
     /// requests leave over, yet under load it still takes that CPU from them nearly one for
     /// one (cache, wake-up preemption): level 6 (~75–180 MB/s on a whole core) against
     /// ~50 MB/s of lines took 22–24% of a core in the ingest benchmark and 12% of durable
