@@ -257,6 +257,39 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertLessThanOrEqual(limited.plainWhileRunning, 5, "the plain backlog passed its limit")
     }
 
+    /// A full disk releases the rotated files waiting for their hour to the sealer at once:
+    /// gzip frees most of their space.
+    func testDiskFullSealsTheWaitingRotatedFiles() async throws {
+        let directory = makeTemporaryDirectory()
+        var options = RawLogWriter.Options(writerID: "w1")
+        options.fileBytesMax = 4096
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: options, logger: quietLogger)
+        let failing = LockedFlag(false)
+        writer.faultInjector = { failing.value ? ENOSPC : nil }
+        try writer.start()
+        let now = UTCTime.nowMicros()
+        for index in 0..<100 {
+            try await writer.append(line: envelope(index, micros: now).line(), route: .track, receivedAtMicros: now)
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertEqual(RawLayout(dataDirectory: directory).listFiles().filter(\.isCompressed).count, 0)
+        failing.value = true
+        do {
+            try await writer.append(line: envelope(100, micros: now).line(), route: .track, receivedAtMicros: now)
+            XCTFail("append must fail while the disk is full")
+        } catch RawLogWriter.AppendError.diskFull {
+        }
+        failing.value = false
+        var sealed = 0
+        for _ in 0..<50 where sealed == 0 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            sealed = RawLayout(dataDirectory: directory).listFiles().filter(\.isCompressed).count
+        }
+        XCTAssertGreaterThan(sealed, 0, "a full disk left the rotated files plain")
+        writer.shutdown()
+        XCTAssertEqual(try readAllEnvelopes(directory).count, 100)
+    }
+
     /// A sealer that falls behind (another file waiting) seals at gzip level 1, else at 6;
     /// every sealed file holds exactly the plain lines.
     func testSealerUsesTheFastLevelWhileFilesWait() throws {
