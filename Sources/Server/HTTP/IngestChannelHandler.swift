@@ -92,14 +92,14 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
             if routerResponsesOwed == 0, let target = target(of: head) {
                 let keepAlive = self.keepAlive.latestHeadKeepAlive
                 let limit = bodyBytesMax
-                if let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length > limit {
-                    refuseTooLarge(target, context: context, keepAlive: keepAlive, inflated: false)
+                let declared = head.headerFields[.contentLength].flatMap { Int($0) } ?? 0
+                if declared > limit {
+                    refuseTooLarge(target, context: context, keepAlive: keepAlive)
                     state = .discarding(keepAlive: keepAlive)
                     return
                 }
-                let declared = head.headerFields[.contentLength].flatMap { Int($0) } ?? 0
                 var body: [UInt8] = []
-                body.reserveCapacity(max(0, min(declared, limit)))
+                body.reserveCapacity(max(0, declared))
                 state = .collecting(target, head, body, keepAlive: keepAlive)
             } else {
                 routerResponsesOwed += 1
@@ -109,7 +109,7 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
         case (.collecting(let target, let head, var body, let keepAlive), .body(let chunk)):
             if body.count + chunk.readableBytes > bodyBytesMax {
                 state = .discarding(keepAlive: keepAlive)
-                refuseTooLarge(target, context: context, keepAlive: keepAlive, inflated: false)
+                refuseTooLarge(target, context: context, keepAlive: keepAlive)
                 return
             }
             state = .idle  // drop the state's reference so the append does not copy the array
@@ -185,7 +185,7 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
         }
     }
 
-    private func refuseTooLarge(_ target: Target, context: ChannelHandlerContext, keepAlive: Bool, inflated: Bool) {
+    private func refuseTooLarge(_ target: Target, context: ChannelHandlerContext, keepAlive: Bool) {
         let refusal = IngestRefusal.tooLarge("the body is larger than \(bodyBytesMax) bytes")
         if case .ingest(let route) = target { routes?.count(route, status: 413) }
         write(status: 413, body: refusal.jsonBody, keepAlive: keepAlive, context: context)
