@@ -52,8 +52,8 @@ import Metrics
 ///    backlog on disk stays bounded, or when the lane stops.
 /// 6. On start, files of this writer that a crash left behind are repaired: a torn last line
 ///    (no newline) is cut; those of past hours are queued for sealing, the others wait for
-///    their hour with lane 0's deferred files (5a). Appends never go to a file of an earlier run: each run opens new
-///    sequence numbers, so a repaired file is never written again.
+///    their hour with lane 0's deferred files (5a). Appends never go to a file of an earlier
+///    run: each run opens new sequence numbers, so a repaired file is never written again.
 public final class RawLogWriter: @unchecked Sendable {
     public struct Options: Sendable {
         public var writerID: String
@@ -136,7 +136,7 @@ public final class RawLogWriter: @unchecked Sendable {
     private var knownDirectories = Set<String>()
     private var lockFD: Int32 = -1
     /// Files of earlier runs whose hour is not over yet, found by recovery (step 6).
-    private var recoveredUnsealed: [(path: String, hourIndex: Int64, bytes: Int64)] = []
+    private var recoveredUnsealed: [DeferredSeal] = []
     private let sealer: RawFileSealer
 
     private let bytesWritten = Counter(label: "trackhouse_ingest_bytes_written_total")
@@ -169,6 +169,13 @@ public final class RawLogWriter: @unchecked Sendable {
         }
     }
 
+    /// A closed file whose hour is still open, waiting to be sealed with it (step 5a).
+    struct DeferredSeal {
+        var path: String
+        var hourIndex: Int64
+        var bytes: Int64
+    }
+
     struct FileKey: Hashable {
         var route: Envelope.Route
         var hourIndex: Int64
@@ -196,7 +203,7 @@ public final class RawLogWriter: @unchecked Sendable {
         let wake = DispatchSemaphore(value: 0)
         var openFiles: [FileKey: OpenFile] = [:]
         /// Step 5a: rotated files waiting for their hour to be sealed, oldest first.
-        var deferredSeals: [(path: String, hourIndex: Int64, bytes: Int64)] = []
+        var deferredSeals: [DeferredSeal] = []
         var deferredSealBytes: Int64 = 0
         var lastHourCheckMicros: Int64 = 0
         init(index: Int) { self.index = index }
@@ -441,7 +448,7 @@ public final class RawLogWriter: @unchecked Sendable {
         if lane.openFiles[key] === file { lane.openFiles[key] = nil }
         guard options.sealEnabled else { return }
         if rotated {
-            lane.deferredSeals.append((path: file.path, hourIndex: key.hourIndex, bytes: file.writtenSize))
+            lane.deferredSeals.append(DeferredSeal(path: file.path, hourIndex: key.hourIndex, bytes: file.writtenSize))
             lane.deferredSealBytes += file.writtenSize
             releaseDeferredSeals(lane, nowMicros: UTCTime.nowMicros())
         } else {
@@ -455,7 +462,7 @@ public final class RawLogWriter: @unchecked Sendable {
     private func releaseDeferredSeals(_ lane: Lane, nowMicros: Int64?) {
         guard !lane.deferredSeals.isEmpty else { return }
         let laneBytesMax = max(options.fileBytesMax, options.deferredSealBytesMax / Int64(max(1, lanes.count)))
-        var kept: [(path: String, hourIndex: Int64, bytes: Int64)] = []
+        var kept: [DeferredSeal] = []
         for entry in lane.deferredSeals {
             if let now = nowMicros, !isPastHour(entry.hourIndex, now: now) {
                 kept.append(entry)
@@ -485,7 +492,7 @@ public final class RawLogWriter: @unchecked Sendable {
                 sealer.enqueue(file.path)
             } else {
                 // Its hour is still open: sealed with it (step 5a), like a rotated file.
-                lane.deferredSeals.append((path: file.path, hourIndex: key.hourIndex, bytes: file.durableSize))
+                lane.deferredSeals.append(DeferredSeal(path: file.path, hourIndex: key.hourIndex, bytes: file.durableSize))
                 lane.deferredSealBytes += file.durableSize
             }
         }
@@ -580,7 +587,7 @@ public final class RawLogWriter: @unchecked Sendable {
             } else {
                 // An earlier run's file of an hour still open: lane 0 seals it with its hour
                 // (step 5a; no lane of this run will ever close it).
-                recoveredUnsealed.append((path: file.path, hourIndex: file.hourIndex, bytes: FileIO.fileSize(file.path) ?? 0))
+                recoveredUnsealed.append(DeferredSeal(path: file.path, hourIndex: file.hourIndex, bytes: FileIO.fileSize(file.path) ?? 0))
             }
         }
     }
