@@ -4,9 +4,12 @@ import NIOCore
 
 /// JSON bodies and errors at the HTTP edge: `{"error":"<code>","message":"..."}` (CONTRACT §1).
 enum JSONResponse {
+    /// Every JSON answer's `Content-Type`.
+    static let contentType = "application/json; charset=utf-8"
+
     static func make(status: HTTPResponse.Status, bytes: [UInt8]) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 

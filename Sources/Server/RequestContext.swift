@@ -14,10 +14,14 @@ public struct TrackhouseRequestContext: RequestContext, RemoteAddressRequestCont
     }
 
     /// The peer's IP address as text (`203.0.113.9`, `::1`), without the port.
-    public var peerIP: String? {
-        guard let remoteAddress else { return nil }
-        switch remoteAddress {
-        case .v4, .v6: return remoteAddress.ipAddress
+    public var peerIP: String? { Self.ipText(remoteAddress) }
+
+    /// An address's IP as text, nil for a Unix socket (used by the router's context and by
+    /// `IngestChannelHandler`, which formats it once per connection).
+    static func ipText(_ address: SocketAddress?) -> String? {
+        guard let address else { return nil }
+        switch address {
+        case .v4, .v6: return address.ipAddress
         case .unixDomainSocket: return nil
         }
     }

@@ -161,15 +161,8 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
             respond(status: 200, body: bytes, keepAlive: keepAlive, context: context)
         case .ingest(let route):
             guard let routes else { return }
-            let headers = IngestRoutes.IngestHeaders(head.headerFields)
-            let request = IngestRequest(
-                route: route,
-                contentType: headers.contentType,
-                contentEncoding: headers.contentEncoding,
-                userAgent: headers.userAgent,
-                forwardedFor: headers.forwardedFor,
-                peerAddress: peerAddress(context),
-                body: body)
+            let request = IngestRoutes.IngestHeaders(head.headerFields)
+                .request(route: route, peerAddress: peerAddress(context), body: body)
             let loop = context.eventLoop
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
             routes.service.handle(request) { outcome in
@@ -202,7 +195,7 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private func write(status: Int, body: [UInt8], keepAlive: Bool, context: ChannelHandlerContext) {
         var fields = HTTPFields()
         fields.reserveCapacity(4)
-        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentType] = JSONResponse.contentType
         fields[.contentLength] = String(body.count)
         fields[.date] = date.current()
         fields[.server] = serverName
@@ -253,17 +246,9 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var peerAddressText: String??
     private func peerAddress(_ context: ChannelHandlerContext) -> String? {
         if let known = peerAddressText { return known }
-        let text = Self.peerIP(context.channel.remoteAddress)
+        let text = TrackhouseRequestContext.ipText(context.channel.remoteAddress)
         peerAddressText = .some(text)
         return text
-    }
-
-    static func peerIP(_ address: SocketAddress?) -> String? {
-        guard let address else { return nil }
-        switch address {
-        case .v4, .v6: return address.ipAddress
-        case .unixDomainSocket: return nil
-        }
     }
 
     /// A decoding error behind a pending answer waits for it: the router answers the error
