@@ -30,6 +30,10 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && 
 # machine's speed drifts between runs.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 fsyncs() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^trackhouse_ingest_fsyncs_total/ {print $2}' | head -1; }
+# fsyncs that took longer than 25 ms so far (from the latency histogram): a round whose p99
+# passes 25 ms with these at zero points at the server, with many of them at the disk.
+slow_fsyncs() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^trackhouse_ingest_fsync_seconds_bucket\{le="0.025"\}/ {le = $2}
+  /^trackhouse_ingest_fsync_seconds_count/ {n = $2} END {print n - le}'; }
 run() { # path label
   local before out
   before=$(cpu_ticks)
@@ -46,9 +50,9 @@ ratios=""
 durable_requests=0
 for round in $(seq "$rounds"); do
   bare=$(run /_bench/bare bare); echo "round $round $bare"
-  before=$(fsyncs); start=$(date +%s.%N)
+  before=$(fsyncs); slow_before=$(slow_fsyncs); start=$(date +%s.%N)
   durable=$(run /track durable); echo "round $round $durable"
-  after=$(fsyncs); end=$(date +%s.%N)
+  after=$(fsyncs); slow_after=$(slow_fsyncs); end=$(date +%s.%N)
   requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$durable")
   durable_requests=$((durable_requests + requests))
   bare_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$bare"); durable_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$durable")
@@ -56,7 +60,7 @@ for round in $(seq "$rounds"); do
   ratios="$ratios $ratio"
   python3 -c "
 f = float('${after:-0}') - float('${before:-0}')
-print('round $round durable fsyncs_per_s=%.1f lines_per_fsync=%.1f durable/bare ratio=$ratio' % (f / ($end - $start), float('${requests:-0}') / max(f, 1)))"
+print('round $round durable fsyncs_per_s=%.1f lines_per_fsync=%.1f fsyncs_over_25ms=%d durable/bare ratio=$ratio' % (f / ($end - $start), float('${requests:-0}') / max(f, 1), float('${slow_after:-0}') - float('${slow_before:-0}')))"
 done
 python3 -c "
 import statistics

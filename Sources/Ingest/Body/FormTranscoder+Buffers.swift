@@ -136,6 +136,73 @@ extension FormTranscoder {
             raw.advance(by: start.distance(to: at))
         }
 
+        /// Appends `"<bytes[start..<end] percent-decoded, escaped as appendQuoted does>"` in one
+        /// pass and returns true when every decoded byte is ASCII. Otherwise writes nothing and
+        /// returns false: the caller decodes into scratch, validates the UTF-8 and quotes.
+        /// Decoding follows `FormTranscoder.percentDecode` (`+` is a space, `%XX` a byte, a
+        /// malformed `%` stays literal).
+        mutating func appendDecodedQuotedASCII(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+            // Decoding never lengthens; an escape writes at most 6 bytes per decoded byte. The
+            // 8-byte stores below stay inside: at least 8 input bytes remain, so 6 * 8 do.
+            raw.reserve(6 &* (end &- start) &+ 2)
+            let begin = raw.end
+            var at = begin
+            at.pointee = UInt8(ascii: "\"")
+            at += 1
+            var index = start
+            while index < end {
+                if index &+ 8 <= end {
+                    // Copy the word up to its first byte that needs work (all of it if none).
+                    let word = SWAR.load(bytes + index)
+                    let special = SWAR.hasByte(word, UInt8(ascii: "%")) | SWAR.hasByte(word, UInt8(ascii: "+"))
+                        | word & SWAR.highs | SWAR.hasLess(word, 0x20) | SWAR.hasByte(word, 0x22)
+                        | SWAR.hasByte(word, 0x5C) | SWAR.hasByte(word, 0x7F)
+                    SWAR.store(word, at)
+                    if special == 0 {
+                        at += 8
+                        index &+= 8
+                        continue
+                    }
+                    let plain = special.trailingZeroBitCount >> 3
+                    at += plain
+                    index &+= plain
+                }
+                var byte = bytes[index]
+                if byte == UInt8(ascii: "%"), index &+ 2 < end {
+                    let high = FormTranscoder.hexValue(bytes[index &+ 1])
+                    let low = FormTranscoder.hexValue(bytes[index &+ 2])
+                    if high | low < 16 {
+                        byte = high << 4 | low
+                        index &+= 2
+                    }
+                } else if byte == UInt8(ascii: "+") {
+                    byte = 0x20
+                }
+                index &+= 1
+                if byte >= 0x80 { return false }
+                switch escapeClasses[Int(byte)] {
+                case JSONWriter.EscapeClass.none:
+                    at.pointee = byte
+                    at += 1
+                case JSONWriter.EscapeClass.short:
+                    at[0] = 0x5C
+                    switch byte {
+                    case 0x0A: at[1] = UInt8(ascii: "n")
+                    case 0x0D: at[1] = UInt8(ascii: "r")
+                    case 0x09: at[1] = UInt8(ascii: "t")
+                    default: at[1] = byte  // `"` and `\`
+                    }
+                    at += 2
+                default:  // control characters and DEL (0xE2's class is not ASCII)
+                    writeUnicodeEscape(UInt16(byte), &at)
+                }
+            }
+            at.pointee = UInt8(ascii: "\"")
+            at += 1
+            raw.advance(by: begin.distance(to: at))
+            return true
+        }
+
         @inline(__always)
         private func flush(_ text: UnsafePointer<UInt8>, _ from: Int, _ to: Int, _ at: inout UnsafeMutablePointer<UInt8>) {
             let length = to &- from

@@ -159,18 +159,21 @@ public enum FormTranscoder {
                 buffers.out.append(UInt8(ascii: ":"))
             }
 
-            // Value: decode into scratch (the key is no longer needed), validate, write.
+            // Value. The key was "hash" when its bytes, the last child at level 0, say so.
+            var isHash = false
+            if depth == 0 && segEnds[0] == 4 {
+                let last = buffers.seen[buffers.seenCount &- 1]
+                isHash = last.count == 4 && last.prefix == hashPrefix
+            }
+            // Most values are ASCII: decoded, escaped and quoted in one pass, straight into
+            // the output.
+            if !isHash && buffers.out.appendDecodedQuotedASCII(bodyBase, min(equals &+ 1, end), end) { continue }
+            // Otherwise decode into scratch (the key is no longer needed), validate, write.
             var highBits: UInt64 = 0
             let valueLength = equals < end ? percentDecode(bodyBase, equals &+ 1, end, into: s, highBits: &highBits) : 0
             if highBits != 0 && String(validating: UnsafeBufferPointer(start: s, count: valueLength), as: UTF8.self) == nil { return nil }
             buffers.out.appendQuoted(s, valueLength)
-            if depth == 0 && segEnds[0] == 4 {
-                // The key was "hash"? Its bytes are the last child at level 0, in the arena.
-                let last = buffers.seen[buffers.seenCount &- 1]
-                if last.count == 4 && last.prefix == hashPrefix {
-                    hash = String(decoding: UnsafeBufferPointer(start: s, count: valueLength), as: UTF8.self)
-                }
-            }
+            if isHash { hash = String(decoding: UnsafeBufferPointer(start: s, count: valueLength), as: UTF8.self) }
         }
         while openDepth > 0 { buffers.out.append(UInt8(ascii: "}")); openDepth &-= 1 }
         buffers.out.append(UInt8(ascii: "}"))
