@@ -10,7 +10,9 @@ duration=${1:-15}
 connections=${2:-64}
 rounds=${3:-3}
 bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}
-work=$(mktemp -d /tmp/trackhouse-bench-ingest.XXXXXX)
+# TRACKHOUSE_BENCH_DIR=/dev/shm puts the data directory on tmpfs, where fsync costs nothing:
+# the same code without the disk's latency, to split a gap between CPU and disk.
+work=$(mktemp -d "${TRACKHOUSE_BENCH_DIR:-/tmp}/trackhouse-bench-ingest.XXXXXX")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" demo-setup --data "$work/data" >/dev/null
 hash=$(python3 -c "import json;print(json.load(open('$work/data/projects.json'))['projects'][0]['hash'])")
@@ -34,13 +36,17 @@ fsyncs() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^trackhouse_ingest_f
 # passes 25 ms with these at zero points at the server, with many of them at the disk.
 slow_fsyncs() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^trackhouse_ingest_fsync_seconds_bucket\{le="0.025"\}/ {le = $2}
   /^trackhouse_ingest_fsync_seconds_count/ {n = $2} END {print n - le}'; }
+# Machine idle + iowait share during a run: near 0 when the cores are the limit; a durable run
+# with idle cores is waiting for the disk (its fsync latency), not for CPU.
+idle_ticks() { awk '/^cpu / {print $5 + $6}' /proc/stat; }
 run() { # path label
-  local before out
-  before=$(cpu_ticks)
+  local before out idle_before
+  before=$(cpu_ticks); idle_before=$(idle_ticks)
   out=$(BODY_FILE="$work/body.txt" wrk -t2 -c"$connections" -d"${duration}s" --latency -s Benchmarks/ingest/post.lua "http://127.0.0.1:$port$1" \
     | grep RESULT | sed "s/^RESULT/$2/")
-  echo "$out" | awk -v ticks="$(( $(cpu_ticks) - before ))" -v hz="$(getconf CLK_TCK)" \
-    '{ n = $2; sub("requests=", "", n); printf "%s server_cpu_us_per_req=%.1f\n", $0, ticks * 1e6 / hz / (n > 0 ? n : 1) }'
+  echo "$out" | awk -v ticks="$(( $(cpu_ticks) - before ))" -v idle="$(( $(idle_ticks) - idle_before ))" \
+    -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v seconds="$duration" \
+    '{ n = $2; sub("requests=", "", n); printf "%s server_cpu_us_per_req=%.1f idle_pct=%.0f\n", $0, ticks * 1e6 / hz / (n > 0 ? n : 1), 100 * idle / (hz * cores * seconds) }'
 }
 # Warm-up, then rounds of bare and durable back to back: on a shared 2-core machine the
 # speed drifts by tens of percent within minutes, so each round gives its own ratio and the
