@@ -44,6 +44,56 @@ final class FormTranscoderTests: XCTestCase {
         }
     }
 
+    /// Consecutive keys that share their beginning, as SDK bodies do (`plugins[woo][name]`,
+    /// `plugins[woo][version]`): the open path is compared segment by segment, so re-opened
+    /// objects, scalars turned objects, duplicates, `[]`, text after `]`, mixed bracket
+    /// encodings and `%` look-aheads next to a bracket must match the parser or decline.
+    func testKeysSharingPrefixesMatchTheReferenceParser() {
+        let bodies = [
+            "a%5Bb%5D%5Bc%5D=1&a%5Bb%5D%5Bd%5D=2",
+            "a[b][c]=1&a%5Bb%5D[d]=2&a%5bb%5d%5be%5d=3",
+            "a%5Bb%5D%5Bc%5D=1&a%5Bb%5D=2",
+            "a%5Bb%5D=1&a%5Bb%5D%5Bc%5D=2",
+            "a%5Bb%5D%5Bc%5D=1&a%5Bb%5D%5B%5D=2",
+            "a%5Bb%5D%5Bc%5D=1&a%5Bb%5D%5Bc",
+            "a%5Bb%5D%5Bc%5D=1&a%5Bb%5Dx=2",
+            "a%[x]=1&a%[y]=2&a%5[z]=3&a%5[w]=4",
+            "a%5Bb%5D%5Bc%5D=1&a%5Bb%5D%5Bc%5D=2",
+            "x%5Ba%5D%5Bb%5D=1&x%5Ba%5D%5Bc%5D=2&x%5Bb%5D=3&x%5Ba%5D%5Bd%5D=4",
+            "p%5Bq%5D%5Br%5D%5Bs%5D=1&p%5Bq%5D%5Br%5D%5Bt%5D=2&p%5Bq%5D%5Bu%5D=3&p%5Bv%5D=4&w=5",
+            "a%5Bb%5D=1&&=x&a%5Bc%5D=2&=&a%5Bd%5D=3",
+            "a+b%5Bc%5D=1&a+b%5Bd%5D=2&a%20b%5Be%5D=3",
+            "a%5Bb%5Bc%5D=1&a%5Bb%5Bd%5D=2",
+            "plugins%5Bwoo%5D%5Bname%5D=W&plugins%5Bwoo%5D%5Bversion%5D=1&plugins%5Bwp-seo%5D%5Bname%5D=S&plugins%5Bwp-seo%5D%5Bversion%5D=2",
+            "a%5Bb%5D%5Bc%5D=1&a%5Bb%5D%5Bc%5D%5Bd%5D=2",
+            "ab%5Bc%5D=1&a%5Bc%5D=2&ab%5Bd%5D=3",
+            "a%5Bbc%5D%5Bd%5D=1&a%5Bb%5D%5Bd%5D=2",
+        ]
+        for body in bodies { check(Array(body.utf8)) }
+        XCTAssertNotNil(FormTranscoder.transcode(Array(bodies[0].utf8)), "the fast path must take the plain case")
+        XCTAssertNotNil(FormTranscoder.transcode(Array(bodies[14].utf8)))
+        XCTAssertNil(FormTranscoder.transcode(Array(bodies[8].utf8)), "a duplicate key goes to the parser")
+
+        // Random keys over a small tree of names with mixed bracket encodings, so that
+        // consecutive keys share prefixes of every length.
+        var generator = SystemRandomNumberGenerator()
+        let names = ["a", "b", "ab", "name", "v", "x%25y", "p%zz", "q+r", "", "%5B", "c%5"]
+        let opens = ["[", "%5B", "%5b"]
+        let closes = ["]", "%5D", "%5d"]
+        for _ in 0..<20_000 {
+            var pairs: [String] = []
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                var key = ["a", "ab", "plugins"].randomElement(using: &generator)!
+                for _ in 0..<Int.random(in: 0...3, using: &generator) {
+                    key += opens.randomElement(using: &generator)! + names.randomElement(using: &generator)!
+                        + closes.randomElement(using: &generator)!
+                }
+                pairs.append(key + "=" + ["1", "x%41", "", "+"].randomElement(using: &generator)!)
+            }
+            check(Array(pairs.joined(separator: "&").utf8))
+        }
+    }
+
     func testRandomBodiesMatchOrDecline() {
         var generator = SystemRandomNumberGenerator()
         // Short pieces for the structure; runs of 8+ bytes for the word-at-a-time paths
