@@ -106,14 +106,7 @@ extension FormTranscoder {
                 switch escapeClasses[Int(byte)] {
                 case JSONWriter.EscapeClass.short:
                     flush(text, runStart, index, &at)
-                    at[0] = 0x5C
-                    switch byte {
-                    case 0x0A: at[1] = UInt8(ascii: "n")
-                    case 0x0D: at[1] = UInt8(ascii: "r")
-                    case 0x09: at[1] = UInt8(ascii: "t")
-                    default: at[1] = byte  // `"` and `\`
-                    }
-                    at += 2
+                    writeShortEscape(byte, &at)
                 case JSONWriter.EscapeClass.unicode:
                     flush(text, runStart, index, &at)
                     writeUnicodeEscape(UInt16(byte), &at)
@@ -185,14 +178,7 @@ extension FormTranscoder {
                     at.pointee = byte
                     at += 1
                 case JSONWriter.EscapeClass.short:
-                    at[0] = 0x5C
-                    switch byte {
-                    case 0x0A: at[1] = UInt8(ascii: "n")
-                    case 0x0D: at[1] = UInt8(ascii: "r")
-                    case 0x09: at[1] = UInt8(ascii: "t")
-                    default: at[1] = byte  // `"` and `\`
-                    }
-                    at += 2
+                    writeShortEscape(byte, &at)
                 default:  // control characters and DEL (0xE2's class is not ASCII)
                     writeUnicodeEscape(UInt16(byte), &at)
                 }
@@ -210,6 +196,19 @@ extension FormTranscoder {
                 at.update(from: text + from, count: length)
                 at += length
             }
+        }
+
+        /// `\n`, `\r`, `\t`, `\"` or `\\` (the bytes of `JSONWriter.EscapeClass.short`).
+        @inline(__always)
+        private func writeShortEscape(_ byte: UInt8, _ at: inout UnsafeMutablePointer<UInt8>) {
+            at[0] = 0x5C
+            switch byte {
+            case 0x0A: at[1] = UInt8(ascii: "n")
+            case 0x0D: at[1] = UInt8(ascii: "r")
+            case 0x09: at[1] = UInt8(ascii: "t")
+            default: at[1] = byte  // `"` and `\`
+            }
+            at += 2
         }
 
         @inline(__always)
