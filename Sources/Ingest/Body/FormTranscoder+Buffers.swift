@@ -94,9 +94,7 @@ extension FormTranscoder {
                 // Skip 8 plain bytes at a time: ASCII, not a control byte, `"`, `\\` or DEL.
                 while index &+ 8 <= length {
                     let word = SWAR.load(text + index)
-                    let special = word & SWAR.highs | SWAR.hasLess(word, 0x20) | SWAR.hasByte(word, 0x22)
-                        | SWAR.hasByte(word, 0x5C) | SWAR.hasByte(word, 0x7F)
-                    if special != 0 { break }
+                    if SWAR.hasJSONSpecial(word) != 0 { break }
                     index &+= 8
                 }
                 while index < length && escapeClasses[Int(text[index])] == JSONWriter.EscapeClass.none { index &+= 1 }
@@ -132,8 +130,7 @@ extension FormTranscoder {
         /// Appends `"<bytes[start..<end] percent-decoded, escaped as appendQuoted does>"` in one
         /// pass and returns true when every decoded byte is ASCII. Otherwise writes nothing and
         /// returns false: the caller decodes into scratch, validates the UTF-8 and quotes.
-        /// Decoding follows `FormTranscoder.percentDecode` (`+` is a space, `%XX` a byte, a
-        /// malformed `%` stays literal).
+        /// Decoding is `FormTranscoder.decodeToken`'s.
         mutating func appendDecodedQuotedASCII(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
             // Decoding never lengthens; an escape writes at most 6 bytes per decoded byte. The
             // 8-byte stores below stay inside: at least 8 input bytes remain, so 6 * 8 do.
@@ -148,8 +145,7 @@ extension FormTranscoder {
                     // Copy the word up to its first byte that needs work (all of it if none).
                     let word = SWAR.load(bytes + index)
                     let special = SWAR.hasByte(word, UInt8(ascii: "%")) | SWAR.hasByte(word, UInt8(ascii: "+"))
-                        | word & SWAR.highs | SWAR.hasLess(word, 0x20) | SWAR.hasByte(word, 0x22)
-                        | SWAR.hasByte(word, 0x5C) | SWAR.hasByte(word, 0x7F)
+                        | SWAR.hasJSONSpecial(word)
                     SWAR.store(word, at)
                     if special == 0 {
                         at += 8
@@ -160,18 +156,8 @@ extension FormTranscoder {
                     at += plain
                     index &+= plain
                 }
-                var byte = bytes[index]
-                if byte == UInt8(ascii: "%"), index &+ 2 < end {
-                    let high = FormTranscoder.hexValue(bytes[index &+ 1])
-                    let low = FormTranscoder.hexValue(bytes[index &+ 2])
-                    if high | low < 16 {
-                        byte = high << 4 | low
-                        index &+= 2
-                    }
-                } else if byte == UInt8(ascii: "+") {
-                    byte = 0x20
-                }
-                index &+= 1
+                let (byte, next) = FormTranscoder.decodeToken(bytes, index, end)
+                index = next
                 if byte >= 0x80 { return false }
                 switch escapeClasses[Int(byte)] {
                 case JSONWriter.EscapeClass.none:

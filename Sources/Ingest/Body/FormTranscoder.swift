@@ -262,27 +262,27 @@ public enum FormTranscoder {
                 written &+= plain
                 index &+= plain
             }
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "%"), index &+ 2 < end {
-                let high = hexValue(bytes[index &+ 1])
-                let low = hexValue(bytes[index &+ 2])
-                if high | low < 16 {
-                    let decoded = high << 4 | low
-                    out[written] = decoded
-                    seen |= UInt64(decoded)
-                    written &+= 1
-                    index &+= 3
-                    continue
-                }
-            }
-            let decoded = byte == UInt8(ascii: "+") ? 0x20 : byte
+            let (decoded, next) = decodeToken(bytes, index, end)
             out[written] = decoded
             seen |= UInt64(decoded)
             written &+= 1
-            index &+= 1
+            index = next
         }
         highBits = seen & SWAR.highs
         return written
+    }
+
+    /// The byte of the token at `index` (< `end`) and the index after it: `%XX` is a byte, `+`
+    /// a space, anything else (a malformed `%` too) itself.
+    @inline(__always)
+    static func decodeToken(_ bytes: UnsafePointer<UInt8>, _ index: Int, _ end: Int) -> (byte: UInt8, next: Int) {
+        let byte = bytes[index]
+        if byte == UInt8(ascii: "%"), index &+ 2 < end {
+            let high = hexValue(bytes[index &+ 1])
+            let low = hexValue(bytes[index &+ 2])
+            if high | low < 16 { return (high << 4 | low, index &+ 3) }
+        }
+        return (byte == UInt8(ascii: "+") ? 0x20 : byte, index &+ 1)
     }
 
     /// The value of a hex digit, or 0xFF.
@@ -327,6 +327,13 @@ enum SWAR {
     /// Nonzero iff some byte of `word` is below `limit` (limit <= 128; exact for bytes < 0x80).
     @inline(__always)
     static func hasLess(_ word: UInt64, _ limit: UInt8) -> UInt64 { (word &- ones &* UInt64(limit)) & ~word & highs }
+
+    /// Nonzero iff some byte of `word` may need work in a JSON string: not ASCII, a control
+    /// byte, `"`, `\` or DEL. The lowest flagged byte is exact.
+    @inline(__always)
+    static func hasJSONSpecial(_ word: UInt64) -> UInt64 {
+        word & highs | hasLess(word, 0x20) | hasByte(word, 0x22) | hasByte(word, 0x5C) | hasByte(word, 0x7F)
+    }
 }
 
 #if canImport(Glibc)
