@@ -85,7 +85,8 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
     }
     var compaction: CompactionService? = nil
     if configuration.role != .ingest, let interval = configuration.compactionIntervalSeconds {
-        compaction = CompactionService(dataDirectory: configuration.dataDirectory, intervalSeconds: interval, logger: logger)
+        compaction = CompactionService(dataDirectory: configuration.dataDirectory, intervalSeconds: interval,
+                                       rawRetentionDays: configuration.rawRetentionDays, logger: logger)
     }
     var rollups: RollupStore? = nil
     if configuration.role != .ingest && configuration.rollupsEnabled {

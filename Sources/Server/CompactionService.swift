@@ -18,6 +18,7 @@ public final class CompactionService: Service, @unchecked Sendable {
 
     let dataDirectory: String
     let intervalSeconds: Double
+    let rawRetentionDays: Int?
     let logger: Logger
     private let lock = NSLock()
     private var _lastRun: LastRun?
@@ -25,9 +26,10 @@ public final class CompactionService: Service, @unchecked Sendable {
     /// Called after each successful run (e.g. to refresh rollups).
     public var onRun: (@Sendable (CompactionReport) -> Void)?
 
-    public init(dataDirectory: String, intervalSeconds: Double, logger: Logger) {
+    public init(dataDirectory: String, intervalSeconds: Double, rawRetentionDays: Int? = nil, logger: Logger) {
         self.dataDirectory = dataDirectory
         self.intervalSeconds = intervalSeconds
+        self.rawRetentionDays = rawRetentionDays
         self.logger = logger
     }
 
@@ -43,6 +45,7 @@ public final class CompactionService: Service, @unchecked Sendable {
                 var options = Compactor.Options()
                 options.includeOpenHours = true
                 options.mergePolicy = .tiered
+                options.rawRetentionDays = self.rawRetentionDays
                 let run: LastRun
                 do {
                     let report = try Compactor(dataDirectory: self.dataDirectory, options: options, logger: self.logger).run()

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var commitIntervalMicros: Int? = nil
     /// Seconds between in-process compactions (roles query and all); nil turns them off.
     public var compactionIntervalSeconds: Double? = 15
+    /// In-process compaction also deletes compacted raw files whose hour ended more than this
+    /// many days ago (`Compactor.Options.rawRetentionDays`); nil keeps them.
+    public var rawRetentionDays: Int? = nil
     /// Chart endpoints answer from in-memory rollups kept up to date after each commit
     /// (roles query and all); off, every chart request scans the warehouse.
     public var rollupsEnabled = true

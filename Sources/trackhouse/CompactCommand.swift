@@ -28,6 +28,9 @@ struct CompactCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
     func validate() throws {
+        if let rawRetentionDays, rawRetentionDays < 0 {
+            throw ValidationError("--raw-retention-days must be 0 or more")
+        }
         guard rowGroupRows >= 1024, segmentRows >= rowGroupRows, chunkEvents >= 1 else {
             throw ValidationError("--row-group-rows must be at least 1024 and --segment-rows at least --row-group-rows")
         }

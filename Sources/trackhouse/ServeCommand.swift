@@ -36,6 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
     var benchBareRoute = false
     @Option(name: .customLong("compact-interval"), help: "Seconds between in-process compactions of new raw data (0 = never; roles query and all).")
     var compactInterval: Double = 15
+    @Option(name: .customLong("raw-retention-days"), help: "With in-process compaction: delete fully compacted raw files whose hour ended over this many days ago (default: keep them).")
+    var rawRetentionDays: Int?
     @Flag(name: .customLong("no-rollups"), help: "Answer chart endpoints by scanning the warehouse instead of from the in-memory rollups.")
     var noRollups = false
     @Option(name: .customLong("idle-timeout"), help: "Close a connection that sends nothing for this many seconds: idle keep-alive, or a request that stops arriving (0 = never). A request being answered is never cut.")
@@ -56,6 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !(0...86_400).contains(idleTimeout) {
             throw ValidationError("--idle-timeout must be between 0 and 86400 seconds")
         }
+        if let rawRetentionDays, rawRetentionDays < 0 {
+            throw ValidationError("--raw-retention-days must be 0 or more")
+        }
         if let commitLanes, !(1...16).contains(commitLanes) {
             throw ValidationError("--commit-lanes must be between 1 and 16")
         }
@@ -74,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ingestOnEventLoop = !ingestOnRouter
         configuration.compactionIntervalSeconds = compactInterval > 0 ? compactInterval : nil
         configuration.rollupsEnabled = !noRollups
+        configuration.rawRetentionDays = rawRetentionDays
         configuration.idleTimeoutSeconds = idleTimeout > 0 ? idleTimeout : nil
         configuration.commitLanes = commitLanes
         configuration.commitIntervalMicros = commitIntervalMicros

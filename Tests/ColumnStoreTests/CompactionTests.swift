@@ -90,6 +90,62 @@ final class CompactionTests: XCTestCase {
         XCTAssertEqual(try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: one)).version, before)
     }
 
+    /// Raw retention (`compact --raw-retention-days N`) deletes only compacted raw files of
+    /// hours that ended over N days ago and the folders that left empty, never changes the
+    /// tables, and the checkpoint written after it forgets the deleted files (step 9a), so the
+    /// log does not grow with every raw file ever compacted. A deleted file put back is read
+    /// again and every event in it is dropped as a duplicate.
+    func testRawRetentionDeletesOldCompactedFilesAndTheLogForgetsThem() throws {
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory()
+        try WarehouseTestSupport.generate(into: directory, sites: 150, weeks: 4, seed: 21)
+        let reference = TrackhouseTestSupport.makeTemporaryDirectory()
+        try FileIO.makeDirectories(reference)
+        try WarehouseTestSupport.copyTree(directory + "/raw", reference + "/raw")
+        try WarehouseTestSupport.copyTree(directory + "/projects.json", reference + "/projects.json")
+        _ = try compact(reference)
+
+        // Keep the last two weeks of the generated four.
+        let day: Int64 = 86_400_000_000
+        let days = Int((UTCTime.nowMicros() - (WarehouseTestSupport.end - 14 * day)) / day)
+        let files = RawLayout(dataDirectory: directory).listFiles()
+        let cutoffBefore = UTCTime.nowMicros() - Int64(days) * day
+        let report = try compact(directory) { $0.rawRetentionDays = days; $0.checkpointInterval = 1 }
+        let cutoffAfter = UTCTime.nowMicros() - Int64(days) * day
+        let old = files.filter { ($0.hourIndex + 1) * 3_600_000_000 <= cutoffBefore }
+        let recent = files.filter { ($0.hourIndex + 1) * 3_600_000_000 > cutoffAfter }
+        XCTAssertGreaterThan(old.count, 10)
+        XCTAssertGreaterThan(recent.count, 10)
+        XCTAssertTrue(old.allSatisfy { !FileIO.exists($0.path) }, "old compacted raw files are deleted")
+        XCTAssertTrue(old.allSatisfy { !FileIO.exists(($0.path as NSString).deletingLastPathComponent) }, "and their emptied hour folders")
+        XCTAssertTrue(recent.allSatisfy { FileIO.exists($0.path) }, "raw files inside the window stay")
+        XCTAssertGreaterThanOrEqual(report.rawFilesDeleted, old.count)
+        XCTAssertLessThanOrEqual(report.rawFilesDeleted, files.count - recent.count)
+        XCTAssertEqual(report.checkpoints, 1)
+        XCTAssertEqual(report.rawProgressPruned, report.rawFilesDeleted)
+
+        let remaining = Set(RawLayout(dataDirectory: directory).listFiles().map(\.key))
+        XCTAssertEqual(Set(try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory)).raw.keys), remaining,
+                       "the log keeps progress for the raw files that exist, and only those")
+        let events = try WarehouseTestSupport.tableRows(reference, .events)
+        let sites = try WarehouseTestSupport.tableRows(reference, .sites)
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .events), events)
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .sites), sites)
+        XCTAssertEqual(try compact(directory).eventsIn, 0, "a rerun reads nothing")
+
+        // An operator restores one deleted file from a backup: it is read from its start and
+        // adds nothing.
+        let restored = try XCTUnwrap(old.first)
+        let source = reference + "/raw/" + restored.path.dropFirst((directory + "/raw/").count)
+        try FileIO.makeDirectories((restored.path as NSString).deletingLastPathComponent)
+        try WarehouseTestSupport.copyTree(source, restored.path)
+        let again = try compact(directory)
+        XCTAssertGreaterThan(again.eventsIn, 0)
+        XCTAssertEqual(again.eventsOut, 0)
+        XCTAssertEqual(again.duplicatesDropped, again.eventsIn)
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .events), events)
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .sites), sites)
+    }
+
     /// Parsing on worker threads changes nothing: the same files with the same bytes as a
     /// single-threaded run, with small chunks so several commits overlap the lookahead.
     func testParseThreadsGiveByteIdenticalFiles() throws {

@@ -44,4 +44,26 @@ final class FreshnessTests: XCTestCase {
         XCTAssertEqual(try count(data, "SELECT count(DISTINCT event_id) FROM events"), 20)
         XCTAssertEqual(try count(data, "SELECT sum(event_count) FROM sites"), 20)
     }
+
+    /// `serve --raw-retention-days N` hands the window to its in-process compaction, which
+    /// deletes the compacted raw files behind it; a negative window is refused at the door.
+    func testServeCompactionAppliesRawRetention() async throws {
+        let data = makeTemporaryDirectory()
+        _ = try WorkloadGenerator.generate(options: GeneratorOptions(outDirectory: data, projects: 2, sites: 60, weeks: 2, seed: 3,
+                                                                     endMicros: UTCTime.parseISO("2026-06-01T00:00:00Z")!))
+        let files = RawLayout(dataDirectory: data).listFiles()
+        XCTAssertGreaterThan(files.count, 10)
+        let service = CompactionService(dataDirectory: data, intervalSeconds: 15, rawRetentionDays: 1, logger: quietLogger)
+        let run = await service.runOnce()
+        let report = try XCTUnwrap(run.report, run.error ?? "no report")
+        XCTAssertGreaterThan(report.eventsOut, 0)
+        XCTAssertEqual(report.rawFilesDeleted, files.count, "every generated hour is months old")
+        XCTAssertEqual(RawLayout(dataDirectory: data).listFiles(), [])
+        XCTAssertEqual(try count(data, "SELECT count(*) FROM events"), Int64(report.eventsOut), "the tables keep every event")
+
+        guard trackhouseBinary() != nil else { return }
+        let refused = try runTrackhouse(["serve", "--data", data, "--raw-retention-days=-1"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--raw-retention-days must be 0 or more"), refused.stderr)
+    }
 }

@@ -24,6 +24,10 @@ public struct CompactionReport: Sendable {
     public var commits = 0
     /// Checkpoints of the commit log written by this run (0 or 1).
     public var checkpoints = 0
+    /// Raw files deleted by raw retention (`rawRetentionDays`).
+    public var rawFilesDeleted = 0
+    /// Progress entries of raw files that no longer exist, dropped before a checkpoint.
+    public var rawProgressPruned = 0
     public var seconds = 0.0
     public var warehouseVersion = 0
 
@@ -53,6 +57,7 @@ public struct CompactionReport: Sendable {
             ("bytes_in", n(rawBytesIn)), ("bytes_out", n(bytesOut)),
             ("segments_written", n(segmentsWritten)), ("segments_merged", n(segmentsMerged)),
             ("sites_snapshots", n(sitesSnapshots)), ("commits", n(commits)), ("checkpoints", n(checkpoints)),
+            ("raw_files_deleted", n(rawFilesDeleted)), ("raw_progress_pruned", n(rawProgressPruned)),
             ("seconds", .number(String(format: "%.3f", seconds))), ("warehouse_version", n(warehouseVersion)),
         ]))
     }
@@ -69,6 +74,12 @@ public struct CompactionReport: Sendable {
         lines.append("  unknown projects: \(unknownProjectEvents) events; field cast failures: \(castFailures); invalid lines: \(linesInvalid)")
         lines.append(String(format: "  wrote %d segments, %d sites snapshots, merged %d segments; %.1f MB out; warehouse version %d",
                             segmentsWritten, sitesSnapshots, segmentsMerged, Double(bytesOut) / 1e6, warehouseVersion))
+        if rawFilesDeleted > 0 {
+            lines.append("  raw retention: deleted \(rawFilesDeleted) compacted raw files")
+        }
+        if rawProgressPruned > 0 {
+            lines.append("  checkpoint: forgot the progress of \(rawProgressPruned) raw files that no longer exist")
+        }
         return lines.joined(separator: "\n")
     }
 }

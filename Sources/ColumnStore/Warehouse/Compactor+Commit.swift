@@ -175,12 +175,30 @@ extension Compactor {
         return parquet
     }
 
-    /// Deletes raw files that are fully compacted and whose hour is older than `days`.
+    /// Deletes raw files that are fully compacted and whose hour is older than `days`, then
+    /// the hour folders (and day, month, year folders) that this left empty, so a year of
+    /// retention does not leave ~26,000 empty folders behind. A folder is removed only once
+    /// its hour ended over a day ago: ingest writes only the current hour (and the previous one
+    /// during its seal grace), and `rmdir` fails on a folder that is not empty.
     func applyRawRetention(days: Int) {
-        let cutoff = UTCTime.nowMicros() - Int64(days) * 86_400_000_000
+        let now = UTCTime.nowMicros()
+        let cutoff = now - Int64(days) * 86_400_000_000
+        var emptiedFolders = Set<String>()
         for file in rawLayout.listFiles() where state.raw[file.key]?.complete == true {
             if (file.hourIndex + 1) * 3_600_000_000 <= cutoff {
                 FileIO.removeGradually(file.path)
+                report.rawFilesDeleted += 1
+                if (file.hourIndex + 25) * 3_600_000_000 <= now {
+                    emptiedFolders.insert(String(file.path[..<(file.path.lastIndex(of: "/") ?? file.path.endIndex)]))
+                }
+            }
+        }
+        for hourFolder in emptiedFolders.sorted() {
+            var folder = hourFolder
+            // hour, day, month, year: stop at the first folder that still holds something.
+            for _ in 0..<4 {
+                guard rmdir(folder) == 0, let slash = folder.lastIndex(of: "/") else { break }
+                folder = String(folder[..<slash])
             }
         }
     }

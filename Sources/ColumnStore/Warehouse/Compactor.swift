@@ -43,6 +43,12 @@ import Logging
 ///    written as `_log/<version>.checkpoint.json` and the commits it supersedes are removed
 ///    (`WarehouseLog`). A failure here loses nothing: the commits stay and the next run
 ///    tries again.
+/// 9a. Before a checkpoint, progress entries of complete raw files that no longer exist (raw
+///    retention, an operator's cleanup) are dropped, so the checkpoint does not grow by a
+///    dozen entries per hour forever. Only hours that ended over a day ago: a directory
+///    listing racing the sealer's rename can miss a file being sealed, and forgetting a live
+///    file's progress would only cost work anyway (a file that reappears, e.g. restored from
+///    a backup, is read from its start and step 4 drops every event it already gave).
 public enum MergePolicy: String, Sendable { case full, tiered }
 
 public final class Compactor {
@@ -146,6 +152,7 @@ public final class Compactor {
     /// Step 9.
     func writeCheckpointIfDue() {
         guard options.checkpointInterval > 0, state.version - state.checkpointVersion >= options.checkpointInterval else { return }
+        pruneVanishedRawProgress(nowMicros: UTCTime.nowMicros())
         do {
             // Removal times decide when hidden replaced copies may go: keep them as long as the
             // configured retention needs, and a week at least.
@@ -155,6 +162,21 @@ public final class Compactor {
             logger.info("warehouse log checkpointed", metadata: ["warehouse.version": "\(state.version)"])
         } catch {
             logger.warning("warehouse log checkpoint failed; the next run retries", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Step 9a.
+    func pruneVanishedRawProgress(nowMicros: Int64) {
+        let settledBeforeHour = RawLayout.hourIndex(micros: nowMicros) - 25
+        let vanished = state.raw.values.filter { progress in
+            guard progress.complete, let hour = RawLayout.hourIndex(ofKey: progress.key) else { return false }
+            return hour < settledBeforeHour
+        }
+        guard !vanished.isEmpty else { return }
+        let present = Set(rawLayout.listFiles().map(\.key))
+        for progress in vanished where !present.contains(progress.key) {
+            state.raw[progress.key] = nil
+            report.rawProgressPruned += 1
         }
     }
 

@@ -25,6 +25,15 @@ public struct RawLayout: Sendable {
         return "\(pad(civil.year, 4))/\(pad(civil.month, 2))/\(pad(civil.day, 2))/\(pad(civil.hour, 2))"
     }
 
+    /// The hour index of a raw file key (`<route>/YYYY/MM/DD/HH/<name>`, `RawFile.key`), nil
+    /// when the key does not have that shape.
+    public static func hourIndex(ofKey key: String) -> Int64? {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 6, let year = Int(parts[1]), let month = Int(parts[2]), let day = Int(parts[3]),
+              let hour = Int(parts[4]), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour) else { return nil }
+        return Int64(UTCTime.daysFromCivil(year: year, month: month, day: day)) * 24 + Int64(hour)
+    }
+
     public func hourDirectory(route: Envelope.Route, hourIndex: Int64) -> String {
         "\(rawRoot)/\(route.rawValue)/\(Self.hourPath(hourIndex: hourIndex))"
     }
