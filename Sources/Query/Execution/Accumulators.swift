@@ -56,12 +56,28 @@ final class CountAccumulator: Accumulator {
     }
 
     func update(groups: [Int32], input: Vector?, count: Int) throws {
-        guard !countsNulls, let input, input.validity != nil || input.type == .null else {
-            for row in 0..<count { counts[Int(groups[row])] &+= 1 }
-            return
+        if !countsNulls, let input, input.type == .null { return }
+        // Rows counted: all of them (count(*), or no NULL in this batch), else the valid ones.
+        let u = countsNulls ? nil : input?.unified
+        groups.withUnsafeBufferPointer { groups in
+            counts.withUnsafeMutableBufferPointer { counts in
+                guard let validity = u?.validity else {
+                    for row in 0..<count { counts[Int(groups[row])] &+= 1 }
+                    return
+                }
+                validity.withUnsafeBufferPointer { validity in
+                    if let indices = u?.indices {
+                        indices.withUnsafeBufferPointer { indices in
+                            for row in 0..<count {
+                                counts[Int(groups[row])] &+= Int64(validity[Int(indices[row])])
+                            }
+                        }
+                    } else {
+                        for row in 0..<count { counts[Int(groups[row])] &+= Int64(validity[row]) }
+                    }
+                }
+            }
         }
-        if input.type == .null { return }
-        for row in 0..<count where !input.isNull(row) { counts[Int(groups[row])] &+= 1 }
     }
 
     func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
@@ -183,29 +199,40 @@ final class DoubleSumAccumulator: Accumulator {
 
     func update(groups: [Int32], input: Vector?, count: Int) throws {
         guard let input else { return }
-        let u = input.unified
-        let indices = u.indices ?? []
-        let flat = u.indices == nil
-        let validity = u.validity
         switch input.buffer {
         case .double(let values):
-            for row in 0..<count {
-                let index = flat ? row : Int(indices[row])
-                if let validity, validity[index] == 0 { continue }
-                let group = Int(groups[row])
-                sums[group] += values[index]
-                counts[group] &+= 1
-            }
+            values.withUnsafeBufferPointer { fold(groups, $0, input.unified, count) { $0 } }
         case .int64(let values):
-            for row in 0..<count {
-                let index = flat ? row : Int(indices[row])
-                if let validity, validity[index] == 0 { continue }
-                let group = Int(groups[row])
-                sums[group] += Double(values[index])
-                counts[group] &+= 1
-            }
+            values.withUnsafeBufferPointer { fold(groups, $0, input.unified, count) { Double($0) } }
         default:
             return
+        }
+    }
+
+    /// The row loop on pointers (no per-row array uniqueness checks), specialised per type.
+    @inline(__always)
+    private func fold<T>(_ groups: [Int32], _ values: UnsafeBufferPointer<T>, _ u: UnifiedFormat, _ count: Int,
+                         _ toDouble: (T) -> Double) {
+        let indices = u.indices ?? []
+        let flat = u.indices == nil
+        let validity = u.validity ?? []
+        let hasValidity = u.validity != nil
+        groups.withUnsafeBufferPointer { groups in
+            indices.withUnsafeBufferPointer { indices in
+                validity.withUnsafeBufferPointer { validity in
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        counts.withUnsafeMutableBufferPointer { counts in
+                            for row in 0..<count {
+                                let index = flat ? row : Int(indices[row])
+                                if hasValidity && validity[index] == 0 { continue }
+                                let group = Int(groups[row])
+                                sums[group] += toDouble(values[index])
+                                counts[group] &+= 1
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -239,6 +266,23 @@ final class MinMaxAccumulator: Accumulator {
     /// VARCHAR bests as bytes, so rows that do not win allocate nothing.
     private var strings: [[UInt8]?] = []
 
+    /// A storage dictionary's entries in byte order (`rankOf[entry]`, -1 for the NULL entry),
+    /// so rows of a dictionary-encoded VARCHAR compare integer ranks instead of bytes. The
+    /// best rank per group is held in `bestRank` until the dictionary changes (a new scan
+    /// unit), then its bytes are offered to `strings` once per group touched.
+    private struct RankedDictionary {
+        var token: DictionaryToken
+        var column: StringColumn
+        var rankOf: [Int32]
+        var entryOfRank: [Int32]
+    }
+    private var ranked: RankedDictionary?
+    private var bestRank: [Int32] = []
+    private var touchedGroups: [Int32] = []
+    /// Dictionaries larger than this are compared row by row: sorting them would cost more
+    /// than the rows save.
+    static let rankedEntriesMax = 4096
+
     init(type: LogicalType, isMax: Bool) {
         self.type = type
         self.isMax = isMax
@@ -247,6 +291,7 @@ final class MinMaxAccumulator: Accumulator {
     func resize(_ groupCount: Int) {
         if type == .varchar {
             if strings.count < groupCount { strings.append(contentsOf: repeatElement(nil, count: groupCount - strings.count)) }
+            if bestRank.count < groupCount { bestRank.append(contentsOf: repeatElement(-1, count: groupCount - bestRank.count)) }
         } else if values.count < groupCount {
             values.append(contentsOf: repeatElement(.null, count: groupCount - values.count))
         }
@@ -289,6 +334,34 @@ final class MinMaxAccumulator: Accumulator {
                     values[group] = type == .timestamp ? .timestamp(value) : .int64(value)
                 }
             }
+        case .string(let column) where Self.canRank(input):
+            guard case .dictionary(let codes) = input.encoding, let token = input.dictionaryToken else { return }
+            if ranked?.token !== token { rank(column, token: token, validity: input.validity) }
+            let rankOf = ranked!.rankOf
+            let isMax = self.isMax
+            var touched = touchedGroups
+            touchedGroups = []
+            groups.withUnsafeBufferPointer { groups in
+                codes.withUnsafeBufferPointer { codes in
+                    rankOf.withUnsafeBufferPointer { rankOf in
+                        bestRank.withUnsafeMutableBufferPointer { best in
+                            for row in 0..<count {
+                                let rank = rankOf[Int(codes[row])]
+                                if rank < 0 { continue }
+                                let group = Int(groups[row])
+                                let current = best[group]
+                                if current < 0 {
+                                    touched.append(Int32(group))
+                                    best[group] = rank
+                                } else if isMax ? rank > current : rank < current {
+                                    best[group] = rank
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            touchedGroups = touched
         case .string(let column):
             column.bytes.withUnsafeBufferPointer { bytes in
                 let offsets = column.offsets
@@ -308,8 +381,53 @@ final class MinMaxAccumulator: Accumulator {
         }
     }
 
+    private static func canRank(_ input: Vector) -> Bool {
+        guard case .dictionary = input.encoding, input.dictionaryToken != nil else { return false }
+        return input.buffer.count <= rankedEntriesMax
+    }
+
+    /// Sorts the entries of a new storage dictionary, after handing the previous one's
+    /// per-group bests over to `strings`.
+    private func rank(_ column: StringColumn, token: DictionaryToken, validity: [UInt8]?) {
+        flushRanked()
+        let entryCount = column.offsets.count - 1
+        var entries = (0..<Int32(entryCount)).filter { validity == nil || validity![Int($0)] != 0 }
+        column.bytes.withUnsafeBufferPointer { bytes in
+            column.offsets.withUnsafeBufferPointer { offsets in
+                func entryBytes(_ entry: Int32) -> UnsafeBufferPointer<UInt8> {
+                    UnsafeBufferPointer(rebasing: bytes[Int(offsets[Int(entry)])..<Int(offsets[Int(entry) + 1])])
+                }
+                entries.sort { compareByteBuffers(entryBytes($0), entryBytes($1)) < 0 }
+            }
+        }
+        var rankOf = [Int32](repeating: -1, count: entryCount)
+        for (rank, entry) in entries.enumerated() { rankOf[Int(entry)] = Int32(rank) }
+        ranked = RankedDictionary(token: token, column: column, rankOf: rankOf, entryOfRank: entries)
+    }
+
+    /// Offers each touched group's best ranked entry to `strings` and clears the ranks.
+    private func flushRanked() {
+        guard let ranked, !touchedGroups.isEmpty else { return }
+        ranked.column.bytes.withUnsafeBufferPointer { bytes in
+            let offsets = ranked.column.offsets
+            for group in touchedGroups {
+                let entry = Int(ranked.entryOfRank[Int(bestRank[Int(group)])])
+                offer(UnsafeBufferPointer(rebasing: bytes[Int(offsets[entry])..<Int(offsets[entry + 1])]), group: Int(group))
+                bestRank[Int(group)] = -1
+            }
+        }
+        touchedGroups.removeAll(keepingCapacity: true)
+    }
+
+    func resetDictionaryCache() {
+        flushRanked()
+        ranked = nil
+    }
+
     func merge(_ other: any Accumulator, groupMap: [Int32]) throws {
         let other = other as! MinMaxAccumulator
+        other.flushRanked()
+        flushRanked()
         for (group, bytes) in other.strings.enumerated() {
             if let bytes { bytes.withUnsafeBufferPointer { offer($0, group: Int(groupMap[group])) } }
         }
@@ -320,6 +438,7 @@ final class MinMaxAccumulator: Accumulator {
     }
 
     func result(groups: Range<Int>) -> Vector {
+        flushRanked()
         var builder = VectorBuilder(type: type, capacity: groups.count)
         for group in groups {
             if type == .varchar {
@@ -335,6 +454,7 @@ final class MinMaxAccumulator: Accumulator {
 
     var memoryBytes: Int {
         values.capacity * 24 + strings.capacity * 8 + strings.reduce(0) { $0 + ($1?.capacity ?? 0) + 32 }
+            + bestRank.capacity * 4
     }
 }
 

@@ -5,6 +5,10 @@ import Dispatch
 /// - `values` interns each distinct argument value (its raw bytes: the UTF-8 of a string, the
 ///   8 bytes of a number) as a dense value id. A storage dictionary entry is interned once per
 ///   scan unit, so a dictionary-encoded argument costs an index load per row.
+/// - For BIGINT, TIMESTAMP and DOUBLE arguments `wordIDs` maps the value's 64 bits to its id
+///   first, so a row costs one probe of a small table; only a value not seen before is copied
+///   into a key and interned in `values` (a low-cardinality column like `inactive_plugins`
+///   interns a few dozen values over millions of rows).
 /// - `pairs` is the set of (group id, value id) packed in 64 bits, split into
 ///   `partitionCount` hash sets by the value's hash. Equal values have equal hashes on every
 ///   worker, so merging workers' partials is a union per partition: the partitions merge in
@@ -27,6 +31,11 @@ final class DistinctAccumulator: Accumulator {
     private var keyBytes: [UInt8] = []
     private var keyOffsets: [Int] = []
     private var scatter: [UInt64] = []
+    private var fresh: [UInt64] = []
+    /// A direct-mapped cache of pairs known to be in `pairs` (`UInt64HashSet.empty`: none).
+    static let recentBits = 10
+    private var recentPairs = [UInt64](repeating: UInt64HashSet.empty, count: 1 << DistinctAccumulator.recentBits)
+    private let wordIDs = WordIDMap()
 
     init(_ aggregate: BoundAggregate, mergeThreads: Int = 1) {
         self.aggregate = aggregate
@@ -89,7 +98,17 @@ final class DistinctAccumulator: Accumulator {
             if let cacheKey, let token = input.dictionaryToken { dictionaryIDs[cacheKey] = (token, entryIDs) }
             return ids
         }
-        // Flat (or a selection over a large buffer): intern every valid row's value.
+        switch input.buffer {
+        case .int64(let numbers):
+            numbers.withUnsafeBufferPointer { wordValueIDs($0, format, count: count, into: &ids) { UInt64(bitPattern: $0) } }
+            return ids
+        case .double(let numbers):
+            numbers.withUnsafeBufferPointer { wordValueIDs($0, format, count: count, into: &ids) { Self.distinctBits($0) } }
+            return ids
+        default:
+            break
+        }
+        // Flat strings (or a selection over a large buffer): intern every valid row's value.
         var rows: [Int] = []
         var entries: [Int] = []
         rows.reserveCapacity(count)
@@ -105,6 +124,50 @@ final class DistinctAccumulator: Accumulator {
         let interned = intern(input.buffer, entries: entries)
         for (position, row) in rows.enumerated() { ids[row] = interned[position] }
         return ids
+    }
+
+    /// Value ids of fixed-width rows through `wordIDs`; `word` gives a value's 64 key bits.
+    @inline(__always)
+    private func wordValueIDs<T>(_ values: UnsafeBufferPointer<T>, _ format: UnifiedFormat, count: Int,
+                                 into ids: inout [Int32], _ word: (T) -> UInt64) {
+        let indices = format.indices ?? []
+        let flat = format.indices == nil
+        let validity = format.validity ?? []
+        let hasValidity = format.validity != nil
+        indices.withUnsafeBufferPointer { indices in
+            validity.withUnsafeBufferPointer { validity in
+                ids.withUnsafeMutableBufferPointer { ids in
+                    for row in 0..<count {
+                        let entry = flat ? row : Int(indices[row])
+                        if hasValidity && validity[entry] == 0 { continue }
+                        let bits = word(values[entry])
+                        var id = wordIDs.find(bits)
+                        if id < 0 {
+                            id = internWord(bits)
+                            wordIDs.insert(bits, id: id)
+                        }
+                        ids[row] = id
+                    }
+                }
+            }
+        }
+    }
+
+    /// The key bits of a DOUBLE for DISTINCT: -0.0 and 0.0 are one value, every NaN is one value.
+    @inline(__always)
+    static func distinctBits(_ number: Double) -> UInt64 {
+        if number == 0 { return Double(0).bitPattern }
+        if number.isNaN { return Double.nan.bitPattern }
+        return number.bitPattern
+    }
+
+    /// Interns one fixed-width value (its 8 little-endian bytes, as `intern` keys it).
+    private func internWord(_ bits: UInt64) -> Int32 {
+        keyBytes.removeAll(keepingCapacity: true)
+        GroupKeyEncoder.appendWord(bits, to: &keyBytes)
+        let id = keyBytes.withUnsafeBufferPointer { values.findOrInsert($0, hash: hashBytes($0)) }
+        notePartitionsOfNewValues()
+        return id
     }
 
     /// Value ids of buffer entries `entries`, interning new values. A value's key is its raw
@@ -133,11 +196,7 @@ final class DistinctAccumulator: Accumulator {
             }
         case .double(let numbers):
             for entry in entries {
-                // DISTINCT treats -0.0 and 0.0 as one value, and every NaN as one value.
-                var number = numbers[entry]
-                if number == 0 { number = 0 }
-                if number.isNaN { number = .nan }
-                GroupKeyEncoder.appendWord(number.bitPattern, to: &keyBytes)
+                GroupKeyEncoder.appendWord(Self.distinctBits(numbers[entry]), to: &keyBytes)
                 keyOffsets.append(keyBytes.count)
             }
         case .bool(let flags):
@@ -160,33 +219,50 @@ final class DistinctAccumulator: Accumulator {
         }
     }
 
-    /// Inserts (groups[row], ids[row]) for the non-NULL rows: scattered by partition first
-    /// (a counting sort), then one batch insert per partition.
+    /// Inserts (groups[row], ids[row]) for the non-NULL rows. A pair found in `recentPairs` is
+    /// already in the set (pairs are never removed) and skipped; the others are scattered by
+    /// partition (a counting sort), then inserted with one batch per partition. With few
+    /// distinct pairs (a low-cardinality argument) nearly every row stops at the cache.
     private func insertPairs(groups: [Int32], ids: [Int32], count: Int) {
         let partitionCount = DistinctAccumulator.partitionCount
         var starts = [Int](repeating: 0, count: partitionCount + 1)
         if scatter.count < count { scatter = [UInt64](repeating: 0, count: max(count, vectorSize)) }
+        if fresh.count < count { fresh = [UInt64](repeating: 0, count: max(count, vectorSize)) }
+        var freshCount = 0
         valuePartitions.withUnsafeBufferPointer { partitionOf in
             ids.withUnsafeBufferPointer { ids in
                 groups.withUnsafeBufferPointer { groups in
                     starts.withUnsafeMutableBufferPointer { starts in
-                        for row in 0..<count where ids[row] >= 0 { starts[Int(partitionOf[Int(ids[row])]) + 1] += 1 }
-                        for partition in 0..<partitionCount { starts[partition + 1] += starts[partition] }
-                        var cursors = Array(starts)
-                        scatter.withUnsafeMutableBufferPointer { scatter in
-                            for row in 0..<count {
-                                let id = ids[row]
-                                if id < 0 { continue }
-                                let partition = Int(partitionOf[Int(id)])
-                                scatter[cursors[partition]] = UInt64(UInt32(bitPattern: groups[row])) << 32
-                                    | UInt64(UInt32(bitPattern: id))
-                                cursors[partition] += 1
+                        fresh.withUnsafeMutableBufferPointer { fresh in
+                            recentPairs.withUnsafeMutableBufferPointer { recent in
+                                for row in 0..<count {
+                                    let id = ids[row]
+                                    if id < 0 { continue }
+                                    let pair = UInt64(UInt32(bitPattern: groups[row])) << 32 | UInt64(UInt32(bitPattern: id))
+                                    let slot = Int(truncatingIfNeeded: (pair &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - Self.recentBits))
+                                    if recent[slot] == pair { continue }
+                                    recent[slot] = pair
+                                    fresh[freshCount] = pair
+                                    freshCount += 1
+                                    starts[Int(partitionOf[Int(id)]) + 1] += 1
+                                }
+                            }
+                            for partition in 0..<partitionCount { starts[partition + 1] += starts[partition] }
+                            var cursors = Array(starts)
+                            scatter.withUnsafeMutableBufferPointer { scatter in
+                                for index in 0..<freshCount {
+                                    let pair = fresh[index]
+                                    let partition = Int(partitionOf[Int(pair & 0xFFFF_FFFF)])
+                                    scatter[cursors[partition]] = pair
+                                    cursors[partition] += 1
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        if freshCount == 0 { return }
         scatter.withUnsafeBufferPointer { scatter in
             for partition in 0..<partitionCount where starts[partition + 1] > starts[partition] {
                 pairs[partition].insert(UnsafeBufferPointer(rebasing: scatter[starts[partition]..<starts[partition + 1]]))
@@ -275,6 +351,7 @@ final class DistinctAccumulator: Accumulator {
 
     var memoryBytes: Int {
         values.memoryBytes + valuePartitions.capacity + pairs.reduce(0) { $0 + $1.memoryBytes } + keyBytes.capacity
+            + wordIDs.memoryBytes
     }
 }
 
@@ -368,4 +445,69 @@ final class UInt64HashSet: @unchecked Sendable {
     func forEach(_ body: (UInt64) -> Void) {
         for index in 0..<capacity where slots[index] != UInt64HashSet.empty { body(slots[index]) }
     }
+}
+
+/// 64-bit value → Int32 id, open addressing with linear probing (`DistinctAccumulator`'s
+/// front table for fixed-width arguments). Every key is possible, so emptiness is an id of -1.
+final class WordIDMap {
+    private var keys: UnsafeMutablePointer<UInt64>
+    private var ids: UnsafeMutablePointer<Int32>
+    private var capacity: Int
+    private var count = 0
+
+    init(capacity: Int = 64) {
+        self.capacity = capacity
+        keys = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+        keys.initialize(repeating: 0, count: capacity)
+        ids = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        ids.initialize(repeating: -1, count: capacity)
+    }
+
+    deinit {
+        keys.deallocate()
+        ids.deallocate()
+    }
+
+    /// The id of `key`, or -1.
+    @inline(__always)
+    func find(_ key: UInt64) -> Int32 {
+        let mask = capacity - 1
+        var slot = Int(truncatingIfNeeded: mixHash(key)) & mask
+        while true {
+            let id = ids[slot]
+            if id < 0 || keys[slot] == key { return id }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Adds `key` (not present) with `id` (≥ 0).
+    func insert(_ key: UInt64, id: Int32) {
+        if (count + 1) * 2 > capacity { grow() }
+        Self.place(key, id, keys, ids, capacity - 1)
+        count += 1
+    }
+
+    private static func place(_ key: UInt64, _ id: Int32, _ keys: UnsafeMutablePointer<UInt64>,
+                              _ ids: UnsafeMutablePointer<Int32>, _ mask: Int) {
+        var slot = Int(truncatingIfNeeded: mixHash(key)) & mask
+        while ids[slot] >= 0 { slot = (slot + 1) & mask }
+        keys[slot] = key
+        ids[slot] = id
+    }
+
+    private func grow() {
+        let oldKeys = keys, oldIDs = ids, oldCapacity = capacity
+        capacity *= 2
+        keys = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+        keys.initialize(repeating: 0, count: capacity)
+        ids = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        ids.initialize(repeating: -1, count: capacity)
+        for slot in 0..<oldCapacity where oldIDs[slot] >= 0 {
+            Self.place(oldKeys[slot], oldIDs[slot], keys, ids, capacity - 1)
+        }
+        oldKeys.deallocate()
+        oldIDs.deallocate()
+    }
+
+    var memoryBytes: Int { capacity * 12 }
 }

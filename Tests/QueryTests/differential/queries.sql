@@ -152,3 +152,21 @@ SELECT approx_count_distinct(site_key), approx_count_distinct(event_id) FROM eve
 ;
 -- approx
 SELECT project_id, approx_count_distinct(site_hash) FROM events GROUP BY project_id
+;
+-- min/max of dictionary-encoded strings by rank, NULL entries, merged across threads
+SELECT project_id, min(wp_version), max(php_version), min(reason_id), max(wp_theme_slug) FROM events GROUP BY 1
+;
+SELECT date_trunc('month', received_at) AS m, event, min(wp_locale), max(wp_locale), count(wp_locale), count(reason_id) FROM events GROUP BY 1, 2
+;
+SELECT min(reason_id), max(reason_id), max(site_key), min(php_version) FROM events WHERE event = 'deactivate'
+;
+SELECT wp_locale, max(site_key), min(url) FROM events WHERE users_total > 3 GROUP BY 1
+;
+-- DISTINCT over fixed-width values through the word map and the recent-pair cache
+SELECT project_id, sum(DISTINCT inactive_plugins), count(DISTINCT active_plugins), avg(DISTINCT users_total) FROM events GROUP BY 1
+;
+SELECT event, sum(DISTINCT users_total), count(DISTINCT received_at) FROM events WHERE users_total > 10 GROUP BY 1
+;
+SELECT count(DISTINCT CAST(users_total AS DOUBLE) / 3), sum(DISTINCT CAST(active_plugins AS DOUBLE) / 4) FROM events
+;
+SELECT project_id, count(users_total), count(*), count(reason_id), avg(CAST(active_plugins AS DOUBLE)), sum(CAST(users_total AS DOUBLE)) FROM events GROUP BY 1
