@@ -241,4 +241,58 @@ final class ParquetRoundTripTests: XCTestCase {
             XCTAssertEqual(decoded, values, "width \(width)")
         }
     }
+
+    /// Short bit-packed runs (one group of 8) between RLE runs, as other writers emit them,
+    /// decoded in odd-sized pieces: each value's 8-byte load reaches into the next run's
+    /// header, which must be masked off, and the buffer's last bytes take the byte loop. The
+    /// last packed run is truncated to the bytes its values need, as some writers do.
+    func testRleHybridShortPackedRunsBetweenRleRuns() throws {
+        var random = SplitMix64(seed: 11)
+        for width in [1, 2, 5, 7, 13, 32] {
+            let maxValue = width == 32 ? UInt32.max : (UInt32(1) << UInt32(width)) - 1
+            var bytes: [UInt8] = []
+            var expected: [UInt32] = []
+            func varint(_ value: Int) {
+                var value = value
+                while value >= 0x80 { bytes.append(UInt8(value & 0x7F) | 0x80); value >>= 7 }
+                bytes.append(UInt8(value))
+            }
+            func packed(_ values: [UInt32], truncated: Bool = false) {
+                varint(1 << 1 | 1)  // one group of 8
+                var bits: [UInt8] = []
+                for value in values { for bit in 0..<width { bits.append(UInt8((UInt64(value) >> UInt64(bit)) & 1)) } }
+                var packedBytes = [UInt8](repeating: 0, count: width)  // 8 values * width bits
+                for (index, bit) in bits.enumerated() { packedBytes[index / 8] |= bit << UInt8(index % 8) }
+                if truncated { packedBytes = Array(packedBytes.prefix((values.count * width + 7) / 8)) }
+                bytes += packedBytes
+            }
+            for run in 0..<40 {
+                let values = (0..<8).map { _ in UInt32.random(in: 0...maxValue, using: &random) }
+                packed(values)
+                expected += values
+                let repeated = UInt32.random(in: 0...maxValue, using: &random)
+                let length = 1 + run % 5
+                varint(length << 1)
+                for byte in 0..<((width + 7) / 8) { bytes.append(UInt8(truncatingIfNeeded: repeated >> UInt32(8 * byte))) }
+                expected += Array(repeating: repeated, count: length)
+            }
+            let tail = (0..<3).map { _ in UInt32.random(in: 0...maxValue, using: &random) }
+            packed(tail + [0, 0, 0, 0, 0], truncated: true)
+            expected += tail
+            var decoded = [UInt32](repeating: 0, count: expected.count)
+            try bytes.withUnsafeBytes { raw in
+                var decoder = try RleHybridDecoder(raw, bitWidth: width)
+                var done = 0, piece = 1
+                try decoded.withUnsafeMutableBufferPointer { output in
+                    while done < expected.count {
+                        let take = min(piece, expected.count - done)
+                        try decoder.decode(into: output.baseAddress! + done, count: take)
+                        done += take
+                        piece = piece % 7 + 2
+                    }
+                }
+            }
+            XCTAssertEqual(decoded, expected, "width \(width)")
+        }
+    }
 }

@@ -101,7 +101,11 @@ struct RleHybridDecoder {
         }
         let width = UInt64(bitWidth)
         let mask: UInt64 = (1 << width) - 1
-        let end = position // bytes of this run end here
+        // A value's bits lie inside its run (readRunHeader checked the run's bytes), but the
+        // 8-byte load that fetches them may reach past the run into the next one's header:
+        // those bytes are masked off. Only the end of the whole buffer needs the byte loop
+        // (bounding by the run's end instead took it for every value of a short run).
+        let end = data.count
         for slot in 0..<count {
             let bit = UInt64(packedIndex + slot) * width
             let byte = packedStart + Int(bit >> 3)
@@ -110,7 +114,6 @@ struct RleHybridDecoder {
             if byte + 8 <= end {
                 word = data.loadUnaligned(fromByteOffset: byte, as: UInt64.self).littleEndian
             } else {
-                // Near the end of the run: read only the bytes that exist (validated in readRunHeader).
                 for index in 0..<min(8, end - byte) { word |= UInt64(data[byte + index]) << UInt64(8 * index) }
             }
             output[slot] = UInt32(truncatingIfNeeded: (word >> shift) & mask)

@@ -46,7 +46,14 @@ struct UnitScanner {
                 otherColumnsLoaded = true
             }
             if let selection {
-                for column in plan.filterColumns { columns[column] = columns[column].sliced(selection) }
+                for column in plan.filterColumns {
+                    if plan.filterOnlyColumns.contains(column) {
+                        columns[column] = placeholders[column]
+                        columns[column].count = selection.count
+                    } else {
+                        columns[column] = columns[column].sliced(selection)
+                    }
+                }
                 let unitRows = selection.map { UInt32(start) + $0 }
                 for column in plan.otherColumns { columns[column] = unitColumns[column]!.sliced(unitRows) }
                 for index in columns.indices where unitColumns[index] == nil {

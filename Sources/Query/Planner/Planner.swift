@@ -81,10 +81,12 @@ struct Planner {
         var scanExpressions = query.groups + query.aggregates.compactMap(\.argument)
         if let filter { scanExpressions.append(filter) }
         if !query.isAggregate { scanExpressions += query.projections }
-        return QueryPlan(query: query, filter: filter, units: units, prunedUnits: pruned, unitsTotal: unitsTotal,
-                         filterColumns: filterColumns, otherColumns: otherColumns,
-                         truncatedOnlyColumns: truncatedOnlyColumns(scanExpressions, schema: query.schema),
-                         scanRowsMax: scanRowsMax)
+        var plan = QueryPlan(query: query, filter: filter, units: units, prunedUnits: pruned, unitsTotal: unitsTotal,
+                             filterColumns: filterColumns, otherColumns: otherColumns,
+                             truncatedOnlyColumns: truncatedOnlyColumns(scanExpressions, schema: query.schema),
+                             scanRowsMax: scanRowsMax)
+        plan.filterOnlyColumns = Set(filterColumns).subtracting(needed)
+        return plan
     }
 
     /// Timestamp columns whose every use in `expressions` is `date_trunc(part, column)`.

@@ -12,6 +12,9 @@ struct QueryPlan {
     var filterColumns: [Int]
     /// Other schema indices the query needs; read only when some row of the unit passes.
     var otherColumns: [Int]
+    /// Filter columns nothing after the filter reads: the scan does not gather their
+    /// passing rows.
+    var filterOnlyColumns: Set<Int> = []
     /// Timestamp columns the query reads only as `date_trunc(part, column)`, with those parts.
     /// In a unit whose min and max truncate alike for every part (and which has no NULLs),
     /// the column is the constant min and is never read: time-sorted row groups usually
