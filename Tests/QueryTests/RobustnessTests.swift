@@ -36,4 +36,45 @@ final class RobustnessTests: XCTestCase {
         }
         XCTAssertGreaterThan(executed, 100)
     }
+
+    /// Expressions nested or chained far past any real query end in a syntax error naming the
+    /// limit instead of overflowing the stack (parser, binder, executor and even freeing the
+    /// tree recurse per level), and queries at the limits still run. Async, so the queries run
+    /// on a concurrency pool thread, as `POST /api/v1/query` does, in the debug build CI uses.
+    func testDeepExpressionsAreRefusedWithoutOverflowingTheStack() async throws {
+        let engine = QueryEngine(catalog: TestDataset.shared.catalog, options: QueryOptions(threadsMax: 2),
+                                 logger: Logger(label: "query-tests"))
+        func repeated(_ text: String, _ count: Int) -> String { String(repeating: text, count: count) }
+        let hostile: [(sql: String, limit: String)] = [
+            ("SELECT " + repeated("(", 100_000) + "1" + repeated(")", 100_000), "256 levels"),
+            ("SELECT count(*) FROM events WHERE " + repeated("NOT ", 100_000) + "is_local", "256 levels"),
+            ("SELECT " + repeated("-", 1) + repeated(" -", 50_000) + "1", "256 levels"),
+            ("SELECT " + repeated("lower(", 5_000) + "site_key" + repeated(")", 5_000) + " FROM events", "256 levels"),
+            ("SELECT " + repeated("CASE WHEN users_total > 1 THEN ", 20_000) + "1" + repeated(" END", 20_000) + " FROM events",
+             "256 levels"),
+            ("SELECT 1" + repeated(" + users_total", 200_000) + " FROM events", "1000 operators"),
+            ("SELECT count(*) FROM events WHERE users_total = 0" + repeated(" OR users_total = 1", 50_000), "1000 operators"),
+            ("SELECT users_total" + repeated("::BIGINT", 5_000) + " FROM events", "1000 operators"),
+            ("SELECT count(*) FROM events WHERE site_key" + repeated(" IS NULL", 5_000), "1000 operators"),
+        ]
+        for (sql, limit) in hostile {
+            do {
+                _ = try engine.execute(sql: sql)
+                XCTFail("accepted: \(sql.prefix(60))…")
+            } catch let error as QueryError {
+                XCTAssertEqual(error.code, .syntax, "\(sql.prefix(60))…")
+                XCTAssertTrue(error.message.contains(limit), "\(error.message) for \(sql.prefix(60))…")
+            }
+        }
+        let atTheLimits = [
+            "SELECT " + repeated("(", 250) + "users_total" + repeated(")", 250) + " FROM events",
+            "SELECT " + repeated("lower(", 250) + "site_key" + repeated(")", 250) + " FROM events",
+            "SELECT count(*) FROM events WHERE " + repeated("NOT ", 250) + "is_local",
+            "SELECT sum(1" + repeated(" + users_total", 990) + ") FROM events",
+            "SELECT count(*) FROM events WHERE users_total = 0" + repeated(" OR users_total = 1", 990),
+        ]
+        for sql in atTheLimits {
+            XCTAssertNoThrow(try engine.execute(sql: sql), "\(sql.prefix(60))…")
+        }
+    }
 }

@@ -24,6 +24,36 @@ struct Expr: Sendable {
 
     var kind: Kind
     var position: SourcePosition
+    /// Levels of the tree rooted here (a leaf is 1). The parser refuses trees taller than
+    /// `Parser.expressionDepthMax`: binding, evaluating and even freeing a tree recurse once
+    /// per level, so a 100,000-deep expression would overflow the stack.
+    let height: Int
+
+    init(kind: Kind, position: SourcePosition) {
+        self.kind = kind
+        self.position = position
+        self.height = 1 + kind.childHeightMax
+    }
+}
+
+extension Expr.Kind {
+    /// The tallest child's height (0 for a leaf): children's heights are stored, so this is
+    /// O(children), never a walk of the tree.
+    var childHeightMax: Int {
+        switch self {
+        case .column, .star, .literal: return 0
+        case .unary(_, let operand), .isNull(let operand, _), .cast(let operand, _): return operand.height
+        case .binary(_, let left, let right): return max(left.height, right.height)
+        case .inList(let operand, let values, _): return values.reduce(operand.height) { max($0, $1.height) }
+        case .between(let operand, let low, let high, _): return max(operand.height, low.height, high.height)
+        case .like(let operand, let pattern, _, _): return max(operand.height, pattern.height)
+        case .caseWhen(let operand, let branches, let otherwise):
+            var tallest = max(operand?.height ?? 0, otherwise?.height ?? 0)
+            for branch in branches { tallest = max(tallest, branch.condition.height, branch.result.height) }
+            return tallest
+        case .function(_, let arguments, _, _): return arguments.reduce(0) { max($0, $1.height) }
+        }
+    }
 }
 
 enum Literal: Sendable {

@@ -1,13 +1,46 @@
 // Expression grammar, lowest precedence first (PostgreSQL/DuckDB order):
 //   OR < AND < NOT < comparison, IS, BETWEEN, IN, LIKE < || < + - < * / % < unary - < :: < primary
 extension Parser {
+    /// Parser recursion allowed in one expression: parentheses, function calls, CASE, NOT and
+    /// signs inside each other. Each level costs about a dozen stack frames in the parser
+    /// (~20 KB in a debug build, where 400–470 levels overflow a worker thread's stack), so a
+    /// hostile query is refused long before that; real SQL nests a few dozen levels at most.
+    static let nestingMax = 256
+    /// Height of one expression tree (DuckDB's default `max_expression_depth`). Chains such as
+    /// `a + b + …` or `x = 1 OR x = 2 OR …` are parsed by loops, not recursion, but build trees
+    /// as tall as they are long, which the binder, the executor and even freeing the tree walk
+    /// recursively. 1,000 levels of that run in a debug build with room to spare.
+    static let expressionDepthMax = 1000
+
     mutating func parseExpression() throws -> Expr {
-        try parseOr()
+        try descend()
+        defer { nesting -= 1 }
+        return try checked(parseOr())
+    }
+
+    /// One more level of parser recursion, refused past `nestingMax`.
+    mutating func descend() throws {
+        nesting += 1
+        if nesting > Self.nestingMax {
+            throw QueryError(.syntax, "the expression nests deeper than \(Self.nestingMax) levels (parentheses, function "
+                             + "calls, CASE or NOT inside each other); simplify it", at: current.position)
+        }
+    }
+
+    /// `expression`, unless its tree grew taller than `expressionDepthMax`.
+    func checked(_ expression: Expr) throws -> Expr {
+        guard expression.height <= Self.expressionDepthMax else {
+            throw QueryError(.syntax, "the expression is more than \(Self.expressionDepthMax) operators deep (a chain like "
+                             + "a + b + … or x = 1 OR x = 2 OR …); use IN (…) for long OR lists, or simplify it",
+                             at: expression.position)
+        }
+        return expression
     }
 
     mutating func parseOr() throws -> Expr {
         var left = try parseAnd()
         while isKeyword("OR") {
+            left = try checked(left)
             let position = advance().position
             let right = try parseAnd()
             left = Expr(kind: .binary(.or, left, right), position: position)
@@ -18,6 +51,7 @@ extension Parser {
     mutating func parseAnd() throws -> Expr {
         var left = try parseNot()
         while isKeyword("AND") {
+            left = try checked(left)
             let position = advance().position
             let right = try parseNot()
             left = Expr(kind: .binary(.and, left, right), position: position)
@@ -27,6 +61,8 @@ extension Parser {
 
     mutating func parseNot() throws -> Expr {
         if isKeyword("NOT") {
+            try descend()
+            defer { nesting -= 1 }
             let position = advance().position
             return Expr(kind: .unary(.not, try parseNot()), position: position)
         }
@@ -36,6 +72,7 @@ extension Parser {
     mutating func parseComparison() throws -> Expr {
         var left = try parseConcat()
         while true {
+            left = try checked(left)
             let position = current.position
             if current.kind == .symbol, let op = comparisonOperator(current.text) {
                 _ = advance()
@@ -142,6 +179,7 @@ extension Parser {
     mutating func parseConcat() throws -> Expr {
         var left = try parseAdditive()
         while isSymbol("||") {
+            left = try checked(left)
             let position = advance().position
             left = Expr(kind: .binary(.concat, left, try parseAdditive()), position: position)
         }
@@ -151,6 +189,7 @@ extension Parser {
     mutating func parseAdditive() throws -> Expr {
         var left = try parseMultiplicative()
         while isSymbol("+") || isSymbol("-") {
+            left = try checked(left)
             let token = advance()
             let op: BinaryOperator = token.text == "+" ? .add : .subtract
             left = Expr(kind: .binary(op, left, try parseMultiplicative()), position: token.position)
@@ -161,6 +200,7 @@ extension Parser {
     mutating func parseMultiplicative() throws -> Expr {
         var left = try parseUnary()
         while isSymbol("*") || isSymbol("/") || isSymbol("%") {
+            left = try checked(left)
             let token = advance()
             let op: BinaryOperator = token.text == "*" ? .multiply : (token.text == "/" ? .divide : .modulo)
             left = Expr(kind: .binary(op, left, try parseUnary()), position: token.position)
@@ -170,6 +210,8 @@ extension Parser {
 
     mutating func parseUnary() throws -> Expr {
         if isSymbol("-") || isSymbol("+") {
+            try descend()
+            defer { nesting -= 1 }
             let token = advance()
             let operand = try parseUnary()
             // Fold the sign into numeric literals so -9223372036854775808 is representable.
@@ -188,6 +230,7 @@ extension Parser {
     mutating func parsePostfix() throws -> Expr {
         var expression = try parsePrimary()
         while isSymbol("::") || isSymbol("[") {
+            expression = try checked(expression)
             if isSymbol("[") { throw notSupported("subscripts ([...])") }
             let position = advance().position
             expression = Expr(kind: .cast(expression, try parseTypeName()), position: position)

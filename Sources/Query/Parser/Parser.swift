@@ -7,6 +7,8 @@
 struct Parser {
     var tokens: [Token]
     var index = 0
+    /// Current depth of expression recursion (`descend`).
+    var nesting = 0
 
     /// Words that end an expression or clause, so they are never taken as a bare alias.
     static let reservedWords: Set<String> = [
