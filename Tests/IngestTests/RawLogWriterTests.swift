@@ -225,7 +225,12 @@ final class RawLogWriterTests: XCTestCase {
     /// CPU from the requests at their busiest) up to the backlog limit, beyond which the
     /// oldest are sealed at once; shutdown seals the rest. Every line is stored once.
     func testRotatedFilesWaitForTheirHourUpToTheBacklogLimit() async throws {
-        func run(deferredSealBytesMax: Int64) async throws -> (sealedWhileRunning: Int, plainWhileRunning: Int, directory: String) {
+        // Sealing is asynchronous and the sealer runs in the idle scheduling class, so on a busy
+        // machine it may get no CPU for a while: look at the files until `settled` holds or
+        // `waitSeconds` have passed.
+        func run(deferredSealBytesMax: Int64, waitSeconds: Double,
+                 settled: @escaping (_ sealed: Int, _ plain: Int) -> Bool) async throws
+            -> (sealedWhileRunning: Int, plainWhileRunning: Int, directory: String) {
             let directory = makeTemporaryDirectory()
             var options = RawLogWriter.Options(writerID: "w1")
             options.fileBytesMax = 4096
@@ -237,9 +242,12 @@ final class RawLogWriterTests: XCTestCase {
                 let e = envelope(index, micros: now)
                 try await writer.append(line: e.line(), route: .track, receivedAtMicros: now)
             }
-            // Sealing is asynchronous: give the sealer time to act on what it was given.
-            try await Task.sleep(nanoseconds: 500_000_000)
-            let files = RawLayout(dataDirectory: directory).listFiles()
+            let deadline = Date().addingTimeInterval(waitSeconds)
+            var files = RawLayout(dataDirectory: directory).listFiles()
+            while Date() < deadline && !settled(files.filter(\.isCompressed).count, files.filter { !$0.isCompressed }.count) {
+                try await Task.sleep(nanoseconds: 50_000_000)
+                files = RawLayout(dataDirectory: directory).listFiles()
+            }
             let result = (files.filter(\.isCompressed).count, files.filter { !$0.isCompressed }.count, directory)
             writer.shutdown()
             let after = RawLayout(dataDirectory: directory).listFiles()
@@ -249,10 +257,11 @@ final class RawLogWriterTests: XCTestCase {
             XCTAssertEqual(Set(stored.map(\.id)).count, 200)
             return result
         }
-        let waiting = try await run(deferredSealBytesMax: 1 << 30)
+        // Under the limit nothing may be sealed: watch for half a second that nothing is.
+        let waiting = try await run(deferredSealBytesMax: 1 << 30, waitSeconds: 0.5) { sealed, _ in sealed > 0 }
         XCTAssertGreaterThan(waiting.plainWhileRunning, 5, "the hour's files rotated")
         XCTAssertEqual(waiting.sealedWhileRunning, 0, "a rotated file of an open hour was sealed under the limit")
-        let limited = try await run(deferredSealBytesMax: 3 * 4096)
+        let limited = try await run(deferredSealBytesMax: 3 * 4096, waitSeconds: 30) { sealed, plain in sealed > 0 && plain <= 5 }
         XCTAssertGreaterThan(limited.sealedWhileRunning, 0, "past the backlog limit nothing was sealed")
         XCTAssertLessThanOrEqual(limited.plainWhileRunning, 5, "the plain backlog passed its limit")
     }
@@ -281,7 +290,8 @@ final class RawLogWriterTests: XCTestCase {
         }
         failing.value = false
         var sealed = 0
-        for _ in 0..<50 where sealed == 0 {
+        // The sealer runs in the idle class: allow a busy machine up to 30 s.
+        for _ in 0..<300 where sealed == 0 {
             try await Task.sleep(nanoseconds: 100_000_000)
             sealed = RawLayout(dataDirectory: directory).listFiles().filter(\.isCompressed).count
         }
