@@ -66,6 +66,21 @@ final class KernelTests: XCTestCase {
         XCTAssertNil(try extract(#"[1]"#, "$.b"))
         XCTAssertThrowsError(try extract(#"{"a": }"#, "$.a"))
         XCTAssertThrowsError(try extract(#"{"a": 1}"#, "$..a"))
+        // Skipped values of every shape, as DuckDB answers them.
+        XCTAssertEqual(try extract(#"{"z": {"a": 1}, "a": [1, {"b": [true, null, "x"]}, [], {}], "c": {}}"#, "$.a"),
+                       #"[1,{"b":[true,null,"x"]},[],{}]"#)
+        XCTAssertEqual(try extract(#"{"z": {"a": [{}, []]}, "a": 2}"#, "$.a"), "2")
+        XCTAssertThrowsError(try extract(#"{"a": [1, {"b": [true, nul]}]}"#, "$.a"))
+        XCTAssertThrowsError(try extract(#"{"a": [1 2]}"#, "$.a"))
+        XCTAssertThrowsError(try extract(#"{"z": {"a" 1}, "a": 2}"#, "$.a"))
+        // Any depth, without recursion (the document may be any text a site sent): 100,000
+        // levels are skipped or reported malformed, never a stack overflow.
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        XCTAssertEqual(try extract(deep, "$[0]")?.count, deep.count - 2)
+        XCTAssertNil(try extract(deep, "$.a"))
+        XCTAssertThrowsError(try extract(String(repeating: "[", count: 100_000), "$.a"))
+        XCTAssertEqual(try extract(#"{"a": "#.appending(String(repeating: #"{"b": "#, count: 50_000)) + "1"
+                                   + String(repeating: "}", count: 50_001), "$.a.b.b.b")?.prefix(6), #"{"b":{"#)
     }
 
     func testHyperLogLogIsExactWhenSmall() {

@@ -290,40 +290,70 @@ private struct JSONScanner {
         return value
     }
 
-    /// Skips one complete value (validating its structure loosely).
+    /// Skips one complete value (validating its structure loosely). Iterative, with the open
+    /// containers on a stack of their closing bytes: the document is any string an analyst
+    /// points at (a `url` a site sent, a literal), and recursing per level let 100,000 `[`
+    /// overflow the stack; yyjson, DuckDB's parser, is iterative too, so any depth is answered.
     mutating func skipValue() throws {
-        skipWhitespace()
-        guard let byte = peek else { throw malformed() }
-        switch byte {
-        case UInt8(ascii: "\""):
-            _ = try readString()
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            let close = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-            position += 1
+        var closers: [UInt8] = []
+        while true {
+            // One value: a scalar, an empty container, or the opening of a container whose
+            // first member's value comes next.
             skipWhitespace()
-            if peek == close { position += 1; return }
-            while true {
-                if close == UInt8(ascii: "}") {
-                    skipWhitespace()
-                    _ = try readString()
-                    try expect(UInt8(ascii: ":"))
-                }
-                try skipValue()
+            guard let byte = peek else { throw malformed() }
+            switch byte {
+            case UInt8(ascii: "\""):
+                _ = try readString()
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let close = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                position += 1
                 skipWhitespace()
-                if peek == UInt8(ascii: ",") { position += 1; continue }
-                if peek == close { position += 1; return }
+                if peek == close {
+                    position += 1
+                } else {
+                    closers.append(close)
+                    if close == UInt8(ascii: "}") { try skipMemberName() }
+                    continue
+                }
+            default:
+                try skipScalar()
+            }
+            // After a complete value: the next member, or close containers.
+            while true {
+                guard let close = closers.last else { return }
+                skipWhitespace()
+                if peek == UInt8(ascii: ",") {
+                    position += 1
+                    if close == UInt8(ascii: "}") { try skipMemberName() }
+                    break
+                }
+                if peek == close {
+                    position += 1
+                    closers.removeLast()
+                    continue
+                }
                 throw malformed()
             }
-        default:
-            let start = position
-            while position < bytes.count {
-                let b = bytes[position]
-                if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == 0x20 || b == 0x0A
-                    || b == 0x0D || b == 0x09 { break }
-                position += 1
-            }
-            let token = String(decoding: bytes[start..<position], as: UTF8.self)
-            guard token == "true" || token == "false" || token == "null" || Double(token) != nil else { throw malformed() }
         }
+    }
+
+    /// `"name":` of an object member.
+    private mutating func skipMemberName() throws {
+        skipWhitespace()
+        _ = try readString()
+        try expect(UInt8(ascii: ":"))
+    }
+
+    /// `true`, `false`, `null` or a number.
+    private mutating func skipScalar() throws {
+        let start = position
+        while position < bytes.count {
+            let b = bytes[position]
+            if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == 0x20 || b == 0x0A
+                || b == 0x0D || b == 0x09 { break }
+            position += 1
+        }
+        let token = String(decoding: bytes[start..<position], as: UTF8.self)
+        guard token == "true" || token == "false" || token == "null" || Double(token) != nil else { throw malformed() }
     }
 }
