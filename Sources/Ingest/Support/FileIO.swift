@@ -145,6 +145,11 @@ public enum FileIO {
         guard fsync(fd) == 0 else { throw FileIOError(operation: "fsync", path: path, errno: errno) }
     }
 
+    /// The file's data and the metadata needed to read it back (its size), not its timestamps.
+    public static func fdatasyncFile(fd: Int32, path: String) throws {
+        guard fdatasync(fd) == 0 else { throw FileIOError(operation: "fdatasync", path: path, errno: errno) }
+    }
+
     /// fsync a directory so a rename or a new entry inside it survives a power loss.
     public static func fsyncDirectory(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
