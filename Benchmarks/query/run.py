@@ -6,19 +6,12 @@ Ours runs in one `trackhouse query --repeat 6` process per query and thread coun
 warms the footer cache and page cache, the next five are timed in-process); DuckDB runs in
 process with views over the same files (hive partitioning), one warm-up then five timed runs.
 """
-import statistics
-import subprocess
 import sys
-import time
 
-import duckdb
+from timing import duckdb_ms, duckdb_over, ours_ms
 
 data, binary = sys.argv[1], sys.argv[2]
-root = f"{data}/warehouse"
-con = duckdb.connect()
-con.execute("SET TimeZone='UTC'")
-con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE (month, project) FROM read_parquet('{root}/events/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
-con.execute(f"CREATE VIEW sites AS SELECT * EXCLUDE (project) FROM read_parquet('{root}/sites/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)")
+con = duckdb_over(data)
 events = con.execute("SELECT count(*) FROM events").fetchone()[0]
 sites = con.execute("SELECT count(*) FROM sites").fetchone()[0]
 point_site = con.execute("SELECT site_key FROM sites ORDER BY event_count DESC, site_key LIMIT 1").fetchone()[0]
@@ -46,19 +39,9 @@ print("|---|---|---|---|---|---|")
 for name, table, sql in queries:
     rows = events if table == "events" else sites
     for threads in (1, 2):
-        out = subprocess.run([binary, "query", "--data", data, "--threads", str(threads), "--repeat", "6", "--format", "csv", sql],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            print(f"| {name} | {threads} | error: {out.stderr.strip()[:120]} | | | |")
+        ours, error = ours_ms(binary, data, threads, sql)
+        if error is not None:
+            print(f"| {name} | {threads} | error: {error[:120]} | | | |")
             continue
-        timings = [float(x) for line in out.stderr.splitlines() if line.startswith("elapsed_ms") for x in line.split()[1:]]
-        ours = statistics.median(timings[1:])
-        con.execute(f"SET threads={threads}")
-        con.execute(sql).fetchall()
-        duck_times = []
-        for _ in range(5):
-            started = time.perf_counter()
-            con.execute(sql).fetchall()
-            duck_times.append((time.perf_counter() - started) * 1000)
-        duck = statistics.median(duck_times)
+        duck = duckdb_ms(con, threads, sql)
         print(f"| {name} | {threads} | {ours:.1f} | {duck:.1f} | {rows / (ours / 1000) / threads / 1e6:.1f} M | {duck / ours:.2f} |")

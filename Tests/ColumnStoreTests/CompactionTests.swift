@@ -68,10 +68,7 @@ final class CompactionTests: XCTestCase {
     func testIncrementalRunsEqualOneRunAndRerunsAreNoOps() throws {
         let one = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: one, sites: 200, weeks: 6, seed: 5)
-        let many = TrackhouseTestSupport.makeTemporaryDirectory()
-        try FileIO.makeDirectories(many)
-        try WarehouseTestSupport.copyTree(one + "/raw", many + "/raw")
-        try WarehouseTestSupport.copyTree(one + "/projects.json", many + "/projects.json")
+        let many = try WarehouseTestSupport.copyOfRawData(one)
 
         _ = try compact(one)
         let report = try compact(many) { $0.chunkEventsMax = 50; $0.segmentRowsTarget = 400; $0.rowGroupRows = 128; $0.checkpointInterval = 4 }
@@ -98,10 +95,7 @@ final class CompactionTests: XCTestCase {
     func testRawRetentionDeletesOldCompactedFilesAndTheLogForgetsThem() throws {
         let directory = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: directory, sites: 150, weeks: 4, seed: 21)
-        let reference = TrackhouseTestSupport.makeTemporaryDirectory()
-        try FileIO.makeDirectories(reference)
-        try WarehouseTestSupport.copyTree(directory + "/raw", reference + "/raw")
-        try WarehouseTestSupport.copyTree(directory + "/projects.json", reference + "/projects.json")
+        let reference = try WarehouseTestSupport.copyOfRawData(directory)
         _ = try compact(reference)
 
         // Keep the last two weeks of the generated four.
@@ -151,10 +145,7 @@ final class CompactionTests: XCTestCase {
     func testParseThreadsGiveByteIdenticalFiles() throws {
         let single = TrackhouseTestSupport.makeTemporaryDirectory()
         try WarehouseTestSupport.generate(into: single, sites: 200, weeks: 6, seed: 9)
-        let threaded = TrackhouseTestSupport.makeTemporaryDirectory()
-        try FileIO.makeDirectories(threaded)
-        try WarehouseTestSupport.copyTree(single + "/raw", threaded + "/raw")
-        try WarehouseTestSupport.copyTree(single + "/projects.json", threaded + "/projects.json")
+        let threaded = try WarehouseTestSupport.copyOfRawData(single)
 
         let small: (inout Compactor.Options) -> Void = { $0.chunkEventsMax = 300; $0.segmentRowsTarget = 2_000; $0.rowGroupRows = 256 }
         let one = try compact(single) { small(&$0); $0.parseThreads = 1 }

@@ -13,6 +13,15 @@ enum WarehouseTestSupport {
                                                                      weeks: weeks, seed: seed, endMicros: end))
     }
 
+    /// A new temporary data directory holding a copy of `directory`'s raw files and
+    /// registry (nothing compacted): the same input for a second compaction.
+    static func copyOfRawData(_ directory: String, _ name: String = #function) throws -> String {
+        let copy = TrackhouseTestSupport.makeTemporaryDirectory(name)
+        try copyTree(directory + "/raw", copy + "/raw")
+        try copyTree(directory + "/projects.json", copy + "/projects.json")
+        return copy
+    }
+
     static func copyTree(_ source: String, _ target: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/cp")
