@@ -180,13 +180,16 @@ extension Compactor {
     /// retention does not leave ~26,000 empty folders behind. A folder is removed only once
     /// its hour ended over a day ago: ingest writes only the current hour (and the previous one
     /// during its seal grace), and `rmdir` fails on a folder that is not empty.
-    func applyRawRetention(days: Int) {
+    /// `files`: the run's listing of the raw tree. Returns the keys of the files deleted.
+    func applyRawRetention(days: Int, files: [RawLayout.RawFile]) -> Set<String> {
         let now = UTCTime.nowMicros()
         let cutoff = now - Int64(days) * 86_400_000_000
         var emptiedFolders = Set<String>()
-        for file in rawLayout.listFiles() where state.raw[file.key]?.complete == true {
+        var deleted = Set<String>()
+        for file in files where state.raw[file.key]?.complete == true {
             if (file.hourIndex + 1) * 3_600_000_000 <= cutoff {
                 FileIO.removeGradually(file.path)
+                deleted.insert(file.key)
                 report.rawFilesDeleted += 1
                 if (file.hourIndex + 25) * 3_600_000_000 <= now {
                     emptiedFolders.insert(String(file.path[..<(file.path.lastIndex(of: "/") ?? file.path.endIndex)]))
@@ -201,5 +204,6 @@ extension Compactor {
                 folder = String(folder[..<slash])
             }
         }
+        return deleted
     }
 }

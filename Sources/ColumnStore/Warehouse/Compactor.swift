@@ -109,7 +109,10 @@ public final class Compactor {
         try recover()
         try relayoutLegacySegments()
 
-        let plan = planRawFiles(nowMicros: UTCTime.nowMicros())
+        // One listing of the raw tree per run: the plan, retention and the checkpoint's pruning
+        // all read it (a year of raw data is tens of thousands of folders).
+        let rawFiles = rawLayout.listFiles()
+        let plan = planRawFiles(rawFiles, nowMicros: UTCTime.nowMicros())
         report.rawFilesPlanned = plan.count
         var chunk = CompactionChunk()
         let reader = RawFileParser(registry: registry, sealGraceSeconds: options.sealGraceSeconds)
@@ -142,17 +145,18 @@ public final class Compactor {
         }
         try commitChunk(&chunk)
         if options.mergeSmallSegments { try mergeSmallSegments() }
-        if let days = options.rawRetentionDays { applyRawRetention(days: days) }
-        writeCheckpointIfDue()
+        let deleted = options.rawRetentionDays.map { applyRawRetention(days: $0, files: rawFiles) } ?? []
+        writeCheckpointIfDue(rawFiles: rawFiles, deleted: deleted)
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.warehouseVersion = state.version
         return report
     }
 
     /// Step 9.
-    func writeCheckpointIfDue() {
+    /// `rawFiles`: the run's listing; `deleted`: keys raw retention removed since.
+    func writeCheckpointIfDue(rawFiles: [RawLayout.RawFile], deleted: Set<String>) {
         guard options.checkpointInterval > 0, state.version - state.checkpointVersion >= options.checkpointInterval else { return }
-        pruneVanishedRawProgress(nowMicros: UTCTime.nowMicros())
+        pruneVanishedRawProgress(rawFiles: rawFiles, deleted: deleted, nowMicros: UTCTime.nowMicros())
         do {
             // Removal times decide when hidden replaced copies may go: keep them as long as the
             // configured retention needs, and a week at least.
@@ -166,14 +170,14 @@ public final class Compactor {
     }
 
     /// Step 9a.
-    func pruneVanishedRawProgress(nowMicros: Int64) {
+    func pruneVanishedRawProgress(rawFiles: [RawLayout.RawFile], deleted: Set<String>, nowMicros: Int64) {
         let settledBeforeHour = RawLayout.hourIndex(micros: nowMicros) - 25
         let vanished = state.raw.values.filter { progress in
             guard progress.complete, let hour = RawLayout.hourIndex(ofKey: progress.key) else { return false }
             return hour < settledBeforeHour
         }
         guard !vanished.isEmpty else { return }
-        let present = Set(rawLayout.listFiles().map(\.key))
+        let present = Set(rawFiles.map(\.key)).subtracting(deleted)
         for progress in vanished where !present.contains(progress.key) {
             state.raw[progress.key] = nil
             report.rawProgressPruned += 1
@@ -244,9 +248,9 @@ public final class Compactor {
 
     // MARK: - Step 2: plan
 
-    func planRawFiles(nowMicros: Int64) -> [RawLayout.RawFile] {
+    func planRawFiles(_ rawFiles: [RawLayout.RawFile], nowMicros: Int64) -> [RawLayout.RawFile] {
         let sealedBefore = nowMicros - options.sealGraceSeconds * 1_000_000
-        return rawLayout.listFiles().filter { file in
+        return rawFiles.filter { file in
             if state.raw[file.key]?.complete == true { return false }
             let hourEnd = (file.hourIndex + 1) * 3_600_000_000
             return options.includeOpenHours || hourEnd <= sealedBefore
