@@ -3,7 +3,7 @@ DATA ?= ./data
 PORT ?= 8080
 SWIFT ?= swift
 
-.PHONY: demo test build release bench-ingest clean
+.PHONY: demo test build release bench-ingest clean lint
 
 release:
 	scripts/ensure-system-packages.sh
@@ -17,12 +17,14 @@ build:
 demo: release
 	scripts/demo.sh "$(DATA)" "$(PORT)"
 
-# Everything CI runs: system packages, the oracle venv, the whole test suite.
+# Everything CI runs: system packages, the oracle venv, the lint, the whole test suite.
+# Every test that starts the executable runs the release build that `make demo` ships.
 test:
 	scripts/ensure-system-packages.sh chromium default-jre-headless
 	scripts/ensure-venv.sh
-	$(SWIFT) build
-	TRACKHOUSE_BIN=$$(swift build --show-bin-path)/trackhouse TRACKHOUSE_PYTHON=$$(pwd)/.venv/bin/python $(SWIFT) test
+	python3 scripts/lint.py Sources
+	$(SWIFT) build -c release --product trackhouse
+	TRACKHOUSE_BIN=$$($(SWIFT) build -c release --show-bin-path)/trackhouse TRACKHOUSE_PYTHON=$$(pwd)/.venv/bin/python $(SWIFT) test
 
 bench-ingest: release
 	scripts/ensure-system-packages.sh wrk
@@ -30,3 +32,6 @@ bench-ingest: release
 
 clean:
 	rm -rf .build
+
+lint:
+	python3 scripts/lint.py Sources
