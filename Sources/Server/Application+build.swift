@@ -29,22 +29,32 @@ struct RawLogService: Service {
 
 /// Builds the router (used by `buildApplication` and by in-process tests).
 public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendable () -> [UInt8])? = nil) -> Router<TrackhouseRequestContext> {
-    let router = Router(context: TrackhouseRequestContext.self)
+    // HEAD is answered wherever GET is (the GET's headers, no body).
+    let router = Router(context: TrackhouseRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let table = RouteTable()
+    // First, so it wraps every route and the not-found answer.
+    router.add(middleware: EdgeErrorMiddleware(table: table))
     if let ingest = components.ingest {
-        IngestRoutes(service: ingest).register(on: router)
+        IngestRoutes(service: ingest).register(on: router, table: table)
     }
     let api = APIRoutes(components: components)
-    api.register(on: router)
+    api.register(on: router, table: table)
     if components.configuration.enableBareRoute {
-        router.post("_bench/bare") { request, _ -> Response in
+        table.on(router, .post, "_bench/bare") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
             return JSONResponse.make(status: .ok, .object(JSONObject([("ok", .bool(true)), ("bytes", .number(String(buffer.readableBytes)))])))
         }
     }
-    DashboardRoutes().register(on: router)
-    router.get("healthz") { _, _ -> Response in
+    DashboardRoutes().register(on: router, table: table)
+    table.on(router, .get, "healthz") { _, _ -> Response in
         var object = JSONObject()
-        object["status"] = .string("ok")
+        // Degraded: the server answers, but some warehouse file cannot be read (its queries
+        // fail, every other one works) or some project's rollups could not be built.
+        let damaged = api.damagedFilesJSON
+        let rollupError = components.rollups?.status.error
+        let degraded = !api.warehouse.damagedFiles.isEmpty || rollupError != nil
+        object["status"] = .string(degraded ? "degraded" : "ok")
+        object["damaged_files"] = damaged
         object["role"] = .string(components.configuration.role.rawValue)
         var registry = JSONObject()
         registry["projects"] = .number(String(components.registry.registry.projects.count))
@@ -55,7 +65,7 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
         return JSONResponse.make(status: .ok, .object(object))
     }
     if let metricsText {
-        router.get("metrics") { _, _ -> Response in
+        table.on(router, .get, "metrics") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metricsText())))

@@ -27,9 +27,9 @@ struct IngestRoutes: Sendable {
         self.counters = counters
     }
 
-    func register(on router: Router<TrackhouseRequestContext>) {
+    func register(on router: Router<TrackhouseRequestContext>, table: RouteTable) {
         for route in Envelope.Route.allCases {
-            router.post(RouterPath(stringLiteral: route.rawValue)) { request, context in
+            table.on(router, .post, route.rawValue) { request, context in
                 try await self.handle(route: route, request: request, context: context)
             }
         }

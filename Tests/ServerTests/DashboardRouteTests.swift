@@ -10,7 +10,7 @@ import XCTest
 final class DashboardRouteTests: XCTestCase {
     func withRouter(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let router = Router(context: TrackhouseRequestContext.self)
-        DashboardRoutes().register(on: router)
+        DashboardRoutes().register(on: router, table: RouteTable())
         try await Application(router: router).test(.router) { client in try await body(client) }
     }
 

@@ -116,6 +116,8 @@ public final class RawLogWriter: @unchecked Sendable {
     public let layout: RawLayout
     public let options: Options
     let logger: Logger
+    /// Files abandoned one after another (a full disk) are logged once per 10 s with a count.
+    let abandonLog = LogThrottle(intervalSeconds: 10)
 
     /// Guards `pending`, `idleLanes`, `stopping` and `lanesRunning`.
     private let mutex = NSCondition()
@@ -488,7 +490,10 @@ public final class RawLogWriter: @unchecked Sendable {
         _ = fsync(file.fd)
         close(file.fd)
         if lane.openFiles[key] === file { lane.openFiles[key] = nil }
-        logger.warning("raw file abandoned after a failed write", metadata: ["raw.path": "\(file.path)", "raw.bytes": "\(file.durableSize)"])
+        let (log, repeats) = abandonLog.admit("abandoned")
+        if log {
+            logger.warning("raw file abandoned after a failed write", metadata: ["raw.path": "\(file.path)", "raw.bytes": "\(file.durableSize)", "repeats": "\(repeats)"])
+        }
         if file.durableSize == 0 { unlink(file.path) } else if options.sealEnabled {
             if isPastHour(key.hourIndex, now: UTCTime.nowMicros()) {
                 sealer.enqueue(file.path)

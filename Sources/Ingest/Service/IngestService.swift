@@ -68,6 +68,8 @@ public final class IngestService: @unchecked Sendable {
     public let writer: RawLogWriter
     public let options: Options
     let logger: Logger
+    /// Repeated write failures (a full disk refuses every request) are logged once per 10 s.
+    let failureLog = LogThrottle(intervalSeconds: 10)
     let rateLimiter: RateLimiter?
 
     public init(registry: RegistryStore, writer: RawLogWriter, options: Options, logger: Logger) {
@@ -127,12 +129,16 @@ public final class IngestService: @unchecked Sendable {
         guard let failure else { return .accepted(id: prepared.id) }
         switch failure {
         case .diskFull:
-            logger.error("raw write failed: disk full", metadata: ["ingest.route": "\(prepared.route.rawValue)"])
+            let (log, repeats) = failureLog.admit("disk_full")
+            if log {
+                logger.error("raw write failed: disk full", metadata: ["ingest.route": "\(prepared.route.rawValue)", "repeats": "\(repeats)"])
+            }
             return .refused(.init(status: 503, code: "disk_full", message: "the server's disk is full; retry later"))
         case .shuttingDown:
             return .refused(.init(status: 503, code: "unavailable", message: "the server is shutting down; retry later"))
         case .io(let message):
-            logger.error("raw write failed", metadata: ["error": "\(message)"])
+            let (log, repeats) = failureLog.admit("io:" + message)
+            if log { logger.error("raw write failed", metadata: ["error": "\(message)", "repeats": "\(repeats)"]) }
             return .refused(.init(status: 503, code: "unavailable", message: "the server could not store the request; retry later"))
         }
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import Ingest
 
 /// count/sum/avg(DISTINCT x), kept as two tables so nothing is ever decoded or boxed:
 ///
@@ -295,7 +296,7 @@ final class DistinctAccumulator: Accumulator {
                 if workers == 1 {
                     mergePartitions(0)
                 } else {
-                    DispatchQueue.concurrentPerform(iterations: workers, execute: mergePartitions)
+                    ParallelFor.run(iterations: workers, mergePartitions)
                 }
             }
         }

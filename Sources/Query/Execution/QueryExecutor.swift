@@ -1,4 +1,5 @@
 import Dispatch
+import Ingest
 import Foundation
 import Logging
 
@@ -108,7 +109,7 @@ struct QueryExecutor {
         if workerCount == 1 {
             run(0)
         } else {
-            DispatchQueue.concurrentPerform(iterations: workerCount, execute: run)
+            ParallelFor.run(iterations: workerCount, run)
         }
         if let error = errors.first { throw error }
         return states

@@ -41,7 +41,7 @@ struct Planner {
         if let source = query.source {
             let all: [any ScanUnit]
             do {
-                all = try source.scanUnits()
+                all = try source.scanUnits(projectID: scope.projectID)
             } catch let error as QueryError {
                 throw error
             } catch {

@@ -45,6 +45,17 @@ public protocol ScanSource: Sendable {
     var schema: TableSchema { get }
     /// All units of the table at the moment of the call. Called once per query.
     func scanUnits() throws -> [any ScanUnit]
+    /// The units of one project only (`nil`: all). A source that knows each file's project
+    /// before opening it implements this so a scoped query never opens, nor fails on, another
+    /// project's files.
+    func scanUnits(projectID: String?) throws -> [any ScanUnit]
+}
+
+extension ScanSource {
+    public func scanUnits(projectID: String?) throws -> [any ScanUnit] {
+        guard let projectID else { return try scanUnits() }
+        return try scanUnits().filter { $0.partitionValues["project_id"] == projectID }
+    }
 }
 
 /// Resolves table names for the binder.

@@ -15,6 +15,25 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
     /// The replayed log and the name of its newest commit: commits are immutable, so while
     /// the newest name is unchanged the state is too (saves replaying the log per query).
     private var cachedState: (newest: Int, state: WarehouseState)?
+    /// Live files that failed to read (relative path → what failed), for `/healthz`. A file
+    /// leaves the list when a commit replaces it.
+    private var damaged: [String: String] = [:]
+
+    /// Files of the current warehouse that could not be read, sorted by path.
+    public var damagedFiles: [(path: String, error: String)] {
+        lock.lock(); defer { lock.unlock() }
+        return damaged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Notes a read failure of `relative` unless the file is gone (a merge replaced it: not
+    /// damage, and the query's retry lists the new files).
+    func noteReadFailure(_ relative: String, _ error: any Error) {
+        guard FileIO.exists(layout.absolute(relative)) else { return }
+        let text = "\(error)".replacingOccurrences(of: layout.root + "/", with: "")
+        lock.lock()
+        damaged[relative] = text
+        lock.unlock()
+    }
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -39,7 +58,8 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
         do {
             reader = try ParquetFileReader(path: layout.absolute(relative))
         } catch {
-            throw QueryError(.io, "cannot read segment \(layout.absolute(relative)): \(error)")
+            noteReadFailure(relative, error)
+            throw QueryError(.io, "cannot read segment \(relative): \(Self.withoutRoot(error, layout))")
         }
         lock.lock()
         readers[relative] = reader
@@ -59,7 +79,7 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
         do {
             state = try WarehouseLog.load(layout: layout)
         } catch {
-            throw QueryError(.io, "cannot read the warehouse commit log: \(error)")
+            throw QueryError(.io, "cannot read the warehouse commit log: \(Self.withoutRoot(error, layout))")
         }
         lock.lock()
         cachedState = (newest, state)
@@ -73,6 +93,12 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
         try currentState().segments(table: table)
     }
 
+    /// An error's text with the warehouse folder cut from any path in it: messages reach API
+    /// callers, who learn nothing of the server's folders.
+    static func withoutRoot(_ error: any Error, _ layout: WarehouseLayout) -> String {
+        "\(error)".replacingOccurrences(of: layout.root + "/", with: "")
+    }
+
     func liveSegments(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
         let segments = try currentState().segments(table: table)
         // Forget readers of files a merge replaced, so a long-running server does not hold
@@ -81,6 +107,7 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
         let prefix = table.rawValue + "/"
         lock.lock()
         readers = readers.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
+        damaged = damaged.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
         lock.unlock()
         return segments
     }
@@ -92,13 +119,18 @@ struct WarehouseTable: ScanSource {
     let schema: TableSchema
 
     func scanUnits() throws -> [any ScanUnit] {
+        try scanUnits(projectID: nil)
+    }
+
+    /// Opens only the files of `projectID` (the log names each file's project).
+    func scanUnits(projectID: String?) throws -> [any ScanUnit] {
         var units: [any ScanUnit] = []
-        for segment in try catalog.liveSegments(table) {
+        for segment in try catalog.liveSegments(table) where projectID == nil || segment.projectID == projectID {
             let reader = try catalog.reader(segment.path)
             var partition = ["project_id": segment.projectID]
             if let month = segment.month { partition["month"] = month }
             for group in 0..<reader.rowGroups.count {
-                units.append(ParquetRowGroupUnit(reader: reader, rowGroup: group, path: segment.path, partitionValues: partition))
+                units.append(ParquetRowGroupUnit(catalog: catalog, reader: reader, rowGroup: group, path: segment.path, partitionValues: partition))
             }
         }
         return units
@@ -106,6 +138,7 @@ struct WarehouseTable: ScanSource {
 }
 
 struct ParquetRowGroupUnit: ScanUnit {
+    let catalog: WarehouseCatalog
     let reader: ParquetFileReader
     let rowGroup: Int
     let path: String
@@ -148,7 +181,7 @@ struct ParquetRowGroupUnit: ScanUnit {
         do {
             return try reader.readColumn(rowGroup: rowGroup, column: index)
         } catch {
-            throw QueryError(.io, "damaged segment: \(error)")
+            throw damage(error)
         }
     }
 
@@ -159,7 +192,13 @@ struct ParquetRowGroupUnit: ScanUnit {
         do {
             return try reader.readColumn(rowGroup: rowGroup, column: index, rows: rows)
         } catch {
-            throw QueryError(.io, "damaged segment: \(error)")
+            throw damage(error)
         }
+    }
+
+    /// Notes the damage for `/healthz` and says which file, relative to the warehouse.
+    private func damage(_ error: any Error) -> QueryError {
+        catalog.noteReadFailure(path, error)
+        return QueryError(.io, "damaged segment \(path): \(WarehouseCatalog.withoutRoot(error, catalog.layout)); restore the file from a backup or re-compact it from raw")
     }
 }

@@ -47,12 +47,21 @@ public struct APIRoutes: Sendable {
     let responseCache: ResponseCache
     let serves: Bool
     let logger: Logger
+    /// The warehouse the engines read (its damaged files go to `/healthz`).
+    let warehouse: WarehouseCatalog
+    /// The data folder as configured and as an absolute path: cut from every message a caller
+    /// sees, so no answer names the server's folders.
+    let dataDirectoryPrefixes: [String]
 
     /// Largest sites CSV export, in rows.
     static let exportRowsMax = 2_000_000
 
     public init(components: TrackhouseComponents, logger: Logger = Logger(label: "trackhouse.api")) {
         let catalog = WarehouseCatalog(dataDirectory: components.configuration.dataDirectory)
+        self.warehouse = catalog
+        let configured = components.configuration.dataDirectory
+        let absolute = URL(fileURLWithPath: configured).standardizedFileURL.path
+        self.dataDirectoryPrefixes = [absolute + "/", configured + "/", absolute, configured]
         let engine = QueryEngine(catalog: catalog, options: QueryOptions(resultRowsMax: Self.exportRowsMax), logger: logger)
         self.access = APIAccess(registry: components.registry)
         let scan = WarehouseChartQueries(engine: engine)
@@ -67,16 +76,42 @@ public struct APIRoutes: Sendable {
         self.logger = logger
     }
 
-    public func register(on router: Router<TrackhouseRequestContext>) {
+    func register(on router: Router<TrackhouseRequestContext>, table: RouteTable) {
         guard serves else { return }
-        let api = router.group("api/v1")
-        api.get("projects") { request, _ in try await self.projects(request) }
-        api.get("projects/:id/stats") { request, context in try await self.stats(request, try Self.projectID(context)) }
-        api.get("projects/:id/timeseries") { request, context in try await self.timeseries(request, try Self.projectID(context)) }
-        api.get("projects/:id/breakdown") { request, context in try await self.breakdown(request, try Self.projectID(context)) }
-        api.get("projects/:id/deactivations") { request, context in try await self.deactivations(request, try Self.projectID(context)) }
-        api.get("projects/:id/sites") { request, context in try await self.sites(request, try Self.projectID(context)) }
-        api.post("query") { request, _ in try await self.query(request) }
+        table.on(router, .get, "api/v1/projects") { request, _ in try await self.projects(request) }
+        table.on(router, .get, "api/v1/projects/:id/stats") { request, context in try await self.stats(request, try Self.projectID(context)) }
+        table.on(router, .get, "api/v1/projects/:id/timeseries") { request, context in try await self.timeseries(request, try Self.projectID(context)) }
+        table.on(router, .get, "api/v1/projects/:id/breakdown") { request, context in try await self.breakdown(request, try Self.projectID(context)) }
+        table.on(router, .get, "api/v1/projects/:id/deactivations") { request, context in try await self.deactivations(request, try Self.projectID(context)) }
+        table.on(router, .get, "api/v1/projects/:id/sites") { request, context in try await self.sites(request, try Self.projectID(context)) }
+        table.on(router, .post, "api/v1/query") { request, _ in try await self.query(request) }
+    }
+
+    /// An engine error as a caller may read it: no server path in it.
+    func publicMessage(_ error: any Error) -> String {
+        var text = "\(error)"
+        for prefix in dataDirectoryPrefixes where !prefix.isEmpty && prefix != "." && prefix != "./" {
+            text = text.replacingOccurrences(of: prefix, with: "")
+        }
+        return text
+    }
+
+    /// Runs SQL the API wrote itself on the charts pool: an engine error there is the
+    /// server's fault (500), unlike errors in SQL a caller sent to `POST /query`.
+    func serverQuery<T: Sendable>(tenant: String = "", _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await BlockingWork.run(tenant: tenant) { _ in try BlockingWork.retryingOnce(work) }
+        } catch let error as QueryError {
+            logger.error("API query failed", metadata: ["error": "\(error)"])
+            throw APIError(.internalServerError, code: "query_failed", message: publicMessage(error))
+        }
+    }
+
+    /// `/healthz`'s `damaged_files`: live warehouse files that failed to read.
+    var damagedFilesJSON: JSONValue {
+        .array(warehouse.damagedFiles.map { file in
+            .object(JSONObject([("path", .string("warehouse/" + file.path)), ("error", .string(file.error))]))
+        })
     }
 
     static func projectID(_ context: TrackhouseRequestContext) throws -> String {

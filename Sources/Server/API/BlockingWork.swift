@@ -2,36 +2,22 @@ import Foundation
 import Hummingbird
 import Query
 
-/// Runs synchronous, CPU-heavy work (queries, scans) off the Swift concurrency pool, whose
-/// few threads also serve the HTTP handlers. At most `concurrencyMax` pieces run at once (each
-/// query already spreads over every core); the rest wait their turn in order, so a burst of
-/// dashboard requests queues instead of multiplying threads.
+/// Runs synchronous, CPU-heavy API work on `WorkPool`s, never on the cooperative pool whose
+/// few threads serve every HTTP handler. Two pools, so a queue of callers' SQL never delays
+/// the dashboard's own charts:
+/// - `sql`: `POST /api/v1/query`, one job per core running, 8 waiting, 3 per token;
+/// - `charts`: the API's own work (chart scans, sites pages, deactivations), one per core
+///   running, 64 waiting, 32 per token.
+/// A job beyond those limits is refused at once (503 `overloaded` or 429, with `Retry-After`).
 enum BlockingWork {
-    static let concurrencyMax = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    static let cores = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    static let sql = WorkPool(name: "sql", workers: cores, queuedMax: 8, perTenantMax: cores + 1)
+    static let charts = WorkPool(name: "chart", workers: cores, queuedMax: 64, perTenantMax: 32)
 
-    private static let queue: OperationQueue = {
-        let queue = OperationQueue()
-        queue.name = "trackhouse.api.queries"
-        queue.maxConcurrentOperationCount = concurrencyMax
-        return queue
-    }()
-
-    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.addOperation {
-                continuation.resume(with: Result { try work() })
-            }
-        }
-    }
-
-    /// Runs SQL the API wrote itself: an engine error there is the server's fault (500),
-    /// unlike errors in SQL a caller sent to `POST /query`.
-    static func serverQuery<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        do {
-            return try await run { try retryingOnce(work) }
-        } catch let error as QueryError {
-            throw APIError(.internalServerError, code: "query_failed", message: "\(error)")
-        }
+    /// Runs `work` on `pool` for `tenant` (the token's scope: one tenant's burst is bounded).
+    static func run<T: Sendable>(pool: WorkPool = charts, tenant: String = "",
+                                 _ work: @escaping @Sendable (_ waited: Duration) throws -> T) async throws -> T {
+        try await pool.submit(tenant: tenant, work)
     }
 
     /// Runs `work` again once after an I/O error: a merge that commits between a query listing

@@ -18,7 +18,7 @@ extension APIRoutes {
             limit: try parameters.int("limit", default: 20, range: 0...100_000))
         let charts = self.charts
         return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "at")) {
-        let result = try await BlockingWork.serverQuery { try charts.breakdown(projectID: projectID, request: breakdownRequest) }
+        let result = try await self.serverQuery { try charts.breakdown(projectID: projectID, request: breakdownRequest) }
         let values: [JSONValue] = result.values.map {
             .object(JSONObject([("value", $0.value.apiJSON), ("sites", .number(String($0.sites)))]))
         }

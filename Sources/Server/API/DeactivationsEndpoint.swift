@@ -15,7 +15,7 @@ extension APIRoutes {
         let engine = self.engine
         let rollups = self.charts as? RollupChartQueries
         return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "to")) {
-        let (reasons, events) = try await BlockingWork.serverQuery { () -> ([(reason: Value, count: Int64)], QueryResult) in
+        let (reasons, events) = try await self.serverQuery { () -> ([(reason: Value, count: Int64)], QueryResult) in
             // With rollups: reasons from the rollup, and the page's events from the row groups
             // at or after the (offset + per_page)-th newest deactivation only.
             if let rollups {

@@ -22,7 +22,7 @@ struct LatestEventScan {
             throw QueryError(.catalog, "the catalog has no events table")
         }
         var latest: [String: LatestEvent] = [:]
-        for unit in try table.scanUnits() where unit.partitionValues["project_id"] == projectID {
+        for unit in try table.scanUnits(projectID: projectID) {
             if let stats = unit.statistics(column: "received_at"), Self.outside(window, stats) { continue }
             guard let receivedAt = try unit.readColumn(name: "received_at"),
                   let eventIDs = try unit.readColumn(name: "event_id"),

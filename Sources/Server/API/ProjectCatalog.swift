@@ -21,7 +21,12 @@ struct ProjectCatalog: Catalog {
         var schema: TableSchema { base.schema }
 
         func scanUnits() throws -> [any ScanUnit] {
-            try base.scanUnits().filter { $0.partitionValues["project_id"] == projectID }
+            try base.scanUnits(projectID: projectID)
+        }
+
+        func scanUnits(projectID requested: String?) throws -> [any ScanUnit] {
+            guard requested == nil || requested == projectID else { return [] }
+            return try base.scanUnits(projectID: projectID)
         }
     }
 }

@@ -26,21 +26,34 @@ extension APIRoutes {
               !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw APIError(.badRequest, code: "bad_request", message: "the body must be one SQL SELECT statement in UTF-8 (or {\"sql\": \"…\"})")
         }
-        var engine = sqlEngine
-        if let projectID = scope.projectID {
-            engine = QueryEngine(catalog: ProjectCatalog(base: sqlEngine.catalog, projectID: projectID),
-                                 options: sqlEngine.options, logger: logger)
-        }
-        let result: QueryResult
-        let chosen = engine
+        let catalog: any Catalog = scope.projectID.map { ProjectCatalog(base: sqlEngine.catalog, projectID: $0) } ?? sqlEngine.catalog
+        let baseOptions = sqlEngine.options
+        let logger = self.logger
+        let rendered: [UInt8]
         do {
-            result = try await BlockingWork.run { try BlockingWork.retryingOnce { try chosen.execute(sql: sql, scope: scope) } }
+            // The time limit counts from admission: a query that waited in the queue has that
+            // much less to run, and one whose limit passed while it waited is not started.
+            rendered = try await BlockingWork.run(pool: BlockingWork.sql, tenant: scope.projectID ?? "*admin*") { waited in
+                var options = baseOptions
+                if let timeoutMs = options.timeoutMs {
+                    let waitedMs = Int(waited.components.seconds * 1000) + Int(waited.components.attoseconds / 1_000_000_000_000_000)
+                    guard waitedMs < timeoutMs else {
+                        throw QueryError(.timeout, "the query waited \(waitedMs) ms for a free worker, past its limit of \(timeoutMs) ms; try again when the server is less busy")
+                    }
+                    options.timeoutMs = timeoutMs - waitedMs
+                }
+                let engine = QueryEngine(catalog: catalog, options: options, logger: logger)
+                let result = try BlockingWork.retryingOnce { try engine.execute(sql: sql, scope: scope) }
+                // Rendering a large result is CPU work too: here, not on the HTTP threads.
+                return Array(result.render(format).utf8)
+            }
         } catch let error as QueryError {
             // `error` is the engine's stable code (`syntax_error`, `binder_error`, …).
+            if !error.code.isCallerError { logger.error("SQL query failed", metadata: ["error": "\(error)"]) }
             throw APIError(error.code.isCallerError ? .badRequest : .internalServerError, code: error.code.identifier,
-                           message: "\(error)")
+                           message: publicMessage(error))
         }
-        return APIResponses.bytes(Array(result.render(format).utf8), contentType: Self.contentType(format), for: request)
+        return APIResponses.bytes(rendered, contentType: Self.contentType(format), for: request)
     }
 
     /// The body as SQL text; a JSON object `{"sql": "…"}` is accepted too, since browser code

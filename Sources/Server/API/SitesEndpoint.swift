@@ -29,13 +29,13 @@ extension APIRoutes {
         if format == .csv {
             // An export takes every matching site unless the caller asked for a page.
             let paged = parameters["page"] != nil || parameters["per_page"] != nil
-            let result = try await BlockingWork.serverQuery {
+            let result = try await self.serverQuery {
                 try indexedPage(limit: paged ? perPage : nil, offset: paged ? offset : 0).result
             }
             return APIResponses.streamed(contentType: "text/csv; charset=utf-8", for: request) { Self.csvPieces(result) }
         }
         return try await cachedJSON(request, version: warehouseVersion) {
-        let (total, result) = try await BlockingWork.serverQuery { try indexedPage(limit: perPage, offset: offset) }
+        let (total, result) = try await self.serverQuery { try indexedPage(limit: perPage, offset: offset) }
         let object = JSONObject([
             ("total", .number(String(total))),
             ("page", .number(String(page))),

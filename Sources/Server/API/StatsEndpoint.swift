@@ -8,7 +8,7 @@ extension APIRoutes {
         let range = try APIParameters(request).timeRange()
         let charts = self.charts
         return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "to")) {
-        let stats = try await BlockingWork.serverQuery { try charts.stats(projectID: projectID, range: range) }
+        let stats = try await self.serverQuery { try charts.stats(projectID: projectID, range: range) }
         let object = JSONObject([
             ("opt_in_sites", .number(String(stats.optInSites))),
             ("new_sites", .number(String(stats.newSites))),

@@ -23,7 +23,7 @@ extension APIRoutes {
         let timeseriesRequest = TimeseriesRequest(metric: metric, interval: interval, range: range, breakdown: breakdown, limit: limit)
         let charts = self.charts
         return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "to")) {
-            let series = try await BlockingWork.serverQuery { try charts.timeseries(projectID: projectID, request: timeseriesRequest) }
+            let series = try await self.serverQuery { try charts.timeseries(projectID: projectID, request: timeseriesRequest) }
             return .object(JSONObject([("series", .array(series.map(Self.json)))]))
         }
     }

@@ -45,10 +45,10 @@ enum DashboardAssets {
 public struct DashboardRoutes: Sendable {
     public init() {}
 
-    public func register<Context: RequestContext>(on router: Router<Context>) {
-        router.get("/") { request, _ -> Response in Self.serve(DashboardAssets.page, for: request) }
-        router.get("/assets/app.js") { request, _ -> Response in Self.serve(DashboardAssets.script, for: request) }
-        router.get("/assets/app.css") { request, _ -> Response in Self.serve(DashboardAssets.stylesheet, for: request) }
+    func register<Context: RequestContext>(on router: Router<Context>, table: RouteTable) {
+        table.on(router, .get, "/") { request, _ -> Response in Self.serve(DashboardAssets.page, for: request) }
+        table.on(router, .get, "/assets/app.js") { request, _ -> Response in Self.serve(DashboardAssets.script, for: request) }
+        table.on(router, .get, "/assets/app.css") { request, _ -> Response in Self.serve(DashboardAssets.stylesheet, for: request) }
     }
 
     static func serve(_ asset: DashboardAsset, for request: Request) -> Response {

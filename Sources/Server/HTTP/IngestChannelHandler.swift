@@ -199,6 +199,7 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
         fields[.contentLength] = String(body.count)
         fields[.date] = date.current()
         fields[.server] = serverName
+        if let seconds = JSONResponse.retryAfterSeconds(status: status) { fields[.retryAfter] = seconds }
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: status), headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
         if keepAlive {

@@ -8,7 +8,9 @@ import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1.1 child channel with the ingest front door in its pipeline:
 ///
-///     HTTP/1 decoder+encoder → KeepAliveProbe → HTTP1ToHTTPServerCodec
+///     RequestRateGuard (a request as a whole must keep a minimum rate once the idle timeout passed)
+///       → HTTP/1 decoder+encoder → HTTPEdgeHandler (parse errors as JSON, Expect: 100-continue)
+///       → KeepAliveProbe → HTTP1ToHTTPServerCodec
 ///       → HTTPConnectionStateHandler (idle timeout, graceful close)
 ///       → IngestChannelHandler (answers the SDK routes on the event loop)
 ///       → NIOAsyncChannel → Hummingbird's router (everything else)
@@ -25,6 +27,8 @@ struct TrackhouseHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let ingestRoutes: IngestRoutes?
     let bareEnabled: Bool
     let serverName: String
+    /// The largest body any route takes (`Expect: 100-continue` is answered up to it).
+    var bodyBytesMax = 1 << 20
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -34,12 +38,17 @@ struct TrackhouseHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             limits.maxHeaderListSize = defaults.maxHeaderListSize
             limits.maxHeaderFieldCount = defaults.maxHeaderFieldCount
             let operations = channel.pipeline.syncOperations
+            let progress = RequestProgress()
+            if let idleTimeout {
+                try operations.addHandler(RequestRateGuard(progress: progress, grace: idleTimeout))
+            }
             try operations.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,
-                withErrorHandling: false,  // Hummingbird answers parse errors (400) and closes
+                withErrorHandling: false,  // HTTPEdgeHandler answers parse errors (JSON) and closes
                 withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: limits)
+            try operations.addHandler(HTTPEdgeHandler(bodyBytesMax: bodyBytesMax, serverName: serverName, progress: progress))
             let probe = KeepAliveProbe()
             try operations.addHandler(probe)
             try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))

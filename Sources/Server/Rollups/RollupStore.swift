@@ -3,6 +3,7 @@ import Foundation
 import Ingest
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps every project's `ProjectRollup` in step with the warehouse commit log: the "hourly
 /// batch job" of the original system, run after every commit instead of every hour.
@@ -140,13 +141,22 @@ public final class RollupStore: Service, @unchecked Sendable {
 
     private enum RollupRefreshError: Error { case rebuild(String) }
 
-    private final class ErrorBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var first: Error?
-        func record(_ error: Error) {
-            lock.lock()
-            if first == nil { first = error }
-            lock.unlock()
+    /// Projects whose build failed, with the error; filled by the build threads.
+    private final class FailureBox: Sendable {
+        private let failures = Mutex<[String: String]>([:])
+        func record(_ projectID: String, _ error: any Error) { failures.withLock { $0[projectID] = "\(error)" } }
+        var all: [String: String] { failures.withLock { $0 } }
+    }
+
+    /// Hands out project positions to the build threads.
+    private final class Counter: Sendable {
+        private let next = Mutex(0)
+        func take(below count: Int) -> Int? {
+            next.withLock { value in
+                guard value < count else { return nil }
+                defer { value += 1 }
+                return value
+            }
         }
     }
 
@@ -161,32 +171,50 @@ public final class RollupStore: Service, @unchecked Sendable {
                 for segment in state.segments.values where fresh[segment.projectID] == nil {
                     fresh[segment.projectID] = ProjectRollup(projectID: segment.projectID)
                 }
-                // Projects are independent: build them on every core.
+                // Projects are independent: build them on every core (threads of our own, not
+                // Dispatch's, which the HTTP handlers' executor shares).
                 let projectIDs = fresh.keys.sorted()
-                let errors = ErrorBox()
-                DispatchQueue.concurrentPerform(iterations: projectIDs.count) { position in
-                    let rollup = fresh[projectIDs[position]]!
-                    do {
-                        for segment in state.segments(table: .events, projectID: rollup.projectID) {
-                            try readBatches(segment.path) { batch in rollup.apply(batch) }
+                let failures = FailureBox()
+                let positions = Counter()
+                let built = UncheckedSendableBox(fresh)
+                ParallelFor.run(iterations: min(projectIDs.count, ProcessInfo.processInfo.activeProcessorCount)) { _ in
+                    while let position = positions.take(below: projectIDs.count) {
+                        let rollup = built.value[projectIDs[position]]!
+                        do {
+                            for segment in state.segments(table: .events, projectID: rollup.projectID) {
+                                try self.readBatches(segment.path) { batch in rollup.apply(batch) }
+                            }
+                            for segment in state.segments(table: .sites, projectID: rollup.projectID) {
+                                rollup.firstSeenSorted = try self.firstSeen(segment.path)
+                            }
+                            rollup.finish()
+                        } catch {
+                            failures.record(rollup.projectID, error)
                         }
-                        for segment in state.segments(table: .sites, projectID: rollup.projectID) {
-                            rollup.firstSeenSorted = try firstSeen(segment.path)
-                        }
-                        rollup.finish()
-                    } catch {
-                        errors.record(error)
                     }
                 }
-                if let error = errors.first { throw error }
+                let failed = failures.all
+                if !failed.isEmpty && attempt < 3 {
+                    // A merge may have replaced a file between listing and reading it: list again.
+                    logger.debug("rollup build retried", metadata: ["rollups.failed_projects": "\(failed.count)"])
+                    continue
+                }
+                // A project whose files cannot be read (a damaged segment) is left out: its
+                // charts go to the scan, which reports the damage for that project alone; every
+                // other project keeps its rollups.
+                for projectID in failed.keys { fresh[projectID] = nil }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 lock.lock()
                 projects = fresh
                 appliedVersion = state.version
                 ready = true
                 lastBuildSeconds = seconds
+                lastError = failed.isEmpty ? nil : "rollups of \(failed.count) project(s) could not be built: " + failed.keys.sorted().joined(separator: ", ")
                 _buildCount += 1
                 lock.unlock()
+                for (projectID, error) in failed.sorted(by: { $0.key < $1.key }) {
+                    logger.error("rollup of a project left out: a file could not be read", metadata: ["project": "\(projectID)", "error": "\(error)"])
+                }
                 logger.info("rollups built", metadata: ["rollups.version": "\(state.version)", "rollups.seconds": "\(String(format: "%.2f", seconds))",
                                                         "rollups.events": "\(fresh.values.reduce(0) { $0 + $1.eventCount })"])
                 return
