@@ -35,3 +35,10 @@ clean:
 
 lint:
 	python3 scripts/lint.py Sources
+
+# libFuzzer + ASan targets for every parser of outside input (Fuzz/README.md): builds them
+# into .build-fuzz/ and runs each for FUZZ_SECONDS; fails if any target crashes.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
