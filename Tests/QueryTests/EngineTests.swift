@@ -52,6 +52,13 @@ final class EngineTests: XCTestCase {
             """)
     }
 
+    func testUnaryOperatorNamesFollowDuckDB() throws {
+        let prepared = try engine().prepare(sql: "SELECT -(-5), - -5, -(5), +5, -users_total, -(users_total + 1), +-users_total FROM events")
+        XCTAssertEqual(prepared.columns.map(\.name), [
+            "5", "5", "-5", "(+(5))", "(-(users_total))", "(-((users_total + 1)))", "(+((-(users_total))))",
+        ])
+    }
+
     func testResultColumnNamesFollowDuckDB() throws {
         let prepared = try engine().prepare(sql: """
             SELECT count(*), count(DISTINCT site_key), lower(event), users_total + 1, CAST(users_total AS VARCHAR),

@@ -15,8 +15,8 @@ extension Expr {
             }
         case .unary(let op, let operand):
             switch op {
-            case .negate: return "-(\(operand.displayName))"
-            case .plus: return "+(\(operand.displayName))"
+            case .negate: return "(-(\(operand.displayName)))"
+            case .plus: return "(+(\(operand.displayName)))"
             case .not: return "(NOT \(operand.displayName))"
             }
         case .binary(let op, let left, let right):

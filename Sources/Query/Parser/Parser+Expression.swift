@@ -214,17 +214,27 @@ extension Parser {
             defer { nesting -= 1 }
             let token = advance()
             let operand = try parseUnary()
-            // Fold the sign into numeric literals so -9223372036854775808 is representable.
+            // Fold the sign into numeric literals so -9223372036854775808 is representable. As in
+            // DuckDB, `-(-5)` and `- -5` fold to the literal 5 (named "5", and an ordinal in
+            // ORDER BY / GROUP BY), while `+5` stays an operator applied to a constant.
             if token.text == "-", case .literal(let literal) = operand.kind {
                 switch literal {
-                case .integer(let digits): return Expr(kind: .literal(.integer("-" + digits)), position: token.position)
-                case .decimal(let digits): return Expr(kind: .literal(.decimal("-" + digits)), position: token.position)
+                case .integer(let digits):
+                    return Expr(kind: .literal(.integer(Self.negated(digits))), position: token.position)
+                case .decimal(let digits):
+                    return Expr(kind: .literal(.decimal(Self.negated(digits))), position: token.position)
                 default: break
                 }
             }
             return Expr(kind: .unary(token.text == "-" ? .negate : .plus, operand), position: token.position)
         }
         return try parsePostfix()
+    }
+
+    /// The text of a numeric literal with its sign flipped: "5" → "-5", "-5" → "5". Prepending
+    /// a second "-" made `-(-5)` the malformed number "--5".
+    static func negated(_ digits: String) -> String {
+        digits.hasPrefix("-") ? String(digits.dropFirst()) : "-" + digits
     }
 
     mutating func parsePostfix() throws -> Expr {
