@@ -62,6 +62,7 @@ final class NormalizeFastPathTests: XCTestCase {
             "0", "1", "-7", "12.0", "1e2", "8.5", "-0", "1E+2", "123456789012345678901", #""""#, #""  ""#, #""15""#,
             #""+15""#, #""-0""#, #"" 42 ""#, #""99999999999999999999""#, #""123456789012345678""#,
             #""1234567890123456789""#, #""9223372036854775807""#, #""-9223372036854775808""#, #""8.0""#,
+            "1e-999", "1e999", "-0.0", "1e18", "9223372036854775808", "-9223372036854775808", "0e-999", "1.5e1",
             "{}", "[]", "[ ]", "[1]", #"{"a":1}"#, #"[{"b":[null]}]"#, #""Müller""#, #""日本語""#, #""😀""#,
             "\"\u{00A0}yes\u{00A0}\"",
             "\"\u{2003}8.1.27\u{2003}\"", #""https://WWW.Example.com/x/?q=1#f""#, #""//host/path/""#, #""www.""#,
@@ -168,7 +169,7 @@ final class NormalizeFastPathTests: XCTestCase {
         var normalizer = EventLineNormalizer(registry: registry)
         let hash = NormalizeFixture.projectHash
         let head = #"{"v":1,"id":"01J0000000000000000000TEST","received_at":"2026-11-28T10:15:03.123456Z","route":"deactivate","ip":null,"user_agent":"Appsero/0123456789abcdef0123456789abcdef;","payload":"#
-        let payloads = [
+        var payloads = [
             #"{"hash":"\#(hash)","url":"HTTPS://www.Ex.com/","server":{"php_soap":"Yes","php_version":"8.1.2"}}"#,
             #"{"hash":"\#(hash)","url":"a","url":"b"}"#,
             #"{"hash":"\#(hash)","server":{"php_curl":"1","php_curl":"0"}}"#,
@@ -195,6 +196,14 @@ final class NormalizeFastPathTests: XCTestCase {
             #"{"hash":"nope"}"#,
             #"{"hash":"\#(hash)","tracking_skipped":"YES","previously_skipped":"On","is_local":"0.0"}"#,
         ]
+        // JSON numbers in every int field: whole only by their exact decimal value (`1e-999` is
+        // not 0, `1e999` and 2^63 overflow), on both paths.
+        payloads += ["1e-999", "-1e-999", "1e999", "-0.0", "1e18", "9223372036854775808", "-9223372036854775808",
+                     "9223372036854775808.0", "0e-999", "1.5e1", "100e-2", "9007199254740993.0",
+                     "1.00000000000000001"].map { (number: String) -> String in
+            #"{"hash":"\#(hash)","active_plugins":\#(number),"inactive_plugins":\#(number),"users":{"total":\#(number),"#
+                + #""editor":\#(number)},"extra":{"total_posts":\#(number),"conversion_rate":\#(number)}}"#
+        }
         var fast = 0
         for payload in payloads {
             if check(head + payload + "}", registry: registry, normalizer: &normalizer) { fast += 1 }

@@ -451,6 +451,35 @@ final class NormalizeTests: XCTestCase {
         XCTAssertEqual(fractionalFailures, 1)
     }
 
+    /// A JSON number is an int when its exact decimal value is whole and fits Int64, judged on
+    /// the text, not on the double it reads as: `1e-999` underflows to the double 0.0 but is
+    /// not whole (it was stored as 0), `1e999` overflows. The same rule for every int field:
+    /// `active_plugins`, `inactive_plugins`, `users{total}`, role counts and int `extra` fields.
+    func testJSONNumberIntsAreJudgedOnTheirDecimalValue() {
+        let cases: [(String, Int64?)] = [
+            ("8.0", 8), ("1e2", 100), ("1E+2", 100), ("-0", 0), ("-0.0", 0), ("0e-999", 0), ("-0.0e999", 0),
+            ("1e18", 1_000_000_000_000_000_000), ("1.5e1", 15), ("100e-2", 1), ("0.1e1", 1),
+            ("9007199254740993.0", 9_007_199_254_740_993), ("9223372036854775807", .max),
+            ("-9223372036854775808", .min), ("9.223372036854775807e18", .max), ("-9.223372036854775808E+18", .min),
+            ("1e-999", nil), ("-1e-999", nil), ("1e-1", nil), ("8.5", nil), ("1.00000000000000001", nil),
+            ("1e999", nil), ("-1e999", nil), ("1e19", nil), ("9223372036854775808", nil), ("-9223372036854775809", nil),
+            ("9223372036854775808.0", nil), ("1e1000000000000000000000", nil), ("1e-1000000000000000000000", nil),
+        ]
+        for (literal, expected) in cases {
+            let json = #"{"hash":"\#(F.projectHash)","active_plugins":\#(literal),"inactive_plugins":\#(literal),"#
+                + #""users":{"total":\#(literal),"editor":\#(literal)},"extra":{"total_posts":\#(literal)}}"#
+            let (row, failures) = F.expectEvent(EventNormalizer.normalize(envelope: F.jsonEnvelope(.track, json),
+                                                                          registry: F.registry))
+            XCTAssertEqual(row.activePlugins, expected, literal)
+            XCTAssertEqual(row.inactivePlugins, expected, literal)
+            XCTAssertEqual(row.usersTotal, expected, literal)
+            XCTAssertEqual(row.users, expected.map { #"{"editor":\#($0)}"# }, literal)
+            XCTAssertEqual(row.extra, expected.map { #"{"total_posts":\#($0)}"# }, literal)
+            XCTAssertEqual(failures, expected == nil ? 5 : 0, literal)
+            XCTAssertEqual(FieldCast.int64(jsonNumberLiteral: literal), expected, literal)
+        }
+    }
+
     func testNestedObjectsWhereScalarsBelongAreNullAndCounted() {
         let cases: [(String, Int)] = [
             ("site%5Bname%5D=x", 1),

@@ -20,7 +20,9 @@ public enum NormalizeResult: Sendable, Equatable {
 /// - Ints are decimal text `[+-]?[0-9]+` within Int64. A JSON-body number that is exactly a
 ///   whole number (`8.0`, `1e2`) counts as that int, because JSON encoders write whole floats
 ///   that way; the string `"8.0"` and the number `8.5` are not ints (NULL, one cast failure).
-///   A JSON `true`/`false` is not an int.
+///   "Exactly" is judged on the decimal text (`FieldCast.int64(jsonNumberLiteral:)`): `1e-999`
+///   is not whole, `1e999` and `9223372036854775808` overflow (both NULL), `-0.0` is 0, `1e18`
+///   is 10^18. A JSON `true`/`false` is not an int.
 /// - Bools accept JSON true/false and the number literals `1`/`0` besides the contract words.
 /// - Leaves are read with `JSONValue.scalarText`: a JSON number keeps its literal text in a
 ///   string column (`"site": 123` → `"123"`).

@@ -60,16 +60,81 @@ public enum FieldCast {
         return value == Int64.min ? nil : -value
     }
 
-    /// A JSON number literal whose value is a whole number (`8.0`, `1e3`) as Int64.
+    /// A JSON number literal whose exact value is a whole number within Int64 (`8.0`, `1e3`,
+    /// `1e18`, `-0.0`) as Int64; nil for anything else.
     ///
     /// JSON has one number type and encoders such as PHP's or Python's write whole floats as
     /// `8.0`, so a JSON-body number that is exactly integral is taken as the int it means.
-    /// Only whole numbers within ±2^53 qualify, where a double is exact.
+    /// "Exactly" is decided on the decimal text, not on a double: `1e-999` (which a double
+    /// underflows to 0) and `1.00000000000000001` (which a double rounds to 1) are not whole;
+    /// `1e999` and `9223372036854775808.0` do not fit Int64 (NULL, as the decimal text
+    /// `9223372036854775808` is); `9007199254740993.0` is 9007199254740993, not the nearest
+    /// double.
     public static func int64(jsonNumberLiteral literal: String) -> Int64? {
         if let exact = int64(literal) { return exact }
-        guard let double = Double(literal), double.isFinite, double.rounded(.towardZero) == double,
-              abs(double) <= 9_007_199_254_740_992 else { return nil }
-        return Int64(double)
+        // JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (leading zeros are
+        // tolerated here; the JSON parsers have refused them already).
+        let bytes = Array(literal.utf8)
+        var index = 0
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        var significand: [UInt8] = []                   // integer and fraction digits, in order
+        var fractionDigits = 0
+        let integerStart = index
+        while index < bytes.count, isDigit(bytes[index]) { significand.append(bytes[index]); index += 1 }
+        guard index > integerStart else { return nil }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let fractionStart = index
+            while index < bytes.count, isDigit(bytes[index]) { significand.append(bytes[index]); index += 1 }
+            fractionDigits = index - fractionStart
+            guard fractionDigits > 0 else { return nil }
+        }
+        // The exponent saturates at ±10^9: a body holds at most 1 MiB, so no literal has that
+        // many significant digits to make up for it, and the answer is the same beyond.
+        var exponent = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            var exponentNegative = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            let exponentStart = index
+            while index < bytes.count, isDigit(bytes[index]) {
+                if exponent < 1_000_000_000 { exponent = exponent * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
+                index += 1
+            }
+            guard index > exponentStart else { return nil }
+            if exponentNegative { exponent = -exponent }
+        }
+        guard index == bytes.count else { return nil }
+        // value = significand × 10^scale; zero in any spelling (`-0.0`, `0e-999`) is 0.
+        guard let firstNonZero = significand.firstIndex(where: { $0 != UInt8(ascii: "0") }) else { return 0 }
+        var digits = significand[firstNonZero...]
+        var scale = exponent - fractionDigits
+        while let last = digits.last, last == UInt8(ascii: "0") {
+            digits = digits.dropLast()
+            scale += 1
+        }
+        // The last digit is not 0, so a negative scale leaves a fraction.
+        guard scale >= 0, digits.count + scale <= 19 else { return nil }
+        // Accumulate negatively so Int64.min fits.
+        var value: Int64 = 0
+        for byte in digits {
+            let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) = shifted.subtractingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            if overflowA || overflowB { return nil }
+            value = next
+        }
+        for _ in 0..<scale {
+            let (next, overflow) = value.multipliedReportingOverflow(by: 10)
+            if overflow { return nil }
+            value = next
+        }
+        if negative { return value }
+        return value == Int64.min ? nil : -value
     }
 
     /// Decimal floating-point text (`[+-]?(d+[.d*]|.d+)([eE][+-]?d+)?`, around whitespace)
