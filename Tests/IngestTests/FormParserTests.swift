@@ -55,6 +55,24 @@ final class FormParserTests: XCTestCase {
              expected: #"{"u":"/:"}"#),
         Case(name: "JSON special characters in values are escaped", body: "q=%22quoted%22%5C%0A",
              expected: #"{"q":"\"quoted\"\\\n"}"#),
+        // PHP 8.2's parse_str gives each of these (json_encode with JSON_FORCE_OBJECT).
+        Case(name: "no append after the key Int64.max: the pair is dropped (it trapped on Int.max + 1)",
+             body: "a[9223372036854775807]=1&a[]=2&a[x]=3",
+             expected: #"{"a":{"9223372036854775807":"1","x":"3"}}"#),
+        Case(name: "appends up to Int64.max, then drops", body: "a[9223372036854775806]=1&a[]=2&a[]=3",
+             expected: #"{"a":{"9223372036854775806":"1","9223372036854775807":"2"}}"#),
+        Case(name: "a nested append after Int64.max is dropped whole",
+             body: "a[9223372036854775807][b]=1&a[][c]=2&a[9223372036854775807][d]=3",
+             expected: #"{"a":{"9223372036854775807":{"b":"1","d":"3"}}}"#),
+        Case(name: "the next index is per object", body: "b[x][9223372036854775807]=1&b[x][]=2&b[y][]=3",
+             expected: #"{"b":{"x":{"9223372036854775807":"1"},"y":{"0":"3"}}}"#),
+        Case(name: "a scalar turned object starts appending at 0 again", body: "a[9223372036854775807]=1&a=2&a[]=3",
+             expected: #"{"a":{"0":"3"}}"#),
+        Case(name: "keys beyond Int64, with leading zeros, '-0' or '+' are string keys",
+             body: "a[99999999999999999999]=1&a[]=2&a[-9223372036854775808]=3&a[]=4&a[007]=5&a[]=6&a[-0]=7&a[]=8"
+                + "&a[%2B9]=9&a[]=10&a[9223372036854775808]=11&a[]=12&a[-9223372036854775809]=13&a[]=14",
+             expected: #"{"a":{"99999999999999999999":"1","0":"2","-9223372036854775808":"3","1":"4","007":"5","2":"6","#
+                + #""-0":"7","3":"8","+9":"9","4":"10","9223372036854775808":"11","5":"12","-9223372036854775809":"13","6":"14"}}"#),
     ]
 
     func testTable() throws {

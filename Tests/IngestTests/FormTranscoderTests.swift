@@ -94,6 +94,31 @@ final class FormTranscoderTests: XCTestCase {
         }
     }
 
+    /// Integer keys at and beyond Int64's edge: the fast path does no arithmetic on keys (it
+    /// declines `[]`, which the parser then answers without trapping); both must agree.
+    func testIntegerKeysAtInt64EdgesMatchTheReferenceParser() throws {
+        let taken = [
+            "a[9223372036854775807]=1&a[x]=2",
+            "a%5B9223372036854775807%5D%5Bb%5D=1&a%5B99999999999999999999%5D=2&a%5B-9223372036854775809%5D=3",
+        ]
+        for body in taken {
+            check(Array(body.utf8))
+            XCTAssertNotNil(FormTranscoder.transcode(Array(body.utf8)), "the fast path should take: \(body)")
+        }
+        let appends = [
+            "a[9223372036854775807]=1&a[]=2",
+            "a%5B9223372036854775807%5D=1&a%5B%5D=2&a%5B%5D%5Bb%5D=3",
+            "a[9223372036854775806]=1&a[]=2&a[]=3&a[]=4",
+        ]
+        for body in appends {
+            check(Array(body.utf8))
+            XCTAssertNil(FormTranscoder.transcode(Array(body.utf8)), "`[]` goes to the parser: \(body)")
+            XCTAssertNotNil(try? FormParser.parse(Array(body.utf8)), body)
+        }
+        XCTAssertEqual(JSONWriter.string(.object(try FormParser.parse(Array(appends[1].utf8)))),
+                       #"{"a":{"9223372036854775807":"1"}}"#)
+    }
+
     func testRandomBodiesMatchOrDecline() {
         var generator = SystemRandomNumberGenerator()
         // Short pieces for the structure; runs of 8+ bytes for the word-at-a-time paths

@@ -6,7 +6,8 @@
 /// - `+` is a space and `%XX` is a byte; a malformed `%` escape is kept literally (as PHP does).
 /// - `a[b][c]=v` nests; `a[]=v` appends under the next integer key (one more than the largest
 ///   integer key so far, PHP's rule); the last value for a path wins; a scalar later replaced
-///   by a nested key becomes an object (and vice versa), again last write wins.
+///   by a nested key becomes an object (and vice versa), again last write wins. After the key
+///   `9223372036854775807` there is no next key: a later `a[]` pair is dropped, as in PHP.
 /// - A key with an unclosed `[` is a plain key with `[` turned into `_` (as PHP does).
 /// - Every leaf is a string. Output objects keep first-seen key order.
 /// - Limits: at most `keysMax` pairs, nesting at most `depthMax`, decoded bytes must be UTF-8.
@@ -143,8 +144,23 @@ private final class Node {
             children.removeAll()
             nextIndex = 0
         }
-        let key = first ?? String(nextIndex)
-        if let number = Int(key), number >= nextIndex, String(number) == key { nextIndex = number + 1 }
+        let key: String
+        if let first {
+            key = first
+            // An integer key (PHP's canonical decimal within Int64: no sign "+", no leading
+            // zeros, not "-0"; `99999999999999999999` is a string key) moves the next append
+            // index past it. At Int64.max it stays there, as PHP's nNextFreeElement does.
+            if let number = Int(first), number >= nextIndex, String(number) == first {
+                nextIndex = number == Int.max ? Int.max : number + 1
+            }
+        } else {
+            key = String(nextIndex)
+            // PHP's parse_str drops the pair when the next index is taken, which happens only
+            // after the key Int64.max ("Cannot add element to the array as the next element
+            // is already occupied"); computing Int64.max + 1 would trap.
+            if children[key] != nil { return }
+            if nextIndex < Int.max { nextIndex += 1 }
+        }
         if path.count == 1 {
             if children.updateValue(Node(leaf: value), forKey: key) == nil { keys.append(key) }
             return
