@@ -52,6 +52,23 @@ final class EngineTests: XCTestCase {
             """)
     }
 
+    /// Only on request (the sites export), VARCHAR cells that a spreadsheet would run as a
+    /// formula get a leading `'` and quotes (OWASP CSV injection); other types never change,
+    /// and the default (SQL's `format=csv`) writes every value as it is.
+    func testCSVNeutralisesFormulaTextOnlyWhenAsked() throws {
+        let result = QueryResult(
+            columns: ["eq", "plus", "minus", "at", "tab", "cr", "plain", "quoted", "n", "x", "b", "empty"]
+                .map { ResultColumn(name: $0, type: .varchar) },
+            rows: [[.string(#"=HYPERLINK("http://x","y")"#), .string("+1"), .string("-5"), .string("@SUM(A1)"),
+                    .string("\t=1"), .string("\r=1"), .string("a=b"), .string("a,b"), .int64(-5), .double(-1.5),
+                    .bool(true), .string("")]])
+        XCTAssertEqual(result.renderCSV(neutralizingFormulas: true), "eq,plus,minus,at,tab,cr,plain,quoted,n,x,b,empty\n"
+            + #""'=HYPERLINK(""http://x"",""y"")","'+1","'-5","'@SUM(A1)","'"# + "\t=1\",\"'\r=1\",a=b,\"a,b\",-5,-1.5,true,\n")
+        XCTAssertEqual(result.renderCSV(), "eq,plus,minus,at,tab,cr,plain,quoted,n,x,b,empty\n"
+            + #""=HYPERLINK(""http://x"",""y"")",+1,-5,@SUM(A1),"# + "\t=1,\"\r=1\",a=b,\"a,b\",-5,-1.5,true,\n")
+        XCTAssertEqual(result.render(.csv), result.renderCSV())
+    }
+
     func testUnaryOperatorNamesFollowDuckDB() throws {
         let prepared = try engine().prepare(sql: "SELECT -(-5), - -5, -(5), +5, -users_total, -(users_total + 1), +-users_total FROM events")
         XCTAssertEqual(prepared.columns.map(\.name), [

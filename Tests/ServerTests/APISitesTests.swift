@@ -1,6 +1,8 @@
+import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import XCTest
+@testable import ColumnStore
 @testable import Ingest
 @testable import Query
 @testable import Server
@@ -150,6 +152,104 @@ final class APISitesTests: XCTestCase {
             let paged = try await client.call("/api/v1/projects/\(project)/sites?format=csv&per_page=5&page=2", token: fixture.adminToken)
             XCTAssertEqual(paged.text.split(separator: "\n").count, 6)
         }
+    }
+
+    /// OWASP CSV injection: site names come from whoever sends telemetry, and the sites
+    /// export is opened in spreadsheets, so a text cell starting with `=`, `+`, `-`, `@`, tab or
+    /// CR gets a leading `'` and is quoted; numbers stay numbers, and SQL's `format=csv` (data
+    /// for engines) keeps the text as it is.
+    func testCSVExportNeutralisesFormulaCells() async throws {
+        let data = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let hash = "0f0e0d0c-0b0a-4909-8807-060504030201"
+        let adminToken = AccessTokens.generate()
+        let registry = ProjectRegistry(projects: [Project(id: "csv-test", name: "CSV", hash: hash)],
+                                       adminTokenHashes: [AccessTokens.sha256Hex(adminToken)])
+        try FileIO.writeFileAtomically(data + "/projects.json", registry.serialized())
+        // (site_key, site_name as sent, the site_name cell of the export as written)
+        let sites: [(key: String, sent: String, cell: String)] = [
+            ("a.test", #"=HYPERLINK("http://x","y")"#, #""'=HYPERLINK(""http://x"",""y"")""#),
+            ("b.test", "@\tSUM(1+1)*cmd|' /C calc'!A0", "\"'@\tSUM(1+1)*cmd|' /C calc'!A0\""),
+            ("c.test", "\t=1+1", #""'=1+1""#),  // trimmed on the way in, then neutralised
+            ("d.test", "+1+1", #""'+1+1""#),
+            ("e.test", "-2+3", #""'-2+3""#),
+            ("f.test", "Plain, with a comma", #""Plain, with a comma""#),
+            ("g.test", "a=b @c", "a=b @c"),
+        ]
+        let start = UTCTime.parseISO("2026-05-01T10:00:00Z")!
+        var lines: [UInt8] = []
+        for (index, site) in sites.enumerated() {
+            var payload = JSONObject()
+            payload["hash"] = .string(hash)
+            payload["url"] = .string("https://\(site.key)/")
+            payload["site"] = .string(site.sent)
+            payload["active_plugins"] = .string("-5")
+            lines += Envelope(id: "01J00000000000000000CSV00\(index)", receivedAtMicros: start + Int64(index) * 1_000_000,
+                              route: .track, ip: nil, userAgent: nil, payload: payload).line()
+        }
+        let layout = RawLayout(dataDirectory: data)
+        let hour = layout.hourDirectory(route: .track, hourIndex: RawLayout.hourIndex(micros: start))
+        try FileIO.makeDirectories(hour)
+        try FileIO.writeFileAtomically(hour + "/test-000001.ndjson", lines)
+        var options = Compactor.Options()
+        options.includeOpenHours = true
+        _ = try Compactor(dataDirectory: data, options: options, logger: quietLogger).run()
+
+        var configuration = ServerConfiguration(dataDirectory: data, writerID: "api")
+        configuration.role = .query
+        let components = try buildComponents(configuration: configuration, logger: quietLogger)
+        let app = buildApplication(components: components, logger: quietLogger)
+        try await app.test(.router) { client in
+            let answer = try await client.call("/api/v1/projects/csv-test/sites?format=csv&sort=site_key", token: adminToken)
+            XCTAssertEqual(answer.status, 200, answer.text)
+            let columns = TableSchema.sites.columns.map(\.name)
+            let nameIndex = columns.firstIndex(of: "site_name")!
+            let pluginsIndex = columns.firstIndex(of: "active_plugins")!
+            let rows = answer.text.split(separator: "\n").dropFirst().map(String.init)
+            XCTAssertEqual(rows.count, sites.count, answer.text)
+            for (site, row) in zip(sites, rows) {
+                XCTAssertTrue(row.contains("," + site.cell + ","), "\(site.key): \(row)")
+                let cells = Self.csvCells(row)
+                XCTAssertEqual(cells.count, columns.count, row)
+                XCTAssertEqual(cells[columns.firstIndex(of: "site_key")!], site.key)
+                let expected = site.cell.hasPrefix("\"'") ? "'" + site.sent.trimmingCharacters(in: .whitespaces) : site.sent
+                XCTAssertEqual(cells[nameIndex], expected, site.key)
+                XCTAssertEqual(cells[pluginsIndex], "-5", "an int column is no formula")
+            }
+
+            // SQL's CSV is data for engines: the same text, unchanged.
+            let sql = try await client.call("/api/v1/query?format=csv", method: .post, token: adminToken,
+                                            body: "SELECT site_name, active_plugins FROM sites WHERE site_key = 'a.test'")
+            XCTAssertEqual(sql.text, "site_name,active_plugins\n\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-5\n")
+        }
+    }
+
+    /// One CSV line's fields (RFC 4180 quoting, no line breaks inside).
+    static func csvCells(_ line: String) -> [String] {
+        var cells: [String] = []
+        var cell = ""
+        var quoted = false
+        var characters = line.makeIterator()
+        var pending = characters.next()
+        while let character = pending {
+            pending = characters.next()
+            if quoted {
+                if character == "\"" {
+                    if pending == "\"" { cell.append("\""); pending = characters.next() } else { quoted = false }
+                } else {
+                    cell.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                cells.append(cell)
+                cell = ""
+            } else {
+                cell.append(character)
+            }
+        }
+        cells.append(cell)
+        return cells
     }
 
     func testGzipWhenAccepted() async throws {

@@ -50,11 +50,22 @@ extension QueryResult {
 
     /// RFC 4180: header row, CRLF-free "\n" line ends, fields with `,` `"` or line breaks
     /// quoted with `""` escapes, NULL as an empty field.
-    public func renderCSV() -> String {
+    ///
+    /// `neutralizingFormulas` is for exports that people open in spreadsheets (the sites CSV
+    /// of the dashboard API), not for data handed to engines (`format=csv` of SQL, which keeps
+    /// every value as it is): a VARCHAR cell that begins with `=`, `+`, `-`, `@`, tab or CR,
+    /// which Excel, LibreOffice and Google Sheets would run as a formula (OWASP "CSV
+    /// Injection"), gets a leading `'` and is quoted. Numbers, bools and timestamps are never
+    /// changed (`-5` in a BIGINT column stays `-5`).
+    public func renderCSV(neutralizingFormulas: Bool = false) -> String {
         var out = columns.map { csvField($0.name) }.joined(separator: ",") + "\n"
         for batch in batches {
             for row in batch {
-                out += row.map { $0.isNull ? "" : csvField(displayText($0)) }.joined(separator: ",") + "\n"
+                out += row.map { value -> String in
+                    if value.isNull { return "" }
+                    if neutralizingFormulas, case .string(let text) = value { return csvTextField(text) }
+                    return csvField(displayText(value))
+                }.joined(separator: ",") + "\n"
             }
         }
         return out
@@ -126,4 +137,14 @@ func csvField(_ text: String) -> String {
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
     return text
+}
+
+/// A string cell of a spreadsheet export: `csvField`, except that text a spreadsheet would
+/// take for a formula (first character `=` `+` `-` `@`, tab or CR) is prefixed with `'` and
+/// always quoted, as OWASP's CSV injection guidance recommends.
+func csvTextField(_ text: String) -> String {
+    guard let first = text.utf8.first,
+          first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+              || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0D else { return csvField(text) }
+    return "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

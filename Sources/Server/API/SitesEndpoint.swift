@@ -46,7 +46,10 @@ extension APIRoutes {
         }
     }
 
-    /// The header, then one piece of CSV per batch of rows.
+    /// The header, then one piece of CSV per batch of rows. The export is opened in
+    /// spreadsheets and its strings come from any site that sends telemetry, so text cells
+    /// that would run as formulas (`=HYPERLINK(…)`, `@SUM(…)`, a leading tab) are neutralised
+    /// with a leading `'` (OWASP CSV injection); SQL's `format=csv` keeps values as they are.
     static func csvPieces(_ result: QueryResult) -> AnyIterator<[UInt8]> {
         var batches = result.batches.makeIterator()
         var headerSent = false
@@ -56,7 +59,7 @@ extension APIRoutes {
                 return Array(QueryResult(columns: result.columns, rows: []).renderCSV().utf8)
             }
             guard let batch = batches.next() else { return nil }
-            let text = QueryResult(columns: result.columns, rows: batch).renderCSV()
+            let text = QueryResult(columns: result.columns, rows: batch).renderCSV(neutralizingFormulas: true)
             // Each piece is rendered with its own header line; only the first one is sent.
             return Array(text.utf8.drop(while: { $0 != 0x0A }).dropFirst())
         }
