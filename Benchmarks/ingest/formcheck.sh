@@ -7,7 +7,7 @@ out=${TMPDIR:-/tmp}/trackhouse-formcheck
 mkdir -p "$out"
 python3 Benchmarks/ingest/body.py 0123456789abcdef0123456789abcdef > "$out/body.txt"
 S=Sources/Ingest
-swiftc -Ounchecked -wmo -module-name Ingest -o "$out/formcheck" \
+swiftc -O -wmo -module-name Ingest -o "$out/formcheck" \
   $S/Body/*.swift $S/JSON/*.swift $S/Envelope/*.swift $S/Service/EventID.swift $S/Service/IngestText.swift $S/Support/RawBytes.swift \
   Benchmarks/ingest/formcheck/main.swift 2>&1 | grep -v warning || true
 "$out/formcheck" "$out/body.txt"
