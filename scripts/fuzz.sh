@@ -125,6 +125,19 @@ build_target() {
     fi
 }
 
+# sql_test_seeds DIR: each `query`/`statement` of Tests/QueryTests/sql/*.test as one file.
+sql_test_seeds() {
+    awk -v dir="$1" '
+        /^(query|statement)/ { inside = 1; text = ""; next }
+        inside && (/^----/ || /^[[:space:]]*$/) {
+            if (text != "") { n++; file = sprintf("%s/test-%04d", dir, n); printf "%s", text > file; close(file) }
+            inside = 0; next
+        }
+        inside { text = (text == "" ? $0 : text "\n" $0) }
+        END { if (inside && text != "") { n++; file = sprintf("%s/test-%04d", dir, n); printf "%s", text > file; close(file) } }
+    ' Tests/QueryTests/sql/*.test
+}
+
 started=$(date +%s)
 build_modules
 for t in $TARGETS; do build_target "$t"; done
@@ -140,13 +153,17 @@ for t in $TARGETS; do
     corpus=$work/corpus-$t
     mkdir -p "$corpus" "$ARTIFACTS/$t"
     if [ -d "Fuzz/corpus/$t" ]; then cp -R "Fuzz/corpus/$t/." "$corpus/"; fi
+    # The SQL target also starts from every statement of the engine's sqllogictest files.
+    if [ "$t" = sql ]; then sql_test_seeds "$corpus"; fi
     log=$OUT/fuzz-$t.log
     echo "fuzz: running $t for $SECONDS_EACH s (log $log)" >&2
+    dict=()
+    if [ -f "Fuzz/dict/$t.dict" ]; then dict=(-dict="Fuzz/dict/$t.dict"); fi
     status=0
-    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
+    SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-interactive=no} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
         "$BIN/fuzz-$t" "$corpus" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" \
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -print_final_stats=1 \
-        -artifact_prefix="$ARTIFACTS/$t/" > "$log" 2>&1 || status=$?
+        -artifact_prefix="$ARTIFACTS/$t/" "${dict[@]}" > "$log" 2>&1 || status=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)

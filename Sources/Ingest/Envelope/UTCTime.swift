@@ -98,8 +98,15 @@ public enum UTCTime {
         bytes.append(0x5A)
     }
 
+    /// The instants the formatters can write: years 0000 through 9999, UTC.
+    public static let microsMin = Int64(daysFromCivil(year: 0, month: 1, day: 1)) * 86_400_000_000
+    public static let microsMax = Int64(daysFromCivil(year: 10_000, month: 1, day: 1)) * 86_400_000_000 - 1
+
     /// Parses ISO-8601 UTC: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.ffffff]]` with `T` or a space,
-    /// and an optional `Z`, `+00:00` or other `±HH:MM` offset. Returns nil on anything else.
+    /// and an optional `Z`, `+00:00` or other `±HH:MM` offset. Returns nil on anything else,
+    /// and for an instant outside `microsMin...microsMax` (an offset can move year 0000 or
+    /// 9999 across the edge, e.g. `9999-12-31T23:00:00-14:00` is in year 10000, which the
+    /// formatters would write as year 0000).
     public static func parseISO(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         var i = 0
@@ -154,7 +161,9 @@ public enum UTCTime {
             }
             guard i == b.count else { return nil }
         }
-        return micros(civil) - Int64(offsetMinutes) * 60_000_000
+        let result = micros(civil) - Int64(offsetMinutes) * 60_000_000
+        guard result >= microsMin, result <= microsMax else { return nil }
+        return result
     }
 
     public static func daysInMonth(year: Int, month: Int) -> Int {
