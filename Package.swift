@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "ColumnStore", dependencies: [
-            "CZstd", "Ingest",
+            "CZstd", "CZlib", "Ingest",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Query", dependencies: [

@@ -84,8 +84,10 @@ final class ParquetCorruptionTests: XCTestCase {
             }
             if readEverything(damaged, "flip-\(index)-at-\(position)") != nil { detected += 1 }
         }
-        // zstd frames and Thrift structure catch most damage; the rest must still read cleanly.
-        XCTAssertGreaterThan(detected, mutations / 3)
+        // Page and footer CRCs catch nearly all damage (ParquetChecksumTests has the exact
+        // rules); what they miss (some page header bytes, the footer checksum's own key) must
+        // still read cleanly.
+        XCTAssertGreaterThan(detected, mutations * 9 / 10)
     }
 
     func testHostileThriftInFooter() throws {

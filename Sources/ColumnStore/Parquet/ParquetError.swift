@@ -18,6 +18,9 @@ public struct ParquetError: Error, CustomStringConvertible, Equatable {
         case badPage
         /// zstd refused the bytes or the size differs from the header.
         case decompression
+        /// A page's bytes differ from the CRC-32 its header records: the file was damaged
+        /// after it was written (disk, copy, bit rot); restore or rebuild it.
+        case checksumMismatch
         /// A valid Parquet feature we do not read (codec, encoding, nested schema, type).
         case unsupported
         /// Caller misuse of the writer (schema mismatch, zero rows, closed writer).

@@ -57,13 +57,18 @@ extension ParquetFileReader {
     }
 
     /// Decodes page `pageIndex` (header `header`, body `chunk[body]`) into `builder`; errors
-    /// name the page.
+    /// name the page. A page whose header carries a CRC is checked before anything is
+    /// decompressed, so damage is reported as damage, not as a zstd or decoding error (or,
+    /// worse, as different values); pages without one (older files, other writers) are
+    /// read as before.
     func decodePage(_ header: ParquetFormat.PageHeader, in chunk: [UInt8], body: Range<Int>, pageIndex: Int,
                     codec: ParquetCodec, builder: inout ParquetColumnBuilder, levels: inout [UInt32],
                     decompressor: ZstdDecompressor) throws {
         do {
             try chunk.withUnsafeBytes { raw in
-                try decodePage(header, body: UnsafeRawBufferPointer(rebasing: raw[body]), codec: codec, builder: &builder,
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[body])
+                if let crc = header.crc { try ParquetPageChecksum.verify(bytes, stored: crc) }
+                try decodePage(header, body: bytes, codec: codec, builder: &builder,
                                levels: &levels, decompressor: decompressor)
             }
         } catch var error as ParquetError {

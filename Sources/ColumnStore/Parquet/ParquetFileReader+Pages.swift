@@ -13,6 +13,8 @@ public struct ParquetPageInfo: Sendable, Equatable {
     public var uncompressedByteCount: Int
     /// DataPageV2 only: whether the values section is compressed.
     public var isCompressed: Bool?
+    /// The page CRC-32 from the header, nil when the writer recorded none.
+    public var checksum: UInt32?
 }
 
 extension ParquetFileReader {
@@ -36,7 +38,8 @@ extension ParquetFileReader {
                 }
                 position = reader.position + size
                 var info = ParquetPageInfo(kind: .unknown, encoding: .plain, valueCount: 0, compressedByteCount: size,
-                                           uncompressedByteCount: Int(header.uncompressedPageSize), isCompressed: nil)
+                                           uncompressedByteCount: Int(header.uncompressedPageSize), isCompressed: nil,
+                                           checksum: header.crc.map { UInt32(bitPattern: $0) })
                 if let dictionary = header.dictionaryPageHeader, header.type == ParquetPageType.dictionaryPage.rawValue {
                     info.kind = .dictionary
                     info.encoding = dictionary.encoding

@@ -60,6 +60,8 @@ public final class ParquetFileReader: @unchecked Sendable {
             let metaData: ParquetFormat.FileMetaData
             do {
                 metaData = try ParquetFormat.FileMetaData.decode(&reader)
+                // Checked before anything in the footer is trusted.
+                if let seal = metaData.footerChecksum { try ParquetFooterChecksum.verify(footer, seal) }
             } catch var error as ParquetError {
                 error.message = "footer: " + error.message
                 throw error
@@ -70,7 +72,9 @@ public final class ParquetFileReader: @unchecked Sendable {
             rowGroups = try Self.rowGroupInfos(metaData, leaves: leaves, footerStart: footerStart)
             rowCount = Int(metaData.numRows)
             createdBy = metaData.createdBy
-            keyValueMetadata = Dictionary(metaData.keyValueMetadata.map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { $1 })
+            // The footer checksum is the reader's business, not the caller's metadata.
+            keyValueMetadata = Dictionary(metaData.keyValueMetadata.filter { $0.key != ParquetFooterChecksum.key }
+                .map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { $1 })
         } catch let error as ParquetError {
             throw error.at(source.path)
         }

@@ -22,15 +22,25 @@ extension ParquetFormat.FileMetaData {
             case 4: result.rowGroups = try reader.readListStruct(type) { try ParquetFormat.RowGroup.decode(&$0) }; hasRowGroups = true
             case 5:
                 result.keyValueMetadata = try reader.readListStruct(type) { reader in
-                    var key: String?, value: String?
+                    var key: String?, value: String?, valueRange: Range<Int>?
                     try reader.readStruct { reader, id, type in
                         switch id {
                         case 1: key = try reader.readString(type)
-                        case 2: value = try reader.readString(type)
+                        case 2:
+                            let start = reader.position
+                            value = try reader.readString(type)
+                            // The footer checksum's 8 digits follow a one-byte length (8).
+                            if reader.position - start == 1 + ParquetFooterChecksum.placeholder.utf8.count {
+                                valueRange = start + 1..<reader.position
+                            }
                         default: try reader.skip(type)
                         }
                     }
-                    return ParquetFormat.KeyValue(key: try required(key, "KeyValue.key"), value: value)
+                    let pair = ParquetFormat.KeyValue(key: try required(key, "KeyValue.key"), value: value)
+                    if pair.key == ParquetFooterChecksum.key {
+                        result.footerChecksum = .init(range: valueRange, value: value ?? "")
+                    }
+                    return pair
                 }
             case 6: result.createdBy = try reader.readString(type)
             case 7:
@@ -222,7 +232,7 @@ extension ParquetFormat.Statistics {
 
 extension ParquetFormat.PageHeader {
     static func decode(_ reader: inout ThriftCompactReader) throws -> Self {
-        var pageType: Int32?, uncompressed: Int32?, compressed: Int32?
+        var pageType: Int32?, uncompressed: Int32?, compressed: Int32?, crc: Int32?
         var dataPageHeader: ParquetFormat.DataPageHeader?
         var dictionaryPageHeader: ParquetFormat.DictionaryPageHeader?
         var dataPageHeaderV2: ParquetFormat.DataPageHeaderV2?
@@ -231,6 +241,7 @@ extension ParquetFormat.PageHeader {
             case 1: pageType = try reader.readI32(type)
             case 2: uncompressed = try reader.readI32(type)
             case 3: compressed = try reader.readI32(type)
+            case 4: crc = try reader.readI32(type)
             case 5:
                 guard type == .structure else { throw ThriftCompactReader.error("DataPageHeader must be a struct") }
                 var numValues: Int32?, encoding: Int32?, definition: Int32?, repetition: Int32?
@@ -292,6 +303,6 @@ extension ParquetFormat.PageHeader {
             type: try required(pageType, "PageHeader.type"),
             uncompressedPageSize: try required(uncompressed, "PageHeader.uncompressed_page_size"),
             compressedPageSize: try required(compressed, "PageHeader.compressed_page_size"),
-            dataPageHeader: dataPageHeader, dictionaryPageHeader: dictionaryPageHeader, dataPageHeaderV2: dataPageHeaderV2)
+            crc: crc, dataPageHeader: dataPageHeader, dictionaryPageHeader: dictionaryPageHeader, dataPageHeaderV2: dataPageHeaderV2)
     }
 }

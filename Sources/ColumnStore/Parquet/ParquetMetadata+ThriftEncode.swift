@@ -1,7 +1,10 @@
 /// Thrift compact encoding of the metadata structs (field ids from parquet.thrift).
 extension ParquetFormat.FileMetaData {
+    /// Encodes the footer; when `keyValueMetadata` holds `ParquetFooterChecksum.key` with the
+    /// placeholder value, the result is sealed with its CRC (see `ParquetFooterChecksum`).
     func encode() -> [UInt8] {
         var writer = ThriftCompactWriter()
+        var checksumRange: Range<Int>?
         writer.structBegin()
         writer.fieldI32(1, version)
         writer.fieldListStruct(2, count: schema.count) { writer, index in schema[index].encode(into: &writer) }
@@ -11,6 +14,10 @@ extension ParquetFormat.FileMetaData {
             writer.fieldListStruct(5, count: keyValueMetadata.count) { writer, index in
                 writer.fieldString(1, keyValueMetadata[index].key)
                 if let value = keyValueMetadata[index].value { writer.fieldString(2, value) }
+                if keyValueMetadata[index].key == ParquetFooterChecksum.key,
+                   keyValueMetadata[index].value == ParquetFooterChecksum.placeholder {
+                    checksumRange = writer.bytes.count - ParquetFooterChecksum.placeholder.utf8.count..<writer.bytes.count
+                }
             }
         }
         if let createdBy { writer.fieldString(6, createdBy) }
@@ -19,7 +26,9 @@ extension ParquetFormat.FileMetaData {
             writer.fieldListStruct(7, count: columnOrdersCount) { writer, _ in writer.fieldStruct(1) { _ in } }
         }
         writer.structEnd()
-        return writer.bytes
+        var bytes = writer.bytes
+        if let checksumRange { ParquetFooterChecksum.seal(&bytes, at: checksumRange) }
+        return bytes
     }
 }
 
@@ -130,6 +139,7 @@ extension ParquetFormat.PageHeader {
         writer.fieldI32(1, type)
         writer.fieldI32(2, uncompressedPageSize)
         writer.fieldI32(3, compressedPageSize)
+        if let crc { writer.fieldI32(4, crc) }
         if let header = dataPageHeader {
             writer.fieldStruct(5) { writer in
                 writer.fieldI32(1, header.numValues)

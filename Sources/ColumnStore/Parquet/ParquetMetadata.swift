@@ -10,6 +10,8 @@ enum ParquetFormat {
         var createdBy: String?
         /// Number of TYPE_ORDER column orders; written one per leaf, read only as a count.
         var columnOrdersCount = 0
+        /// Set by `decode` when the footer carries `ParquetFooterChecksum.key`.
+        var footerChecksum: ParquetFooterChecksum.Seal?
     }
 
     struct KeyValue {
@@ -107,6 +109,9 @@ enum ParquetFormat {
         var type: Int32
         var uncompressedPageSize: Int32
         var compressedPageSize: Int32
+        /// CRC-32 of the page bytes after the header as stored (`ParquetPageChecksum`);
+        /// nil in files written before we wrote it and by writers that do not.
+        var crc: Int32?
         var dataPageHeader: DataPageHeader?
         var dictionaryPageHeader: DictionaryPageHeader?
         var dataPageHeaderV2: DataPageHeaderV2?

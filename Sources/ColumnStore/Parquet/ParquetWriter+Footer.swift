@@ -8,7 +8,10 @@ extension ParquetWriter {
         metaData.schema += schema.columns.map(Self.schemaElement)
         metaData.numRows = rowCount
         metaData.rowGroups = rowGroups
-        metaData.keyValueMetadata = options.keyValueMetadata.sorted { $0.key < $1.key }
+        // The footer checksum is ours to write: a caller's value under its key is replaced.
+        var keyValues = options.keyValueMetadata
+        keyValues[ParquetFooterChecksum.key] = ParquetFooterChecksum.placeholder
+        metaData.keyValueMetadata = keyValues.sorted { $0.key < $1.key }
             .map { ParquetFormat.KeyValue(key: $0.key, value: $0.value) }
         metaData.createdBy = options.createdBy
         // Without column_orders, min_value/max_value have no defined meaning for readers.

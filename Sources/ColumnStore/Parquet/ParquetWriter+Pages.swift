@@ -20,8 +20,11 @@ extension ParquetWriter {
             throw ParquetError(.invalidInput, "page of \(body.count) bytes exceeds the 2 GiB page limit", path: path)
         }
         let compressed = try compressor.compress(body)
+        // The CRC covers the bytes as stored (after compression), as parquet-format says, so
+        // readers can check a page before they decompress it.
         var header = ParquetFormat.PageHeader(
-            type: type.rawValue, uncompressedPageSize: Int32(body.count), compressedPageSize: Int32(compressed.count))
+            type: type.rawValue, uncompressedPageSize: Int32(body.count), compressedPageSize: Int32(compressed.count),
+            crc: ParquetPageChecksum.stored(ParquetPageChecksum.crc32(compressed)))
         configure(&header)
         var bytes = header.encode()
         let headerSize = bytes.count

@@ -14,13 +14,24 @@ final class ZstdCompressor {
     deinit { ZSTD_freeCCtx(context) }
 
     /// Compresses `input` as exactly one zstd frame that records its content size
-    /// (what Arrow, DuckDB and others expect of a Parquet page).
+    /// (what Arrow, DuckDB and others expect of a Parquet page) and ends with zstd's content
+    /// checksum: 4 bytes per page that every zstd decoder checks by default, so engines that
+    /// do not verify the Parquet page CRC (DuckDB; Spark unless configured) also refuse a
+    /// damaged page instead of returning other values.
     func compress(_ input: [UInt8]) throws -> [UInt8] {
+        // Parameters are sticky on the context; setting them per page costs nothing next to
+        // compressing it and keeps `init` infallible.
+        for (parameter, value) in [(ZSTD_c_compressionLevel, level), (ZSTD_c_checksumFlag, 1)] {
+            let result = ZSTD_CCtx_setParameter(context, parameter, value)
+            if ZSTD_isError(result) != 0 {
+                throw ParquetError(.invalidInput, "zstd parameter \(parameter.rawValue) = \(value) refused: \(String(cString: ZSTD_getErrorName(result)))")
+            }
+        }
         let capacity = ZSTD_compressBound(input.count)
         var output = [UInt8](repeating: 0, count: capacity)
         let written = input.withUnsafeBytes { source in
             output.withUnsafeMutableBytes { destination in
-                ZSTD_compressCCtx(context, destination.baseAddress, capacity, source.baseAddress, source.count, level)
+                ZSTD_compress2(context, destination.baseAddress, capacity, source.baseAddress, source.count)
             }
         }
         if ZSTD_isError(written) != 0 {
