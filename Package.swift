@@ -37,7 +37,7 @@ let package = Package(
             "CZlib",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
         .target(name: "ColumnStore", dependencies: [
             "CZstd", "CZlib", "Ingest",
             .product(name: "Logging", package: "swift-log"),

@@ -124,7 +124,10 @@ public enum JSONWriter {
 
     /// `escapeClasses` in raw memory that lives as long as the process, for writers that
     /// keep a pointer (`FormTranscoder.ByteSink`).
-    static let escapeClassTable: UnsafePointer<UInt8> = {
+    /// `nonisolated(unsafe)`: the pointer is a `let` set once by the static initializer
+    /// (`swift_once`, thread-safe), the memory is filled before it is published and never
+    /// written afterwards (only read through `UnsafePointer`), and never freed.
+    nonisolated(unsafe) static let escapeClassTable: UnsafePointer<UInt8> = {
         let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
         table.initialize(from: escapeClasses, count: 256)
         return UnsafePointer(table)

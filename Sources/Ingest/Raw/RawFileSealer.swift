@@ -11,6 +11,11 @@ import Metrics
 ///    the folder again.
 /// A crash between 3 and 4 leaves both forms (the plain one possibly cut short by step 4);
 /// listing prefers the `.gz` and the next run of step 4 removes the plain one.
+///
+/// `@unchecked Sendable` (not a `Mutex`: `stop` and the sealer thread wait on the
+/// `NSCondition`): `queue`, `stopping`, `running` and `threadID` are only touched with
+/// `condition` held; `thread` is written only by `start()`, called once by the writer's
+/// `start()` before any file is enqueued; the rest are `let`s of Sendable types.
 final class RawFileSealer: @unchecked Sendable {
     private let logger: Logger
     private let condition = NSCondition()

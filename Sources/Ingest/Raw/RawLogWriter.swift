@@ -56,6 +56,14 @@ import Metrics
 ///    (no newline) is cut; those of past hours are queued for sealing, the others wait for
 ///    their hour with lane 0's deferred files (5a). Appends never go to a file of an earlier
 ///    run: each run opens new sequence numbers, so a repaired file is never written again.
+///
+/// `@unchecked Sendable` (not a `Mutex`: the lanes and `shutdown` wait on the `NSCondition`):
+/// `pending`, `idleLanes`, `delayingLanes`, `lastBatchStartNanos`, `arrivedDuringLastBatch`,
+/// `stopping` and `lanesRunning` are only touched with `mutex` held; `knownDirectories` only
+/// with `creation` held; a `Lane`'s fields only by its own thread; `lanes`,
+/// `recoveredUnsealed`, `lockFD` and the fault injectors are written only by `start()` before
+/// the lane threads exist (and by test set-up before it), and `lockFD` again by `shutdown()`
+/// after every lane has stopped; everything else is a `let` of a Sendable type.
 public final class RawLogWriter: @unchecked Sendable {
     public struct Options: Sendable {
         public var writerID: String
@@ -241,9 +249,12 @@ public final class RawLogWriter: @unchecked Sendable {
         recoveredUnsealed = []
         lanesRunning = count
         for lane in lanes {
+            // The thread looks its lane up by index: `Lane` is not Sendable (its mutable
+            // fields belong to that thread alone), and `lanes` is not written after this loop.
+            let index = lane.index
             let thread = Thread { [self] in
-                FileIO.nameCurrentThread("th-raw-lane-\(lane.index)")
-                laneLoop(lane)
+                FileIO.nameCurrentThread("th-raw-lane-\(index)")
+                laneLoop(lanes[index])
             }
             thread.stackSize = 1 << 20
             thread.start()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One project of `<data>/projects.json` (CONTRACT §3).
 public struct Project: Sendable, Equatable {
@@ -206,63 +207,73 @@ public struct ProjectRegistry: Sendable {
 ///
 /// A broken edit keeps the last good registry and reports the error, so a typo in the file
 /// does not take ingest down.
-public final class RegistryStore: @unchecked Sendable {
+public final class RegistryStore: Sendable {
     public let path: String
-    private let lock = NSLock()
-    private var current: ProjectRegistry
-    private var stamp: (size: Int64, mtimeNs: Int64)?
-    private var checkedAtNs: UInt64 = 0
-    public private(set) var lastError: String?
+    private struct State {
+        var current = ProjectRegistry()
+        var stamp: (size: Int64, mtimeNs: Int64)?
+        var checkedAtNs: UInt64 = 0
+        var lastError: String?
+        var recheckIntervalNs: UInt64 = 500_000_000
+    }
+    private let state = Mutex(State())
+
+    public var lastError: String? { state.withLock { $0.lastError } }
     /// How often the file's stamp is re-checked on the request path.
-    public var recheckIntervalNs: UInt64 = 500_000_000
+    public var recheckIntervalNs: UInt64 {
+        get { state.withLock { $0.recheckIntervalNs } }
+        set { state.withLock { $0.recheckIntervalNs = newValue } }
+    }
 
     public init(path: String) {
         self.path = path
-        self.current = ProjectRegistry()
         _ = try? reloadIfChanged(force: true)
     }
 
     /// The current registry, re-reading the file when its stamp changed since the last check.
     public var registry: ProjectRegistry {
         let now = DispatchTime.now().uptimeNanoseconds
-        lock.lock()
-        let due = now &- checkedAtNs >= recheckIntervalNs
-        if due { checkedAtNs = now }
-        lock.unlock()
+        let due = state.withLock { state in
+            let due = now &- state.checkedAtNs >= state.recheckIntervalNs
+            if due { state.checkedAtNs = now }
+            return due
+        }
         if due { _ = try? reloadIfChanged(force: false) }
-        lock.lock(); defer { lock.unlock() }
-        return current
+        return state.withLock { $0.current }
     }
 
     @discardableResult
     public func reloadIfChanged(force: Bool) throws -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            lock.lock(); defer { lock.unlock() }
-            if stamp != nil || force {
-                stamp = nil
-                current = ProjectRegistry()
-                lastError = "\(path) does not exist"
+            state.withLock { state in
+                if state.stamp != nil || force {
+                    state.stamp = nil
+                    state.current = ProjectRegistry()
+                    state.lastError = "\(path) does not exist"
+                }
             }
             return false
         }
         let newStamp = (size: Int64(info.st_size), mtimeNs: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
-        lock.lock()
-        let unchanged = !force && stamp.map { $0.size == newStamp.size && $0.mtimeNs == newStamp.mtimeNs } ?? false
-        lock.unlock()
+        let unchanged = state.withLock { state in
+            !force && state.stamp.map { $0.size == newStamp.size && $0.mtimeNs == newStamp.mtimeNs } ?? false
+        }
         if unchanged { return false }
         guard let data = FileManager.default.contents(atPath: path) else { return false }
         do {
             let parsed = try ProjectRegistry.parse([UInt8](data), path: path)
-            lock.lock(); defer { lock.unlock() }
-            current = parsed
-            stamp = newStamp
-            lastError = nil
+            state.withLock { state in
+                state.current = parsed
+                state.stamp = newStamp
+                state.lastError = nil
+            }
             return true
         } catch {
-            lock.lock(); defer { lock.unlock() }
-            stamp = newStamp
-            lastError = "\(error)"
+            state.withLock { state in
+                state.stamp = newStamp
+                state.lastError = "\(error)"
+            }
             throw error
         }
     }

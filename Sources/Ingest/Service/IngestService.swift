@@ -52,7 +52,7 @@ public struct IngestRefusal: Error, Equatable, Sendable {
 }
 
 /// Validates SDK requests and appends them to the raw log.
-public final class IngestService: @unchecked Sendable {
+public final class IngestService: Sendable {
     public struct Options: Sendable {
         public var bodyBytesMax = 1 << 20
         public var formKeysMax = FormParser.keysMaxDefault

@@ -1,13 +1,13 @@
 import Foundation
+import Synchronization
 
 /// A token bucket per client address: `ratePerSecond` sustained, `burst` at once.
 /// Idle buckets are pruned so a flood of distinct addresses cannot grow memory without bound.
-public final class RateLimiter: @unchecked Sendable {
+public final class RateLimiter: Sendable {
     public let ratePerSecond: Double
     public let burst: Double
     public let clientsMax: Int
-    private let lock = NSLock()
-    private var buckets: [String: (tokens: Double, updatedNs: UInt64)] = [:]
+    private let buckets = Mutex<[String: (tokens: Double, updatedNs: UInt64)]>([:])
 
     public init(ratePerSecond: Double, burst: Double, clientsMax: Int = 100_000) {
         self.ratePerSecond = ratePerSecond
@@ -16,20 +16,21 @@ public final class RateLimiter: @unchecked Sendable {
     }
 
     public func allow(_ client: String, nowNs: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        if buckets.count >= clientsMax { prune(nowNs: nowNs) }
-        var bucket = buckets[client] ?? (tokens: burst, updatedNs: nowNs)
-        let elapsed = Double(nowNs &- bucket.updatedNs) / 1e9
-        bucket.tokens = min(burst, bucket.tokens + elapsed * ratePerSecond)
-        bucket.updatedNs = nowNs
-        let allowed = bucket.tokens >= 1
-        if allowed { bucket.tokens -= 1 }
-        buckets[client] = bucket
-        return allowed
+        buckets.withLock { buckets in
+            if buckets.count >= clientsMax { prune(&buckets, nowNs: nowNs) }
+            var bucket = buckets[client] ?? (tokens: burst, updatedNs: nowNs)
+            let elapsed = Double(nowNs &- bucket.updatedNs) / 1e9
+            bucket.tokens = min(burst, bucket.tokens + elapsed * ratePerSecond)
+            bucket.updatedNs = nowNs
+            let allowed = bucket.tokens >= 1
+            if allowed { bucket.tokens -= 1 }
+            buckets[client] = bucket
+            return allowed
+        }
     }
 
     /// Drops buckets that are full again (they behave exactly like a new bucket).
-    private func prune(nowNs: UInt64) {
+    private func prune(_ buckets: inout [String: (tokens: Double, updatedNs: UInt64)], nowNs: UInt64) {
         buckets = buckets.filter { _, bucket in
             bucket.tokens + Double(nowNs &- bucket.updatedNs) / 1e9 * ratePerSecond < burst
         }

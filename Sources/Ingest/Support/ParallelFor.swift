@@ -32,6 +32,9 @@ public enum ParallelFor {
 
 /// Hands a non-Sendable value to threads whose use of it the caller orders (here: each
 /// thread calls the closure once, and the caller waits for all of them before returning).
+/// `@unchecked Sendable`: the box adds no synchronization; it is only safe where the user
+/// orders every access itself, as each use site's comment explains (`ParallelFor.run`: the
+/// threads only call `value`, and `run` waits for all of them before returning).
 public struct UncheckedSendableBox<T>: @unchecked Sendable {
     public let value: T
     public init(_ value: T) { self.value = value }
