@@ -59,7 +59,7 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
             reader = try ParquetFileReader(path: layout.absolute(relative))
         } catch {
             noteReadFailure(relative, error)
-            throw QueryError(.io, "cannot read segment \(relative): \(Self.withoutRoot(error, layout))")
+            throw QueryError(.io, "damaged segment \(relative): \(Self.withoutRoot(error, layout)); restore the file from a backup or re-compact it from raw")
         }
         lock.lock()
         readers[relative] = reader
