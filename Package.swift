@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "ColumnStore", dependencies: [
             "CZstd", "CZlib", "Ingest",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
         .target(name: "Query", dependencies: [
             "ColumnStore",
             .product(name: "Logging", package: "swift-log"),

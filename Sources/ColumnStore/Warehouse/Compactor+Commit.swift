@@ -62,7 +62,10 @@ extension Compactor {
         }
         if options.parseThreads > 1 && jobCount > 1 {
             results.withUnsafeMutableBufferPointer { results in
-                DispatchQueue.concurrentPerform(iterations: jobCount) { job in results[job] = write(job) }
+                // Job `job` writes only slot `job` (no two threads touch one slot), `write` only
+                // reads what it captured, and `concurrentPerform` returns after every job ended.
+                let shared = UncheckedSendableBox((results: results, write: write))
+                DispatchQueue.concurrentPerform(iterations: jobCount) { job in shared.value.results[job] = shared.value.write(job) }
             }
         } else {
             for job in 0..<jobCount { results[job] = write(job) }

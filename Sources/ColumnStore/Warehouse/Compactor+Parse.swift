@@ -123,6 +123,9 @@ extension Compactor {
 }
 
 /// The hand-over between parse workers and the committing thread: slots by plan index.
+/// `@unchecked Sendable` (not a `Mutex`: `claim` and `take` wait on the `NSCondition`): every
+/// `var` (`results`, `nextToClaim`, `bufferedRows`, `cancelled`) is only touched with
+/// `condition` held; `bufferedRowsMax` is a `let`.
 final class ParsePipeline: @unchecked Sendable {
     private let condition = NSCondition()
     private var results: [Result<ParsedRawFile, Error>?]
