@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Query", dependencies: [
             "ColumnStore",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
         .target(name: "Server", dependencies: [
             "Ingest", "ColumnStore", "Query",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -92,7 +92,7 @@ public final class QueryEngine: Sendable {
 }
 
 /// A parsed and bound query, reusable across executions.
-public struct PreparedQuery: @unchecked Sendable {
+public struct PreparedQuery: Sendable {
     public let sql: String
     let statement: Statement
     let bound: BoundQuery

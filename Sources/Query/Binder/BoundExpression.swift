@@ -4,7 +4,7 @@
 ///
 /// A class, not a struct, because execution caches per-node results (for example a predicate
 /// evaluated once per dictionary entry) keyed by the node's identity.
-final class BoundExpression: @unchecked Sendable {
+final class BoundExpression: Sendable {
     indirect enum Kind {
         case column(Int)
         case constant(Value)

@@ -360,7 +360,7 @@ final class DistinctAccumulator: Accumulator {
 /// slot (a packed (group, value id) pair never has it: group ids are below 2^31). The slots
 /// are manually allocated so the insert loops run on a local pointer, without per-row array
 /// uniqueness or exclusivity checks.
-final class UInt64HashSet: @unchecked Sendable {
+final class UInt64HashSet {
     static let empty = UInt64.max
     private var slots: UnsafeMutablePointer<UInt64>
     private var capacity: Int

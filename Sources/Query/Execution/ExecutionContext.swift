@@ -1,19 +1,27 @@
 import Foundation
+import Synchronization
 
 /// Shared state of one running query: deadline, cancellation, memory accounting and
 /// counters. Workers call `checkpoint()` between batches.
-final class ExecutionContext: @unchecked Sendable {
+final class ExecutionContext: Sendable {
     let deadline: UInt64?
     let timeoutMs: Int?
     let memoryBytesMax: Int
-    private let lock = NSLock()
-    private var cancelled = false
-    private var memoryByOwner: [Int: Int] = [:]
-    private var memoryTotal = 0
-    private(set) var rowsScanned = 0
-    private(set) var unitsScanned = 0
-    private(set) var columnsRead = 0
-    private(set) var unitsSkipped = 0
+    private struct State {
+        var cancelled = false
+        var memoryByOwner: [Int: Int] = [:]
+        var memoryTotal = 0
+        var rowsScanned = 0
+        var unitsScanned = 0
+        var columnsRead = 0
+        var unitsSkipped = 0
+    }
+    private let state = Mutex(State())
+
+    var rowsScanned: Int { state.withLock { $0.rowsScanned } }
+    var unitsScanned: Int { state.withLock { $0.unitsScanned } }
+    var columnsRead: Int { state.withLock { $0.columnsRead } }
+    var unitsSkipped: Int { state.withLock { $0.unitsSkipped } }
 
     init(options: QueryOptions) {
         timeoutMs = options.timeoutMs
@@ -27,25 +35,21 @@ final class ExecutionContext: @unchecked Sendable {
             throw QueryError(.timeout, "query exceeded its time limit of \(timeoutMs ?? 0) ms (timeoutMs); "
                                  + "narrow the WHERE clause or raise the limit")
         }
-        lock.lock()
-        let stop = cancelled
-        lock.unlock()
+        let stop = state.withLock { $0.cancelled }
         if stop { throw CancellationError() }
     }
 
     func cancel() {
-        lock.lock()
-        cancelled = true
-        lock.unlock()
+        state.withLock { $0.cancelled = true }
     }
 
     /// Records that `owner` (a worker or operator) now holds `bytes`; throws past the budget.
     func reserveMemory(owner: Int, bytes: Int) throws {
-        lock.lock()
-        memoryTotal += bytes - (memoryByOwner[owner] ?? 0)
-        memoryByOwner[owner] = bytes
-        let total = memoryTotal
-        lock.unlock()
+        let total = state.withLock { state in
+            state.memoryTotal += bytes - (state.memoryByOwner[owner] ?? 0)
+            state.memoryByOwner[owner] = bytes
+            return state.memoryTotal
+        }
         if total > memoryBytesMax {
             throw QueryError(.memoryLimit, "query needs more than \(memoryBytesMax) bytes (memoryBytesMax) for its "
                                  + "hash tables and buffers (at least \(total)); add filters, group by fewer "
@@ -55,17 +59,15 @@ final class ExecutionContext: @unchecked Sendable {
 
     /// A unit the top-N bounds ruled out while running.
     func countSkipped() {
-        lock.lock()
-        unitsSkipped += 1
-        lock.unlock()
+        state.withLock { $0.unitsSkipped += 1 }
     }
 
     func countScanned(rows: Int, columns: Int) {
-        lock.lock()
-        rowsScanned += rows
-        unitsScanned += 1
-        columnsRead += columns
-        lock.unlock()
+        state.withLock { state in
+            state.rowsScanned += rows
+            state.unitsScanned += 1
+            state.columnsRead += columns
+        }
     }
 }
 

@@ -2,6 +2,7 @@ import Dispatch
 import Ingest
 import Foundation
 import Logging
+import Synchronization
 
 /// Runs a plan. Pipeline shape (one table, no joins):
 ///
@@ -268,7 +269,7 @@ struct QueryExecutor {
 }
 
 /// A mutable box shared by one worker's closures.
-final class UncheckedBox<Value>: @unchecked Sendable {
+final class UncheckedBox<Value> {
     var value: Value
     var rowsSeen = 0
     var bytes = 0
@@ -276,76 +277,72 @@ final class UncheckedBox<Value>: @unchecked Sendable {
 }
 
 /// Hands out unit indices to workers.
-final class UnitCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
+final class UnitCounter: Sendable {
+    private let next = Mutex(0)
 
     func take(below count: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < count else { return nil }
-        next += 1
-        return next - 1
+        next.withLock { next in
+            guard next < count else { return nil }
+            next += 1
+            return next - 1
+        }
     }
 }
 
 /// Keeps the first error raised by any worker.
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: Error?
+final class ErrorBox: Sendable {
+    private let error = Mutex<Error?>(nil)
 
     func record(_ newError: Error) {
-        lock.lock()
-        defer { lock.unlock() }
-        if error == nil || error is CancellationError { error = newError }
+        error.withLock { error in
+            if error == nil || error is CancellationError { error = newError }
+        }
     }
 
     var first: Error? {
-        lock.lock()
-        defer { lock.unlock() }
-        return error
+        error.withLock { $0 }
     }
 }
 
 /// Tracks rows of finished units so a LIMIT query stops once the leading units suffice.
-final class PrefixProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var rowsByUnit: [Int?]
+final class PrefixProgress: Sendable {
+    private struct State {
+        var rowsByUnit: [Int?]
+        var satisfied = false
+        var rowsCollected = 0
+    }
+    private let state: Mutex<State>
     private let rowsNeeded: Int?
-    private var satisfied = false
-    private var rowsCollected = 0
 
     /// Counts rows collected by any worker; returns the total so far.
     func add(rows: Int) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        rowsCollected += rows
-        return rowsCollected
+        state.withLock { state in
+            state.rowsCollected += rows
+            return state.rowsCollected
+        }
     }
 
     init(unitCount: Int, rowsNeeded: Int?) {
-        rowsByUnit = [Int?](repeating: nil, count: unitCount)
+        state = Mutex(State(rowsByUnit: [Int?](repeating: nil, count: unitCount)))
         self.rowsNeeded = rowsNeeded
     }
 
     var isSatisfied: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return satisfied
+        state.withLock { $0.satisfied }
     }
 
     func finish(unit: Int, rows: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        rowsByUnit[unit] = rows
-        guard let rowsNeeded else { return }
-        var total = 0
-        for rows in rowsByUnit {
-            guard let rows else { break }
-            total += rows
-            if total >= rowsNeeded {
-                satisfied = true
-                return
+        state.withLock { state in
+            state.rowsByUnit[unit] = rows
+            guard let rowsNeeded else { return }
+            var total = 0
+            for rows in state.rowsByUnit {
+                guard let rows else { break }
+                total += rows
+                if total >= rowsNeeded {
+                    state.satisfied = true
+                    return
+                }
             }
         }
     }

@@ -36,7 +36,7 @@ enum VectorEncoding {
 
 /// Identity for a storage dictionary, so work done once per dictionary entry (a predicate,
 /// a group id) can be reused across the batches of one scan unit.
-final class DictionaryToken: @unchecked Sendable {}
+final class DictionaryToken: Sendable {}
 
 /// A column of up to `vectorSize` rows (scan-unit-sized while inside the scan) in one of
 /// three encodings. Kernels read every encoding the same way through `UnifiedFormat`.

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Synchronization
 
 /// The committed warehouse as the engine's catalog: `events` and `sites` are the live files of
 /// the commit log at the moment a query lists its units (files written but not committed are
@@ -7,22 +8,25 @@ import Ingest
 ///
 /// Footers are parsed once per file and cached: segment files are immutable, a new commit
 /// brings new names.
-public final class WarehouseCatalog: Catalog, @unchecked Sendable {
+public final class WarehouseCatalog: Catalog, Sendable {
     public let dataDirectory: String
     let layout: WarehouseLayout
-    private let lock = NSLock()
-    private var readers: [String: ParquetFileReader] = [:]
-    /// The replayed log and the name of its newest commit: commits are immutable, so while
-    /// the newest name is unchanged the state is too (saves replaying the log per query).
-    private var cachedState: (newest: Int, state: WarehouseState)?
-    /// Live files that failed to read (relative path → what failed), for `/healthz`. A file
-    /// leaves the list when a commit replaces it.
-    private var damaged: [String: String] = [:]
+    private struct State {
+        var readers: [String: ParquetFileReader] = [:]
+        /// The replayed log and the name of its newest commit: commits are immutable, so while
+        /// the newest name is unchanged the state is too (saves replaying the log per query).
+        var cachedState: (newest: Int, state: WarehouseState)?
+        /// Live files that failed to read (relative path → what failed), for `/healthz`. A file
+        /// leaves the list when a commit replaces it.
+        var damaged: [String: String] = [:]
+    }
+    private let state = Mutex(State())
 
     /// Files of the current warehouse that could not be read, sorted by path.
     public var damagedFiles: [(path: String, error: String)] {
-        lock.lock(); defer { lock.unlock() }
-        return damaged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        state.withLock { state in
+            state.damaged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
     }
 
     /// Notes a read failure of `relative` unless the file is gone (a merge replaced it: not
@@ -30,9 +34,7 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
     func noteReadFailure(_ relative: String, _ error: any Error) {
         guard FileIO.exists(layout.absolute(relative)) else { return }
         let text = "\(error)".replacingOccurrences(of: layout.root + "/", with: "")
-        lock.lock()
-        damaged[relative] = text
-        lock.unlock()
+        state.withLock { $0.damaged[relative] = text }
     }
 
     public init(dataDirectory: String) {
@@ -51,9 +53,7 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
     }
 
     func reader(_ relative: String) throws -> ParquetFileReader {
-        lock.lock()
-        if let cached = readers[relative] { lock.unlock(); return cached }
-        lock.unlock()
+        if let cached = state.withLock({ $0.readers[relative] }) { return cached }
         let reader: ParquetFileReader
         do {
             reader = try ParquetFileReader(path: layout.absolute(relative))
@@ -61,30 +61,25 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
             noteReadFailure(relative, error)
             throw QueryError(.io, "damaged segment \(relative): \(Self.withoutRoot(error, layout)); restore the file from a backup or re-compact it from raw")
         }
-        lock.lock()
-        readers[relative] = reader
-        lock.unlock()
+        state.withLock { $0.readers[relative] = reader }
         return reader
     }
 
     func currentState() throws -> WarehouseState {
         let newest = WarehouseLog.newestVersion(layout: layout)
-        lock.lock()
-        if let cachedState, cachedState.newest == newest {
-            lock.unlock()
+        let cached = state.withLock { state -> WarehouseState? in
+            guard let cachedState = state.cachedState, cachedState.newest == newest else { return nil }
             return cachedState.state
         }
-        lock.unlock()
-        let state: WarehouseState
+        if let cached { return cached }
+        let loaded: WarehouseState
         do {
-            state = try WarehouseLog.load(layout: layout)
+            loaded = try WarehouseLog.load(layout: layout)
         } catch {
             throw QueryError(.io, "cannot read the warehouse commit log: \(Self.withoutRoot(error, layout))")
         }
-        lock.lock()
-        cachedState = (newest, state)
-        lock.unlock()
-        return state
+        state.withLock { $0.cachedState = (newest, loaded) }
+        return loaded
     }
 
     /// The live files of one table at the newest commit (the sites endpoint's index finds
@@ -105,10 +100,10 @@ public final class WarehouseCatalog: Catalog, @unchecked Sendable {
         // every file it ever read.
         let live = Set(segments.map(\.path))
         let prefix = table.rawValue + "/"
-        lock.lock()
-        readers = readers.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
-        damaged = damaged.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
-        lock.unlock()
+        state.withLock { state in
+            state.readers = state.readers.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
+            state.damaged = state.damaged.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
+        }
         return segments
     }
 }
