@@ -73,7 +73,85 @@ enum ParquetSeeds {
         fallback.dictionaryEntriesMax = 2
         let strings = ParquetSchema([ParquetColumn(name: "s", kind: .string)])
         files.append(("fallback.parquet", try ParquetWriter.encode(schema: strings, rowGroups: [[.strings(["x", "y", "z", "x", nil, "w"])]], options: fallback)))
+        files += crafted()
         return files
+    }
+
+    typealias Header = ParquetFormat.PageHeader
+
+    /// UNCOMPRESSED files of what other writers produce (as ParquetReaderCompatibilityTests
+    /// builds them), so mutations reach the page decoders without a zstd frame in the way.
+    static func crafted() -> [(String, [UInt8])] {
+        func leaf(_ name: String, _ type: ParquetPhysicalType, optional: Bool = true,
+                  logical: ParquetFormat.LogicalType? = nil) -> ParquetFormat.SchemaElement {
+            ParquetFormat.SchemaElement(type: type, repetitionType: optional ? 1 : 0, name: name, convertedType: nil, logicalType: logical)
+        }
+        func le<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
+            values.flatMap { value in withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        }
+        func rle(_ values: [UInt32], width: Int) -> [UInt8] {
+            var encoder = RleHybridEncoder(bitWidth: width)
+            values.withUnsafeBufferPointer { encoder.encode($0) }
+            return encoder.bytes
+        }
+        func levels(_ present: [Bool]) -> [UInt8] {
+            let raw = rle(present.map { $0 ? 1 : 0 }, width: 1)
+            return le([UInt32(raw.count)]) + raw
+        }
+        func plainStrings(_ values: [String]) -> [UInt8] { values.flatMap { le([UInt32($0.utf8.count)]) + Array($0.utf8) } }
+        func v1(_ body: [UInt8], values: Int, encoding: ParquetEncoding = .plain) -> (Header, [UInt8]) {
+            (Header(type: 0, uncompressedPageSize: Int32(body.count), compressedPageSize: Int32(body.count),
+                    dataPageHeader: .init(numValues: Int32(values), encoding: encoding, definitionLevelEncoding: .rle,
+                                          repetitionLevelEncoding: .rle)), body)
+        }
+        func file(_ element: ParquetFormat.SchemaElement, rows: Int, encodings: [ParquetEncoding] = [.plain, .rle],
+                  _ pages: [(Header, [UInt8])]) -> [UInt8] {
+            var file = ParquetWriter.magic
+            var meta = ParquetFormat.ColumnMetaData()
+            meta.type = element.type!
+            meta.pathInSchema = [element.name]
+            meta.codec = .uncompressed
+            meta.numValues = Int64(rows)
+            meta.encodings = encodings
+            for (index, (header, body)) in pages.enumerated() {
+                if index == 0 && header.type == ParquetPageType.dictionaryPage.rawValue { meta.dictionaryPageOffset = Int64(file.count) }
+                if meta.dataPageOffset == 0 && header.type != ParquetPageType.dictionaryPage.rawValue { meta.dataPageOffset = Int64(file.count) }
+                let encodedHeader = header.encode()
+                file += encodedHeader + body
+                meta.totalUncompressedSize += Int64(encodedHeader.count) + Int64(header.uncompressedPageSize)
+            }
+            meta.totalCompressedSize = Int64(file.count - 4)
+            var footer = ParquetFormat.FileMetaData()
+            footer.schema = [ParquetFormat.SchemaElement(name: "root", numChildren: 1), element]
+            footer.numRows = Int64(rows)
+            footer.rowGroups = [ParquetFormat.RowGroup(columns: [ParquetFormat.ColumnChunk(metaData: meta)],
+                                                       totalByteSize: meta.totalUncompressedSize, numRows: Int64(rows))]
+            let footerBytes = footer.encode()
+            return file + footerBytes + le([UInt32(footerBytes.count)]) + ParquetWriter.magic
+        }
+        let definition = rle([1, 0, 0, 1, 1], width: 1)
+        let v2Values = plainStrings(["a", "bb", "ccc"])
+        let v2 = Header(type: 3, uncompressedPageSize: Int32(definition.count + v2Values.count),
+                        compressedPageSize: Int32(definition.count + v2Values.count),
+                        dataPageHeaderV2: .init(numValues: 5, numNulls: 2, numRows: 5, encoding: .plain,
+                                                definitionLevelsByteLength: Int32(definition.count),
+                                                repetitionLevelsByteLength: 0, isCompressed: false))
+        let dictionaryBody = plainStrings(["8.1", "7.4", "8.2"])
+        let dictionary = (Header(type: 2, uncompressedPageSize: Int32(dictionaryBody.count), compressedPageSize: Int32(dictionaryBody.count),
+                                 dictionaryPageHeader: .init(numValues: 3, encoding: .plain)), dictionaryBody)
+        let ids = [UInt8(2)] + rle([0, 1, 2, 2, 1, 0, 0, 0, 0, 0, 0], width: 2)
+        let booleans = rle([1, 0, 1], width: 1)
+        return [
+            ("int32-v1.parquet", file(leaf("i", .int32), rows: 4, [v1(levels([true, false, true, true]) + le([Int32(-5), 7, Int32.max]), values: 4)])),
+            ("millis-required.parquet", file(leaf("t", .int64, optional: false, logical: .timestamp(isAdjustedToUTC: true, unit: .millis)),
+                                             rows: 2, [v1(le([Int64(1_700_000_000_123), -1]), values: 2)])),
+            ("strings-v2.parquet", file(leaf("s", .byteArray, logical: .string), rows: 5, [(v2, definition + v2Values)])),
+            ("dictionary-ids.parquet", file(leaf("s", .byteArray, optional: false, logical: .string), rows: 11,
+                                            encodings: [.plain, .rle, .rleDictionary],
+                                            [dictionary, v1(ids, values: 11, encoding: .rleDictionary)])),
+            ("booleans-rle.parquet", file(leaf("b", .boolean, optional: false), rows: 3,
+                                          [v1(le([UInt32(booleans.count)]) + booleans, values: 3, encoding: .rle)])),
+        ]
     }
 }
 
