@@ -17,6 +17,8 @@ import NIOHTTP1
 ///    `100` and the route refuses it on its `Content-Length` (413) before reading it. Any other
 ///    expectation is answered 417 `expectation_failed` and the connection closed (RFC 9110
 ///    §10.1.1).
+/// Bytes sent after a request with `Connection: close` are not an error: they are ignored,
+/// and that request's answer closes the connection.
 /// 4. It notes, for `RequestRateGuard`, when a request has arrived whole and whether a
 ///    response is being written.
 final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -77,6 +79,12 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parseError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
+            return
+        }
+        if case .closedConnection = parseError {
+            // Bytes after a request that said `Connection: close`: that request's answer
+            // closes the connection, and nothing after it is read or answered (RFC 9112 §9.6).
+            closing = true
             return
         }
         // The request the decoder failed on is owed an answer too (counted already when its
