@@ -3,7 +3,8 @@ DATA ?= ./data
 PORT ?= 8080
 SWIFT ?= swift
 
-.PHONY: demo test build release bench-ingest clean lint
+.PHONY: demo test build release bench-ingest clean lint sanitize
+FUZZ_SECONDS ?= 60
 
 release:
 	scripts/ensure-system-packages.sh
@@ -25,6 +26,7 @@ test:
 	python3 scripts/lint.py Sources
 	$(SWIFT) build -c release --product trackhouse
 	TRACKHOUSE_BIN=$$($(SWIFT) build -c release --show-bin-path)/trackhouse TRACKHOUSE_PYTHON=$$(pwd)/.venv/bin/python $(SWIFT) test
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench-ingest: release
 	scripts/ensure-system-packages.sh wrk
@@ -38,7 +40,16 @@ lint:
 
 # libFuzzer + ASan targets for every parser of outside input (Fuzz/README.md): builds them
 # into .build-fuzz/ and runs each for FUZZ_SECONDS; fails if any target crashes.
-FUZZ_SECONDS ?= 60
 .PHONY: fuzz
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The unit tests under AddressSanitizer, and the concurrency-heavy ones under ThreadSanitizer
+# (each a full build of the package and its dependencies with the sanitizer: README.md says
+# why `make test` does not run them).
+TSAN_TESTS ?= RawLogWriterTests|IngestFrontDoorTests|RollupChartQueriesTests|SitesIndexTests|EngineTests|CompactionTests|WarehouseLogTests|LogThrottleTests
+sanitize:
+	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
+	$(SWIFT) test --skip-build --scratch-path .build-asan --filter 'IngestTests|ColumnStoreTests|QueryTests|ServerTests'
+	$(SWIFT) build --build-tests --scratch-path .build-tsan --sanitize=thread
+	$(SWIFT) test --skip-build --scratch-path .build-tsan --filter '$(TSAN_TESTS)'
