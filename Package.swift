@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "trackhouse", dependencies: [
             "Server", "Ingest", "ColumnStore", "Query",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,13 +3,14 @@ import Foundation
 import Ingest
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Runs compaction inside `serve` so an accepted event shows up in SQL, charts and `sites`
 /// within about one interval: every `intervalSeconds` it compacts the complete lines of open
 /// hours too (`includeOpenHours`), with the tiered merge policy so frequent small runs do not
 /// rewrite month files each time. Compaction blocks on file I/O, so it runs on its own
 /// thread, never on the async pool that serves requests.
-public final class CompactionService: Service, @unchecked Sendable {
+public final class CompactionService: Service, Sendable {
     public struct LastRun: Sendable {
         public var finishedAtMicros: Int64
         public var report: CompactionReport?
@@ -20,11 +21,17 @@ public final class CompactionService: Service, @unchecked Sendable {
     let intervalSeconds: Double
     let rawRetentionDays: Int?
     let logger: Logger
-    private let lock = NSLock()
-    private var _lastRun: LastRun?
+    private struct State {
+        var lastRun: LastRun?
+        var onRun: (@Sendable (CompactionReport) -> Void)?
+    }
+    private let state = Mutex(State())
     private let queue = DispatchQueue(label: "trackhouse.compaction")
     /// Called after each successful run (e.g. to refresh rollups).
-    public var onRun: (@Sendable (CompactionReport) -> Void)?
+    public var onRun: (@Sendable (CompactionReport) -> Void)? {
+        get { state.withLock { $0.onRun } }
+        set { state.withLock { $0.onRun = newValue } }
+    }
 
     public init(dataDirectory: String, intervalSeconds: Double, rawRetentionDays: Int? = nil, logger: Logger) {
         self.dataDirectory = dataDirectory
@@ -34,8 +41,7 @@ public final class CompactionService: Service, @unchecked Sendable {
     }
 
     public var lastRun: LastRun? {
-        lock.lock(); defer { lock.unlock() }
-        return _lastRun
+        state.withLock { $0.lastRun }
     }
 
     /// One compaction now (also used by tests); returns when it is done.
@@ -62,9 +68,7 @@ public final class CompactionService: Service, @unchecked Sendable {
                     self.logger.error("compaction failed", metadata: ["error": "\(error)"])
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: nil, error: "\(error)")
                 }
-                self.lock.lock()
-                self._lastRun = run
-                self.lock.unlock()
+                self.state.withLock { $0.lastRun = run }
                 continuation.resume(returning: run)
             }
         }

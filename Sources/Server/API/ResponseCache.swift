@@ -2,16 +2,19 @@ import ColumnStore
 import Foundation
 import Hummingbird
 import Ingest
+import Synchronization
 
 /// Rendered (and gzipped) JSON answers of the read endpoints, keyed by the request URI and
 /// the warehouse version they were computed at: a dashboard's viewers ask the same URLs, and
 /// rendering a year of points or a page of sites costs more than computing it from the
 /// rollups. A new commit changes the version, so nothing stale is served; requests whose
 /// answer depends on the clock (no `to`/`at`) are never cached.
-final class ResponseCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (version: Int, body: [UInt8])] = [:]
-    private var bytesHeld = 0
+final class ResponseCache: Sendable {
+    private struct State {
+        var entries: [String: (version: Int, body: [UInt8])] = [:]
+        var bytesHeld = 0
+    }
+    private let state = Mutex(State())
     let bytesMax: Int
 
     init(bytesMax: Int) {
@@ -19,20 +22,22 @@ final class ResponseCache: @unchecked Sendable {
     }
 
     func body(_ key: String, version: Int) -> [UInt8]? {
-        lock.lock(); defer { lock.unlock() }
-        guard let entry = entries[key], entry.version == version else { return nil }
-        return entry.body
+        state.withLock { state in
+            guard let entry = state.entries[key], entry.version == version else { return nil }
+            return entry.body
+        }
     }
 
     func store(_ key: String, version: Int, body: [UInt8]) {
         guard body.count <= bytesMax / 8 else { return }
-        lock.lock(); defer { lock.unlock() }
-        if bytesHeld + body.count > bytesMax {
-            entries.removeAll(keepingCapacity: true)
-            bytesHeld = 0
+        state.withLock { state in
+            if state.bytesHeld + body.count > bytesMax {
+                state.entries.removeAll(keepingCapacity: true)
+                state.bytesHeld = 0
+            }
+            state.bytesHeld += body.count - (state.entries[key]?.body.count ?? 0)
+            state.entries[key] = (version, body)
         }
-        bytesHeld += body.count - (entries[key]?.body.count ?? 0)
-        entries[key] = (version, body)
     }
 }
 

@@ -1,13 +1,14 @@
 import ColumnStore
 import Foundation
 import Query
+import Synchronization
 
 /// One project's sites snapshot held in memory for `GET …/sites`, so a page costs the same
 /// at page 1 and page 20,000 of a million sites: filters are evaluated over columns (string
 /// equality once per dictionary entry), and each sort order is a permutation of the rows
 /// computed once per snapshot and cached. `SitesQuery` over SQL stays the reference
 /// (`SitesIndexTests` compares the two) and the path for anything this cannot do.
-final class SitesIndex: @unchecked Sendable {
+final class SitesIndex: Sendable {
     let projectID: String
     /// The snapshot file (relative to the warehouse root) this was loaded from.
     let path: String
@@ -19,11 +20,15 @@ final class SitesIndex: @unchecked Sendable {
     /// Per `TableSchema.sites` column, its index among the file's columns (nil: the partition
     /// key `project_id`, or a column older snapshots lack, read as NULL).
     private let fileColumn: [Int?]
-    private let lock = NSLock()
-    private var orders: [String: [UInt32]] = [:]
-    /// `lower(site_key)`, `lower(site_name)`, `lower(admin_email)` per row as bytes (NULL:
-    /// empty, which no non-empty `q` matches), built on the first `q`.
-    private var loweredSearchColumns: [StringColumn]?
+    private struct State {
+        var orders: [String: [UInt32]] = [:]
+        /// `lower(site_key)`, `lower(site_name)`, `lower(admin_email)` per row as bytes (NULL:
+        /// empty, which no non-empty `q` matches), built on the first `q`.
+        var loweredSearchColumns: [StringColumn]?
+        /// Listings kept, most recent last; a handful is what one dashboard's filters produce.
+        var listings: [(key: String, rows: [UInt32])] = []
+    }
+    private let state = Mutex(State())
     /// Whether rows are in ascending byte order of site_key (compaction writes them so):
     /// then "ties by site_key" is row order.
     private let rowsInSiteKeyOrder: Bool
@@ -185,9 +190,7 @@ final class SitesIndex: @unchecked Sendable {
     }
 
     private func searchColumns() -> [StringColumn] {
-        lock.lock()
-        if let cached = loweredSearchColumns { lock.unlock(); return cached }
-        lock.unlock()
+        if let cached = state.withLock({ $0.loweredSearchColumns }) { return cached }
         let columns = TableSchema.sites.columns
         let lowered = Self.searchedColumns.map { name -> StringColumn in
             var result = StringColumn()
@@ -200,9 +203,7 @@ final class SitesIndex: @unchecked Sendable {
             }
             return result
         }
-        lock.lock()
-        loweredSearchColumns = lowered
-        lock.unlock()
+        state.withLock { $0.loweredSearchColumns = lowered }
         return lowered
     }
 
@@ -211,9 +212,7 @@ final class SitesIndex: @unchecked Sendable {
     /// Rows in `ORDER BY column [DESC] NULLS LAST, site_key`, computed once per snapshot.
     func order(column name: String, descending: Bool) -> [UInt32] {
         let key = name + (descending ? " desc" : " asc")
-        lock.lock()
-        if let cached = orders[key] { lock.unlock(); return cached }
-        lock.unlock()
+        if let cached = state.withLock({ $0.orders[key] }) { return cached }
         let columns = TableSchema.sites.columns
         let index = columns.firstIndex { $0.name == name }!
         let values = (0..<rowCount).map { value(row: $0, column: index) }
@@ -233,9 +232,7 @@ final class SitesIndex: @unchecked Sendable {
             }
             return siteKeyRank[Int(a)] < siteKeyRank[Int(b)]
         }
-        lock.lock()
-        orders[key] = rows
-        lock.unlock()
+        state.withLock { $0.orders[key] = rows }
         return rows
     }
 
@@ -267,27 +264,24 @@ final class SitesIndex: @unchecked Sendable {
         return (listing.count, selected.map { row in (0..<width).map { value(row: Int(row), column: $0) } })
     }
 
-    /// Listings kept, most recent last; a handful is what one dashboard's filters produce.
-    private var listings: [(key: String, rows: [UInt32])] = []
+    /// Listings kept (`State.listings`), at most this many.
     static let listingsMax = 16
 
     private func matchingInOrder(_ query: SitesQuery) -> [UInt32] {
         let equalities = query.equalities.map { "\($0.column.name)=\($0.values.map { "\($0)" }.joined(separator: ","))|\($0.matchesNull)" }
         let key = [query.statusFilter ?? "", query.substring ?? "", equalities.joined(separator: "&"),
                    query.sortColumn, query.sortDescending ? "desc" : "asc"].joined(separator: "\u{1}")
-        lock.lock()
-        if let position = listings.lastIndex(where: { $0.key == key }) {
-            let rows = listings[position].rows
-            lock.unlock()
-            return rows
+        let cached = state.withLock { state -> [UInt32]? in
+            guard let position = state.listings.lastIndex(where: { $0.key == key }) else { return nil }
+            return state.listings[position].rows
         }
-        lock.unlock()
+        if let cached { return cached }
         let order = self.order(column: query.sortColumn, descending: query.sortDescending)
         let rows = matching(query).map { keep in order.filter { keep[Int($0)] } } ?? order
-        lock.lock()
-        listings.append((key, rows))
-        if listings.count > Self.listingsMax { listings.removeFirst() }
-        lock.unlock()
+        state.withLock { state in
+            state.listings.append((key, rows))
+            if state.listings.count > Self.listingsMax { state.listings.removeFirst() }
+        }
         return rows
     }
 
@@ -297,12 +291,11 @@ final class SitesIndex: @unchecked Sendable {
 }
 
 /// The current `SitesIndex` of each project, reloaded when a commit brings a new snapshot.
-final class SitesIndexStore: @unchecked Sendable {
+final class SitesIndexStore: Sendable {
     let catalog: WarehouseCatalog
-    private let lock = NSLock()
-    private var indexes: [String: SitesIndex] = [:]
+    private let indexes = Mutex<[String: SitesIndex]>([:])
     /// Serializes loads so concurrent first requests load a snapshot once.
-    private let loadLock = NSLock()
+    private let loadLock = Mutex(())
 
     init(catalog: WarehouseCatalog) {
         self.catalog = catalog
@@ -311,18 +304,20 @@ final class SitesIndexStore: @unchecked Sendable {
     /// The index of the project's live snapshot; nil when the project has none (no sites).
     func index(projectID: String) throws -> SitesIndex? {
         guard let snapshot = try catalog.liveSegmentEntries(.sites).first(where: { $0.projectID == projectID }) else { return nil }
-        lock.lock()
-        if let index = indexes[projectID], index.path == snapshot.path { lock.unlock(); return index }
-        lock.unlock()
-        loadLock.lock(); defer { loadLock.unlock() }
-        lock.lock()
-        if let index = indexes[projectID], index.path == snapshot.path { lock.unlock(); return index }
-        lock.unlock()
-        let reader = try ParquetFileReader(path: WarehouseLayout(dataDirectory: catalog.dataDirectory).absolute(snapshot.path))
-        let index = try SitesIndex(projectID: projectID, path: snapshot.path, reader: reader)
-        lock.lock()
-        indexes[projectID] = index
-        lock.unlock()
-        return index
+        if let index = cachedIndex(projectID: projectID, path: snapshot.path) { return index }
+        return try loadLock.withLock { _ in
+            if let index = cachedIndex(projectID: projectID, path: snapshot.path) { return index }
+            let reader = try ParquetFileReader(path: WarehouseLayout(dataDirectory: catalog.dataDirectory).absolute(snapshot.path))
+            let index = try SitesIndex(projectID: projectID, path: snapshot.path, reader: reader)
+            indexes.withLock { $0[projectID] = index }
+            return index
+        }
+    }
+
+    private func cachedIndex(projectID: String, path: String) -> SitesIndex? {
+        indexes.withLock { indexes in
+            guard let index = indexes[projectID], index.path == path else { return nil }
+            return index
+        }
     }
 }

@@ -142,7 +142,9 @@ final class WorkPool: Sendable {
         #endif
     }
 
-    private static let mallocTrim: UnsafeMutableRawPointer? = {
+    /// `nonisolated(unsafe)`: a `let` set once by the static initializer (`swift_once`,
+    /// thread-safe); the pointer is only called, never written through.
+    nonisolated(unsafe) private static let mallocTrim: UnsafeMutableRawPointer? = {
         #if canImport(Glibc)
         guard let process = dlopen(nil, RTLD_NOW) else { return nil }
         return dlsym(process, "malloc_trim")

@@ -23,6 +23,15 @@ import Query
 /// 1. every chunk's entries are sorted by `(time, tie)` and lie inside the chunk's hour;
 /// 2. the aggregates of a chunk equal a recount of its entries;
 /// 3. a day bitmap is exactly the union of its hours' `trackSites` (`skipHashes`).
+///
+/// `@unchecked Sendable` (a reader-writer lock, which `Mutex` is not): once a rollup is
+/// published in `RollupStore`'s state, its fields are written (`apply`, `finish`,
+/// `markUnusable`, `firstSeenSorted`) only under `lock`'s write lock, by a refresh (refreshes
+/// are serialized), and read by anything else only under its read lock; `bucketCountCache`,
+/// which readers fill, is guarded by `bucketCountCacheLock` as well. Before it is
+/// published (a build from scratch), one build thread alone touches it, and the store's
+/// `Mutex` publishes it after `ParallelFor.run` has joined that thread. `projectID`, `lock`
+/// and `bucketCountCacheLock` are `let`s of Sendable types.
 final class ProjectRollup: @unchecked Sendable {
     enum Kind: UInt8 { case track = 0, deactivate = 1, skip = 2, other = 3 }
 
@@ -432,6 +441,8 @@ extension ProjectRollup {
 
 /// A pthread reader-writer lock: chart requests read a rollup concurrently; an apply after a
 /// compaction writes.
+/// `@unchecked Sendable`: its only state is the `pthread_rwlock_t`, made for use from any
+/// thread; the pointer is a `let`, allocated in `init` and freed in `deinit` only.
 final class ReadWriteLock: @unchecked Sendable {
     // Heap-allocated so the lock never moves (a stored pthread_rwlock_t's address is not stable).
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>

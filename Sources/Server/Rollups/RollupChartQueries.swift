@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Query
+import Synchronization
 
 /// `ChartQueries` answered from the rollups, falling back to `fallback` (the scan of the
 /// warehouse) for what they cannot answer: rollups not built yet, a breakdown on a column
@@ -13,18 +14,15 @@ public struct RollupChartQueries: ChartQueries {
     let counters: Counters
 
     /// How many calls each path answered (for `/healthz` and the tests).
-    public final class Counters: @unchecked Sendable {
-        private let lock = NSLock()
-        private var _rollup = 0
-        private var _scan = 0
+    public final class Counters: Sendable {
+        private let counts = Mutex<(rollup: Int, scan: Int)>((0, 0))
         func count(rollup: Bool) {
-            lock.lock()
-            if rollup { _rollup += 1 } else { _scan += 1 }
-            lock.unlock()
+            counts.withLock { counts in
+                if rollup { counts.rollup += 1 } else { counts.scan += 1 }
+            }
         }
         public var answered: (rollup: Int, scan: Int) {
-            lock.lock(); defer { lock.unlock() }
-            return (_rollup, _scan)
+            counts.withLock { $0 }
         }
     }
 
@@ -32,28 +30,26 @@ public struct RollupChartQueries: ChartQueries {
     /// and every commit invalidates them all (answers are keyed by the version they saw).
     let cache: AnswerCache
 
-    final class AnswerCache: @unchecked Sendable {
-        private let lock = NSLock()
-        private var answers: [String: (version: Int, answer: Any)] = [:]
+    final class AnswerCache: Sendable {
+        private let answers = Mutex<[String: (version: Int, answer: any Sendable)]>([:])
         let entriesMax: Int
 
         init(entriesMax: Int) {
             self.entriesMax = entriesMax
         }
 
-        func answer<T>(_ key: String, version: Int, compute: () throws -> T?) rethrows -> T? {
+        func answer<T: Sendable>(_ key: String, version: Int, compute: () throws -> T?) rethrows -> T? {
             guard entriesMax > 0 else { return try compute() }
-            lock.lock()
-            if let hit = answers[key], hit.version == version, let answer = hit.answer as? T {
-                lock.unlock()
-                return answer
+            let cached = answers.withLock { answers -> T? in
+                guard let hit = answers[key], hit.version == version else { return nil }
+                return hit.answer as? T
             }
-            lock.unlock()
+            if let cached { return cached }
             guard let answer = try compute() else { return nil }
-            lock.lock()
-            if answers.count >= entriesMax { answers.removeAll(keepingCapacity: true) }
-            answers[key] = (version, answer)
-            lock.unlock()
+            answers.withLock { answers in
+                if answers.count >= entriesMax { answers.removeAll(keepingCapacity: true) }
+                answers[key] = (version, answer)
+            }
             return answer
         }
     }

@@ -22,7 +22,7 @@ import Synchronization
 ///    a file that is gone (a merge deleted it while this reader lagged behind), means build
 ///    from scratch.
 /// Each commit is applied whole before the next, so a chart never sees half a commit.
-public final class RollupStore: Service, @unchecked Sendable {
+public final class RollupStore: Service, Sendable {
     public struct Status: Sendable {
         public var ready: Bool
         public var version: Int
@@ -35,20 +35,21 @@ public final class RollupStore: Service, @unchecked Sendable {
     let logger: Logger
     /// How often `run` looks for new commits when nobody calls `refreshSoon`.
     let pollSeconds: Double
-    private let lock = NSLock()
-    private var projects: [String: ProjectRollup] = [:]
-    private var appliedVersion = 0
-    private var ready = false
-    private var lastBuildSeconds: Double?
-    private var lastError: String?
-    private var _buildCount = 0
+    private struct State {
+        var projects: [String: ProjectRollup] = [:]
+        var appliedVersion = 0
+        var ready = false
+        var lastBuildSeconds: Double?
+        var lastError: String?
+        var buildCount = 0
+    }
+    private let state = Mutex(State())
     /// How many times the rollups were built from scratch (once, unless following failed).
     public var buildCount: Int {
-        lock.lock(); defer { lock.unlock() }
-        return _buildCount
+        state.withLock { $0.buildCount }
     }
     /// Serializes refreshes (the poll loop, compaction's callback, tests).
-    private let refreshLock = NSLock()
+    private let refreshLock = Mutex(())
     private let queue = DispatchQueue(label: "trackhouse.rollups")
 
     public init(dataDirectory: String, pollSeconds: Double = 1, logger: Logger) {
@@ -58,10 +59,12 @@ public final class RollupStore: Service, @unchecked Sendable {
     }
 
     public var status: Status {
-        lock.lock()
-        let rollups = Array(projects.values)
-        var status = Status(ready: ready, version: appliedVersion, events: 0, lastBuildSeconds: lastBuildSeconds, error: lastError)
-        lock.unlock()
+        let (rollups, current) = state.withLock { state in
+            (Array(state.projects.values),
+             Status(ready: state.ready, version: state.appliedVersion, events: 0, lastBuildSeconds: state.lastBuildSeconds,
+                    error: state.lastError))
+        }
+        var status = current
         // Each count under its project's lock: a refresh may be applying a commit to it.
         status.events = rollups.reduce(0) { total, rollup in total + rollup.lock.withReadLock { rollup.eventCount } }
         return status
@@ -69,28 +72,33 @@ public final class RollupStore: Service, @unchecked Sendable {
 
     /// The commit the rollups reflect (keys the chart answer cache).
     var version: Int {
-        lock.lock(); defer { lock.unlock() }
-        return appliedVersion
+        state.withLock { $0.appliedVersion }
     }
 
     /// The project's rollup when it can answer: built, and the project is not marked
     /// unusable. A project with no events yet gets an empty rollup (all counts zero).
     func rollup(_ projectID: String) -> ProjectRollup? {
-        lock.lock(); defer { lock.unlock() }
-        guard ready else { return nil }
-        if let rollup = projects[projectID] { return rollup.unusableReason == nil ? rollup : nil }
-        let empty = ProjectRollup(projectID: projectID)
-        projects[projectID] = empty
-        return empty
+        let rollup = state.withLock { state -> ProjectRollup? in
+            guard state.ready else { return nil }
+            if let rollup = state.projects[projectID] { return rollup }
+            let empty = ProjectRollup(projectID: projectID)
+            state.projects[projectID] = empty
+            return empty
+        }
+        // Under the rollup's read lock: a refresh may be applying a commit that marks it unusable.
+        guard let rollup, rollup.lock.withReadLock({ rollup.unusableReason == nil }) else { return nil }
+        return rollup
     }
 
     /// Brings the rollups up to the newest commit; returns when done.
     public func refresh() throws {
-        refreshLock.lock(); defer { refreshLock.unlock() }
+        try refreshLock.withLock { _ in try refreshSerialized() }
+    }
+
+    /// `refresh` with `refreshLock` held.
+    private func refreshSerialized() throws {
         let newest = WarehouseLog.newestVersion(layout: layout)
-        lock.lock()
-        let (applied, isReady) = (appliedVersion, ready)
-        lock.unlock()
+        let (applied, isReady) = state.withLock { ($0.appliedVersion, $0.ready) }
         guard !isReady || newest != applied else { return }
         do {
             if isReady && newest > applied {
@@ -132,9 +140,7 @@ public final class RollupStore: Service, @unchecked Sendable {
     }
 
     private func setError(_ error: String?) {
-        lock.lock()
-        lastError = error
-        lock.unlock()
+        state.withLock { $0.lastError = error }
     }
 
     // MARK: Building and following
@@ -176,6 +182,8 @@ public final class RollupStore: Service, @unchecked Sendable {
                 let projectIDs = fresh.keys.sorted()
                 let failures = FailureBox()
                 let positions = Counter()
+                // The threads only read the dictionary, each rollup is built by the one thread
+                // that took its position, and `run` returns after every thread has finished.
                 let built = UncheckedSendableBox(fresh)
                 ParallelFor.run(iterations: min(projectIDs.count, ProcessInfo.processInfo.activeProcessorCount)) { _ in
                     while let position = positions.take(below: projectIDs.count) {
@@ -204,14 +212,15 @@ public final class RollupStore: Service, @unchecked Sendable {
                 // other project keeps its rollups.
                 for projectID in failed.keys { fresh[projectID] = nil }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                lock.lock()
-                projects = fresh
-                appliedVersion = state.version
-                ready = true
-                lastBuildSeconds = seconds
-                lastError = failed.isEmpty ? nil : "rollups of \(failed.count) project(s) could not be built: " + failed.keys.sorted().joined(separator: ", ")
-                _buildCount += 1
-                lock.unlock()
+                let published = fresh
+                self.state.withLock { store in
+                    store.projects = published
+                    store.appliedVersion = state.version
+                    store.ready = true
+                    store.lastBuildSeconds = seconds
+                    store.lastError = failed.isEmpty ? nil : "rollups of \(failed.count) project(s) could not be built: " + failed.keys.sorted().joined(separator: ", ")
+                    store.buildCount += 1
+                }
                 for (projectID, error) in failed.sorted(by: { $0.key < $1.key }) {
                     logger.error("rollup of a project left out: a file could not be read", metadata: ["project": "\(projectID)", "error": "\(error)"])
                 }
@@ -247,13 +256,15 @@ public final class RollupStore: Service, @unchecked Sendable {
                 } catch {
                     throw RollupRefreshError.rebuild("commit \(version): \(error)")
                 }
-                var touched: [String: ProjectRollup] = [:]
-                lock.lock()
-                for projectID in Set(batches.map(\.0)).union(firstSeenByProject.keys) where projects[projectID] == nil {
-                    projects[projectID] = ProjectRollup(projectID: projectID)
+                let projectIDs = Set(batches.map(\.0)).union(firstSeenByProject.keys)
+                let touched = state.withLock { state in
+                    var touched: [String: ProjectRollup] = [:]
+                    for projectID in projectIDs where state.projects[projectID] == nil {
+                        state.projects[projectID] = ProjectRollup(projectID: projectID)
+                    }
+                    for projectID in projectIDs { touched[projectID] = state.projects[projectID] }
+                    return touched
                 }
-                for projectID in Set(batches.map(\.0)).union(firstSeenByProject.keys) { touched[projectID] = projects[projectID] }
-                lock.unlock()
                 for (projectID, rollup) in touched {
                     rollup.lock.withWriteLock {
                         for (owner, batch) in batches where owner == projectID { rollup.apply(batch) }
@@ -264,9 +275,7 @@ public final class RollupStore: Service, @unchecked Sendable {
             default:
                 throw RollupRefreshError.rebuild("commit \(version) has operation \"\(commit.operation)\"")
             }
-            lock.lock()
-            appliedVersion = version
-            lock.unlock()
+            state.withLock { $0.appliedVersion = version }
         }
     }
 
