@@ -77,4 +77,20 @@ final class RobustnessTests: XCTestCase {
             XCTAssertNoThrow(try engine.execute(sql: sql), "\(sql.prefix(60))…")
         }
     }
+
+    /// Found by Fuzz/sql: a TIMESTAMP literal or cast with a six-digit year past Int64
+    /// microseconds (the last one is 294247-01-10 04:00:54.775807) trapped on the
+    /// multiplication; it is a conversion error now, as in DuckDB.
+    func testTimestampsBeyondInt64MicrosAreConversionErrors() throws {
+        let engine = QueryEngine(catalog: TestDataset.shared.catalog, options: QueryOptions(threadsMax: 1),
+                                 logger: Logger(label: "query-tests"))
+        for sql in ["SELECT TIMESTAMP '444052-01-04 23:59:59'", "SELECT TIMESTAMP '294247-01-10 04:00:55'",
+                    "SELECT TIMESTAMP '294247-01-10 04:00:54.775807-01:00'", "SELECT CAST('999999-12-31' AS TIMESTAMP)"] {
+            XCTAssertThrowsError(try engine.execute(sql: sql), sql) { error in
+                XCTAssertEqual((error as? QueryError)?.code, .conversion, sql)
+            }
+        }
+        XCTAssertEqual(parseTimestamp("294247-01-10 04:00:54.775807"), Int64.max)
+        XCTAssertEqual(parseTimestamp("294247-01-10 04:00:54.775807+01:00"), Int64.max - 3_600_000_000)
+    }
 }

@@ -116,15 +116,25 @@ func parseTimestamp(_ text: String) -> Int64? {
     guard let year = digits(4, 6), expect(UInt8(ascii: "-")), let month = digits(1, 2),
           expect(UInt8(ascii: "-")), let day = digits(1, 2) else { return nil }
     guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month) else { return nil }
-    var micros = daysFromCivil(year: year, month: month, day: day) * microsPerDay
+    // Six-digit years reach past Int64 microseconds (294247-01-10): such a literal is refused,
+    // as DuckDB does, instead of trapping on the overflow.
+    let (dayMicros, dayOverflow) = daysFromCivil(year: year, month: month, day: day).multipliedReportingOverflow(by: microsPerDay)
+    guard !dayOverflow else { return nil }
+    var micros = dayMicros
+    var overflow = false
+    func add(_ value: Int64) {
+        let (sum, carried) = micros.addingReportingOverflow(value)
+        micros = sum
+        overflow = overflow || carried
+    }
     if index < bytes.count, bytes[index] == 0x20 || bytes[index] == UInt8(ascii: "T") {
         index += 1
         guard let hour = digits(1, 2), expect(UInt8(ascii: ":")), let minute = digits(2, 2),
               hour < 24, minute < 60 else { return nil }
-        micros += hour * microsPerHour + minute * microsPerMinute
+        add(hour * microsPerHour + minute * microsPerMinute)
         if expect(UInt8(ascii: ":")) {
             guard let second = digits(2, 2), second < 60 else { return nil }
-            micros += second * microsPerSecond
+            add(second * microsPerSecond)
             if expect(UInt8(ascii: ".")) {
                 var fraction: Int64 = 0
                 var scale: Int64 = 100_000
@@ -136,7 +146,7 @@ func parseTimestamp(_ text: String) -> Int64? {
                     taken += 1
                 }
                 guard taken > 0 else { return nil }
-                micros += fraction
+                add(fraction)
             }
         }
         if expect(UInt8(ascii: "Z")) {
@@ -151,11 +161,11 @@ func parseTimestamp(_ text: String) -> Int64? {
             } else if let minutes = digits(2, 2) {
                 offsetMinutes = minutes
             }
-            micros -= sign * (offsetHours * microsPerHour + offsetMinutes * microsPerMinute)
+            add(-sign * (offsetHours * microsPerHour + offsetMinutes * microsPerMinute))
         }
     }
     while index < bytes.count, bytes[index] == 0x20 { index += 1 }
-    return index == bytes.count ? micros : nil
+    return index == bytes.count && !overflow ? micros : nil
 }
 
 func daysInMonth(year: Int64, month: Int64) -> Int64 {
