@@ -64,7 +64,7 @@ let package = Package(
             "Server", "Ingest", "ColumnStore", "Query",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: swiftSettings),
+        ], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
         .target(name: "TrackhouseTestSupport", dependencies: [
             "Ingest", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TrackhouseTestSupport"),

@@ -30,10 +30,16 @@ func printError(_ text: String) {
     print(text, to: &stderr)
 }
 
+/// `fputs` to the C library's `stderr`: this module's own writes to stderr go through it (files that
+/// import Foundation cannot name `stderr` in Swift 6, see the import below).
 struct StandardErrorStream: TextOutputStream {
     mutating func write(_ string: String) {
         fputs(string, Glibc.stderr)
     }
 }
 
-import Glibc
+// `@preconcurrency`: Swift 6 refuses any read of the C global `var stderr`. It is safe here:
+// this program never assigns it (the C runtime sets it before `main`), and the `FILE` it
+// points to locks itself in each `fputs`. This file must not import Foundation, whose
+// plain re-export of Glibc would bring the error back.
+@preconcurrency import Glibc

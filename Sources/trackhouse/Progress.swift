@@ -9,6 +9,7 @@ final class ProgressLine {
     private let started = Date()
     private var lastDraw = Date.distantPast
     private var drew = false
+    private var standardError = StandardErrorStream()
 
     init(quiet: Bool) {
         enabled = !quiet
@@ -25,14 +26,14 @@ final class ProgressLine {
         if isTerminal {
             var line = "[\(done)/\(total)] \(text)"
             if line.count > 100 { line = String(line.prefix(99)) + "…" }
-            fputs("\r\u{1B}[2K" + line, stderr)
+            standardError.write("\r\u{1B}[2K" + line)
             drew = true
         } else {
-            fputs("[\(done)/\(total)] \(text)\n", stderr)
+            standardError.write("[\(done)/\(total)] \(text)\n")
         }
     }
 
     func finish() {
-        if drew { fputs("\r\u{1B}[2K", stderr) }
+        if drew { standardError.write("\r\u{1B}[2K") }
     }
 }
