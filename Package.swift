@@ -37,15 +37,15 @@ let package = Package(
             "CZlib",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "ColumnStore", dependencies: [
             "CZstd", "CZlib", "Ingest",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Query", dependencies: [
             "ColumnStore",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Server", dependencies: [
             "Ingest", "ColumnStore", "Query",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -59,12 +59,12 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .executableTarget(name: "trackhouse", dependencies: [
             "Server", "Ingest", "ColumnStore", "Query",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: swiftSettings + [.swiftLanguageMode(.v6)]),
+        ], swiftSettings: swiftSettings),
         .target(name: "TrackhouseTestSupport", dependencies: [
             "Ingest", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TrackhouseTestSupport"),
@@ -77,5 +77,5 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

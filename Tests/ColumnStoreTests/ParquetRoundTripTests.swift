@@ -140,7 +140,9 @@ final class ParquetRoundTripTests: XCTestCase {
         let reader = try ParquetFileReader(path: path)
         try FileManager.default.removeItem(atPath: path)
         let groups = reader.rowGroups.count, columns = reader.schema.columns.count
-        let results = UnsafeMutableBufferPointer<ColumnData?>.allocate(capacity: groups * columns)
+        // `nonisolated(unsafe)`: each task writes only its own slot, and `concurrentPerform`
+        // returns after every task, before the slots are read or freed.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<ColumnData?>.allocate(capacity: groups * columns)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: groups * columns) { task in

@@ -1,3 +1,4 @@
+import Synchronization
 import XCTest
 @testable import Ingest
 
@@ -404,20 +405,20 @@ final class RawLogWriterTests: XCTestCase {
     }
 }
 
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _value: Bool
-    init(_ value: Bool) { _value = value }
+final class LockedFlag: Sendable {
+    private let state: Mutex<Bool>
+    init(_ value: Bool) { state = Mutex(value) }
     var value: Bool {
-        get { lock.lock(); defer { lock.unlock() }; return _value }
-        set { lock.lock(); _value = newValue; lock.unlock() }
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
     /// Returns the value and clears it: a one-shot signal to the writer's thread.
     func take() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        let was = _value
-        _value = false
-        return was
+        state.withLock { value in
+            let was = value
+            value = false
+            return was
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import XCTest
 @testable import Query
 
@@ -107,15 +108,12 @@ final class EngineTests: XCTestCase {
             WHERE lower(site_key) LIKE 'site1%' GROUP BY 1, 2 ORDER BY 1, 2
             """)
         let expected = try engine.execute(prepared).rows
-        let results = UncheckedBox([[[Value]]](repeating: [], count: 8))
-        let lock = NSLock()
+        let results = Mutex([[[Value]]](repeating: [], count: 8))
         DispatchQueue.concurrentPerform(iterations: 8) { index in
             let rows = (try? engine.execute(prepared, scope: .all).rows) ?? []
-            lock.lock()
-            results.value[index] = rows
-            lock.unlock()
+            results.withLock { $0[index] = rows }
         }
-        for rows in results.value { XCTAssertEqual(rows, expected) }
+        for rows in results.withLock({ $0 }) { XCTAssertEqual(rows, expected) }
     }
 
     // MARK: Limits

@@ -7,7 +7,7 @@ final class APIBreakdownTests: XCTestCase {
         let fixture = APIFixture.shared
         let project = fixture.mainProject
         let end = APIFixture.end, day = APIFixture.day
-        let cases: [(dim: String, at: Int64, activeDays: Int?, limit: Int?, key: (APIFixture.EventRecord) -> String?)] = [
+        let cases: [(dim: String, at: Int64, activeDays: Int?, limit: Int?, key: @Sendable (APIFixture.EventRecord) -> String?)] = [
             ("php_minor", end, nil, nil, { $0.phpMinor }),
             ("php_minor", end - 20 * day + 12_345_678, 7, 2, { $0.phpMinor }),
             ("wp_locale", end - 40 * day, 30, 3, { $0.wpLocale }),

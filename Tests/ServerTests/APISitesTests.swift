@@ -19,7 +19,7 @@ final class APISitesTests: XCTestCase {
     }
 
     /// Every site_key of a listing, walking all pages.
-    func allKeys(_ client: some TestClientProtocol, _ path: String, token: String, perPage: Int = 40) async throws -> (total: Int64?, keys: [String]) {
+    static func allKeys(_ client: some TestClientProtocol, _ path: String, token: String, perPage: Int = 40) async throws -> (total: Int64?, keys: [String]) {
         var keys: [String] = []
         var total: Int64?
         var page = 1
@@ -64,18 +64,18 @@ final class APISitesTests: XCTestCase {
                 XCTAssertEqual(row["event_id"]?.string, site.latest.eventID)
             }
 
-            let walked = try await self.allKeys(client, base, token: token)
+            let walked = try await Self.allKeys(client, base, token: token)
             XCTAssertEqual(walked.keys, expectedDefault)
 
-            let bySiteKey = try await self.allKeys(client, base + "?sort=site_key", token: token, perPage: 25)
+            let bySiteKey = try await Self.allKeys(client, base + "?sort=site_key", token: token, perPage: 25)
             XCTAssertEqual(bySiteKey.keys, sites.map(\.key).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
 
-            let byCount = try await self.allKeys(client, base + "?sort=-event_count", token: token, perPage: 1000)
+            let byCount = try await Self.allKeys(client, base + "?sort=-event_count", token: token, perPage: 1000)
             XCTAssertEqual(byCount.keys, sites.sorted { a, b in
                 a.record.eventCount != b.record.eventCount ? a.record.eventCount > b.record.eventCount : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
             }.map(\.key))
 
-            let byFirstSeen = try await self.allKeys(client, base + "?sort=first_seen", token: token, perPage: 1000)
+            let byFirstSeen = try await Self.allKeys(client, base + "?sort=first_seen", token: token, perPage: 1000)
             XCTAssertEqual(byFirstSeen.keys, sites.sorted { a, b in
                 a.record.firstSeen != b.record.firstSeen ? a.record.firstSeen < b.record.firstSeen : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
             }.map(\.key))
@@ -122,7 +122,7 @@ final class APISitesTests: XCTestCase {
         XCTAssertFalse(cases[2].1.isEmpty)
         try await withAPI { client in
             for (query, keys) in cases {
-                let walked = try await self.allKeys(client, base + "?" + query, token: token, perPage: 1000)
+                let walked = try await Self.allKeys(client, base + "?" + query, token: token, perPage: 1000)
                 XCTAssertEqual(walked.keys, keys, query)
                 XCTAssertEqual(walked.total, Int64(keys.count), query)
             }

@@ -12,7 +12,7 @@ import XCTest
 
 /// One generated, compacted warehouse shared by the API tests (building it is the slow part),
 /// with a read token per project and an admin token written into projects.json.
-final class APIFixture: @unchecked Sendable {
+final class APIFixture: Sendable {
     static let shared: APIFixture = {
         do { return try APIFixture() } catch { fatalError("cannot build the API test warehouse: \(error)") }
     }()

@@ -98,7 +98,7 @@ final class APITimeseriesTests: XCTestCase {
         let project = fixture.mainProject
         let end = APIFixture.end, day = APIFixture.day
         let from = end - 30 * day // a Saturday: five Monday-based weeks
-        let cases: [(metric: String, column: String, limit: Int, key: (Event) -> String?)] = [
+        let cases: [(metric: String, column: String, limit: Int, key: @Sendable (Event) -> String?)] = [
             ("events", "php_minor", 3, { $0.phpMinor }),
             ("sites", "wp_locale", 2, { $0.wpLocale }),
             ("deactivations", "reason_id", 4, { $0.reasonID }),

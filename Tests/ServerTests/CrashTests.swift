@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import Ingest
 @testable import Server
@@ -6,10 +7,10 @@ import XCTest
 /// kill -9 under concurrent load: every request that got a 200 must be on disk exactly once
 /// after a restart, and every raw file must parse.
 final class CrashTests: XCTestCase {
-    final class Acknowledged: @unchecked Sendable {
-        let lock = NSLock()
-        var ids: [String] = []
-        func add(_ id: String) { lock.lock(); ids.append(id); lock.unlock() }
+    final class Acknowledged: Sendable {
+        private let state = Mutex<[String]>([])
+        var ids: [String] { state.withLock { $0 } }
+        func add(_ id: String) { state.withLock { $0.append(id) } }
     }
 
     /// The group-commit flags the crash rounds use are checked before the server starts.
@@ -89,11 +90,10 @@ final class CrashTests: XCTestCase {
     }
 }
 
-final class LockedBool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _value = false
+final class LockedBool: Sendable {
+    private let state = Mutex(false)
     var value: Bool {
-        get { lock.lock(); defer { lock.unlock() }; return _value }
-        set { lock.lock(); _value = newValue; lock.unlock() }
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 }

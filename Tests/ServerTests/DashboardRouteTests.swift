@@ -20,7 +20,7 @@ final class DashboardRouteTests: XCTestCase {
         let body: String
     }
 
-    func get(_ client: some TestClientProtocol, _ path: String, ifNoneMatch: String? = nil) async throws -> Fetched {
+    static func get(_ client: some TestClientProtocol, _ path: String, ifNoneMatch: String? = nil) async throws -> Fetched {
         var headers = HTTPFields()
         if let ifNoneMatch { headers[.ifNoneMatch] = ifNoneMatch }
         return try await client.execute(uri: path, method: .get, headers: headers) { response in
@@ -30,7 +30,7 @@ final class DashboardRouteTests: XCTestCase {
 
     func testPageLinksTheAssetsWithTheirDigests() async throws {
         try await withRouter { client in
-            let page = try await self.get(client, "/")
+            let page = try await Self.get(client, "/")
             XCTAssertEqual(page.status, 200)
             XCTAssertEqual(page.headers[.contentType], "text/html; charset=utf-8")
             XCTAssertTrue(page.body.hasPrefix("<!doctype html>"))
@@ -44,12 +44,12 @@ final class DashboardRouteTests: XCTestCase {
 
     func testAssetsHaveTheirContentTypes() async throws {
         try await withRouter { client in
-            let script = try await self.get(client, "/assets/app.js")
+            let script = try await Self.get(client, "/assets/app.js")
             XCTAssertEqual(script.status, 200)
             XCTAssertEqual(script.headers[.contentType], "text/javascript; charset=utf-8")
             XCTAssertTrue(script.body.contains("'/api/v1'"))
             XCTAssertTrue(script.body.hasSuffix("})();\n"))
-            let style = try await self.get(client, "/assets/app.css")
+            let style = try await Self.get(client, "/assets/app.css")
             XCTAssertEqual(style.status, 200)
             XCTAssertEqual(style.headers[.contentType], "text/css; charset=utf-8")
             XCTAssertTrue(style.body.contains(".hbar"))
@@ -59,15 +59,15 @@ final class DashboardRouteTests: XCTestCase {
     func testStrongETagAndNotModified() async throws {
         try await withRouter { client in
             for path in ["/", "/assets/app.js", "/assets/app.css"] {
-                let first = try await self.get(client, path)
+                let first = try await Self.get(client, path)
                 let etag = try XCTUnwrap(first.headers[.eTag], path)
                 XCTAssertTrue(etag.hasPrefix("\"") && etag.hasSuffix("\"") && !etag.hasPrefix("W/"), etag)
                 XCTAssertEqual(first.headers[.cacheControl], "no-cache")
-                let again = try await self.get(client, path, ifNoneMatch: "\"other\", " + etag)
+                let again = try await Self.get(client, path, ifNoneMatch: "\"other\", " + etag)
                 XCTAssertEqual(again.status, 304, path)
                 XCTAssertEqual(again.body, "")
                 XCTAssertEqual(again.headers[.eTag], etag)
-                let stale = try await self.get(client, path, ifNoneMatch: "\"stale\"")
+                let stale = try await Self.get(client, path, ifNoneMatch: "\"stale\"")
                 XCTAssertEqual(stale.status, 200, path)
             }
         }

@@ -111,9 +111,12 @@ final class EdgeTests: XCTestCase {
         XCTAssertTrue(connection.send(Array("POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n".utf8)))
         let started = Date()
         var cutAfter: Double?
+        // `nonisolated(unsafe)`: the dripper only calls `send`, which uses nothing but the
+        // connection's `fd` (a `let`); `readResponse` on this thread touches only its own state.
+        nonisolated(unsafe) let dripping = connection
         let dripper = Thread {
             for _ in 0..<40 {
-                if !connection.send([UInt8(ascii: "a")]) { break }
+                if !dripping.send([UInt8(ascii: "a")]) { break }
                 Thread.sleep(forTimeInterval: 0.3)
             }
         }

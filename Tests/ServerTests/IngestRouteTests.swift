@@ -20,7 +20,7 @@ final class IngestRouteTests: XCTestCase {
         components.writer?.shutdown()
     }
 
-    func post(_ client: some TestClientProtocol, _ path: String, contentType: String?, body: [UInt8],
+    static func post(_ client: some TestClientProtocol, _ path: String, contentType: String?, body: [UInt8],
               extra: [(HTTPField.Name, String)] = []) async throws -> (Int, String) {
         var headers = HTTPFields()
         if let contentType { headers[.contentType] = contentType }
@@ -34,15 +34,15 @@ final class IngestRouteTests: XCTestCase {
     func testFormJSONAndGzipBodiesAreStoredFieldByField() async throws {
         let data = makeDataDirectory()
         try await withApp(data) { client in
-            let (s1, b1) = try await self.post(client, "/track", contentType: "application/x-www-form-urlencoded; charset=UTF-8",
+            let (s1, b1) = try await Self.post(client, "/track", contentType: "application/x-www-form-urlencoded; charset=UTF-8",
                                                body: sdkTrackBody(marker: "one"))
             XCTAssertEqual(s1, 200, b1)
             XCTAssertTrue(b1.contains(#""ok":true"#))
             let json = #"{"hash":"A4A8DA5B-B419-4656-98E9-4A42E9044891","reason_id":"other","reason_info":"too slow","active_plugins":8,"is_local":false,"wp":{"version":"6.5"}}"#
-            let (s2, _) = try await self.post(client, "/deactivate", contentType: "application/json", body: Array(json.utf8))
+            let (s2, _) = try await Self.post(client, "/deactivate", contentType: "application/json", body: Array(json.utf8))
             XCTAssertEqual(s2, 200)
             let skip = Gzip.deflate(Array("hash=\(demoHash)&previously_skipped=1&client=1.2.1".utf8))
-            let (s3, _) = try await self.post(client, "/tracking-skipped", contentType: "application/x-www-form-urlencoded",
+            let (s3, _) = try await Self.post(client, "/tracking-skipped", contentType: "application/x-www-form-urlencoded",
                                               body: skip, extra: [(.contentEncoding, "gzip")])
             XCTAssertEqual(s3, 200)
         }
@@ -75,14 +75,14 @@ final class IngestRouteTests: XCTestCase {
                 ("/track", "application/x-www-form-urlencoded", [UInt8](repeating: 0x61, count: (1 << 20) + 1), [], 413, "payload_too_large"),
             ]
             for (path, contentType, body, extra, status, code) in cases {
-                let (gotStatus, gotBody) = try await self.post(client, path, contentType: contentType, body: body, extra: extra)
+                let (gotStatus, gotBody) = try await Self.post(client, path, contentType: contentType, body: body, extra: extra)
                 XCTAssertEqual(gotStatus, status, gotBody)
                 let parsed = try JSONParser.parse(gotBody)
                 XCTAssertEqual(parsed["error"], .string(code))
                 XCTAssertNotNil(parsed["message"]?.stringValue)
             }
             // The burst of 5 is spent (the oversized body is refused before the limiter): the next request is rate limited.
-            let (limited, body) = try await self.post(client, "/track", contentType: "application/x-www-form-urlencoded",
+            let (limited, body) = try await Self.post(client, "/track", contentType: "application/x-www-form-urlencoded",
                                                       body: sdkTrackBody(marker: "x"))
             XCTAssertEqual(limited, 429, body)
         }
@@ -93,16 +93,16 @@ final class IngestRouteTests: XCTestCase {
         let data = makeDataDirectory()
         try await withApp(data) { client in
             let bomb = Gzip.deflate(Array(("hash=\(demoHash)&pad=" + String(repeating: "a", count: 2 << 20)).utf8))
-            let (s1, b1) = try await self.post(client, "/track", contentType: "application/x-www-form-urlencoded", body: bomb,
+            let (s1, b1) = try await Self.post(client, "/track", contentType: "application/x-www-form-urlencoded", body: bomb,
                                                 extra: [(.contentEncoding, "gzip")])
             XCTAssertEqual(s1, 413, b1)
             let deep = "{\"hash\":\"\(demoHash)\",\"x\":" + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}"
-            let (s2, b2) = try await self.post(client, "/track", contentType: "application/json", body: Array(deep.utf8))
+            let (s2, b2) = try await Self.post(client, "/track", contentType: "application/json", body: Array(deep.utf8))
             XCTAssertEqual(s2, 400, b2)
             XCTAssertTrue(b2.contains("deeper than 32"))
-            let (s3, _) = try await self.post(client, "/track", contentType: "application/x-www-form-urlencoded", body: [0x68, 0x61, 0x73, 0x68, 0x3D, 0xFF])
+            let (s3, _) = try await Self.post(client, "/track", contentType: "application/x-www-form-urlencoded", body: [0x68, 0x61, 0x73, 0x68, 0x3D, 0xFF])
             XCTAssertEqual(s3, 400)
-            let (s4, _) = try await self.post(client, "/track", contentType: "application/x-www-form-urlencoded", body: Array("hash=x".utf8),
+            let (s4, _) = try await Self.post(client, "/track", contentType: "application/x-www-form-urlencoded", body: Array("hash=x".utf8),
                                               extra: [(.contentEncoding, "br")])
             XCTAssertEqual(s4, 415)
         }
@@ -112,13 +112,13 @@ final class IngestRouteTests: XCTestCase {
         let data = makeDataDirectory()
         try await withApp(data) { client in
             let newHash = "11111111-2222-3333-4444-555555555555"
-            let (before, _) = try await self.post(client, "/track", contentType: nil, body: Array("hash=\(newHash)".utf8))
+            let (before, _) = try await Self.post(client, "/track", contentType: nil, body: Array("hash=\(newHash)".utf8))
             XCTAssertEqual(before, 404)
             var registry = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "p")
             registry.replaceProject(Project(id: "new-one", name: "New", hash: newHash))
             try FileIO.writeFileAtomically(data + "/projects.json", registry.serialized() + [0x20])
             try await Task.sleep(nanoseconds: 700_000_000)
-            let (after, body) = try await self.post(client, "/track", contentType: nil, body: Array("hash=\(newHash)".utf8))
+            let (after, body) = try await Self.post(client, "/track", contentType: nil, body: Array("hash=\(newHash)".utf8))
             XCTAssertEqual(after, 200, body)
         }
     }
@@ -127,7 +127,7 @@ final class IngestRouteTests: XCTestCase {
         let data = makeDataDirectory()
         // The router test has no socket peer; with no peer the envelope's ip is null.
         try await withApp(data) { client in
-            let (status, _) = try await self.post(client, "/track", contentType: nil, body: Array("hash=\(demoHash)".utf8),
+            let (status, _) = try await Self.post(client, "/track", contentType: nil, body: Array("hash=\(demoHash)".utf8),
                                                   extra: [(HTTPField.Name("X-Forwarded-For")!, "198.51.100.7")])
             XCTAssertEqual(status, 200)
         }

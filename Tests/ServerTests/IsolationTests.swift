@@ -37,7 +37,7 @@ final class IsolationTests: XCTestCase {
         return Warehouse(data: data, projects: ids, tokens: tokens, admin: admin.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    func get(_ port: Int, _ path: String, token: String? = nil, method: String = "GET", body: String = "") -> RawHTTPConnection.Response? {
+    static func get(_ port: Int, _ path: String, token: String? = nil, method: String = "GET", body: String = "") -> RawHTTPConnection.Response? {
         guard let connection = RawHTTPConnection(port: port, timeoutSeconds: 60) else { return nil }
         let headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
         guard connection.send(RawHTTPConnection.request(method: method, path: path, headers: headers, body: Array(body.utf8))) else { return nil }
@@ -65,13 +65,13 @@ final class IsolationTests: XCTestCase {
         let absolute = URL(fileURLWithPath: warehouse.data).standardizedFileURL.path
 
         for path in ["stats", "timeseries?metric=sites&interval=week", "breakdown?dim=wp_version", "deactivations", "sites"] {
-            let answer = try XCTUnwrap(get(port, "/api/v1/projects/\(projectA)/\(path)", token: tokenA))
+            let answer = try XCTUnwrap(Self.get(port, "/api/v1/projects/\(projectA)/\(path)", token: tokenA))
             XCTAssertEqual(answer.status, 200, "\(path): \(answer.bodyText)")
         }
-        let sqlA = try XCTUnwrap(get(port, "/api/v1/query", token: tokenA, method: "POST", body: "SELECT count(*), sum(users_total) FROM events"))
+        let sqlA = try XCTUnwrap(Self.get(port, "/api/v1/query", token: tokenA, method: "POST", body: "SELECT count(*), sum(users_total) FROM events"))
         XCTAssertEqual(sqlA.status, 200, sqlA.bodyText)
 
-        let sqlB = try XCTUnwrap(get(port, "/api/v1/query", token: tokenB, method: "POST", body: "SELECT count(*), sum(users_total) FROM events"))
+        let sqlB = try XCTUnwrap(Self.get(port, "/api/v1/query", token: tokenB, method: "POST", body: "SELECT count(*), sum(users_total) FROM events"))
         XCTAssertEqual(sqlB.status, 500, sqlB.bodyText)
         XCTAssertEqual(try JSONParser.parse(sqlB.body).objectValue?["error"]?.stringValue, "io_error", sqlB.bodyText)
         for answer in [sqlA, sqlB] {
@@ -81,7 +81,7 @@ final class IsolationTests: XCTestCase {
         XCTAssertFalse(sqlA.bodyText.contains(projectB))
         XCTAssertTrue(sqlB.bodyText.contains("damaged"), sqlB.bodyText)
 
-        let health = try XCTUnwrap(get(port, "/healthz"))
+        let health = try XCTUnwrap(Self.get(port, "/healthz"))
         XCTAssertEqual(health.status, 200)
         let object = try XCTUnwrap(try JSONParser.parse(health.body).objectValue)
         XCTAssertEqual(object["status"]?.stringValue, "degraded", health.bodyText)
@@ -110,7 +110,7 @@ final class IsolationTests: XCTestCase {
             let thread = Thread {
                 // Half as the admin, half as one project: both limits are exercised.
                 let token = index % 2 == 0 ? warehouse.admin : warehouse.tokens[warehouse.projects[0]]!
-                let answer = self.get(port, "/api/v1/query", token: token, method: "POST", body: heavy)
+                let answer = Self.get(port, "/api/v1/query", token: token, method: "POST", body: heavy)
                 statuses.withLock { $0.append(answer?.status ?? 0) }
                 if answer?.status == 503 || answer?.status == 429 { retryAfter.withLock { $0.append(answer?.headers["retry-after"]) } }
                 group.leave()

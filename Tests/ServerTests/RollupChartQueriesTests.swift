@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 import TrackhouseTestSupport
 @testable import ColumnStore
@@ -211,7 +212,7 @@ final class RollupEndpointTests: XCTestCase {
         }
         let allPaths = paths
         var bodies: [[String]] = []
-        final class Answers: @unchecked Sendable { var texts: [String] = [] }
+        final class Answers: Sendable { let texts = Mutex<[String]>([]) }
         for components in [withRollups, plain] {
             let app = buildApplication(components: components, logger: quietLogger)
             let answers = Answers()
@@ -219,7 +220,7 @@ final class RollupEndpointTests: XCTestCase {
                 for path in allPaths {
                     let answer = try await client.call("/api/v1/projects/\(project)/\(path)", token: token)
                     XCTAssertEqual(answer.status, 200, "\(path): \(answer.text)")
-                    answers.texts.append(answer.text)
+                    answers.texts.withLock { $0.append(answer.text) }
                 }
                 if components.rollups != nil {
                     let health = try await client.call("/healthz", token: nil).json
@@ -228,7 +229,7 @@ final class RollupEndpointTests: XCTestCase {
                     XCTAssertEqual(health["rollups"]?["answered_from_rollups"]?.int, Int64(allPaths.count))
                 }
             }
-            bodies.append(answers.texts)
+            bodies.append(answers.texts.withLock { $0 })
         }
         for (index, path) in paths.enumerated() {
             XCTAssertEqual(bodies[0][index], bodies[1][index], path)
