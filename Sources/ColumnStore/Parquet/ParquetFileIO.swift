@@ -20,8 +20,9 @@ func unlinkQuietly(_ path: String) {
 }
 
 /// Source of a Parquet file's bytes: an open descriptor (read with pread) or memory.
-final class ParquetByteSource {
-    private var descriptor: Int32 = -1
+/// Immutable after `init` (pread keeps no file position), so it is Sendable.
+final class ParquetByteSource: Sendable {
+    private let descriptor: Int32
     private let memory: [UInt8]?
     let size: Int
     let path: String?
@@ -41,6 +42,7 @@ final class ParquetByteSource {
     }
 
     init(bytes: [UInt8], name: String? = nil) {
+        descriptor = -1
         memory = bytes
         size = bytes.count
         path = name

@@ -7,7 +7,7 @@
 ///
 /// All state is immutable after `init` and reads use pread, so columns may be read from
 /// several threads at once.
-public final class ParquetFileReader: @unchecked Sendable {
+public final class ParquetFileReader: Sendable {
     public let path: String?
     public let schema: ParquetSchema
     public let rowGroups: [ParquetRowGroupInfo]
