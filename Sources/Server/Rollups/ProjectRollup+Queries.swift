@@ -1,4 +1,5 @@
 import Query
+import Synchronization
 
 /// The counts charts need, over any `[from, to)`: whole hours from the aggregates, the at
 /// most two hours cut by the range's edges from their entries. Caller holds the read lock.
@@ -89,9 +90,9 @@ extension ProjectRollup {
             return distinctCount(skips: skips, from: max(from, bucketStart), to: min(to, bucketEnd))
         }
         let key = BucketCacheKey(skips: skips, interval: interval, start: bucketStart)
-        if let cached = bucketCountCacheLock.withLock({ bucketCountCache[key] }) { return cached }
+        if let cached = bucketCountCache.withLock({ $0[key] }) { return cached }
         let count = distinctCount(skips: skips, from: bucketStart, to: bucketEnd)
-        bucketCountCacheLock.withLock { bucketCountCache[key] = count }
+        bucketCountCache.withLock { $0[key] = count }
         return count
     }
 

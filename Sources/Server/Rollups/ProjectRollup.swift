@@ -1,5 +1,6 @@
 import Foundation
 import Query
+import Synchronization
 
 /// One project's materialized chart data: every event reduced to a compact entry in its UTC
 /// hour, plus per-hour and per-day aggregates. Built from the committed events segments and
@@ -27,11 +28,11 @@ import Query
 /// `@unchecked Sendable` (a reader-writer lock, which `Mutex` is not): once a rollup is
 /// published in `RollupStore`'s state, its fields are written (`apply`, `finish`,
 /// `markUnusable`, `firstSeenSorted`) only under `lock`'s write lock, by a refresh (refreshes
-/// are serialized), and read by anything else only under its read lock; `bucketCountCache`,
-/// which readers fill, is guarded by `bucketCountCacheLock` as well. Before it is
+/// are serialized), and read by anything else only under its read lock (`bucketCountCache`,
+/// which readers fill, is a `Mutex`). Before it is
 /// published (a build from scratch), one build thread alone touches it, and the store's
 /// `Mutex` publishes it after `ParallelFor.run` has joined that thread. `projectID`, `lock`
-/// and `bucketCountCacheLock` are `let`s of Sendable types.
+/// and `bucketCountCache` are `let`s of Sendable types.
 final class ProjectRollup: @unchecked Sendable {
     enum Kind: UInt8 { case track = 0, deactivate = 1, skip = 2, other = 3 }
 
@@ -96,9 +97,8 @@ final class ProjectRollup: @unchecked Sendable {
     private var scratchDeactivations: [Int32] = []
     /// Distinct counts of whole week and month buckets, computed on first use; cleared when
     /// an apply touches any day (cheap to refill: a few dozen bitmap unions).
-    /// Guarded by `bucketCountCacheLock`: readers fill it while holding only the read lock.
-    var bucketCountCache: [BucketCacheKey: Int64] = [:]
-    let bucketCountCacheLock = NSLock()
+    /// In a `Mutex` of its own: readers fill it while holding only the read lock.
+    let bucketCountCache = Mutex<[BucketCacheKey: Int64]>([:])
 
     struct BucketCacheKey: Hashable {
         var skips: Bool
@@ -219,7 +219,7 @@ extension ProjectRollup {
             for hash in chunks[index].countedSkipHashes { daySkipHashes[day, default: IDBitmap()].insert(hash) }
             touchedDays = true
         }
-        if touchedDays { bucketCountCache.removeAll(keepingCapacity: true) }
+        if touchedDays { bucketCountCache.withLock { $0.removeAll(keepingCapacity: true) } }
     }
 
     func markUnusable(_ reason: String) {
