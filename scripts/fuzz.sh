@@ -166,17 +166,21 @@ for t in $TARGETS; do
         -artifact_prefix="$ARTIFACTS/$t/" "${dict[@]}" > "$log" 2>&1 || status=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
+    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
     units=$(find "$corpus" -type f | wc -l | tr -d ' ')
     if [ $status -eq 0 ]; then
         summary+=("fuzz $t: ok, ${execs:-?} runs, ${rate:-?} exec/s, cov ${cov:-?}, ft ${ft:-?}, corpus $units")
     else
         failed=1
         artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
-        reason=$(grep -m1 -o -e 'ERROR: libFuzzer: [a-z-]*' -e 'ERROR: AddressSanitizer: [a-z-]*' -e 'FUZZ PROPERTY FAILED' -e 'Fatal error' "$log" || true)
+        reason=$(grep -m1 -o -e 'ERROR: libFuzzer: [a-z-]*' -e 'ERROR: AddressSanitizer: [a-z-]*' -e 'FUZZ PROPERTY FAILED' \
+                      -e 'Fatal error' -e 'Program crashed: [A-Za-z ]*' "$log" || true)
+        reason=${reason% at }
         summary+=("fuzz $t: FAILED (exit $status: ${reason:-see log}), input ${artifact:-none}, log $log")
-        grep -m20 -e 'Fatal error' -e 'FUZZ PROPERTY' -e 'ERROR:' -e '#[0-9]* 0x.* in ' "$log" | head -20 >&2 || true
+        # The message and the top frames (Swift's backtrace, else ASan's).
+        grep -e 'Fatal error' -e 'FUZZ PROPERTY' -e 'Program crashed' -e 'ERROR:' -e ' in fuzz-' -e '#[0-9]* 0x.* in ' "$log" \
+            | head -16 >&2 || true
     fi
 done
 echo "fuzz: total $(( $(date +%s) - started )) s (build $((built - started)) s)"
