@@ -191,10 +191,14 @@ final class EngineTests: XCTestCase {
             let engine = QueryEngine(catalog: catalog, options: QueryOptions(threadsMax: threads), logger: logger)
             let newest = try engine.execute(sql: "SELECT users_total FROM events ORDER BY received_at DESC LIMIT 3")
             XCTAssertEqual(newest.rows.map { $0[0] }, [.int64(59_999), .int64(59_998), .int64(59_997)])
-            XCTAssertLessThanOrEqual(newest.stats.unitsScanned, threads + 1, "units after the newest are skipped")
+            // One thread skips all but the newest unit or two; with several, a worker may take a
+            // unit before another has published the heap that rules it out (more so on a loaded
+            // machine), so the bound there is looser — still far below the 30 units.
+            let slack = threads == 1 ? 0 : threads
+            XCTAssertLessThanOrEqual(newest.stats.unitsScanned, threads + 1 + slack, "units after the newest are skipped")
             let oldest = try engine.execute(sql: "SELECT users_total FROM events ORDER BY received_at LIMIT 2 OFFSET 1999")
             XCTAssertEqual(oldest.rows.map { $0[0] }, [.int64(1999), .int64(2000)])
-            XCTAssertLessThanOrEqual(oldest.stats.unitsScanned, threads + 2)
+            XCTAssertLessThanOrEqual(oldest.stats.unitsScanned, threads + 2 + slack)
         }
     }
 
