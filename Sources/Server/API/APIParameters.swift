@@ -82,6 +82,9 @@ struct APIParameters: Sendable {
         let to = try time("to", default: UTCTime.nowMicros())
         let from = try time("from", default: to - 30 * 86_400_000_000)
         guard from < to else { throw Self.invalid("from", "must be before to") }
+        // The default `from` of a `to` in early year 0000 would fall before the first time the
+        // SQL layer can write.
+        guard from >= UTCTime.microsMin else { throw Self.invalid("from", "must be in year 0000 or later") }
         return TimeRange(from: from, to: to)
     }
 

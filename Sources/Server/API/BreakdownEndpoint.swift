@@ -16,6 +16,10 @@ extension APIRoutes {
             at: try parameters.time("at", default: UTCTime.nowMicros()),
             activeDays: try parameters.int("active_days", default: 14, range: 1...36_500),
             limit: try parameters.int("limit", default: 20, range: 0...100_000))
+        // `at - active_days` is where the window starts: it must be a time the SQL layer can write.
+        guard breakdownRequest.at - Int64(breakdownRequest.activeDays) * 86_400_000_000 >= UTCTime.microsMin else {
+            throw APIParameters.invalid("active_days", "reaches before year 0000 from at")
+        }
         let charts = self.charts
         return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "at")) {
         let result = try await self.serverQuery { try charts.breakdown(projectID: projectID, request: breakdownRequest) }
