@@ -185,4 +185,8 @@ for t in $TARGETS; do
 done
 echo "fuzz: total $(( $(date +%s) - started )) s (build $((built - started)) s)"
 for line in "${summary[@]}"; do echo "$line"; done
+# The plain closing line test reports are read by: targets that ran clean, targets that failed.
+failures=0
+for line in "${summary[@]}"; do case "$line" in *FAILED*) failures=$((failures + 1)) ;; esac; done
+echo "fuzz: $(( ${#summary[@]} - failures )) passed, $failures failed"
 exit $failed
