@@ -180,6 +180,31 @@ final class RawLogWriterTests: XCTestCase {
         XCTAssertEqual(try readAllEnvelopes(directory).map(\.id), ["id-2"])
     }
 
+    /// A full disk fails every append; the "raw file abandoned" warning is logged once per
+    /// interval with a count, not once per request (~20,000 lines a second before).
+    func testDiskFullIsLoggedOncePerIntervalNotPerRequest() async throws {
+        let directory = makeTemporaryDirectory()
+        let lines = RecordingLogHandler.Lines()
+        let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"),
+                                  logger: RecordingLogHandler.logger(lines))
+        writer.faultInjector = { ENOSPC }
+        try writer.start()
+        let now = UTCTime.nowMicros()
+        var refused = 0
+        for index in 0..<200 {
+            do {
+                try await writer.append(line: envelope(index, micros: now).line(), route: .track, receivedAtMicros: now)
+            } catch RawLogWriter.AppendError.diskFull {
+                refused += 1
+            }
+        }
+        writer.shutdown()
+        XCTAssertEqual(refused, 200)
+        let abandoned = lines.all.filter { $0.contains("abandoned") }
+        XCTAssertGreaterThanOrEqual(abandoned.count, 1, "the first failure is logged")
+        XCTAssertLessThanOrEqual(abandoned.count, 2, "\(abandoned.count) warnings for 200 refused appends")
+    }
+
     func testFailedFsyncAnswersAnErrorCutsTheLinesAndRecovers() async throws {
         let directory = makeTemporaryDirectory()
         let writer = RawLogWriter(layout: RawLayout(dataDirectory: directory), options: .init(writerID: "w1"), logger: quietLogger)

@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Logging
+import Synchronization
 
 // Helpers shared by the test targets (not API of the product).
 
@@ -42,4 +43,34 @@ public func trackhouseBinary() -> String? {
         return candidate
     }
     return nil
+}
+
+/// A log handler that keeps every message it is given, for tests that count log lines.
+public struct RecordingLogHandler: LogHandler {
+    public final class Lines: Sendable {
+        private let lines = Mutex<[String]>([])
+        public init() {}
+        public var all: [String] { lines.withLock { $0 } }
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+    }
+
+    public let lines: Lines
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
+
+    public init(lines: Lines) { self.lines = lines }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        lines.append("\(event.level) \(event.message)")
+    }
+
+    /// A logger writing into `lines`.
+    public static func logger(_ lines: Lines) -> Logger {
+        Logger(label: "test.recording") { _ in RecordingLogHandler(lines: lines) }
+    }
 }
