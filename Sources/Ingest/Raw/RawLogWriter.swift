@@ -36,8 +36,8 @@ import Metrics
 ///    `fdatasync`, not `fsync`: every append changes the file size, which `fdatasync` must
 ///    persist with the data ("metadata needed for a subsequent data retrieval", fdatasync(2)),
 ///    so a 200 means the same; it skips only the timestamps. On the reference VM it cost less
-///    CPU per sync and gave +0.03 of the ingest ratio over 16 paired rounds (measured 2026-12-03, git history of BENCHMARKS.md,
-///    session 10). The metrics keep their names (`trackhouse_ingest_fsync_seconds`, …).
+///    CPU per sync and gave +0.03 of the ingest ratio over 16 paired rounds (measured 2026-12-03, git
+///    history of BENCHMARKS.md). The metrics keep their names (`trackhouse_ingest_fsync_seconds`, …).
 /// 4. A failed write or fsync (disk full) fails only the lines of that file in that batch; the
 ///    lane truncates the file back to its last durable size and stops using it (the server
 ///    answers 503). The writer stays usable: the next batch tries a new file, so the server
