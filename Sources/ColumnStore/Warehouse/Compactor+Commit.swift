@@ -63,9 +63,12 @@ extension Compactor {
         if options.parseThreads > 1 && jobCount > 1 {
             results.withUnsafeMutableBufferPointer { results in
                 // Job `job` writes only slot `job` (no two threads touch one slot), `write` only
-                // reads what it captured, and `concurrentPerform` returns after every job ended.
+                // reads what it captured, and `forEach` returns after every job ended. Threads of
+                // our own, not Dispatch's, which `serve`'s HTTP handlers share on Linux.
                 let shared = UncheckedSendableBox((results: results, write: write))
-                DispatchQueue.concurrentPerform(iterations: jobCount) { job in shared.value.results[job] = shared.value.write(job) }
+                ParallelFor.forEach(count: jobCount, workersMax: options.parseThreads) { job in
+                    shared.value.results[job] = shared.value.write(job)
+                }
             }
         } else {
             for job in 0..<jobCount { results[job] = write(job) }

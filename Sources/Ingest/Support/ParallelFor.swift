@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `DispatchQueue.concurrentPerform` on threads of its own.
 ///
@@ -27,6 +28,24 @@ public enum ParallelFor {
         }
         body(0)
         for _ in 1..<iterations { done.wait() }
+    }
+}
+
+extension ParallelFor {
+    /// Runs `body(index)` for every index in `0..<count` on at most `workersMax` threads (the
+    /// caller's among them), each taking the next index: for many jobs of uneven size.
+    public static func forEach(count: Int, workersMax: Int, _ body: @escaping (Int) -> Void) {
+        let next = Mutex(0)
+        run(iterations: min(count, max(1, workersMax))) { _ in
+            while true {
+                let index = next.withLock { value -> Int in
+                    defer { value += 1 }
+                    return value
+                }
+                guard index < count else { return }
+                body(index)
+            }
+        }
     }
 }
 

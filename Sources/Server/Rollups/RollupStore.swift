@@ -154,18 +154,6 @@ public final class RollupStore: Service, Sendable {
         var all: [String: String] { failures.withLock { $0 } }
     }
 
-    /// Hands out project positions to the build threads.
-    private final class Counter: Sendable {
-        private let next = Mutex(0)
-        func take(below count: Int) -> Int? {
-            next.withLock { value in
-                guard value < count else { return nil }
-                defer { value += 1 }
-                return value
-            }
-        }
-    }
-
     private func build() throws {
         let started = DispatchTime.now().uptimeNanoseconds
         var attempt = 0
@@ -181,24 +169,21 @@ public final class RollupStore: Service, Sendable {
                 // Dispatch's, which the HTTP handlers' executor shares).
                 let projectIDs = fresh.keys.sorted()
                 let failures = FailureBox()
-                let positions = Counter()
                 // The threads only read the dictionary, each rollup is built by the one thread
-                // that took its position, and `run` returns after every thread has finished.
+                // that took its position, and `forEach` returns after every thread has finished.
                 let built = UncheckedSendableBox(fresh)
-                ParallelFor.run(iterations: min(projectIDs.count, ProcessInfo.processInfo.activeProcessorCount)) { _ in
-                    while let position = positions.take(below: projectIDs.count) {
-                        let rollup = built.value[projectIDs[position]]!
-                        do {
-                            for segment in state.segments(table: .events, projectID: rollup.projectID) {
-                                try self.readBatches(segment.path) { batch in rollup.apply(batch) }
-                            }
-                            for segment in state.segments(table: .sites, projectID: rollup.projectID) {
-                                rollup.firstSeenSorted = try self.firstSeen(segment.path)
-                            }
-                            rollup.finish()
-                        } catch {
-                            failures.record(rollup.projectID, error)
+                ParallelFor.forEach(count: projectIDs.count, workersMax: ProcessInfo.processInfo.activeProcessorCount) { position in
+                    let rollup = built.value[projectIDs[position]]!
+                    do {
+                        for segment in state.segments(table: .events, projectID: rollup.projectID) {
+                            try self.readBatches(segment.path) { batch in rollup.apply(batch) }
                         }
+                        for segment in state.segments(table: .sites, projectID: rollup.projectID) {
+                            rollup.firstSeenSorted = try self.firstSeen(segment.path)
+                        }
+                        rollup.finish()
+                    } catch {
+                        failures.record(rollup.projectID, error)
                     }
                 }
                 let failed = failures.all
