@@ -1,6 +1,7 @@
 // swift-tools-version:6.2
 // Trackhouse: one Swift program over a file-based warehouse.
 //   Ingest      – the Appsero SDK routes, durable hourly JSON partitions.
+//   Workload    – the deterministic test-data generator (`gen`, tests, benchmarks).
 //   ColumnStore – Parquet segments, compaction, the latest-sites index.
 //   Query       – vectorized SQL over the segments.
 //   Server      – the HTTP API and the dashboard page.
@@ -38,6 +39,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
+        // The test-data generator (`gen`, tests, benchmarks); nothing on the serving path uses it.
+        .target(name: "Workload", dependencies: [
+            "Ingest",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "ColumnStore", dependencies: [
             "CZstd", "CZlib", "Ingest",
             .product(name: "Logging", package: "swift-log"),
@@ -61,7 +67,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .executableTarget(name: "trackhouse", dependencies: [
-            "Server", "Ingest", "ColumnStore", "Query",
+            "Server", "Ingest", "ColumnStore", "Query", "Workload",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
@@ -69,11 +75,12 @@ let package = Package(
             "Ingest", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TrackhouseTestSupport"),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "TrackhouseTestSupport"]),
-        .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Ingest", "TrackhouseTestSupport"],
+        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Ingest"]),
+        .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Ingest", "Workload", "TrackhouseTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Ingest"], exclude: ["sql", "differential"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Ingest", "Workload"], exclude: ["sql", "differential"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Ingest", "TrackhouseTestSupport",
+            "Server", "Ingest", "Workload", "TrackhouseTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Workload
 
 struct GenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

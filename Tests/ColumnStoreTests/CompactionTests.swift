@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ColumnStore
 @testable import Ingest
+import Workload
 
 final class CompactionTests: XCTestCase {
     func compact(_ directory: String, configure: (inout Compactor.Options) -> Void = { _ in }) throws -> CompactionReport {

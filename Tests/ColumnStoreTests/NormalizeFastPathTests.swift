@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ColumnStore
 import Ingest
+import Workload
 
 /// The compactor's fast path (`EnvelopeLineScanner` + `ScannedPayloadSource`) must give the
 /// same result as `Envelope.decode` + the JSON-tree normalizer for every line it accepts,

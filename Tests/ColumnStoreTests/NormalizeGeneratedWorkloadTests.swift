@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ColumnStore
 import Ingest
+import Workload
 
 /// The generator and the normalizer together: every generated line normalizes, unknown
 /// projects match the generator's count, and the rough edges land where CONTRACT §4 says.

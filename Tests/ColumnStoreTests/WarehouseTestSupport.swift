@@ -3,6 +3,7 @@ import Logging
 @_exported import TrackhouseTestSupport
 @testable import ColumnStore
 @testable import Ingest
+import Workload
 
 enum WarehouseTestSupport {
     static let end = UTCTime.parseISO("2026-06-01T00:00:00Z")!

@@ -4,6 +4,7 @@ import XCTest
 @testable import ColumnStore
 @testable import Ingest
 @testable import Query
+import Workload
 
 /// Differential: every query of `differential/queries.sql` runs on our engine and on DuckDB
 /// over the same compacted `trackhouse gen` warehouse; answers must be identical (doubles

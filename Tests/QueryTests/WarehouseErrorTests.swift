@@ -4,6 +4,7 @@ import XCTest
 @testable import ColumnStore
 @testable import Ingest
 @testable import Query
+import Workload
 
 /// A damaged segment or commit log ends the query with a clear error naming the file.
 final class WarehouseErrorTests: XCTestCase {

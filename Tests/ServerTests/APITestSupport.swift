@@ -9,6 +9,7 @@ import XCTest
 @testable import Ingest
 @testable import Query
 @testable import Server
+import Workload
 
 /// One generated, compacted warehouse shared by the API tests (building it is the slow part),
 /// with a read token per project and an admin token written into projects.json.

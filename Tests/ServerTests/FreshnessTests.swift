@@ -4,6 +4,7 @@ import XCTest
 @testable import Ingest
 @testable import Query
 @testable import Server
+import Workload
 
 /// An accepted event is visible in SQL and `sites` within one compaction interval of its 200,
 /// and counted once, also after its hour is sealed and compacted again.

@@ -6,6 +6,7 @@ import TrackhouseTestSupport
 @testable import Ingest
 @testable import Query
 @testable import Server
+import Workload
 
 /// The rollups against the scan: every chart the dashboard can ask for, over ranges that are
 /// and are not hour-aligned, must come out identical from `RollupChartQueries` and from

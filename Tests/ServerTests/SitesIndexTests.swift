@@ -3,6 +3,7 @@ import XCTest
 @testable import Ingest
 @testable import Query
 @testable import Server
+import Workload
 
 /// `SitesIndex` (the in-memory path of `GET …/sites`) against `SitesQuery`'s SQL over the
 /// engine, on every sort column in both directions and a spread of filters and pages.

@@ -9,58 +9,64 @@ import Darwin
 /// the memory: the one owner calls `deallocate()` when done.
 ///
 /// Writers that fill a known amount at once call `reserve(n)`, write up to `n` bytes at `end`
-/// and then `advance(by:)` what they wrote. Used by the generator's `JSONBytesSink` and the
-/// form transcoder's output.
-struct RawBytes {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    private(set) var count = 0
-    private var capacity: Int
+/// and then `advance(by:)` what they wrote. Used by the form transcoder's output and the
+/// Workload generator's `JSONBytesSink`; public and inlinable for the latter, whose per-byte
+/// appends must stay inlined across the module boundary.
+public struct RawBytes {
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    /// Bytes written so far (stored apart from `count` so inlined appends can update it).
+    @usableFromInline var filled = 0
+    @usableFromInline var capacity: Int
 
-    init(capacity: Int) {
+    public var count: Int { filled }
+
+    public init(capacity: Int) {
         self.capacity = max(capacity, 64)
         base = .allocate(capacity: self.capacity)
     }
 
-    func deallocate() { base.deallocate() }
+    public func deallocate() { base.deallocate() }
 
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    @inlinable
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: filled) }
 
     /// Where the next byte goes; valid for as many bytes as the last `reserve` asked for.
-    var end: UnsafeMutablePointer<UInt8> { base + count }
+    @inlinable
+    public var end: UnsafeMutablePointer<UInt8> { base + filled }
 
-    mutating func removeAll() { count = 0 }
+    public mutating func removeAll() { filled = 0 }
 
-    @inline(__always)
-    mutating func reserve(_ extra: Int) {
-        if count &+ extra > capacity { grow(count + extra) }
+    @inlinable @inline(__always)
+    public mutating func reserve(_ extra: Int) {
+        if filled &+ extra > capacity { grow(filled + extra) }
     }
 
-    @inline(never)
-    private mutating func grow(_ needed: Int) {
+    @usableFromInline @inline(never)
+    mutating func grow(_ needed: Int) {
         let newCapacity = max(needed, capacity * 2)
         let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        grown.update(from: base, count: count)
+        grown.update(from: base, count: filled)
         base.deallocate()
         base = grown
         capacity = newCapacity
     }
 
     /// Counts `written` bytes put at `end` after a `reserve` of at least that many.
-    @inline(__always)
-    mutating func advance(by written: Int) { count &+= written }
+    @inlinable @inline(__always)
+    public mutating func advance(by written: Int) { filled &+= written }
 
-    @inline(__always)
-    mutating func append(_ byte: UInt8) {
+    @inlinable @inline(__always)
+    public mutating func append(_ byte: UInt8) {
         reserve(1)
-        base[count] = byte
-        count &+= 1
+        base[filled] = byte
+        filled &+= 1
     }
 
-    @inline(__always)
-    mutating func append(_ buffer: UnsafeRawBufferPointer) {
+    @inlinable @inline(__always)
+    public mutating func append(_ buffer: UnsafeRawBufferPointer) {
         guard let source = buffer.baseAddress, buffer.count > 0 else { return }
         reserve(buffer.count)
-        (base + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: buffer.count)
-        count &+= buffer.count
+        (base + filled).update(from: source.assumingMemoryBound(to: UInt8.self), count: buffer.count)
+        filled &+= buffer.count
     }
 }

@@ -1,3 +1,5 @@
+import Ingest
+
 /// A registry project plus how its sites behave in the simulation.
 struct GeneratedProject: Sendable {
     var project: Project

@@ -1,3 +1,5 @@
+import Ingest
+
 /// What `WorkloadGenerator` produces: how many projects, sites and weeks, from which seed.
 public struct GeneratorOptions: Sendable {
     /// The data directory to fill: `projects.json` and `raw/…` are written inside it.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ingest
+@testable import Workload
 
 final class GeneratorTests: XCTestCase {
     private var directories: [String] = []
@@ -202,14 +203,14 @@ final class GeneratorTests: XCTestCase {
     }
 
     func testUserAgentCarriesTheMD5OfTheURL() {
-        XCTAssertEqual(MD5.hex(""), "d41d8cd98f00b204e9800998ecf8427e")
-        XCTAssertEqual(MD5.hex("https://example.com"), "c984d06aafbecf6bc55569f964148ea3")
-        XCTAssertEqual(MD5.hex(String(repeating: "a", count: 200)), "887f30b43b2867f4a9accceee7d16e6c")
-        XCTAssertEqual(MD5.hex(String(repeating: "b", count: 55)), Self.md5Of55Bs)
-        XCTAssertEqual(MD5.hex(String(repeating: "c", count: 64)), Self.md5Of64Cs)
+        XCTAssertEqual(SDKFingerprint.md5Hex(""), "d41d8cd98f00b204e9800998ecf8427e")
+        XCTAssertEqual(SDKFingerprint.md5Hex("https://example.com"), "c984d06aafbecf6bc55569f964148ea3")
+        XCTAssertEqual(SDKFingerprint.md5Hex(String(repeating: "a", count: 200)), "887f30b43b2867f4a9accceee7d16e6c")
+        XCTAssertEqual(SDKFingerprint.md5Hex(String(repeating: "b", count: 55)), Self.md5Of55Bs)
+        XCTAssertEqual(SDKFingerprint.md5Hex(String(repeating: "c", count: 64)), Self.md5Of64Cs)
         let track = WorkloadGenerator.sampleEvent(seed: 11)
         if let url = track.payload["url"]?.stringValue {
-            XCTAssertEqual(track.userAgent, "Appsero/\(MD5.hex(url));")
+            XCTAssertEqual(track.userAgent, "Appsero/\(SDKFingerprint.md5Hex(url));")
         }
     }
 

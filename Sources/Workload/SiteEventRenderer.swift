@@ -1,3 +1,5 @@
+import Ingest
+
 /// Turns one site action into an envelope: the full `Envelope` for samples and tests, or
 /// straight into the bytes `Envelope.line()` would give (the generator's hot path).
 struct SiteEventRenderer {
@@ -36,7 +38,7 @@ struct SiteEventRenderer {
         if site.sendsJSONBody && site.identitySeed % 2 == 0 && route != .trackingSkipped {
             userAgent = "axios/1.6.2"
         } else {
-            userAgent = "Appsero/" + MD5.hex(url) + ";"
+            userAgent = "Appsero/" + SDKFingerprint.md5Hex(url) + ";"
         }
         let id = EventID.make(micros: micros, using: &random)
         return Frame(route: route, profile: profile, url: url, userAgent: userAgent, id: id)

@@ -1,3 +1,5 @@
+import Ingest
+
 /// Generates a realistic Appsero workload: `projects.json` plus raw partitions exactly as
 /// ingest writes them (CONTRACT §2, §3), for tests, demos and benchmarks.
 ///

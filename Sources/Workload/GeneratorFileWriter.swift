@@ -1,3 +1,5 @@
+import Ingest
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

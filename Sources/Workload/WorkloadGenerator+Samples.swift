@@ -1,3 +1,5 @@
+import Ingest
+
 /// Single realistic events for tests that need a believable payload without a whole workload.
 extension WorkloadGenerator {
     /// The SDK client generation a sample site runs.
