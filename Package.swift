@@ -71,6 +71,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // The benchmarks' binary (anchors and probes, Benchmarks/README.md), so the product carries
+        // no measuring hooks. Built by the benchmark scripts, not by `make demo`.
+        .executableTarget(name: "trackhouse-bench", dependencies: [
+            "Server", "Ingest",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], path: "Benchmarks/trackhouse-bench", swiftSettings: swiftSettings),
         .target(name: "TrackhouseTestSupport", dependencies: [
             "Ingest", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TrackhouseTestSupport"),

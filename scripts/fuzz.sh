@@ -91,11 +91,13 @@ target_objects() {
     esac
 }
 
-# The product files a target compiles itself (the API's parameter parsing lives in Server,
-# which needs the HTTP stack as a whole; these three files need only Ingest and Hummingbird).
+# The files a target compiles itself: the API's parameter parsing lives in Server, which
+# needs the HTTP stack as a whole (these three files need only Ingest and Hummingbird); the
+# SQL target's in-memory tables are the engine tests'.
 target_sources() {
     case $1 in
         api) echo "Sources/Server/API/APIParameters.swift Sources/Server/API/TimeBuckets.swift Sources/Server/API/SQLText.swift" ;;
+        sql) echo "Tests/QueryTests/Support/InMemoryCatalog.swift" ;;
         *) echo "" ;;
     esac
 }

@@ -4,24 +4,30 @@
 # so both configurations see the same drift of this shared machine.
 # Usage: Benchmarks/ingest/ab.sh ROUNDS SECONDS "A serve flags" "B serve flags"
 # e.g.   Benchmarks/ingest/ab.sh 10 8 "" "--commit-interval-us 2000"
-# TRACKHOUSE_BIN_A / TRACKHOUSE_BIN_B compare two binaries (default: the release build).
+# The servers are `trackhouse-bench serve` (the product's server plus the bare route; the flags
+# are its flags), built here (release); TRACKHOUSE_BENCH_BIN_A / TRACKHOUSE_BENCH_BIN_B compare
+# two builds of it instead. The data is set up by the release `trackhouse` (build it first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-6}; seconds=${2:-8}; flags_a=${3:-}; flags_b=${4:-}
-release=$(swift build -c release --show-bin-path)/trackhouse
-bin_a=${TRACKHOUSE_BIN_A:-$release}; bin_b=${TRACKHOUSE_BIN_B:-$release}
+release=$(swift build -c release --show-bin-path)
+if [ -z "${TRACKHOUSE_BENCH_BIN_A:-}" ] || [ -z "${TRACKHOUSE_BENCH_BIN_B:-}" ]; then
+  swift build -c release --product trackhouse-bench >&2
+fi
+product=${TRACKHOUSE_BIN:-$release/trackhouse}
+bin_a=${TRACKHOUSE_BENCH_BIN_A:-$release/trackhouse-bench}; bin_b=${TRACKHOUSE_BENCH_BIN_B:-$release/trackhouse-bench}
 work=$(mktemp -d "${TRACKHOUSE_BENCH_DIR:-/tmp}/trackhouse-bench-ab.XXXXXX")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port_a=$(free_port); port_b=$(free_port)
-"$bin_a" demo-setup --data "$work/a" >/dev/null
+"$product" demo-setup --data "$work/a" >/dev/null
 cp -r "$work/a" "$work/b"
 hash=$(python3 -c "import json;print(json.load(open('$work/a/projects.json'))['projects'][0]['hash'])")
 python3 Benchmarks/ingest/body.py "$hash" > "$work/body.txt"
 # shellcheck disable=SC2086  # the flags are word lists
-"$bin_a" serve --data "$work/a" --port "$port_a" --bench-bare-route --log-level warning --role ingest $flags_a &
+"$bin_a" serve --data "$work/a" --port "$port_a" --log-level warning --role ingest $flags_a &
 server_a=$!
 # shellcheck disable=SC2086
-"$bin_b" serve --data "$work/b" --port "$port_b" --bench-bare-route --log-level warning --role ingest $flags_b &
+"$bin_b" serve --data "$work/b" --port "$port_b" --log-level warning --role ingest $flags_b &
 server_b=$!
 trap 'kill $server_a $server_b 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for port in "$port_a" "$port_b"; do

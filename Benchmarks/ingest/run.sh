@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Ingest throughput: durable group commit (/track) vs the bare HTTP stack (/_bench/bare, which
 # reads the body and answers without storing it), same server, same run, 64 keep-alive clients.
+# The server is `trackhouse-bench serve`: the product's server (Server.buildApplication) plus
+# the bare route, added through `FrontDoorRoute` so it takes the SDK routes' path.
 # Usage: Benchmarks/ingest/run.sh [duration_seconds] [connections] [rounds]
-# Build first: swift build -c release --product trackhouse --scratch-path .build
-# TRACKHOUSE_BIN=/path/to/trackhouse runs another binary (e.g. a saved baseline).
+# Build first: swift build -c release --product trackhouse (for demo-setup); this script builds
+# trackhouse-bench (release) unless TRACKHOUSE_BENCH_BIN names one (e.g. a saved baseline).
+# TRACKHOUSE_BIN=/path/to/trackhouse sets up the data with another product binary.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-15}
 connections=${2:-64}
 rounds=${3:-3}
 bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}
+if [ -z "${TRACKHOUSE_BENCH_BIN:-}" ]; then swift build -c release --product trackhouse-bench >&2; fi
+bench_bin=${TRACKHOUSE_BENCH_BIN:-$(swift build -c release --show-bin-path)/trackhouse-bench}
 # TRACKHOUSE_BENCH_DIR=/dev/shm puts the data directory on tmpfs, where fsync costs nothing:
 # the same code without the disk's latency, to split a gap between CPU and disk.
 work=$(mktemp -d "${TRACKHOUSE_BENCH_DIR:-/tmp}/trackhouse-bench-ingest.XXXXXX")
@@ -19,11 +24,12 @@ hash=$(python3 -c "import json;print(json.load(open('$work/data/projects.json'))
 python3 Benchmarks/ingest/body.py "$hash" > "$work/body.txt"
 echo "body bytes: $(wc -c < "$work/body.txt")  nproc: $(nproc)  load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # The decode step alone (form body -> envelope line), no HTTP, no disk: one core.
-"$bin" bench-decode --body "$work/body.txt"
+"$bench_bin" decode --body "$work/body.txt"
 # --role ingest: the front door alone. With the default role (all) the server also compacts the
 # new raw data every 15 s, which competes for the same 2 cores during the durable run only.
-# TRACKHOUSE_SERVE_FLAGS adds serve flags (e.g. --ingest-on-router for the router-path comparison).
-"$bin" serve --data "$work/data" --port "$port" --bench-bare-route --log-level warning --role ingest ${TRACKHOUSE_SERVE_FLAGS:-} &
+# TRACKHOUSE_SERVE_FLAGS adds `trackhouse-bench serve` flags (e.g. --ingest-on-router for the
+# router-path comparison, --commit-lanes N; `trackhouse-bench serve --help` lists them).
+"$bench_bin" serve --data "$work/data" --port "$port" --log-level warning --role ingest ${TRACKHOUSE_SERVE_FLAGS:-} &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

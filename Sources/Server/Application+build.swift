@@ -27,8 +27,10 @@ struct RawLogService: Service {
     }
 }
 
-/// Builds the router (used by `buildApplication` and by in-process tests).
-public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendable () -> [UInt8])? = nil) -> Router<TrackhouseRequestContext> {
+/// Builds the router (used by `buildApplication` and by in-process tests). `frontDoorRoutes`
+/// are registered on it too: they answer here when the event loop does not take them.
+public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendable () -> [UInt8])? = nil,
+                        frontDoorRoutes: [FrontDoorRoute] = []) -> Router<TrackhouseRequestContext> {
     // HEAD is answered wherever GET is (the GET's headers, no body).
     let router = Router(context: TrackhouseRequestContext.self, options: .autoGenerateHeadEndpoints)
     let table = RouteTable()
@@ -39,10 +41,19 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
     }
     let api = APIRoutes(components: components)
     api.register(on: router, table: table)
-    if components.configuration.enableBareRoute {
-        table.on(router, .post, "_bench/bare") { request, _ -> Response in
-            let buffer = try await request.body.collect(upTo: 1 << 20)
-            return JSONResponse.make(status: .ok, .object(JSONObject([("ok", .bool(true)), ("bytes", .number(String(buffer.readableBytes)))])))
+    let bodyBytesMax = components.ingest?.options.bodyBytesMax ?? (1 << 20)
+    for route in frontDoorRoutes {
+        table.on(router, .post, String(route.path.drop(while: { $0 == "/" }))) { request, _ -> Response in
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: bodyBytesMax)
+            } catch is NIOTooManyBytesError {
+                // The front door's refusal, as the SDK routes give it on either path.
+                return JSONResponse.error(status: 413, code: "payload_too_large",
+                                          message: "the body is larger than \(bodyBytesMax) bytes")
+            }
+            let (status, json) = route.answer(Array(buffer.readableBytesView))
+            return JSONResponse.make(status: .init(code: status), bytes: json)
         }
     }
     DashboardRoutes().register(on: router, table: table)
@@ -109,15 +120,18 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
                                 compaction: compaction, rollups: rollups)
 }
 
+/// The HTTP application over `components`. `frontDoorRoutes` are the embedding program's own
+/// `POST` routes, answered by the same front door as the SDK routes (`FrontDoorRoute`).
 public func buildApplication(components: TrackhouseComponents, logger: Logger,
                              metricsText: (@Sendable () -> [UInt8])? = nil,
+                             frontDoorRoutes: [FrontDoorRoute] = [],
                              onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
-    let router = buildRouter(components: components, metricsText: metricsText)
+    let router = buildRouter(components: components, metricsText: metricsText, frontDoorRoutes: frontDoorRoutes)
     // The SDK routes are answered on the event loop (`IngestChannelHandler`); the router keeps
     // them too, for in-process tests and as the same code's second caller.
     let onEventLoop = components.configuration.ingestOnEventLoop
     let ingestRoutes = onEventLoop ? components.ingest.map { IngestRoutes(service: $0) } : nil
-    let bareEnabled = onEventLoop && components.configuration.enableBareRoute
+    let frontDoorRoutesOnEventLoop = onEventLoop ? frontDoorRoutes : []
     var services: [any Service] = []
     if let writer = components.writer { services.append(RawLogService(writer: writer)) }
     if let compaction = components.compaction { services.append(compaction) }
@@ -127,7 +141,7 @@ public func buildApplication(components: TrackhouseComponents, logger: Logger,
         router: router,
         server: HTTPServerBuilder { responder in
             TrackhouseHTTP1Channel(responder: responder, idleTimeout: idleTimeout, ingestRoutes: ingestRoutes,
-                                   bareEnabled: bareEnabled, serverName: "trackhouse")
+                                   frontDoorRoutes: frontDoorRoutesOnEventLoop, serverName: "trackhouse")
         },
         configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port),
                              serverName: "trackhouse"),

@@ -13,13 +13,12 @@ public struct ServerConfiguration: Sendable {
     public var role: Role = .all
     public var writerID: String
     public var ingest = IngestService.Options()
-    /// Serves `POST /_bench/bare`, which reads the body and answers without storing it: the
-    /// HTTP stack's ceiling for the ingest benchmark. Off by default.
-    public var enableBareRoute = false
-    /// The SDK routes (and `/_bench/bare`) are answered on the connection's event loop
-    /// (`IngestChannelHandler`); off, Hummingbird's router answers them on a task, the way
-    /// every other route is. Same answers either way; the event loop costs less CPU per
-    /// request (BENCHMARKS.md, "Ingest").
+    /// The SDK routes (and the embedding program's `FrontDoorRoute`s) are answered on the
+    /// connection's event loop (`IngestChannelHandler`); off, Hummingbird's router answers them
+    /// on a task, the way every other route is. Same answers either way (`IngestFrontDoorTests`
+    /// holds them to it); the event loop costs less CPU per request (BENCHMARKS.md, "Ingest").
+    /// `serve` always takes the event loop; `trackhouse-bench serve --ingest-on-router`
+    /// measures the other.
     public var ingestOnEventLoop = true
     public var sealEnabled = true
     /// Group commit tuning for the raw writer (`RawLogWriter.Options`); nil keeps its default.
@@ -33,6 +32,9 @@ public struct ServerConfiguration: Sendable {
     /// Chart endpoints answer from in-memory rollups kept up to date after each commit
     /// (roles query and all); off, every chart request scans the warehouse.
     public var rollupsEnabled = true
+    /// Rendered read answers kept per warehouse version (`ResponseCache`), in bytes; 0 turns
+    /// the cache off (the API benchmark measures both).
+    public var answerCacheBytesMax = 64 << 20
     /// A connection that sends nothing for this long is closed: idle keep-alive connections,
     /// a request head or body that stops arriving (slowloris). A request being answered (a
     /// durable append, a long query) is never cut. nil: never (Hummingbird's default).

@@ -24,16 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
     var rateBurst: Double = 60
     @Option(name: .customLong("trusted-proxy"), help: "A proxy address or CIDR whose X-Forwarded-For is believed (repeatable).")
     var trustedProxies: [String] = []
-    @Option(name: .customLong("commit-interval-us"), help: "Group commit: under sustained load a new fsync batch starts at most this often (µs; 0 = as soon as the previous one is done). Fewer fsyncs for IOPS-limited disks, up to that much added latency. Default 0, or TRACKHOUSE_INGEST_COMMIT_INTERVAL_US.")
+    @Option(name: .customLong("commit-interval-us"), help: "Group commit: under sustained load a new fsync batch starts at most this often (µs; 0 = as soon as the previous one is done). Fewer fsyncs for IOPS-limited disks, up to that much added latency. Default 0.")
     var commitIntervalMicros: Int?
-    @Option(name: .customLong("commit-lanes"), help: "Group commit: batches written and fsynced at once, each by its own thread into its own files (1-16). Default 1, or TRACKHOUSE_INGEST_LANES.")
+    @Option(name: .customLong("commit-lanes"), help: "Group commit: batches written and fsynced at once, each by its own thread into its own files (1-16). Default 1.")
     var commitLanes: Int?
-    @Flag(name: .customLong("ingest-on-router"),
-          help: ArgumentHelp("Answer the SDK routes through the router on a task instead of on the event loop (same answers; for comparison benchmarks).", visibility: .hidden))
-    var ingestOnRouter = false
-
-    @Flag(name: .customLong("bench-bare-route"), help: "Serve POST /_bench/bare (reads the body, stores nothing) for benchmarks.")
-    var benchBareRoute = false
     @Option(name: .customLong("compact-interval"), help: "Seconds between in-process compactions of new raw data (0 = never; roles query and all).")
     var compactInterval: Double = 15
     @Option(name: .customLong("raw-retention-days"), help: "With in-process compaction: delete fully compacted raw files whose hour ended over this many days ago (default: keep them).")
@@ -75,8 +69,6 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.role = ServerConfiguration.Role(rawValue: role)!
-        configuration.enableBareRoute = benchBareRoute
-        configuration.ingestOnEventLoop = !ingestOnRouter
         configuration.compactionIntervalSeconds = compactInterval > 0 ? compactInterval : nil
         configuration.rollupsEnabled = !noRollups
         configuration.rawRetentionDays = rawRetentionDays

@@ -24,12 +24,24 @@ final class IngestFrontDoorTests: XCTestCase {
     }
 
     /// Every request in the table gets the same status, body (the accepted id aside) and
-    /// header names from the event loop as from the router (`--ingest-on-router`).
+    /// header names from the event loop as from the router (`ingestOnEventLoop` off), and the
+    /// same answer for a `FrontDoorRoute` from either.
     func testEventLoopAnswersExactlyAsTheRouter() throws {
-        let (fast, fastData, fastPort) = try startServerOnFreshData(extraArguments: ["--role", "ingest"])
-        defer { fast.terminate() }
-        let (router, routerData, routerPort) = try startServerOnFreshData(extraArguments: ["--role", "ingest", "--ingest-on-router"], name: "router")
-        defer { router.terminate() }
+        let echo = FrontDoorRoute(path: "/_test/length") { body in
+            (body.isEmpty ? 400 : 200, Array(#"{"length":\#(body.count)}"#.utf8))
+        }
+        let fastData = makeDataDirectory()
+        var fastConfiguration = ServerConfiguration(dataDirectory: fastData, writerID: "t1")
+        fastConfiguration.role = .ingest
+        let fast = try InProcessServer(configuration: fastConfiguration, frontDoorRoutes: [echo])
+        defer { fast.stop() }
+        let routerData = makeDataDirectory("router")
+        var routerConfiguration = ServerConfiguration(dataDirectory: routerData, writerID: "t1")
+        routerConfiguration.role = .ingest
+        routerConfiguration.ingestOnEventLoop = false
+        let router = try InProcessServer(configuration: routerConfiguration, frontDoorRoutes: [echo])
+        defer { router.stop() }
+        let (fastPort, routerPort) = (fast.port, router.port)
         let gzipped = Gzip.deflate(Array("hash=\(demoHash)&url=https://gz.example".utf8))
         let requests: [(String, [UInt8])] = [
             ("form", RawHTTPConnection.request(path: "/track", headers: formHeaders(), body: sdkTrackBody(marker: "same"))),
@@ -49,6 +61,9 @@ final class IngestFrontDoorTests: XCTestCase {
                                                     body: Array(("hash=\(demoHash)&pad=" + String(repeating: "a", count: (1 << 20) + 10)).utf8))),
             ("GET is the router's", RawHTTPConnection.request(method: "GET", path: "/track", body: [])),
             ("other path is the router's", RawHTTPConnection.request(path: "/trackx", headers: formHeaders(), body: Array("hash=\(demoHash)".utf8))),
+            ("added route", RawHTTPConnection.request(path: "/_test/length/?q=1", body: Array("12345".utf8))),
+            ("added route, its refusal", RawHTTPConnection.request(path: "/_test/length", body: [])),
+            ("added route, too large", RawHTTPConnection.request(path: "/_test/length", body: [UInt8](repeating: 0x61, count: (1 << 20) + 10))),
         ]
         for (name, bytes) in requests {
             let a = exchange(fastPort, bytes, responses: 1).first
@@ -57,7 +72,7 @@ final class IngestFrontDoorTests: XCTestCase {
             XCTAssertEqual(a?.status, b?.status, name)
             XCTAssertEqual(Set(a?.headers.keys.map { $0 } ?? []), Set(b?.headers.keys.map { $0 } ?? []), name)
             XCTAssertEqual(a?.headers["content-type"], b?.headers["content-type"], name)
-            if a?.status == 200, let ab = a?.bodyText, let bb = b?.bodyText {
+            if a?.status == 200, !name.hasPrefix("added route"), let ab = a?.bodyText, let bb = b?.bodyText {
                 // {"ok":true,"id":"<26-character id>"}: ids differ, the shape does not.
                 XCTAssertEqual(ab.count, bb.count, name)
                 XCTAssertTrue(ab.hasPrefix(#"{"ok":true,"id":""#), ab)
@@ -65,8 +80,10 @@ final class IngestFrontDoorTests: XCTestCase {
                 XCTAssertEqual(a?.bodyText, b?.bodyText, name)
             }
         }
-        fast.terminate()
-        router.terminate()
+        XCTAssertEqual(exchange(fastPort, RawHTTPConnection.request(path: "/_test/length", body: Array("12345".utf8)),
+                                responses: 1).first?.bodyText, #"{"length":5}"#)
+        fast.stop()
+        router.stop()
         // The same lines were stored by both, ids and times aside.
         func stored(_ data: String) throws -> [String] {
             try readAllEnvelopes(data).map { "\($0.route) \(JSONWriter.serialize(.object($0.payload)).count)" }.sorted()

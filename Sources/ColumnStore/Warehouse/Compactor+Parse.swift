@@ -53,17 +53,10 @@ struct RawFileParser: Sendable {
         // About 1.4 KB of raw line per event.
         var rows = EventColumnsBuilder(capacity: (content.count - consumed) / 1_400 + 1)
         content.withUnsafeBytes { buffer in
-            var start = consumed
-            while start < buffer.count {
-                // memchr: the generic `firstIndex(of:)` went byte by byte (5% of compaction).
-                guard let newline = memchr(buffer.baseAddress! + start, 0x0A, buffer.count - start) else { break }
-                let end = UnsafeRawPointer(newline) - buffer.baseAddress!
-                let line = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
-                start = end + 1
-                consumed = start
-                if line.isEmpty { continue }
+            consumed = RawFileReader.forEachLine(in: buffer, from: consumed) { line in
+                if line.bytes.isEmpty { return }
                 parsed.linesRead += 1
-                switch normalizer.normalize(line: line) {
+                switch normalizer.normalize(line: line.bytes) {
                 case .invalid:
                     parsed.linesInvalid += 1
                 case .unknownProject:

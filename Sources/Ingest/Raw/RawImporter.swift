@@ -84,32 +84,30 @@ public struct RawImporter {
         }
         let contentHash = Self.contentHash(bytes)
         var groups: [GroupKey: [UInt8]] = [:]
-        var lineNumber = 0
-        var start = 0
+        func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
+            line.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }
+        }
         bytes.withUnsafeBytes { buffer in
-            while start < buffer.count {
-                lineNumber += 1
-                var end = start
-                while end < buffer.count && buffer[end] != 0x0A { end += 1 }
-                let torn = end == buffer.count
-                let line = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
-                defer { start = end + 1 }
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-                if torn {
-                    report(Problem(path: path, line: lineNumber, message: "last line has no newline (torn write); skipped"))
-                    summary.linesRejected += 1
-                    continue
-                }
+            var lineNumber = 0
+            let complete = RawFileReader.forEachLine(in: buffer) { line in
+                lineNumber = line.number
+                if isBlank(line.bytes) { return }
                 do {
-                    let envelope = try Envelope.decode(line)
+                    let envelope = try Envelope.decode(line.bytes)
                     let key = GroupKey(route: envelope.route, hourIndex: RawLayout.hourIndex(micros: envelope.receivedAtMicros))
-                    groups[key, default: []].append(contentsOf: line)
+                    groups[key, default: []].append(contentsOf: line.bytes)
                     groups[key]!.append(0x0A)
                     summary.linesImported += 1
                 } catch {
-                    report(Problem(path: path, line: lineNumber, message: "\(error)"))
+                    report(Problem(path: path, line: line.number, message: "\(error)"))
                     summary.linesRejected += 1
                 }
+            }
+            // A last line without a newline was cut mid-append by a crash (a blank one is
+            // just trailing space).
+            if complete < buffer.count, !isBlank(UnsafeRawBufferPointer(rebasing: buffer[complete...])) {
+                report(Problem(path: path, line: lineNumber + 1, message: "last line has no newline (torn write); skipped"))
+                summary.linesRejected += 1
             }
         }
         for key in groups.keys.sorted() {

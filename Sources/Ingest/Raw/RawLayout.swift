@@ -83,39 +83,3 @@ public struct RawLayout: Sendable {
         return files
     }
 }
-
-/// Reads the lines of a raw file (plain or gzip).
-public enum RawFileReader {
-    public struct Line {
-        public var number: Int
-        public var bytes: UnsafeRawBufferPointer
-    }
-
-    /// Calls `body` for every complete line. A last line without a newline is a torn write
-    /// (a crash mid-append) and is reported through `tornTail` instead of being read as data.
-    public static func forEachLine(path: String, compressed: Bool? = nil,
-                                   tornTail: ((Int) -> Void)? = nil,
-                                   _ body: (Line) throws -> Void) throws {
-        var bytes = try FileIO.readFile(path)
-        if compressed ?? path.hasSuffix(".gz") {
-            bytes = try Gzip.inflate(bytes)
-        }
-        try bytes.withUnsafeBytes { buffer in
-            var start = 0
-            var number = 0
-            let count = buffer.count
-            while start < count {
-                guard let newline = UnsafeRawBufferPointer(rebasing: buffer[start...]).firstIndex(of: 0x0A) else {
-                    tornTail?(count - start)
-                    return
-                }
-                number += 1
-                let end = start + (newline - 0) // firstIndex is relative to the rebased slice
-                if end > start {
-                    try body(Line(number: number, bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<end])))
-                }
-                start = end + 1
-            }
-        }
-    }
-}

@@ -70,27 +70,20 @@ public final class RawLogWriter: @unchecked Sendable {
         /// Lanes: batches that may be written and fsynced at the same time, each by its own
         /// thread into its own files. 1 (the default) is the classic serial group commit,
         /// which measured the least CPU per request; more lanes keep batches moving while one
-        /// fsync is slow. `TRACKHOUSE_INGEST_LANES` overrides the default.
-        public var lanes: Int = Options.environmentValue("TRACKHOUSE_INGEST_LANES", in: 1...16) ?? 1
+        /// fsync is slow (`serve --commit-lanes`).
+        public var lanes: Int = 1
         /// Commit interval (step 2a): under sustained load a batch does not start sooner than
         /// this after the previous batch started (any lane), unless `batchLinesTarget` lines
-        /// are already waiting. An idle writer commits a new line at once. 0 disables it.
-        /// `TRACKHOUSE_INGEST_COMMIT_INTERVAL_US` overrides the default.
-        public var commitIntervalMicros: Int = Options.environmentValue("TRACKHOUSE_INGEST_COMMIT_INTERVAL_US", in: 0...100_000) ?? 0
+        /// are already waiting. An idle writer commits a new line at once. 0 disables it
+        /// (`serve --commit-interval-us`).
+        public var commitIntervalMicros: Int = 0
         /// The commit interval applies only when at least this many lines arrived while the
         /// previous batch was written and fsynced: a sign of enough concurrent clients to keep
         /// the cores busy while the next batch fills. With fewer (closed-loop benchmarks with
         /// 2–16 clients) waiting only idles them: 1 ms cost 10–50% of their throughput.
-        /// `TRACKHOUSE_INGEST_DELAY_AFTER_LINES` overrides the default.
-        public var delayAfterBatchLines: Int = Options.environmentValue("TRACKHOUSE_INGEST_DELAY_AFTER_LINES", in: 1...100_000) ?? 6
+        public var delayAfterBatchLines: Int = 6
         /// Lines that start a batch before the commit interval has passed.
-        /// `TRACKHOUSE_INGEST_BATCH_TARGET` overrides the default.
-        public var batchLinesTarget: Int = Options.environmentValue("TRACKHOUSE_INGEST_BATCH_TARGET", in: 1...100_000) ?? 32
-
-        static func environmentValue(_ name: String, in range: ClosedRange<Int>) -> Int? {
-            guard let text = getenv(name), let value = Int(String(cString: text)) else { return nil }
-            return min(max(value, range.lowerBound), range.upperBound)
-        }
+        public var batchLinesTarget: Int = 32
         public var fileBytesMax: Int64 = 256 << 20
         /// Step 5a: rotated files of unfinished hours wait at most this many bytes per writer
         /// (split between the lanes) before the oldest is sealed anyway.

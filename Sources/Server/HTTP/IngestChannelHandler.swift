@@ -4,8 +4,8 @@ import NIOCore
 import NIOHTTPTypes
 
 /// The SDK routes' front door on the connection's event loop: `POST /track`, `/deactivate`,
-/// `/tracking-skipped` (and `/_bench/bare` when enabled) are answered here, without a Swift
-/// task per request; everything else goes on to Hummingbird's router unchanged.
+/// `/tracking-skipped` (and the embedding program's `FrontDoorRoute`s) are answered here,
+/// without a Swift task per request; everything else goes on to Hummingbird's router unchanged.
 ///
 /// Why: on the router every request is read by the event loop, handed to a task on the
 /// concurrency pool, and its response handed back: two thread hops, plus a third for the
@@ -36,7 +36,8 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     enum Target {
         case ingest(Envelope.Route)
-        case bare
+        /// An index into `frontDoorRoutes`.
+        case added(Int)
     }
 
     private enum State {
@@ -53,7 +54,9 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     private let routes: IngestRoutes?
-    private let bareEnabled: Bool
+    private let frontDoorRoutes: [FrontDoorRoute]
+    /// `frontDoorRoutes`' paths as bytes, compared with each request's path.
+    private let frontDoorPaths: [[UInt8]]
     private let keepAlive: KeepAliveProbe.Box
     private let serverName: String
     private var state = State.idle
@@ -67,9 +70,10 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var closing = false
     private var date = HTTPDate()
 
-    init(routes: IngestRoutes?, bareEnabled: Bool, keepAlive: KeepAliveProbe.Box, serverName: String) {
+    init(routes: IngestRoutes?, frontDoorRoutes: [FrontDoorRoute], keepAlive: KeepAliveProbe.Box, serverName: String) {
         self.routes = routes
-        self.bareEnabled = bareEnabled
+        self.frontDoorRoutes = frontDoorRoutes
+        self.frontDoorPaths = frontDoorRoutes.map { Array($0.path.utf8) }
         self.keepAlive = keepAlive
         self.serverName = serverName
     }
@@ -146,7 +150,7 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
             if path.elementsEqual("/deactivate".utf8) { return .ingest(.deactivate) }
             if path.elementsEqual("/tracking-skipped".utf8) { return .ingest(.trackingSkipped) }
         }
-        if bareEnabled && path.elementsEqual("/_bench/bare".utf8) { return .bare }
+        for index in frontDoorPaths.indices where path.elementsEqual(frontDoorPaths[index]) { return .added(index) }
         return nil
     }
 
@@ -154,11 +158,9 @@ final class IngestChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     private func answer(_ target: Target, head: HTTPRequest, body: [UInt8], keepAlive: Bool, context: ChannelHandlerContext) {
         switch target {
-        case .bare:
-            var bytes: [UInt8] = Array(#"{"ok":true,"bytes":"#.utf8)
-            bytes.append(contentsOf: String(body.count).utf8)
-            bytes.append(UInt8(ascii: "}"))
-            respond(status: 200, body: bytes, keepAlive: keepAlive, context: context)
+        case .added(let index):
+            let (status, bytes) = frontDoorRoutes[index].answer(body)
+            respond(status: status, body: bytes, keepAlive: keepAlive, context: context)
         case .ingest(let route):
             guard let routes else { return }
             let request = IngestRoutes.IngestHeaders(head.headerFields)

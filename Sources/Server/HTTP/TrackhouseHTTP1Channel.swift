@@ -25,7 +25,8 @@ struct TrackhouseHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let idleTimeout: TimeAmount?
     let ingestRoutes: IngestRoutes?
-    let bareEnabled: Bool
+    /// The embedding program's routes, answered on the event loop with the SDK routes.
+    let frontDoorRoutes: [FrontDoorRoute]
     let serverName: String
     /// The largest body any route takes (`Expect: 100-continue` is answered up to it).
     var bodyBytesMax = 1 << 20
@@ -53,8 +54,8 @@ struct TrackhouseHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try operations.addHandler(probe)
             try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try operations.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout.map { .nanoseconds($0.nanoseconds) }, logger: logger))
-            if ingestRoutes != nil || bareEnabled {
-                try operations.addHandler(IngestChannelHandler(routes: ingestRoutes, bareEnabled: bareEnabled,
+            if ingestRoutes != nil || !frontDoorRoutes.isEmpty {
+                try operations.addHandler(IngestChannelHandler(routes: ingestRoutes, frontDoorRoutes: frontDoorRoutes,
                                                                keepAlive: probe.box, serverName: serverName))
             }
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel,

@@ -1,5 +1,6 @@
-/// A scan unit over columns held in memory. Used by tests and by callers that already have
-/// decoded columns; statistics are computed from the data unless given.
+/// A scan unit over columns held in memory: the planner's one-row unit for `SELECT` without
+/// `FROM`, and callers that already have decoded columns (the tests' `InMemoryCatalog`);
+/// statistics are computed from the data unless given.
 public struct InMemoryScanUnit: ScanUnit {
     public var name: String
     public var rowCount: Int
@@ -30,34 +31,6 @@ public struct InMemoryScanUnit: ScanUnit {
     public func statistics(column: String) -> ColumnStatistics? { columnStatistics[column] }
 
     public func readColumn(name: String) throws -> ColumnData? { columns[name] }
-}
-
-/// A table over in-memory scan units.
-public struct InMemoryTable: ScanSource {
-    public var schema: TableSchema
-    public var units: [InMemoryScanUnit]
-
-    public init(schema: TableSchema, units: [InMemoryScanUnit]) {
-        self.schema = schema
-        self.units = units
-    }
-
-    public func scanUnits() throws -> [any ScanUnit] { units }
-}
-
-/// A catalog over in-memory tables.
-public struct InMemoryCatalog: Catalog {
-    public var tables: [String: any ScanSource]
-
-    public init(tables: [any ScanSource]) {
-        var byName: [String: any ScanSource] = [:]
-        for table in tables { byName[table.schema.name] = table }
-        self.tables = byName
-    }
-
-    public func table(named name: String) throws -> (any ScanSource)? { tables[name] }
-
-    public var tableNames: [String] { tables.keys.sorted() }
 }
 
 extension ColumnStatistics {

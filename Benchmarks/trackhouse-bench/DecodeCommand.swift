@@ -2,14 +2,12 @@ import ArgumentParser
 import Foundation
 import Ingest
 
-/// `trackhouse bench-decode --body FILE`: CPU per request of the ingest route's decode step
+/// `trackhouse-bench decode --body FILE`: CPU per request of the ingest route's decode step
 /// (form body → envelope line), without HTTP or disk, for `Benchmarks/ingest/run.sh`.
-/// Hidden: a measuring tool, not part of the product's surface.
-struct BenchDecodeCommand: ParsableCommand {
+struct DecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-decode",
-        abstract: "Time the ingest decode step (form body to envelope line) on one body.",
-        shouldDisplay: false)
+        commandName: "decode",
+        abstract: "Time the ingest decode step (form body to envelope line) on one body.")
 
     @Option(help: "A form body, as the SDK posts it.") var body: String
     @Option(help: "Repetitions.") var iterations = 200_000
