@@ -50,6 +50,6 @@ fuzz:
 TSAN_TESTS ?= RawLogWriterTests|IngestFrontDoorTests|RollupChartQueriesTests|SitesIndexTests|EngineTests|CompactionTests|WarehouseLogTests|LogThrottleTests
 sanitize:
 	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
-	$(SWIFT) test --skip-build --scratch-path .build-asan --filter 'IngestTests|ColumnStoreTests|QueryTests|ServerTests'
+	$(SWIFT) test --skip-build --scratch-path .build-asan --filter 'CoreTests|IngestTests|ColumnStoreTests|QueryTests|ServerTests'
 	$(SWIFT) build --build-tests --scratch-path .build-tsan --sanitize=thread
 	$(SWIFT) test --skip-build --scratch-path .build-tsan --filter '$(TSAN_TESTS)'

@@ -1,5 +1,6 @@
 // swift-tools-version:6.2
 // Trackhouse: one Swift program over a file-based warehouse.
+//   Core        – file I/O, UTC time, JSON, gzip, byte buffers, ParallelFor, the table schemas.
 //   Ingest      – the Appsero SDK routes, durable hourly JSON partitions.
 //   Workload    – the deterministic test-data generator (`gen`, tests, benchmarks).
 //   ColumnStore – Parquet segments, compaction, the latest-sites index.
@@ -34,26 +35,28 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // What every stage shares; depends on nothing of ours.
+        .target(name: "Core", dependencies: ["CZlib"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Ingest", dependencies: [
-            "CZlib",
+            "Core",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         // The test-data generator (`gen`, tests, benchmarks); nothing on the serving path uses it.
         .target(name: "Workload", dependencies: [
-            "Ingest",
+            "Core", "Ingest",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "ColumnStore", dependencies: [
-            "CZstd", "CZlib", "Ingest",
+            "CZstd", "CZlib", "Core", "Ingest",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Query", dependencies: [
-            "ColumnStore",
+            "Core", "ColumnStore",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Server", dependencies: [
-            "Ingest", "ColumnStore", "Query",
+            "Core", "Ingest", "ColumnStore", "Query",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -67,29 +70,30 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .executableTarget(name: "trackhouse", dependencies: [
-            "Server", "Ingest", "ColumnStore", "Query", "Workload",
+            "Server", "Core", "Ingest", "ColumnStore", "Query", "Workload",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         // The benchmarks' binary (anchors and probes, Benchmarks/README.md), so the product carries
         // no measuring hooks. Built by the benchmark scripts, not by `make demo`.
         .executableTarget(name: "trackhouse-bench", dependencies: [
-            "Server", "Ingest",
+            "Server", "Core", "Ingest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], path: "Benchmarks/trackhouse-bench", swiftSettings: swiftSettings),
         .target(name: "TrackhouseTestSupport", dependencies: [
-            "Ingest", .product(name: "Logging", package: "swift-log"),
+            "Core", "Ingest", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TrackhouseTestSupport"),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TrackhouseTestSupport"]),
-        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Ingest"]),
-        .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Ingest", "Workload", "TrackhouseTestSupport"],
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TrackhouseTestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Core", "Ingest", "TrackhouseTestSupport"]),
+        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Core", "Ingest"]),
+        .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Core", "Ingest", "Workload", "TrackhouseTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Ingest", "Workload"], exclude: ["sql", "differential"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Core", "Workload"], exclude: ["sql", "differential"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Ingest", "Workload", "TrackhouseTestSupport",
+            "Server", "Core", "Ingest", "Workload", "TrackhouseTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ],

@@ -6,10 +6,11 @@
 #   scripts/fuzz.sh SECONDS [target...]      targets: form json inflate envelope parquet thrift sql api
 #   scripts/fuzz.sh build [target...]        build only
 #
-# The modules are compiled with swiftc directly (no SwiftPM, no second package build): Ingest,
-# ColumnStore and Query once each, against small stand-ins for Logging, Metrics and Hummingbird
-# (Fuzz/Stubs). A module is rebuilt only when one of its sources changed. Crashing inputs go to
-# .build-fuzz/artifacts/<target>/; see Fuzz/README.md for reproducing and minimising them.
+# The modules are compiled with swiftc directly (no SwiftPM, no second package build): Core,
+# Ingest, ColumnStore and Query once each, against small stand-ins for Logging, Metrics and
+# Hummingbird (Fuzz/Stubs). A module is rebuilt only when one of its sources changed. Crashing
+# inputs go to .build-fuzz/artifacts/<target>/; see Fuzz/README.md for reproducing and
+# minimising them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,7 +67,8 @@ build_modules() {
     local need_ingest=0 need_columnstore=0 need_query=0 need_hb=0
     for t in $TARGETS; do
         case $t in
-            form|json|inflate) need_ingest=1 ;;
+            json|inflate) ;;
+            form) need_ingest=1 ;;
             envelope|parquet|thrift) need_ingest=1; need_columnstore=1 ;;
             sql) need_ingest=1; need_columnstore=1; need_query=1 ;;
             api) need_ingest=1; need_hb=1 ;;
@@ -75,24 +77,26 @@ build_modules() {
     module Logging "" "" -- Fuzz/Stubs/Logging.swift
     module Metrics "" "" -- Fuzz/Stubs/Metrics.swift
     [ $need_hb = 1 ] && module Hummingbird "" "" -- Fuzz/Stubs/Hummingbird.swift
-    [ $need_ingest = 1 ] && module Ingest "$SANITIZE" "Logging Metrics" -- $(sources Sources/Ingest)
-    [ $need_columnstore = 1 ] && module ColumnStore "$SANITIZE" "Ingest" -- $(sources Sources/ColumnStore)
-    [ $need_query = 1 ] && module Query "$SANITIZE" "ColumnStore" -- $(sources Sources/Query)
+    module Core "$SANITIZE" "" -- $(sources Sources/Core)
+    [ $need_ingest = 1 ] && module Ingest "$SANITIZE" "Core Logging Metrics" -- $(sources Sources/Ingest)
+    [ $need_columnstore = 1 ] && module ColumnStore "$SANITIZE" "Core Ingest" -- $(sources Sources/ColumnStore)
+    [ $need_query = 1 ] && module Query "$SANITIZE" "Core ColumnStore" -- $(sources Sources/Query)
     return 0
 }
 
 # The objects each target links (a module's object must come with the modules it imports).
 target_objects() {
     case $1 in
-        form|json|inflate) echo "Logging Metrics Ingest" ;;
-        envelope|parquet|thrift) echo "Logging Metrics Ingest ColumnStore" ;;
-        sql) echo "Logging Metrics Ingest ColumnStore Query" ;;
-        api) echo "Logging Metrics Hummingbird Ingest" ;;
+        json|inflate) echo "Core" ;;
+        form) echo "Logging Metrics Core Ingest" ;;
+        envelope|parquet|thrift) echo "Logging Metrics Core Ingest ColumnStore" ;;
+        sql) echo "Logging Metrics Core Ingest ColumnStore Query" ;;
+        api) echo "Logging Metrics Hummingbird Core Ingest" ;;
     esac
 }
 
 # The files a target compiles itself: the API's parameter parsing lives in Server, which
-# needs the HTTP stack as a whole (these three files need only Ingest and Hummingbird); the
+# needs the HTTP stack as a whole (these three files need only Core, Ingest and Hummingbird); the
 # SQL target's in-memory tables are the engine tests'.
 target_sources() {
     case $1 in

@@ -4,8 +4,8 @@
 // a crash; what is accepted must be consistent (from < to, buckets ascending inside the
 // range, offsets not negative, given times within years 0000...9999 and rendered in SQL
 // so that they parse back to the same instant).
+import Core
 import Hummingbird
-import Ingest
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

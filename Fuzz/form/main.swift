@@ -1,6 +1,7 @@
 // Form bodies: `FormTranscoder` (the ingest fast path) must give exactly the bytes that
 // `FormParser` (the reference, PHP parse_str semantics) + `JSONWriter` give, or decline.
 // Neither may crash, and the transcoder's `hash` must be the parser's top-level hash leaf.
+import Core
 @testable import Ingest
 
 @_cdecl("LLVMFuzzerTestOneInput")

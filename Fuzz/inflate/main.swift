@@ -1,6 +1,7 @@
+import Core
+
 // gzip/zlib inflate: never crashes on any input, never returns more than `outputBytesMax`
 // bytes; and deflate + inflate of the input gives the input back.
-@testable import Ingest
 
 let outputBytesMax = 1 << 20
 

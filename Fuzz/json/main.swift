@@ -1,7 +1,8 @@
+import Core
+
 // JSON: the strict parser never crashes; what it accepts serializes (`JSONWriter`) to text
 // that parses back to the same value, and that text is a fixed point of parse + serialize.
 // A tiny depth limit exercises the nesting refusal too.
-@testable import Ingest
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

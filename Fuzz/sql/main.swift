@@ -2,7 +2,6 @@
 // (`events`: two scan units of a few rows; `sites`: one unit). Any text must end in a result
 // or a `QueryError`, never a crash; results render in every format.
 @testable import Query
-import ColumnStore
 import Logging
 
 let engine: QueryEngine = {

@@ -1,3 +1,5 @@
+import ColumnStore
+import Core
 import Hummingbird
 import HummingbirdCore
 import Ingest

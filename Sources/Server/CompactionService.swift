@@ -1,6 +1,6 @@
 import ColumnStore
+import Core
 import Foundation
-import Ingest
 import Logging
 import ServiceLifecycle
 import Synchronization

@@ -1,3 +1,4 @@
+import Core
 import Hummingbird
 import Ingest
 import NIOCore

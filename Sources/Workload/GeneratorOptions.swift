@@ -1,3 +1,4 @@
+import Core
 import Ingest
 
 /// What `WorkloadGenerator` produces: how many projects, sites and weeks, from which seed.

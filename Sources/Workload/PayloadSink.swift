@@ -1,6 +1,5 @@
-import Ingest
-
 #if canImport(Glibc)
+import Core
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

@@ -1,3 +1,4 @@
+import Core
 import Ingest
 
 /// Turns one site action into an envelope: the full `Envelope` for samples and tests, or

@@ -1,5 +1,3 @@
-import Ingest
-
 /// Writes the body a site's SDK would send, in the shape ingest stores it: form bodies as
 /// nested objects with string leaves, JSON-body clients with number and bool leaves.
 /// Key order follows the SDK's `get_tracking_data()`.

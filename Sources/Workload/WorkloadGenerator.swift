@@ -1,3 +1,4 @@
+import Core
 import Ingest
 
 /// Generates a realistic Appsero workload: `projects.json` plus raw partitions exactly as

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ColumnStore
+import Core
 import Foundation
-import Ingest
 import Logging
 
 struct CompactCommand: ParsableCommand {

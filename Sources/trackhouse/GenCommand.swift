@@ -1,6 +1,6 @@
 import ArgumentParser
+import Core
 import Foundation
-import Ingest
 import Workload
 
 struct GenCommand: ParsableCommand {

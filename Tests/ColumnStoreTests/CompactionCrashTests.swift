@@ -1,7 +1,6 @@
+import Core
 import Foundation
 import XCTest
-@testable import ColumnStore
-@testable import Ingest
 
 /// `trackhouse compact` killed with SIGKILL at random moments (20 runs), then rerun: the
 /// tables must equal those of an uninterrupted run.

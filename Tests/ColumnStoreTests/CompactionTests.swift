@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 @testable import ColumnStore
@@ -52,7 +53,7 @@ final class CompactionTests: XCTestCase {
         }
         let sites = try WarehouseTestSupport.tableRows(directory, .sites)
         XCTAssertEqual(sites.count, latest.count)
-        let siteColumns = EventSchema.sites.map(\.name)
+        let siteColumns = TableSchema.sites.columns.map(\.name)
         for line in sites {
             let cells = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             let siteID = cells[2] + "|" + cells[4]

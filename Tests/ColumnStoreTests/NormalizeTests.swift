@@ -1,3 +1,4 @@
+import Core
 import XCTest
 @testable import ColumnStore
 import Ingest
@@ -17,38 +18,39 @@ final class NormalizeTests: XCTestCase {
             wp_theme_version wp_theme_uri wp_theme_author users_total users active_plugins inactive_plugins \
             is_local tracking_skipped previously_skipped reason_id reason_info plugins extra
             """.split(separator: " ").map(String.init)
-        XCTAssertEqual(EventSchema.events.map(\.name), expected)
+        XCTAssertEqual(TableSchema.events.columns.map(\.name), expected)
         XCTAssertEqual(EventRow.columnCount, expected.count)
-        let kinds = Dictionary(uniqueKeysWithValues: EventSchema.events.map { ($0.name, $0.kind) })
+        let kinds = Dictionary(uniqueKeysWithValues: TableSchema.events.columns.map { ($0.name, $0.kind) })
         XCTAssertEqual(kinds["received_at"], .timestamp)
         for name in ["php_soap", "php_fsockopen", "php_curl", "wp_debug_mode", "wp_multisite", "is_local",
                      "tracking_skipped", "previously_skipped"] {
             XCTAssertEqual(kinds[name], .bool, name)
         }
         for name in ["users_total", "active_plugins", "inactive_plugins"] { XCTAssertEqual(kinds[name], .int64, name) }
-        XCTAssertEqual(EventSchema.events.filter { $0.kind == .string }.count, 46 - 1 - 8 - 3)
-        XCTAssertEqual(EventSchema.sites.map(\.name), expected + ["first_seen", "last_seen", "event_count", "status"])
-        XCTAssertEqual(EventSchema.sites.suffix(4).map(\.kind), [.timestamp, .timestamp, .int64, .string])
-        XCTAssertEqual(EventSchema.eventColumnIndex(named: "site_key"), 4)
-        XCTAssertEqual(EventSchema.siteColumnIndex(named: "status"), 49)
-        XCTAssertNil(EventSchema.eventColumnIndex(named: "status"))
+        XCTAssertEqual(TableSchema.events.columns.filter { $0.kind == .string }.count, 46 - 1 - 8 - 3)
+        XCTAssertEqual(TableSchema.sites.columns.map(\.name), expected + ["first_seen", "last_seen", "event_count", "status"])
+        XCTAssertEqual(TableSchema.sites.columns.suffix(4).map(\.kind), [.timestamp, .timestamp, .int64, .string])
+        XCTAssertEqual(TableSchema.events.columnIndex(named: "site_key"), 4)
+        XCTAssertEqual(TableSchema.sites.columnIndex(named: "status"), 49)
+        XCTAssertNil(TableSchema.events.columnIndex(named: "status"))
     }
 
     /// The stored fields, in declaration order, are the schema's columns (camelCase, units
     /// last), and the index accessors reach exactly the field of that name.
     func testRowFieldsAndIndexAccessorsFollowTheSchema() {
         var row = EventRow(eventID: "e", receivedAtMicros: 7, projectID: "p", event: "track")
-        for (index, column) in EventSchema.events.enumerated() {
+        for (index, column) in TableSchema.events.columns.enumerated() {
             switch column.kind {
             case .string: row.setValue(.string("v\(index)"), at: index)
             case .timestamp: row.setValue(.timestamp(Int64(1000 + index)), at: index)
             case .int64: row.setValue(.int64(Int64(index)), at: index)
             case .bool: row.setValue(.bool(index % 2 == 0), at: index)
+            case .double: XCTFail("events has no double column: \(column.name)")
             }
         }
         let children = Array(Mirror(reflecting: row).children)
-        XCTAssertEqual(children.count, EventSchema.events.count)
-        for (index, (child, column)) in zip(children, EventSchema.events).enumerated() {
+        XCTAssertEqual(children.count, TableSchema.events.columns.count)
+        for (index, (child, column)) in zip(children, TableSchema.events.columns).enumerated() {
             XCTAssertEqual(Self.snakeCase(child.label!), column.name, "field \(index)")
             let mirrored = String(reflecting: child.value)
             switch row.value(at: index) {
@@ -59,9 +61,9 @@ final class NormalizeTests: XCTestCase {
             }
         }
         // NULL round trip for the nullable columns; the four identity columns keep their value.
-        for index in 4..<EventSchema.events.count {
+        for index in 4..<TableSchema.events.columns.count {
             row.setValue(.null, at: index)
-            XCTAssertEqual(row.value(at: index), .null, EventSchema.events[index].name)
+            XCTAssertEqual(row.value(at: index), .null, TableSchema.events.columns[index].name)
         }
         row.setValue(.null, at: 0)
         XCTAssertEqual(row.string(at: 0), "v0")
@@ -401,9 +403,9 @@ final class NormalizeTests: XCTestCase {
         XCTAssertNil(row.url)
         XCTAssertNil(row.reasonID)
         XCTAssertEqual(failures, 0)
-        for index in 4..<EventSchema.events.count
-        where !["site_hash", "previously_skipped", "client_version"].contains(EventSchema.events[index].name) {
-            XCTAssertEqual(row.value(at: index), .null, EventSchema.events[index].name)
+        for index in 4..<TableSchema.events.columns.count
+        where !["site_hash", "previously_skipped", "client_version"].contains(TableSchema.events.columns[index].name) {
+            XCTAssertEqual(row.value(at: index), .null, TableSchema.events.columns[index].name)
         }
         XCTAssertEqual(F.row(.trackingSkipped, "previously_skipped=0").row.previouslySkipped, false)
     }
@@ -544,8 +546,8 @@ final class NormalizeTests: XCTestCase {
             "plugins": .string(#"[{"slug":"woocommerce","name":"WooCommerce","version":"8.5.1"}]"#),
             "extra": .string(#"{"total_posts":42}"#),
         ]
-        XCTAssertEqual(Set(expected.keys), Set(EventSchema.events.map(\.name)))
-        for (index, column) in EventSchema.events.enumerated() {
+        XCTAssertEqual(Set(expected.keys), Set(TableSchema.events.columns.map(\.name)))
+        for (index, column) in TableSchema.events.columns.enumerated() {
             XCTAssertEqual(row.value(at: index), expected[column.name], column.name)
         }
     }

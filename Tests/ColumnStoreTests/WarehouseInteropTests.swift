@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 @testable import ColumnStore
@@ -16,7 +17,7 @@ final class WarehouseInteropTests: XCTestCase {
             throw XCTSkip("set TRACKHOUSE_PYTHON to a python with duckdb, pyarrow and pyspark")
         }
         let directory = try Self.makeWarehouse()
-        let tables = [(SegmentEntry.Table.events, EventSchema.events), (.sites, EventSchema.sites)]
+        let tables = [(SegmentEntry.Table.events, TableSchema.events.columns), (.sites, TableSchema.sites.columns)]
         var ours: [SegmentEntry.Table: [String]] = [:]
         for (table, _) in tables {
             ours[table] = try WarehouseTestSupport.tableRows(directory, table)

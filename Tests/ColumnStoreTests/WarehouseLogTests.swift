@@ -1,7 +1,7 @@
+import Core
 import Foundation
 import XCTest
 @testable import ColumnStore
-@testable import Ingest
 
 /// The commit log with checkpoints (`WarehouseLog` steps 1–3): loading from a checkpoint gives
 /// the same state as replaying every commit, superseded files go, and a damaged checkpoint

@@ -1,7 +1,7 @@
+import Core
 import Foundation
 import XCTest
 @testable import ColumnStore
-@testable import Ingest
 
 /// Files carry `project_id` and sit in `project=<id>` folders; a warehouse of the first layout
 /// (`project_id=<id>` folders, no `project_id` column) is rewritten by its next compaction.
@@ -68,7 +68,7 @@ final class WarehouseRelayoutTests: XCTestCase {
                              file: StaticString = #filePath, line: UInt = #line) throws {
         let reader = try ParquetFileReader(path: path)
         let names = reader.schema.columns.map(\.name)
-        let expected = (table == .events ? EventSchema.events : EventSchema.sites).map(\.name)
+        let expected = (table == .events ? TableSchema.events.columns : TableSchema.sites.columns).map(\.name)
         XCTAssertEqual(names, expected, "a file holds every column in CONTRACT order", file: file, line: line)
         let index = try XCTUnwrap(reader.schema.index(of: "project_id"))
         for group in 0..<reader.rowGroups.count {
@@ -84,9 +84,9 @@ final class WarehouseRelayoutTests: XCTestCase {
         let state = try WarehouseLog.load(layout: layout)
         var commit = WarehouseCommit(version: state.version + 1, timestampMicros: UTCTime.nowMicros(), operation: "merge")
         for segment in state.segments.values {
-            let columns = segment.table == .events ? EventSchema.events : EventSchema.sites
+            let columns = segment.table == .events ? TableSchema.events.columns : TableSchema.sites.columns
             let kept = columns.indices.filter { columns[$0].name != "project_id" }
-            let schema = ParquetSchema(kept.map { ParquetColumn(name: columns[$0].name, kind: columns[$0].kind.columnKind, isOptional: true) })
+            let schema = ParquetSchema(kept.map { ParquetColumn(name: columns[$0].name, kind: columns[$0].kind, isOptional: true) })
             let legacyPath = segment.path.replacingOccurrences(of: "/project=", with: "/project_id=")
             let target = layout.absolute(legacyPath)
             try FileManager.default.createDirectory(atPath: FileIO.parentDirectory(target), withIntermediateDirectories: true)

@@ -1,8 +1,8 @@
+import Core
 import Foundation
 import Logging
 @_exported import TrackhouseTestSupport
 @testable import ColumnStore
-@testable import Ingest
 import Workload
 
 enum WarehouseTestSupport {
@@ -38,7 +38,7 @@ enum WarehouseTestSupport {
     static func tableRows(_ dataDirectory: String, _ table: SegmentEntry.Table) throws -> [String] {
         let layout = WarehouseLayout(dataDirectory: dataDirectory)
         let state = try WarehouseLog.load(layout: layout)
-        let columns = table == .events ? EventSchema.events : EventSchema.sites
+        let columns = table == .events ? TableSchema.events.columns : TableSchema.sites.columns
         var rows: [String] = []
         for segment in state.segments(table: table) {
             let reader = try ParquetFileReader(path: layout.absolute(segment.path))
@@ -54,6 +54,7 @@ enum WarehouseTestSupport {
                         case .string: cells.append(value.string(at: row).map(escapedCell) ?? "∅")
                         case .timestamp, .int64: cells.append(value.int64(at: row).map(String.init) ?? "∅")
                         case .bool: cells.append(value.bool(at: row).map { $0 ? "t" : "f" } ?? "∅")
+                        case .double: cells.append(value.double(at: row).map { String($0) } ?? "∅")
                         }
                     }
                     rows.append(cells.joined(separator: "|"))

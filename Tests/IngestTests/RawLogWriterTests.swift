@@ -1,3 +1,4 @@
+import Core
 import Synchronization
 import XCTest
 @testable import Ingest

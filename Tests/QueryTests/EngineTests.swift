@@ -1,3 +1,5 @@
+import ColumnStore
+import Core
 import Foundation
 import Logging
 import Synchronization

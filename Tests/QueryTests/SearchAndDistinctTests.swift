@@ -1,3 +1,4 @@
+import ColumnStore
 import Logging
 import XCTest
 @testable import Query

@@ -1,8 +1,8 @@
+import Core
 import Foundation
 import Logging
 import XCTest
 @testable import ColumnStore
-@testable import Ingest
 @testable import Query
 import Workload
 

@@ -1,6 +1,5 @@
+import Core
 import XCTest
-@testable import Ingest
-@testable import Server
 
 final class APIBreakdownTests: XCTestCase {
     func testBreakdownCountsActiveSitesByTheirLatestEvent() async throws {

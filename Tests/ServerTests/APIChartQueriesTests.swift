@@ -1,5 +1,4 @@
 import XCTest
-@testable import Ingest
 @testable import Query
 @testable import Server
 

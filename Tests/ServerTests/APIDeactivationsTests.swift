@@ -1,7 +1,5 @@
+import Core
 import XCTest
-@testable import Ingest
-@testable import Query
-@testable import Server
 
 final class APIDeactivationsTests: XCTestCase {
     func testReasonsTotalAndPagesNewestFirst() async throws {

@@ -1,6 +1,6 @@
+import Core
 import HummingbirdTesting
 import XCTest
-@testable import Ingest
 @testable import Server
 
 final class APIParameterTests: XCTestCase {

@@ -1,6 +1,5 @@
+import Core
 import XCTest
-@testable import Ingest
-@testable import Server
 
 final class APIQueryTests: XCTestCase {
     func testFormatsFollowTheQuerySurface() async throws {

@@ -1,6 +1,5 @@
+import Core
 import XCTest
-@testable import Ingest
-@testable import Server
 
 final class APIStatsTests: XCTestCase {
     /// CONTRACT §7 `stats`, computed in plain Swift over every event.

@@ -1,6 +1,6 @@
+import Core
 import Foundation
 import XCTest
-@testable import Ingest
 @testable import Server
 
 final class APITimeseriesTests: XCTestCase {

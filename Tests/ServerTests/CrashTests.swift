@@ -1,8 +1,8 @@
+import Core
 import Foundation
 import Synchronization
 import XCTest
 @testable import Ingest
-@testable import Server
 
 /// kill -9 under concurrent load: every request that got a 200 must be on disk exactly once
 /// after a restart, and every raw file must parse.

@@ -1,10 +1,9 @@
+import Core
 import Foundation
 import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import Ingest
-@testable import Server
 
 /// The HTTP edge of the release binary, over real sockets: every error is JSON, HEAD and
 /// 405 work, `Expect: 100-continue` is answered, a dripped request is cut, gzip answers have

@@ -1,6 +1,6 @@
+import Core
 import Foundation
 import XCTest
-@testable import Ingest
 @testable import Server
 
 /// The SDK routes are answered on the event loop (`IngestChannelHandler`), not by the router.

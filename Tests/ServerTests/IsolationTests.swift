@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Synchronization
 import XCTest
@@ -5,7 +6,6 @@ import XCTest
 import Glibc
 #endif
 @testable import Ingest
-@testable import Server
 
 /// One tenant's damaged file or heavy queries never take down another's: tested on the
 /// release binary over real sockets.

@@ -1,7 +1,7 @@
+import Core
 import Foundation
 import XCTest
 @testable import Ingest
-@testable import Server
 
 /// A real `trackhouse serve` process on a real port: HTTP/1.0 without keep-alive, keep-alive
 /// 1.1, clients that hang up right after sending, X-Forwarded-For from a trusted proxy.

@@ -1,5 +1,4 @@
 import XCTest
-@testable import Query
 @testable import Server
 
 /// The small structures under the rollups: byte-keyed ids, interned states, id bitmaps.

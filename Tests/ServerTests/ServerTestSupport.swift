@@ -1,9 +1,9 @@
+import Core
 import Foundation
 import XCTest
 import Logging
 @_exported import TrackhouseTestSupport
 @testable import Ingest
-@testable import Server
 
 let demoHash = "a4a8da5b-b419-4656-98e9-4a42e9044891"
 

@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Ingest
 
 /// A JSON value found in a raw line, by byte range (no copy, no tree).
 struct ScannedSlot {

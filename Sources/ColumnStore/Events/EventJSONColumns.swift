@@ -1,3 +1,4 @@
+import Core
 import Ingest
 
 /// The three JSON-text columns of `events` (`users`, `plugins`, `extra`), written as

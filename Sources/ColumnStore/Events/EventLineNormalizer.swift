@@ -1,3 +1,4 @@
+import Core
 import Ingest
 
 /// Raw envelope line → `events` row: the fast path (`EnvelopeLineScanner` + the normalizer

@@ -1,3 +1,5 @@
+import Core
+
 /// One cell of an `events` row, for generic code that does not know the column's kind.
 public enum EventValue: Sendable, Equatable {
     case null
@@ -8,7 +10,7 @@ public enum EventValue: Sendable, Equatable {
     case int64(Int64)
 }
 
-/// Column-index access to `EventRow`, in `EventSchema.events` order.
+/// Column-index access to `EventRow`, in `TableSchema.events` order.
 ///
 /// The typed accessors are the hot path for column building: they switch on the index and
 /// never box. Asking a column for the wrong kind is a programmer error and traps.
@@ -151,17 +153,18 @@ extension EventRow {
 
     /// The cell at a column index, whatever its kind.
     public func value(at column: Int) -> EventValue {
-        switch EventSchema.events[column].kind {
+        switch TableSchema.events.columns[column].kind {
         case .string: return string(at: column).map(EventValue.string) ?? .null
         case .timestamp: return int64(at: column).map(EventValue.timestamp) ?? .null
         case .int64: return int64(at: column).map(EventValue.int64) ?? .null
         case .bool: return bool(at: column).map(EventValue.bool) ?? .null
+        case .double: preconditionFailure("events has no double column")
         }
     }
 
     /// Sets the cell at a column index; the value's kind must match the column's (or be null).
     public mutating func setValue(_ value: EventValue, at column: Int) {
-        switch (EventSchema.events[column].kind, value) {
+        switch (TableSchema.events.columns[column].kind, value) {
         case (.string, .string(let text)): setString(text, at: column)
         case (.string, .null): setString(nil, at: column)
         case (.timestamp, .timestamp(let micros)): setInt64(micros, at: column)
@@ -169,7 +172,7 @@ extension EventRow {
         case (.timestamp, .null), (.int64, .null): setInt64(nil, at: column)
         case (.bool, .bool(let flag)): setBool(flag, at: column)
         case (.bool, .null): setBool(nil, at: column)
-        default: preconditionFailure("value \(value) does not fit events column \(EventSchema.events[column].name)")
+        default: preconditionFailure("value \(value) does not fit events column \(TableSchema.events.columns[column].name)")
         }
     }
 }

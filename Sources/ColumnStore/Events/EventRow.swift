@@ -1,6 +1,6 @@
 /// One row of `events` (CONTRACT §4): a typed field per column, NULL as nil.
 ///
-/// Field order and names follow `EventSchema.events` (camelCase of the column name, units
+/// Field order and names follow `TableSchema.events` (camelCase of the column name, units
 /// last), so compaction can fill typed column builders without boxing values. Generic code
 /// reaches the fields by column index through `EventRow+ColumnAccess.swift`.
 public struct EventRow: Sendable, Equatable {

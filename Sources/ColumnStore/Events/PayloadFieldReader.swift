@@ -1,4 +1,5 @@
-import Ingest
+import Core
+
 
 /// Reads payload leaves with the CONTRACT §4 value rules and counts what did not cast.
 ///

@@ -1,3 +1,4 @@
+import Core
 import Ingest
 
 /// The payload fields the normalizer reads (CONTRACT §4): top level, then `server{…}`, then `wp{…}`.

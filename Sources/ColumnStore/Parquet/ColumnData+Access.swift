@@ -1,3 +1,5 @@
+import Core
+
 /// Typed single-value accessors and builders from Swift optionals. Meant for tests,
 /// compaction glue and small tables; hot paths read `storage` arrays directly.
 extension ColumnData {

@@ -1,16 +1,4 @@
-/// Logical kind of a column as the engine sees it.
-public enum ColumnKind: String, Sendable, Equatable, CaseIterable {
-    /// UTF-8 text (Parquet BYTE_ARRAY, STRING).
-    case string
-    /// Signed 64-bit integer (Parquet INT64; INT32 is widened on read).
-    case int64
-    /// Microseconds since the Unix epoch, UTC (Parquet INT64 TIMESTAMP; millis/nanos normalized on read).
-    case timestamp
-    /// Boolean, stored one byte per value.
-    case bool
-    /// 64-bit float (Parquet DOUBLE; FLOAT is widened on read).
-    case double
-}
+import Core
 
 /// Variable-length strings as one byte buffer plus `count + 1` offsets, so a column of
 /// strings is two allocations rather than one object per value.

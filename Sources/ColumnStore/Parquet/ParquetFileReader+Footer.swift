@@ -1,3 +1,5 @@
+import Core
+
 /// Footer interpretation: flat schema leaves, row group consistency, statistics decoding.
 extension ParquetFileReader {
     static func leaves(of elements: [ParquetFormat.SchemaElement]) throws -> [ParquetLeaf] {

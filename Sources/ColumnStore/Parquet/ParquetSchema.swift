@@ -1,3 +1,5 @@
+import Core
+
 /// One leaf column of a flat Parquet schema.
 public struct ParquetColumn: Equatable, Sendable {
     public var name: String

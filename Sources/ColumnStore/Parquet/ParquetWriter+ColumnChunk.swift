@@ -1,3 +1,5 @@
+import Core
+
 /// Encodes one column chunk: optional dictionary page, then data pages.
 extension ParquetWriter {
     struct EncodedChunk {

@@ -1,3 +1,5 @@
+import Core
+
 /// Builds one `ColumnData` value by value: from typed Swift values (compaction of new events)
 /// or by copying rows out of another `ColumnData` (merges and the sites index), without going
 /// through Swift optionals or `String` for string columns.
@@ -134,16 +136,5 @@ struct ColumnAppender {
         let result = ColumnData(kind: kind, count: count, validity: hasNull ? validity : nil, storage: storage)
         self = ColumnAppender(kind: kind)
         return result
-    }
-}
-
-extension EventColumnKind {
-    var columnKind: ColumnKind {
-        switch self {
-        case .string: return .string
-        case .timestamp: return .timestamp
-        case .bool: return .bool
-        case .int64: return .int64
-        }
     }
 }

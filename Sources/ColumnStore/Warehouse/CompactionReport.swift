@@ -1,5 +1,3 @@
-import Ingest
-
 /// What a compaction run did; printed as a summary or as JSON (`--json`).
 public struct CompactionReport: Sendable {
     public struct ProjectCounts: Sendable {
@@ -84,4 +82,5 @@ public struct CompactionReport: Sendable {
     }
 }
 
+import Core
 import Foundation

@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Ingest
 
 /// Step 8: small segments of a partition (one per compaction chunk, e.g. an hour) are merged
 /// into month files of up to `segmentRowsTarget` rows, sorted by (received_at, event_id) so
@@ -47,7 +47,7 @@ extension Compactor {
         var positions: [[Int?]] = []
         for input in inputs {
             let reader = try ParquetFileReader(path: layout.absolute(input.path))
-            let map = WarehouseSchema.eventsBatchColumns.map { reader.schema.index(of: EventSchema.events[$0].name) }
+            let map = WarehouseSchema.eventsBatchColumns.map { reader.schema.index(of: TableSchema.events.columns[$0].name) }
             for group in 0..<reader.rowGroups.count {
                 parts.append(try reader.readRowGroup(group))
                 positions.append(map)
@@ -74,7 +74,7 @@ extension Compactor {
             let end = min(order.count, start + options.rowGroupRows)
             var columns: [ColumnData] = []
             for position in 0..<WarehouseSchema.eventsBatchColumns.count {
-                let kind = EventSchema.events[WarehouseSchema.eventsBatchColumns[position]].kind.columnKind
+                let kind = TableSchema.events.columns[WarehouseSchema.eventsBatchColumns[position]].kind
                 var appender = ColumnAppender(kind: kind, capacity: end - start)
                 for index in start..<end {
                     let part = Int(order[index].part)

@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Ingest
 
 /// Step 1a: segments of the first layout (`project_id=<id>` folders, files without a
 /// `project_id` column; see `WarehouseLayout`) are rewritten into the current one.
@@ -25,9 +25,9 @@ extension Compactor {
             let relative = Self.currentPath(of: segment)
             let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
             try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
-            let (schema, batchColumns, columns): (ParquetSchema, [Int], [EventColumn]) = segment.table == .events
-                ? (WarehouseSchema.eventsFile, WarehouseSchema.eventsBatchColumns, EventSchema.events)
-                : (WarehouseSchema.sitesFile, WarehouseSchema.sitesBatchColumns, EventSchema.sites)
+            let (schema, batchColumns, columns): (ParquetSchema, [Int], [TableSchema.Column]) = segment.table == .events
+                ? (WarehouseSchema.eventsFile, WarehouseSchema.eventsBatchColumns, TableSchema.events.columns)
+                : (WarehouseSchema.sitesFile, WarehouseSchema.sitesBatchColumns, TableSchema.sites.columns)
             let reader = try ParquetFileReader(path: layout.absolute(segment.path))
             let positions = batchColumns.map { reader.schema.index(of: columns[$0].name) }
             let writer = try ParquetWriter(path: hidden, schema: schema, options: parquetOptions())
@@ -36,7 +36,7 @@ extension Compactor {
                 let data = try reader.readRowGroup(group)
                 let count = reader.rowGroups[group].rowCount
                 let batch = zip(batchColumns, positions).map { column, position in
-                    position.map { data[$0] } ?? ColumnData.nulls(kind: columns[column].kind.columnKind, count: count)
+                    position.map { data[$0] } ?? ColumnData.nulls(kind: columns[column].kind, count: count)
                 }
                 try writer.write(rowGroup: WarehouseSchema.fileRowGroup(batch, projectID: segment.projectID))
                 rows += count

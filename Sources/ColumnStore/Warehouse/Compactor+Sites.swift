@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Ingest
 
 /// The latest-sites index: one snapshot file per project, sorted by site_key (unsigned bytes).
 ///
@@ -141,7 +141,7 @@ struct OldSnapshotColumns {
         firstSeen = try find("first_seen")
         lastSeen = try find("last_seen")
         eventCount = try find("event_count")
-        filePositions = WarehouseSchema.sitesBatchColumns.map { reader.schema.index(of: EventSchema.sites[$0].name) }
+        filePositions = WarehouseSchema.sitesBatchColumns.map { reader.schema.index(of: TableSchema.sites.columns[$0].name) }
     }
 
     func siteKey(_ columns: [ColumnData], _ row: Int) -> [UInt8] {
@@ -171,13 +171,13 @@ struct SitesOutput {
     var pending = 0
     var lastSeenMin = Int64.max
     var lastSeenMax = Int64.min
-    let summaryStart = EventSchema.events.count
+    let summaryStart = TableSchema.events.columns.count
 
     init(writer: ParquetWriter, projectID: String, rowGroupRows: Int) {
         self.writer = writer
         self.projectID = projectID
         self.rowGroupRows = rowGroupRows
-        appenders = WarehouseSchema.sitesBatchColumns.map { ColumnAppender(kind: EventSchema.sites[$0].kind.columnKind) }
+        appenders = WarehouseSchema.sitesBatchColumns.map { ColumnAppender(kind: TableSchema.sites.columns[$0].kind) }
     }
 
     mutating func noteLastSeen(_ value: Int64) {

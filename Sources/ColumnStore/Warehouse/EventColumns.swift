@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Core
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -57,7 +58,7 @@ struct EventColumnsBuilder {
 
     init(capacity: Int = 0) {
         appenders = WarehouseSchema.eventsBatchColumns.map {
-            ColumnAppender(kind: EventSchema.events[$0].kind.columnKind, capacity: capacity)
+            ColumnAppender(kind: TableSchema.events.columns[$0].kind, capacity: capacity)
         }
         projectIDs.reserveCapacity(capacity)
     }

@@ -1,4 +1,5 @@
-import Ingest
+import Core
+
 
 /// Paths of the warehouse (one key scheme, forever):
 ///

@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Ingest
 import Logging
 
 /// One live data file of the warehouse, as its commit recorded it.

@@ -1,23 +1,25 @@
+import Core
+
 /// The Parquet schemas of warehouse files: the table's columns minus the partition key
 /// `project_id`, which lives only in the folder name.
 public enum WarehouseSchema {
-    /// Position of `project_id` in `EventSchema.events` (and `sites`).
+    /// Position of `project_id` in `TableSchema.events` (and `sites`).
     public static let projectIDColumn = 2
 
-    static let eventKinds: [EventColumnKind] = EventSchema.events.map(\.kind)
+    static let eventKinds: [ColumnKind] = TableSchema.events.columns.map(\.kind)
 
-    /// `EventSchema.events` indices compaction holds per row in memory (`EventColumns`): every
+    /// `TableSchema.events` indices compaction holds per row in memory (`EventColumns`): every
     /// column but `project_id`, which is one value per file and is added when a file is written.
-    public static let eventsBatchColumns: [Int] = Array(0..<EventSchema.events.count).filter { $0 != projectIDColumn }
-    /// `EventSchema.sites` indices held per row while a snapshot is written, as above.
-    public static let sitesBatchColumns: [Int] = Array(0..<EventSchema.sites.count).filter { $0 != projectIDColumn }
+    public static let eventsBatchColumns: [Int] = Array(0..<TableSchema.events.columns.count).filter { $0 != projectIDColumn }
+    /// `TableSchema.sites` indices held per row while a snapshot is written, as above.
+    public static let sitesBatchColumns: [Int] = Array(0..<TableSchema.sites.columns.count).filter { $0 != projectIDColumn }
 
     /// Files hold every column in CONTRACT order, `project_id` included.
-    public static let eventsFile = ParquetSchema(EventSchema.events.map {
-        ParquetColumn(name: $0.name, kind: $0.kind.columnKind, isOptional: true)
+    public static let eventsFile = ParquetSchema(TableSchema.events.columns.map {
+        ParquetColumn(name: $0.name, kind: $0.kind, isOptional: true)
     })
-    public static let sitesFile = ParquetSchema(EventSchema.sites.map {
-        ParquetColumn(name: $0.name, kind: $0.kind.columnKind, isOptional: true)
+    public static let sitesFile = ParquetSchema(TableSchema.sites.columns.map {
+        ParquetColumn(name: $0.name, kind: $0.kind, isOptional: true)
     })
 
     /// A file row group from batch columns (`eventsBatchColumns` or `sitesBatchColumns`
@@ -45,7 +47,7 @@ public enum WarehouseSchema {
 }
 
 extension EventRow {
-    /// Appends the given `EventSchema.events` columns of this row, `appenders[i]` taking
+    /// Appends the given `TableSchema.events` columns of this row, `appenders[i]` taking
     /// `columns[i]`.
     func append(to appenders: inout [ColumnAppender], columns: [Int]) {
         let kinds = WarehouseSchema.eventKinds
@@ -54,6 +56,7 @@ extension EventRow {
             case .string: appenders[position].append(string(at: column))
             case .timestamp, .int64: appenders[position].append(int64(at: column))
             case .bool: appenders[position].append(bool(at: column))
+            case .double: preconditionFailure("events has no double column")
             }
         }
     }

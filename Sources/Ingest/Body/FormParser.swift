@@ -1,3 +1,5 @@
+import Core
+
 /// Parses `application/x-www-form-urlencoded` bodies the way PHP's `parse_str` builds arrays,
 /// which is how the Appsero SDK's `http_build_query` bodies were meant to be read.
 ///

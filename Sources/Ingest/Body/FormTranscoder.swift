@@ -337,6 +337,7 @@ enum SWAR {
 }
 
 #if canImport(Glibc)
+import Core
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

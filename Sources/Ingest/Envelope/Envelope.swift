@@ -1,3 +1,5 @@
+import Core
+
 /// The raw partition line (CONTRACT §2): one accepted request, as received.
 ///
 ///     {"v":1,"id":"…","received_at":"2026-11-28T10:15:03.123456Z","route":"track",

@@ -1,3 +1,5 @@
+import Core
+
 /// Where raw partitions live (CONTRACT §2):
 /// `<data>/raw/<route>/YYYY/MM/DD/HH/<writer>-<seq>.ndjson[.gz]`, the hour being the UTC
 /// receive hour.

@@ -1,3 +1,5 @@
+import Core
+
 /// Resolves a parsed SELECT against the catalog.
 ///
 /// In: a `SelectStatement` and a `Catalog`. Out: a `BoundQuery` whose expressions are typed

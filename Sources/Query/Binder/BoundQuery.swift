@@ -1,3 +1,5 @@
+import Core
+
 /// The binder's output: a SELECT with every name resolved and every expression typed.
 /// Expressions below the aggregate (`filter`, `groups`, aggregate arguments, and `projections`
 /// when `isAggregate` is false) read the table's columns by schema index. `having` and the

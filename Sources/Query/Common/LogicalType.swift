@@ -1,3 +1,5 @@
+import Core
+
 /// The SQL types the engine computes with. Names follow DuckDB so results look the same.
 public enum LogicalType: Sendable, Hashable, CustomStringConvertible {
     case varchar

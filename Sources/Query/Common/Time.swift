@@ -1,7 +1,8 @@
+import Core
+
 // Calendar arithmetic on microseconds since the Unix epoch (UTC), without Foundation, on
 // top of Ingest's `UTCTime` (Howard Hinnant's days-from-civil, proleptic Gregorian).
 
-import Ingest
 
 let microsPerSecond: Int64 = 1_000_000
 let microsPerMinute: Int64 = 60 * microsPerSecond

@@ -594,6 +594,7 @@ struct HyperLogLog {
 }
 
 #if canImport(Glibc)
+import ColumnStore
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

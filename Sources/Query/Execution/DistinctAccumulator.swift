@@ -1,5 +1,5 @@
+import Core
 import Dispatch
-import Ingest
 
 /// count/sum/avg(DISTINCT x), kept as two tables so nothing is ever decoded or boxed:
 ///

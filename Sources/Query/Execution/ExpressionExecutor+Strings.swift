@@ -368,6 +368,7 @@ func entriesContaining(_ needle: [UInt8], in strings: StringColumn, count: Int, 
 }
 
 #if canImport(Glibc)
+import ColumnStore
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

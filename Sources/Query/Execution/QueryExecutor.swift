@@ -1,5 +1,5 @@
+import Core
 import Dispatch
-import Ingest
 import Foundation
 import Logging
 import Synchronization

@@ -1,3 +1,5 @@
+import ColumnStore
+
 /// Reads one scan unit in batches: filter columns first, the filter, then the other
 /// columns only if some row passed (a unit where nothing passes never reads them), taking
 /// the passing rows as a selection over the unit's column instead of copying.

@@ -1,3 +1,5 @@
+import ColumnStore
+
 /// Rows per batch. A power of two, like DuckDB's STANDARD_VECTOR_SIZE.
 let vectorSize = 2048
 

@@ -1,3 +1,5 @@
+import Core
+
 /// Turns a bound query into a plan.
 ///
 /// In: a `BoundQuery` and the access scope. Out: a `QueryPlan` where

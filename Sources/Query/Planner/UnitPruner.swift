@@ -1,3 +1,5 @@
+import Core
+
 /// Decides from partition values and column statistics that a scan unit cannot hold a row
 /// passing the filter (DuckDB's zone-map check). Conservative: anything it does not
 /// understand keeps the unit.

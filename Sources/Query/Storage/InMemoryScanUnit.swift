@@ -1,3 +1,5 @@
+import ColumnStore
+
 /// A scan unit over columns held in memory: the planner's one-row unit for `SELECT` without
 /// `FROM`, and callers that already have decoded columns (the tests' `InMemoryCatalog`);
 /// statistics are computed from the data unless given.

@@ -1,3 +1,6 @@
+import ColumnStore
+import Core
+
 // The boundary between the engine and storage. A table is a list of scan units (for Parquet:
 // one row group of one file). The planner looks at partition values and statistics to skip
 // units, then the scan reads only the columns it needs from the units it keeps.

@@ -1,3 +1,5 @@
+import ColumnStore
+
 // Accessors the engine needs on `StringColumn`, written against its stored properties only
 // so they work unchanged on ColumnStore's type once `ColumnData.swift` here is deleted.
 extension StringColumn {

@@ -1,5 +1,6 @@
+import ColumnStore
+import Core
 import Foundation
-import Ingest
 import Synchronization
 
 /// The committed warehouse as the engine's catalog: `events` and `sites` are the live files of

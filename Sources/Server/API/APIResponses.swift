@@ -1,6 +1,6 @@
+import Core
 import Foundation
 import Hummingbird
-import Ingest
 import NIOCore
 import Query
 

@@ -1,6 +1,7 @@
+import ColumnStore
+import Core
 import Foundation
 import Hummingbird
-import Ingest
 import Logging
 import Query
 

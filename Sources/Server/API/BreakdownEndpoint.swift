@@ -1,6 +1,5 @@
+import Core
 import Hummingbird
-import Ingest
-import Query
 
 extension APIRoutes {
     /// `GET …/projects/{id}/breakdown?dim&at&active_days&limit`.

@@ -1,3 +1,4 @@
+import Core
 import Query
 
 /// The dashboard's chart computations (CONTRACT §7 `stats`, `timeseries`, `breakdown`) behind

@@ -1,5 +1,5 @@
+import Core
 import Hummingbird
-import Ingest
 import Query
 
 extension APIRoutes {

@@ -1,3 +1,4 @@
+import ColumnStore
 import Query
 
 /// "Each site's latest event before T": per site_key, the event with the greatest

@@ -1,3 +1,4 @@
+import Core
 import Query
 
 /// A catalog that holds only one project's scan units. A project token's SQL runs over it (as

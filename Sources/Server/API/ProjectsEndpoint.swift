@@ -1,5 +1,5 @@
+import Core
 import Hummingbird
-import Ingest
 
 extension APIRoutes {
     /// `GET /api/v1/projects`: the projects the token may see, in registry order.

@@ -1,7 +1,7 @@
 import ColumnStore
+import Core
 import Foundation
 import Hummingbird
-import Ingest
 import Synchronization
 
 /// Rendered (and gzipped) JSON answers of the read endpoints, keyed by the request URI and

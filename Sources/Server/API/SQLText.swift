@@ -1,4 +1,5 @@
-import Ingest
+import Core
+
 
 /// Builds SQL text for the engine from values the API has already validated. Column names
 /// come from the table schema (never from the caller verbatim), but are still quoted so a

@@ -1,5 +1,6 @@
+import ColumnStore
+import Core
 import Hummingbird
-import Ingest
 import Query
 
 extension APIRoutes {

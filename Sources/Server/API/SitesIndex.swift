@@ -1,4 +1,5 @@
 import ColumnStore
+import Core
 import Foundation
 import Query
 import Synchronization

@@ -1,4 +1,4 @@
-import Ingest
+import Core
 import Query
 
 /// The filters and order of a `GET …/sites` request, as SQL over the `sites` table.

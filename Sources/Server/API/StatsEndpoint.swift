@@ -1,5 +1,5 @@
+import Core
 import Hummingbird
-import Ingest
 
 extension APIRoutes {
     /// `GET …/projects/{id}/stats?from&to`.

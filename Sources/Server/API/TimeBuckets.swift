@@ -1,4 +1,5 @@
-import Ingest
+import Core
+
 
 /// A half-open time range `[from, to)` in microseconds since the epoch, UTC.
 public struct TimeRange: Sendable, Equatable {

@@ -1,5 +1,5 @@
+import Core
 import Hummingbird
-import Ingest
 
 extension APIRoutes {
     /// More buckets than this is refused: the answer would be too large to chart.

@@ -1,6 +1,6 @@
+import Core
 import Foundation
 import Hummingbird
-import Ingest
 import Synchronization
 #if canImport(Glibc)
 import Glibc

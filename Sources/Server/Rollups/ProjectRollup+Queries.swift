@@ -1,4 +1,3 @@
-import Query
 import Synchronization
 
 /// The counts charts need, over any `[from, to)`: whole hours from the aggregates, the at

@@ -1,3 +1,4 @@
+import ColumnStore
 import Foundation
 import Query
 import Synchronization

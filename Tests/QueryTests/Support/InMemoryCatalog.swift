@@ -1,3 +1,4 @@
+import Core
 import Query
 
 // Test-only tables: the engine tests and the SQL fuzz target (`scripts/fuzz.sh` compiles this

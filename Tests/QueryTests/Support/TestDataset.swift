@@ -1,3 +1,5 @@
+import ColumnStore
+import Core
 import Query
 
 /// A deterministic events/sites dataset for the SQL tests: about 450 events over three

@@ -1,5 +1,7 @@
-/// The columns of a table, in order. `events` and `sites` (CONTRACT sections 4 and 5) are
-/// defined here once; ColumnStore is meant to share this definition later.
+/// The columns of a table, in order: the one definition of `events` and `sites` (CONTRACT
+/// sections 4 and 5). Compaction writes its Parquet files in this order with these kinds, the
+/// query engine binds names against it and the API lists it; `EventRow`'s index accessors
+/// follow the same order (a test holds them together).
 public struct TableSchema: Sendable {
     public struct Column: Sendable, Hashable {
         public var name: String
@@ -9,8 +11,6 @@ public struct TableSchema: Sendable {
             self.name = name
             self.kind = kind
         }
-
-        public var type: LogicalType { LogicalType(kind) }
     }
 
     public var name: String
@@ -34,12 +34,15 @@ extension TableSchema {
     public static let events = TableSchema(name: "events", columns: eventColumns)
 
     /// CONTRACT section 5: the latest event per (project_id, site_key) plus four columns.
-    public static let sites = TableSchema(name: "sites", columns: eventColumns + [
+    public static let sites = TableSchema(name: "sites", columns: eventColumns + siteSummaryColumns)
+
+    /// The columns `sites` adds after the `events` columns of the site's latest event.
+    public static let siteSummaryColumns: [Column] = [
         Column("first_seen", .timestamp),
         Column("last_seen", .timestamp),
         Column("event_count", .int64),
         Column("status", .string),
-    ])
+    ]
 
     private static let eventColumns: [Column] = [
         Column("event_id", .string),

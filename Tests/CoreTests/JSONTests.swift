@@ -1,5 +1,5 @@
+@testable import Core
 import XCTest
-@testable import Ingest
 
 final class JSONTests: XCTestCase {
     func testRoundTripKeepsOrderAndNumberLiterals() throws {

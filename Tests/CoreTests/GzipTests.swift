@@ -1,5 +1,6 @@
+@testable import Core
+import TrackhouseTestSupport
 import XCTest
-@testable import Ingest
 
 final class GzipTests: XCTestCase {
     func testRoundTrip() throws {

@@ -112,14 +112,15 @@ public enum JSONWriter {
         }
     }
 
-    enum EscapeClass {
-        static let none: UInt8 = 0
+    /// Public for Ingest's `FormTranscoder`, which escapes with the same table.
+    public enum EscapeClass {
+        public static let none: UInt8 = 0
         /// `\"`, `\\`, `\n`, `\r`, `\t`
-        static let short: UInt8 = 1
+        public static let short: UInt8 = 1
         /// Other control characters and DEL: `\u00XX`.
-        static let unicode: UInt8 = 2
+        public static let unicode: UInt8 = 2
         /// 0xE2: the first byte of U+2028 / U+2029 (and of many characters that stay raw).
-        static let lineSeparatorLead: UInt8 = 3
+        public static let lineSeparatorLead: UInt8 = 3
     }
 
     /// `escapeClasses` in raw memory that lives as long as the process, for writers that
@@ -127,7 +128,7 @@ public enum JSONWriter {
     /// `nonisolated(unsafe)`: the pointer is a `let` set once by the static initializer
     /// (`swift_once`, thread-safe), the memory is filled before it is published and never
     /// written afterwards (only read through `UnsafePointer`), and never freed.
-    nonisolated(unsafe) static let escapeClassTable: UnsafePointer<UInt8> = {
+    nonisolated(unsafe) public static let escapeClassTable: UnsafePointer<UInt8> = {
         let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
         table.initialize(from: escapeClasses, count: 256)
         return UnsafePointer(table)

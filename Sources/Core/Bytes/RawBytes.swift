@@ -13,7 +13,8 @@ import Darwin
 /// Workload generator's `JSONBytesSink`; public and inlinable for the latter, whose per-byte
 /// appends must stay inlined across the module boundary.
 public struct RawBytes {
-    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    /// The first byte; moves when the buffer grows.
+    public private(set) var base: UnsafeMutablePointer<UInt8>
     /// Bytes written so far (stored apart from `count` so inlined appends can update it).
     @usableFromInline var filled = 0
     @usableFromInline var capacity: Int
