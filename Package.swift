@@ -68,7 +68,11 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], exclude: ["README.md"], swiftSettings: swiftSettings),
+        ], exclude: ["README.md", "Rollups/README.md"],
+        // The dashboard: real files for JS/CSS tools, compiled into the binary as byte arrays.
+        resources: [.embedInCode("Resources/index.html"), .embedInCode("Resources/app.js"),
+                    .embedInCode("Resources/app.css")],
+        swiftSettings: swiftSettings),
         .executableTarget(name: "trackhouse", dependencies: [
             "Server", "Core", "Ingest", "ColumnStore", "Query", "Workload",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -97,11 +97,13 @@ target_objects() {
 
 # The files a target compiles itself: the API's parameter parsing lives in Server, which
 # needs the HTTP stack as a whole (these three files need only Core, Ingest and Hummingbird); the
-# SQL target's in-memory tables are the engine tests'.
+# SQL target's in-memory tables are the engine tests', the Parquet target's hand-built seed
+# files the reader tests'.
 target_sources() {
     case $1 in
         api) echo "Sources/Server/API/APIParameters.swift Sources/Server/API/TimeBuckets.swift Sources/Server/API/SQLText.swift" ;;
         sql) echo "Tests/QueryTests/Support/InMemoryCatalog.swift" ;;
+        parquet) echo "Tests/ColumnStoreTests/Support/CraftedParquetFile.swift" ;;
         *) echo "" ;;
     esac
 }

@@ -2,9 +2,8 @@
 # Dashboard API latency under 16 concurrent clients (wrk -c16), against a compacted warehouse,
 # with the DuckDB anchor: the same chart computed by DuckDB from the same Parquet files.
 # Usage: Benchmarks/api/run.sh <data dir> [seconds]   (the data dir needs projects.json + warehouse)
-# Runs each URL three ways: the default server (rollups, answer and response caches), rollups
-# with both caches off (TRACKHOUSE_CHART_CACHE_ENTRIES=0 TRACKHOUSE_RESPONSE_CACHE_MB=0: every
-# request computes and renders), and DuckDB.
+# Runs each URL three ways: the default server (rollups and the answer cache), rollups with the
+# cache off (`serve --answer-cache-mb 0`: every request computes and renders), and DuckDB.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data=$1
@@ -21,9 +20,9 @@ sites=$("$bin" query --data "$data" --format csv "SELECT count(*) FROM sites WHE
 events=$("$bin" query --data "$data" --format csv "SELECT count(*) FROM events" | tail -1)
 echo "data: $events events; project $project with $sites sites; ranges end $to; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-serve() { # $1 = chart answer cache entries, $2 = response cache MB
+serve() { # $1 = answer cache MiB
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  TRACKHOUSE_CHART_CACHE_ENTRIES=$1 TRACKHOUSE_RESPONSE_CACHE_MB=$2 "$bin" serve --data "$data" --port "$port" --role query --compact-interval 0 --log-level warning &
+  "$bin" serve --data "$data" --port "$port" --role query --compact-interval 0 --answer-cache-mb "$1" --log-level warning &
   server=$!
   for _ in $(seq 600); do
     curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"ready":true' && break
@@ -53,11 +52,11 @@ paths() {
 
 for cache in on off; do
   if [ $cache = on ]; then
-    echo "== rollups with the answer and response caches (the default server) =="
-    serve 4096 64
+    echo "== rollups with the answer cache (the default server) =="
+    serve 64
   else
-    echo "== rollups, caches off: every request computes its answer and renders it =="
-    serve 0 0
+    echo "== rollups, answer cache off: every request computes its answer and renders it =="
+    serve 0
   fi
   paths | while read -r name path; do
     curl -sf -H "Authorization: Bearer $token" "$base/$path" > /dev/null  # warm (sort orders, first computation)

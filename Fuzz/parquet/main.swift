@@ -106,28 +106,7 @@ enum ParquetSeeds {
         }
         func file(_ element: ParquetFormat.SchemaElement, rows: Int, encodings: [ParquetEncoding] = [.plain, .rle],
                   _ pages: [(Header, [UInt8])]) -> [UInt8] {
-            var file = ParquetWriter.magic
-            var meta = ParquetFormat.ColumnMetaData()
-            meta.type = element.type!
-            meta.pathInSchema = [element.name]
-            meta.codec = .uncompressed
-            meta.numValues = Int64(rows)
-            meta.encodings = encodings
-            for (index, (header, body)) in pages.enumerated() {
-                if index == 0 && header.type == ParquetPageType.dictionaryPage.rawValue { meta.dictionaryPageOffset = Int64(file.count) }
-                if meta.dataPageOffset == 0 && header.type != ParquetPageType.dictionaryPage.rawValue { meta.dataPageOffset = Int64(file.count) }
-                let encodedHeader = header.encode()
-                file += encodedHeader + body
-                meta.totalUncompressedSize += Int64(encodedHeader.count) + Int64(header.uncompressedPageSize)
-            }
-            meta.totalCompressedSize = Int64(file.count - 4)
-            var footer = ParquetFormat.FileMetaData()
-            footer.schema = [ParquetFormat.SchemaElement(name: "root", numChildren: 1), element]
-            footer.numRows = Int64(rows)
-            footer.rowGroups = [ParquetFormat.RowGroup(columns: [ParquetFormat.ColumnChunk(metaData: meta)],
-                                                       totalByteSize: meta.totalUncompressedSize, numRows: Int64(rows))]
-            let footerBytes = footer.encode()
-            return file + footerBytes + le([UInt32(footerBytes.count)]) + ParquetWriter.magic
+            craftedParquetFile(element, rows: rows, codec: .uncompressed, encodings: encodings, pages: pages)
         }
         let definition = rle([1, 0, 0, 1, 1], width: 1)
         let v2Values = plainStrings(["a", "bb", "ccc"])

@@ -15,6 +15,8 @@ public struct TrackhouseComponents: Sendable {
     public let ingest: IngestService?
     public let compaction: CompactionService?
     public let rollups: RollupStore?
+    /// The committed warehouse as every reader in the server sees it (SQL, sites, rollups).
+    public let warehouse: WarehouseReader
 }
 
 /// Keeps the raw writer open while the server runs and flushes it on shutdown. Registered
@@ -111,15 +113,16 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
         compaction = CompactionService(dataDirectory: configuration.dataDirectory, intervalSeconds: interval,
                                        rawRetentionDays: configuration.rawRetentionDays, logger: logger)
     }
+    let warehouse = WarehouseReader(dataDirectory: configuration.dataDirectory)
     var rollups: RollupStore? = nil
     if configuration.role != .ingest && configuration.rollupsEnabled {
-        let store = RollupStore(dataDirectory: configuration.dataDirectory, logger: logger)
+        let store = RollupStore(warehouse: warehouse, logger: logger)
         // Fold each compaction's commit into the charts right away instead of at the next poll.
         compaction?.onRun = { _ in store.refreshSoon() }
         rollups = store
     }
     return TrackhouseComponents(configuration: configuration, registry: registry, writer: writer, ingest: ingest,
-                                compaction: compaction, rollups: rollups)
+                                compaction: compaction, rollups: rollups, warehouse: warehouse)
 }
 
 /// The HTTP application over `components`. `frontDoorRoutes` are the embedding program's own

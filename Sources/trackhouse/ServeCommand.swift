@@ -34,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
     var rawRetentionDays: Int?
     @Flag(name: .customLong("no-rollups"), help: "Answer chart endpoints by scanning the warehouse instead of from the in-memory rollups.")
     var noRollups = false
+    @Option(name: .customLong("answer-cache-mb"), help: "Rendered read answers kept per warehouse version, in MiB (0 = no cache).")
+    var answerCacheMB: Int = 64
     @Option(name: .customLong("idle-timeout"), help: "Close a connection that sends nothing for this many seconds: idle keep-alive, or a request that stops arriving (0 = never). A request being answered is never cut.")
     var idleTimeout: Double = 60
     @Option(name: .customLong("log-level")) var logLevel: Logger.Level = .info
@@ -55,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let rawRetentionDays, rawRetentionDays < 0 {
             throw ValidationError("--raw-retention-days must be 0 or more")
         }
+        if !(0...65_536).contains(answerCacheMB) {
+            throw ValidationError("--answer-cache-mb must be between 0 and 65536")
+        }
         if let commitLanes, !(1...16).contains(commitLanes) {
             throw ValidationError("--commit-lanes must be between 1 and 16")
         }
@@ -74,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.rawRetentionDays = rawRetentionDays
         configuration.idleTimeoutSeconds = idleTimeout > 0 ? idleTimeout : nil
         configuration.commitLanes = commitLanes
+        configuration.answerCacheBytesMax = answerCacheMB << 20
         configuration.commitIntervalMicros = commitIntervalMicros
         configuration.ingest.trustedProxies = try TrustedProxies(trustedProxies)
         if rateLimit > 0 {

@@ -21,7 +21,7 @@ final class WarehouseLogTests: XCTestCase {
     /// earlier, and moves one raw file's progress.
     func appendCommit() throws {
         let version = expected.version + 1
-        var commit = WarehouseCommit(version: version, timestampMicros: 1_780_000_000_000_000 + Int64(version), operation: "compact")
+        var commit = WarehouseCommit(version: version, timestampMicros: 1_780_000_000_000_000 + Int64(version), operation: .compact)
         commit.add = [SegmentEntry(path: "events/project=p/month=2026-05/part-\(version)-1.parquet", table: .events,
                                    projectID: "p", month: "2026-05", rows: version, bytes: Int64(version * 100),
                                    receivedAtMin: Int64(version), receivedAtMax: Int64(version + 1))]

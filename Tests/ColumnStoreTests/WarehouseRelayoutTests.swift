@@ -82,7 +82,7 @@ final class WarehouseRelayoutTests: XCTestCase {
     /// `project_id=` folder) and commits the swap, keeping the raw progress.
     func downgradeToFirstLayout(_ layout: WarehouseLayout) throws {
         let state = try WarehouseLog.load(layout: layout)
-        var commit = WarehouseCommit(version: state.version + 1, timestampMicros: UTCTime.nowMicros(), operation: "merge")
+        var commit = WarehouseCommit(version: state.version + 1, timestampMicros: UTCTime.nowMicros(), operation: .merge)
         for segment in state.segments.values {
             let columns = segment.table == .events ? TableSchema.events.columns : TableSchema.sites.columns
             let kept = columns.indices.filter { columns[$0].name != "project_id" }

@@ -20,8 +20,9 @@ final class RollupChartQueriesTests: XCTestCase {
     static func charts(_ dataDirectory: String) throws -> (rollups: RollupChartQueries, scan: WarehouseChartQueries, store: RollupStore) {
         let engine = QueryEngine(catalog: WarehouseCatalog(dataDirectory: dataDirectory), logger: quietLogger)
         let scan = WarehouseChartQueries(engine: engine)
-        let store = RollupStore(dataDirectory: dataDirectory, logger: quietLogger)
+        let store = RollupStore(warehouse: WarehouseReader(dataDirectory: dataDirectory), logger: quietLogger)
         try store.refresh()
+        XCTAssertEqual(store.checkInvariants(), [], "a built rollup holds its invariants")
         return (RollupChartQueries(rollups: store, fallback: scan), scan, store)
     }
 
@@ -131,7 +132,7 @@ final class RollupChartQueriesTests: XCTestCase {
             // Hour folders first, so each third is a later slice of time (plus the odd late file).
             String(a.dropFirst(source.count).split(separator: "/").dropFirst(2).joined()) < String(b.dropFirst(source.count).split(separator: "/").dropFirst(2).joined())
         }
-        let store = RollupStore(dataDirectory: data, logger: quietLogger)
+        let store = RollupStore(warehouse: WarehouseReader(dataDirectory: data), logger: quietLogger)
         let scan = WarehouseChartQueries(engine: QueryEngine(catalog: WarehouseCatalog(dataDirectory: data), logger: quietLogger))
         let rollups = RollupChartQueries(rollups: store, fallback: scan)
         let thirds = [0, rawFiles.count / 3, 2 * rawFiles.count / 3, rawFiles.count]
@@ -149,7 +150,8 @@ final class RollupChartQueriesTests: XCTestCase {
             XCTAssertGreaterThan(report.eventsOut, 0)
             guard refreshAfter.contains(step) else { continue }
             try store.refresh()
-            XCTAssertEqual(store.status.version, WarehouseLog.newestVersion(layout: WarehouseLayout(dataDirectory: data)))
+            XCTAssertEqual(store.checkInvariants(), [], "step \(step): a followed rollup holds its invariants")
+            XCTAssertEqual(store.status.version, WarehouseReader(dataDirectory: data).newestVersion)
             let projects = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "projects.json").projects.map(\.id)
             try assertRollupsEqualScan(rollups, scan, projects: projects, end: end)
             let fresh = try Self.charts(data)

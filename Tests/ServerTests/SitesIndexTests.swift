@@ -27,7 +27,7 @@ final class SitesIndexTests: XCTestCase {
         let fixture = APIFixture.shared
         let catalog = WarehouseCatalog(dataDirectory: fixture.dataDirectory)
         let engine = QueryEngine(catalog: catalog, options: QueryOptions(resultRowsMax: 10_000_000), logger: quietLogger)
-        let store = SitesIndexStore(catalog: catalog)
+        let store = SitesIndexStore(warehouse: catalog.warehouse)
         let project = fixture.mainProject
         let pages: [(limit: Int?, offset: Int)] = [(50, 0), (7, 93), (1_000, 0), (nil, 0), (50, 100_000)]
         for column in TableSchema.sites.columns.map(\.name) {
@@ -61,7 +61,7 @@ final class SitesIndexTests: XCTestCase {
         }
         _ = try Compactor(dataDirectory: data, options: Compactor.Options(), logger: quietLogger).run()
         let catalog = WarehouseCatalog(dataDirectory: data)
-        let store = SitesIndexStore(catalog: catalog)
+        let store = SitesIndexStore(warehouse: catalog.warehouse)
         let project = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "p").projects[0].id
         let before = try XCTUnwrap(try store.index(projectID: project))
         for (path, bytes) in heldBytes { try FileIO.writeFileAtomically(path, bytes) }

@@ -14,7 +14,7 @@ extension Compactor {
 
     private func commit(_ chunk: CompactionChunk, rows: EventColumns) throws {
         let version = state.version + 1
-        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: "compact")
+        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: .compact)
         var positionsByProject: [String: [Int32]] = [:]
         var segments: [(key: CompactionChunk.PartitionKey, order: [Int32], relative: String)] = []
         var sequence = 0

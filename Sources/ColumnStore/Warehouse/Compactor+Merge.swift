@@ -92,7 +92,7 @@ extension Compactor {
         try writer.close()
         let size = FileIO.fileSize(hidden) ?? 0
         report.bytesOut += size
-        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: "merge")
+        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: .merge)
         commit.add = [SegmentEntry(path: relative, table: .events, projectID: first.projectID, month: first.month,
                                    rows: order.count, bytes: size, receivedAtMin: order.first?.time ?? 0,
                                    receivedAtMax: order.last?.time ?? 0)]

@@ -20,7 +20,7 @@ extension Compactor {
         let legacy = state.segments.values.filter { WarehouseLayout.isLegacy($0.path) }.sorted { $0.path < $1.path }
         guard !legacy.isEmpty else { return }
         let version = state.version + 1
-        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: "relayout")
+        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: .relayout)
         for segment in legacy {
             let relative = Self.currentPath(of: segment)
             let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))

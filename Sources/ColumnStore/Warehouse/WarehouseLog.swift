@@ -25,12 +25,26 @@ public struct RawProgress: Sendable, Equatable {
     public var complete: Bool
 }
 
+/// What a commit did to the tables. Readers that follow the log switch over it, so a new
+/// operation is a new case that every follower must decide about (the compiler asks).
+public enum WarehouseOperation: String, Sendable, CaseIterable {
+    /// Events that no earlier commit had (compaction dedupes by id across the warehouse),
+    /// from raw files, and the sites snapshots they changed.
+    case compact
+    /// Small events segments rewritten into bigger ones: the same rows.
+    case merge
+    /// Segments rewritten into the current folder layout: the same rows.
+    case relayout
+    /// A checkpoint file's whole state; never the operation of a numbered commit.
+    case checkpoint
+}
+
 /// One numbered commit: the unit of atomicity (Delta-style). A commit file is created with a
 /// put-if-absent link after its bytes are fsynced, so it either exists whole or not at all.
 public struct WarehouseCommit: Sendable {
     public var version: Int
     public var timestampMicros: Int64
-    public var operation: String
+    public var operation: WarehouseOperation
     public var add: [SegmentEntry] = []
     public var remove: [String] = []
     public var raw: [RawProgress] = []
@@ -44,7 +58,7 @@ public struct WarehouseCommit: Sendable {
         var object = JSONObject()
         object["version"] = .number(String(version))
         object["timestamp"] = .string(UTCTime.formatISO(micros: timestampMicros))
-        object["operation"] = .string(operation)
+        object["operation"] = .string(operation.rawValue)
         object["add"] = .array(add.map(Self.json))
         object["remove"] = .array(remove.map { .string($0) })
         object["raw"] = .array(raw.map(Self.json))
@@ -86,8 +100,11 @@ public struct WarehouseCommit: Sendable {
         }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes, depthMax: 8) } catch { throw fail("not valid JSON (\(error))") }
-        guard let version = int(value["version"]), let operation = value["operation"]?.stringValue,
+        guard let version = int(value["version"]), let operationName = value["operation"]?.stringValue,
               let stamp = value["timestamp"]?.stringValue.flatMap(UTCTime.parseISO) else { throw fail("missing version, operation or timestamp") }
+        guard let operation = WarehouseOperation(rawValue: operationName) else {
+            throw WarehouseError(.corruptLog, "\(path): unknown operation \"\(operationName)\"; it was written by a newer Trackhouse — upgrade this one")
+        }
         var commit = WarehouseCommit(version: Int(version), timestampMicros: stamp, operation: operation)
         if case .array(let items)? = value["add"] {
             for item in items {
@@ -145,7 +162,9 @@ public struct WarehouseState: Sendable {
 }
 
 public struct WarehouseError: Error, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable { case corruptLog = "corrupt_log", concurrentCommit = "concurrent_commit", io, locked }
+    public enum Code: String, Sendable { case corruptLog = "corrupt_log", concurrentCommit = "concurrent_commit", io, locked
+        /// A follower asked for commits the log no longer holds (a checkpoint superseded them).
+        case behind }
     public let code: Code
     public let message: String
     public init(_ code: Code, _ message: String) {
@@ -275,7 +294,7 @@ public enum WarehouseLog {
         guard state.version == newest else {
             throw WarehouseError(.concurrentCommit, "checkpoint of version \(state.version) refused: the log's newest commit is \(newest)")
         }
-        var commit = WarehouseCommit(version: state.version, timestampMicros: nowMicros, operation: "checkpoint")
+        var commit = WarehouseCommit(version: state.version, timestampMicros: nowMicros, operation: .checkpoint)
         commit.add = state.segments.values.sorted { $0.path < $1.path }
         commit.raw = state.raw.values.sorted { $0.key < $1.key }
         var object = commit.jsonObject()
@@ -312,7 +331,7 @@ public enum WarehouseLog {
     static func readCheckpoint(version: Int, layout: WarehouseLayout) throws -> WarehouseState {
         let path = layout.logDirectory + "/" + checkpointName(version: version)
         let (commit, value) = try WarehouseCommit.decodeWithJSON(try FileIO.readFile(path), path: path)
-        guard commit.version == version, commit.operation == "checkpoint" else {
+        guard commit.version == version, commit.operation == .checkpoint else {
             throw WarehouseError(.corruptLog, "\(path): holds \(commit.operation) \(commit.version), expected checkpoint \(version)")
         }
         var state = WarehouseState()

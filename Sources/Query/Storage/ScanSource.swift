@@ -57,7 +57,8 @@ public protocol ScanSource: Sendable {
 extension ScanSource {
     public func scanUnits(projectID: String?) throws -> [any ScanUnit] {
         guard let projectID else { return try scanUnits() }
-        return try scanUnits().filter { $0.partitionValues["project_id"] == projectID }
+        // A unit without the key may hold any project's rows: the scope's predicate filters them.
+        return try scanUnits().filter { unit in unit.partitionValues["project_id"].map { $0 == projectID } ?? true }
     }
 }
 

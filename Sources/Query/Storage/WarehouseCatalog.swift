@@ -4,43 +4,17 @@ import Foundation
 import Synchronization
 
 /// The committed warehouse as the engine's catalog: `events` and `sites` are the live files of
-/// the commit log at the moment a query lists its units (files written but not committed are
-/// never read). One scan unit per Parquet row group.
-///
-/// Footers are parsed once per file and cached: segment files are immutable, a new commit
-/// brings new names.
+/// the newest commit when a query lists its units (files written but not committed are never
+/// read), through ColumnStore's `WarehouseReader`. One scan unit per Parquet row group.
 public final class WarehouseCatalog: Catalog, Sendable {
-    public let dataDirectory: String
-    let layout: WarehouseLayout
-    private struct State {
-        var readers: [String: ParquetFileReader] = [:]
-        /// The replayed log and the name of its newest commit: commits are immutable, so while
-        /// the newest name is unchanged the state is too (saves replaying the log per query).
-        var cachedState: (newest: Int, state: WarehouseState)?
-        /// Live files that failed to read (relative path → what failed), for `/healthz`. A file
-        /// leaves the list when a commit replaces it.
-        var damaged: [String: String] = [:]
-    }
-    private let state = Mutex(State())
+    public let warehouse: WarehouseReader
 
-    /// Files of the current warehouse that could not be read, sorted by path.
-    public var damagedFiles: [(path: String, error: String)] {
-        state.withLock { state in
-            state.damaged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        }
+    public init(warehouse: WarehouseReader) {
+        self.warehouse = warehouse
     }
 
-    /// Notes a read failure of `relative` unless the file is gone (a merge replaced it: not
-    /// damage, and the query's retry lists the new files).
-    func noteReadFailure(_ relative: String, _ error: any Error) {
-        guard FileIO.exists(layout.absolute(relative)) else { return }
-        let text = "\(error)".replacingOccurrences(of: layout.root + "/", with: "")
-        state.withLock { $0.damaged[relative] = text }
-    }
-
-    public init(dataDirectory: String) {
-        self.dataDirectory = dataDirectory
-        self.layout = WarehouseLayout(dataDirectory: dataDirectory)
+    public convenience init(dataDirectory: String) {
+        self.init(warehouse: WarehouseReader(dataDirectory: dataDirectory))
     }
 
     public var tableNames: [String] { ["events", "sites"] }
@@ -53,59 +27,26 @@ public final class WarehouseCatalog: Catalog, Sendable {
         }
     }
 
-    func reader(_ relative: String) throws -> ParquetFileReader {
-        if let cached = state.withLock({ $0.readers[relative] }) { return cached }
-        let reader: ParquetFileReader
+    func snapshot() throws -> WarehouseSnapshot {
         do {
-            reader = try ParquetFileReader(path: layout.absolute(relative))
+            return try warehouse.snapshot()
         } catch {
-            noteReadFailure(relative, error)
-            throw QueryError(.io, "damaged segment \(relative): \(Self.withoutRoot(error, layout)); restore the file from a backup or re-compact it from raw")
+            throw QueryError(.io, "cannot read the warehouse commit log: \(warehouse.describe(error))")
         }
-        state.withLock { $0.readers[relative] = reader }
-        return reader
     }
 
-    func currentState() throws -> WarehouseState {
-        let newest = WarehouseLog.newestVersion(layout: layout)
-        let cached = state.withLock { state -> WarehouseState? in
-            guard let cachedState = state.cachedState, cachedState.newest == newest else { return nil }
-            return cachedState.state
-        }
-        if let cached { return cached }
-        let loaded: WarehouseState
+    func open(_ snapshot: WarehouseSnapshot, _ file: SegmentEntry) throws -> ParquetFileReader {
         do {
-            loaded = try WarehouseLog.load(layout: layout)
+            return try snapshot.open(file)
         } catch {
-            throw QueryError(.io, "cannot read the warehouse commit log: \(Self.withoutRoot(error, layout))")
+            throw damaged(file.path, error)
         }
-        state.withLock { $0.cachedState = (newest, loaded) }
-        return loaded
     }
 
-    /// The live files of one table at the newest commit (the sites endpoint's index finds
-    /// each project's snapshot here).
-    public func liveSegmentEntries(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
-        try currentState().segments(table: table)
-    }
-
-    /// An error's text with the warehouse folder cut from any path in it: messages reach API
-    /// callers, who learn nothing of the server's folders.
-    static func withoutRoot(_ error: any Error, _ layout: WarehouseLayout) -> String {
-        "\(error)".replacingOccurrences(of: layout.root + "/", with: "")
-    }
-
-    func liveSegments(_ table: SegmentEntry.Table) throws -> [SegmentEntry] {
-        let segments = try currentState().segments(table: table)
-        // Forget readers of files a merge replaced, so a long-running server does not hold
-        // every file it ever read.
-        let live = Set(segments.map(\.path))
-        let prefix = table.rawValue + "/"
-        state.withLock { state in
-            state.readers = state.readers.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
-            state.damaged = state.damaged.filter { path, _ in !path.hasPrefix(prefix) || live.contains(path) }
-        }
-        return segments
+    /// Notes the damage for `/healthz` and says which file, relative to the warehouse.
+    func damaged(_ path: String, _ error: any Error) -> QueryError {
+        warehouse.noteReadFailure(path, error)
+        return QueryError(.io, "damaged segment \(path): \(warehouse.describe(error)); restore the file from a backup or re-compact it from raw")
     }
 }
 
@@ -121,8 +62,9 @@ struct WarehouseTable: ScanSource {
     /// Opens only the files of `projectID` (the log names each file's project).
     func scanUnits(projectID: String?) throws -> [any ScanUnit] {
         var units: [any ScanUnit] = []
-        for segment in try catalog.liveSegments(table) where projectID == nil || segment.projectID == projectID {
-            let reader = try catalog.reader(segment.path)
+        let snapshot = try catalog.snapshot()
+        for segment in snapshot.files(table, projectID: projectID) {
+            let reader = try catalog.open(snapshot, segment)
             var partition = ["project_id": segment.projectID]
             if let month = segment.month { partition["month"] = month }
             for group in 0..<reader.rowGroups.count {
@@ -192,9 +134,7 @@ struct ParquetRowGroupUnit: ScanUnit {
         }
     }
 
-    /// Notes the damage for `/healthz` and says which file, relative to the warehouse.
     private func damage(_ error: any Error) -> QueryError {
-        catalog.noteReadFailure(path, error)
-        return QueryError(.io, "damaged segment \(path): \(WarehouseCatalog.withoutRoot(error, catalog.layout)); restore the file from a backup or re-compact it from raw")
+        catalog.damaged(path, error)
     }
 }

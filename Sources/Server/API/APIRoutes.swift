@@ -44,12 +44,12 @@ public struct APIRoutes: Sendable {
     let sqlEngine: QueryEngine
     /// `GET …/sites` from memory.
     let sitesIndexes: SitesIndexStore
-    /// Rendered answers per warehouse version (`TRACKHOUSE_RESPONSE_CACHE_MB`, default 64; 0 off).
+    /// Rendered answers per warehouse version (`ServerConfiguration.answerCacheBytesMax`).
     let responseCache: ResponseCache
     let serves: Bool
     let logger: Logger
-    /// The warehouse the engines read (its damaged files go to `/healthz`).
-    let warehouse: WarehouseCatalog
+    /// The committed warehouse every reader here goes through (its damaged files go to `/healthz`).
+    let warehouse: WarehouseReader
     /// The data folder as configured and as an absolute path: cut from every message a caller
     /// sees, so no answer names the server's folders.
     let dataDirectoryPrefixes: [String]
@@ -58,8 +58,8 @@ public struct APIRoutes: Sendable {
     static let exportRowsMax = 2_000_000
 
     public init(components: TrackhouseComponents, logger: Logger = Logger(label: "trackhouse.api")) {
-        let catalog = WarehouseCatalog(dataDirectory: components.configuration.dataDirectory)
-        self.warehouse = catalog
+        let catalog = WarehouseCatalog(warehouse: components.warehouse)
+        self.warehouse = components.warehouse
         let configured = components.configuration.dataDirectory
         let absolute = URL(fileURLWithPath: configured).standardizedFileURL.path
         self.dataDirectoryPrefixes = [absolute + "/", configured + "/", absolute, configured]
@@ -69,9 +69,8 @@ public struct APIRoutes: Sendable {
         self.charts = components.rollups.map { RollupChartQueries(rollups: $0, fallback: scan) } ?? scan
         self.engine = engine
         self.sqlEngine = QueryEngine(catalog: catalog, options: QueryOptions(), logger: logger)
-        self.sitesIndexes = SitesIndexStore(catalog: catalog)
-        let cacheMB = ProcessInfo.processInfo.environment["TRACKHOUSE_RESPONSE_CACHE_MB"].flatMap { Int($0) } ?? 64
-        self.responseCache = ResponseCache(bytesMax: max(0, cacheMB) << 20)
+        self.sitesIndexes = SitesIndexStore(warehouse: components.warehouse)
+        self.responseCache = ResponseCache(bytesMax: max(0, components.configuration.answerCacheBytesMax))
         // An ingest-only node has no business answering reads.
         self.serves = components.configuration.role != .ingest
         self.logger = logger

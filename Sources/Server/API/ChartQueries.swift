@@ -10,6 +10,23 @@ public protocol ChartQueries: Sendable {
     func stats(projectID: String, range: TimeRange) throws -> ProjectStats
     func timeseries(projectID: String, request: TimeseriesRequest) throws -> [TimeSeries]
     func breakdown(projectID: String, request: BreakdownRequest) throws -> BreakdownResult
+    /// `GET …/deactivations`: deactivations per reason_id in range and a lower bound on the
+    /// `received_at` of the newest `newest` of them (so the page query reads only the row
+    /// groups from there on). Nil when this implementation cannot say (then SQL counts).
+    func deactivationSummary(projectID: String, range: TimeRange, newest: Int) -> DeactivationSummary?
+    /// The warehouse version the answers reflect, which keys the server's answer cache; nil:
+    /// unknown (answers are not cached).
+    var answersVersion: Int? { get }
+}
+
+public struct DeactivationSummary: Sendable {
+    public var reasons: [(reason: Value, count: Int64)]
+    public var pageFrom: Int64
+}
+
+extension ChartQueries {
+    public func deactivationSummary(projectID: String, range: TimeRange, newest: Int) -> DeactivationSummary? { nil }
+    public var answersVersion: Int? { nil }
 }
 
 /// `GET …/stats`: the five headline numbers of a range.

@@ -13,24 +13,18 @@ extension APIRoutes {
         let (_, perPage, offset) = try parameters.pagination()
         let filter = "event = 'deactivate' AND \(SQLText.inRange("received_at", range))"
         let engine = self.engine
-        let rollups = self.charts as? RollupChartQueries
+        let charts = self.charts
         return try await cachedJSON(request, version: chartsVersion(request, instantParameter: "to")) {
         let (reasons, events) = try await self.serverQuery { () -> ([(reason: Value, count: Int64)], QueryResult) in
             // With rollups: reasons from the rollup, and the page's events from the row groups
             // at or after the (offset + per_page)-th newest deactivation only.
-            if let rollups {
-                struct Answer { var reasons: [(reason: Value, count: Int64)]; var events: QueryResult }
-                let key = "deactivations|\(projectID)|\(range.from)|\(range.to)|\(perPage)|\(offset)"
-                let answer: Answer? = try rollups.cache.answer(key, version: rollups.rollups.version) {
-                    guard let summary = rollups.deactivationSummary(projectID: projectID, range: range, newest: offset + perPage) else { return nil }
-                    let window = TimeRange(from: summary.pageFrom, to: range.to)
-                    let events = try engine.execute(sql: """
-                        SELECT * FROM events WHERE event = 'deactivate' AND \(SQLText.inRange("received_at", window))
-                        ORDER BY received_at DESC, event_id DESC LIMIT \(perPage) OFFSET \(offset)
-                        """, scope: .project(projectID))
-                    return Answer(reasons: summary.reasons, events: events)
-                }
-                if let answer { return (answer.reasons, answer.events) }
+            if let summary = charts.deactivationSummary(projectID: projectID, range: range, newest: offset + perPage) {
+                let window = TimeRange(from: summary.pageFrom, to: range.to)
+                let events = try engine.execute(sql: """
+                    SELECT * FROM events WHERE event = 'deactivate' AND \(SQLText.inRange("received_at", window))
+                    ORDER BY received_at DESC, event_id DESC LIMIT \(perPage) OFFSET \(offset)
+                    """, scope: .project(projectID))
+                return (summary.reasons, events)
             }
             let reasons = try engine.execute(sql: """
                 SELECT reason_id, count(*) AS n FROM events WHERE \(filter)

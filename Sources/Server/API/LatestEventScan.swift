@@ -3,9 +3,9 @@ import Query
 
 /// "Each site's latest event before T": per site_key, the event with the greatest
 /// `(received_at, event_id)` among one project's events in a time window. SQL without window
-/// functions cannot pick a row per group, so this reads the events row groups directly:
-/// only the project's partition, only row groups whose `received_at` statistics overlap the
-/// window, only the columns needed.
+/// functions cannot pick a row per group, so this goes through the engine's scoped scan
+/// (`QueryEngine.scan`): the project's access scope applies as in SQL, only row groups whose
+/// `received_at` statistics overlap the window are read, and only the columns needed.
 struct LatestEventScan {
     struct LatestEvent {
         var receivedAt: Int64
@@ -15,22 +15,19 @@ struct LatestEventScan {
         var value: Value
     }
 
-    let catalog: any Catalog
+    let engine: QueryEngine
 
     /// The latest event per non-NULL site_key among the project's events received in `window`.
     func latestPerSite(projectID: String, window: TimeRange, column: String? = nil) throws -> [String: LatestEvent] {
-        guard let table = try catalog.table(named: "events") else {
-            throw QueryError(.catalog, "the catalog has no events table")
-        }
         var latest: [String: LatestEvent] = [:]
-        for unit in try table.scanUnits(projectID: projectID) {
-            if let stats = unit.statistics(column: "received_at"), Self.outside(window, stats) { continue }
-            guard let receivedAt = try unit.readColumn(name: "received_at"),
-                  let eventIDs = try unit.readColumn(name: "event_id"),
-                  let siteKeys = try unit.readColumn(name: "site_key") else { continue }
-            let events = try unit.readColumn(name: "event")
-            let values = try column.flatMap { try unit.readColumn(name: $0) }
-            for row in 0..<unit.rowCount {
+        let columns = ["received_at", "event_id", "site_key", "event"] + (column.map { [$0] } ?? [])
+        try engine.scan(table: "events", columns: columns, scope: .project(projectID),
+                        within: ("received_at", window.from, window.to)) { unit in
+            guard let receivedAt = unit.columns["received_at"], let eventIDs = unit.columns["event_id"],
+                  let siteKeys = unit.columns["site_key"] else { return }
+            let events = unit.columns["event"]
+            let values = column.flatMap { unit.columns[$0] }
+            for row in unit.rows {
                 guard let time = receivedAt.int64(at: row), time >= window.from, time < window.to,
                       let site = siteKeys.string(at: row) else { continue }
                 let eventID = eventIDs.string(at: row) ?? ""
@@ -41,13 +38,6 @@ struct LatestEventScan {
             }
         }
         return latest
-    }
-
-    /// Whether a row group's `received_at` range misses the window entirely.
-    private static func outside(_ window: TimeRange, _ stats: ColumnStatistics) -> Bool {
-        if case .timestamp(let max)? = stats.max, max < window.from { return true }
-        if case .timestamp(let min)? = stats.min, min >= window.to { return true }
-        return false
     }
 
     static func value(_ column: ColumnData, _ row: Int) -> Value {

@@ -4,8 +4,8 @@ import Foundation
 import Hummingbird
 import Synchronization
 
-/// Rendered (and gzipped) JSON answers of the read endpoints, keyed by the request URI and
-/// the warehouse version they were computed at: a dashboard's viewers ask the same URLs, and
+/// The server's one answer cache: rendered (and gzipped) JSON answers of the read endpoints,
+/// keyed by the request URI and the warehouse version they were computed at: a dashboard's viewers ask the same URLs, and
 /// rendering a year of points or a page of sites costs more than computing it from the
 /// rollups. A new commit changes the version, so nothing stale is served; requests whose
 /// answer depends on the clock (no `to`/`at`) are never cached.
@@ -42,16 +42,22 @@ final class ResponseCache: Sendable {
 }
 
 extension APIRoutes {
-    /// The version chart answers are computed at (the rollups'), when `request` names its
-    /// instant (`to` or `at`); nil means "do not cache".
+    /// The version chart answers are computed at, when `request` names its instant (`to` or
+    /// `at`); nil means "do not cache".
     func chartsVersion(_ request: Request, instantParameter: String) -> Int? {
-        guard APIParameters(request)[instantParameter] != nil, let rollups = charts as? RollupChartQueries else { return nil }
-        return rollups.rollups.version
+        guard APIParameters(request)[instantParameter] != nil else { return nil }
+        return charts.answersVersion
     }
 
-    /// The newest commit of the warehouse (what the sites index reads).
-    var warehouseVersion: Int {
-        WarehouseLog.newestVersion(layout: WarehouseLayout(dataDirectory: sitesIndexes.catalog.dataDirectory))
+    /// The warehouse at its newest commit; a log that cannot be read is the server's fault (500).
+    func warehouseSnapshot() throws -> WarehouseSnapshot {
+        do {
+            return try warehouse.snapshot()
+        } catch {
+            logger.error("warehouse log unreadable", metadata: ["error": "\(warehouse.describe(error))"])
+            throw APIError(.internalServerError, code: "query_failed",
+                           message: "cannot read the warehouse commit log: " + publicMessage(error))
+        }
     }
 
     /// `make`'s JSON, from the cache when this URI was answered at `version` already.

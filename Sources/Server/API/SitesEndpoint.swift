@@ -18,10 +18,12 @@ extension APIRoutes {
         let format: SitesFormat = try parameters.choice("format", default: .json)
         let (page, perPage, offset) = try parameters.pagination()
         let indexes = self.sitesIndexes
+        // One snapshot for the whole answer: its version keys the cache, its file the index.
+        let snapshot = try warehouseSnapshot()
         // Every page comes from the project's in-memory index (`SitesIndex`): the same cost
         // at any page; `SitesQuery`'s SQL is the reference it is tested against.
         @Sendable func indexedPage(limit: Int?, offset: Int) throws -> (total: Int, result: QueryResult) {
-            guard let index = try indexes.index(projectID: projectID) else {
+            guard let index = try indexes.index(projectID: projectID, in: snapshot) else {
                 return (0, QueryResult(columns: SitesIndex.resultColumns, rows: []))
             }
             let page = index.page(query, limit: limit, offset: offset)
@@ -35,7 +37,7 @@ extension APIRoutes {
             }
             return APIResponses.streamed(contentType: "text/csv; charset=utf-8", for: request) { Self.csvPieces(result) }
         }
-        return try await cachedJSON(request, version: warehouseVersion) {
+        return try await cachedJSON(request, version: snapshot.version) {
         let (total, result) = try await self.serverQuery { try indexedPage(limit: perPage, offset: offset) }
         let object = JSONObject([
             ("total", .number(String(total))),

@@ -293,26 +293,30 @@ final class SitesIndex: Sendable {
 
 /// The current `SitesIndex` of each project, reloaded when a commit brings a new snapshot.
 final class SitesIndexStore: Sendable {
-    let catalog: WarehouseCatalog
+    let warehouse: WarehouseReader
     private let indexes = Mutex<[String: SitesIndex]>([:])
     /// Serializes loads so concurrent first requests load a snapshot once.
     private let loadLock = Mutex(())
 
-    init(catalog: WarehouseCatalog) {
-        self.catalog = catalog
+    init(warehouse: WarehouseReader) {
+        self.warehouse = warehouse
     }
 
-    /// The index of the project's live snapshot; nil when the project has none (no sites).
-    func index(projectID: String) throws -> SitesIndex? {
-        guard let snapshot = try catalog.liveSegmentEntries(.sites).first(where: { $0.projectID == projectID }) else { return nil }
-        if let index = cachedIndex(projectID: projectID, path: snapshot.path) { return index }
+    /// The index of the project's sites file in `snapshot`; nil when it has none (no sites).
+    func index(projectID: String, in snapshot: WarehouseSnapshot) throws -> SitesIndex? {
+        guard let file = snapshot.files(.sites, projectID: projectID).first else { return nil }
+        if let index = cachedIndex(projectID: projectID, path: file.path) { return index }
         return try loadLock.withLock { _ in
-            if let index = cachedIndex(projectID: projectID, path: snapshot.path) { return index }
-            let reader = try ParquetFileReader(path: WarehouseLayout(dataDirectory: catalog.dataDirectory).absolute(snapshot.path))
-            let index = try SitesIndex(projectID: projectID, path: snapshot.path, reader: reader)
+            if let index = cachedIndex(projectID: projectID, path: file.path) { return index }
+            let index = try SitesIndex(projectID: projectID, path: file.path, reader: try snapshot.open(file))
             indexes.withLock { $0[projectID] = index }
             return index
         }
+    }
+
+    /// The index at the newest commit.
+    func index(projectID: String) throws -> SitesIndex? {
+        try index(projectID: projectID, in: try warehouse.snapshot())
     }
 
     private func cachedIndex(projectID: String, path: String) -> SitesIndex? {

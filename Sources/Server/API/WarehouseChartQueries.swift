@@ -1,7 +1,8 @@
 import Query
 
-/// `ChartQueries` computed from the committed warehouse: counts with SQL through the engine
-/// (always under the project's `AccessScope`), "latest event per site" with `LatestEventScan`.
+/// `ChartQueries` computed from the committed warehouse, always through the engine under the
+/// project's `AccessScope`: counts with SQL, "latest event per site" with `LatestEventScan`
+/// (the engine's scoped scan). The reference the rollups are tested against.
 public struct WarehouseChartQueries: ChartQueries {
     let engine: QueryEngine
 
@@ -26,7 +27,7 @@ public struct WarehouseChartQueries: ChartQueries {
         stats.skipped = counts[2]
         stats.newSites = try single(projectID, "SELECT count(*) FROM sites WHERE \(SQLText.inRange("first_seen", range))")[0]
         let window = TimeRange(from: range.to - Int64(Self.activeSitesDays) * Self.microsPerDay, to: range.to)
-        let latest = try LatestEventScan(catalog: engine.catalog).latestPerSite(projectID: projectID, window: window)
+        let latest = try LatestEventScan(engine: engine).latestPerSite(projectID: projectID, window: window)
         stats.activeSites = Int64(latest.values.filter { $0.event == "track" }.count)
         return stats
     }
@@ -51,7 +52,7 @@ public struct WarehouseChartQueries: ChartQueries {
 
     public func breakdown(projectID: String, request: BreakdownRequest) throws -> BreakdownResult {
         let window = TimeRange(from: request.at - Int64(request.activeDays) * Self.microsPerDay, to: request.at)
-        let latest = try LatestEventScan(catalog: engine.catalog)
+        let latest = try LatestEventScan(engine: engine)
             .latestPerSite(projectID: projectID, window: window, column: request.dimension)
         var sitesByValue: [Value: Int64] = [:]
         var total: Int64 = 0

@@ -11,8 +11,8 @@ struct DashboardAsset: Sendable {
     let contentType: String
     let etag: String
 
-    init(text: String, contentType: String) {
-        bytes = Array(text.utf8)
+    init(bytes: [UInt8], contentType: String) {
+        self.bytes = bytes
         self.contentType = contentType
         let digest = SHA256.hash(data: bytes).prefix(16).map { byte -> String in
             let hex = String(byte, radix: 16)
@@ -25,13 +25,17 @@ struct DashboardAsset: Sendable {
     var version: String { String(etag.dropFirst().dropLast()) }
 }
 
-/// The dashboard's three files. The page links the assets with `?v=<digest>` so a browser
-/// holding an old copy asks again after an upgrade even before revalidating.
+/// The dashboard's three files, `Resources/index.html`, `app.js` and `app.css`, embedded in the
+/// binary at build time (SwiftPM `embedInCode`), so the product stays one file. The page links
+/// the assets with `?v=<digest>` so a browser holding an old copy asks again after an upgrade
+/// even before revalidating.
 enum DashboardAssets {
-    static let stylesheet = DashboardAsset(text: DashboardStylesheet.text, contentType: "text/css; charset=utf-8")
-    static let script = DashboardAsset(text: DashboardScript.text, contentType: "text/javascript; charset=utf-8")
+    static let stylesheet = DashboardAsset(bytes: PackageResources.app_css, contentType: "text/css; charset=utf-8")
+    static let script = DashboardAsset(bytes: PackageResources.app_js, contentType: "text/javascript; charset=utf-8")
     static let page = DashboardAsset(
-        text: DashboardPage.html(styleVersion: stylesheet.version, scriptVersion: script.version),
+        bytes: Array(String(decoding: PackageResources.index_html, as: UTF8.self)
+            .replacingOccurrences(of: "{{STYLE_VERSION}}", with: stylesheet.version)
+            .replacingOccurrences(of: "{{SCRIPT_VERSION}}", with: script.version).utf8),
         contentType: "text/html; charset=utf-8")
 
     /// Only our own origin: no CDN, no inline script, no framing. `connect-src 'self'` keeps

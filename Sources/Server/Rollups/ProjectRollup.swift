@@ -21,7 +21,8 @@ import Synchronization
 /// Whole hours inside a range are answered from the aggregates; the partial hours at the
 /// edges of a range from the entries, filtered by time, so any range is exact.
 ///
-/// Invariants (checked by `checkInvariants`, called by the tests after building):
+/// Invariants (`ProjectRollup+Invariants.swift` recounts them; the tests check them after
+/// every build and every followed commit):
 /// 1. every chunk's entries are sorted by `(time, tie)` and lie inside the chunk's hour;
 /// 2. the aggregates of a chunk equal a recount of its entries;
 /// 3. a day bitmap is exactly the union of its hours' `trackSites` (`skipHashes`).

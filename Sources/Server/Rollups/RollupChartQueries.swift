@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import Query
 import Synchronization
 
 /// `ChartQueries` answered from the rollups, falling back to `fallback` (the scan of the
@@ -26,50 +25,23 @@ public struct RollupChartQueries: ChartQueries {
         }
     }
 
-    /// Answers of the current rollup version: a dashboard's viewers ask the same questions,
-    /// and every commit invalidates them all (answers are keyed by the version they saw).
-    let cache: AnswerCache
-
-    final class AnswerCache: Sendable {
-        private let answers = Mutex<[String: (version: Int, answer: any Sendable)]>([:])
-        let entriesMax: Int
-
-        init(entriesMax: Int) {
-            self.entriesMax = entriesMax
-        }
-
-        func answer<T: Sendable>(_ key: String, version: Int, compute: () throws -> T?) rethrows -> T? {
-            guard entriesMax > 0 else { return try compute() }
-            let cached = answers.withLock { answers -> T? in
-                guard let hit = answers[key], hit.version == version else { return nil }
-                return hit.answer as? T
-            }
-            if let cached { return cached }
-            guard let answer = try compute() else { return nil }
-            answers.withLock { answers in
-                if answers.count >= entriesMax { answers.removeAll(keepingCapacity: true) }
-                answers[key] = (version, answer)
-            }
-            return answer
-        }
-    }
-
-    /// `cacheEntriesMax` 0 turns the answer cache off (the benchmarks measure both);
-    /// `TRACKHOUSE_CHART_CACHE_ENTRIES` overrides the default.
-    public init(rollups: RollupStore, fallback: any ChartQueries, cacheEntriesMax: Int? = nil) {
+    /// Answers are not cached here: `ResponseCache` keeps rendered answers per rollup version
+    /// (`APIRoutes.chartsVersion`), the one answer cache of the server.
+    public init(rollups: RollupStore, fallback: any ChartQueries) {
         self.rollups = rollups
         self.fallback = fallback
         self.counters = Counters()
-        let fromEnvironment = ProcessInfo.processInfo.environment["TRACKHOUSE_CHART_CACHE_ENTRIES"].flatMap { Int($0) }
-        self.cache = AnswerCache(entriesMax: cacheEntriesMax ?? fromEnvironment ?? 4_096)
     }
 
     static let microsPerDay: Int64 = 86_400_000_000
 
+    /// The commit the rollups reflect; when they are not built yet the scan answers from the
+    /// newest commit, which is at least this one, so an answer is never older than its key.
+    public var answersVersion: Int? { rollups.version }
+
     public func stats(projectID: String, range: TimeRange) throws -> ProjectStats {
         guard let rollup = rollups.rollup(projectID) else { return try scanned { try fallback.stats(projectID: projectID, range: range) } }
-        let key = "stats|\(projectID)|\(range.from)|\(range.to)"
-        let stats: ProjectStats? = cache.answer(key, version: rollups.version) { rollup.lock.withReadLock {
+        let stats: ProjectStats? = rollup.lock.withReadLock {
             guard !rollup.tiesAmbiguous else { return nil }
             var stats = ProjectStats()
             stats.optInSites = rollup.distinctCount(skips: false, from: range.from, to: range.to)
@@ -79,7 +51,7 @@ public struct RollupChartQueries: ChartQueries {
             let windowStart = range.to - Int64(WarehouseChartQueries.activeSitesDays) * Self.microsPerDay
             stats.activeSites = rollup.latestTrackSites(from: windowStart, to: range.to, dimension: nil).total
             return stats
-        } }
+        }
         guard let stats else { return try scanned { try fallback.stats(projectID: projectID, range: range) } }
         counters.count(rollup: true)
         return stats
@@ -94,8 +66,7 @@ public struct RollupChartQueries: ChartQueries {
         }
         guard let starts = request.interval.starts(covering: request.range, limit: Int.max) else { return [] }
         let (from, to) = (request.range.from, request.range.to)
-        let key = "timeseries|\(projectID)|\(request.metric)|\(request.interval)|\(from)|\(to)|\(request.breakdown ?? "")|\(request.limit)"
-        let series: [TimeSeries]? = cache.answer(key, version: rollups.version) { rollup.lock.withReadLock {
+        let series: [TimeSeries]? = rollup.lock.withReadLock {
             let assembler = SeriesAssembler(bucketStarts: starts)
             guard let dimension = dimension.flatMap({ $0 }) else {
                 let cells = starts.map { start -> SeriesAssembler.Cell in
@@ -130,7 +101,7 @@ public struct RollupChartQueries: ChartQueries {
                 }
             }
             return assembler.brokenDown(cells, limit: request.limit)
-        } }
+        }
         guard let series else { return try scanned { try fallback.timeseries(projectID: projectID, request: request) } }
         counters.count(rollup: true)
         return series
@@ -140,8 +111,7 @@ public struct RollupChartQueries: ChartQueries {
         guard let dimension = RollupDimensions.indexOfName[request.dimension], let rollup = rollups.rollup(projectID) else {
             return try scanned { try fallback.breakdown(projectID: projectID, request: request) }
         }
-        let key = "breakdown|\(projectID)|\(request.dimension)|\(request.at)|\(request.activeDays)|\(request.limit)"
-        let result: BreakdownResult? = cache.answer(key, version: rollups.version) { rollup.lock.withReadLock {
+        let result: BreakdownResult? = rollup.lock.withReadLock {
             guard !rollup.tiesAmbiguous, !rollup.dimensions[dimension].overflowed else { return nil }
             let windowStart = request.at - Int64(request.activeDays) * Self.microsPerDay
             let latest = rollup.latestTrackSites(from: windowStart, to: request.at, dimension: dimension)
@@ -152,16 +122,13 @@ public struct RollupChartQueries: ChartQueries {
                 .sorted { a, b in a.sites != b.sites ? a.sites > b.sites : ValueOrder.ascending(a.value, b.value) }
             let listed = Array(ordered.prefix(request.limit))
             return BreakdownResult(total: latest.total, values: listed, other: latest.total - listed.reduce(0) { $0 + $1.sites })
-        } }
+        }
         guard let result else { return try scanned { try fallback.breakdown(projectID: projectID, request: request) } }
         counters.count(rollup: true)
         return result
     }
 
-    /// For `GET …/deactivations`: deactivations per reason_id in range and a lower bound on
-    /// the `received_at` of the newest `newest` of them (so the page query reads only the
-    /// row groups from there on). Nil when the rollups cannot answer.
-    func deactivationSummary(projectID: String, range: TimeRange, newest: Int) -> (reasons: [(reason: Value, count: Int64)], pageFrom: Int64)? {
+    public func deactivationSummary(projectID: String, range: TimeRange, newest: Int) -> DeactivationSummary? {
         guard let dimension = RollupDimensions.indexOfName["reason_id"], let rollup = rollups.rollup(projectID) else { return nil }
         return rollup.lock.withReadLock {
             guard !rollup.dimensions[dimension].overflowed else { return nil }
@@ -171,7 +138,7 @@ public struct RollupChartQueries: ChartQueries {
                 .sorted { a, b in a.count != b.count ? a.count > b.count : ValueOrder.ascending(a.reason, b.reason) }
             let pageFrom = rollup.newestDeactivationTime(from: range.from, to: range.to, count: newest) ?? range.from
             counters.count(rollup: true)
-            return (reasons, max(pageFrom, range.from))
+            return DeactivationSummary(reasons: reasons, pageFrom: max(pageFrom, range.from))
         }
     }
 

@@ -8,19 +8,19 @@ import Synchronization
 /// Keeps every project's `ProjectRollup` in step with the warehouse commit log: the "hourly
 /// batch job" of the original system, run after every commit instead of every hour.
 ///
+/// Reads the warehouse only through ColumnStore's `WarehouseReader`.
+///
 /// Algorithm (`refresh`):
-/// 1. Read the newest commit version from the log's file names; nothing to do when it is the
-///    version already applied.
-/// 2. First time (or after anything unexpected): build from scratch — replay the log, read
-///    every live events segment row group by row group into fresh rollups, load each
-///    project's `first_seen` from its sites snapshot, then publish them all at once.
-/// 3. Otherwise follow the log commit by commit. A `compact` commit brings only events no
-///    earlier commit had (compaction dedupes by id across the warehouse), so its new events
-///    segments are read (outside any lock) and applied under the project's write lock, and
-///    its new sites snapshots replace `first_seen`. A `merge` or `relayout` commit rewrites
-///    events and snapshots that are already counted: nothing to do. Any other operation, or
-///    a file that is gone (a merge deleted it while this reader lagged behind), means build
-///    from scratch.
+/// 1. Ask for the newest commit version; nothing to do when it is the version already applied.
+/// 2. First time (or after anything unexpected): build from scratch — take a snapshot, read
+///    every live events file row group by row group into fresh rollups, load each project's
+///    `first_seen` from its sites file, then publish them all at once.
+/// 3. Otherwise follow the typed changes after the applied version. A `compact` commit brings
+///    only events no earlier commit had (compaction dedupes by id across the warehouse), so
+///    its new events files are read (outside any lock) and applied under the project's write
+///    lock, and its new sites files replace `first_seen`. A `merge` or `relayout` commit
+///    rewrites events and sites that are already counted: nothing to do. A change that cannot
+///    be read (the log moved past it, a file is gone) means build from scratch.
 /// Each commit is applied whole before the next, so a chart never sees half a commit.
 public final class RollupStore: Service, Sendable {
     public struct Status: Sendable {
@@ -31,7 +31,7 @@ public final class RollupStore: Service, Sendable {
         public var error: String?
     }
 
-    let layout: WarehouseLayout
+    let warehouse: WarehouseReader
     let logger: Logger
     /// How often `run` looks for new commits when nobody calls `refreshSoon`.
     let pollSeconds: Double
@@ -52,8 +52,8 @@ public final class RollupStore: Service, Sendable {
     private let refreshLock = Mutex(())
     private let queue = DispatchQueue(label: "trackhouse.rollups")
 
-    public init(dataDirectory: String, pollSeconds: Double = 1, logger: Logger) {
-        self.layout = WarehouseLayout(dataDirectory: dataDirectory)
+    public init(warehouse: WarehouseReader, pollSeconds: Double = 1, logger: Logger) {
+        self.warehouse = warehouse
         self.pollSeconds = pollSeconds
         self.logger = logger
     }
@@ -68,6 +68,15 @@ public final class RollupStore: Service, Sendable {
         // Each count under its project's lock: a refresh may be applying a commit to it.
         status.events = rollups.reduce(0) { total, rollup in total + rollup.lock.withReadLock { rollup.eventCount } }
         return status
+    }
+
+    /// What `ProjectRollup.checkInvariants` finds broken in any project (the tests call it
+    /// after every refresh), each line prefixed with its project.
+    func checkInvariants() -> [String] {
+        let rollups = state.withLock { Array($0.projects.values) }
+        return rollups.flatMap { rollup in
+            rollup.lock.withReadLock { rollup.checkInvariants() }.map { "\(rollup.projectID): \($0)" }
+        }
     }
 
     /// The commit the rollups reflect (keys the chart answer cache).
@@ -97,12 +106,12 @@ public final class RollupStore: Service, Sendable {
 
     /// `refresh` with `refreshLock` held.
     private func refreshSerialized() throws {
-        let newest = WarehouseLog.newestVersion(layout: layout)
+        let newest = warehouse.newestVersion
         let (applied, isReady) = state.withLock { ($0.appliedVersion, $0.ready) }
         guard !isReady || newest != applied else { return }
         do {
             if isReady && newest > applied {
-                try follow(from: applied + 1, to: newest)
+                try follow(after: applied)
             } else {
                 try build()
             }
@@ -160,10 +169,10 @@ public final class RollupStore: Service, Sendable {
         while true {
             attempt += 1
             do {
-                let state = try WarehouseLog.load(layout: layout)
+                let snapshot = try warehouse.snapshot()
                 var fresh: [String: ProjectRollup] = [:]
-                for segment in state.segments.values where fresh[segment.projectID] == nil {
-                    fresh[segment.projectID] = ProjectRollup(projectID: segment.projectID)
+                for projectID in snapshot.projectIDs {
+                    fresh[projectID] = ProjectRollup(projectID: projectID)
                 }
                 // Projects are independent: build them on every core (threads of our own, not
                 // Dispatch's, which the HTTP handlers' executor shares).
@@ -175,11 +184,11 @@ public final class RollupStore: Service, Sendable {
                 ParallelFor.forEach(count: projectIDs.count, workersMax: ProcessInfo.processInfo.activeProcessorCount) { position in
                     let rollup = built.value[projectIDs[position]]!
                     do {
-                        for segment in state.segments(table: .events, projectID: rollup.projectID) {
-                            try self.readBatches(segment.path) { batch in rollup.apply(batch) }
+                        for file in snapshot.files(.events, projectID: rollup.projectID) {
+                            try self.readBatches(try snapshot.open(file), file.path) { batch in rollup.apply(batch) }
                         }
-                        for segment in state.segments(table: .sites, projectID: rollup.projectID) {
-                            rollup.firstSeenSorted = try self.firstSeen(segment.path)
+                        for file in snapshot.files(.sites, projectID: rollup.projectID) {
+                            rollup.firstSeenSorted = try self.firstSeen(try snapshot.open(file))
                         }
                         rollup.finish()
                     } catch {
@@ -200,7 +209,7 @@ public final class RollupStore: Service, Sendable {
                 let published = fresh
                 self.state.withLock { store in
                     store.projects = published
-                    store.appliedVersion = state.version
+                    store.appliedVersion = snapshot.version
                     store.ready = true
                     store.lastBuildSeconds = seconds
                     store.lastError = failed.isEmpty ? nil : "rollups of \(failed.count) project(s) could not be built: " + failed.keys.sorted().joined(separator: ", ")
@@ -209,7 +218,7 @@ public final class RollupStore: Service, Sendable {
                 for (projectID, error) in failed.sorted(by: { $0.key < $1.key }) {
                     logger.error("rollup of a project left out: a file could not be read", metadata: ["project": "\(projectID)", "error": "\(error)"])
                 }
-                logger.info("rollups built", metadata: ["rollups.version": "\(state.version)", "rollups.seconds": "\(String(format: "%.2f", seconds))",
+                logger.info("rollups built", metadata: ["rollups.version": "\(snapshot.version)", "rollups.seconds": "\(String(format: "%.2f", seconds))",
                                                         "rollups.events": "\(fresh.values.reduce(0) { $0 + $1.eventCount })"])
                 return
             } catch let error where attempt < 3 {
@@ -219,27 +228,29 @@ public final class RollupStore: Service, Sendable {
         }
     }
 
-    private func follow(from first: Int, to last: Int) throws {
-        for version in first...last {
-            let commit: WarehouseCommit
-            do { commit = try WarehouseLog.commit(version: version, layout: layout) } catch {
-                throw RollupRefreshError.rebuild("commit \(version) unreadable: \(error)")
-            }
-            switch commit.operation {
-            case "merge", "relayout":
+    private func follow(after applied: Int) throws {
+        let changes: [WarehouseChange]
+        do { changes = try warehouse.changes(after: applied) } catch {
+            throw RollupRefreshError.rebuild("\(error)")
+        }
+        for change in changes {
+            switch change.operation {
+            case .merge, .relayout:
                 break
-            case "compact":
+            case .checkpoint:
+                throw RollupRefreshError.rebuild("commit \(change.version) is a checkpoint")
+            case .compact:
                 var batches: [(String, ProjectRollup.Batch)] = []
                 var firstSeenByProject: [String: [Int64]] = [:]
                 do {
-                    for entry in commit.add where entry.table == .events {
-                        try readBatches(entry.path) { batches.append((entry.projectID, $0)) }
+                    for file in change.added where file.table == .events {
+                        try readBatches(try change.open(file), file.path) { batches.append((file.projectID, $0)) }
                     }
-                    for entry in commit.add where entry.table == .sites {
-                        firstSeenByProject[entry.projectID] = try firstSeen(entry.path)
+                    for file in change.added where file.table == .sites {
+                        firstSeenByProject[file.projectID] = try firstSeen(try change.open(file))
                     }
                 } catch {
-                    throw RollupRefreshError.rebuild("commit \(version): \(error)")
+                    throw RollupRefreshError.rebuild("commit \(change.version): \(error)")
                 }
                 let projectIDs = Set(batches.map(\.0)).union(firstSeenByProject.keys)
                 let touched = state.withLock { state in
@@ -257,25 +268,14 @@ public final class RollupStore: Service, Sendable {
                         if let firstSeen = firstSeenByProject[projectID] { rollup.firstSeenSorted = firstSeen }
                     }
                 }
-            default:
-                throw RollupRefreshError.rebuild("commit \(version) has operation \"\(commit.operation)\"")
             }
-            state.withLock { $0.appliedVersion = version }
+            state.withLock { $0.appliedVersion = change.version }
         }
     }
 
-    // MARK: Reading segments
+    // MARK: Reading files
 
-    /// A file of a commit: under its name, or under its hidden replaced name when a later
-    /// commit (a merge, a newer snapshot) already replaced it.
-    private func open(_ relative: String) throws -> ParquetFileReader {
-        let path = layout.absolute(relative)
-        let replaced = layout.absolute(WarehouseLayout.replacedName(relative))
-        return try ParquetFileReader(path: !FileIO.exists(path) && FileIO.exists(replaced) ? replaced : path)
-    }
-
-    private func readBatches(_ relative: String, _ body: (ProjectRollup.Batch) throws -> Void) throws {
-        let reader = try open(relative)
+    private func readBatches(_ reader: ParquetFileReader, _ relative: String, _ body: (ProjectRollup.Batch) throws -> Void) throws {
         func column(_ group: Int, _ name: String) throws -> ColumnData? {
             guard let index = reader.schema.index(of: name) else { return nil }
             return try reader.readColumn(rowGroup: group, column: index)
@@ -293,8 +293,7 @@ public final class RollupStore: Service, Sendable {
         }
     }
 
-    private func firstSeen(_ relative: String) throws -> [Int64] {
-        let reader = try open(relative)
+    private func firstSeen(_ reader: ParquetFileReader) throws -> [Int64] {
         guard let index = reader.schema.index(of: "first_seen") else { return [] }
         var values: [Int64] = []
         for group in 0..<reader.rowGroups.count {
