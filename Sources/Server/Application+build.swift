@@ -61,6 +61,7 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
         }
     }
     DashboardRoutes().register(on: router, table: table)
+    SDKOtherRoutes().register(on: router, table: table)
     table.on(router, .get, "healthz") { _, _ -> Response in
         var object = JSONObject()
         // Degraded: the server answers, but some warehouse file cannot be read (its queries

@@ -37,8 +37,13 @@ struct DemoSetupCommand: ParsableCommand {
         // An admin token, so the demo dashboard can switch between all projects.
         let digest = AccessTokens.sha256Hex(token)
         if !registry.adminTokenHashes.contains(digest) {
-            registry.addAdminTokenHash(digest)
-            try FileIO.writeFileAtomically(path, registry.serialized())
+            // Through RegistryDocument: the rest of the file (integrations, other tokens'
+            // fields, keys this version does not know) is kept as it is.
+            try RegistryDocument.edit(path: path) { document in
+                try document.addToken(sha256: digest, projectID: nil,
+                                      createdAt: UTCTime.formatISO(micros: UTCTime.nowMicros() / 1_000_000 * 1_000_000))
+            }
+            registry = try ProjectRegistry.parse(try FileIO.readFile(path), path: path)
         }
         for project in registry.projects {
             print("project: \(project.id)  hash: \(project.hash)")

@@ -9,7 +9,7 @@ struct Trackhouse: AsyncParsableCommand {
         commandName: "trackhouse",
         abstract: "Self-hosted analytics backend for Appsero SDK telemetry: ingest, columnar warehouse, SQL, dashboard API.",
         version: version,
-        subcommands: [ServeCommand.self, ImportCommand.self, GenCommand.self, CompactCommand.self, QueryCommand.self, DemoSetupCommand.self, TokenCommand.self])
+        subcommands: [ServeCommand.self, ImportCommand.self, GenCommand.self, CompactCommand.self, QueryCommand.self, DemoSetupCommand.self, ProjectCommand.self, TokenCommand.self])
 }
 
 /// Flags every command that touches the warehouse shares.

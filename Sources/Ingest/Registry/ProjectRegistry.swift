@@ -212,7 +212,10 @@ public final class RegistryStore: Sendable {
     public let path: String
     private struct State {
         var current = ProjectRegistry()
-        var stamp: (size: Int64, mtimeNs: Int64)?
+        /// The inode is part of the stamp: every edit by `RegistryDocument.edit` renames a new
+        /// file into place, and two edits of the same size within one tick of the kernel's
+        /// coarse file clock (a few ms) would otherwise look unchanged.
+        var stamp: (size: Int64, mtimeNs: Int64, inode: UInt64)?
         var checkedAtNs: UInt64 = 0
         var lastError: String?
         var recheckIntervalNs: UInt64 = 500_000_000
@@ -256,9 +259,10 @@ public final class RegistryStore: Sendable {
             }
             return false
         }
-        let newStamp = (size: Int64(info.st_size), mtimeNs: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+        let newStamp = (size: Int64(info.st_size), mtimeNs: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                        inode: UInt64(info.st_ino))
         let unchanged = state.withLock { state in
-            !force && state.stamp.map { $0.size == newStamp.size && $0.mtimeNs == newStamp.mtimeNs } ?? false
+            !force && state.stamp.map { $0.size == newStamp.size && $0.mtimeNs == newStamp.mtimeNs && $0.inode == newStamp.inode } ?? false
         }
         if unchanged { return false }
         guard let data = FileManager.default.contents(atPath: path) else { return false }
