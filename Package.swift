@@ -14,7 +14,7 @@ let swiftSettings: [SwiftSetting] = []
 
 let package = Package(
     name: "trackhouse",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "trackhouse", targets: ["trackhouse"]),
     ],
@@ -29,6 +29,8 @@ let package = Package(
         // Already in the graph through Hummingbird: named for the ingest fast path's channel handlers.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // `serve`'s settings layered from flags, environment and a JSON file (the executable only).
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
@@ -77,6 +79,7 @@ let package = Package(
             "Server", "Core", "Ingest", "ColumnStore", "Query", "Workload",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Configuration", package: "swift-configuration"),
         ], swiftSettings: swiftSettings),
         // The benchmarks' binary (anchors and probes, Benchmarks/README.md), so the product carries
         // no measuring hooks. Built by the benchmark scripts, not by `make demo`.

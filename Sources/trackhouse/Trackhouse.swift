@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The one binary. The root command only parses; each subcommand calls into the libraries.
 @main
@@ -9,11 +10,22 @@ struct Trackhouse: AsyncParsableCommand {
         commandName: "trackhouse",
         abstract: "Self-hosted analytics backend for Appsero SDK telemetry: ingest, columnar warehouse, SQL, dashboard API.",
         version: version,
-        subcommands: [ServeCommand.self, ImportCommand.self, GenCommand.self, CompactCommand.self, QueryCommand.self, DemoSetupCommand.self, ProjectCommand.self, TokenCommand.self])
+        subcommands: [ServeCommand.self, ImportCommand.self, GenCommand.self, CompactCommand.self, QueryCommand.self, DemoSetupCommand.self, ProjectCommand.self, TokenCommand.self, ConfigCommand.self])
 }
 
 /// Flags every command that touches the warehouse shares.
 struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: "The data folder (projects.json, raw/, warehouse/).")
-    var data: String = "./data"
+    /// Optional so `serve` can tell "not given" from the default (`ServeOptions`).
+    @Option(name: .customLong("data"), help: "The data folder (projects.json, raw/, warehouse/). Default: $TRACKHOUSE_DATA, else ./data.")
+    var dataFlag: String?
+
+    /// `--data`, else `TRACKHOUSE_DATA`, else `./data`: the folder `serve` would use without a
+    /// config file, so `token`, `compact` and `query` find it from the same environment.
+    var data: String {
+        if let dataFlag { return dataFlag }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TRACKHOUSE_DATA"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return "./data"
+    }
 }
