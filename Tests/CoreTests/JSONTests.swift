@@ -92,4 +92,43 @@ final class JSONTests: XCTestCase {
             XCTAssertEqual((error as? JSONParseError)?.offset, 6)
         }
     }
+
+    /// Skipping a top-level key's value (`parse(_:skipping:)`) is the fast path of parsing it:
+    /// the same documents are accepted and refused, with the same error kind and offset, and the
+    /// result is the full parse without that key. Over hand-picked values, every valid and
+    /// invalid document above as the skipped value, and seeded byte mutations of them.
+    func testSkippingAKeyAcceptsAndRefusesExactlyAsParsing() throws {
+        var values = [#"{"a":[1,2,{"b":"c\u00e9\n"}],"d":-0.5e+3}"#, #""plain""#, #""esc\"aped\\""#, "true", "null",
+                      "[]", "{}", #"[{"key":"k","bytes":12,"complete":false}]"#, "\"\u{00e9}\"",
+                      String(repeating: "[", count: 31) + String(repeating: "]", count: 31),
+                      String(repeating: "[", count: 32) + String(repeating: "]", count: 32)]
+        values += [#"{"a":1,}"#, "[1,]", "01", "1.", ".5", "-", #"{"a" 1}"#, "tru", #""\x""#, "\"a\u{01}b\"",
+                   "[", #"{"a":"#, "+1", "1e", "NaN", "[1 2]", #""\ud800""#, #""unterminated"#]
+        var documents: [[UInt8]] = values.map { Array(#"{"first":1,"raw":"#.utf8) + Array($0.utf8) + Array(#","last":[true]}"#.utf8) }
+        documents.append([0x7B, 0x22, 0x72, 0x61, 0x77, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D]) // {"raw":"\xC3("}
+        var seeded = UInt64(42)
+        for document in documents.prefix(12) {
+            for _ in 0..<40 {
+                var mutated = document
+                seeded = seeded &* 6364136223846793005 &+ 1442695040888963407
+                let position = Int(seeded >> 33) % mutated.count
+                mutated[position] = UInt8(truncatingIfNeeded: seeded >> 17)
+                documents.append(mutated)
+            }
+        }
+        for document in documents {
+            let full = Result { try JSONParser.parse(document) }
+            let skipped = Result { try JSONParser.parse(document, skipping: ["raw"]) }
+            switch (full, skipped) {
+            case (.success(let value), .success(let fast)):
+                guard case .object(var object) = value else { XCTFail("not an object"); continue }
+                object["raw"] = nil
+                XCTAssertEqual(fast, .object(object), String(decoding: document, as: UTF8.self))
+            case (.failure(let error), .failure(let fastError)):
+                XCTAssertEqual(error as? JSONParseError, fastError as? JSONParseError, String(decoding: document, as: UTF8.self))
+            default:
+                XCTFail("verdicts differ for \(String(decoding: document, as: UTF8.self)): \(full) vs \(skipped)")
+            }
+        }
+    }
 }

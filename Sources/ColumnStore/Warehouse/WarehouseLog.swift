@@ -89,17 +89,19 @@ public struct WarehouseCommit: Sendable {
         .object(JSONObject([("key", .string(progress.key)), ("bytes", .number(String(progress.bytes))), ("complete", .bool(progress.complete))]))
     }
 
-    static func decode(_ bytes: [UInt8], path: String) throws -> WarehouseCommit {
-        try decodeWithJSON(bytes, path: path).commit
+    static func decode(_ bytes: [UInt8], path: String, parts: WarehouseLog.Parts = .all) throws -> WarehouseCommit {
+        try decodeWithJSON(bytes, path: path, parts: parts).commit
     }
 
     /// The commit and its parsed JSON (a checkpoint reads its extra `removed` array from it).
-    static func decodeWithJSON(_ bytes: [UInt8], path: String) throws -> (commit: WarehouseCommit, value: JSONValue) {
+    static func decodeWithJSON(_ bytes: [UInt8], path: String, parts: WarehouseLog.Parts = .all) throws -> (commit: WarehouseCommit, value: JSONValue) {
         func fail(_ message: String) -> WarehouseError {
             WarehouseError(.corruptLog, "\(path): \(message); the commit log is damaged — restore the file or remove the warehouse folder and compact again from raw")
         }
         let value: JSONValue
-        do { value = try JSONParser.parse(bytes, depthMax: 8) } catch { throw fail("not valid JSON (\(error))") }
+        do {
+            value = try JSONParser.parse(bytes, depthMax: 8, skipping: parts == .files ? ["raw", "removed"] : [])
+        } catch { throw fail("not valid JSON (\(error))") }
         guard let version = int(value["version"]), let operationName = value["operation"]?.stringValue,
               let stamp = value["timestamp"]?.stringValue.flatMap(UTCTime.parseISO) else { throw fail("missing version, operation or timestamp") }
         guard let operation = WarehouseOperation(rawValue: operationName) else {
@@ -190,6 +192,12 @@ public struct WarehouseError: Error, CustomStringConvertible, Sendable {
 ///    most about two intervals of commits, and a reader following the log commit by commit
 ///    (the rollups) that fell further behind than that rebuilds from a load.
 public enum WarehouseLog {
+    /// What a reader of the log needs: `all` (the compactor: files and raw progress), or
+    /// `files` only (the query engine, the server): the raw progress, most of a commit's bytes
+    /// (one entry per raw hour file), and a checkpoint's removal times are then checked as JSON
+    /// but not decoded.
+    public enum Parts: Sendable { case all, files }
+
     static func fileName(version: Int) -> String {
         let digits = String(version)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".json"
@@ -227,31 +235,31 @@ public enum WarehouseLog {
     /// The state at the newest commit (algorithm step 1). Versions after the checkpoint used
     /// must be contiguous: a gap is damage, not a crash artefact (commits are created whole),
     /// and is reported as such.
-    public static func load(layout: WarehouseLayout) throws -> WarehouseState {
+    public static func load(layout: WarehouseLayout, parts: Parts = .all) throws -> WarehouseState {
         let listing = Listing(layout: layout)
         var damaged: [String] = []
         for checkpoint in listing.checkpoints.reversed() where checkpoint <= listing.newestCommit {
             let state: WarehouseState
-            do { state = try readCheckpoint(version: checkpoint, layout: layout) } catch {
+            do { state = try readCheckpoint(version: checkpoint, layout: layout, parts: parts) } catch {
                 damaged.append("\(error)")
                 continue
             }
-            return try replay(listing.commits, onto: state, layout: layout)
+            return try replay(listing.commits, onto: state, layout: layout, parts: parts)
         }
         do {
-            return try replay(listing.commits, onto: WarehouseState(), layout: layout)
+            return try replay(listing.commits, onto: WarehouseState(), layout: layout, parts: parts)
         } catch let error as WarehouseError where !damaged.isEmpty {
             throw WarehouseError(error.code, "\(error.message) (and no checkpoint is usable: \(damaged.joined(separator: "; ")))")
         }
     }
 
-    private static func replay(_ commits: [Int], onto start: WarehouseState, layout: WarehouseLayout) throws -> WarehouseState {
+    private static func replay(_ commits: [Int], onto start: WarehouseState, layout: WarehouseLayout, parts: Parts) throws -> WarehouseState {
         var state = start
         for version in commits where version > start.version {
             guard version == state.version + 1 else {
                 throw WarehouseError(.corruptLog, "\(layout.logDirectory): commit \(state.version + 1) is missing before \(fileName(version: version))")
             }
-            state.apply(try commit(version: version, layout: layout))
+            state.apply(try commit(version: version, layout: layout, parts: parts))
         }
         return state
     }
@@ -262,9 +270,9 @@ public enum WarehouseLog {
     }
 
     /// One commit, for readers that follow the log incrementally (the rollups).
-    public static func commit(version: Int, layout: WarehouseLayout) throws -> WarehouseCommit {
+    public static func commit(version: Int, layout: WarehouseLayout, parts: Parts = .all) throws -> WarehouseCommit {
         let path = layout.logDirectory + "/" + fileName(version: version)
-        let commit = try WarehouseCommit.decode(try FileIO.readFile(path), path: path)
+        let commit = try WarehouseCommit.decode(try FileIO.readFile(path), path: path, parts: parts)
         guard commit.version == version else {
             throw WarehouseError(.corruptLog, "\(path): holds version \(commit.version), expected \(version)")
         }
@@ -328,9 +336,9 @@ public enum WarehouseLog {
         try? FileIO.fsyncDirectory(layout.logDirectory)
     }
 
-    static func readCheckpoint(version: Int, layout: WarehouseLayout) throws -> WarehouseState {
+    static func readCheckpoint(version: Int, layout: WarehouseLayout, parts: Parts = .all) throws -> WarehouseState {
         let path = layout.logDirectory + "/" + checkpointName(version: version)
-        let (commit, value) = try WarehouseCommit.decodeWithJSON(try FileIO.readFile(path), path: path)
+        let (commit, value) = try WarehouseCommit.decodeWithJSON(try FileIO.readFile(path), path: path, parts: parts)
         guard commit.version == version, commit.operation == .checkpoint else {
             throw WarehouseError(.corruptLog, "\(path): holds \(commit.operation) \(commit.version), expected checkpoint \(version)")
         }

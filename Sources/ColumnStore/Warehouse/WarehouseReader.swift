@@ -12,7 +12,8 @@ import Synchronization
 ///   replaced files stay is the compactor's business, `Compactor.Options`).
 /// - `damagedFiles`: live files that failed to read, for `/healthz`.
 ///
-/// Footers are parsed once per file and cached: files are immutable, a commit brings new
+/// Readers need the files, never the raw progress (most of a commit's bytes): the log is read
+/// with `WarehouseLog.Parts.files`. Footers are parsed once per file and cached: files are immutable, a commit brings new
 /// names, and readers of files that left the live set are dropped at the next snapshot.
 public final class WarehouseReader: Sendable {
     let layout: WarehouseLayout
@@ -39,7 +40,7 @@ public final class WarehouseReader: Sendable {
     public func snapshot() throws -> WarehouseSnapshot {
         let newest = newestVersion
         if let cached = state.withLock({ $0.snapshot }), cached.version == newest { return cached }
-        let loaded = WarehouseSnapshot(reader: self, state: try WarehouseLog.load(layout: layout))
+        let loaded = WarehouseSnapshot(reader: self, state: try WarehouseLog.load(layout: layout, parts: .files))
         let live = Set(loaded.state.segments.keys)
         state.withLock { state in
             if let current = state.snapshot, current.version > loaded.version { return }
@@ -58,7 +59,7 @@ public final class WarehouseReader: Sendable {
         var changes: [WarehouseChange] = []
         for next in (version + 1)...newest {
             let commit: WarehouseCommit
-            do { commit = try WarehouseLog.commit(version: next, layout: layout) } catch {
+            do { commit = try WarehouseLog.commit(version: next, layout: layout, parts: .files) } catch {
                 throw WarehouseError(.behind, "commit \(next) is not readable any more (\(describe(error))); load a snapshot instead")
             }
             changes.append(WarehouseChange(reader: self, commit: commit))

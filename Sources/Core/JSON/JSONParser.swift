@@ -29,8 +29,20 @@ public enum JSONParser {
         try parse(Array(text.utf8), depthMax: depthMax)
     }
 
-    public static func parse(_ buffer: UnsafeRawBufferPointer, depthMax: Int = defaultDepthMax) throws -> JSONValue {
+    /// Parses `bytes`, except that the values of the top-level object's keys in `skipping` are
+    /// checked as strictly as any value but not built (they are absent from the result): a
+    /// reader that needs a few fields of a large document pays only for those. The same bytes
+    /// are accepted or refused, with the same error, as by `parse(_:depthMax:)`.
+    public static func parse(_ bytes: [UInt8], depthMax: Int = defaultDepthMax, skipping: Set<String>) throws -> JSONValue {
+        try bytes.withUnsafeBytes { (buffer) throws -> JSONValue in
+            try parse(buffer, depthMax: depthMax, skipping: skipping)
+        }
+    }
+
+    public static func parse(_ buffer: UnsafeRawBufferPointer, depthMax: Int = defaultDepthMax,
+                             skipping: Set<String> = []) throws -> JSONValue {
         var reader = _Reader(buffer: buffer, depthMax: depthMax)
+        reader.skippedKeys = skipping
         reader.skipWhitespace()
         let value = try reader.parseValue(depth: 0)
         reader.skipWhitespace()
@@ -47,6 +59,8 @@ struct _Reader {
     var index = 0
     /// Reused scratch space for decoded string bytes.
     var scratch: [UInt8] = []
+    /// Keys of the top-level object whose values are skipped (`skipValue`), not built.
+    var skippedKeys: Set<String> = []
 
     init(buffer: UnsafeRawBufferPointer, depthMax: Int) {
         self.buffer = buffer
@@ -108,7 +122,11 @@ struct _Reader {
             guard !atEnd, peek == UInt8(ascii: ":") else { throw error(.syntax, "expected ':' after an object key") }
             index &+= 1
             skipWhitespace()
-            object[key] = try parseValue(depth: depth)
+            if depth == 1 && skippedKeys.contains(key) {
+                try skipValue(depth: depth)
+            } else {
+                object[key] = try parseValue(depth: depth)
+            }
             skipWhitespace()
             guard !atEnd else { throw error(.syntax, "unexpected end of input inside an object") }
             if peek == UInt8(ascii: ",") { index &+= 1; continue }
@@ -134,8 +152,85 @@ struct _Reader {
         }
     }
 
+    /// `parseValue` without building the value: the same grammar, limits and errors (the
+    /// strings are decoded into `scratch` and validated, numbers scanned), no allocation per
+    /// value. `JSONTests` holds the two to the same verdicts.
+    mutating func skipValue(depth: Int) throws {
+        guard !atEnd else { throw error(.syntax, "unexpected end of input, expected a value") }
+        switch peek {
+        case UInt8(ascii: "{"):
+            if depth + 1 > depthMax { throw error(.tooDeep, "JSON nested deeper than \(depthMax) levels") }
+            index &+= 1
+            skipWhitespace()
+            if !atEnd && peek == UInt8(ascii: "}") { index &+= 1; return }
+            while true {
+                skipWhitespace()
+                guard !atEnd, peek == UInt8(ascii: "\"") else { throw error(.syntax, "expected a string key") }
+                try skipString()
+                skipWhitespace()
+                guard !atEnd, peek == UInt8(ascii: ":") else { throw error(.syntax, "expected ':' after an object key") }
+                index &+= 1
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard !atEnd else { throw error(.syntax, "unexpected end of input inside an object") }
+                if peek == UInt8(ascii: ",") { index &+= 1; continue }
+                if peek == UInt8(ascii: "}") { index &+= 1; return }
+                throw error(.syntax, "expected ',' or '}' in an object")
+            }
+        case UInt8(ascii: "["):
+            if depth + 1 > depthMax { throw error(.tooDeep, "JSON nested deeper than \(depthMax) levels") }
+            index &+= 1
+            skipWhitespace()
+            if !atEnd && peek == UInt8(ascii: "]") { index &+= 1; return }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard !atEnd else { throw error(.syntax, "unexpected end of input inside an array") }
+                if peek == UInt8(ascii: ",") { index &+= 1; continue }
+                if peek == UInt8(ascii: "]") { index &+= 1; return }
+                throw error(.syntax, "expected ',' or ']' in an array")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expect("true")
+        case UInt8(ascii: "f"): try expect("false")
+        case UInt8(ascii: "n"): try expect("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+        default: throw error(.syntax, "unexpected character, expected a value")
+        }
+    }
+
+    /// A string checked like `parseString` (escapes, control characters, UTF-8) without
+    /// making a `String` when it has no escapes.
+    mutating func skipString() throws {
+        let start = index &+ 1
+        var end = start
+        while end < buffer.count {
+            let byte = buffer[end]
+            if byte == UInt8(ascii: "\"") {
+                index = end
+                guard UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: buffer[start..<end])) else {
+                    throw JSONParseError(kind: .invalidUTF8, offset: start, message: "string is not valid UTF-8")
+                }
+                index &+= 1
+                return
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            end &+= 1
+        }
+        // Escapes (rare in skipped values), a control character or no closing quote: the
+        // reference path decides, with its errors.
+        _ = try parseString()
+    }
+
     mutating func parseNumber() throws -> String {
         let start = index
+        try scanNumber()
+        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
+    }
+
+    mutating func scanNumber() throws {
         if peek == UInt8(ascii: "-") { index &+= 1 }
         guard !atEnd else { throw error(.syntax, "incomplete number") }
         if peek == UInt8(ascii: "0") {
@@ -158,7 +253,6 @@ struct _Reader {
             while !atEnd && peek >= UInt8(ascii: "0") && peek <= UInt8(ascii: "9") { index &+= 1 }
             if index == digitsStart { throw error(.syntax, "expected digits in the exponent") }
         }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
     }
 
     mutating func parseHex4() throws -> UInt32 {
