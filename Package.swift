@@ -3,7 +3,7 @@
 //   Core        – file I/O, UTC time, JSON, gzip, byte buffers, ParallelFor, the table schemas.
 //   Ingest      – the Appsero SDK routes, durable hourly JSON partitions.
 //   Workload    – the deterministic test-data generator (`gen`, tests, benchmarks).
-//   ColumnStore – Parquet segments, compaction, the latest-sites index.
+//   ColumnStore – Parquet segments, compaction, the commit log and its reader.
 //   Query       – vectorized SQL over the segments.
 //   Server      – the HTTP API and the dashboard page.
 import PackageDescription
@@ -80,7 +80,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Configuration", package: "swift-configuration"),
-        ], swiftSettings: swiftSettings),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         // The benchmarks' binary (anchors and probes, Benchmarks/README.md), so the product carries
         // no measuring hooks. Built by the benchmark scripts, not by `make demo`.
         .executableTarget(name: "trackhouse-bench", dependencies: [

@@ -11,17 +11,15 @@ struct TrackhouseBench: AsyncParsableCommand {
         subcommands: [ServeCommand.self, DecodeCommand.self])
 }
 
+/// Only the executable bootstraps logging (as `trackhouse` does, at one level for every logger).
 enum LogSetup {
-    /// Only the executable bootstraps logging; libraries take the Logger we hand them.
     static func bootstrap(level: Logger.Level) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = StreamLogHandler.standardError(label: label, metadataProvider: nil)
             handler.logLevel = level
             return handler
         }
-        var logger = Logger(label: "trackhouse-bench")
-        logger.logLevel = level
-        return logger
+        return Logger(label: "trackhouse-bench")
     }
 }
 
