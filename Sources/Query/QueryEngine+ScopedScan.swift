@@ -1,10 +1,30 @@
 import ColumnStore
 
-/// The rows of one scan unit that an `AccessScope` may see: the requested columns (nil: the
-/// file lacks the column, all NULL) and the visible rows in ascending order.
+/// The rows of one scan unit that an `AccessScope` may see: the requested columns (absent:
+/// the file lacks the column, all NULL) and the visible rows in ascending order.
 public struct ScopedRows {
     public let columns: [String: ColumnData]
-    public let rows: [Int]
+    public let rows: RowSelection
+}
+
+/// Rows of a unit: all of them (no copy), or the ones a filter selected.
+public enum RowSelection: RandomAccessCollection {
+    case all(count: Int)
+    case selected([Int])
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int {
+        switch self {
+        case .all(let count): return count
+        case .selected(let rows): return rows.count
+        }
+    }
+    public subscript(position: Int) -> Int {
+        switch self {
+        case .all: return position
+        case .selected(let rows): return rows[position]
+        }
+    }
 }
 
 extension QueryEngine {
@@ -24,10 +44,10 @@ extension QueryEngine {
                 if case .timestamp(let max)? = stats.max, max < within.from { continue }
                 if case .timestamp(let min)? = stats.min, min >= within.to { continue }
             }
-            var rows = Array(0..<unit.rowCount)
+            var rows = RowSelection.all(count: unit.rowCount)
             if let projectID = scope.projectID, unit.partitionValues["project_id"] != projectID {
                 let owners = try unit.readColumn(name: "project_id")
-                rows = rows.filter { owners?.string(at: $0) == projectID }
+                rows = .selected((0..<unit.rowCount).filter { owners?.string(at: $0) == projectID })
             }
             if rows.isEmpty { continue }
             var read: [String: ColumnData] = [:]

@@ -28,20 +28,7 @@ final class InProcessServer {
             try? await group.run()
             finished.signal()
         }
-        XCTAssertTrue(waitUntilHealthy(), "in-process server did not become healthy", file: file, line: line)
-    }
-
-    private func waitUntilHealthy(timeoutSeconds: Double = 20) -> Bool {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while Date() < deadline {
-            if let connection = RawHTTPConnection(port: port, timeoutSeconds: 2),
-               connection.send(RawHTTPConnection.request(method: "GET", path: "/healthz", body: [])),
-               let response = connection.readResponse(), response.status == 200 {
-                return true
-            }
-            usleep(50_000)
-        }
-        return false
+        XCTAssertTrue(serverIsHealthy(port: port), "in-process server did not become healthy", file: file, line: line)
     }
 
     /// Graceful shutdown, as SIGTERM does in `serve`: the raw writer closes after the last

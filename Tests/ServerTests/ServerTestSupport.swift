@@ -62,12 +62,28 @@ func formEncode(_ text: String) -> String {
     return out
 }
 
-/// Runs the built `trackhouse` binary to completion (skips the test when it is not built).
-func runTrackhouse(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    guard let binary = trackhouseBinary() else { throw XCTSkip("the trackhouse binary is not built") }
+/// Whether a server on `port` answers `GET /healthz` with 200 within `timeoutSeconds`.
+func serverIsHealthy(port: Int, timeoutSeconds: Double = 20) -> Bool {
+    let deadline = Date().addingTimeInterval(timeoutSeconds)
+    while Date() < deadline {
+        if let connection = RawHTTPConnection(port: port, timeoutSeconds: 2),
+           connection.send(RawHTTPConnection.request(method: "GET", path: "/healthz", body: [])),
+           let response = connection.readResponse(), response.status == 200 {
+            return true
+        }
+        usleep(50_000)
+    }
+    return false
+}
+
+/// Runs the built `trackhouse` binary to completion (skips the test when it is not built);
+/// `environment` replaces the inherited one when given.
+func runTrackhouse(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    guard let binary = trackhouseBinary() else { throw XCTSkip("the trackhouse binary is not built; set TRACKHOUSE_BIN") }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -93,16 +109,7 @@ final class ServerProcess {
     }
 
     func waitUntilHealthy(timeoutSeconds: Double = 20) -> Bool {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while Date() < deadline {
-            if let connection = RawHTTPConnection(port: port, timeoutSeconds: 2),
-               connection.send(RawHTTPConnection.request(method: "GET", path: "/healthz", body: [])),
-               let response = connection.readResponse(), response.status == 200 {
-                return true
-            }
-            usleep(50_000)
-        }
-        return false
+        serverIsHealthy(port: port, timeoutSeconds: timeoutSeconds)
     }
 
     func kill9() {

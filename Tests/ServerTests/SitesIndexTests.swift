@@ -72,3 +72,10 @@ final class SitesIndexTests: XCTestCase {
         try assertSame("", store: store, engine: engine, project: project, pages: [(nil, 0)])
     }
 }
+
+extension SitesIndexStore {
+    /// The index at the newest commit (the endpoint takes one snapshot per request instead).
+    func index(projectID: String) throws -> SitesIndex? {
+        try index(projectID: projectID, in: try warehouse.snapshot())
+    }
+}

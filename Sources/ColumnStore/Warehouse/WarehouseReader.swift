@@ -51,10 +51,11 @@ public final class WarehouseReader: Sendable {
         return loaded
     }
 
-    /// The commits after `version` up to the newest, in order. Throws `behind` when the log
-    /// no longer holds one of them (a checkpoint superseded it): load a `snapshot()` instead.
-    public func changes(after version: Int) throws -> [WarehouseChange] {
-        let newest = newestVersion
+    /// The commits after `version` up to `newest` (default: the newest committed), in order.
+    /// Throws `behind` when the log no longer holds one of them (a checkpoint superseded it):
+    /// load a `snapshot()` instead.
+    public func changes(after version: Int, through newest: Int? = nil) throws -> [WarehouseChange] {
+        let newest = newest ?? newestVersion
         guard newest > version else { return [] }
         var changes: [WarehouseChange] = []
         for next in (version + 1)...newest {

@@ -314,11 +314,6 @@ final class SitesIndexStore: Sendable {
         }
     }
 
-    /// The index at the newest commit.
-    func index(projectID: String) throws -> SitesIndex? {
-        try index(projectID: projectID, in: try warehouse.snapshot())
-    }
-
     private func cachedIndex(projectID: String, path: String) -> SitesIndex? {
         indexes.withLock { indexes in
             guard let index = indexes[projectID], index.path == path else { return nil }

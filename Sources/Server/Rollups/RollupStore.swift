@@ -111,7 +111,7 @@ public final class RollupStore: Service, Sendable {
         guard !isReady || newest != applied else { return }
         do {
             if isReady && newest > applied {
-                try follow(after: applied)
+                try follow(after: applied, through: newest)
             } else {
                 try build()
             }
@@ -228,9 +228,9 @@ public final class RollupStore: Service, Sendable {
         }
     }
 
-    private func follow(after applied: Int) throws {
+    private func follow(after applied: Int, through newest: Int) throws {
         let changes: [WarehouseChange]
-        do { changes = try warehouse.changes(after: applied) } catch {
+        do { changes = try warehouse.changes(after: applied, through: newest) } catch {
             throw RollupRefreshError.rebuild("\(error)")
         }
         for change in changes {
