@@ -3,12 +3,20 @@ DATA ?= ./data
 PORT ?= 8080
 SWIFT ?= swift
 
-.PHONY: demo test build release bench-ingest clean lint sanitize
+.PHONY: demo test build release dist bench-ingest clean lint sanitize
 FUZZ_SECONDS ?= 60
 
+# The release product, built one way everywhere (scripts/swift-release.sh: static Swift runtime,
+# static zstd and zlib, the commit for --version): `make test` runs the binary `make demo` and
+# `make dist` ship.
 release:
 	scripts/ensure-system-packages.sh
-	$(SWIFT) build -c release --product trackhouse
+	SWIFT=$(SWIFT) scripts/swift-release.sh build
+
+# dist/trackhouse-<version>-linux-<arch>.tar.gz: the release binary, README, the systemd unit,
+# an example config (packaging only: the binary is `make release`'s).
+dist: release
+	SWIFT=$(SWIFT) scripts/dist.sh
 
 build:
 	scripts/ensure-system-packages.sh
@@ -21,11 +29,13 @@ demo: release
 # Everything CI runs: system packages, the oracle venv, the lint, the whole test suite.
 # Every test that starts the executable runs the release build that `make demo` ships.
 test:
-	scripts/ensure-system-packages.sh chromium default-jre-headless
+	scripts/ensure-system-packages.sh chromium default-jre-headless systemd
 	scripts/ensure-venv.sh
 	python3 scripts/lint.py Sources
-	$(SWIFT) build -c release --product trackhouse
-	TRACKHOUSE_BIN=$$($(SWIFT) build -c release --show-bin-path)/trackhouse TRACKHOUSE_PYTHON=$$(pwd)/.venv/bin/python $(SWIFT) test
+	SWIFT=$(SWIFT) scripts/swift-release.sh build
+	SWIFT=$(SWIFT) scripts/dist.sh
+	TRACKHOUSE_BIN=$$(SWIFT=$(SWIFT) scripts/swift-release.sh bin-path)/trackhouse TRACKHOUSE_DIST=$$(SWIFT=$(SWIFT) scripts/dist.sh --path) \
+	  TRACKHOUSE_PYTHON=$$(pwd)/.venv/bin/python $(SWIFT) test
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench-ingest: release
@@ -33,7 +43,7 @@ bench-ingest: release
 	Benchmarks/ingest/run.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build dist/*.tar.gz dist/stage
 
 lint:
 	python3 scripts/lint.py Sources

@@ -37,6 +37,9 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // The commit `trackhouse --version` names: `scripts/build-info.sh` (run by the Makefile
+        // before every build) writes a header the C file includes when present; "unknown" without.
+        .target(name: "CTrackhouseBuild", path: "Sources/CTrackhouseBuild", exclude: ["README.md"]),
         // What every stage shares; depends on nothing of ours.
         .target(name: "Core", dependencies: ["CZlib"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Ingest", dependencies: [
@@ -75,8 +78,14 @@ let package = Package(
         resources: [.embedInCode("Resources/index.html"), .embedInCode("Resources/app.js"),
                     .embedInCode("Resources/app.css")],
         swiftSettings: swiftSettings),
+        // Consistent backups of a running server's data folder, restore and verify.
+        .target(name: "Backup", dependencies: [
+            "Core", "Ingest", "ColumnStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .executableTarget(name: "trackhouse", dependencies: [
-            "Server", "Core", "Ingest", "ColumnStore", "Query", "Workload",
+            "Server", "Core", "Ingest", "ColumnStore", "Query", "Workload", "Backup", "CTrackhouseBuild",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Configuration", package: "swift-configuration"),
@@ -100,7 +109,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Core", "Workload"], exclude: ["sql", "differential"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Core", "Ingest", "Workload", "TrackhouseTestSupport",
+            "Server", "Core", "Ingest", "Workload", "TrackhouseTestSupport", "ColumnStore", "Backup",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ],

@@ -4,7 +4,7 @@
 set -euo pipefail
 data=${1:-./data}
 port=${2:-8080}
-bin=$(swift build -c release --show-bin-path)/trackhouse
+bin=$("$(dirname "$0")/swift-release.sh" bin-path)/trackhouse
 if [ ! -d "$data/raw" ]; then
   echo "seeding $data with a generated year of heartbeats (3 projects, 3,000 sites)..."
   "$bin" gen --out "$data" --projects 3 --sites 3000 --weeks 52 --seed 1 --end now

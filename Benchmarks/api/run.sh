@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 data=$1
 seconds=${2:-10}
-bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}
+bin=${TRACKHOUSE_BIN:-$(scripts/swift-release.sh bin-path)/trackhouse}
 py=${TRACKHOUSE_PYTHON:-.venv/bin/python}
 token=$("$bin" token create --admin --data "$data" | grep -oE 'th_[0-9a-f]+' | head -1)
 # The project with the most sites.

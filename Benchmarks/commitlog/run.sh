@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 commits=${1:-60000}
-bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}
+bin=${TRACKHOUSE_BIN:-$(scripts/swift-release.sh bin-path)/trackhouse}
 python=${TRACKHOUSE_PYTHON:-.venv/bin/python}
 work=$(mktemp -d /tmp/trackhouse-bench-log.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 sites=${1:-20000}
 weeks=${2:-52}
-bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}   # TRACKHOUSE_BIN=… to compare binaries
+bin=${TRACKHOUSE_BIN:-$(scripts/swift-release.sh bin-path)/trackhouse}   # TRACKHOUSE_BIN=… to compare binaries
 py=.venv/bin/python
 work=$(mktemp -d /tmp/trackhouse-bench-compact.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -10,9 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-6}; seconds=${2:-8}; flags_a=${3:-}; flags_b=${4:-}
-release=$(swift build -c release --show-bin-path)
+release=$(scripts/swift-release.sh bin-path)
 if [ -z "${TRACKHOUSE_BENCH_BIN_A:-}" ] || [ -z "${TRACKHOUSE_BENCH_BIN_B:-}" ]; then
-  swift build -c release --product trackhouse-bench >&2
+  scripts/swift-release.sh build trackhouse-bench >&2
 fi
 product=${TRACKHOUSE_BIN:-$release/trackhouse}
 bin_a=${TRACKHOUSE_BENCH_BIN_A:-$release/trackhouse-bench}; bin_b=${TRACKHOUSE_BENCH_BIN_B:-$release/trackhouse-bench}

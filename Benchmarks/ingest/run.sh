@@ -4,7 +4,7 @@
 # The server is `trackhouse-bench serve`: the product's server (Server.buildApplication) plus
 # the bare route, added through `FrontDoorRoute` so it takes the SDK routes' path.
 # Usage: Benchmarks/ingest/run.sh [duration_seconds] [connections] [rounds]
-# Build first: swift build -c release --product trackhouse (for demo-setup); this script builds
+# Build first: make release (for demo-setup); this script builds
 # trackhouse-bench (release) unless TRACKHOUSE_BENCH_BIN names one (e.g. a saved baseline).
 # TRACKHOUSE_BIN=/path/to/trackhouse sets up the data with another product binary.
 set -euo pipefail
@@ -12,9 +12,9 @@ cd "$(dirname "$0")/../.."
 duration=${1:-15}
 connections=${2:-64}
 rounds=${3:-3}
-bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}
-if [ -z "${TRACKHOUSE_BENCH_BIN:-}" ]; then swift build -c release --product trackhouse-bench >&2; fi
-bench_bin=${TRACKHOUSE_BENCH_BIN:-$(swift build -c release --show-bin-path)/trackhouse-bench}
+bin=${TRACKHOUSE_BIN:-$(scripts/swift-release.sh bin-path)/trackhouse}
+if [ -z "${TRACKHOUSE_BENCH_BIN:-}" ]; then scripts/swift-release.sh build trackhouse-bench >&2; fi
+bench_bin=${TRACKHOUSE_BENCH_BIN:-$(scripts/swift-release.sh bin-path)/trackhouse-bench}
 # TRACKHOUSE_BENCH_DIR=/dev/shm puts the data directory on tmpfs, where fsync costs nothing:
 # the same code without the disk's latency, to split a gap between CPU and disk.
 work=$(mktemp -d "${TRACKHOUSE_BENCH_DIR:-/tmp}/trackhouse-bench-ingest.XXXXXX")

@@ -1,16 +1,20 @@
 import ArgumentParser
+import CTrackhouseBuild
 import Foundation
 
 /// The one binary. The root command only parses; each subcommand calls into the libraries.
 @main
 struct Trackhouse: AsyncParsableCommand {
     static let version = "0.1.0"
+    /// The git commit of the build (`scripts/build-info.sh`), "unknown" when it was not known.
+    static let commit = String(cString: trackhouse_build_commit())
 
     static let configuration = CommandConfiguration(
         commandName: "trackhouse",
         abstract: "Self-hosted analytics backend for Appsero SDK telemetry: ingest, columnar warehouse, SQL, dashboard API.",
-        version: version,
-        subcommands: [ServeCommand.self, ImportCommand.self, GenCommand.self, CompactCommand.self, QueryCommand.self, DemoSetupCommand.self, ProjectCommand.self, TokenCommand.self, ConfigCommand.self])
+        version: "trackhouse \(version) (commit \(commit))",
+        subcommands: [ServeCommand.self, ImportCommand.self, GenCommand.self, CompactCommand.self, QueryCommand.self, DemoSetupCommand.self, ProjectCommand.self, TokenCommand.self, ConfigCommand.self,
+                      BackupCommand.self, RestoreCommand.self, VerifyCommand.self])
 }
 
 /// Flags every command that touches the warehouse shares.

@@ -269,6 +269,23 @@ public enum WarehouseLog {
         Listing(layout: layout).newestCommit
     }
 
+    /// One file of `_log`: a commit or a checkpoint, by name (relative to the log folder).
+    public struct LogFile: Sendable, Equatable {
+        public var name: String
+        public var version: Int
+        public var isCheckpoint: Bool
+    }
+
+    /// The log's commits and checkpoints as they are on disk now, by version (checkpoints
+    /// after the commit of the same version): what a copy of the log (a backup) takes. Hidden
+    /// temps are left out.
+    public static func files(layout: WarehouseLayout) -> [LogFile] {
+        let listing = Listing(layout: layout)
+        let commits = listing.commits.map { LogFile(name: fileName(version: $0), version: $0, isCheckpoint: false) }
+        let checkpoints = listing.checkpoints.map { LogFile(name: checkpointName(version: $0), version: $0, isCheckpoint: true) }
+        return (commits + checkpoints).sorted { ($0.version, $0.isCheckpoint ? 1 : 0) < ($1.version, $1.isCheckpoint ? 1 : 0) }
+    }
+
     /// One commit, for readers that follow the log incrementally (the rollups).
     public static func commit(version: Int, layout: WarehouseLayout, parts: Parts = .all) throws -> WarehouseCommit {
         let path = layout.logDirectory + "/" + fileName(version: version)
