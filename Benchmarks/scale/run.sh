@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 sites=${1:-1000000}
 weeks=${2:-8}
 seconds=${3:-120}
-bin=${TRACKHOUSE_BIN:-$(swift build -c release --show-bin-path)/trackhouse}
+bin=${TRACKHOUSE_BIN:-$(scripts/swift-release.sh bin-path)/trackhouse}
 py=${TRACKHOUSE_PYTHON:-.venv/bin/python}
 work=$(mktemp -d "${TRACKHOUSE_SCALE_DIR:-/tmp}/trackhouse-scale.XXXXXX")
 trap 'rm -rf "$work"' EXIT
