@@ -9,9 +9,6 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libzstd-dev zlib1g-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# The manifest first, so the dependency fetch is cached while only our sources change.
-COPY Package.swift ./
-RUN swift package resolve
 COPY . .
 # The commit `trackhouse --version` prints (the build context usually has no .git).
 ARG TRACKHOUSE_COMMIT=unknown

