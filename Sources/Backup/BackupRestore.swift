@@ -30,6 +30,9 @@ public enum BackupRestore {
         }
         let manifest = try BackupManifest.decode(try FileIO.readFile(backup + "/" + BackupManifest.fileName), path: BackupManifest.fileName)
         // Step 2.
+        if FileIO.exists(target), FileTransfer.topEntry(of: target, inside: backup) != nil {
+            throw BackupError(.targetNotEmpty, "\(target) is inside the backup \(backup): restore into a folder outside it")
+        }
         if FileIO.exists(target) {
             guard FileIO.isDirectory(target) else { throw BackupError(.targetNotEmpty, "\(target) is a file, not a folder") }
             if !FileIO.list(target).isEmpty {
@@ -39,10 +42,17 @@ public enum BackupRestore {
                 if let holder = runningServerLock(target) {
                     throw BackupError(.serverRunning, "a running trackhouse holds \(holder): stop the server before restoring into its folder")
                 }
-                for name in FileIO.list(target) { FileTransfer.removeTree(target + "/" + name) }
+                // A backup kept inside the data folder (`/data/backups/…` in a container) is
+                // what is being restored: its top folder stays.
+                let keep = FileTransfer.topEntry(of: backup, inside: target)
+                for name in FileIO.list(target) where name != keep { FileTransfer.removeTree(target + "/" + name) }
             }
         }
         try FileIO.makeDirectories(target)
+        if FileTransfer.topEntry(of: target, inside: backup) != nil {
+            rmdir(target)
+            throw BackupError(.targetNotEmpty, "\(target) is inside the backup \(backup): restore into a folder outside it")
+        }
         // Step 3.
         var summary = Summary(manifest: manifest)
         for file in manifest.files {

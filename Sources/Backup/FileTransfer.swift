@@ -112,6 +112,21 @@ enum FileTransfer {
         rmdir(path)
     }
 
+    /// When `path` is `folder` or lies inside it (symbolic links resolved): the name of the
+    /// entry of `folder` that holds it ("" for the folder itself); nil otherwise.
+    static func topEntry(of path: String, inside folder: String) -> String? {
+        func resolved(_ path: String) -> String? {
+            guard let pointer = realpath(path, nil) else { return nil }
+            defer { free(pointer) }
+            return String(cString: pointer)
+        }
+        guard let inner = resolved(path), let outer = resolved(folder) else { return nil }
+        if inner == outer { return "" }
+        let prefix = outer == "/" ? "/" : outer + "/"
+        guard inner.hasPrefix(prefix) else { return nil }
+        return String(inner.dropFirst(prefix.count).split(separator: "/").first ?? "")
+    }
+
     /// Every folder under `root` (itself included), deepest first: fsynced after links and
     /// renames so the new entries survive a power loss.
     static func directories(_ root: String) -> [String] {

@@ -30,7 +30,8 @@ import Logging
 ///    request acknowledged before that copy (its answer waited for the line's fsync). A plain
 ///    file whose `.gz` appeared meanwhile (sealed while copied) is replaced by the `.gz`.
 /// 5. State: every other regular file of the data folder (`projects.json`, …) is copied,
-///    except locks and hidden temps.
+///    except locks, hidden temps and backups kept inside the data folder (folders holding a
+///    manifest, and the target itself).
 /// 6. The manifest: size and SHA-256 of every file, written atomically, last.
 public struct WarehouseBackup {
     public struct Summary: Sendable {
@@ -68,6 +69,10 @@ public struct WarehouseBackup {
             throw BackupError(.io, "\(dataDirectory) is not a folder: give the server's data folder with --data")
         }
         try FileIO.makeDirectories(targetDirectory)
+        if let entry = FileTransfer.topEntry(of: targetDirectory, inside: dataDirectory), entry.isEmpty || entry == "raw" || entry == "warehouse" {
+            rmdir(targetDirectory)
+            throw BackupError(.targetNotEmpty, "\(targetDirectory) is inside the data folder's \(entry.isEmpty ? "root" : entry + "/"): back up into a folder of its own (e.g. \(dataDirectory)/backups/<date>, or another disk)")
+        }
         var summary = Summary(manifest: BackupManifest(createdAtMicros: UTCTime.nowMicros(), writtenBy: writtenBy,
                                                        warehouseVersion: 0, eventsRows: 0, sitesRows: 0, files: []))
         // Steps 2–3.
@@ -185,10 +190,11 @@ public struct WarehouseBackup {
 
     private func copyState(_ summary: inout Summary) throws {
         let skipped: Set<String> = ["raw", "warehouse"]
-        let targetRelative = targetDirectory.hasPrefix(dataDirectory + "/") ? String(targetDirectory.dropFirst(dataDirectory.count + 1)) : nil
-        for name in FileIO.list(dataDirectory) where !skipped.contains(name) && name != targetRelative?.split(separator: "/").first.map(String.init) {
+        // A backup folder inside the data folder (and its siblings: earlier backups) is no state.
+        let targetEntry = FileTransfer.topEntry(of: targetDirectory, inside: dataDirectory)
+        for name in FileIO.list(dataDirectory) where !skipped.contains(name) && name != targetEntry {
             let path = dataDirectory + "/" + name
-            let files = FileIO.isDirectory(path) ? FileIO.walkFiles(path, includeHidden: true) : [path]
+            let files = FileIO.isDirectory(path) ? Self.stateFiles(under: path) : [path]
             for file in files where Self.isState(FileIO.lastComponent(file)) {
                 do {
                     try FileTransfer.copy(file, to: targetDirectory + "/" + String(file.dropFirst(dataDirectory.count + 1)), bytesMax: nil)
@@ -198,6 +204,18 @@ public struct WarehouseBackup {
                 }
             }
         }
+    }
+
+    /// Files under a folder of the data folder, leaving out backups kept there (any folder
+    /// holding a backup manifest): a backup never holds the previous ones.
+    static func stateFiles(under directory: String) -> [String] {
+        if FileIO.exists(directory + "/" + BackupManifest.fileName) { return [] }
+        var files: [String] = []
+        for name in FileIO.list(directory) {
+            let path = directory + "/" + name
+            if FileIO.isDirectory(path) { files += stateFiles(under: path) } else { files.append(path) }
+        }
+        return files
     }
 
     /// Locks (held by running processes) and temps of interrupted writes are not state.

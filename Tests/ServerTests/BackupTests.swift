@@ -156,6 +156,20 @@ final class BackupTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("--force"), result.stderr)
         XCTAssertEqual(try runTrackhouse(["restore", "--from", good, "--to", data, "--force"]).status, 0)
         XCTAssertEqual(try runTrackhouse(["verify", "--data", data]).status, 0)
+
+        // A backup kept inside the data folder (a container's /data/backups): not copied into
+        // later backups, and restoring it with --force keeps it.
+        let inside = data + "/backups/first"
+        XCTAssertEqual(try runTrackhouse(["backup", "--data", data, "--to", inside]).status, 0)
+        let second = makeTemporaryDirectory() + "/second"
+        XCTAssertEqual(try runTrackhouse(["backup", "--data", data, "--to", second]).status, 0)
+        XCTAssertFalse(FileIO.exists(second + "/backups"))
+        result = try runTrackhouse(["backup", "--data", data, "--to", data + "/warehouse/x"])
+        XCTAssertEqual(result.status, 1, "a backup inside the warehouse folder would copy itself")
+        result = try runTrackhouse(["restore", "--from", inside, "--to", data, "--force"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try runTrackhouse(["verify", "--backup", inside]).status, 0)
+        XCTAssertEqual(try runTrackhouse(["verify", "--data", data]).status, 0)
     }
 
     private func queryIDs(_ data: String) throws -> [String] {
