@@ -5,6 +5,7 @@
 //   Workload    – the deterministic test-data generator (`gen`, tests, benchmarks).
 //   ColumnStore – Parquet segments, compaction, the commit log and its reader.
 //   Query       – vectorized SQL over the segments.
+//   Integrations – outbound deliveries (webhooks, mailing lists) fed by committed events.
 //   Server      – the HTTP API and the dashboard page.
 import PackageDescription
 
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         // `serve`'s settings layered from flags, environment and a JSON file (the executable only).
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        // Outbound HTTP of the integrations (webhooks, mailing-list APIs): TLS verified, timeouts.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
@@ -60,8 +63,18 @@ let package = Package(
             "Core", "ColumnStore",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Outbound deliveries: lifecycle events from committed events, the durable outbox, the kinds.
+        .target(name: "Integrations", dependencies: [
+            "Core", "Ingest", "ColumnStore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Server", dependencies: [
-            "Core", "Ingest", "ColumnStore", "Query",
+            "Core", "Ingest", "ColumnStore", "Query", "Integrations",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -85,7 +98,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .executableTarget(name: "trackhouse", dependencies: [
-            "Server", "Core", "Ingest", "ColumnStore", "Query", "Workload", "Backup", "CTrackhouseBuild",
+            "Server", "Core", "Ingest", "ColumnStore", "Query", "Workload", "Backup", "CTrackhouseBuild", "Integrations",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Configuration", package: "swift-configuration"),
@@ -108,6 +121,13 @@ let package = Package(
         .testTarget(name: "ColumnStoreTests", dependencies: ["ColumnStore", "Core", "Ingest", "Workload", "TrackhouseTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Core", "Workload"], exclude: ["sql", "differential"]),
+        .testTarget(name: "IntegrationsTests", dependencies: [
+            "Integrations", "ColumnStore", "Core", "Ingest", "TrackhouseTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Core", "Ingest", "Workload", "TrackhouseTestSupport", "ColumnStore", "Backup",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

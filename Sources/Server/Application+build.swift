@@ -3,6 +3,7 @@ import Core
 import Hummingbird
 import HummingbirdCore
 import Ingest
+import Integrations
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -17,6 +18,20 @@ public struct TrackhouseComponents: Sendable {
     public let rollups: RollupStore?
     /// The committed warehouse as every reader in the server sees it (SQL, sites, rollups).
     public let warehouse: WarehouseReader
+    /// The integrations' outboxes (the deliveries API reads them).
+    public let outboxes: OutboxStore
+    /// Follows the warehouse into the outboxes and delivers them (nil on an ingest-only node).
+    public let deliveries: DeliveryWorker?
+}
+
+/// Runs the integrations' delivery worker until shutdown. In-flight requests are abandoned
+/// on shutdown: they are still pending in the outbox and go again at the next start.
+struct DeliveryService: Service {
+    let worker: DeliveryWorker
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await worker.run() }
+    }
 }
 
 /// Keeps the raw writer open while the server runs and flushes it on shutdown. Registered
@@ -78,6 +93,13 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
         object["registry"] = .object(registry)
         object["compaction"] = components.compaction?.healthJSON ?? .null
         object["rollups"] = components.rollups.map { api.rollupsHealthJSON($0) } ?? .null
+        if let deliveries = components.deliveries {
+            var integrations = JSONObject()
+            integrations["configured"] = .number(String(deliveries.catalog.all.count))
+            integrations["refused"] = .array(deliveries.catalog.errors.map { .string($0.description) })
+            integrations["follow_error"] = deliveries.lastFollowError.map { .string(api.publicMessage(DeliveryConfigurationError($0))) } ?? .null
+            object["integrations"] = .object(integrations)
+        }
         return JSONResponse.make(status: .ok, .object(object))
     }
     if let metricsText {
@@ -122,8 +144,23 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
         compaction?.onRun = { _ in store.refreshSoon() }
         rollups = store
     }
+    let outboxes = OutboxStore(dataDirectory: configuration.dataDirectory)
+    var deliveries: DeliveryWorker? = nil
+    if configuration.role != .ingest, let options = configuration.deliveries {
+        let worker = DeliveryWorker(dataDirectory: configuration.dataDirectory, warehouse: warehouse, outboxes: outboxes,
+                                    options: options, logger: logger)
+        // A commit of this server's compaction is followed right away; commits of a
+        // `trackhouse compact` run elsewhere are found by the worker's poll.
+        let previous = compaction?.onRun
+        compaction?.onRun = { report in
+            previous?(report)
+            worker.wake()
+        }
+        deliveries = worker
+    }
     return TrackhouseComponents(configuration: configuration, registry: registry, writer: writer, ingest: ingest,
-                                compaction: compaction, rollups: rollups, warehouse: warehouse)
+                                compaction: compaction, rollups: rollups, warehouse: warehouse,
+                                outboxes: outboxes, deliveries: deliveries)
 }
 
 /// The HTTP application over `components`. `frontDoorRoutes` are the embedding program's own
@@ -142,6 +179,7 @@ public func buildApplication(components: TrackhouseComponents, logger: Logger,
     if let writer = components.writer { services.append(RawLogService(writer: writer)) }
     if let compaction = components.compaction { services.append(compaction) }
     if let rollups = components.rollups { services.append(rollups) }
+    if let deliveries = components.deliveries { services.append(DeliveryService(worker: deliveries)) }
     let idleTimeout = components.configuration.idleTimeoutSeconds.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
     return Application(
         router: router,

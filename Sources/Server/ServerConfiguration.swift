@@ -1,3 +1,4 @@
+import Integrations
 import Ingest
 
 /// Everything `trackhouse serve` can be told; `main` parses flags into this and tests build it
@@ -39,6 +40,10 @@ public struct ServerConfiguration: Sendable {
     /// a request head or body that stops arriving (slowloris). A request being answered (a
     /// durable append, a long query) is never cut. nil: never (Hummingbird's default).
     public var idleTimeoutSeconds: Double? = 60
+
+    /// The integrations' delivery worker (backoff, clock, in-flight bound); nil: no deliveries.
+    /// Tests pass short backoffs here; `serve` uses the defaults.
+    public var deliveries: DeliveryWorker.Options? = DeliveryWorker.Options()
 
     public init(dataDirectory: String, writerID: String? = nil) {
         self.dataDirectory = dataDirectory

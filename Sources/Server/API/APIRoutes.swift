@@ -2,6 +2,7 @@ import ColumnStore
 import Core
 import Foundation
 import Hummingbird
+import Integrations
 import Logging
 import Query
 
@@ -53,6 +54,8 @@ public struct APIRoutes: Sendable {
     /// The data folder as configured and as an absolute path: cut from every message a caller
     /// sees, so no answer names the server's folders.
     let dataDirectoryPrefixes: [String]
+    /// The integrations' outboxes (`GET …/deliveries`).
+    let outboxes: OutboxStore
 
     /// Largest sites CSV export, in rows.
     static let exportRowsMax = 2_000_000
@@ -60,6 +63,7 @@ public struct APIRoutes: Sendable {
     public init(components: TrackhouseComponents, logger: Logger = Logger(label: "trackhouse.api")) {
         let catalog = WarehouseCatalog(warehouse: components.warehouse)
         self.warehouse = components.warehouse
+        self.outboxes = components.outboxes
         let configured = components.configuration.dataDirectory
         let absolute = URL(fileURLWithPath: configured).standardizedFileURL.path
         self.dataDirectoryPrefixes = [absolute + "/", configured + "/", absolute, configured]
@@ -84,6 +88,7 @@ public struct APIRoutes: Sendable {
         table.on(router, .get, "api/v1/projects/:id/breakdown") { request, context in try await self.breakdown(request, try Self.projectID(context)) }
         table.on(router, .get, "api/v1/projects/:id/deactivations") { request, context in try await self.deactivations(request, try Self.projectID(context)) }
         table.on(router, .get, "api/v1/projects/:id/sites") { request, context in try await self.sites(request, try Self.projectID(context)) }
+        table.on(router, .get, "api/v1/projects/:id/deliveries") { request, context in try await self.deliveries(request, try Self.projectID(context)) }
         table.on(router, .post, "api/v1/query") { request, _ in try await self.query(request) }
     }
 

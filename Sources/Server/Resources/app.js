@@ -597,6 +597,42 @@ function renderDeactivations(container, data) {
       }, 'deactivations-pager'))));
 }
 
+// ---------------------------------------------------------------- deliveries (integrations)
+// The project's outbound deliveries (webhooks, mailing lists), newest first; dead ones are
+// what an operator acts on (`trackhouse deliveries retry`).
+function loadDeliveries() {
+  const paging = state.deliveries;
+  const status = byId('deliveries-status').value;
+  loadInto(byId('deliveries'), 'deliveries',
+    () => apiGet(projectPath('/deliveries'), { status: status || undefined, page: paging.page, per_page: paging.perPage }),
+    renderDeliveries);
+}
+
+const DELIVERY_COLUMNS = [
+  { key: 'id', label: 'Delivery id' },
+  { key: 'integration', label: 'Integration' },
+  { key: 'type', label: 'Event' },
+  { key: 'status', label: 'Status', render: (row) => el('span', { class: 'delivery-status delivery-' + row.status, text: row.status }) },
+  { key: 'attempts', label: 'Attempts', num: true },
+  { key: 'last_status', label: 'Last HTTP', num: true },
+  { key: 'when', label: 'Delivered / next try (UTC)',
+    render: (row) => formatDateTime(row.delivered_at || row.next_attempt_at) },
+  { key: 'last_error', label: 'Last error', wrap: true },
+];
+
+function renderDeliveries(container, data) {
+  const total = Number(data && data.total) || 0;
+  const rows = (data && data.deliveries) || [];
+  container.dataset.total = total;
+  if (total === 0) { container.append(emptyState('No deliveries. Configure "integrations" in the project registry to send lifecycle events to webhooks and mailing lists.')); return; }
+  container.append(
+    dataTable(DELIVERY_COLUMNS, rows, { testid: 'deliveries-table', rowTestid: 'delivery-row' }),
+    pager(state.deliveries.page, state.deliveries.perPage, total, (page) => {
+      state.deliveries.page = page;
+      loadDeliveries();
+    }, 'deliveries-pager'));
+}
+
 // ---------------------------------------------------------------- tables and pagers
 function cellText(value) {
   if (value === null || value === undefined || value === '') return '–';
@@ -773,6 +809,7 @@ const state = {
   range: { preset: '30d', from: null, to: null },
   series: { metric: 'events', interval: 'day', breakdown: '', limit: 10, style: 'stacked' },
   deactivations: { page: 1, perPage: 20 },
+  deliveries: { page: 1, perPage: 20 },
   sites: { status: '', q: '', sort: '-last_seen', page: 1, perPage: 50, filterColumn: '', filterValue: '' },
 };
 
@@ -897,6 +934,7 @@ function wireSignIn() {
   });
   byId('sign-out').addEventListener('click', () => signOut());
   byId('project-select').addEventListener('change', (event) => selectProject(event.target.value));
+  byId('deliveries-status').addEventListener('change', () => { state.deliveries.page = 1; loadDeliveries(); });
 }
 
 function selectProject(id) {
@@ -912,7 +950,7 @@ function selectProject(id) {
 // ignored because their serials no longer match.
 function clearPanels() {
   for (const key of Object.keys(requestSerials)) requestSerials[key] += 1;
-  for (const id of ['stats', 'timeseries', 'deactivations', 'sites']) byId(id).replaceChildren();
+  for (const id of ['stats', 'timeseries', 'deactivations', 'sites', 'deliveries']) byId(id).replaceChildren();
   byId('breakdowns').replaceChildren();
   lastTimeseries = null;
 }
@@ -942,6 +980,8 @@ function showDashboard() {
 function refreshAll() {
   refreshRange();
   loadSites();
+  state.deliveries.page = 1;
+  loadDeliveries();
 }
 
 // Everything that depends on the time range (the sites table does not: it is all-time).

@@ -1,0 +1,254 @@
+import ColumnStore
+import Core
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// Delivers every integration's outbox (inside `serve`): follows the warehouse into the
+/// outboxes (`LifecycleFollower`), then sends what is due.
+///
+/// - At least once: an entry is `delivered` only after a 2xx was read; a crash before its
+///   record is written sends it again (receivers dedupe on `Trackhouse-Delivery`).
+/// - Per site in lifecycle order: only the oldest undecided entry of a site is ever in
+///   flight; the next waits until it is `delivered` or `dead`.
+/// - At most `inFlightMax` requests per integration at once.
+/// - Retries (408, 429, 5xx, network errors, timeouts): exponential backoff with jitter
+///   (`backoffBaseSeconds` · 2^(attempt−1), capped at `backoffMaxSeconds`, times a random
+///   factor in 0.5…1), or exactly the answer's `Retry-After`; `dead` once `retryWindowSeconds`
+///   (24 h) have passed since the first attempt. Any other 4xx is `dead` at once.
+public final class DeliveryWorker: Sendable {
+    public struct Options: Sendable {
+        public var pollIntervalSeconds = 1.0
+        public var inFlightMax = 4
+        public var backoffBaseSeconds = 2.0
+        public var backoffMaxSeconds = 600.0
+        public var retryWindowSeconds = 86_400.0
+        public var http = DeliveryHTTP.Options()
+        /// Now, in µs since 1970 (tests move it).
+        public var clock: @Sendable () -> Int64 = { UTCTime.nowMicros() }
+        /// The backoff's random factor (tests pin it).
+        public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1.0) }
+        /// The registry's integrations; default: `<data>/projects.json`, re-read when it changes.
+        public var catalog: (@Sendable () -> IntegrationCatalog)?
+        public init() {}
+    }
+
+    public let dataDirectory: String
+    public let outboxes: OutboxStore
+    let follower: LifecycleFollower
+    let warehouse: WarehouseReader
+    let kinds: [any IntegrationKind.Type]
+    let options: Options
+    let logger: Logger
+    let http: DeliveryHTTP
+    private let followQueue = DispatchQueue(label: "trackhouse.integrations.follow")
+
+    struct State {
+        var inFlight: [String: Set<String>] = [:]
+        var woken = false
+        var catalog = IntegrationCatalog()
+        var catalogStamp: [Int64] = []
+        var followedVersion = -1
+        var followedAtMicros: Int64 = 0
+        var followedCatalog: [String] = []
+        var lastFollowError: String?
+    }
+    private let state = Mutex(State())
+
+    public init(dataDirectory: String, warehouse: WarehouseReader, outboxes: OutboxStore? = nil,
+                kinds: [any IntegrationKind.Type] = IntegrationKinds.all, options: Options = Options(),
+                logger: Logger = Logger(label: "trackhouse.integrations")) {
+        self.dataDirectory = dataDirectory
+        self.warehouse = warehouse
+        let store = outboxes ?? OutboxStore(dataDirectory: dataDirectory)
+        self.outboxes = store
+        self.kinds = kinds
+        self.options = options
+        self.logger = logger
+        self.follower = LifecycleFollower(warehouse: warehouse, outboxes: store, kinds: kinds, logger: logger)
+        self.http = DeliveryHTTP(options: options.http)
+    }
+
+    /// Asks the loop to look again now (a compaction committed, a delivery finished).
+    public func wake() {
+        state.withLock { $0.woken = true }
+    }
+
+    /// The integrations as last loaded, and the registry entries that were refused.
+    public var catalog: IntegrationCatalog { state.withLock { $0.catalog } }
+    public var lastFollowError: String? { state.withLock { $0.lastFollowError } }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                await follow()
+                dispatch(into: &group)
+                await sleepUntilWokenOrDue()
+            }
+        }
+        await http.shutdown()
+    }
+
+    /// Follows the warehouse once, delivers everything due and waits for those attempts (tests).
+    public func runOnce() async {
+        await follow()
+        await withDiscardingTaskGroup { group in dispatch(into: &group) }
+    }
+
+    public func shutdown() async {
+        await http.shutdown()
+    }
+
+    // MARK: Following
+
+    func currentCatalog() -> IntegrationCatalog {
+        if let provider = options.catalog { return provider() }
+        let path = dataDirectory + "/projects.json"
+        var info = stat()
+        let stamp: [Int64] = stat(path, &info) == 0
+            ? [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(info.st_ino)] : []
+        if let cached = state.withLock({ $0.catalogStamp == stamp && !stamp.isEmpty ? $0.catalog : nil }) { return cached }
+        let catalog = IntegrationCatalog.load(dataDirectory: dataDirectory, kinds: kinds)
+        for error in catalog.errors {
+            logger.warning("integration refused", metadata: ["error": "\(error)"])
+        }
+        state.withLock {
+            $0.catalog = catalog
+            $0.catalogStamp = stamp
+        }
+        return catalog
+    }
+
+    /// Runs the follower (file I/O, maybe a rescan) on its own thread when the warehouse or
+    /// the registry changed, or every 30 s.
+    func follow() async {
+        let catalog = currentCatalog()
+        let fingerprint = catalog.all.map { "\($0.qualifiedID)|\($0.kind)|\($0.sinceMicros)" }
+        let newest = warehouse.newestVersion
+        let now = options.clock()
+        let due = state.withLock { state in
+            state.followedVersion != newest || state.followedCatalog != fingerprint || now - state.followedAtMicros > 30_000_000
+        }
+        guard due, !catalog.byProject.isEmpty else { return }
+        let follower = self.follower
+        let error: String? = await withCheckedContinuation { continuation in
+            followQueue.async {
+                do {
+                    try follower.step(catalog: catalog)
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(returning: "\(error)")
+                }
+            }
+        }
+        if let error { logger.error("integrations: following the warehouse failed", metadata: ["error": "\(error)"]) }
+        state.withLock { state in
+            state.lastFollowError = error
+            if error == nil {
+                state.followedVersion = newest
+                state.followedCatalog = fingerprint
+                state.followedAtMicros = now
+            }
+        }
+    }
+
+    // MARK: Delivering
+
+    func dispatch(into group: inout DiscardingTaskGroup) {
+        let catalog = state.withLock { $0.catalog }
+        let now = options.clock()
+        for integration in catalog.all {
+            guard let kindType = kinds.first(where: { $0.name == integration.kind }) else { continue }
+            let log = outboxes.log(projectID: integration.projectID, integrationID: integration.id)
+            let entries: [OutboxLog.Entry]
+            do { entries = try log.entries() } catch {
+                logger.error("integrations: reading the outbox failed", metadata: ["integration": "\(integration.qualifiedID)", "error": "\(error)"])
+                continue
+            }
+            var pending = 0
+            var oldestAddedAt = Int64.max
+            var headSites = Set<String>()
+            var picked: [OutboxLog.Entry] = []
+            let inFlight = state.withLock { $0.inFlight[integration.qualifiedID] ?? [] }
+            var slots = options.inFlightMax - inFlight.count
+            for entry in entries where entry.status == .pending {
+                pending += 1
+                oldestAddedAt = min(oldestAddedAt, entry.addedAtMicros)
+                // Only a site's oldest undecided entry may go, and only when not in flight.
+                guard headSites.insert(entry.siteKey).inserted else { continue }
+                guard slots > 0, !inFlight.contains(entry.id), (entry.nextAttemptAtMicros ?? 0) <= now, entry.body != nil else { continue }
+                picked.append(entry)
+                slots -= 1
+            }
+            Gauge(label: "trackhouse_outbox_pending", dimensions: [("integration", integration.id)]).record(pending)
+            Gauge(label: "trackhouse_outbox_oldest_pending_age_seconds", dimensions: [("integration", integration.id)])
+                .record(pending == 0 ? 0 : Double(max(0, now - oldestAddedAt)) / 1e6)
+            guard !picked.isEmpty else { continue }
+            state.withLock { state in state.inFlight[integration.qualifiedID, default: []].formUnion(picked.map(\.id)) }
+            for entry in picked {
+                group.addTask {
+                    await self.attempt(entry, integration: integration, kind: kindType.init(settings: integration), log: log)
+                    self.state.withLock { state in
+                        state.inFlight[integration.qualifiedID]?.remove(entry.id)
+                        state.woken = true
+                    }
+                }
+            }
+        }
+    }
+
+    func attempt(_ entry: OutboxLog.Entry, integration: IntegrationSettings, kind: any IntegrationKind, log: OutboxLog) async {
+        let delivery = Delivery(id: entry.id, type: entry.type, projectID: integration.projectID, siteKey: entry.siteKey,
+                                body: entry.body ?? .null, attempt: entry.attempts + 1)
+        let outcome = await kind.deliver(delivery, http: http)
+        if Task.isCancelled { return }
+        let now = options.clock()
+        let record = Self.record(for: outcome, entry: entry, nowMicros: now, options: options)
+        Counter(label: "trackhouse_deliveries_total",
+                dimensions: [("integration", integration.id), ("outcome", record.kind == .attempt ? "retry" : record.kind.rawValue)]).increment()
+        if record.kind != .delivered {
+            logger.notice("integrations: delivery not done", metadata: [
+                "integration": "\(integration.qualifiedID)", "delivery": "\(entry.id)", "outcome": "\(record.kind.rawValue)",
+                "status": "\(record.status.map(String.init) ?? "-")", "error": "\(record.error ?? "")"])
+        }
+        do { try log.record(entry.id, outcome: record) } catch {
+            logger.error("integrations: writing the outbox failed", metadata: ["integration": "\(integration.qualifiedID)", "error": "\(error)"])
+        }
+    }
+
+    /// The log record for an outcome: the backoff and the 24 h window are decided here.
+    static func record(for outcome: DeliveryOutcome, entry: OutboxLog.Entry, nowMicros now: Int64, options: Options) -> AttemptRecord {
+        switch outcome {
+        case .delivered(let status, let note):
+            return AttemptRecord(kind: .delivered, atMicros: now, status: status, error: note)
+        case .dead(let status, let error):
+            return AttemptRecord(kind: .dead, atMicros: now, status: status, error: error)
+        case .retry(let status, let error, let retryAfter):
+            let first = entry.firstAttemptAtMicros ?? now
+            let windowMicros = Int64(options.retryWindowSeconds * 1e6)
+            if now - first >= windowMicros {
+                return AttemptRecord(kind: .dead, atMicros: now, status: status,
+                                     error: "gave up after \(Int(options.retryWindowSeconds)) s of retries; last: \(error)")
+            }
+            let attempt = entry.attempts + 1
+            let exponential = min(options.backoffMaxSeconds, options.backoffBaseSeconds * pow(2, Double(min(attempt - 1, 40))))
+            let delay = retryAfter ?? exponential * options.jitter()
+            // The last try happens at the window's end rather than after it.
+            let next = min(now + Int64(delay * 1e6), first + windowMicros)
+            return AttemptRecord(kind: .attempt, atMicros: now, status: status, error: error, nextAttemptAtMicros: next)
+        }
+    }
+
+    func sleepUntilWokenOrDue() async {
+        let sliceNs: UInt64 = 20_000_000
+        var waited: UInt64 = 0
+        let totalNs = UInt64(options.pollIntervalSeconds * 1e9)
+        while waited < totalNs && !Task.isCancelled {
+            if state.withLock({ let woken = $0.woken; $0.woken = false; return woken }) { return }
+            try? await Task.sleep(nanoseconds: sliceNs)
+            waited += sliceNs
+        }
+    }
+}
