@@ -6,6 +6,7 @@
 //   ColumnStore – Parquet segments, compaction, the commit log and its reader.
 //   Query       – vectorized SQL over the segments.
 //   Integrations – outbound deliveries (webhooks, mailing lists) fed by committed events.
+//   Mail        – SMTP (STARTTLS, AUTH), MIME messages, the digest and deactivation-forward mails.
 //   Server      – the HTTP API and the dashboard page.
 import PackageDescription
 
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         // Outbound HTTP of the integrations (webhooks, mailing-list APIs): TLS verified, timeouts.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // SMTP's STARTTLS (the Mail target); async-http-client builds on the same TLS stack.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
@@ -73,8 +76,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Email out: an SMTP client on SwiftNIO, MIME messages, the digest and forward mails.
+        // Depends on nothing above Core, so every stage that sends mail can use it.
+        .target(name: "Mail", dependencies: [
+            "Core",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Server", dependencies: [
-            "Core", "Ingest", "ColumnStore", "Query", "Integrations",
+            "Core", "Ingest", "ColumnStore", "Query", "Integrations", "Mail",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -127,6 +140,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "MailTests", dependencies: [
+            "Mail", "Core", "TrackhouseTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Core", "Ingest", "Workload", "TrackhouseTestSupport", "ColumnStore", "Backup",

@@ -26,15 +26,12 @@ extension APIRoutes {
                     """, scope: .project(projectID))
                 return (summary.reasons, events)
             }
-            let reasons = try engine.execute(sql: """
-                SELECT reason_id, count(*) AS n FROM events WHERE \(filter)
-                GROUP BY 1 ORDER BY 2 DESC, 1 ASC NULLS LAST
-                """, scope: .project(projectID))
+            let reasons = try DeactivationReasons.scanned(engine: engine, projectID: projectID, range: range)
             let events = try engine.execute(sql: """
                 SELECT * FROM events WHERE \(filter)
                 ORDER BY received_at DESC, event_id DESC LIMIT \(perPage) OFFSET \(offset)
                 """, scope: .project(projectID))
-            return (reasons.rows.map { (reason: $0[0], count: { if case .int64(let n) = $0 { return n }; return 0 }($0[1])) }, events)
+            return (reasons, events)
         }
         var total: Int64 = 0
         let reasonList: [JSONValue] = reasons.map { reason in
