@@ -89,7 +89,7 @@ public struct SMTPClient: Sendable {
         }
         let data = try await connection.command("DATA", step: .data, timeout: timeouts.command)
         try Self.expect(data, step: .data) { $0.code == 354 }
-        try await connection.write(SMTPData.stuffed(message))
+        try await connection.write(SMTPData.stuffed(message), timeout: timeouts.dataEnd)
         let accepted = try await connection.reply(step: .message, timeout: timeouts.dataEnd)
         try Self.expect(accepted, step: .message) { $0.code == 250 }
         logger.debug("smtp message accepted", metadata: ["smtp.host": "\(settings.host)", "smtp.reply": "\(accepted.code)"])
@@ -206,19 +206,24 @@ struct SMTPConnection: Sendable {
         var buffer = channel.allocator.buffer(capacity: line.utf8.count + 2)
         buffer.writeString(line)
         buffer.writeStaticString("\r\n")
-        do {
-            try await channel.writeAndFlush(buffer).get()
-        } catch {
-            throw SMTPError(.network, step: step, message: "the connection failed while sending", cause: String(describing: error))
-        }
+        try await send(buffer, step: step, timeout: timeout)
         return try await reply(step: step, timeout: timeout)
     }
 
-    func write(_ bytes: [UInt8]) async throws {
+    func write(_ bytes: [UInt8], timeout: TimeAmount) async throws {
+        try await send(channel.allocator.buffer(bytes: bytes), step: .message, timeout: timeout)
+    }
+
+    /// Writes with a deadline: a server that stops reading (a full TCP window) would hold a
+    /// write forever, so the connection is closed when the deadline passes, which fails it.
+    private func send(_ buffer: ByteBuffer, step: SMTPStep, timeout: TimeAmount) async throws {
+        let channel = self.channel
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
         do {
-            try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).get()
+            try await channel.writeAndFlush(buffer).get()
         } catch {
-            throw SMTPError(.network, step: .message, message: "the connection failed while sending the message", cause: String(describing: error))
+            throw SMTPError(.network, step: step, message: "the connection failed while sending (or the server stopped reading for \(timeout.nanoseconds / 1_000_000_000) s)", cause: String(describing: error))
         }
     }
 
