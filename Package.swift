@@ -68,7 +68,7 @@ let package = Package(
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Outbound deliveries: lifecycle events from committed events, the durable outbox, the kinds.
         .target(name: "Integrations", dependencies: [
-            "Core", "Ingest", "ColumnStore",
+            "Core", "Ingest", "ColumnStore", "Mail",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -135,7 +135,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "ColumnStore", "Core", "Workload"], exclude: ["sql", "differential"]),
         .testTarget(name: "IntegrationsTests", dependencies: [
-            "Integrations", "ColumnStore", "Core", "Ingest", "TrackhouseTestSupport",
+            "Integrations", "ColumnStore", "Core", "Ingest", "Mail", "TrackhouseTestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,7 +147,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Core", "Ingest", "Workload", "TrackhouseTestSupport", "ColumnStore", "Backup",
+            "Server", "Core", "Ingest", "Workload", "TrackhouseTestSupport", "ColumnStore", "Backup", "Integrations", "Mail",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ],

@@ -31,6 +31,9 @@ public final class DeliveryWorker: Sendable {
         public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1.0) }
         /// The registry's integrations; default: `<data>/projects.json`, re-read when it changes.
         public var catalog: (@Sendable () -> IntegrationCatalog)?
+        /// Runs after each follow, before dispatch, off the event loops: entries a kind makes
+        /// itself (Server's digest scheduler) are added here.
+        public var beforeDispatch: (@Sendable (IntegrationCatalog) -> Void)?
         public init() {}
     }
 
@@ -84,6 +87,7 @@ public final class DeliveryWorker: Sendable {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 await follow()
+                await runBeforeDispatch()
                 dispatch(into: &group)
                 await sleepUntilWokenOrDue()
             }
@@ -94,6 +98,7 @@ public final class DeliveryWorker: Sendable {
     /// Follows the warehouse once, delivers everything due and waits for those attempts (tests).
     public func runOnce() async {
         await follow()
+        await runBeforeDispatch()
         await withDiscardingTaskGroup { group in dispatch(into: &group) }
     }
 
@@ -150,6 +155,19 @@ public final class DeliveryWorker: Sendable {
                 state.followedVersion = newest
                 state.followedCatalog = fingerprint
                 state.followedAtMicros = now
+            }
+        }
+    }
+
+    /// `Options.beforeDispatch` on the follow queue (it may run SQL and write files).
+    func runBeforeDispatch() async {
+        guard let hook = options.beforeDispatch else { return }
+        let catalog = currentCatalog()
+        guard !catalog.byProject.isEmpty else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            followQueue.async {
+                hook(catalog)
+                continuation.resume()
             }
         }
     }

@@ -34,6 +34,8 @@ public enum IntegrationKinds {
         MailchimpKind.self,
         MailerLiteKind.self,
         BrevoKind.self,
+        EmailDigestKind.self,
+        DeactivationForwardKind.self,
     ]
 
     /// A mailing list acts on activations and deactivations of sites whose admin has an

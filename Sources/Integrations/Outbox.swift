@@ -171,14 +171,39 @@ public final class OutboxLog: Sendable {
     /// order), durably. Returns how many were new.
     @discardableResult
     public func add(_ events: [LifecycleEvent], nowMicros: Int64 = UTCTime.nowMicros()) throws -> Int {
+        try add(entries: events.map {
+            NewEntry(id: $0.id, siteKey: $0.siteKey, type: $0.type.rawValue, occurredAtMicros: $0.occurredAtMicros, body: $0.body)
+        }, nowMicros: nowMicros)
+    }
+
+    /// An entry to add: a lifecycle event, or what a kind makes itself (a digest).
+    public struct NewEntry: Sendable {
+        public var id: String
+        public var siteKey: String
+        public var type: String
+        public var occurredAtMicros: Int64
+        public var body: JSONObject
+
+        public init(id: String, siteKey: String, type: String, occurredAtMicros: Int64, body: JSONObject) {
+            self.id = id
+            self.siteKey = siteKey
+            self.type = type
+            self.occurredAtMicros = occurredAtMicros
+            self.body = body
+        }
+    }
+
+    /// As `add(_:)`, for any entries: those whose id the log holds are skipped.
+    @discardableResult
+    public func add(entries: [NewEntry], nowMicros: Int64 = UTCTime.nowMicros()) throws -> Int {
         try appendRecords { state in
             var seen = Set<String>()
-            return events.compactMap { event -> JSONObject? in
-                guard state.indexByID[event.id] == nil, seen.insert(event.id).inserted else { return nil }
-                return JSONObject([("op", .string("add")), ("id", .string(event.id)), ("site", .string(event.siteKey)),
-                                   ("type", .string(event.type.rawValue)),
-                                   ("occurred_at", .string(UTCTime.formatISO(micros: event.occurredAtMicros))),
-                                   ("at", .string(UTCTime.formatISO(micros: nowMicros))), ("body", .object(event.body))])
+            return entries.compactMap { entry -> JSONObject? in
+                guard state.indexByID[entry.id] == nil, seen.insert(entry.id).inserted else { return nil }
+                return JSONObject([("op", .string("add")), ("id", .string(entry.id)), ("site", .string(entry.siteKey)),
+                                   ("type", .string(entry.type)),
+                                   ("occurred_at", .string(UTCTime.formatISO(micros: entry.occurredAtMicros))),
+                                   ("at", .string(UTCTime.formatISO(micros: nowMicros))), ("body", .object(entry.body))])
             }
         }
     }

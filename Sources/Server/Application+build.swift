@@ -6,6 +6,7 @@ import Ingest
 import Integrations
 import Logging
 import NIOCore
+import Query
 import ServiceLifecycle
 
 /// The pieces `buildApplication` made, for tests that want to look inside.
@@ -146,7 +147,19 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
     }
     let outboxes = OutboxStore(dataDirectory: configuration.dataDirectory)
     var deliveries: DeliveryWorker? = nil
-    if configuration.role != .ingest, let options = configuration.deliveries {
+    if configuration.role != .ingest, var options = configuration.deliveries {
+        // Digests: figures by the dashboard's chart queries (the rollups when built), added
+        // to the outbox once per closed period (`DigestScheduler`).
+        let engine = QueryEngine(catalog: WarehouseCatalog(warehouse: warehouse), logger: logger)
+        let scan = WarehouseChartQueries(engine: engine)
+        let charts: any ChartQueries = rollups.map { RollupChartQueries(rollups: $0, fallback: scan) } ?? scan
+        let scheduler = DigestScheduler(outboxes: outboxes, figures: DigestFiguresQuery(charts: charts, engine: engine),
+                                        registry: registry, settleSeconds: configuration.digestSettleSeconds, logger: logger)
+        let previousHook = options.beforeDispatch
+        options.beforeDispatch = { catalog in
+            previousHook?(catalog)
+            scheduler.step(catalog: catalog)
+        }
         let worker = DeliveryWorker(dataDirectory: configuration.dataDirectory, warehouse: warehouse, outboxes: outboxes,
                                     options: options, logger: logger)
         // A commit of this server's compaction is followed right away; commits of a

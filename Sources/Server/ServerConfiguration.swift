@@ -44,6 +44,9 @@ public struct ServerConfiguration: Sendable {
     /// The integrations' delivery worker (backoff, clock, in-flight bound); nil: no deliveries.
     /// Tests pass short backoffs here; `serve` uses the defaults.
     public var deliveries: DeliveryWorker.Options? = DeliveryWorker.Options()
+    /// How long after a period ends its digest is made (`email_digest`), so compaction has
+    /// committed the period's last events first.
+    public var digestSettleSeconds: Double = 300
 
     public init(dataDirectory: String, writerID: String? = nil) {
         self.dataDirectory = dataDirectory

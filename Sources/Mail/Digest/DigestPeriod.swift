@@ -45,17 +45,16 @@ public struct DigestPeriod: Sendable, Equatable, Hashable, CustomStringConvertib
     public var next: DigestPeriod { Self.containing(end, frequency: frequency) }
     public var previous: DigestPeriod { Self.containing(start - 1, frequency: frequency) }
 
-    /// The periods that have ended by `now` (end ≤ now) and begin at or after `since`'s period,
-    /// oldest first, at most `limit` of them (the newest ones when there are more).
-    public static func closed(since: Int64, now: Int64, frequency: DigestFrequency, limit: Int = 62) -> [DigestPeriod] {
+    /// The periods that have ended by `now` (end ≤ now) and end after `since` (the period
+    /// that holds `since` is the first), oldest first, at most `limit` of them (the oldest).
+    public static func closed(since: Int64, now: Int64, frequency: DigestFrequency, limit: Int = 100_000) -> [DigestPeriod] {
         var periods: [DigestPeriod] = []
-        var period = containing(now, frequency: frequency).previous
-        let first = containing(since, frequency: frequency)
-        while period.start >= first.start, periods.count < limit {
+        var period = containing(since, frequency: frequency)
+        while period.end <= now, periods.count < limit {
             periods.append(period)
-            period = period.previous
+            period = period.next
         }
-        return periods.reversed()
+        return periods
     }
 
     /// `2026-11-30` (daily, weekly: the first day) or `2026-11` (monthly): the delivery id part.
