@@ -65,6 +65,7 @@ let package = Package(
         .target(name: "Query", dependencies: [
             "Core", "ColumnStore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Outbound deliveries: lifecycle events from committed events, the durable outbox, the kinds.
         .target(name: "Integrations", dependencies: [
@@ -100,9 +101,10 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md", "Rollups/README.md"],
-        // The dashboard: real files for JS/CSS tools, compiled into the binary as byte arrays.
+        // The dashboard and the API document (`GET /api/v1/openapi.json`): real files for their
+        // tools, compiled into the binary as byte arrays.
         resources: [.embedInCode("Resources/index.html"), .embedInCode("Resources/app.js"),
-                    .embedInCode("Resources/app.css")],
+                    .embedInCode("Resources/app.css"), .embedInCode("Resources/openapi.json")],
         swiftSettings: swiftSettings),
         // Consistent backups of a running server's data folder, restore and verify.
         .target(name: "Backup", dependencies: [
@@ -149,6 +151,7 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Core", "Ingest", "Workload", "TrackhouseTestSupport", "ColumnStore", "Backup", "Integrations", "Mail",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
     ],
     swiftLanguageModes: [.v6]

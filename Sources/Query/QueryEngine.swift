@@ -52,11 +52,15 @@ public final class QueryEngine: Sendable {
 
     /// Runs one SELECT (or EXPLAIN SELECT) as seen by `scope`.
     public func execute(sql: String, scope: AccessScope = .all) throws -> QueryResult {
-        try execute(try prepare(sql: sql), scope: scope)
+        try QueryMetrics.shared.measure { try run(try prepare(sql: sql), scope: scope) }
     }
 
     /// Runs a prepared query. The table's units are listed again, so new data is seen.
     public func execute(_ prepared: PreparedQuery, scope: AccessScope = .all) throws -> QueryResult {
+        try QueryMetrics.shared.measure { try run(prepared, scope: scope) }
+    }
+
+    private func run(_ prepared: PreparedQuery, scope: AccessScope) throws -> QueryResult {
         let started = DispatchTime.now().uptimeNanoseconds
         let plan = try Planner(scope: scope).plan(prepared.bound)
         if prepared.isExplain {

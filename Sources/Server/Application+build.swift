@@ -51,10 +51,19 @@ struct RawLogService: Service {
 /// are registered on it too: they answer here when the event loop does not take them.
 public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendable () -> [UInt8])? = nil,
                         frontDoorRoutes: [FrontDoorRoute] = []) -> Router<TrackhouseRequestContext> {
+    buildRouterAndRoutes(components: components, metricsText: metricsText, frontDoorRoutes: frontDoorRoutes).router
+}
+
+/// The router and the table of what was registered on it (which the OpenAPI document is
+/// checked against).
+func buildRouterAndRoutes(components: TrackhouseComponents, metricsText: (@Sendable () -> [UInt8])? = nil,
+                          frontDoorRoutes: [FrontDoorRoute] = []) -> (router: Router<TrackhouseRequestContext>, table: RouteTable) {
     // HEAD is answered wherever GET is (the GET's headers, no body).
     let router = Router(context: TrackhouseRequestContext.self, options: .autoGenerateHeadEndpoints)
     let table = RouteTable()
-    // First, so it wraps every route and the not-found answer.
+    // Outermost: counts every answer with the status an error becomes below it.
+    router.add(middleware: RequestMetricsMiddleware(metrics: HTTPRouteMetrics(), accessLog: accessLogger(components.configuration)))
+    // Next, so it wraps every route and the not-found answer.
     router.add(middleware: EdgeErrorMiddleware(table: table))
     if let ingest = components.ingest {
         IngestRoutes(service: ingest).register(on: router, table: table)
@@ -77,6 +86,7 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
         }
     }
     DashboardRoutes().register(on: router, table: table)
+    OpenAPIDocument.register(on: router, table: table)
     SDKOtherRoutes().register(on: router, table: table)
     table.on(router, .get, "healthz") { _, _ -> Response in
         var object = JSONObject()
@@ -105,12 +115,26 @@ public func buildRouter(components: TrackhouseComponents, metricsText: (@Sendabl
     }
     if let metricsText {
         table.on(router, .get, "metrics") { _, _ -> Response in
+            // Sampled now rather than kept current: a scrape every few seconds costs less than
+            // updating gauges on every commit.
+            components.rollups?.recordLag()
+            var bytes = metricsText()
+            bytes += Array(ProcessMetrics.render(ProcessMetrics.sample()).utf8)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metricsText())))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
     }
-    return router
+    return (router, table)
+}
+
+/// The access log's logger when `--access-log` is on: its own label, at info whatever
+/// `--log-level` says (asking for an access log is asking for its lines).
+func accessLogger(_ configuration: ServerConfiguration) -> Logger? {
+    guard configuration.accessLog else { return nil }
+    var logger = Logger(label: "trackhouse.access")
+    logger.logLevel = .info
+    return logger
 }
 
 /// Opens the data folder, starts the raw writer and wires the HTTP application.
@@ -185,7 +209,9 @@ public func buildApplication(components: TrackhouseComponents, logger: Logger,
     let router = buildRouter(components: components, metricsText: metricsText, frontDoorRoutes: frontDoorRoutes)
     // The SDK routes are answered on the event loop (`IngestChannelHandler`); the router keeps
     // them too, for in-process tests and as the same code's second caller.
-    let onEventLoop = components.configuration.ingestOnEventLoop
+    // With the access log on they go through the router, which logs every request (the
+    // event loop's path stays free of per-request logging).
+    let onEventLoop = components.configuration.ingestOnEventLoop && !components.configuration.accessLog
     let ingestRoutes = onEventLoop ? components.ingest.map { IngestRoutes(service: $0) } : nil
     let frontDoorRoutesOnEventLoop = onEventLoop ? frontDoorRoutes : []
     var services: [any Service] = []

@@ -2,6 +2,7 @@ import ColumnStore
 import Core
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -27,6 +28,7 @@ public final class CompactionService: Service, Sendable {
     }
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "trackhouse.compaction")
+    private let metrics = CompactionMetrics()
     /// Called after each successful run (e.g. to refresh rollups).
     public var onRun: (@Sendable (CompactionReport) -> Void)? {
         get { state.withLock { $0.onRun } }
@@ -56,6 +58,7 @@ public final class CompactionService: Service, Sendable {
                 do {
                     let report = try Compactor(dataDirectory: self.dataDirectory, options: options, logger: self.logger).run()
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: report, error: nil)
+                    self.metrics.record(report)
                     if report.eventsIn > 0 {
                         self.logger.info("compacted", metadata: ["compaction.events_out": "\(report.eventsOut)",
                                                                  "compaction.seconds": "\(report.seconds)"])
@@ -64,9 +67,11 @@ public final class CompactionService: Service, Sendable {
                 } catch let error as WarehouseError where error.code == .locked {
                     // Another process (a second server sharing the folder) is compacting: fine.
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: nil, error: "skipped: \(error.message)")
+                    self.metrics.skipped.increment()
                 } catch {
                     self.logger.error("compaction failed", metadata: ["error": "\(error)"])
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: nil, error: "\(error)")
+                    self.metrics.failed.increment()
                 }
                 self.state.withLock { $0.lastRun = run }
                 continuation.resume(returning: run)
@@ -96,5 +101,28 @@ public final class CompactionService: Service, Sendable {
             object["warehouse_version"] = .number(String(report.warehouseVersion))
         }
         return .object(object)
+    }
+}
+
+/// What each in-process compaction run adds to `/metrics` (`MetricsCatalog` says what each is).
+struct CompactionMetrics: Sendable {
+    let succeeded = Counter(label: "trackhouse_compaction_runs_total", dimensions: [("result", "ok")])
+    let skipped = Counter(label: "trackhouse_compaction_runs_total", dimensions: [("result", "skipped")])
+    let failed = Counter(label: "trackhouse_compaction_runs_total", dimensions: [("result", "error")])
+    let duration = Metrics.Timer(label: "trackhouse_compaction_duration_seconds")
+    let events = Counter(label: "trackhouse_compaction_events_total")
+    let duplicates = Counter(label: "trackhouse_compaction_duplicates_dropped_total")
+    let unknownProject = Counter(label: "trackhouse_compaction_unknown_project_events_total")
+    let rawBytesRead = Counter(label: "trackhouse_compaction_raw_bytes_read_total")
+    let bytesWritten = Counter(label: "trackhouse_compaction_bytes_written_total")
+
+    func record(_ report: CompactionReport) {
+        succeeded.increment()
+        duration.recordNanoseconds(Int64(report.seconds * 1e9))
+        events.increment(by: report.eventsOut)
+        duplicates.increment(by: report.duplicatesDropped)
+        unknownProject.increment(by: report.unknownProjectEvents)
+        rawBytesRead.increment(by: Int(report.rawBytesIn))
+        bytesWritten.increment(by: Int(report.bytesOut))
     }
 }

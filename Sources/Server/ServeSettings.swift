@@ -91,6 +91,8 @@ public struct ServeSettings: Sendable {
         Key("idle-timeout", .number, default: .number(60), expectation: "between 0 and 86400 seconds"),
         Key("log-level", .text, default: .text("info"),
             expectation: Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")),
+        Key("log-format", .text, default: .text("text"), expectation: "text or json"),
+        Key("access-log", .boolean, default: .boolean(false), expectation: "true or false"),
     ]
 
     public static func key(named name: String) -> Key? { keys.first { $0.name == name } }
@@ -179,9 +181,29 @@ public struct ServeSettings: Sendable {
         configuration.answerCacheBytesMax = (try integer("answer-cache-mb", in: 0...65_536) ?? 64) << 20
         let idleTimeout = try number("idle-timeout", in: 0...86_400)
         configuration.idleTimeoutSeconds = idleTimeout > 0 ? idleTimeout : nil
+        if let accessLogEntry = entry("access-log"), case .boolean(let accessLog) = accessLogEntry.value {
+            configuration.accessLog = accessLog
+        }
         let levelEntry = entry("log-level")
         guard let logLevel = Logger.Level(rawValue: try text("log-level")) else { throw reject(levelEntry!) }
         return (configuration, logLevel)
+    }
+}
+
+/// How `serve` writes its log to stderr: `text` (swift-log's stream format) or `json` (one
+/// object per line: time, level, label, message, metadata).
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
+}
+
+extension ServeSettings {
+    /// `--log-format`, checked.
+    public func logFormat() throws(ServeSettingsError) -> LogFormat {
+        guard let entry = entry("log-format") else { return .text }
+        guard case .text(let text) = entry.value, let format = LogFormat(rawValue: text) else {
+            throw ServeSettings.badValue(entry.key, source: entry.source, configFile: configFile, got: entry.value.quoted)
+        }
+        return format
     }
 }
 

@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     /// a request head or body that stops arriving (slowloris). A request being answered (a
     /// durable append, a long query) is never cut. nil: never (Hummingbird's default).
     public var idleTimeoutSeconds: Double? = 60
+    /// One log line per request (`trackhouse.access`, level info): method, route template,
+    /// status, duration, bytes; never the query string or a header (`--access-log`).
+    public var accessLog = false
 
     /// The integrations' delivery worker (backoff, clock, in-flight bound); nil: no deliveries.
     /// Tests pass short backoffs here; `serve` uses the defaults.

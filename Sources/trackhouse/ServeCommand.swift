@@ -24,9 +24,17 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
         let configuration = resolved.configuration
-        let logger = LogSetup.bootstrap(level: resolved.logLevel)
+        let logFormat: LogFormat
+        do {
+            logFormat = try settings.logFormat()
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        let logger = LogSetup.bootstrap(level: resolved.logLevel, format: logFormat)
         let prometheus = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+        // Every metric gets its `# HELP` from `MetricsCatalog`.
+        MetricsSystem.bootstrap(TrackhouseMetricsFactory(registry: prometheus))
+        BuildInfo.record(version: Trackhouse.version, commit: Trackhouse.commit)
 
         let components = try buildComponents(configuration: configuration, logger: logger)
         let app = buildApplication(components: components, logger: logger,

@@ -39,6 +39,10 @@ struct ServeOptions: ParsableArguments {
     var idleTimeout: Double?
     @Option(name: .customLong("log-level"), help: "trace, debug, info (the default), notice, warning, error or critical.")
     var logLevel: Logger.Level?
+    @Option(name: .customLong("log-format"), help: "text (the default) or json: one JSON object per line with time, level, label, message and metadata.")
+    var logFormat: String?
+    @Flag(name: .customLong("access-log"), inversion: .prefixedNo, help: "One log line per request: method, route template, status, duration, bytes; never query strings or tokens (default off). SDK requests then go through the router too, so they are logged.")
+    var accessLog: Bool?
 
     /// The settings given as flags, by `ServeSettings` key name.
     var flagValues: [String: ServeSettings.Value] {
@@ -59,6 +63,8 @@ struct ServeOptions: ParsableArguments {
         values["answer-cache-mb"] = answerCacheMB.map { .integer($0) }
         values["idle-timeout"] = idleTimeout.map { .number($0) }
         values["log-level"] = logLevel.map { .text($0.rawValue) }
+        values["log-format"] = logFormat.map { .text($0) }
+        values["access-log"] = accessLog.map { .boolean($0) }
         return values
     }
 

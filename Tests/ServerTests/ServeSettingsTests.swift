@@ -21,7 +21,9 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertEqual(names["--trusted-proxy"], "TRACKHOUSE_TRUSTED_PROXY")
         XCTAssertEqual(names["--no-rollups"], "TRACKHOUSE_NO_ROLLUPS")
         XCTAssertEqual(names["--commit-interval-us"], "TRACKHOUSE_COMMIT_INTERVAL_US")
-        XCTAssertEqual(ServeSettings.keys.count, 16, "every serve option has a setting")
+        XCTAssertEqual(names["--log-format"], "TRACKHOUSE_LOG_FORMAT")
+        XCTAssertEqual(names["--access-log"], "TRACKHOUSE_ACCESS_LOG")
+        XCTAssertEqual(ServeSettings.keys.count, 18, "every serve option has a setting")
         XCTAssertFalse(ServeSettings.keys.contains { $0.isSecret }, "no setting today is a secret")
     }
 
@@ -42,6 +44,17 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertNil(configuration.rawRetentionDays)
         XCTAssertNil(configuration.ingest.rateLimitPerSecond)
         XCTAssertEqual(level, .info)
+        XCTAssertFalse(configuration.accessLog)
+        XCTAssertEqual(try settings().logFormat(), .text)
+    }
+
+    func testLogFormatAndAccessLogAreChecked() throws {
+        let chosen = settings(["log-format": (.text("json"), .env), "access-log": (.boolean(true), .flag)])
+        XCTAssertEqual(try chosen.logFormat(), .json)
+        XCTAssertTrue(try chosen.serverConfiguration().configuration.accessLog)
+        XCTAssertThrowsError(try settings(["log-format": (.text("xml"), .env)]).logFormat()) { error in
+            XCTAssertEqual("\(error)", "TRACKHOUSE_LOG_FORMAT must be text or json (got \"xml\")")
+        }
     }
 
     func testValuesReachTheServerConfiguration() throws {

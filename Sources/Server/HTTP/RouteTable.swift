@@ -23,6 +23,18 @@ final class RouteTable: Sendable {
         entries.withLock { $0.append((method, segments)) }
     }
 
+    /// Every registered route as OpenAPI writes it: the method in upper case and the path with a
+    /// leading `/` and `{name}` for each `:name` segment (`GET /api/v1/projects/{id}/stats`).
+    /// `HEAD` is not listed: Hummingbird answers it wherever `GET` is.
+    var routes: [(method: String, path: String)] {
+        entries.withLock { entries in
+            entries.map { entry in
+                let segments = entry.segments.map { segment -> String in segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment) }
+                return (entry.method.rawValue, "/" + segments.joined(separator: "/"))
+            }
+        }
+    }
+
     /// The methods some route takes at `path` (`HEAD` wherever `GET` is), sorted; empty when
     /// no route pattern matches the path.
     func allowedMethods(path: String) -> [String] {

@@ -2,6 +2,7 @@ import ColumnStore
 import Core
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -51,6 +52,10 @@ public final class RollupStore: Service, Sendable {
     /// Serializes refreshes (the poll loop, compaction's callback, tests).
     private let refreshLock = Mutex(())
     private let queue = DispatchQueue(label: "trackhouse.rollups")
+    private let buildTimer = Metrics.Timer(label: "trackhouse_rollup_refresh_duration_seconds", dimensions: [("kind", "build")])
+    private let followTimer = Metrics.Timer(label: "trackhouse_rollup_refresh_duration_seconds", dimensions: [("kind", "follow")])
+    private let lagGauge = Gauge(label: "trackhouse_rollup_lag_versions")
+    private let versionGauge = Gauge(label: "trackhouse_rollup_version")
 
     public init(warehouse: WarehouseReader, pollSeconds: Double = 1, logger: Logger) {
         self.warehouse = warehouse
@@ -99,6 +104,15 @@ public final class RollupStore: Service, Sendable {
         return rollup
     }
 
+    /// Sets the lag and version gauges (called when `/metrics` is scraped): commits in the
+    /// log that the charts do not reflect yet.
+    func recordLag() {
+        let (applied, ready) = state.withLock { ($0.appliedVersion, $0.ready) }
+        let newest = warehouse.newestVersion
+        lagGauge.record(ready ? max(0, newest - applied) : newest)
+        versionGauge.record(applied)
+    }
+
     /// Brings the rollups up to the newest commit; returns when done.
     public func refresh() throws {
         try refreshLock.withLock { _ in try refreshSerialized() }
@@ -109,11 +123,14 @@ public final class RollupStore: Service, Sendable {
         let newest = warehouse.newestVersion
         let (applied, isReady) = state.withLock { ($0.appliedVersion, $0.ready) }
         guard !isReady || newest != applied else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
         do {
             if isReady && newest > applied {
                 try follow(after: applied, through: newest)
+                followTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             } else {
                 try build()
+                buildTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             }
             setError(nil)
         } catch RollupRefreshError.rebuild(let reason) {
