@@ -57,7 +57,9 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(values["idle-timeout"]?.0, .number("60")); XCTAssertEqual(values["idle-timeout"]?.1, "default")
         XCTAssertEqual(values["data"]?.0, .string("./data")); XCTAssertEqual(values["data"]?.1, "default")
         XCTAssertEqual(values["commit-lanes"]?.0, .null)
-        XCTAssertEqual(values.count, 16)
+        XCTAssertEqual(values["log-format"]?.0, .string("text")); XCTAssertEqual(values["log-format"]?.1, "default")
+        XCTAssertEqual(values["access-log"]?.0, .bool(false))
+        XCTAssertEqual(values.count, 18)
 
         // Without the environment the file's values show through; --config names the file.
         let fileOnly = try effective(["--config", file])
