@@ -155,6 +155,10 @@ def live(base, admin, project_token, project, other_project, sdk_hash):
     check("GET", "/api/v1/projects/{id}/sites", f"{p}/sites?status=active&q=a&is_local=false", token=admin, expect=200)
     check("GET", "/api/v1/projects/{id}/sites", f"{p}/sites?format=csv&per_page=3", token=admin, expect=200)
     check("GET", "/api/v1/projects/{id}/sites", f"{p}/sites?no_such_column=1", token=admin, expect=400)
+    if ("GET", "/api/v1/projects/{id}/deliveries") in operations:
+        check("GET", "/api/v1/projects/{id}/deliveries", f"{p}/deliveries", token=project_token, expect=200)
+        check("GET", "/api/v1/projects/{id}/deliveries", f"{p}/deliveries?status=dead&per_page=5", token=admin, expect=200)
+        check("GET", "/api/v1/projects/{id}/deliveries", f"{p}/deliveries?status=lost", token=admin, expect=400)
     sql = b"SELECT event, count(*) AS n, min(received_at) AS first FROM events GROUP BY 1 ORDER BY 1"
     for fmt in ("json", "jsonl", "csv", "table"):
         check("POST", "/api/v1/query", f"/api/v1/query?format={fmt}", token=project_token, body=sql, content_type="text/plain", expect=200)
