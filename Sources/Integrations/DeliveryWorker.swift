@@ -56,6 +56,8 @@ public final class DeliveryWorker: Sendable {
         var followedAtMicros: Int64 = 0
         var followedCatalog: [String] = []
         var lastFollowError: String?
+        /// The loop waiting for `wake()`, if it is.
+        var waiter: CheckedContinuation<Void, Never>?
     }
     private let state = Mutex(State())
 
@@ -75,7 +77,15 @@ public final class DeliveryWorker: Sendable {
 
     /// Asks the loop to look again now (a compaction committed, a delivery finished).
     public func wake() {
-        state.withLock { $0.woken = true }
+        state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                state.woken = false
+                return waiter
+            }
+            state.woken = true
+            return nil
+        }?.resume()
     }
 
     /// The integrations as last loaded, and the registry entries that were refused.
@@ -208,10 +218,8 @@ public final class DeliveryWorker: Sendable {
             for entry in picked {
                 group.addTask {
                     await self.attempt(entry, integration: integration, kind: kindType.init(settings: integration), log: log)
-                    self.state.withLock { state in
-                        state.inFlight[integration.qualifiedID]?.remove(entry.id)
-                        state.woken = true
-                    }
+                    self.state.withLock { state in _ = state.inFlight[integration.qualifiedID]?.remove(entry.id) }
+                    self.wake()
                 }
             }
         }
@@ -259,14 +267,37 @@ public final class DeliveryWorker: Sendable {
         }
     }
 
+    /// Sleeps `pollIntervalSeconds`, or until `wake()` (a finished delivery, a compaction):
+    /// a slot freed by a delivery is refilled at once, not at the next poll.
     func sleepUntilWokenOrDue() async {
-        let sliceNs: UInt64 = 20_000_000
-        var waited: UInt64 = 0
-        let totalNs = UInt64(options.pollIntervalSeconds * 1e9)
-        while waited < totalNs && !Task.isCancelled {
-            if state.withLock({ let woken = $0.woken; $0.woken = false; return woken }) { return }
-            try? await Task.sleep(nanoseconds: sliceNs)
-            waited += sliceNs
+        let pollNs = UInt64(options.pollIntervalSeconds * 1e9)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(nanoseconds: pollNs) }
+            group.addTask { await self.waitForWake() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForWake() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.woken || Task.isCancelled {
+                        state.woken = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { state -> CheckedContinuation<Void, Never>? in
+                let waiter = state.waiter
+                state.waiter = nil
+                return waiter
+            }?.resume()
         }
     }
 }

@@ -23,7 +23,9 @@ import Logging
 ///    event_count but makes no lifecycle event, since the site's lifecycle already moved past
 ///    it. Otherwise `track` → `site.activated` when the site had no event or its previous
 ///    one was `deactivate`/`skip`; `deactivate` → `site.deactivated`; `skip` → `site.skipped`.
-///    Rows without a site_key belong to no site and make none.
+///    Rows without a site_key belong to no site and make none. Rows older than every
+///    integration's `since` are folded into the state as read (order does not matter for
+///    them), so a rescan holds only the recent rows, not all of history.
 /// 4. An event becomes an entry of each integration whose `since` is at or before its
 ///    received_at and whose kind accepts it; only those rows' full columns are read.
 /// 5. Append each integration's new entries in (received_at, event_id) order (per site that is
@@ -123,6 +125,11 @@ public final class LifecycleFollower: Sendable {
                          integrations: [IntegrationSettings]) throws -> [[LifecycleEvent]] {
         var readers: [ParquetFileReader] = []
         var rows: [KeyRow] = []
+        // Rows older than every integration's `since` never become events: they are folded
+        // into the state as they are read (newest event wins, first_seen is the minimum, the
+        // count grows), which gives the same state as walking them sorted, without holding
+        // all of history in memory for a rescan. Every kept row is newer than all of them.
+        let foldBefore = integrations.map(\.sinceMicros).min() ?? Int64.max
         for source in sources {
             let reader = try source.open()
             let file = Int32(readers.count)
@@ -136,6 +143,10 @@ public final class LifecycleFollower: Sendable {
                 for row in 0..<reader.rowGroups[group].rowCount {
                     guard let key = keys.string(at: row), let id = ids.string(at: row), let time = times.int64(at: row),
                           let event = names.string(at: row) else { continue }
+                    if time < foldBefore {
+                        Self.fold(event: event, time: time, id: id, siteKey: key, into: &state)
+                        continue
+                    }
                     let email = emails.string(at: row)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                     rows.append(KeyRow(file: file, group: Int32(group), row: Int32(row), siteKey: key, time: time, id: id,
                                        event: event, hasEmail: !email.isEmpty))
@@ -206,6 +217,23 @@ public final class LifecycleFollower: Sendable {
             for target in emits[index].targets { result[target].append(built[index]!) }
         }
         return result
+    }
+
+    /// A row that makes no event, into its site's state (order-independent).
+    static func fold(event: String, time: Int64, id: String, siteKey: String, into state: inout LifecycleState) {
+        guard var site = state.sites[siteKey] else {
+            state.sites[siteKey] = SiteState(event: event, time: time, eventID: id, firstSeen: time, count: 1)
+            return
+        }
+        guard id != site.eventID else { return }
+        site.count += 1
+        site.firstSeen = min(site.firstSeen, time)
+        if (time, id) > (site.time, site.eventID) {
+            site.event = event
+            site.time = time
+            site.eventID = id
+        }
+        state.sites[siteKey] = site
     }
 
     static func json(_ column: ColumnData, row: Int, kind: ColumnKind) -> JSONValue {

@@ -226,6 +226,7 @@ public final class OutboxLog: Sendable {
         }
     }
 
+    @discardableResult
     /// Appends the records `make` returns (computed after reading what others appended), under
     /// the lock, durably; then applies them in memory. Returns how many records were written.
     private func appendRecords(_ make: (State) -> [JSONObject]) throws -> Int {
