@@ -56,6 +56,10 @@ public final class DeliveryWorker: Sendable {
         var followedAtMicros: Int64 = 0
         var followedCatalog: [String] = []
         var lastFollowError: String?
+        /// Outcomes not yet in the outbox, per integration (written together by `flushCompleted`;
+        /// their entries stay in flight until then, so a site's next delivery cannot start
+        /// before its previous outcome is durable).
+        var completed: [String: (log: OutboxLog, records: [(id: String, outcome: AttemptRecord)])] = [:]
         /// The loop waiting for `wake()`, if it is.
         var waiter: CheckedContinuation<Void, Never>?
     }
@@ -98,10 +102,12 @@ public final class DeliveryWorker: Sendable {
             while !Task.isCancelled {
                 await follow()
                 await runBeforeDispatch()
+                flushCompleted()
                 dispatch(into: &group)
                 await sleepUntilWokenOrDue()
             }
         }
+        flushCompleted()
         await http.shutdown()
     }
 
@@ -110,6 +116,24 @@ public final class DeliveryWorker: Sendable {
         await follow()
         await runBeforeDispatch()
         await withDiscardingTaskGroup { group in dispatch(into: &group) }
+        flushCompleted()
+    }
+
+    /// Writes the outcomes gathered since the last call, one append per integration, then
+    /// lets their sites go on.
+    func flushCompleted() {
+        let batches = state.withLock { state in
+            defer { state.completed = [:] }
+            return state.completed
+        }
+        for (key, batch) in batches {
+            do { try batch.log.record(batch.records) } catch {
+                logger.error("integrations: writing the outbox failed", metadata: ["integration": "\(key)", "error": "\(error)"])
+            }
+            state.withLock { state in
+                for record in batch.records { state.inFlight[key]?.remove(record.id) }
+            }
+        }
     }
 
     public func shutdown() async {
@@ -217,19 +241,25 @@ public final class DeliveryWorker: Sendable {
             state.withLock { state in state.inFlight[integration.qualifiedID, default: []].formUnion(picked.map(\.id)) }
             for entry in picked {
                 group.addTask {
-                    await self.attempt(entry, integration: integration, kind: kindType.init(settings: integration), log: log)
-                    self.state.withLock { state in _ = state.inFlight[integration.qualifiedID]?.remove(entry.id) }
+                    if let record = await self.attempt(entry, integration: integration, kind: kindType.init(settings: integration)) {
+                        self.state.withLock { state in
+                            state.completed[integration.qualifiedID, default: (log, [])].records.append((entry.id, record))
+                        }
+                    } else {
+                        self.state.withLock { state in _ = state.inFlight[integration.qualifiedID]?.remove(entry.id) }
+                    }
                     self.wake()
                 }
             }
         }
     }
 
-    func attempt(_ entry: OutboxLog.Entry, integration: IntegrationSettings, kind: any IntegrationKind, log: OutboxLog) async {
+    /// One attempt; the record to write (nil when cancelled: the entry stays as it was).
+    func attempt(_ entry: OutboxLog.Entry, integration: IntegrationSettings, kind: any IntegrationKind) async -> AttemptRecord? {
         let delivery = Delivery(id: entry.id, type: entry.type, projectID: integration.projectID, siteKey: entry.siteKey,
                                 body: entry.body ?? .null, attempt: entry.attempts + 1)
         let outcome = await kind.deliver(delivery, http: http)
-        if Task.isCancelled { return }
+        if Task.isCancelled { return nil }
         let now = options.clock()
         let record = Self.record(for: outcome, entry: entry, nowMicros: now, options: options)
         Counter(label: "trackhouse_deliveries_total",
@@ -239,9 +269,7 @@ public final class DeliveryWorker: Sendable {
                 "integration": "\(integration.qualifiedID)", "delivery": "\(entry.id)", "outcome": "\(record.kind.rawValue)",
                 "status": "\(record.status.map(String.init) ?? "-")", "error": "\(record.error ?? "")"])
         }
-        do { try log.record(entry.id, outcome: record) } catch {
-            logger.error("integrations: writing the outbox failed", metadata: ["integration": "\(integration.qualifiedID)", "error": "\(error)"])
-        }
+        return record
     }
 
     /// The log record for an outcome: the backoff and the 24 h window are decided here.

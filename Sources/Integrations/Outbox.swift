@@ -210,9 +210,16 @@ public final class OutboxLog: Sendable {
 
     /// The outcome of one attempt at `id`.
     public func record(_ id: String, outcome: AttemptRecord) throws {
+        try record([(id, outcome)])
+    }
+
+    /// Outcomes of several attempts, in one append (one fdatasync: the worker's group commit).
+    public func record(_ outcomes: [(id: String, outcome: AttemptRecord)]) throws {
         try appendRecords { state in
-            guard let index = state.indexByID[id], state.entries[index].status == .pending else { return [] }
-            return [outcome.json(id: id)]
+            outcomes.compactMap { item in
+                guard let index = state.indexByID[item.id], state.entries[index].status == .pending else { return nil }
+                return item.outcome.json(id: item.id)
+            }
         }
     }
 
