@@ -61,6 +61,7 @@ let package = Package(
         .target(name: "ColumnStore", dependencies: [
             "CZstd", "CZlib", "Core", "Ingest",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(name: "Query", dependencies: [
             "Core", "ColumnStore",

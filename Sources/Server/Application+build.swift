@@ -159,7 +159,8 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
     var compaction: CompactionService? = nil
     if configuration.role != .ingest, let interval = configuration.compactionIntervalSeconds {
         compaction = CompactionService(dataDirectory: configuration.dataDirectory, intervalSeconds: interval,
-                                       rawRetentionDays: configuration.rawRetentionDays, logger: logger)
+                                       rawRetentionDays: configuration.rawRetentionDays,
+                                       retentionMonths: configuration.retentionMonths, logger: logger)
     }
     let warehouse = WarehouseReader(dataDirectory: configuration.dataDirectory)
     var rollups: RollupStore? = nil

@@ -21,6 +21,7 @@ public final class CompactionService: Service, Sendable {
     let dataDirectory: String
     let intervalSeconds: Double
     let rawRetentionDays: Int?
+    let retentionMonths: Int?
     let logger: Logger
     private struct State {
         var lastRun: LastRun?
@@ -35,10 +36,12 @@ public final class CompactionService: Service, Sendable {
         set { state.withLock { $0.onRun = newValue } }
     }
 
-    public init(dataDirectory: String, intervalSeconds: Double, rawRetentionDays: Int? = nil, logger: Logger) {
+    public init(dataDirectory: String, intervalSeconds: Double, rawRetentionDays: Int? = nil, retentionMonths: Int? = nil,
+                logger: Logger) {
         self.dataDirectory = dataDirectory
         self.intervalSeconds = intervalSeconds
         self.rawRetentionDays = rawRetentionDays
+        self.retentionMonths = retentionMonths
         self.logger = logger
     }
 
@@ -54,6 +57,7 @@ public final class CompactionService: Service, Sendable {
                 options.includeOpenHours = true
                 options.mergePolicy = .tiered
                 options.rawRetentionDays = self.rawRetentionDays
+                options.retentionMonths = self.retentionMonths
                 let run: LastRun
                 do {
                     let report = try Compactor(dataDirectory: self.dataDirectory, options: options, logger: self.logger).run()

@@ -86,6 +86,8 @@ public struct ServeSettings: Sendable {
         Key("commit-lanes", .integer, default: .unset, expectation: "between 1 and 16"),
         Key("compact-interval", .number, default: .number(15), expectation: "a number of seconds, 0 or more"),
         Key("raw-retention-days", .integer, default: .unset, expectation: "0 or more"),
+        Key("retention-months", .integer, default: .unset, expectation: "a number of months, 1 or more"),
+        Key("ip-mode", .text, default: .text("full"), expectation: "full, truncated or none"),
         Key("no-rollups", .boolean, default: .boolean(false), expectation: "true or false"),
         Key("answer-cache-mb", .integer, default: .integer(64), expectation: "between 0 and 65536"),
         Key("idle-timeout", .number, default: .number(60), expectation: "between 0 and 86400 seconds"),
@@ -175,6 +177,10 @@ public struct ServeSettings: Sendable {
         let compactInterval = try number("compact-interval", in: 0...Double.greatestFiniteMagnitude)
         configuration.compactionIntervalSeconds = compactInterval > 0 ? compactInterval : nil
         configuration.rawRetentionDays = try integer("raw-retention-days", in: 0...Int.max)
+        configuration.retentionMonths = try integer("retention-months", in: 1...1_200)
+        let ipModeEntry = entry("ip-mode")
+        guard let ipMode = IPMode(rawValue: try text("ip-mode")) else { throw reject(ipModeEntry!) }
+        configuration.ingest.ipMode = ipMode
         if let rollupsEntry = entry("no-rollups"), case .boolean(let noRollups) = rollupsEntry.value {
             configuration.rollupsEnabled = !noRollups
         }

@@ -30,6 +30,9 @@ public struct ServerConfiguration: Sendable {
     /// In-process compaction also deletes compacted raw files whose hour ended more than this
     /// many days ago (`Compactor.Options.rawRetentionDays`); nil keeps them.
     public var rawRetentionDays: Int? = nil
+    /// With in-process compaction: drop `events` months wholly older than this many months,
+    /// their raw hours and the sites not seen since (`Compactor.Options.retentionMonths`).
+    public var retentionMonths: Int? = nil
     /// Chart endpoints answer from in-memory rollups kept up to date after each commit
     /// (roles query and all); off, every chart request scans the warehouse.
     public var rollupsEnabled = true

@@ -24,10 +24,15 @@ struct CompactCommand: ParsableCommand {
     var noMerge = false
     @Option(name: .customLong("raw-retention-days"), help: "Delete fully compacted raw files older than this many days (default: keep).")
     var rawRetentionDays: Int?
+    @Option(name: .customLong("retention-months"), help: "Drop events months wholly older than this many months, their raw hours, and sites not seen since (default: keep all history).")
+    var retentionMonths: Int?
     @Flag(help: "No progress on stderr.") var quiet = false
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
     func validate() throws {
+        if let retentionMonths, retentionMonths < 1 {
+            throw ValidationError("--retention-months must be 1 or more")
+        }
         if let rawRetentionDays, rawRetentionDays < 0 {
             throw ValidationError("--raw-retention-days must be 0 or more")
         }
@@ -46,6 +51,7 @@ struct CompactCommand: ParsableCommand {
         options.chunkEventsMax = chunkEvents
         options.mergeSmallSegments = !noMerge
         options.rawRetentionDays = rawRetentionDays
+        options.retentionMonths = retentionMonths
         let progress = ProgressLine(quiet: quiet)
         let compactor = Compactor(dataDirectory: dataOptions.data, options: options, logger: logger) { done, total, text in
             progress.update(done: done, total: total, text: text)

@@ -30,6 +30,10 @@ struct ServeOptions: ParsableArguments {
     var compactInterval: Double?
     @Option(name: .customLong("raw-retention-days"), help: "With in-process compaction: delete fully compacted raw files whose hour ended over this many days ago (default: keep them).")
     var rawRetentionDays: Int?
+    @Option(name: .customLong("retention-months"), help: "With in-process compaction: drop events months wholly older than this many months (and their raw hours; sites not seen since leave the index). Default: keep all history.")
+    var retentionMonths: Int?
+    @Option(name: .customLong("ip-mode"), help: "What ingest keeps of the client address in raw lines: full (the default, CONTRACT §2), truncated (/24 IPv4, /48 IPv6) or none.")
+    var ipMode: String?
     // `--rollups` exists so a flag can undo `TRACKHOUSE_NO_ROLLUPS=true` or the file's `no-rollups`.
     @Flag(inversion: .prefixedNo, help: "--no-rollups answers chart endpoints by scanning the warehouse instead of from the in-memory rollups.")
     var rollups: Bool?
@@ -59,6 +63,8 @@ struct ServeOptions: ParsableArguments {
         values["commit-lanes"] = commitLanes.map { .integer($0) }
         values["compact-interval"] = compactInterval.map { .number($0) }
         values["raw-retention-days"] = rawRetentionDays.map { .integer($0) }
+        values["retention-months"] = retentionMonths.map { .integer($0) }
+        values["ip-mode"] = ipMode.map { .text($0) }
         values["no-rollups"] = rollups.map { .boolean(!$0) }
         values["answer-cache-mb"] = answerCacheMB.map { .integer($0) }
         values["idle-timeout"] = idleTimeout.map { .number($0) }

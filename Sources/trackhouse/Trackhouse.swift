@@ -14,7 +14,7 @@ struct Trackhouse: AsyncParsableCommand {
         abstract: "Self-hosted analytics backend for Appsero SDK telemetry: ingest, columnar warehouse, SQL, dashboard API.",
         version: "trackhouse \(version) (commit \(commit))",
         subcommands: [ServeCommand.self, ImportCommand.self, GenCommand.self, CompactCommand.self, QueryCommand.self, DemoSetupCommand.self, ProjectCommand.self, TokenCommand.self, ConfigCommand.self,
-                      BackupCommand.self, RestoreCommand.self, VerifyCommand.self, DeliveriesCommand.self])
+                      BackupCommand.self, RestoreCommand.self, VerifyCommand.self, DeliveriesCommand.self, PrivacyCommand.self])
 }
 
 /// Flags every command that touches the warehouse shares.

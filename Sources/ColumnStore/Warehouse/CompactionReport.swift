@@ -24,6 +24,8 @@ public struct CompactionReport: Sendable {
     public var checkpoints = 0
     /// Raw files deleted by raw retention (`rawRetentionDays`).
     public var rawFilesDeleted = 0
+    /// Events segments of months dropped by history retention (`retentionMonths`).
+    public var segmentsRetired = 0
     /// Progress entries of raw files that no longer exist, dropped before a checkpoint.
     public var rawProgressPruned = 0
     public var seconds = 0.0
@@ -55,7 +57,7 @@ public struct CompactionReport: Sendable {
             ("bytes_in", n(rawBytesIn)), ("bytes_out", n(bytesOut)),
             ("segments_written", n(segmentsWritten)), ("segments_merged", n(segmentsMerged)),
             ("sites_snapshots", n(sitesSnapshots)), ("commits", n(commits)), ("checkpoints", n(checkpoints)),
-            ("raw_files_deleted", n(rawFilesDeleted)), ("raw_progress_pruned", n(rawProgressPruned)),
+            ("raw_files_deleted", n(rawFilesDeleted)), ("segments_retired", n(segmentsRetired)), ("raw_progress_pruned", n(rawProgressPruned)),
             ("seconds", .number(String(format: "%.3f", seconds))), ("warehouse_version", n(warehouseVersion)),
         ]))
     }

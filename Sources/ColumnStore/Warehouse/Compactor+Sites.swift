@@ -235,7 +235,7 @@ struct SitesOutput {
         for position in rows.columns.indices { appenders[position].append(from: rows.columns[position], row: row) }
     }
 
-    private mutating func appendSummary(firstSeen: Int64, lastSeen: Int64, count: Int64, event: String?, status: String? = nil) {
+    mutating func appendSummary(firstSeen: Int64, lastSeen: Int64, count: Int64, event: String?, status: String? = nil) {
         let base = appenders.count - 4
         appenders[base].append(firstSeen)
         appenders[base + 1].append(lastSeen)
@@ -244,7 +244,7 @@ struct SitesOutput {
         noteLastSeen(lastSeen)
     }
 
-    private mutating func rowDone() throws {
+    mutating func rowDone() throws {
         rows += 1
         pending += 1
         if pending >= rowGroupRows { try flush() }

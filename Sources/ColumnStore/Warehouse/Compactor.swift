@@ -76,6 +76,11 @@ public final class Compactor {
         public var parseThreads = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
         /// Commits between checkpoints of the log (`WarehouseLog`, step 9).
         public var checkpointInterval = 100
+        /// Drop `events` month partitions wholly older than this many months, their raw hours,
+        /// and sites not seen since (`Compactor+Retention.swift`); nil keeps all history.
+        public var retentionMonths: Int? = nil
+        /// Test hook of the privacy erase: SIGKILL the process after this point (`crashPoint`).
+        public var eraseCrashAfterStep: Int? = nil
         public init() {}
     }
 
@@ -107,6 +112,7 @@ public final class Compactor {
         defer { lock.release() }
         registry = try loadRegistry()
         state = try WarehouseLog.load(layout: layout)
+        applyInterruptedEraseCorrections()
         try recover()
         try relayoutLegacySegments()
 
@@ -146,7 +152,8 @@ public final class Compactor {
         }
         try commitChunk(&chunk)
         if options.mergeSmallSegments { try mergeSmallSegments() }
-        let deleted = options.rawRetentionDays.map { applyRawRetention(days: $0, files: rawFiles) } ?? []
+        var deleted = options.rawRetentionDays.map { applyRawRetention(days: $0, files: rawFiles) } ?? []
+        if let months = options.retentionMonths { deleted.formUnion(try applyMonthRetention(months: months, files: rawFiles)) }
         writeCheckpointIfDue(rawFiles: rawFiles, deleted: deleted)
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.warehouseVersion = state.version

@@ -37,6 +37,15 @@ public enum WarehouseOperation: String, Sendable, CaseIterable {
     case relayout
     /// A checkpoint file's whole state; never the operation of a numbered commit.
     case checkpoint
+    /// A privacy erase (`Compactor+Erase.swift`): segments and a sites snapshot rewritten
+    /// without one subject's rows (fewer rows, recomputed sites), and the new compaction
+    /// offsets of raw files rewritten without its lines. The files it replaced are deleted
+    /// at once: a follower must rebuild what it derived from the project.
+    case erase
+    /// History retention (`--retention-months`): whole month partitions of `events` removed,
+    /// and sites snapshots rewritten without the sites not seen since. Replaced files are
+    /// deleted at once; a follower must rebuild.
+    case retention
 }
 
 /// One numbered commit: the unit of atomicity (Delta-style). A commit file is created with a

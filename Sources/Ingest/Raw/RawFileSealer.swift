@@ -24,6 +24,10 @@ final class RawFileSealer: @unchecked Sendable {
     private var queue: [(path: String, rotated: Bool)] = []
     private var stopping = false
     private var running = false
+    /// `pause()` calls not yet matched by `resume()`: no seal starts while above 0.
+    private var pauses = 0
+    /// A seal is in progress (the head of `queue`).
+    private var sealing = false
     private var thread: Thread?
     /// `queue.count`: under sustained load the idle-priority sealer can fall behind, and this
     /// is where an operator sees it.
@@ -56,6 +60,22 @@ final class RawFileSealer: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Returns once no seal is in progress; none starts until `resume()` (a privacy erase
+    /// rewrites raw files meanwhile, and a seal reading one would bring back what it removes).
+    func pause() {
+        condition.lock()
+        pauses += 1
+        while sealing && running { condition.wait() }
+        condition.unlock()
+    }
+
+    func resume() {
+        condition.lock()
+        pauses = max(0, pauses - 1)
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Seals what is queued, then stops. The sealer finishes at normal priority: as an idle
     /// thread on a machine kept busy by other work, one 256 MB seal could hold shutdown for
     /// minutes.
@@ -83,7 +103,7 @@ final class RawFileSealer: @unchecked Sendable {
         condition.unlock()
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while (queue.isEmpty || pauses > 0) && !stopping { condition.wait() }
             if queue.isEmpty && stopping {
                 running = false
                 condition.broadcast()
@@ -92,6 +112,7 @@ final class RawFileSealer: @unchecked Sendable {
             }
             let (path, rotated) = queue[0]
             let level = Self.level(backlogFiles: queue.count, rotated: rotated)
+            sealing = true
             condition.unlock()
             do {
                 try Self.seal(path: path, level: level, logger: logger)
@@ -100,7 +121,9 @@ final class RawFileSealer: @unchecked Sendable {
             }
             condition.lock()
             queue.removeFirst()
+            sealing = false
             backlog.record(queue.count)
+            condition.broadcast()
             condition.unlock()
         }
     }

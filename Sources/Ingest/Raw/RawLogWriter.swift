@@ -136,6 +136,10 @@ public final class RawLogWriter: @unchecked Sendable {
     private var arrivedDuringLastBatch = 0
     private var stopping = false
     private var lanesRunning = 0
+    /// `rotateOpenFiles`: each request bumps the generation; a lane that has closed its open
+    /// files for it records it in its `rotationSeen` and counts itself in `rotationAcks`.
+    private var rotationGeneration = 0
+    private var rotationAcks = 0
     private var lanes: [Lane] = []
     /// Guards creating folders and files (sequence numbers are shared by the lanes).
     private let creation = NSLock()
@@ -212,6 +216,7 @@ public final class RawLogWriter: @unchecked Sendable {
         var deferredSeals: [DeferredSeal] = []
         var deferredSealBytes: Int64 = 0
         var lastHourCheckMicros: Int64 = 0
+        var rotationSeen = 0
         init(index: Int) { self.index = index }
     }
 
@@ -313,6 +318,31 @@ public final class RawLogWriter: @unchecked Sendable {
         if lockFD >= 0 { close(lockFD); lockFD = -1 }
     }
 
+    /// Makes every lane close the files it appends to (they are sealed with their hour, like
+    /// files rotated at the size limit) and returns once all have: from then on no file that
+    /// existed before the call is appended to; new lines go to new files. A privacy erase
+    /// rewrites raw files after this (with sealing paused): a rename over a file a lane still
+    /// held open would lose the lines appended to it afterwards.
+    public func rotateOpenFiles() {
+        mutex.lock()
+        guard !stopping, lanesRunning > 0 else {
+            mutex.unlock()
+            return
+        }
+        rotationGeneration += 1
+        rotationAcks = 0
+        mutex.unlock()
+        for lane in lanes { lane.wake.signal() }
+        mutex.lock()
+        while rotationAcks < lanes.count && !stopping { mutex.wait() }
+        mutex.unlock()
+    }
+
+    /// No raw file is gzipped between `pauseSealing()` and `resumeSealing()` (a seal in
+    /// progress finishes first).
+    public func pauseSealing() { sealer.pause() }
+    public func resumeSealing() { sealer.resume() }
+
     public var isStopping: Bool {
         mutex.lock(); defer { mutex.unlock() }
         return stopping
@@ -328,6 +358,15 @@ public final class RawLogWriter: @unchecked Sendable {
                 closeFinishedHours(lane, nowMicros: now)
             }
             mutex.lock()
+            if lane.rotationSeen != rotationGeneration {
+                let generation = rotationGeneration
+                mutex.unlock()
+                for (key, file) in lane.openFiles { retire(lane, key: key, file: file, rotated: true) }
+                mutex.lock()
+                lane.rotationSeen = generation
+                if generation == rotationGeneration { rotationAcks += 1 }
+                mutex.broadcast()
+            }
             if pending.isEmpty {
                 if stopping {
                     mutex.unlock()

@@ -62,6 +62,8 @@ public final class IngestService: Sendable {
         /// Requests per second per client address; nil disables rate limiting.
         public var rateLimitPerSecond: Double? = nil
         public var rateLimitBurst: Double = 60
+        /// What the envelope keeps of the client address (`IPMode`; both ingest paths call `prepare`).
+        public var ipMode: IPMode = .full
         public init() {}
     }
 
@@ -109,7 +111,7 @@ public final class IngestService: Sendable {
         // transcoded: the line is written once, not assembled from a payload copy.
         let now = UTCTime.nowMicros()
         let id = EventID.make(micros: now)
-        let linePrefix = Envelope.linePrefix(id: id, receivedAtMicros: now, route: request.route, ip: clientAddress,
+        let linePrefix = Envelope.linePrefix(id: id, receivedAtMicros: now, route: request.route, ip: options.ipMode.apply(clientAddress),
                                              userAgent: request.userAgent)
         let decoded: DecodedPayload
         switch decodePayload(request, linePrefix: linePrefix) {

@@ -56,6 +56,8 @@ public struct APIRoutes: Sendable {
     let dataDirectoryPrefixes: [String]
     /// The integrations' outboxes (`GET …/deliveries`).
     let outboxes: OutboxStore
+    /// The privacy endpoints' data folder, raw writer and rollups.
+    let privacy: PrivacyContext
 
     /// Largest sites CSV export, in rows.
     static let exportRowsMax = 2_000_000
@@ -78,6 +80,7 @@ public struct APIRoutes: Sendable {
         // An ingest-only node has no business answering reads.
         self.serves = components.configuration.role != .ingest
         self.logger = logger
+        self.privacy = PrivacyContext(dataDirectory: configured, writer: components.writer, rollups: components.rollups)
     }
 
     func register(on router: Router<TrackhouseRequestContext>, table: RouteTable) {
@@ -90,6 +93,12 @@ public struct APIRoutes: Sendable {
         table.on(router, .get, "api/v1/projects/:id/sites") { request, context in try await self.sites(request, try Self.projectID(context)) }
         table.on(router, .get, "api/v1/projects/:id/deliveries") { request, context in try await self.deliveries(request, try Self.projectID(context)) }
         table.on(router, .post, "api/v1/query") { request, _ in try await self.query(request) }
+        table.on(router, .post, "api/v1/projects/:id/privacy/export") { request, context in
+            try await self.privacy(request, try Self.projectID(context), erase: false)
+        }
+        table.on(router, .post, "api/v1/projects/:id/privacy/erase") { request, context in
+            try await self.privacy(request, try Self.projectID(context), erase: true)
+        }
     }
 
     /// An engine error as a caller may read it: no server path in it.

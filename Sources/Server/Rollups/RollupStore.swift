@@ -256,6 +256,10 @@ public final class RollupStore: Service, Sendable {
                 break
             case .checkpoint:
                 throw RollupRefreshError.rebuild("commit \(change.version) is a checkpoint")
+            case .erase, .retention:
+                // Rows left the project's events (and its sites): counts cannot be taken back
+                // from the rollups' sketches, and the replaced files are already deleted.
+                throw RollupRefreshError.rebuild("commit \(change.version) is an \(change.operation.rawValue)")
             case .compact:
                 var batches: [(String, ProjectRollup.Batch)] = []
                 var firstSeenByProject: [String: [Int64]] = [:]
