@@ -37,7 +37,7 @@ final class ConfigCommandTests: XCTestCase {
             """)
         let environment = ["TRACKHOUSE_CONFIG": file, "TRACKHOUSE_PORT": "7002", "TRACKHOUSE_HOST": "10.2.2.2",
                            "TRACKHOUSE_NO_ROLLUPS": "false", "TRACKHOUSE_TRUSTED_PROXY": "192.168.0.0/16, 127.0.0.1",
-                           "TRACKHOUSE_RAW_RETENTION_DAYS": "30"]
+                           "TRACKHOUSE_RAW_RETENTION_DAYS": "30", "TRACKHOUSE_RETENTION_MONTHS": "13", "TRACKHOUSE_IP_MODE": "truncated"]
         let values = try effective(["--port", "7003", "--rollups"], environment: environment)
         // port: all three sources; the flag wins.
         XCTAssertEqual(values["port"]?.0, .number("7003")); XCTAssertEqual(values["port"]?.1, "flag")
@@ -53,13 +53,15 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(values["trusted-proxy"]?.0, .array([.string("192.168.0.0/16"), .string("127.0.0.1")]))
         XCTAssertEqual(values["trusted-proxy"]?.1, "env")
         XCTAssertEqual(values["raw-retention-days"]?.0, .number("30"))
+        XCTAssertEqual(values["retention-months"]?.0, .number("13")); XCTAssertEqual(values["retention-months"]?.1, "env")
+        XCTAssertEqual(values["ip-mode"]?.0, .string("truncated")); XCTAssertEqual(values["ip-mode"]?.1, "env")
         // Nothing set: the defaults.
         XCTAssertEqual(values["idle-timeout"]?.0, .number("60")); XCTAssertEqual(values["idle-timeout"]?.1, "default")
         XCTAssertEqual(values["data"]?.0, .string("./data")); XCTAssertEqual(values["data"]?.1, "default")
         XCTAssertEqual(values["commit-lanes"]?.0, .null)
         XCTAssertEqual(values["log-format"]?.0, .string("text")); XCTAssertEqual(values["log-format"]?.1, "default")
         XCTAssertEqual(values["access-log"]?.0, .bool(false))
-        XCTAssertEqual(values.count, 18)
+        XCTAssertEqual(values.count, 20)
 
         // Without the environment the file's values show through; --config names the file.
         let fileOnly = try effective(["--config", file])

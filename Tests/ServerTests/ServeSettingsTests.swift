@@ -23,7 +23,9 @@ final class ServeSettingsTests: XCTestCase {
         XCTAssertEqual(names["--commit-interval-us"], "TRACKHOUSE_COMMIT_INTERVAL_US")
         XCTAssertEqual(names["--log-format"], "TRACKHOUSE_LOG_FORMAT")
         XCTAssertEqual(names["--access-log"], "TRACKHOUSE_ACCESS_LOG")
-        XCTAssertEqual(ServeSettings.keys.count, 18, "every serve option has a setting")
+        XCTAssertEqual(ServeSettings.keys.count, 20, "every serve option has a setting")
+        XCTAssertEqual(names["--ip-mode"], "TRACKHOUSE_IP_MODE")
+        XCTAssertEqual(names["--retention-months"], "TRACKHOUSE_RETENTION_MONTHS")
         XCTAssertFalse(ServeSettings.keys.contains { $0.isSecret }, "no setting today is a secret")
     }
 
@@ -64,7 +66,10 @@ final class ServeSettingsTests: XCTestCase {
             "rate-limit": (.number(5), .file), "rate-burst": (.number(10), .file),
             "answer-cache-mb": (.integer(1), .flag), "log-level": (.text("error"), .env),
             "trusted-proxy": (.list(["10.0.0.0/8"]), .env),
+            "retention-months": (.integer(6), .env), "ip-mode": (.text("none"), .file),
         ]).serverConfiguration()
+        XCTAssertEqual(configuration.retentionMonths, 6)
+        XCTAssertEqual(configuration.ingest.ipMode, .none)
         XCTAssertEqual(configuration.port, 9000)
         XCTAssertEqual(configuration.role, .query)
         XCTAssertNil(configuration.compactionIntervalSeconds, "0 turns compaction off")
@@ -87,6 +92,8 @@ final class ServeSettingsTests: XCTestCase {
             ("commit-lanes", .integer(17), .flag, "--commit-lanes must be between 1 and 16"),
             ("commit-interval-us", .integer(100_001), .env, "TRACKHOUSE_COMMIT_INTERVAL_US must be between 0 and 100000"),
             ("raw-retention-days", .integer(-1), .flag, "--raw-retention-days must be 0 or more"),
+            ("retention-months", .integer(0), .flag, "--retention-months must be a number of months, 1 or more"),
+            ("ip-mode", .text("partial"), .env, "TRACKHOUSE_IP_MODE must be full, truncated or none"),
             ("answer-cache-mb", .integer(70_000), .file, "\"answer-cache-mb\" in /etc/th.json must be between 0 and 65536"),
             ("idle-timeout", .number(90_000), .env, "TRACKHOUSE_IDLE_TIMEOUT must be between 0 and 86400 seconds"),
             ("compact-interval", .number(-5), .env, "TRACKHOUSE_COMPACT_INTERVAL must be a number of seconds, 0 or more"),

@@ -122,6 +122,11 @@ extension Compactor {
                 }
                 crashPoint(3)
             }
+            // Temps of an interrupted run whose file needed no rewrite this time.
+            for path in FileIO.walkFiles(rawLayout.rawRoot, includeHidden: true)
+            where FileIO.lastComponent(path).hasPrefix(".tmp-erase-") {
+                FileIO.remove(path)
+            }
             for file in files where file.isCompressed {
                 let shadowed = String(file.path.dropLast(3))
                 if FileIO.exists(shadowed) {
@@ -171,9 +176,11 @@ extension Compactor {
             crashPoint(5)
             for entry in commit.add { try publish(entry.path) }
             for path in commit.remove { FileIO.removeGradually(layout.absolute(path)) }
-            removeReplacedCopies(projectID: projectID)
             crashPoint(6)
         }
+        // Also after a rerun that found nothing left: an interrupted run may have committed
+        // before it got here.
+        removeReplacedCopies(projectID: projectID)
         let total = carried + counts
         try writeJournal(projectID: projectID, subject: subject, phase: .committed, raw: [], counts: total)
         crashPoint(7)

@@ -53,6 +53,9 @@ import Metrics
 ///    files aside and hands them over once their hour is sealed, or at once (oldest first,
 ///    at the cheap level) while more than `deferredSealBytesMax` of them wait, so the plain
 ///    backlog on disk stays bounded, or when the lane stops.
+/// 5b. `rotateOpenFiles` (a privacy erase about to rewrite raw files): every lane closes its
+///    open files as in 5a before its next batch, and the call returns once all lanes have;
+///    later lines go to new files, so a file renamed over by the erase loses no append.
 /// 6. On start, files of this writer that a crash left behind are repaired: a torn last line
 ///    (no newline) is cut; those of past hours are queued for sealing, the others wait for
 ///    their hour with lane 0's deferred files (5a). Appends never go to a file of an earlier
@@ -60,7 +63,7 @@ import Metrics
 ///
 /// `@unchecked Sendable` (not a `Mutex`: the lanes and `shutdown` wait on the `NSCondition`):
 /// `pending`, `idleLanes`, `delayingLanes`, `lastBatchStartNanos`, `arrivedDuringLastBatch`,
-/// `stopping` and `lanesRunning` are only touched with `mutex` held; `knownDirectories` only
+/// `stopping`, `lanesRunning`, `rotationGeneration` and `rotationAcks` are only touched with `mutex` held; `knownDirectories` only
 /// with `creation` held; a `Lane`'s fields only by its own thread; `lanes`,
 /// `recoveredUnsealed`, `lockFD` and the fault injectors are written only by `start()` before
 /// the lane threads exist (and by test set-up before it), and `lockFD` again by `shutdown()`
