@@ -33,7 +33,8 @@ import Ingest
 /// 7. One commit, operation `erase`: adds the new files, removes the replaced ones, records
 ///    the raw offsets of step 3. Publish; the replaced files, and any hidden `.replaced-`
 ///    copies in the project's folders, are deleted at once (followers rebuild on `erase`).
-/// 8. Journal phase `committed` with the counts; audit line (`<data>/privacy/audit.ndjson`:
+/// 8. Journal phase `committed` with the counts; the caller's other stores (the integrations
+///    outbox) drop the subject; audit line (`<data>/privacy/audit.ndjson`:
 ///    time, project, sha256 of the subject, counts); remove the journal.
 /// A crash at any point: before 3 leaves only temps (deleted by the rerun's recovery or
 /// overwritten); between 3 and 7 the journal keeps the offsets right and the rerun finds the
@@ -59,8 +60,12 @@ extension Compactor {
         }
     }
 
+    /// `dropFromOtherStores`: erases the subject from stores above ColumnStore (the
+    /// integrations outbox), called on every run after the commit and before the audit line,
+    /// so a rerun after a crash calls it again (it must be idempotent).
     public func erase(projectID: String, subject: PrivacySubject, writer: RawLogWriter? = nil,
-                      lockWaitSeconds: Double = 600) throws -> EraseReport {
+                      lockWaitSeconds: Double = 600,
+                      dropFromOtherStores: ((String, PrivacySubject) throws -> Void)? = nil) throws -> EraseReport {
         let started = DispatchTime.now().uptimeNanoseconds
         let lock = try acquireLock(waitingUpTo: lockWaitSeconds)
         defer { lock.release() }
@@ -184,6 +189,7 @@ extension Compactor {
         let total = carried + counts
         try writeJournal(projectID: projectID, subject: subject, phase: .committed, raw: [], counts: total)
         crashPoint(7)
+        try dropFromOtherStores?(projectID, subject)
         try appendAudit(projectID: projectID, subject: subject, counts: total)
         crashPoint(8)
         try EraseJournal.remove(dataDirectory: dataDirectory)

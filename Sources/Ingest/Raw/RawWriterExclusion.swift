@@ -9,11 +9,13 @@ import Foundation
 public final class RawWriterExclusion {
     private var descriptors: [Int32] = []
 
-    /// Throws `RawWriterStartError` naming the writers that run.
-    public init(layout: RawLayout) throws {
+    /// Throws `RawWriterStartError` naming the writers that run. `excludingWriterID`: the
+    /// caller's own writer (a server erasing through its admin API coordinates with it instead).
+    public init(layout: RawLayout, excludingWriterID: String? = nil) throws {
         try FileIO.makeDirectories(layout.rawRoot)
         var busy: [String] = []
-        for name in FileIO.list(layout.rawRoot) where name.hasPrefix(".writer-") && name.hasSuffix(".lock") {
+        for name in FileIO.list(layout.rawRoot) where name.hasPrefix(".writer-") && name.hasSuffix(".lock")
+            && name != excludingWriterID.map({ ".writer-\($0).lock" }) {
             let path = layout.rawRoot + "/" + name
             let fd = open(path, O_RDWR | O_CLOEXEC)
             guard fd >= 0 else { continue }

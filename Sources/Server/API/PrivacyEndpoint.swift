@@ -45,10 +45,11 @@ extension APIRoutes {
                 continuation.resume(returning: Result {
                     let compactor = Compactor(dataDirectory: context.dataDirectory, logger: logger)
                     guard erase else { return try compactor.exportSubject(projectID: projectID, subject: subject) }
-                    // A second process writing raw files here (an ingest-only node) cannot be
+                    // Another process writing raw files here (an ingest-only node) cannot be
                     // paused from this one: refuse rather than lose its appends.
-                    let exclusion = context.writer == nil ? try RawWriterExclusion(layout: RawLayout(dataDirectory: context.dataDirectory)) : nil
-                    defer { exclusion?.release() }
+                    let exclusion = try RawWriterExclusion(layout: RawLayout(dataDirectory: context.dataDirectory),
+                                                           excludingWriterID: context.writer?.options.writerID)
+                    defer { exclusion.release() }
                     let report = try compactor.erase(projectID: projectID, subject: subject, writer: context.writer)
                     try? context.rollups?.refresh()
                     return report.json
