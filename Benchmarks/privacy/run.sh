@@ -29,3 +29,11 @@ START=$(date +%s.%N)
 "$BIN" privacy erase --data "$WORK/data" --project "$PROJECT" --email "$EMAIL" --json >/dev/null
 END=$(date +%s.%N)
 echo "second erase (nothing left): seconds=$(echo "$END - $START" | bc)"
+# A typical subject: one site (the 1000th site key of that project), through --site.
+SITE=$("$BIN" query --data "$WORK/data" --format jsonl \
+  "SELECT site_key FROM sites WHERE project_id = '$PROJECT' ORDER BY site_key LIMIT 1 OFFSET 1000" \
+  | "$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["site_key"])')
+START=$(date +%s.%N)
+SUMMARY=$("$BIN" privacy erase --data "$WORK/data" --project "$PROJECT" --site "$SITE" --json)
+END=$(date +%s.%N)
+echo "erase one site: $SUMMARY seconds=$(echo "$END - $START" | bc)"
