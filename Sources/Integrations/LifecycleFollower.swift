@@ -76,6 +76,11 @@ public final class LifecycleFollower: Sendable {
                             }
                         case .merge, .relayout, .checkpoint:
                             continue
+                        case .erase, .retention:
+                            // Rows left, none arrived: nothing to announce. A privacy erase drops
+                            // the subject's entries and sites from the outbox itself
+                            // (`OutboxStore.dropEntries`, called by the erase).
+                            continue
                         }
                     }
                     state.version = newest

@@ -3,7 +3,9 @@ import ColumnStore
 import Core
 import Foundation
 import Ingest
+import Integrations
 import Logging
+import Server
 
 /// `trackhouse privacy export|erase` (CONTRACT §9).
 struct PrivacyCommand: ParsableCommand {
@@ -83,7 +85,10 @@ struct PrivacyEraseCommand: ParsableCommand {
             let exclusion = try RawWriterExclusion(layout: RawLayout(dataDirectory: data))
             defer { exclusion.release() }
             report = try Compactor(dataDirectory: data, options: options, logger: logger)
-                .erase(projectID: selection.project, subject: try selection.subject(), lockWaitSeconds: lockWaitSeconds)
+                .erase(projectID: selection.project, subject: try selection.subject(), lockWaitSeconds: lockWaitSeconds,
+                       dropFromOtherStores: { project, subject in
+                           try PrivacyOutbox.drop(OutboxStore(dataDirectory: data), projectID: project, subject: subject)
+                       })
         } catch {
             throw CommandFailure("privacy erase failed: \(error)")
         }

@@ -80,7 +80,8 @@ public struct APIRoutes: Sendable {
         // An ingest-only node has no business answering reads.
         self.serves = components.configuration.role != .ingest
         self.logger = logger
-        self.privacy = PrivacyContext(dataDirectory: configured, writer: components.writer, rollups: components.rollups)
+        self.privacy = PrivacyContext(dataDirectory: configured, writer: components.writer, rollups: components.rollups,
+                                      outboxes: components.outboxes)
     }
 
     func register(on router: Router<TrackhouseRequestContext>, table: RouteTable) {

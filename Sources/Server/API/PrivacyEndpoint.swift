@@ -3,6 +3,7 @@ import Core
 import Foundation
 import Hummingbird
 import Ingest
+import Integrations
 import Logging
 import NIOCore
 
@@ -13,6 +14,8 @@ struct PrivacyContext: Sendable {
     let dataDirectory: String
     let writer: RawLogWriter?
     let rollups: RollupStore?
+    /// The integrations' outboxes: an erase drops the subject's entries from them.
+    let outboxes: OutboxStore
     /// Erases and exports run here, one at a time: long file work, never on the HTTP threads.
     static let queue = DispatchQueue(label: "trackhouse.privacy")
 }
@@ -50,7 +53,10 @@ extension APIRoutes {
                     let exclusion = try RawWriterExclusion(layout: RawLayout(dataDirectory: context.dataDirectory),
                                                            excludingWriterID: context.writer?.options.writerID)
                     defer { exclusion.release() }
-                    let report = try compactor.erase(projectID: projectID, subject: subject, writer: context.writer)
+                    let report = try compactor.erase(projectID: projectID, subject: subject, writer: context.writer,
+                                                     dropFromOtherStores: { project, subject in
+                                                         try PrivacyOutbox.drop(context.outboxes, projectID: project, subject: subject)
+                                                     })
                     try? context.rollups?.refresh()
                     return report.json
                 })
@@ -94,6 +100,17 @@ extension APIRoutes {
             return subject
         case (nil, nil):
             throw bad("field email: missing; the body must hold \"email\" or \"site_key\"")
+        }
+    }
+}
+
+/// The outbox side of an erase (CONTRACT §8's entries carry the site's columns, its email
+/// among them): entries of the site, or of sites whose `admin_email` is the email, go.
+public enum PrivacyOutbox {
+    public static func drop(_ outboxes: OutboxStore, projectID: String, subject: PrivacySubject) throws {
+        switch subject {
+        case .email(let email): try outboxes.dropEntries(projectID: projectID, emails: [email])
+        case .site(let key): try outboxes.dropEntries(projectID: projectID, siteKeys: [key])
         }
     }
 }
