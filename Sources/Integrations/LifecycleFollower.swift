@@ -349,14 +349,6 @@ enum LifecycleStateFile {
     static func withProjectLock<T>(root: String, projectID: String, _ body: () throws -> T) throws -> T {
         let folder = root + "/" + projectID
         try FileIO.makeDirectories(folder)
-        let lockPath = folder + "/.lock"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileIOError(operation: "open lock", path: lockPath, errno: errno) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw FileIOError(operation: "flock", path: lockPath, errno: errno) }
-        }
-        defer { flock(fd, LOCK_UN) }
-        return try body()
+        return try FileIO.withExclusiveLock(folder + "/.lock", body)
     }
 }

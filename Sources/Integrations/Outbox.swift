@@ -304,14 +304,7 @@ public final class OutboxLog: Sendable {
     }
 
     private func withFileLock<T>(_ body: () throws -> T) throws -> T {
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileIOError(operation: "open lock", path: lockPath, errno: errno) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw FileIOError(operation: "flock", path: lockPath, errno: errno) }
-        }
-        defer { flock(fd, LOCK_UN) }
-        return try body()
+        try FileIO.withExclusiveLock(lockPath, body)
     }
 }
 

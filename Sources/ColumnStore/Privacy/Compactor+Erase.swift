@@ -271,7 +271,7 @@ extension Compactor {
 
     /// Step 5: the rows of `segment` that are the subject's (by row group), empty when none.
     func subjectRows(in segment: SegmentEntry, subject: PrivacySubject, rawMatches: [String: Int64]) throws -> [Int: [Bool]] {
-        let reader = try ParquetFileReader(path: layout.absolute(segment.path))
+        let reader = try ParquetFileReader(path: layout.committedPath(segment.path))
         let idTimes = rawMatches.values.filter { $0 >= segment.receivedAtMin && $0 <= segment.receivedAtMax }
         var hits: [Int: [Bool]] = [:]
         for group in 0..<reader.rowGroups.count {
@@ -334,7 +334,7 @@ extension Compactor {
     /// `relative` (no file when no row is left).
     func rewriteSegment(_ segment: SegmentEntry, removing hits: [Int: [Bool]], relative: String)
         throws -> (entry: SegmentEntry?, removed: Int, siteKeys: Set<String>) {
-        let reader = try ParquetFileReader(path: layout.absolute(segment.path))
+        let reader = try ParquetFileReader(path: layout.committedPath(segment.path))
         let schema = WarehouseSchema.eventsFile
         let positions = schema.columns.map { reader.schema.index(of: $0.name) }
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
@@ -389,7 +389,7 @@ extension Compactor {
 
     /// Site keys of the snapshot rows whose latest event carries the email.
     func sitesNamingSubject(_ snapshot: SegmentEntry, subject: PrivacySubject) throws -> Set<String> {
-        let reader = try ParquetFileReader(path: layout.absolute(snapshot.path))
+        let reader = try ParquetFileReader(path: layout.committedPath(snapshot.path))
         guard let emailIndex = reader.schema.index(of: "admin_email"), let keyIndex = reader.schema.index(of: "site_key") else { return [] }
         var keys = Set<String>()
         for group in 0..<reader.rowGroups.count {
@@ -467,7 +467,7 @@ extension Compactor {
             latestRows[key] = (groups[groupKey]!, summary.latest.row, reader.schema)
         }
 
-        let reader = try ParquetFileReader(path: layout.absolute(snapshot.path))
+        let reader = try ParquetFileReader(path: layout.committedPath(snapshot.path))
         let map = try OldSnapshotColumns(reader: reader)
         let relative = WarehouseLayout.sitesPartition(projectID: snapshot.projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))

@@ -35,7 +35,7 @@ extension Compactor {
         for segment in state.segments(table: .events, projectID: projectID) {
             let hits = try subjectRows(in: segment, subject: subject, rawMatches: rawMatches)
             guard !hits.isEmpty else { continue }
-            let reader = try ParquetFileReader(path: layout.absolute(segment.path))
+            let reader = try ParquetFileReader(path: layout.committedPath(segment.path))
             for (group, marks) in hits {
                 let columns = try reader.readRowGroup(group)
                 for row in marks.indices where marks[row] {
@@ -48,7 +48,7 @@ extension Compactor {
         events.sort { ($0.time, $0.id) < ($1.time, $1.id) }
         var sites: [(key: String, value: JSONValue)] = []
         if let snapshot = state.segments(table: .sites, projectID: projectID).first {
-            let reader = try ParquetFileReader(path: layout.absolute(snapshot.path))
+            let reader = try ParquetFileReader(path: layout.committedPath(snapshot.path))
             for group in 0..<reader.rowGroups.count {
                 let columns = try reader.readRowGroup(group)
                 let keys = reader.schema.index(of: "site_key").map { columns[$0] }

@@ -52,6 +52,20 @@ public struct WarehouseLayout: Sendable {
 
     public func absolute(_ relative: String) -> String { root + "/" + relative }
 
+    /// Where a committed file's bytes are now, for readers that hold no compaction lock. A
+    /// commit is visible before the compactor's publish step renames its new files from their
+    /// hidden `.tmp-` names (Compactor steps 6–7), and a later commit renames replaced files to
+    /// hidden `.replaced-` names: each rename is atomic, so the bytes are under one of the three
+    /// names, and a reader that looked in the middle of a rename finds them on the second pass.
+    /// (Readers keep the descriptor, so a rename after the open changes nothing.)
+    public func committedPath(_ relative: String) -> String {
+        let names = [absolute(relative), absolute(Self.temporaryName(relative)), absolute(Self.replacedName(relative))]
+        for _ in 0..<2 {
+            for path in names where FileIO.exists(path) { return path }
+        }
+        return names[0]
+    }
+
     /// The hidden name a file gets once a commit replaced it (a merge, a newer snapshot). It
     /// stays there for `Compactor.Options.replacedRetentionSeconds` so that readers following
     /// the log (the server's rollups) can still read what a commit added after a later merge

@@ -94,7 +94,7 @@ public final class WarehouseReader: Sendable {
         if let cached = state.withLock({ $0.readers[relative] }) { return cached }
         let reader: ParquetFileReader
         do {
-            reader = try ParquetFileReader(path: committedPath(relative))
+            reader = try ParquetFileReader(path: layout.committedPath(relative))
         } catch {
             noteReadFailure(relative, error)
             throw error
@@ -106,23 +106,7 @@ public final class WarehouseReader: Sendable {
     /// A file a commit added: under its name, or under its hidden replaced name when a later
     /// commit (a merge, a newer snapshot) replaced it already. Not cached (it may not be live).
     func openAdded(_ relative: String) throws -> ParquetFileReader {
-        try ParquetFileReader(path: committedPath(relative))
-    }
-
-    /// Where a committed file's bytes are now. A commit is visible before the compactor's
-    /// publish step renames its new files from their hidden `.tmp-` names (Compactor steps
-    /// 6–7), and a later commit renames replaced files to hidden `.replaced-` names: each
-    /// rename is atomic, so the bytes are under one of the three names, and a reader that
-    /// looked in the middle of a rename finds them on the second pass. (The reader keeps the
-    /// descriptor, so a rename after the open changes nothing.)
-    func committedPath(_ relative: String) -> String {
-        let names = [layout.absolute(relative),
-                     layout.absolute(WarehouseLayout.temporaryName(relative)),
-                     layout.absolute(WarehouseLayout.replacedName(relative))]
-        for _ in 0..<2 {
-            for path in names where FileIO.exists(path) { return path }
-        }
-        return names[0]
+        try ParquetFileReader(path: layout.committedPath(relative))
     }
 }
 

@@ -216,6 +216,20 @@ public enum FileIO {
         return true
     }
 
+    /// Runs `body` holding an exclusive `flock` on `lockPath` (created if missing), waiting for
+    /// other holders in this or another process: the one way read-modify-write files here
+    /// (the registry, an outbox, the lifecycle state) keep concurrent editors apart.
+    public static func withExclusiveLock<Result>(_ lockPath: String, _ body: () throws -> Result) throws -> Result {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileIOError(operation: "open lock", path: lockPath, errno: errno) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw FileIOError(operation: "flock", path: lockPath, errno: errno) }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
     public static func remove(_ path: String) {
         unlink(path)
     }

@@ -41,24 +41,17 @@ public struct RegistryDocument: Sendable {
     public static func edit<Result>(path: String, _ edit: (inout RegistryDocument) throws -> Result) throws -> Result {
         let directory = FileIO.parentDirectory(path)
         try FileIO.makeDirectories(directory)
-        let lockPath = directory + "/." + FileIO.lastComponent(path) + ".lock"
-        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lockFD >= 0 else { throw FileIOError(operation: "open lock", path: lockPath, errno: errno) }
-        defer { close(lockFD) }
-        while flock(lockFD, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw FileIOError(operation: "flock", path: lockPath, errno: errno) }
+        return try FileIO.withExclusiveLock(directory + "/." + FileIO.lastComponent(path) + ".lock") {
+            var document = try read(path: path)
+            let before = document.root
+            let result = try edit(&document)
+            if document.root != before || !FileIO.exists(path) {
+                let bytes = document.serialized()
+                _ = try ProjectRegistry.parse(bytes, path: path)
+                try FileIO.writeFileAtomically(path, bytes)
+            }
+            return result
         }
-        defer { flock(lockFD, LOCK_UN) }
-
-        var document = try read(path: path)
-        let before = document.root
-        let result = try edit(&document)
-        if document.root != before || !FileIO.exists(path) {
-            let bytes = document.serialized()
-            _ = try ProjectRegistry.parse(bytes, path: path)
-            try FileIO.writeFileAtomically(path, bytes)
-        }
-        return result
     }
 
     /// The registry as ingest and the API see it.
