@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh build [target...]        build only
 #
 # The modules are compiled with swiftc directly (no SwiftPM, no second package build): Core,
-# Ingest, ColumnStore and Query once each, against small stand-ins for Logging, Metrics and
+# Ingest, ColumnStore and Query once each, against small stand-ins for Logging, Metrics, Crypto and
 # Hummingbird (Fuzz/Stubs). A module is rebuilt only when one of its sources changed. Crashing
 # inputs go to .build-fuzz/artifacts/<target>/; see Fuzz/README.md for reproducing and
 # minimising them.
@@ -76,10 +76,11 @@ build_modules() {
     done
     module Logging "" "" -- Fuzz/Stubs/Logging.swift
     module Metrics "" "" -- Fuzz/Stubs/Metrics.swift
+    [ $need_columnstore = 1 ] && module Crypto "" "" -- Fuzz/Stubs/Crypto.swift
     [ $need_hb = 1 ] && module Hummingbird "" "" -- Fuzz/Stubs/Hummingbird.swift
     module Core "$SANITIZE" "" -- $(sources Sources/Core)
     [ $need_ingest = 1 ] && module Ingest "$SANITIZE" "Core Logging Metrics" -- $(sources Sources/Ingest)
-    [ $need_columnstore = 1 ] && module ColumnStore "$SANITIZE" "Core Ingest" -- $(sources Sources/ColumnStore)
+    [ $need_columnstore = 1 ] && module ColumnStore "$SANITIZE" "Core Ingest Crypto" -- $(sources Sources/ColumnStore)
     [ $need_query = 1 ] && module Query "$SANITIZE" "Core ColumnStore" -- $(sources Sources/Query)
     return 0
 }
@@ -89,8 +90,8 @@ target_objects() {
     case $1 in
         json|inflate) echo "Core" ;;
         form) echo "Logging Metrics Core Ingest" ;;
-        envelope|parquet|thrift) echo "Logging Metrics Core Ingest ColumnStore" ;;
-        sql) echo "Logging Metrics Core Ingest ColumnStore Query" ;;
+        envelope|parquet|thrift) echo "Logging Metrics Crypto Core Ingest ColumnStore" ;;
+        sql) echo "Logging Metrics Crypto Core Ingest ColumnStore Query" ;;
         api) echo "Logging Metrics Hummingbird Core Ingest" ;;
     esac
 }
