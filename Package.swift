@@ -124,6 +124,7 @@ let package = Package(
         .executableTarget(name: "trackhouse-bench", dependencies: [
             "Server", "Core", "Ingest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

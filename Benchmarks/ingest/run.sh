@@ -31,12 +31,18 @@ echo "body bytes: $(wc -c < "$work/body.txt")  nproc: $(nproc)  load before: $(c
 # router-path comparison, --commit-lanes N; `trackhouse-bench serve --help` lists them).
 "$bench_bin" serve --data "$work/data" --port "$port" --log-level warning --role ingest ${TRACKHOUSE_SERVE_FLAGS:-} &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+# The issue's anchor, "bare Hummingbird": a Hummingbird 2 application alone (its template's
+# Router and Application) whose POST /_bench/bare collects the body and stores nothing.
+hb_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bench_bin" hummingbird --port "$hb_port" --log-level warning &
+hb_server=$!
+trap 'kill $server $hb_server 2>/dev/null; wait $server $hb_server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$hb_port/healthz" >/dev/null && break; sleep 0.1; done
 
 # Server CPU (user + system, all threads) per request: the cost the ratio hides when the
 # machine's speed drifts between runs.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${measured:-$server}/stat"; }
 fsyncs() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^trackhouse_ingest_fsyncs_total/ {print $2}' | head -1; }
 # fsyncs that took longer than 25 ms so far (from the latency histogram): a round whose p99
 # passes 25 ms with these at zero points at the server, with many of them at the disk.
@@ -45,10 +51,10 @@ slow_fsyncs() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^trackhouse_ing
 # Machine idle + iowait share during a run: near 0 when the cores are the limit; a durable run
 # with idle cores is waiting for the disk (its fsync latency), not for CPU.
 idle_ticks() { awk '/^cpu / {print $5 + $6}' /proc/stat; }
-run() { # path label
+run() { # path label [port]
   local before out idle_before
   before=$(cpu_ticks); idle_before=$(idle_ticks)
-  out=$(BODY_FILE="$work/body.txt" wrk -t2 -c"$connections" -d"${duration}s" --latency -s Benchmarks/ingest/post.lua "http://127.0.0.1:$port$1" \
+  out=$(BODY_FILE="$work/body.txt" wrk -t2 -c"$connections" -d"${duration}s" --latency -s Benchmarks/ingest/post.lua "http://127.0.0.1:${3:-$port}$1" \
     | grep RESULT | sed "s/^RESULT/$2/")
   echo "$out" | awk -v ticks="$(( $(cpu_ticks) - before ))" -v idle="$(( $(idle_ticks) - idle_before ))" \
     -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v seconds="$duration" \
@@ -58,9 +64,12 @@ run() { # path label
 # speed drifts by tens of percent within minutes, so each round gives its own ratio and the
 # median is the figure.
 BODY_FILE="$work/body.txt" wrk -t2 -c"$connections" -d3s -s Benchmarks/ingest/post.lua "http://127.0.0.1:$port/_bench/bare" >/dev/null
+BODY_FILE="$work/body.txt" wrk -t2 -c"$connections" -d3s -s Benchmarks/ingest/post.lua "http://127.0.0.1:$hb_port/_bench/bare" >/dev/null
 ratios=""
+hb_ratios=""
 durable_requests=0
 for round in $(seq "$rounds"); do
+  hb=$(measured=$hb_server run /_bench/bare hummingbird "$hb_port"); echo "round $round $hb"
   bare=$(run /_bench/bare bare); echo "round $round $bare"
   before=$(fsyncs); slow_before=$(slow_fsyncs); start=$(date +%s.%N)
   durable=$(run /track durable); echo "round $round $durable"
@@ -70,16 +79,21 @@ for round in $(seq "$rounds"); do
   bare_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$bare"); durable_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$durable")
   ratio=$(python3 -c "print('%.2f' % (float('${durable_rps:-0}') / float('${bare_rps:-1}')))")
   ratios="$ratios $ratio"
+  hb_rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$hb")
+  hb_ratio=$(python3 -c "print('%.2f' % (float('${durable_rps:-0}') / float('${hb_rps:-1}')))")
+  hb_ratios="$hb_ratios $hb_ratio"
   python3 -c "
 f = float('${after:-0}') - float('${before:-0}')
-print('round $round durable fsyncs_per_s=%.1f lines_per_fsync=%.1f fsyncs_over_25ms=%d durable/bare ratio=$ratio' % (f / ($end - $start), float('${requests:-0}') / max(f, 1), float('${slow_after:-0}') - float('${slow_before:-0}')))"
+print('round $round durable fsyncs_per_s=%.1f lines_per_fsync=%.1f fsyncs_over_25ms=%d durable/bare ratio=$ratio durable/hummingbird ratio=$hb_ratio' % (f / ($end - $start), float('${requests:-0}') / max(f, 1), float('${slow_after:-0}') - float('${slow_before:-0}')))"
 done
 python3 -c "
 import statistics
 r = [float(x) for x in '$ratios'.split()]
-print('durable/bare ratio median=%.2f rounds=%s' % (statistics.median(r), ' '.join('%.2f' % x for x in r)))"
+print('durable/bare ratio median=%.2f rounds=%s' % (statistics.median(r), ' '.join('%.2f' % x for x in r)))
+h = [float(x) for x in '$hb_ratios'.split()]
+print('durable/hummingbird ratio median=%.2f rounds=%s' % (statistics.median(h), ' '.join('%.2f' % x for x in h)))"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Stop the server first: shutdown closes and seals every file, so the count cannot race the sealer.
-kill "$server"; wait "$server" 2>/dev/null || true
+kill "$server" "$hb_server"; wait "$server" "$hb_server" 2>/dev/null || true
 stored=$(find "$work/data/raw" -name '*.ndjson*' -exec sh -c 'case "$1" in *.gz) zcat "$1";; *) cat "$1";; esac' _ {} \; | wc -l)
 echo "durable lines_on_disk=$stored accepted=$durable_requests"

@@ -8,7 +8,7 @@ struct TrackhouseBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trackhouse-bench",
         abstract: "Benchmark anchors and probes for Trackhouse (Benchmarks/README.md).",
-        subcommands: [ServeCommand.self, DecodeCommand.self])
+        subcommands: [ServeCommand.self, DecodeCommand.self, HummingbirdAnchorCommand.self])
 }
 
 /// Only the executable bootstraps logging (as `trackhouse` does, at one level for every logger).
