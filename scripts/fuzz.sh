@@ -157,8 +157,12 @@ echo "fuzz: built ${TARGETS// /, } in $((built - started)) s" >&2
 SECONDS_EACH=$MODE
 work=$(mktemp -d "${TMPDIR:-/tmp}/trackhouse-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-summary=() failed=0
-for t in $TARGETS; do
+# Each target is one single-threaded libFuzzer process: run as many at once as there are
+# cores (FUZZ_JOBS), so the suite's minute per target costs minutes / cores of wall time.
+jobs_max=${FUZZ_JOBS:-$(nproc)}
+run_target() {
+    local t=$1
+
     corpus=$work/corpus-$t
     mkdir -p "$corpus" "$ARTIFACTS/$t"
     if [ -d "Fuzz/corpus/$t" ]; then cp -R "Fuzz/corpus/$t/." "$corpus/"; fi
@@ -179,23 +183,29 @@ for t in $TARGETS; do
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
     units=$(find "$corpus" -type f | wc -l | tr -d ' ')
     if [ $status -eq 0 ]; then
-        summary+=("fuzz $t: ok, ${execs:-?} runs, ${rate:-?} exec/s, cov ${cov:-?}, ft ${ft:-?}, corpus $units")
+        echo "fuzz $t: ok, ${execs:-?} runs, ${rate:-?} exec/s, cov ${cov:-?}, ft ${ft:-?}, corpus $units" > "$work/summary-$t"
     else
-        failed=1
         artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
         reason=$(grep -m1 -o -e 'ERROR: libFuzzer: [a-z-]*' -e 'ERROR: AddressSanitizer: [a-z-]*' -e 'FUZZ PROPERTY FAILED' \
                       -e 'Fatal error' -e 'Program crashed: [A-Za-z ]*' "$log" || true)
         reason=${reason% at }
-        summary+=("fuzz $t: FAILED (exit $status: ${reason:-see log}), input ${artifact:-none}, log $log")
+        echo "fuzz $t: FAILED (exit $status: ${reason:-see log}), input ${artifact:-none}, log $log" > "$work/summary-$t"
         # The message and the top frames (Swift's backtrace, else ASan's).
         grep -e 'Fatal error' -e 'FUZZ PROPERTY' -e 'Program crashed' -e 'ERROR:' -e ' in fuzz-' -e '#[0-9]* 0x.* in ' "$log" \
             | head -16 >&2 || true
     fi
+}
+for t in $TARGETS; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+    run_target "$t" &
 done
+wait
+summary=()
+for t in $TARGETS; do summary+=("$(cat "$work/summary-$t" 2>/dev/null || echo "fuzz $t: FAILED (no result)")"); done
 echo "fuzz: total $(( $(date +%s) - started )) s (build $((built - started)) s)"
 for line in "${summary[@]}"; do echo "$line"; done
 # The plain closing line test reports are read by: targets that ran clean, targets that failed.
 failures=0
 for line in "${summary[@]}"; do case "$line" in *FAILED*) failures=$((failures + 1)) ;; esac; done
 echo "fuzz: $(( ${#summary[@]} - failures )) passed, $failures failed"
-exit $failed
+[ "$failures" -eq 0 ]
