@@ -1,6 +1,7 @@
 import ColumnStore
 import Core
 import Foundation
+import Ingest
 import Logging
 import Metrics
 import Synchronization
@@ -25,6 +26,14 @@ public final class DeliveryWorker: Sendable {
         public var backoffMaxSeconds = 600.0
         public var retryWindowSeconds = 86_400.0
         public var http = DeliveryHTTP.Options()
+        /// Outbox compaction (`OutboxLog.compact`): delivered and dead entries are kept this
+        /// long after they were decided (the deliveries list shows them; dead ones can be
+        /// retried), then dropped once at least `outboxCompactMinimumDropped` can go; checked
+        /// every `outboxCompactIntervalSeconds`. An outbox therefore holds its pending entries,
+        /// the last week's decided ones and fewer than that minimum more, however long it runs.
+        public var outboxRetentionSeconds = 7 * 86_400.0
+        public var outboxCompactIntervalSeconds = 600.0
+        public var outboxCompactMinimumDropped = 1_000
         /// Now, in µs since 1970 (tests move it).
         public var clock: @Sendable () -> Int64 = { UTCTime.nowMicros() }
         /// The backoff's random factor (tests pin it).
@@ -46,6 +55,9 @@ public final class DeliveryWorker: Sendable {
     let logger: Logger
     let http: DeliveryHTTP
     private let followQueue = DispatchQueue(label: "trackhouse.integrations.follow")
+    /// A failure that repeats every poll (a full disk, an unreadable outbox) is logged once per
+    /// interval with a count, as ingest does.
+    let failureLog = LogThrottle(intervalSeconds: 10)
 
     struct State {
         var inFlight: [String: Set<String>] = [:]
@@ -55,11 +67,16 @@ public final class DeliveryWorker: Sendable {
         var followedVersion = -1
         var followedAtMicros: Int64 = 0
         var followedCatalog: [String] = []
+        var compactedAtMicros: Int64 = 0
         var lastFollowError: String?
         /// Outcomes not yet in the outbox, per integration (written together by `flushCompleted`;
         /// their entries stay in flight until then, so a site's next delivery cannot start
         /// before its previous outcome is durable).
         var completed: [String: (log: OutboxLog, records: [(id: String, outcome: AttemptRecord)])] = [:]
+        /// One kind value per integration, made when the integration is first delivered or its
+        /// registry entry changed: a kind parses its fields once (`init(settings:)`), not per
+        /// delivery.
+        var kindsByIntegration: [String: (settings: IntegrationSettings, kind: any IntegrationKind)] = [:]
         /// The loop waiting for `wake()`, if it is.
         var waiter: CheckedContinuation<Void, Never>?
     }
@@ -101,6 +118,7 @@ public final class DeliveryWorker: Sendable {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 await follow()
+                await compactOutboxesIfDue()
                 await runBeforeDispatch()
                 flushCompleted()
                 dispatch(into: &group)
@@ -120,7 +138,10 @@ public final class DeliveryWorker: Sendable {
     }
 
     /// Writes the outcomes gathered since the last call, one append per integration, then
-    /// lets their sites go on.
+    /// lets their sites go on. When the write fails (a full disk) the outcomes are kept and
+    /// their entries stay in flight: nothing is sent again and no site moves on until the
+    /// outcome is durable (the next pass tries again); only a crash before then repeats a
+    /// delivery (at least once).
     func flushCompleted() {
         let batches = state.withLock { state in
             defer { state.completed = [:] }
@@ -128,12 +149,28 @@ public final class DeliveryWorker: Sendable {
         }
         for (key, batch) in batches {
             do { try batch.log.record(batch.records) } catch {
-                logger.error("integrations: writing the outbox failed", metadata: ["integration": "\(key)", "error": "\(error)"])
+                logFailure("integrations: writing the outbox failed", key: "record:\(key)", error: error, integration: key)
+                state.withLock { state in
+                    let newer = state.completed[key]?.records ?? []
+                    state.completed[key] = (batch.log, batch.records + newer)
+                }
+                continue
             }
             state.withLock { state in
                 for record in batch.records { state.inFlight[key]?.remove(record.id) }
             }
         }
+    }
+
+    /// Logs a failure once per `failureLog` interval per kind of failure, with how many were
+    /// not logged since (`repeats`).
+    func logFailure(_ message: Logger.Message, key: String, error: Any, integration: String? = nil) {
+        let text = "\(error)"
+        let (log, repeats) = failureLog.admit(key + "|" + text)
+        guard log else { return }
+        var metadata: Logger.Metadata = ["error": "\(text)", "repeats": "\(repeats)"]
+        if let integration { metadata["integration"] = "\(integration)" }
+        logger.error(message, metadata: metadata)
     }
 
     public func shutdown() async {
@@ -182,7 +219,7 @@ public final class DeliveryWorker: Sendable {
                 }
             }
         }
-        if let error { logger.error("integrations: following the warehouse failed", metadata: ["error": "\(error)"]) }
+        if let error { logFailure("integrations: following the warehouse failed", key: "follow", error: error) }
         state.withLock { state in
             state.lastFollowError = error
             if error == nil {
@@ -191,6 +228,52 @@ public final class DeliveryWorker: Sendable {
                 state.followedAtMicros = now
             }
         }
+    }
+
+    /// Compacts every configured integration's outbox (`OutboxLog.compact`) on the follow queue,
+    /// under the project's lock (so never between a follower's append and its state save), once
+    /// per `outboxCompactIntervalSeconds`.
+    func compactOutboxesIfDue() async {
+        let now = options.clock()
+        let intervalMicros = Int64(options.outboxCompactIntervalSeconds * 1e6)
+        let due = state.withLock { state in
+            guard now - state.compactedAtMicros >= intervalMicros else { return false }
+            state.compactedAtMicros = now
+            return true
+        }
+        let catalog = currentCatalog()
+        guard due, !catalog.byProject.isEmpty else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            followQueue.async {
+                self.compactOutboxes(catalog: catalog, nowMicros: now)
+                continuation.resume()
+            }
+        }
+    }
+
+    /// One compaction pass over the catalog's outboxes. Returns how many entries went.
+    @discardableResult
+    func compactOutboxes(catalog: IntegrationCatalog, nowMicros: Int64) -> Int {
+        var dropped = 0
+        for (projectID, integrations) in catalog.byProject {
+            do {
+                try LifecycleStateFile.withProjectLock(root: outboxes.root, projectID: projectID) {
+                    for integration in integrations {
+                        let log = outboxes.log(projectID: projectID, integrationID: integration.id)
+                        let count = try log.compact(nowMicros: nowMicros, retentionSeconds: options.outboxRetentionSeconds,
+                                                    minimumDropped: options.outboxCompactMinimumDropped)
+                        if count > 0 {
+                            logger.info("integrations: outbox compacted", metadata: [
+                                "integration": "\(integration.qualifiedID)", "dropped": "\(count)"])
+                        }
+                        dropped += count
+                    }
+                }
+            } catch {
+                logFailure("integrations: compacting the outbox failed", key: "compact:\(projectID)", error: error)
+            }
+        }
+        return dropped
     }
 
     /// `Options.beforeDispatch` on the follow queue (it may run SQL and write files).
@@ -214,34 +297,28 @@ public final class DeliveryWorker: Sendable {
         for integration in catalog.all {
             guard let kindType = kinds.first(where: { $0.name == integration.kind }) else { continue }
             let log = outboxes.log(projectID: integration.projectID, integrationID: integration.id)
-            let entries: [OutboxLog.Entry]
-            do { entries = try log.entries() } catch {
-                logger.error("integrations: reading the outbox failed", metadata: ["integration": "\(integration.qualifiedID)", "error": "\(error)"])
+            let inFlight = state.withLock { $0.inFlight[integration.qualifiedID] ?? [] }
+            let scan: OutboxLog.DueScan
+            do { scan = try log.scanDue(nowMicros: now, limit: options.inFlightMax - inFlight.count, inFlight: inFlight) } catch {
+                logFailure("integrations: reading the outbox failed", key: "read:\(integration.qualifiedID)", error: error,
+                           integration: integration.qualifiedID)
                 continue
             }
-            var pending = 0
-            var oldestAddedAt = Int64.max
-            var headSites = Set<String>()
-            var picked: [OutboxLog.Entry] = []
-            let inFlight = state.withLock { $0.inFlight[integration.qualifiedID] ?? [] }
-            var slots = options.inFlightMax - inFlight.count
-            for entry in entries where entry.status == .pending {
-                pending += 1
-                oldestAddedAt = min(oldestAddedAt, entry.addedAtMicros)
-                // Only a site's oldest undecided entry may go, and only when not in flight.
-                guard headSites.insert(entry.siteKey).inserted else { continue }
-                guard slots > 0, !inFlight.contains(entry.id), (entry.nextAttemptAtMicros ?? 0) <= now, entry.body != nil else { continue }
-                picked.append(entry)
-                slots -= 1
-            }
-            Gauge(label: "trackhouse_outbox_pending", dimensions: [("integration", integration.id)]).record(pending)
+            let picked = scan.due
+            Gauge(label: "trackhouse_outbox_pending", dimensions: [("integration", integration.id)]).record(scan.pending)
             Gauge(label: "trackhouse_outbox_oldest_pending_age_seconds", dimensions: [("integration", integration.id)])
-                .record(pending == 0 ? 0 : Double(max(0, now - oldestAddedAt)) / 1e6)
+                .record(scan.oldestPendingAddedAtMicros.map { Double(max(0, now - $0)) / 1e6 } ?? 0)
             guard !picked.isEmpty else { continue }
-            state.withLock { state in state.inFlight[integration.qualifiedID, default: []].formUnion(picked.map(\.id)) }
+            let kind = state.withLock { state -> any IntegrationKind in
+                state.inFlight[integration.qualifiedID, default: []].formUnion(picked.map(\.id))
+                if let made = state.kindsByIntegration[integration.qualifiedID], made.settings == integration { return made.kind }
+                let kind = kindType.init(settings: integration)
+                state.kindsByIntegration[integration.qualifiedID] = (integration, kind)
+                return kind
+            }
             for entry in picked {
                 group.addTask {
-                    if let record = await self.attempt(entry, integration: integration, kind: kindType.init(settings: integration)) {
+                    if let record = await self.attempt(entry, integration: integration, kind: kind) {
                         self.state.withLock { state in
                             state.completed[integration.qualifiedID, default: (log, [])].records.append((entry.id, record))
                         }

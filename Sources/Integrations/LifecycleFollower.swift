@@ -29,7 +29,8 @@ import Logging
 /// 4. An event becomes an entry of each integration whose `since` is at or before its
 ///    received_at and whose kind accepts it; only those rows' full columns are read.
 /// 5. Append each integration's new entries in (received_at, event_id) order (per site that is
-///    lifecycle order) to its outbox, fsynced; the outbox ignores ids it already holds. Then
+///    lifecycle order) to its outbox, fsynced; the outbox ignores ids it already holds (and, on
+///    a rescan, anything at or below its compaction floor: see `OutboxLog`, step 6). Then
 ///    write the state atomically with the new version. A crash between the two repeats step
 ///    2–5 from the old version: the same ids, ignored. The cursor therefore never runs ahead
 ///    of the entries it produced.
@@ -113,7 +114,10 @@ public final class LifecycleFollower: Sendable {
             }
             var added = 0
             for (index, integration) in integrations.enumerated() where !events[index].isEmpty {
-                added += try outboxes.log(projectID: projectID, integrationID: integration.id).add(events[index])
+                // A rescan replays history: what the outbox compacted away (at or below its
+                // floor) was delivered or dead long ago and is not added again.
+                added += try outboxes.log(projectID: projectID, integrationID: integration.id)
+                    .add(events[index], belowFloor: rescan ? .skip : .add)
             }
             state.integrationIDs.formUnion(ids)
             try LifecycleStateFile.save(state, root: outboxes.root, projectID: projectID)

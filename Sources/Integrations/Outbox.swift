@@ -22,6 +22,13 @@ import Synchronization
 ///    JSON (damage) is skipped and counted, never fatal.
 /// 5. An entry's state is a function of its records, so a crash between a delivery and its
 ///    `delivered` record only means one more delivery of the same id (at least once).
+/// 6. Compaction (`compact`) keeps the file bounded: entries decided (delivered or dead) more
+///    than the retention ago are dropped with all their records by the rewrite of step 3, and
+///    the rewritten file starts with a `floor` record: the newest `occurred_at` of every entry
+///    ever dropped. An id above the floor is still in the file when it was ever added; one at or
+///    below it may have been dropped, so the re-adds that replay history (the follower's
+///    rescan, the digest scheduler's closed periods) skip everything at or below the floor
+///    (`add(entries:belowFloor:)`, `isForgotten`) instead of sending it a second time.
 public final class OutboxLog: Sendable {
     public enum Status: String, Sendable, CaseIterable { case pending, delivered, dead }
 
@@ -40,6 +47,8 @@ public final class OutboxLog: Sendable {
         public var nextAttemptAtMicros: Int64?
         public var deliveredAtMicros: Int64?
         public var firstAttemptAtMicros: Int64?
+        /// When it became delivered or dead (nil while pending): compaction's clock.
+        public var decidedAtMicros: Int64?
         /// Position in the log (file order): per site, lower goes first.
         public var sequence: Int
     }
@@ -56,6 +65,12 @@ public final class OutboxLog: Sendable {
         var offset: Int64 = 0
         var inode: UInt64?
         var damagedLines = 0
+        /// The newest `occurred_at` of the entries compaction dropped (step 6); nil: none.
+        var floorMicros: Int64?
+        /// How many entries are pending, and no pending entry lies before `firstPending`
+        /// (kept as records apply, so a dispatch never walks the decided part of the log).
+        var pendingCount = 0
+        var firstPending = 0
     }
     private let state = Mutex(State())
 
@@ -86,6 +101,17 @@ public final class OutboxLog: Sendable {
 
     public var damagedLines: Int { state.withLock { $0.damagedLines } }
 
+    /// The newest `occurred_at` of the entries compaction dropped, if it dropped any.
+    public var floorMicros: Int64? { state.withLock { $0.floorMicros } }
+
+    /// Whether an entry with this id and time is known (held) or may have been held and
+    /// compacted away (at or below the floor): a replay of history must not add it again.
+    public func isKnownOrForgotten(_ id: String, occurredAtMicros: Int64) -> Bool {
+        state.withLock { state in
+            state.indexByID[id] != nil || (state.floorMicros.map { occurredAtMicros <= $0 } ?? false)
+        }
+    }
+
     private func readNew(_ state: inout State) throws {
         var info = stat()
         guard stat(logPath, &info) == 0 else {
@@ -109,9 +135,23 @@ public final class OutboxLog: Sendable {
     }
 
     private func apply(_ line: [UInt8], to state: inout State) {
-        guard let record = try? JSONParser.parse(line, depthMax: 32), let op = record["op"]?.stringValue,
-              let id = record["id"]?.stringValue else {
+        guard let record = try? JSONParser.parse(line, depthMax: 32) else {
             state.damagedLines += 1
+            return
+        }
+        apply(record: record, to: &state)
+    }
+
+    /// Applies one parsed record (read back from the file, or just written by this process).
+    private func apply(record: JSONValue, to state: inout State) {
+        guard let op = record["op"]?.stringValue, let id = record["id"]?.stringValue else {
+            state.damagedLines += 1
+            return
+        }
+        if op == "floor" {
+            if let floor = record["occurred_at"]?.stringValue.flatMap(UTCTime.parseISO) {
+                state.floorMicros = max(state.floorMicros ?? floor, floor)
+            }
             return
         }
         let at = record["at"]?.stringValue.flatMap(UTCTime.parseISO) ?? 0
@@ -125,10 +165,12 @@ public final class OutboxLog: Sendable {
             state.indexByID[id] = state.entries.count
             state.entries.append(Entry(id: id, siteKey: site, type: type, occurredAtMicros: occurred, addedAtMicros: at,
                                        body: record["body"], nextAttemptAtMicros: at, sequence: state.entries.count))
+            state.pendingCount += 1
             return
         }
         guard let index = state.indexByID[id] else { return }
         var entry = state.entries[index]
+        let wasPending = entry.status == .pending
         let status: Int? = record["status"].flatMap { if case .number(let n) = $0 { return Int(n) }; return nil }
         switch op {
         case "attempt":
@@ -144,18 +186,21 @@ public final class OutboxLog: Sendable {
             entry.lastStatus = status
             entry.lastError = record["error"]?.stringValue
             entry.deliveredAtMicros = at
+            entry.decidedAtMicros = at
             entry.nextAttemptAtMicros = nil
             entry.body = nil
         case "dead":
             if record["attempted"] != .bool(false) { entry.attempts += 1 }
             entry.firstAttemptAtMicros = entry.firstAttemptAtMicros ?? at
             entry.status = .dead
+            entry.decidedAtMicros = at
             entry.lastStatus = status
             entry.lastError = record["error"]?.stringValue
             entry.nextAttemptAtMicros = nil
         case "retry":
             guard entry.status == .dead else { return }
             entry.status = .pending
+            entry.decidedAtMicros = nil
             entry.firstAttemptAtMicros = nil
             entry.nextAttemptAtMicros = at
         default:
@@ -163,18 +208,64 @@ public final class OutboxLog: Sendable {
             return
         }
         state.entries[index] = entry
+        if wasPending && entry.status != .pending { state.pendingCount -= 1 }
+        if !wasPending && entry.status == .pending {
+            state.pendingCount += 1
+            state.firstPending = min(state.firstPending, index)
+        }
+    }
+
+    /// What a dispatch needs from the log, without copying it.
+    public struct DueScan: Sendable {
+        /// Entries to send now, in log order.
+        public var due: [Entry] = []
+        public var pending = 0
+        public var oldestPendingAddedAtMicros: Int64?
+    }
+
+    /// The entries to send now: in log order, at most `limit`, only the oldest undecided entry
+    /// of each site, not in `inFlight`, due at `nowMicros`. The walk starts at the first
+    /// pending entry and stops at the `limit`th pick, so its cost follows what is sent, not
+    /// the log's length (it was a copy and a walk of every entry per dispatch: with thousands
+    /// pending and a dispatch per finished delivery, that was most of the worker's CPU).
+    public func scanDue(nowMicros: Int64, limit: Int, inFlight: Set<String>) throws -> DueScan {
+        try state.withLock { state in
+            try readNew(&state)
+            while state.firstPending < state.entries.count, state.entries[state.firstPending].status != .pending {
+                state.firstPending += 1
+            }
+            var scan = DueScan(pending: state.pendingCount)
+            if state.firstPending < state.entries.count { scan.oldestPendingAddedAtMicros = state.entries[state.firstPending].addedAtMicros }
+            var sites = Set<String>()
+            var index = state.firstPending
+            while index < state.entries.count, scan.due.count < limit {
+                let entry = state.entries[index]
+                index += 1
+                // Only a site's oldest undecided entry may go, and only when not in flight.
+                guard entry.status == .pending, sites.insert(entry.siteKey).inserted else { continue }
+                guard !inFlight.contains(entry.id), (entry.nextAttemptAtMicros ?? 0) <= nowMicros, entry.body != nil else { continue }
+                scan.due.append(entry)
+            }
+            return scan
+        }
     }
 
     // MARK: Writing
 
     /// Appends `add` records for the entries whose id the log does not hold yet (in the given
     /// order), durably. Returns how many were new.
+    /// `belowFloor: .skip` (a replay of history) also skips entries at or below the floor.
     @discardableResult
-    public func add(_ events: [LifecycleEvent], nowMicros: Int64 = UTCTime.nowMicros()) throws -> Int {
+    public func add(_ events: [LifecycleEvent], belowFloor: BelowFloor = .add, nowMicros: Int64 = UTCTime.nowMicros()) throws -> Int {
         try add(entries: events.map {
             NewEntry(id: $0.id, siteKey: $0.siteKey, type: $0.type.rawValue, occurredAtMicros: $0.occurredAtMicros, body: $0.body)
-        }, nowMicros: nowMicros)
+        }, belowFloor: belowFloor, nowMicros: nowMicros)
     }
+
+    /// What `add` does with an unknown id at or below the floor (step 6): `.skip` for a replay
+    /// of history (it may be an entry compaction dropped), `.add` for new events (a late
+    /// import of old raw files still announces a site history has not seen).
+    public enum BelowFloor: Sendable { case add, skip }
 
     /// An entry to add: a lifecycle event, or what a kind makes itself (a digest).
     public struct NewEntry: Sendable {
@@ -195,11 +286,12 @@ public final class OutboxLog: Sendable {
 
     /// As `add(_:)`, for any entries: those whose id the log holds are skipped.
     @discardableResult
-    public func add(entries: [NewEntry], nowMicros: Int64 = UTCTime.nowMicros()) throws -> Int {
+    public func add(entries: [NewEntry], belowFloor: BelowFloor = .add, nowMicros: Int64 = UTCTime.nowMicros()) throws -> Int {
         try appendRecords { state in
             var seen = Set<String>()
+            let floor = belowFloor == .skip ? state.floorMicros ?? Int64.min : Int64.min
             return entries.compactMap { entry -> JSONObject? in
-                guard state.indexByID[entry.id] == nil, seen.insert(entry.id).inserted else { return nil }
+                guard entry.occurredAtMicros > floor, state.indexByID[entry.id] == nil, seen.insert(entry.id).inserted else { return nil }
                 return JSONObject([("op", .string("add")), ("id", .string(entry.id)), ("site", .string(entry.siteKey)),
                                    ("type", .string(entry.type)),
                                    ("occurred_at", .string(UTCTime.formatISO(micros: entry.occurredAtMicros))),
@@ -262,7 +354,18 @@ public final class OutboxLog: Sendable {
                 try bytes.withUnsafeBytes { try FileIO.writeAll(fd: fd, $0, path: logPath) }
                 try FileIO.fdatasyncFile(fd: fd, path: logPath)
                 if created { try FileIO.fsyncDirectory(directory) }
-                try readNew(&state)
+                // Nobody else wrote (the lock is held): memory takes the records as they are,
+                // without parsing back the bytes just written (that parse was a third of the
+                // follower's time).
+                // The file ended at `state.offset` before the write (a torn tail was cut to it),
+                // or it is new and empty.
+                if state.inode == UInt64(info.st_ino) || (state.inode == nil && info.st_size == 0 && state.offset == 0) {
+                    state.inode = UInt64(info.st_ino)
+                    for record in records { apply(record: .object(record), to: &state) }
+                    state.offset += Int64(bytes.count)
+                } else {
+                    try readNew(&state)
+                }
                 return records.count
             }
         }
@@ -276,31 +379,76 @@ public final class OutboxLog: Sendable {
             guard FileIO.exists(logPath) else { return 0 }
             return try withFileLock {
                 try readNew(&state)
-                let bytes = try FileIO.readFile(logPath)
-                var output: [UInt8] = []
-                var dropped = Set<String>()
-                var decided: [String: Bool] = [:]
-                var start = 0
-                while let end = bytes[start...].firstIndex(of: 0x0A) {
-                    let line = Array(bytes[start..<end])
-                    start = end + 1
-                    guard let record = try? JSONParser.parse(line, depthMax: 32), let id = record["id"]?.stringValue else { continue }
-                    if decided[id] == nil, record["op"]?.stringValue == "add", let index = state.indexByID[id] {
-                        let keepIt = keep(state.entries[index], record["body"])
-                        decided[id] = keepIt
-                        if !keepIt { dropped.insert(id) }
-                    }
-                    guard decided[id] ?? true else { continue }
-                    output.append(contentsOf: line)
-                    output.append(0x0A)
-                }
-                guard !dropped.isEmpty else { return 0 }
-                try FileIO.writeFileAtomically(logPath, output)
-                state = State()
-                try readNew(&state)
-                return dropped.count
+                return try rewriteLocked(&state, raisingFloor: false) { entry, body in keep(entry, body) }
             }
         }
+    }
+
+    /// Compaction (step 6): drops the entries decided (delivered or dead) at or before
+    /// `nowMicros − retentionSeconds`, when there are at least `minimumDropped` of them, and
+    /// raises the floor to the newest `occurred_at` among them. Pending entries, and decided
+    /// ones younger than the retention (the deliveries list shows them; dead ones can be
+    /// retried), stay with all their records, in order. Returns how many entries went.
+    @discardableResult
+    public func compact(nowMicros: Int64 = UTCTime.nowMicros(), retentionSeconds: Double, minimumDropped: Int = 1) throws -> Int {
+        let cutoff = nowMicros - Int64(retentionSeconds * 1e6)
+        func droppable(_ entry: Entry) -> Bool { entry.status != .pending && (entry.decidedAtMicros ?? Int64.max) <= cutoff }
+        return try state.withLock { state in
+            guard FileIO.exists(logPath) else { return 0 }
+            // Counted before taking the file lock: most passes find too few and write nothing.
+            try readNew(&state)
+            guard state.entries.lazy.filter(droppable).count >= max(1, minimumDropped) else { return 0 }
+            return try withFileLock {
+                try readNew(&state)
+                return try rewriteLocked(&state, raisingFloor: true) { entry, _ in !droppable(entry) }
+            }
+        }
+    }
+
+    /// The rewrite of step 3 (the caller holds both locks and has read the file): the lines of
+    /// the entries `keep` accepts, in file order, behind a `floor` record (raised to the newest
+    /// `occurred_at` dropped when `raisingFloor`); damaged lines and torn tails go.
+    private func rewriteLocked(_ state: inout State, raisingFloor: Bool, keep: (Entry, JSONValue?) -> Bool) throws -> Int {
+        let bytes = try FileIO.readFile(logPath)
+        var kept: [UInt8] = []
+        var floor = state.floorMicros
+        var dropped = Set<String>()
+        var decided: [String: Bool] = [:]
+        var start = 0
+        while let end = bytes[start...].firstIndex(of: 0x0A) {
+            let line = bytes[start..<end]
+            start = end + 1
+            guard let record = try? JSONParser.parse(Array(line), depthMax: 32), let id = record["id"]?.stringValue,
+                  record["op"]?.stringValue != "floor" else { continue }
+            if decided[id] == nil, record["op"]?.stringValue == "add", let index = state.indexByID[id] {
+                let entry = state.entries[index]
+                let keepIt = keep(entry, record["body"])
+                decided[id] = keepIt
+                if !keepIt {
+                    dropped.insert(id)
+                    if raisingFloor { floor = max(floor ?? entry.occurredAtMicros, entry.occurredAtMicros) }
+                }
+            }
+            guard decided[id] ?? true else { continue }
+            kept.append(contentsOf: line)
+            kept.append(0x0A)
+        }
+        guard !dropped.isEmpty else { return 0 }
+        var output: [UInt8] = []
+        if let floor {
+            JSONWriter.append(.object(JSONObject([("op", .string("floor")), ("id", .string("")),
+                                                  ("occurred_at", .string(UTCTime.formatISO(micros: floor)))])), to: &output)
+            output.append(0x0A)
+        }
+        output.append(contentsOf: kept)
+        let before = state.entries.count
+        try FileIO.writeFileAtomically(logPath, output)
+        state = State()
+        try readNew(&state)
+        // Invariants after the rewrite: exactly the dropped entries went, and the floor holds.
+        precondition(state.entries.count == before - dropped.count, "outbox rewrite lost or kept entries it should not")
+        precondition(state.floorMicros == floor, "outbox rewrite lost its floor")
+        return dropped.count
     }
 
     private func withFileLock<T>(_ body: () throws -> T) throws -> T {

@@ -117,6 +117,32 @@ final class MailKindsTests: XCTestCase {
             .deliver(broken, http: DeliveryHTTP(options: .init())) else { return XCTFail("a body without figures is dead") }
     }
 
+    /// The SMTP fields are parsed once, when the kind is made (the worker keeps one per
+    /// integration), not at each delivery; a refused field is dead at once, naming it, without
+    /// a connection.
+    func testEmailKindsParseTheirFieldsOnceAtInit() async throws {
+        let fields = ["smtp_host": "mail.acme.test", "smtp_port": "2525", "from": "Trackhouse <th@acme.test>",
+                      "to": "a@acme.test, b@acme.test", "period": "weekly", "starttls": "none"]
+        let forward = DeactivationForwardKind(settings: IntegrationSettings(projectID: "acme", id: "fw", kind: "deactivation_forward",
+                                                                            sinceMicros: 0, fields: fields))
+        let digest = EmailDigestKind(settings: IntegrationSettings(projectID: "acme", id: "dg", kind: "email_digest",
+                                                                   sinceMicros: 0, fields: fields))
+        for parsed in [try forward.mail.config.get(), try digest.mail.config.get()] {
+            XCTAssertEqual(parsed.host, "mail.acme.test")
+            XCTAssertEqual(parsed.port, 2525)
+            XCTAssertEqual(parsed.to.map(\.address), ["a@acme.test", "b@acme.test"])
+        }
+        XCTAssertEqual(try digest.mail.config.get().period, .weekly)
+        var broken = fields
+        broken["smtp_port"] = "99999"
+        let refused = DeactivationForwardKind(settings: IntegrationSettings(projectID: "acme", id: "fw", kind: "deactivation_forward",
+                                                                            sinceMicros: 0, fields: broken))
+        guard case .dead(nil, let error) = await refused.deliver(Self.deactivation(), http: DeliveryHTTP(options: .init())) else {
+            return XCTFail("a refused field must be dead at once")
+        }
+        XCTAssertTrue(error.contains("smtp_port"), error)
+    }
+
     func testRegistryEntriesAreCheckedWhenRead() {
         let registry = """
         {"projects":[{"id":"acme-seo","name":"Acme","hash":"h","integrations":[

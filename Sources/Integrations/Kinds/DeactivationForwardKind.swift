@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import Logging
 import Mail
 
 /// `deactivation_forward`: each deactivation, with its reason and the site's contact, mailed
@@ -16,26 +15,20 @@ public struct DeactivationForwardKind: IntegrationKind {
     public static var urlFields: [String] { [] }
 
     public static func validate(_ settings: IntegrationSettings) -> (field: String, message: String)? {
-        MailKindSupport.validate(settings, needsPeriod: false)
+        MailSender.validate(settings, needsPeriod: false)
     }
 
     public static func accepts(_ type: LifecycleEvent.EventType, hasAdminEmail: Bool) -> Bool { type == .deactivated }
 
-    let settings: IntegrationSettings
+    let mail: MailSender
 
     public init(settings: IntegrationSettings) {
-        self.settings = settings
+        mail = MailSender(settings: settings, needsPeriod: false)
     }
 
     public func deliver(_ delivery: Delivery, http: DeliveryHTTP) async -> DeliveryOutcome {
-        let config: MailIntegrationConfig
-        switch MailIntegrationConfig.parse(settings.fields, needsPeriod: false) {
-        case .success(let parsed): config = parsed
-        case .failure(let problem): return .dead(status: nil, error: "integration \(settings.qualifiedID): \(problem)")
-        }
         let details = Self.details(delivery)
-        let message = DeactivationForwardMail.compose(details, from: config.from, to: config.to, deliveryID: delivery.id)
-        return await MailKindSupport.send(message, config: config, settings: settings)
+        return await mail.send { DeactivationForwardMail.compose(details, from: $0, to: $1, deliveryID: delivery.id) }
     }
 
     /// The deactivation as the mail tells it, from the lifecycle event's body (`site` is the
@@ -61,39 +54,5 @@ public struct DeactivationForwardKind: IntegrationKind {
         details.wordpressVersion = site("wp_version")
         details.phpVersion = site("php_version")
         return details
-    }
-}
-
-/// What the email kinds share: registry checks and one send with its outcome.
-enum MailKindSupport {
-    static let logger = Logger(label: "trackhouse.mail")
-
-    static func validate(_ settings: IntegrationSettings, needsPeriod: Bool) -> (field: String, message: String)? {
-        if case .failure(let problem) = MailIntegrationConfig.parse(settings.fields, needsPeriod: needsPeriod) {
-            return (problem.field, problem.message)
-        }
-        return nil
-    }
-
-    /// Sends `message`: delivered on the server's 250; `SMTPError.isTransient` failures are
-    /// retried (backoff, 24 h window), the others are dead. A secret missing from the
-    /// environment is retried, like the webhook's: fixing the environment and restarting
-    /// resumes the queue.
-    static func send(_ message: MailMessage, config: MailIntegrationConfig, settings: IntegrationSettings) async -> DeliveryOutcome {
-        let smtp: SMTPSettings
-        do { smtp = try config.smtpSettings(environment: ProcessInfo.processInfo.environment) } catch {
-            return .retry(status: nil, error: "integration \(settings.qualifiedID): \(error)")
-        }
-        let client = SMTPClient(settings: smtp, logger: logger)
-        do {
-            let receipt = try await client.send(message.rendered(), from: config.from.address, to: config.to.map(\.address))
-            return .delivered(status: receipt.reply.code)
-        } catch let error as SMTPError {
-            return error.isTransient
-                ? .retry(status: error.reply?.code, error: "smtp: \(error)")
-                : .dead(status: error.reply?.code, error: "smtp: \(error)")
-        } catch {
-            return .retry(status: nil, error: "smtp: \(error)")
-        }
     }
 }

@@ -19,7 +19,7 @@ public struct EmailDigestKind: IntegrationKind {
     public static let entryType = "email.digest"
 
     public static func validate(_ settings: IntegrationSettings) -> (field: String, message: String)? {
-        MailKindSupport.validate(settings, needsPeriod: true)
+        MailSender.validate(settings, needsPeriod: true)
     }
 
     public static func accepts(_ type: LifecycleEvent.EventType, hasAdminEmail: Bool) -> Bool { false }
@@ -29,22 +29,16 @@ public struct EmailDigestKind: IntegrationKind {
         "digest:\(projectID):\(integrationID):\(UTCTime.formatISO(micros: period.start))"
     }
 
-    let settings: IntegrationSettings
+    let mail: MailSender
 
     public init(settings: IntegrationSettings) {
-        self.settings = settings
+        mail = MailSender(settings: settings, needsPeriod: true)
     }
 
     public func deliver(_ delivery: Delivery, http: DeliveryHTTP) async -> DeliveryOutcome {
-        let config: MailIntegrationConfig
-        switch MailIntegrationConfig.parse(settings.fields, needsPeriod: true) {
-        case .success(let parsed): config = parsed
-        case .failure(let problem): return .dead(status: nil, error: "integration \(settings.qualifiedID): \(problem)")
-        }
         guard let figures = DigestFigures(json: delivery.body) else {
             return .dead(status: nil, error: "the outbox entry does not hold digest figures")
         }
-        let message = DigestMail.compose(figures, from: config.from, to: config.to, deliveryID: delivery.id)
-        return await MailKindSupport.send(message, config: config, settings: settings)
+        return await mail.send { DigestMail.compose(figures, from: $0, to: $1, deliveryID: delivery.id) }
     }
 }

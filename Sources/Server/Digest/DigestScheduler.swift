@@ -52,11 +52,12 @@ public final class DigestScheduler: Sendable {
             for period in periods where count < Self.periodsPerPassMax {
                 let id = EmailDigestKind.deliveryID(projectID: integration.projectID, integrationID: integration.id, period: period)
                 do {
-                    if log.contains(id) { continue }
+                    // Held, or compacted away after it was sent (at or below the outbox's floor).
+                    if log.isKnownOrForgotten(id, occurredAtMicros: period.end) { continue }
                     let computed = try figures.figures(projectID: integration.projectID, projectName: name, period: period)
                     guard case .object(let body) = computed.json else { continue }
                     added += try log.add(entries: [OutboxLog.NewEntry(id: id, siteKey: "", type: EmailDigestKind.entryType,
-                                                                      occurredAtMicros: period.end, body: body)])
+                                                                      occurredAtMicros: period.end, body: body)], belowFloor: .skip)
                     count += 1
                 } catch {
                     logger.error("integrations: adding a digest failed", metadata: [
