@@ -2,6 +2,7 @@ import ColumnStore
 import Core
 import Foundation
 import Logging
+import Synchronization
 
 /// Turns committed events into lifecycle events (CONTRACT §8) in each integration's outbox.
 ///
@@ -39,6 +40,11 @@ public final class LifecycleFollower: Sendable {
     let outboxes: OutboxStore
     let kinds: [any IntegrationKind.Type]
     let logger: Logger
+    /// The state as this follower last loaded or saved it, with the file's identity then: a
+    /// step reuses it instead of parsing `lifecycle.json` again (one entry per site ever seen,
+    /// so the parse grows with the project). Another writer (a privacy erase) renames a new
+    /// file in, which changes the identity.
+    private let cachedStates = Mutex<[String: (stamp: [Int64], state: LifecycleState)]>([:])
 
     public init(warehouse: WarehouseReader, outboxes: OutboxStore, kinds: [any IntegrationKind.Type] = IntegrationKinds.all,
                 logger: Logger = Logger(label: "trackhouse.integrations")) {
@@ -46,6 +52,15 @@ public final class LifecycleFollower: Sendable {
         self.outboxes = outboxes
         self.kinds = kinds
         self.logger = logger
+    }
+
+    /// `lifecycle.json` of the project, from the cache when the file is the one last seen.
+    private func loadState(projectID: String) throws -> LifecycleState? {
+        let stamp = LifecycleStateFile.stamp(root: outboxes.root, projectID: projectID)
+        if let stamp, let cached = cachedStates.withLock({ $0[projectID] }), cached.stamp == stamp { return cached.state }
+        let state = try LifecycleStateFile.load(root: outboxes.root, projectID: projectID)
+        cachedStates.withLock { $0[projectID] = stamp.flatMap { stamp in state.map { (stamp, $0) } } }
+        return state
     }
 
     /// One pass over every project with integrations. Returns the number of new outbox entries.
@@ -60,7 +75,7 @@ public final class LifecycleFollower: Sendable {
 
     func step(projectID: String, integrations: [IntegrationSettings]) throws -> Int {
         try LifecycleStateFile.withProjectLock(root: outboxes.root, projectID: projectID) {
-            let stored = try LifecycleStateFile.load(root: outboxes.root, projectID: projectID)
+            let stored = try loadState(projectID: projectID)
             let ids = Set(integrations.map(\.id))
             var state = stored ?? LifecycleState()
             var sources: [RowSource] = []
@@ -121,6 +136,8 @@ public final class LifecycleFollower: Sendable {
             }
             state.integrationIDs.formUnion(ids)
             try LifecycleStateFile.save(state, root: outboxes.root, projectID: projectID)
+            let savedStamp = LifecycleStateFile.stamp(root: outboxes.root, projectID: projectID)
+            cachedStates.withLock { $0[projectID] = savedStamp.map { ($0, state) } }
             if added > 0 {
                 logger.debug("integrations: new deliveries", metadata: ["project": "\(projectID)", "entries": "\(added)"])
             }
@@ -303,6 +320,13 @@ struct LifecycleState: Sendable {
 /// written atomically (temp, fsync, rename).
 enum LifecycleStateFile {
     static func path(root: String, projectID: String) -> String { root + "/" + projectID + "/lifecycle.json" }
+
+    /// The file's identity (inode, size, modification time); nil when it is missing.
+    static func stamp(root: String, projectID: String) -> [Int64]? {
+        var info = stat()
+        guard stat(path(root: root, projectID: projectID), &info) == 0 else { return nil }
+        return [Int64(info.st_ino), Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec)]
+    }
 
     static func load(root: String, projectID: String) throws -> LifecycleState? {
         let path = path(root: root, projectID: projectID)
