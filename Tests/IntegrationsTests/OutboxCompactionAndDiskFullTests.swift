@@ -53,6 +53,12 @@ final class OutboxCompactionAndDiskFullTests: XCTestCase {
         XCTAssertLessThan(sizes.last!, sizes[2] + 40 * 4 * 800, "the file must not grow with the run's length")
 
         let entries = try OutboxStore(dataDirectory: data).log(projectID: "acme", integrationID: "hooks").entries()
+        // What the writer keeps in memory (its own records applied without a re-read) is what a
+        // reader replays from the file.
+        func summary(_ entries: [OutboxLog.Entry]) -> [String] {
+            entries.map { "\($0.id)|\($0.status)|\($0.attempts)|\($0.sequence)|\($0.decidedAtMicros ?? -1)|\($0.lastStatus ?? -1)" }
+        }
+        XCTAssertEqual(summary(try log.entries()), summary(entries))
         let pending = entries.filter { $0.status == .pending }
         XCTAssertEqual(pending.count, 40 * 4, "every undecided entry survives compaction")
         XCTAssertEqual(pending.map(\.id), pending.sorted { $0.sequence < $1.sequence }.map(\.id))
@@ -76,6 +82,29 @@ final class OutboxCompactionAndDiskFullTests: XCTestCase {
         XCTAssertEqual(try inodeOf(path), inode)
         XCTAssertTrue(FileIO.list(data + "/outbox/acme/hooks").allSatisfy { ["log.ndjson", "lock"].contains($0) },
                       "no temp file left: \(FileIO.list(data + "/outbox/acme/hooks"))")
+    }
+
+    /// A dispatch's pick: log order, one head per site, not in flight, due; counts kept.
+    func testScanDuePicksEachSitesOldestDueEntry() throws {
+        let log = OutboxStore(dataDirectory: makeTemporaryDirectory()).log(projectID: "acme", integrationID: "hooks")
+        try log.add([event("a1", site: "a", atMicros: 1), event("b1", site: "b", atMicros: 2), event("a2", site: "a", atMicros: 3),
+                      event("c1", site: "c", atMicros: 4), event("d1", site: "d", atMicros: 5)], nowMicros: 100)
+        try log.record("c1", outcome: AttemptRecord(kind: .attempt, atMicros: 100, status: 503, error: "busy", nextAttemptAtMicros: 10_000))
+        var scan = try log.scanDue(nowMicros: 200, limit: 10, inFlight: [])
+        XCTAssertEqual(scan.due.map(\.id), ["a1", "b1", "d1"], "a2 waits for a1; c1 is backing off")
+        XCTAssertEqual(scan.pending, 5)
+        XCTAssertEqual(scan.oldestPendingAddedAtMicros, 100)
+        XCTAssertEqual(try log.scanDue(nowMicros: 200, limit: 10, inFlight: ["a1"]).due.map(\.id), ["b1", "d1"])
+        XCTAssertEqual(try log.scanDue(nowMicros: 200, limit: 1, inFlight: []).due.map(\.id), ["a1"])
+        try log.record([("a1", AttemptRecord(kind: .delivered, atMicros: 300, status: 200, error: nil)),
+                        ("b1", AttemptRecord(kind: .dead, atMicros: 300, status: 410, error: "gone"))])
+        scan = try log.scanDue(nowMicros: 20_000, limit: 10, inFlight: [])
+        XCTAssertEqual(scan.due.map(\.id), ["a2", "c1", "d1"])
+        XCTAssertEqual(scan.pending, 3)
+        XCTAssertEqual(try log.retryDead(nowMicros: 400), 1)
+        scan = try log.scanDue(nowMicros: 20_000, limit: 10, inFlight: [])
+        XCTAssertEqual(scan.due.map(\.id), ["b1", "a2", "c1", "d1"], "a retried entry goes again in its place")
+        XCTAssertEqual(scan.pending, 4)
     }
 
     /// End to end: delivered entries compacted away, then the follower's state lost (a rescan
