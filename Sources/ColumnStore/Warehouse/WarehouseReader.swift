@@ -146,6 +146,9 @@ public struct WarehouseChange: Sendable {
 
     public var version: Int { commit.version }
     public var operation: WarehouseOperation { commit.operation }
+    /// When the commit was written: with the version, tells a commit from another of the same
+    /// number (a warehouse restored from elsewhere).
+    public var timestampMicros: Int64 { commit.timestampMicros }
     public var added: [SegmentEntry] { commit.add }
     /// Paths (relative to the warehouse) of the files the commit replaced.
     public var removed: [String] { commit.remove }

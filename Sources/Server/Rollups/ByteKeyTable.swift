@@ -60,6 +60,31 @@ struct ByteKeyTable: Sendable {
         return key.withUTF8 { id(UnsafeRawBufferPointer($0)) }
     }
 
+    /// The arena and the key starts (`starts[id] ..< starts[id + 1]`), for the state file.
+    var storage: (arena: [UInt8], starts: [Int]) { (arena, starts) }
+
+    /// The table holding the keys of `storage` with the same ids; nil when the keys are not
+    /// a valid table (starts not ascending from 0 to the arena's end, or a key twice).
+    init?(arena: [UInt8], starts: [Int]) {
+        guard starts.first == 0, starts.last == arena.count else { return nil }
+        for index in 1..<starts.count where starts[index] < starts[index - 1] { return nil }
+        let keyCount = starts.count - 1
+        var slotCount = 1024
+        while slotCount < keyCount * 2 + 2 { slotCount *= 2 }
+        slots = [UInt32](repeating: 0, count: slotCount)
+        self.arena.reserveCapacity(arena.count)
+        self.starts.reserveCapacity(starts.count)
+        hashes.reserveCapacity(keyCount)
+        let unique = arena.withUnsafeBytes { bytes in
+            for key in 0..<keyCount {
+                let expected = UInt32(key)
+                guard id(UnsafeRawBufferPointer(rebasing: bytes[starts[key]..<starts[key + 1]])) == expected else { return false }
+            }
+            return true
+        }
+        guard unique else { return nil }
+    }
+
     private mutating func grow() {
         var bigger = [UInt32](repeating: 0, count: slots.count * 2)
         let mask = bigger.count - 1

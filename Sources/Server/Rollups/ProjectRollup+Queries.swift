@@ -114,6 +114,25 @@ extension ProjectRollup {
         return counts
     }
 
+    /// `distinctPerCode` of one time-series bucket; whole day, week and month buckets are
+    /// cached (counts of past buckets do not change until a commit touches their days).
+    func distinctPerCode(skips: Bool, dimension: Int, interval: BucketInterval, bucketStart: Int64, from: Int64, to: Int64) -> [Int64] {
+        let bucketEnd = interval.next(after: bucketStart)
+        let low = max(from, bucketStart), high = min(to, bucketEnd)
+        guard bucketStart >= from && bucketEnd <= to, interval != .hour else {
+            return distinctPerCode(skips: skips, dimension: dimension, from: low, to: high)
+        }
+        let key = BucketCacheKey(skips: skips, interval: interval, start: bucketStart, dimension: dimension)
+        let codeCount = dimensions[dimension].values.count
+        if let cached = bucketPerCodeCache.withLock({ $0[key] }), cached.count == codeCount { return cached }
+        let counts = distinctPerCode(skips: skips, dimension: dimension, from: low, to: high)
+        bucketPerCodeCache.withLock { cache in
+            if cache.count >= Self.bucketPerCodeCacheEntriesMax { cache.removeAll(keepingCapacity: true) }
+            cache[key] = counts
+        }
+        return counts
+    }
+
     /// Distinct sites with a `track` event (or, `skips`, distinct counted skip hashes) per
     /// code of one dimension in range (a site whose value changed counts under each of its
     /// values), indexed by code.

@@ -106,7 +106,16 @@ final class ProjectRollup: @unchecked Sendable {
         var skips: Bool
         var interval: BucketInterval
         var start: Int64
+        /// The dimension of a per-code count (`distinctPerCode`), nil for a plain count.
+        var dimension: Int? = nil
     }
+    /// Per-code distinct counts of whole day, week and month buckets (`distinctPerCode`),
+    /// computed on first use, cleared with `bucketCountCache`: a series over past weeks walks
+    /// only its partial first and last buckets again.
+    let bucketPerCodeCache = Mutex<[BucketCacheKey: [Int64]]>([:])
+    /// Entries kept in `bucketPerCodeCache` before it is emptied (a few hundred KB at most
+    /// for dimensions of a few hundred values).
+    static let bucketPerCodeCacheEntriesMax = 2_048
 
     init(projectID: String) {
         self.projectID = projectID
@@ -221,7 +230,107 @@ extension ProjectRollup {
             for hash in chunks[index].countedSkipHashes { daySkipHashes[day, default: IDBitmap()].insert(hash) }
             touchedDays = true
         }
-        if touchedDays { bucketCountCache.withLock { $0.removeAll(keepingCapacity: true) } }
+        if touchedDays {
+            bucketCountCache.withLock { $0.removeAll(keepingCapacity: true) }
+            bucketPerCodeCache.withLock { $0.removeAll(keepingCapacity: true) }
+        }
+    }
+
+    /// One hour's entries as a state file holds them (`RollupStateFile`): kinds and
+    /// aggregates are derived again on restore.
+    struct PersistedHour {
+        var times: [Int64] = []
+        var ties: [UInt64] = []
+        var sites: [UInt32] = []
+        var states: [UInt32] = []
+        var skipTimes: [Int64] = []
+        var skipHashes: [UInt32] = []
+        var skipStates: [UInt32] = []
+    }
+
+    /// What a state file holds of one project: the tables of ids and codes, and the entries.
+    struct Persisted {
+        var siteIDs: ByteKeyTable
+        var hashIDs: ByteKeyTable
+        var dimensions: [DimensionDictionary]
+        /// The states' tuples back to back (`StateTable.codes`).
+        var stateCodes: [UInt16]
+        var firstSeenSorted: [Int64]
+        var baseHour: Int64
+        var hours: [PersistedHour]
+    }
+
+    /// This rollup's tables and entries for a state file. Caller holds the read lock.
+    func forEachPersistedPart(tables: (ByteKeyTable, ByteKeyTable, [DimensionDictionary], [UInt16], [Int64], Int64, Int) throws -> Void,
+                              hour: (HourChunk) throws -> Void) rethrows {
+        try tables(siteIDs, hashIDs, dimensions, states.codes, firstSeenSorted, baseHour, chunks.count)
+        for chunk in chunks { try hour(chunk) }
+    }
+
+    /// Fills a fresh rollup from a state file's part, checking every id and code against its
+    /// table (the file may be damaged or hostile: nothing in it may index out of bounds), then
+    /// recounts the aggregates with `finish()`. Returns what is wrong, nil when restored.
+    func restore(_ persisted: Persisted) -> String? {
+        let width = RollupDimensions.names.count
+        guard persisted.dimensions.count == width else { return "\(persisted.dimensions.count) dimensions, expected \(width)" }
+        guard persisted.stateCodes.count % width == 0 else { return "state codes are not whole tuples" }
+        guard persisted.hours.count <= Self.hoursMax else { return "\(persisted.hours.count) hours" }
+        guard persisted.siteIDs.count < Int(Self.noSite), persisted.hashIDs.count < Int(Self.noSite) else { return "too many ids" }
+        let codeCounts = persisted.dimensions.map { $0.values.count }
+        var table = StateTable(width: width)
+        let stateCount = persisted.stateCodes.count / width
+        let statesValid = persisted.stateCodes.withUnsafeBufferPointer { codes in
+            for state in 0..<stateCount {
+                let tuple = UnsafeBufferPointer(rebasing: codes[state * width ..< (state + 1) * width])
+                for dimension in 0..<width where Int(tuple[dimension]) >= codeCounts[dimension] { return false }
+                guard table.intern(tuple) == UInt32(state) else { return false }
+            }
+            return true
+        }
+        guard statesValid else { return "a state has an unknown code or repeats" }
+        let siteCount = UInt32(persisted.siteIDs.count), hashCount = UInt32(persisted.hashIDs.count)
+        for (index, hour) in persisted.hours.enumerated() {
+            let n = hour.times.count
+            guard hour.ties.count == n, hour.sites.count == n, hour.states.count == n,
+                  hour.skipHashes.count == hour.skipTimes.count, hour.skipStates.count == hour.skipTimes.count else {
+                return "hour \(index): columns of different lengths"
+            }
+            let absolute = persisted.baseHour &+ Int64(index)
+            guard hour.times.allSatisfy({ Self.floorDivide($0, Self.microsPerHour) == absolute }),
+                  hour.skipTimes.allSatisfy({ Self.floorDivide($0, Self.microsPerHour) == absolute }) else {
+                return "hour \(index): an entry lies outside its hour"
+            }
+            guard hour.sites.allSatisfy({ $0 < siteCount || $0 == Self.noSite }), hour.skipHashes.allSatisfy({ $0 < hashCount }),
+                  hour.states.allSatisfy({ Int($0) < stateCount }), hour.skipStates.allSatisfy({ Int($0) < stateCount }) else {
+                return "hour \(index): an id or state out of range"
+            }
+        }
+        siteIDs = persisted.siteIDs
+        hashIDs = persisted.hashIDs
+        dimensions = persisted.dimensions
+        states = table
+        stateColumns = [[UInt16]](repeating: [], count: width)
+        refreshKinds()
+        let eventCodes = (0..<stateCount).map { kindOfEventCode[Int(table.code(state: UInt32($0), dimension: RollupDimensions.eventIndex))] }
+        firstSeenSorted = persisted.firstSeenSorted.sorted()
+        baseHour = persisted.baseHour
+        eventCount = 0
+        chunks = persisted.hours.map { hour in
+            var chunk = HourChunk()
+            chunk.times = hour.times
+            chunk.ties = hour.ties
+            chunk.sites = hour.sites
+            chunk.states = hour.states
+            chunk.kinds = hour.states.map { eventCodes[Int($0)] }
+            chunk.skipTimes = hour.skipTimes
+            chunk.skipHashes = hour.skipHashes
+            chunk.skipStates = hour.skipStates
+            chunk.dirty = !hour.times.isEmpty
+            return chunk
+        }
+        eventCount = chunks.reduce(0) { $0 + $1.times.count }
+        finish()
+        return nil
     }
 
     func markUnusable(_ reason: String) {

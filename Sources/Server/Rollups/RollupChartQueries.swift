@@ -92,8 +92,8 @@ public struct RollupChartQueries: ChartQueries {
                 switch request.metric {
                 case .events: perCode = rollup.dimensionCounts(dimension: dimension, deactivationsOnly: false, from: low, to: high)
                 case .deactivations: perCode = rollup.dimensionCounts(dimension: dimension, deactivationsOnly: true, from: low, to: high)
-                case .sites: perCode = rollup.distinctPerCode(skips: false, dimension: dimension, from: low, to: high)
-                case .skips: perCode = rollup.distinctPerCode(skips: true, dimension: dimension, from: low, to: high)
+                case .sites: perCode = rollup.distinctPerCode(skips: false, dimension: dimension, interval: request.interval, bucketStart: start, from: from, to: to)
+                case .skips: perCode = rollup.distinctPerCode(skips: true, dimension: dimension, interval: request.interval, bucketStart: start, from: from, to: to)
                 case .newSites: return nil
                 }
                 for (code, count) in perCode.enumerated() where count > 0 {

@@ -23,6 +23,16 @@ struct DimensionDictionary: Sendable {
     private var codeOfValue: [Value: UInt16] = [:]
     private(set) var overflowed = false
 
+    init() {}
+
+    /// The dictionary giving `values` codes 0, 1, 2, … (the state file's); nil when a value
+    /// repeats or there are more than `codesMax`.
+    init?(values: [Value], overflowed: Bool) {
+        guard values.count <= Self.codesMax else { return nil }
+        for (index, value) in values.enumerated() where code(value) != UInt16(index) { return nil }
+        self.overflowed = overflowed
+    }
+
     /// The code of `value`, adding it if new; code 0 stands in once the dimension overflowed.
     mutating func code(_ value: Value) -> UInt16 {
         if let code = codeOfValue[value] { return code }

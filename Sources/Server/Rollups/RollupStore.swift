@@ -23,6 +23,13 @@ import Synchronization
 ///    rewrites events and sites that are already counted: nothing to do. A change that cannot
 ///    be read (the log moved past it, a file is gone) means build from scratch.
 /// Each commit is applied whole before the next, so a chart never sees half a commit.
+///
+/// With a `stateDirectory`, the rollups are saved there (`RollupStateFile`): after every build
+/// from scratch and, while following, at most every `persistIntervalSeconds` (and when the
+/// service stops). A start reads the file instead of step 2 when it is intact, of this format,
+/// and its commit (version and timestamp) is still the log's; then step 3 follows the commits
+/// after it. Anything else — no file, damaged, another format, a log that no longer holds its
+/// commit or the commits after it — is step 2, never an answer from a wrong state.
 public final class RollupStore: Service, Sendable {
     public struct Status: Sendable {
         public var ready: Bool
@@ -36,6 +43,10 @@ public final class RollupStore: Service, Sendable {
     let logger: Logger
     /// How often `run` looks for new commits when nobody calls `refreshSoon`.
     let pollSeconds: Double
+    /// Where the state file lives (nil: not saved, every start builds).
+    let statePath: String?
+    /// While following, the state file is rewritten at most this often.
+    let persistIntervalSeconds: Double
     private struct State {
         var projects: [String: ProjectRollup] = [:]
         var appliedVersion = 0
@@ -43,11 +54,26 @@ public final class RollupStore: Service, Sendable {
         var lastBuildSeconds: Double?
         var lastError: String?
         var buildCount = 0
+        /// Starts that read the state file instead of building.
+        var restoreCount = 0
+        /// The version the state file holds (0: none written or read yet) and when it was written.
+        var persistedVersion = 0
+        var persistedAtNanos: UInt64 = 0
+        /// The last build left projects out (their files could not be read): not saved.
+        var partial = false
     }
     private let state = Mutex(State())
     /// How many times the rollups were built from scratch (once, unless following failed).
     public var buildCount: Int {
         state.withLock { $0.buildCount }
+    }
+    /// How many times the rollups were read from the state file instead of built.
+    public var restoreCount: Int {
+        state.withLock { $0.restoreCount }
+    }
+    /// The version the state file holds (0: none).
+    public var persistedVersion: Int {
+        state.withLock { $0.persistedVersion }
     }
     /// Serializes refreshes (the poll loop, compaction's callback, tests).
     private let refreshLock = Mutex(())
@@ -57,9 +83,12 @@ public final class RollupStore: Service, Sendable {
     private let lagGauge = Gauge(label: "trackhouse_rollup_lag_versions")
     private let versionGauge = Gauge(label: "trackhouse_rollup_version")
 
-    public init(warehouse: WarehouseReader, pollSeconds: Double = 1, logger: Logger) {
+    public init(warehouse: WarehouseReader, stateDirectory: String? = nil, persistIntervalSeconds: Double = 60,
+                pollSeconds: Double = 1, logger: Logger) {
         self.warehouse = warehouse
         self.pollSeconds = pollSeconds
+        self.statePath = stateDirectory.map { $0 + "/" + RollupStateFile.fileName }
+        self.persistIntervalSeconds = persistIntervalSeconds
         self.logger = logger
     }
 
@@ -124,12 +153,16 @@ public final class RollupStore: Service, Sendable {
         let (applied, isReady) = state.withLock { ($0.appliedVersion, $0.ready) }
         guard !isReady || newest != applied else { return }
         let started = DispatchTime.now().uptimeNanoseconds
+        var built = false
         do {
-            if isReady && newest > applied {
-                try follow(after: applied, through: newest)
+            var (from, ready) = (applied, isReady)
+            if !ready, let restored = restore(newest: newest) { (from, ready) = (restored, true) }
+            if ready && newest >= from {
+                if newest > from { try follow(after: from, through: newest) }
                 followTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             } else {
                 try build()
+                built = true
                 buildTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             }
             setError(nil)
@@ -137,6 +170,7 @@ public final class RollupStore: Service, Sendable {
             logger.info("rollups rebuilding", metadata: ["rollups.reason": "\(reason)"])
             do {
                 try build()
+                built = true
                 setError(nil)
             } catch {
                 setError("\(error)")
@@ -145,6 +179,79 @@ public final class RollupStore: Service, Sendable {
         } catch {
             setError("\(error)")
             throw error
+        }
+        persist(force: built)
+    }
+
+    /// Writes the state file now if it is behind (the service calls this when it stops).
+    public func persistNow() {
+        refreshLock.withLock { _ in persist(force: true) }
+    }
+
+    // MARK: The state file
+
+    /// Reads the state file into the store when it can stand for the log at its version;
+    /// returns that version, nil (and nothing changed) otherwise. Caller holds `refreshLock`.
+    private func restore(newest: Int) -> Int? {
+        guard let statePath, FileIO.exists(statePath) else { return nil }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let header: RollupStateFile.Header, projects: [ProjectRollup]
+        do { (header, projects) = try RollupStateFile.read(path: statePath) } catch {
+            logger.warning("rollup state file not used, building from the segments", metadata: ["rollups.path": "\(statePath)", "error": "\(error)"])
+            return nil
+        }
+        guard header.logVersion <= newest, commitTimestamp(version: header.logVersion) == header.commitTimestampMicros else {
+            logger.info("rollup state file is not of this log, building from the segments",
+                        metadata: ["rollups.path": "\(statePath)", "rollups.version": "\(header.logVersion)"])
+            return nil
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let published = Dictionary(uniqueKeysWithValues: projects.map { ($0.projectID, $0) })
+        state.withLock { store in
+            store.projects = published
+            store.appliedVersion = header.logVersion
+            store.ready = true
+            store.lastBuildSeconds = seconds
+            store.restoreCount += 1
+            store.persistedVersion = header.logVersion
+            store.persistedAtNanos = DispatchTime.now().uptimeNanoseconds
+        }
+        logger.info("rollups read from the state file", metadata: [
+            "rollups.version": "\(header.logVersion)", "rollups.newest": "\(newest)", "rollups.seconds": "\(String(format: "%.2f", seconds))",
+            "rollups.events": "\(projects.reduce(0) { $0 + $1.eventCount })"])
+        return header.logVersion
+    }
+
+    /// The timestamp of commit `version`, nil when the log does not hold it any more.
+    private func commitTimestamp(version: Int) -> Int64? {
+        guard version > 0 else { return nil }
+        return (try? warehouse.changes(after: version - 1, through: version))?.first?.timestampMicros
+    }
+
+    /// Writes the state file when it is behind the applied version and `force` or the
+    /// interval has passed. Never while a project's build failed (the file would stand for
+    /// charts it does not hold). A failed write is logged: the next start builds instead.
+    /// Caller holds `refreshLock`.
+    private func persist(force: Bool) {
+        guard let statePath else { return }
+        let (applied, ready, persisted, persistedAt, failed, projects) = state.withLock {
+            ($0.appliedVersion, $0.ready, $0.persistedVersion, $0.persistedAtNanos, $0.partial,
+             $0.projects.values.sorted { $0.projectID < $1.projectID })
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard ready, !failed, applied > 0, applied != persisted else { return }
+        guard force || Double(now - persistedAt) / 1e9 >= persistIntervalSeconds else { return }
+        guard let timestamp = commitTimestamp(version: applied) else { return }
+        do {
+            try RollupStateFile.write(path: statePath, header: .init(logVersion: applied, commitTimestampMicros: timestamp), projects: projects)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - now) / 1e9
+            state.withLock {
+                $0.persistedVersion = applied
+                $0.persistedAtNanos = DispatchTime.now().uptimeNanoseconds
+            }
+            logger.debug("rollup state file written", metadata: ["rollups.version": "\(applied)", "rollups.seconds": "\(String(format: "%.2f", seconds))"])
+        } catch {
+            logger.warning("rollup state file not written", metadata: ["rollups.path": "\(statePath)", "error": "\(error)"])
         }
     }
 
@@ -162,6 +269,13 @@ public final class RollupStore: Service, Sendable {
                 }
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(self.pollSeconds * 1e9)) }
+        }
+        // The next start then follows from here rather than from the last periodic write.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.persistNow()
+                continuation.resume()
+            }
         }
     }
 
@@ -231,6 +345,7 @@ public final class RollupStore: Service, Sendable {
                     store.lastBuildSeconds = seconds
                     store.lastError = failed.isEmpty ? nil : "rollups of \(failed.count) project(s) could not be built: " + failed.keys.sorted().joined(separator: ", ")
                     store.buildCount += 1
+                    store.partial = !failed.isEmpty
                 }
                 for (projectID, error) in failed.sorted(by: { $0.key < $1.key }) {
                     logger.error("rollup of a project left out: a file could not be read", metadata: ["project": "\(projectID)", "error": "\(error)"])

@@ -1,0 +1,145 @@
+import Core
+import Foundation
+import XCTest
+import TrackhouseTestSupport
+@testable import ColumnStore
+@testable import Ingest
+@testable import Query
+@testable import Server
+import Workload
+
+/// The rollups' state file: a start reads it instead of the segments, follows only the
+/// commits after it, and anything wrong with it means a build from the segments — the charts
+/// equal the scan in every case.
+final class RollupStateFileTests: XCTestCase {
+    static let day = APIFixture.day
+
+    /// A store over `data` saving its state in `stateDirectory`, refreshed once.
+    private func store(_ data: String, _ stateDirectory: String) throws -> (RollupStore, RollupChartQueries, WarehouseChartQueries) {
+        let store = RollupStore(warehouse: WarehouseReader(dataDirectory: data), stateDirectory: stateDirectory, logger: quietLogger)
+        try store.refresh()
+        XCTAssertEqual(store.checkInvariants(), [])
+        let scan = WarehouseChartQueries(engine: QueryEngine(catalog: WarehouseCatalog(dataDirectory: data), logger: quietLogger))
+        return (store, RollupChartQueries(rollups: store, fallback: scan), scan)
+    }
+
+    /// A few charts of every kind over ranges that are and are not hour-aligned.
+    private func assertEqualsScan(_ rollups: RollupChartQueries, _ scan: WarehouseChartQueries, projects: [String], end: Int64,
+                                  file: StaticString = #filePath, line: UInt = #line) throws {
+        for project in projects {
+            for range in [TimeRange(from: end - 21 * Self.day, to: end), TimeRange(from: end - 40 * Self.day + 999, to: end - 3 * Self.day - 12_345)] {
+                XCTAssertEqual(try rollups.stats(projectID: project, range: range), try scan.stats(projectID: project, range: range), file: file, line: line)
+                for (metric, column) in [(TimeseriesMetric.sites, "php_minor"), (.events, "wp_locale"), (.skips, nil), (.deactivations, "reason_id")] as [(TimeseriesMetric, String?)] {
+                    let request = TimeseriesRequest(metric: metric, interval: .week, range: range, breakdown: column, limit: 3)
+                    XCTAssertEqual(try rollups.timeseries(projectID: project, request: request), try scan.timeseries(projectID: project, request: request),
+                                   "\(metric) by \(column ?? "-")", file: file, line: line)
+                }
+            }
+            for dimension in ["wp_version", "php_minor", "event"] {
+                let request = BreakdownRequest(dimension: dimension, at: end - 2 * Self.day + 12_345, activeDays: 14, limit: 3)
+                XCTAssertEqual(try rollups.breakdown(projectID: project, request: request), try scan.breakdown(projectID: project, request: request),
+                               file: file, line: line)
+            }
+        }
+        XCTAssertEqual(rollups.counters.answered.scan, 0, "the rollups answered every chart", file: file, line: line)
+    }
+
+    func testARestartReadsTheStateFileAndAnswersTheSame() throws {
+        let fixture = APIFixture.shared
+        let stateDirectory = makeTemporaryDirectory("rollup-state")
+        let (first, _, _) = try store(fixture.dataDirectory, stateDirectory)
+        let newest = WarehouseReader(dataDirectory: fixture.dataDirectory).newestVersion
+        XCTAssertEqual(first.buildCount, 1)
+        XCTAssertEqual(first.persistedVersion, newest, "a build writes the state file")
+        XCTAssertTrue(FileIO.exists(stateDirectory + "/" + RollupStateFile.fileName))
+
+        let (second, rollups, scan) = try store(fixture.dataDirectory, stateDirectory)
+        XCTAssertEqual(second.restoreCount, 1, "the second start read the file")
+        XCTAssertEqual(second.buildCount, 0, "and did not read the segments")
+        XCTAssertEqual(second.status.version, newest)
+        XCTAssertEqual(second.status.events, first.status.events)
+        try assertEqualsScan(rollups, scan, projects: fixture.projects.map(\.id), end: APIFixture.end)
+    }
+
+    func testADamagedTruncatedOrForeignStateFileIsRebuiltFrom() throws {
+        let fixture = APIFixture.shared
+        let stateDirectory = makeTemporaryDirectory("rollup-state-damaged")
+        let path = stateDirectory + "/" + RollupStateFile.fileName
+        _ = try store(fixture.dataDirectory, stateDirectory)
+        let good = try FileIO.readFile(path)
+
+        var flipped = good
+        flipped[flipped.count / 2] ^= 0x10
+        var truncated = good
+        truncated.removeLast(good.count / 3)
+        // An intact file of another warehouse: its commit is not this log's (version too new).
+        let other = makeTemporaryDirectory("rollup-state-other-data")
+        let otherState = makeTemporaryDirectory("rollup-state-other")
+        _ = try WorkloadGenerator.generate(options: GeneratorOptions(outDirectory: other, projects: 1, sites: 40, weeks: 2, seed: 9,
+                                                                     endMicros: APIFixture.end))
+        var options = Compactor.Options()
+        options.includeOpenHours = true
+        options.segmentRowsTarget = 500
+        for _ in 0..<3 { _ = try Compactor(dataDirectory: other, options: options, logger: quietLogger).run() }
+        _ = try store(other, otherState)
+        let foreign = try FileIO.readFile(otherState + "/" + RollupStateFile.fileName)
+
+        for (name, bytes) in [("flipped byte", flipped), ("truncated", truncated), ("empty", []), ("another warehouse's", foreign),
+                              ("garbage", Array(repeating: UInt8(0x41), count: 4096))] {
+            try FileIO.writeFileAtomically(path, bytes)
+            let (store, rollups, scan) = try store(fixture.dataDirectory, stateDirectory)
+            XCTAssertEqual(store.restoreCount, 0, "\(name): not read")
+            XCTAssertEqual(store.buildCount, 1, "\(name): built from the segments")
+            try assertEqualsScan(rollups, scan, projects: [fixture.mainProject], end: APIFixture.end)
+            XCTAssertEqual(try FileIO.readFile(path), good, "\(name): the rebuild wrote the file again, as the first build did")
+        }
+    }
+
+    /// A file written at one commit; compactions commit more; a new start reads the file and
+    /// follows only the later commits, and equals a fresh build and the scan.
+    func testAStartAppliesTheCommitsAfterTheFilesVersion() throws {
+        let source = makeTemporaryDirectory("rollup-state-source")
+        let data = makeTemporaryDirectory("rollup-state-follow")
+        let stateDirectory = makeTemporaryDirectory("rollup-state-follow-state")
+        let end = UTCTime.parseISO("2026-04-01T00:00:00Z")!
+        _ = try WorkloadGenerator.generate(options: GeneratorOptions(outDirectory: source, projects: 2, sites: 200, weeks: 6, seed: 21, endMicros: end))
+        try FileIO.writeFileAtomically(data + "/projects.json", try FileIO.readFile(source + "/projects.json"))
+        let rawFiles = FileIO.walkFiles(source + "/raw").sorted()
+        var options = Compactor.Options()
+        options.includeOpenHours = true
+        options.segmentRowsTarget = 3_000
+        func compact(_ files: ArraySlice<String>) throws {
+            for path in files {
+                let target = data + path.dropFirst(source.count)
+                try FileIO.makeDirectories(FileIO.parentDirectory(target))
+                try FileIO.writeFileAtomically(target, try FileIO.readFile(path))
+            }
+            _ = try Compactor(dataDirectory: data, options: options, logger: quietLogger).run()
+        }
+        try compact(rawFiles[0..<rawFiles.count / 2])
+        let (first, _, _) = try store(data, stateDirectory)
+        let written = first.persistedVersion
+        XCTAssertGreaterThan(written, 0)
+        try compact(rawFiles[(rawFiles.count / 2)...])
+        let newest = WarehouseReader(dataDirectory: data).newestVersion
+        XCTAssertGreaterThan(newest, written, "the second half brought commits after the file's version")
+
+        let (second, rollups, scan) = try store(data, stateDirectory)
+        XCTAssertEqual(second.restoreCount, 1)
+        XCTAssertEqual(second.buildCount, 0, "the commits after the file were followed, not rebuilt")
+        XCTAssertEqual(second.status.version, newest)
+        let projects = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "projects.json").projects.map(\.id)
+        try assertEqualsScan(rollups, scan, projects: projects, end: end)
+        let fresh = RollupStore(warehouse: WarehouseReader(dataDirectory: data), logger: quietLogger)
+        try fresh.refresh()
+        XCTAssertEqual(fresh.status.events, second.status.events, "followed from the file and built from scratch hold the same events")
+
+        // The follow did not rewrite the file yet (interval); stopping does.
+        second.persistNow()
+        XCTAssertEqual(second.persistedVersion, newest)
+        let (third, _, _) = try store(data, stateDirectory)
+        XCTAssertEqual(third.restoreCount, 1)
+        XCTAssertEqual(third.status.version, newest)
+        XCTAssertEqual(third.status.events, fresh.status.events)
+    }
+}
