@@ -11,6 +11,8 @@ struct ByteKeyTable: Sendable {
 
     var count: Int { hashes.count }
 
+    init() {}
+
     @inline(__always)
     static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(key.count)

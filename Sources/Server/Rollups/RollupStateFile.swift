@@ -63,6 +63,7 @@ enum RollupStateFile {
                 try project.lock.withReadLock { try encode(project, into: &writer) }
                 try writer.flushIfFull()
             }
+            try writer.flush(hashing: true)
             let digest = Array(writer.hasher.finalize())
             writer.buffer.append(contentsOf: digest)
             try writer.flush(hashing: false)
