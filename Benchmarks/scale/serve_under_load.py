@@ -2,7 +2,9 @@
 while ~10 SDK events a second arrive, as an operator of a big plugin would run it.
 
 Measures, in one run:
-- start: seconds from exec to `/healthz` saying the rollups are ready; RSS then;
+- start: seconds from exec to `/healthz` saying the rollups are ready (built from the segments:
+  a state file of an earlier run is removed first); RSS then;
+- restart after the measurements: the same, reading the rollups' state file written at stop;
 - RSS under load (max of samples every second) and after the load;
 - every in-process compaction cycle while events flow (from `/healthz`'s `compaction.seconds`,
   one sample per distinct `finished_at`): count, p50, max;
@@ -97,12 +99,11 @@ def main():
                            capture_output=True, text=True, check=True).stdout
     token = next(word for word in token.split() if word.startswith("th_"))
 
-    port = free_port()
-    started = time.monotonic()
-    server = subprocess.Popen([args.bin, "serve", "--data", args.data, "--port", str(port),
-                               "--compact-interval", "15", "--log-level", "warning"])
-    results = {}
-    try:
+    def start_server():
+        """A `serve` on a free port, once `/healthz` says its rollups are ready."""
+        port = free_port()
+        server = subprocess.Popen([args.bin, "serve", "--data", args.data, "--port", str(port),
+                                   "--compact-interval", "15", "--log-level", "warning"])
         health = Client(port)
         while True:
             try:
@@ -110,12 +111,29 @@ def main():
                 state = json.loads(body)
                 rollups = state.get("rollups") or {}
                 if status == 200 and rollups.get("ready"):
-                    break
+                    return server, port
             except (OSError, ValueError, http.client.HTTPException):
                 pass
             if server.poll() is not None:
                 sys.exit("server exited during start")
             time.sleep(0.2)
+
+    def stop_server(server):
+        server.terminate()
+        try:
+            server.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    # The first start builds the rollups from every events segment unless a state file of
+    # an earlier run exists (`<data>/rollups/state.bin`): remove it, so this measures the build.
+    state_file = os.path.join(args.data, "rollups", "state.bin")
+    if os.path.exists(state_file):
+        os.remove(state_file)
+    started = time.monotonic()
+    server, port = start_server()
+    results = {}
+    try:
         results["start_seconds"] = round(time.monotonic() - started, 2)
         results["rss_after_start_mb"] = round(rss_mb(server.pid))
         print(json.dumps({"start_seconds": results["start_seconds"], "rss_after_start_mb": results["rss_after_start_mb"]}), flush=True)
@@ -214,11 +232,17 @@ def main():
                                   "p99_ms": results[f"{name}_{mode}_p99_ms"], "non200": failures}), flush=True)
         results["rss_end_mb"] = round(rss_mb(server.pid))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
+    # A restart reads the rollups' state file (written at stop) and follows the commits after it.
+    results["rollup_state_file_mb"] = round(os.path.getsize(state_file) / 1e6) if os.path.exists(state_file) else None
+    started = time.monotonic()
+    server, port = start_server()
+    try:
+        results["restart_seconds"] = round(time.monotonic() - started, 2)
+        results["rss_after_restart_mb"] = round(rss_mb(server.pid))
+        print(json.dumps({k: results[k] for k in ("restart_seconds", "rss_after_restart_mb", "rollup_state_file_mb")}), flush=True)
+    finally:
+        stop_server(server)
     print(json.dumps({"summary": results}), flush=True)
 
 
