@@ -89,6 +89,7 @@ public struct ServeSettings: Sendable {
         Key("retention-months", .integer, default: .unset, expectation: "a number of months, 1 or more"),
         Key("ip-mode", .text, default: .text("full"), expectation: "full, truncated or none"),
         Key("no-rollups", .boolean, default: .boolean(false), expectation: "true or false"),
+        Key("rollup-days", .integer, default: .integer(ProjectRollup.windowDaysDefault), expectation: "a number of days between 1 and 3660"),
         Key("answer-cache-mb", .integer, default: .integer(64), expectation: "between 0 and 65536"),
         Key("idle-timeout", .number, default: .number(60), expectation: "between 0 and 86400 seconds"),
         Key("log-level", .text, default: .text("info"),
@@ -184,6 +185,7 @@ public struct ServeSettings: Sendable {
         if let rollupsEntry = entry("no-rollups"), case .boolean(let noRollups) = rollupsEntry.value {
             configuration.rollupsEnabled = !noRollups
         }
+        configuration.rollupWindowDays = try integer("rollup-days", in: 1...3_660) ?? ProjectRollup.windowDaysDefault
         configuration.answerCacheBytesMax = (try integer("answer-cache-mb", in: 0...65_536) ?? 64) << 20
         let idleTimeout = try number("idle-timeout", in: 0...86_400)
         configuration.idleTimeoutSeconds = idleTimeout > 0 ? idleTimeout : nil

@@ -36,6 +36,10 @@ public struct ServerConfiguration: Sendable {
     /// Chart endpoints answer from in-memory rollups kept up to date after each commit
     /// (roles query and all); off, every chart request scans the warehouse.
     public var rollupsEnabled = true
+    /// Days of history the rollups keep per project, back from the newest event: charts
+    /// reaching further back are answered by scanning (exact, slower). Bounds their memory
+    /// and state file whatever the history's length.
+    public var rollupWindowDays = ProjectRollup.windowDaysDefault
     /// Rendered read answers kept per warehouse version (`ResponseCache`), in bytes; 0 turns
     /// the cache off (the API benchmark measures both).
     public var answerCacheBytesMax = 64 << 20

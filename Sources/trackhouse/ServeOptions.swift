@@ -37,6 +37,8 @@ struct ServeOptions: ParsableArguments {
     // `--rollups` exists so a flag can undo `TRACKHOUSE_NO_ROLLUPS=true` or the file's `no-rollups`.
     @Flag(inversion: .prefixedNo, help: "--no-rollups answers chart endpoints by scanning the warehouse instead of from the in-memory rollups.")
     var rollups: Bool?
+    @Option(name: .customLong("rollup-days"), help: "Days of history the chart rollups keep in memory, back from the newest event (1-3660; default 120). Charts reaching further back are answered by a scan: the same answer, slower.")
+    var rollupDays: Int?
     @Option(name: .customLong("answer-cache-mb"), help: "Rendered read answers kept per warehouse version, in MiB (0 = no cache; default 64).")
     var answerCacheMB: Int?
     @Option(name: .customLong("idle-timeout"), help: "Close a connection that sends nothing for this many seconds: idle keep-alive, or a request that stops arriving (0 = never; default 60). A request being answered is never cut.")
@@ -66,6 +68,7 @@ struct ServeOptions: ParsableArguments {
         values["retention-months"] = retentionMonths.map { .integer($0) }
         values["ip-mode"] = ipMode.map { .text($0) }
         values["no-rollups"] = rollups.map { .boolean(!$0) }
+        values["rollup-days"] = rollupDays.map { .integer($0) }
         values["answer-cache-mb"] = answerCacheMB.map { .integer($0) }
         values["idle-timeout"] = idleTimeout.map { .number($0) }
         values["log-level"] = logLevel.map { .text($0.rawValue) }

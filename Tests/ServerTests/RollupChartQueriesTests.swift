@@ -17,10 +17,11 @@ final class RollupChartQueriesTests: XCTestCase {
     static let hour: Int64 = 3_600_000_000
     static let day = APIFixture.day
 
-    static func charts(_ dataDirectory: String) throws -> (rollups: RollupChartQueries, scan: WarehouseChartQueries, store: RollupStore) {
+    static func charts(_ dataDirectory: String, windowDays: Int = ProjectRollup.windowDaysDefault) throws
+        -> (rollups: RollupChartQueries, scan: WarehouseChartQueries, store: RollupStore) {
         let engine = QueryEngine(catalog: WarehouseCatalog(dataDirectory: dataDirectory), logger: quietLogger)
         let scan = WarehouseChartQueries(engine: engine)
-        let store = RollupStore(warehouse: WarehouseReader(dataDirectory: dataDirectory), logger: quietLogger)
+        let store = RollupStore(warehouse: WarehouseReader(dataDirectory: dataDirectory), windowDays: windowDays, logger: quietLogger)
         try store.refresh()
         XCTAssertEqual(store.checkInvariants(), [], "a built rollup holds its invariants")
         return (RollupChartQueries(rollups: store, fallback: scan), scan, store)
@@ -91,6 +92,30 @@ final class RollupChartQueriesTests: XCTestCase {
         XCTAssertEqual(rollups.counters.answered.scan, 0, "the rollups answered every one of these")
     }
 
+    /// Rollups keeping only 20 of the fixture's 70 days: charts inside the window answer from
+    /// them, charts reaching before it from the scan, and every answer is the scan's.
+    func testChartsBeforeTheWindowGoToTheScanAndStayExact() throws {
+        let fixture = APIFixture.shared
+        let (rollups, scan, store) = try Self.charts(fixture.dataDirectory, windowDays: 20)
+        let full = try Self.charts(fixture.dataDirectory)
+        XCTAssertLessThan(store.status.events, full.store.status.events, "the window dropped the older hours")
+        XCTAssertGreaterThan(store.status.events, 0)
+        try assertRollupsEqualScan(rollups, scan, projects: fixture.projects.map(\.id), end: APIFixture.end)
+        XCTAssertGreaterThan(rollups.counters.answered.scan, 0, "charts before the window were scanned")
+        XCTAssertGreaterThan(rollups.counters.answered.rollup, 0, "charts inside the window were not")
+        let recent = TimeRange(from: APIFixture.end - 5 * Self.day + 12_345, to: APIFixture.end - Self.hour)
+        let before = rollups.counters.answered
+        XCTAssertEqual(try rollups.stats(projectID: fixture.mainProject, range: recent), try scan.stats(projectID: fixture.mainProject, range: recent))
+        XCTAssertEqual(rollups.counters.answered.rollup, before.rollup + 1, "a recent range is answered from the window")
+    }
+
+    /// The window while following commits: old hours leave as new ones arrive, and the
+    /// followed rollups equal a fresh build with the same window and the scan.
+    func testAWindowFollowsCompactionsCommitByCommit() throws {
+        let store = try followCompactions(checkpointInterval: 100, refreshAfter: [0, 1, 2], windowDays: 15)
+        XCTAssertEqual(store.buildCount, 1)
+    }
+
     func testUnsupportedQuestionsFallBackToTheScan() throws {
         let fixture = APIFixture.shared
         let (rollups, scan, _) = try Self.charts(fixture.dataDirectory)
@@ -121,7 +146,7 @@ final class RollupChartQueriesTests: XCTestCase {
 
     /// Compacts a generated dataset in three steps, refreshing the store after the steps in
     /// `refreshAfter`, and checks the rollups against the scan and a fresh build each time.
-    private func followCompactions(checkpointInterval: Int, refreshAfter: Set<Int>) throws -> RollupStore {
+    private func followCompactions(checkpointInterval: Int, refreshAfter: Set<Int>, windowDays: Int = ProjectRollup.windowDaysDefault) throws -> RollupStore {
         let source = makeTemporaryDirectory("rollup-source")
         let data = makeTemporaryDirectory("rollup-follow")
         let end = UTCTime.parseISO("2026-04-01T00:00:00Z")!
@@ -132,7 +157,7 @@ final class RollupChartQueriesTests: XCTestCase {
             // Hour folders first, so each third is a later slice of time (plus the odd late file).
             String(a.dropFirst(source.count).split(separator: "/").dropFirst(2).joined()) < String(b.dropFirst(source.count).split(separator: "/").dropFirst(2).joined())
         }
-        let store = RollupStore(warehouse: WarehouseReader(dataDirectory: data), logger: quietLogger)
+        let store = RollupStore(warehouse: WarehouseReader(dataDirectory: data), windowDays: windowDays, logger: quietLogger)
         let scan = WarehouseChartQueries(engine: QueryEngine(catalog: WarehouseCatalog(dataDirectory: data), logger: quietLogger))
         let rollups = RollupChartQueries(rollups: store, fallback: scan)
         let thirds = [0, rawFiles.count / 3, 2 * rawFiles.count / 3, rawFiles.count]
@@ -154,7 +179,7 @@ final class RollupChartQueriesTests: XCTestCase {
             XCTAssertEqual(store.status.version, WarehouseReader(dataDirectory: data).newestVersion)
             let projects = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "projects.json").projects.map(\.id)
             try assertRollupsEqualScan(rollups, scan, projects: projects, end: end)
-            let fresh = try Self.charts(data)
+            let fresh = try Self.charts(data, windowDays: windowDays)
             XCTAssertEqual(fresh.store.status.events, store.status.events, "step \(step): followed and rebuilt rollups hold the same events")
         }
         let merged = FileIO.walkFiles(data + "/warehouse/events", includeHidden: true).filter { FileIO.lastComponent($0).hasPrefix(".replaced-") }

@@ -1,4 +1,5 @@
 import ColumnStore
+import Core
 import Foundation
 import Query
 import Synchronization
@@ -20,6 +21,15 @@ import Synchronization
 ///
 /// Whole hours inside a range are answered from the aggregates; the partial hours at the
 /// edges of a range from the entries, filtered by time, so any range is exact.
+///
+/// A sliding window bounds the memory (and the state file) whatever the history's length:
+/// 1. after each `finish`, the hours more than `windowHours` before the newest hour with events
+///    (or before two days after now, if a clock far ahead sent events) are dropped, with the
+///    bitmaps of days wholly before the window, and `windowStartHour` moves to the first kept;
+/// 2. events of an hour before `windowStartHour` (a late arrival) are not applied;
+/// 3. `covers(from:)` says whether a question reading from an instant on is answerable: a chart
+///    reaching before the window goes to the scan, which is exact (so answers never change,
+///    only their cost). Nothing dropped yet: every question is covered.
 ///
 /// Invariants (`ProjectRollup+Invariants.swift` recounts them; the tests check them after
 /// every build and every followed commit):
@@ -117,8 +127,20 @@ final class ProjectRollup: @unchecked Sendable {
     /// for dimensions of a few hundred values).
     static let bucketPerCodeCacheEntriesMax = 2_048
 
-    init(projectID: String) {
+    /// Hours of entries kept, counted back from the newest (see the window above).
+    let windowHours: Int64
+    /// The first hour kept once hours were dropped (`Int64.min`: none dropped yet).
+    private(set) var windowStartHour: Int64 = .min
+    static let windowDaysDefault = RollupStore.windowDaysDefault
+
+    init(projectID: String, windowHours: Int64 = Int64(ProjectRollup.windowDaysDefault) * 24) {
         self.projectID = projectID
+        self.windowHours = max(windowHours, 1)
+    }
+
+    /// Whether every hour from `time`'s on is kept, so a question reading `[time, …)` is exact.
+    func covers(from time: Int64) -> Bool {
+        windowStartHour == .min || Self.floorDivide(time, Self.microsPerHour) >= windowStartHour
     }
 
     var siteCount: Int { siteIDs.count }
@@ -190,6 +212,10 @@ extension ProjectRollup {
             let hour = Self.floorDivide(times[row], Self.microsPerHour)
             var end = row + 1
             while end < rows, batch.receivedAt.isValid(end), Self.floorDivide(times[end], Self.microsPerHour) == hour { end += 1 }
+            if hour < windowStartHour {
+                row = end // before the window (step 2)
+                continue
+            }
             guard let index = ensureChunk(hour: hour) else { return }
             var chunk = chunks[index]
             chunks[index] = HourChunk() // `chunk` holds the only reference while appending
@@ -234,6 +260,26 @@ extension ProjectRollup {
             bucketCountCache.withLock { $0.removeAll(keepingCapacity: true) }
             bucketPerCodeCache.withLock { $0.removeAll(keepingCapacity: true) }
         }
+        slideWindow()
+    }
+
+    /// Step 1 of the window: drops the hours before it and the bitmaps of days wholly before it.
+    private func slideWindow() {
+        guard !chunks.isEmpty else { return }
+        let newest = min(baseHour + Int64(chunks.count) - 1, Self.floorDivide(UTCTime.nowMicros(), Self.microsPerHour) + 48)
+        let start = newest - windowHours + 1
+        guard start > baseHour, start > windowStartHour else { return }
+        let drop = min(Int(start - baseHour), chunks.count)
+        for index in 0..<drop { eventCount -= chunks[index].times.count }
+        chunks.removeFirst(drop)
+        baseHour = start
+        windowStartHour = start
+        if chunks.isEmpty { chunks = [HourChunk()] } // keep `baseHour` meaningful
+        let firstDay = Self.floorDivide(start, 24)
+        dayTrackSites = dayTrackSites.filter { $0.key >= firstDay }
+        daySkipHashes = daySkipHashes.filter { $0.key >= firstDay }
+        bucketCountCache.withLock { $0.removeAll(keepingCapacity: true) }
+        bucketPerCodeCache.withLock { $0.removeAll(keepingCapacity: true) }
     }
 
     /// One hour's entries as a state file holds them (`RollupStateFile`): kinds and
@@ -257,13 +303,14 @@ extension ProjectRollup {
         var stateCodes: [UInt16]
         var firstSeenSorted: [Int64]
         var baseHour: Int64
+        var windowStartHour: Int64
         var hours: [PersistedHour]
     }
 
     /// This rollup's tables and entries for a state file. Caller holds the read lock.
-    func forEachPersistedPart(tables: (ByteKeyTable, ByteKeyTable, [DimensionDictionary], [UInt16], [Int64], Int64, Int) throws -> Void,
+    func forEachPersistedPart(tables: (ByteKeyTable, ByteKeyTable, [DimensionDictionary], [UInt16], [Int64], Int64, Int64, Int) throws -> Void,
                               hour: (HourChunk) throws -> Void) rethrows {
-        try tables(siteIDs, hashIDs, dimensions, states.codes, firstSeenSorted, baseHour, chunks.count)
+        try tables(siteIDs, hashIDs, dimensions, states.codes, firstSeenSorted, baseHour, windowStartHour, chunks.count)
         for chunk in chunks { try hour(chunk) }
     }
 
@@ -275,6 +322,7 @@ extension ProjectRollup {
         guard persisted.dimensions.count == width else { return "\(persisted.dimensions.count) dimensions, expected \(width)" }
         guard persisted.stateCodes.count % width == 0 else { return "state codes are not whole tuples" }
         guard persisted.hours.count <= Self.hoursMax else { return "\(persisted.hours.count) hours" }
+        guard persisted.windowStartHour == .min || persisted.windowStartHour <= persisted.baseHour else { return "hours before the window" }
         guard persisted.siteIDs.count < Int(Self.noSite), persisted.hashIDs.count < Int(Self.noSite) else { return "too many ids" }
         let codeCounts = persisted.dimensions.map { $0.values.count }
         var table = StateTable(width: width)
@@ -314,6 +362,7 @@ extension ProjectRollup {
         let eventCodes = (0..<stateCount).map { kindOfEventCode[Int(table.code(state: UInt32($0), dimension: RollupDimensions.eventIndex))] }
         firstSeenSorted = persisted.firstSeenSorted.sorted()
         baseHour = persisted.baseHour
+        windowStartHour = persisted.windowStartHour
         eventCount = 0
         chunks = persisted.hours.map { hour in
             var chunk = HourChunk()

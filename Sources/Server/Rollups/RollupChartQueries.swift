@@ -42,13 +42,13 @@ public struct RollupChartQueries: ChartQueries {
     public func stats(projectID: String, range: TimeRange) throws -> ProjectStats {
         guard let rollup = rollups.rollup(projectID) else { return try scanned { try fallback.stats(projectID: projectID, range: range) } }
         let stats: ProjectStats? = rollup.lock.withReadLock {
-            guard !rollup.tiesAmbiguous else { return nil }
+            let windowStart = range.to - Int64(WarehouseChartQueries.activeSitesDays) * Self.microsPerDay
+            guard !rollup.tiesAmbiguous, rollup.covers(from: min(range.from, windowStart)) else { return nil }
             var stats = ProjectStats()
             stats.optInSites = rollup.distinctCount(skips: false, from: range.from, to: range.to)
             stats.newSites = rollup.newSiteCount(from: range.from, to: range.to)
             stats.deactivations = rollup.deactivationCount(from: range.from, to: range.to)
             stats.skipped = rollup.distinctCount(skips: true, from: range.from, to: range.to)
-            let windowStart = range.to - Int64(WarehouseChartQueries.activeSitesDays) * Self.microsPerDay
             stats.activeSites = rollup.latestTrackSites(from: windowStart, to: range.to, dimension: nil).total
             return stats
         }
@@ -67,6 +67,7 @@ public struct RollupChartQueries: ChartQueries {
         guard let starts = request.interval.starts(covering: request.range, limit: Int.max) else { return [] }
         let (from, to) = (request.range.from, request.range.to)
         let series: [TimeSeries]? = rollup.lock.withReadLock {
+            guard rollup.covers(from: from) else { return nil }
             let assembler = SeriesAssembler(bucketStarts: starts)
             guard let dimension = dimension.flatMap({ $0 }) else {
                 let cells = starts.map { start -> SeriesAssembler.Cell in
@@ -112,8 +113,8 @@ public struct RollupChartQueries: ChartQueries {
             return try scanned { try fallback.breakdown(projectID: projectID, request: request) }
         }
         let result: BreakdownResult? = rollup.lock.withReadLock {
-            guard !rollup.tiesAmbiguous, !rollup.dimensions[dimension].overflowed else { return nil }
             let windowStart = request.at - Int64(request.activeDays) * Self.microsPerDay
+            guard !rollup.tiesAmbiguous, !rollup.dimensions[dimension].overflowed, rollup.covers(from: windowStart) else { return nil }
             let latest = rollup.latestTrackSites(from: windowStart, to: request.at, dimension: dimension)
             let values = rollup.dimensions[dimension].values
             // Values with sites, in the reference's order: sites descending, then value ascending.
@@ -131,7 +132,7 @@ public struct RollupChartQueries: ChartQueries {
     public func deactivationSummary(projectID: String, range: TimeRange, newest: Int) -> DeactivationSummary? {
         guard let dimension = RollupDimensions.indexOfName["reason_id"], let rollup = rollups.rollup(projectID) else { return nil }
         return rollup.lock.withReadLock {
-            guard !rollup.dimensions[dimension].overflowed else { return nil }
+            guard !rollup.dimensions[dimension].overflowed, rollup.covers(from: range.from) else { return nil }
             let values = rollup.dimensions[dimension].values
             let counts = rollup.dimensionCounts(dimension: dimension, deactivationsOnly: true, from: range.from, to: range.to)
             let reasons = counts.enumerated().filter { $0.element > 0 }.map { (reason: values[$0.offset], count: $0.element) }

@@ -14,7 +14,7 @@ import Query
 /// 2. per project: its id, then either `1` and why it is unusable, or `0` and its site-key and
 ///    site-hash tables (arena bytes and starts), its dimension dictionaries (overflowed flag and
 ///    values), its states (tuples of codes), its sorted `first_seen`, the absolute hour of its
-///    first chunk and per hour the entries (`ProjectRollup.PersistedHour`);
+///    first chunk, the first hour of its window and per hour the entries (`ProjectRollup.PersistedHour`);
 /// 3. SHA-256 of everything before it.
 /// Arrays are a u64 count then the elements. Aggregates are not stored: `restore` recounts
 /// them, so a file can never hold aggregates that disagree with its entries.
@@ -90,7 +90,7 @@ enum RollupStateFile {
             return
         }
         writer.integer(UInt8(0))
-        try project.forEachPersistedPart(tables: { sites, hashes, dimensions, stateCodes, firstSeen, baseHour, hourCount in
+        try project.forEachPersistedPart(tables: { sites, hashes, dimensions, stateCodes, firstSeen, baseHour, windowStartHour, hourCount in
             for table in [sites, hashes] {
                 let storage = table.storage
                 try writer.array(storage.arena)
@@ -105,6 +105,7 @@ enum RollupStateFile {
             try writer.array(stateCodes)
             try writer.array(firstSeen)
             writer.integer(baseHour)
+            writer.integer(windowStartHour)
             writer.integer(UInt32(hourCount))
             try writer.flushIfFull()
         }, hour: { chunk in
@@ -186,7 +187,7 @@ enum RollupStateFile {
 
     /// The header of the file at `path` and its projects restored into fresh rollups. Throws
     /// `FormatError` (or a file error) for anything but a whole, intact file of this format.
-    static func read(path: String) throws -> (header: Header, projects: [ProjectRollup]) {
+    static func read(path: String, windowHours: Int64) throws -> (header: Header, projects: [ProjectRollup]) {
         guard hostIsLittleEndian else { throw FormatError(message: "only little-endian hosts read state files") }
         let bytes = try FileIO.readFile(path)
         guard bytes.count >= magic.count + 4 + 8 + 8 + 4 + digestBytes else { throw FormatError(message: "\(bytes.count) bytes is too short") }
@@ -206,7 +207,7 @@ enum RollupStateFile {
         var projects: [ProjectRollup] = []
         var seen = Set<String>()
         for _ in 0..<projectCount {
-            let project = try decodeProject(&reader)
+            let project = try decodeProject(&reader, windowHours: windowHours)
             guard seen.insert(project.projectID).inserted else { throw FormatError(message: "project \(project.projectID) twice") }
             projects.append(project)
         }
@@ -214,9 +215,9 @@ enum RollupStateFile {
         return (Header(logVersion: Int(logVersion), commitTimestampMicros: timestamp), projects)
     }
 
-    private static func decodeProject(_ reader: inout Reader) throws -> ProjectRollup {
+    private static func decodeProject(_ reader: inout Reader, windowHours: Int64) throws -> ProjectRollup {
         let projectID = try reader.string()
-        let rollup = ProjectRollup(projectID: projectID)
+        let rollup = ProjectRollup(projectID: projectID, windowHours: windowHours)
         let unusable: UInt8 = try reader.integer()
         if unusable == 1 {
             rollup.markUnusable(try reader.string())
@@ -251,6 +252,7 @@ enum RollupStateFile {
         let stateCodes: [UInt16] = try reader.array()
         let firstSeen: [Int64] = try reader.array()
         let baseHour: Int64 = try reader.integer()
+        let windowStartHour: Int64 = try reader.integer()
         let hourCount: UInt32 = try reader.integer()
         guard Int64(hourCount) <= ProjectRollup.hoursMax else { throw FormatError(message: "project \(projectID): \(hourCount) hours") }
         var hours: [ProjectRollup.PersistedHour] = []
@@ -267,7 +269,8 @@ enum RollupStateFile {
             hours.append(hour)
         }
         let persisted = ProjectRollup.Persisted(siteIDs: siteIDs, hashIDs: hashIDs, dimensions: dimensions, stateCodes: stateCodes,
-                                                firstSeenSorted: firstSeen, baseHour: baseHour, hours: hours)
+                                                firstSeenSorted: firstSeen, baseHour: baseHour,
+                                                windowStartHour: windowStartHour, hours: hours)
         if let problem = rollup.restore(persisted) { throw FormatError(message: "project \(projectID): \(problem)") }
         return rollup
     }

@@ -47,6 +47,11 @@ public final class RollupStore: Service, Sendable {
     let statePath: String?
     /// While following, the state file is rewritten at most this often.
     let persistIntervalSeconds: Double
+    /// Days each project keeps by default (`ProjectRollup`'s window): dashboards ask for up to
+    /// 90 days, plus the 14 days of "active" before their end.
+    public static let windowDaysDefault = 120
+    /// Hours of entries each project keeps (`ProjectRollup`'s window).
+    let windowHours: Int64
     private struct State {
         var projects: [String: ProjectRollup] = [:]
         var appliedVersion = 0
@@ -83,9 +88,10 @@ public final class RollupStore: Service, Sendable {
     private let lagGauge = Gauge(label: "trackhouse_rollup_lag_versions")
     private let versionGauge = Gauge(label: "trackhouse_rollup_version")
 
-    public init(warehouse: WarehouseReader, stateDirectory: String? = nil, persistIntervalSeconds: Double = 60,
-                pollSeconds: Double = 1, logger: Logger) {
+    public init(warehouse: WarehouseReader, stateDirectory: String? = nil, persistIntervalSeconds: Double = 300,
+                windowDays: Int = RollupStore.windowDaysDefault, pollSeconds: Double = 1, logger: Logger) {
         self.warehouse = warehouse
+        self.windowHours = Int64(max(windowDays, 1)) * 24
         self.pollSeconds = pollSeconds
         self.statePath = stateDirectory.map { $0 + "/" + RollupStateFile.fileName }
         self.persistIntervalSeconds = persistIntervalSeconds
@@ -124,7 +130,7 @@ public final class RollupStore: Service, Sendable {
         let rollup = state.withLock { state -> ProjectRollup? in
             guard state.ready else { return nil }
             if let rollup = state.projects[projectID] { return rollup }
-            let empty = ProjectRollup(projectID: projectID)
+            let empty = ProjectRollup(projectID: projectID, windowHours: windowHours)
             state.projects[projectID] = empty
             return empty
         }
@@ -196,7 +202,7 @@ public final class RollupStore: Service, Sendable {
         guard let statePath, FileIO.exists(statePath) else { return nil }
         let started = DispatchTime.now().uptimeNanoseconds
         let header: RollupStateFile.Header, projects: [ProjectRollup]
-        do { (header, projects) = try RollupStateFile.read(path: statePath) } catch {
+        do { (header, projects) = try RollupStateFile.read(path: statePath, windowHours: windowHours) } catch {
             logger.warning("rollup state file not used, building from the segments", metadata: ["rollups.path": "\(statePath)", "error": "\(error)"])
             return nil
         }
@@ -303,7 +309,7 @@ public final class RollupStore: Service, Sendable {
                 let snapshot = try warehouse.snapshot()
                 var fresh: [String: ProjectRollup] = [:]
                 for projectID in snapshot.projectIDs {
-                    fresh[projectID] = ProjectRollup(projectID: projectID)
+                    fresh[projectID] = ProjectRollup(projectID: projectID, windowHours: windowHours)
                 }
                 // Projects are independent: build them on every core (threads of our own, not
                 // Dispatch's, which the HTTP handlers' executor shares).
@@ -392,7 +398,7 @@ public final class RollupStore: Service, Sendable {
                 let touched = state.withLock { state in
                     var touched: [String: ProjectRollup] = [:]
                     for projectID in projectIDs where state.projects[projectID] == nil {
-                        state.projects[projectID] = ProjectRollup(projectID: projectID)
+                        state.projects[projectID] = ProjectRollup(projectID: projectID, windowHours: self.windowHours)
                     }
                     for projectID in projectIDs { touched[projectID] = state.projects[projectID] }
                     return touched
