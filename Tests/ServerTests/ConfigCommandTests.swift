@@ -61,7 +61,8 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(values["commit-lanes"]?.0, .null)
         XCTAssertEqual(values["log-format"]?.0, .string("text")); XCTAssertEqual(values["log-format"]?.1, "default")
         XCTAssertEqual(values["access-log"]?.0, .bool(false))
-        XCTAssertEqual(values.count, 20)
+        XCTAssertEqual(values["rollup-days"]?.0, .number("120")); XCTAssertEqual(values["rollup-days"]?.1, "default")
+        XCTAssertEqual(values.count, 21)
 
         // Without the environment the file's values show through; --config names the file.
         let fileOnly = try effective(["--config", file])
