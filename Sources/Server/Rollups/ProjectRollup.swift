@@ -252,8 +252,17 @@ extension ProjectRollup {
         for index in chunks.indices where chunks[index].dirty {
             finishChunk(index)
             let day = Self.floorDivide(baseHour + Int64(index), 24)
-            for site in chunks[index].trackSites { dayTrackSites[day, default: IDBitmap()].insert(site) }
-            for hash in chunks[index].countedSkipHashes { daySkipHashes[day, default: IDBitmap()].insert(hash) }
+            // The day's bitmap out of the dictionary while inserting (one lookup, not one per id).
+            if !chunks[index].trackSites.isEmpty {
+                var bitmap = dayTrackSites.removeValue(forKey: day) ?? IDBitmap()
+                for site in chunks[index].trackSites { bitmap.insert(site) }
+                dayTrackSites[day] = bitmap
+            }
+            if !chunks[index].countedSkipHashes.isEmpty {
+                var bitmap = daySkipHashes.removeValue(forKey: day) ?? IDBitmap()
+                for hash in chunks[index].countedSkipHashes { bitmap.insert(hash) }
+                daySkipHashes[day] = bitmap
+            }
             touchedDays = true
         }
         if touchedDays {
@@ -343,13 +352,27 @@ extension ProjectRollup {
                   hour.skipHashes.count == hour.skipTimes.count, hour.skipStates.count == hour.skipTimes.count else {
                 return "hour \(index): columns of different lengths"
             }
-            let absolute = persisted.baseHour &+ Int64(index)
-            guard hour.times.allSatisfy({ Self.floorDivide($0, Self.microsPerHour) == absolute }),
-                  hour.skipTimes.allSatisfy({ Self.floorDivide($0, Self.microsPerHour) == absolute }) else {
-                return "hour \(index): an entry lies outside its hour"
+            let (low, overflow) = (persisted.baseHour &+ Int64(index)).multipliedReportingOverflow(by: Self.microsPerHour)
+            guard !overflow, low <= Int64.max - Self.microsPerHour else { return "hour \(index): out of range" }
+            let high = low + Self.microsPerHour
+            func inHour(_ times: [Int64]) -> Bool {
+                times.withUnsafeBufferPointer { times in
+                    var inside = true
+                    for time in times { inside = inside && time >= low && time < high }
+                    return inside
+                }
             }
-            guard hour.sites.allSatisfy({ $0 < siteCount || $0 == Self.noSite }), hour.skipHashes.allSatisfy({ $0 < hashCount }),
-                  hour.states.allSatisfy({ Int($0) < stateCount }), hour.skipStates.allSatisfy({ Int($0) < stateCount }) else {
+            func below(_ ids: [UInt32], _ limit: UInt32, orNoSite: Bool) -> Bool {
+                ids.withUnsafeBufferPointer { ids in
+                    var valid = true
+                    for id in ids { valid = valid && (id < limit || (orNoSite && id == Self.noSite)) }
+                    return valid
+                }
+            }
+            guard inHour(hour.times), inHour(hour.skipTimes) else { return "hour \(index): an entry lies outside its hour" }
+            let states32 = UInt32(clamping: stateCount)
+            guard below(hour.sites, siteCount, orNoSite: true), below(hour.skipHashes, hashCount, orNoSite: false),
+                  below(hour.states, states32, orNoSite: false), below(hour.skipStates, states32, orNoSite: false) else {
                 return "hour \(index): an id or state out of range"
             }
         }
@@ -370,7 +393,7 @@ extension ProjectRollup {
             chunk.ties = hour.ties
             chunk.sites = hour.sites
             chunk.states = hour.states
-            chunk.kinds = hour.states.map { eventCodes[Int($0)] }
+            chunk.kinds = eventCodes.withUnsafeBufferPointer { kinds in hour.states.map { kinds[Int($0)] } }
             chunk.skipTimes = hour.skipTimes
             chunk.skipHashes = hour.skipHashes
             chunk.skipStates = hour.skipStates
@@ -411,31 +434,51 @@ extension ProjectRollup {
         }
         chunk.trackSites = Self.sortedUnique(track)
         chunk.countedSkipHashes = Self.sortedUnique(chunk.skipHashes)
-        chunk.dimensionCounts = (0..<states.width).map { dimension in
-            // Count into the dense scratch arrays, remembering which codes were touched.
-            let needed = dimensions[dimension].values.count
-            if scratchEvents.count < needed {
-                scratchEvents = [Int32](repeating: 0, count: needed)
-                scratchDeactivations = [Int32](repeating: 0, count: needed)
-            }
-            var touched: [UInt16] = []
-            for entry in chunk.states.indices {
-                let code = states.code(state: chunk.states[entry], dimension: dimension)
-                if scratchEvents[Int(code)] == 0 { touched.append(code) }
-                scratchEvents[Int(code)] &+= 1
-                if chunk.kinds[entry] == Kind.deactivate.rawValue { scratchDeactivations[Int(code)] &+= 1 }
-            }
-            touched.sort()
-            var result = DimensionCounts()
-            result.codes = touched
-            result.events = touched.map { scratchEvents[Int($0)] }
-            result.deactivations = touched.map { scratchDeactivations[Int($0)] }
-            for code in touched {
-                scratchEvents[Int(code)] = 0
-                scratchDeactivations[Int(code)] = 0
-            }
-            return result
+        // Count into dense scratch arrays, remembering which codes were touched; locals and
+        // plain pointers in the loop (a class's stored properties pay an access check each).
+        let width = states.width
+        let codeCounts = dimensions.map { $0.values.count }
+        var events = scratchEvents, deactivations = scratchDeactivations
+        scratchEvents = []
+        scratchDeactivations = []
+        let needed = codeCounts.max() ?? 0
+        if events.count < needed {
+            events = [Int32](repeating: 0, count: needed)
+            deactivations = [Int32](repeating: 0, count: needed)
         }
+        let deactivate = Kind.deactivate.rawValue
+        chunk.dimensionCounts = states.codes.withUnsafeBufferPointer { codes in
+            chunk.states.withUnsafeBufferPointer { entryStates in
+                chunk.kinds.withUnsafeBufferPointer { kinds in
+                    events.withUnsafeMutableBufferPointer { events in
+                        deactivations.withUnsafeMutableBufferPointer { deactivations in
+                            (0..<width).map { dimension in
+                                var touched: [UInt16] = []
+                                for entry in 0..<entryStates.count {
+                                    let code = codes[Int(entryStates[entry]) &* width &+ dimension]
+                                    let slot = Int(code)
+                                    if events[slot] == 0 { touched.append(code) }
+                                    events[slot] &+= 1
+                                    if kinds[entry] == deactivate { deactivations[slot] &+= 1 }
+                                }
+                                touched.sort()
+                                var result = DimensionCounts()
+                                result.codes = touched
+                                result.events = touched.map { events[Int($0)] }
+                                result.deactivations = touched.map { deactivations[Int($0)] }
+                                for code in touched {
+                                    events[Int(code)] = 0
+                                    deactivations[Int(code)] = 0
+                                }
+                                return result
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        scratchEvents = events
+        scratchDeactivations = deactivations
         chunk.dirty = false
         chunks[index] = chunk
     }
