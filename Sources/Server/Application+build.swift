@@ -166,7 +166,7 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
     var rollups: RollupStore? = nil
     if configuration.role != .ingest && configuration.rollupsEnabled {
         // Saved under `<data>/rollups/` so the next start reads them instead of every segment.
-        let store = RollupStore(warehouse: warehouse, stateDirectory: configuration.dataDirectory + "/rollups",
+        let store = RollupStore(warehouse: warehouse, stateDirectory: RollupStore.stateDirectory(dataDirectory: configuration.dataDirectory),
                                 windowDays: configuration.rollupWindowDays, logger: logger)
         // Fold each compaction's commit into the charts right away instead of at the next poll.
         compaction?.onRun = { _ in store.refreshSoon() }

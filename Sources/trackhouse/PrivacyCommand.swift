@@ -88,6 +88,8 @@ struct PrivacyEraseCommand: ParsableCommand {
                 .erase(projectID: selection.project, subject: try selection.subject(), lockWaitSeconds: lockWaitSeconds,
                        dropFromOtherStores: { project, subject in
                            try PrivacyOutbox.drop(OutboxStore(dataDirectory: data), projectID: project, subject: subject)
+                           // The chart rollups' saved state holds site keys: the next start builds it anew.
+                           RollupStore.removeStateFile(dataDirectory: data)
                        })
         } catch {
             throw CommandFailure("privacy erase failed: \(error)")

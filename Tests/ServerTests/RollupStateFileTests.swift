@@ -95,6 +95,20 @@ final class RollupStateFileTests: XCTestCase {
         }
     }
 
+    /// `trackhouse privacy erase` (no server up) removes the state file: the next start builds.
+    func testRemovingTheStateFileMeansABuild() throws {
+        let fixture = APIFixture.shared
+        let data = makeTemporaryDirectory("rollup-state-erase")
+        let stateDirectory = RollupStore.stateDirectory(dataDirectory: data)
+        _ = try store(fixture.dataDirectory, stateDirectory)
+        XCTAssertTrue(FileIO.exists(stateDirectory + "/" + RollupStateFile.fileName))
+        RollupStore.removeStateFile(dataDirectory: data)
+        XCTAssertFalse(FileIO.exists(stateDirectory + "/" + RollupStateFile.fileName))
+        let (again, _, _) = try store(fixture.dataDirectory, stateDirectory)
+        XCTAssertEqual(again.restoreCount, 0)
+        XCTAssertEqual(again.buildCount, 1)
+    }
+
     /// A file written at one commit; compactions commit more; a new start reads the file and
     /// follows only the later commits, and equals a fresh build and the scan.
     func testAStartAppliesTheCommitsAfterTheFilesVersion() throws {

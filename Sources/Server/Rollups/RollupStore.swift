@@ -76,6 +76,17 @@ public final class RollupStore: Service, Sendable {
     public var restoreCount: Int {
         state.withLock { $0.restoreCount }
     }
+    /// The folder of a data folder's state file (`serve` passes it as `stateDirectory`).
+    public static func stateDirectory(dataDirectory: String) -> String {
+        dataDirectory + "/rollups"
+    }
+
+    /// Removes a data folder's state file: an erase run while no server is up (`trackhouse
+    /// privacy erase`) must not leave the subject's site keys in it until the next start.
+    public static func removeStateFile(dataDirectory: String) {
+        FileIO.remove(stateDirectory(dataDirectory: dataDirectory) + "/" + RollupStateFile.fileName)
+    }
+
     /// The version the state file holds (0: none).
     public var persistedVersion: Int {
         state.withLock { $0.persistedVersion }
