@@ -40,8 +40,8 @@ public final class DeliveryWorker: Sendable {
         public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1.0) }
         /// The registry's integrations; default: `<data>/projects.json`, re-read when it changes.
         public var catalog: (@Sendable () -> IntegrationCatalog)?
-        /// Runs after each follow, before dispatch, off the event loops: entries a kind makes
-        /// itself (Server's digest scheduler) are added here.
+        /// Runs after a follow, before a dispatch, at most once per poll interval, off the event
+        /// loops: entries a kind makes itself (Server's digest scheduler) are added here.
         public var beforeDispatch: (@Sendable (IntegrationCatalog) -> Void)?
         public init() {}
     }
@@ -116,10 +116,17 @@ public final class DeliveryWorker: Sendable {
     /// Runs until the task is cancelled.
     public func run() async {
         await withDiscardingTaskGroup { group in
+            var hookRanAt: Int64?
             while !Task.isCancelled {
                 await follow()
                 await compactOutboxesIfDue()
-                await runBeforeDispatch()
+                // The hook (digests: a closed period at most daily) runs once per poll
+                // interval, not at every wake: a wake comes with each finished delivery.
+                let now = options.clock()
+                if hookRanAt.map({ now - $0 >= Int64(options.pollIntervalSeconds * 1e6) }) ?? true {
+                    hookRanAt = now
+                    await runBeforeDispatch()
+                }
                 flushCompleted()
                 dispatch(into: &group)
                 await sleepUntilWokenOrDue()

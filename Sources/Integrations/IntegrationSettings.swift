@@ -37,11 +37,14 @@ public struct IntegrationSettings: Sendable, Equatable {
 
     /// The secret whose environment variable the field `envField` (e.g. `secret_env`) names.
     /// The error names the variable, never its value.
-    public func secret(_ envField: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    /// `environment` nil reads the process's variable itself (`getenv`: building
+    /// `ProcessInfo.environment`'s whole dictionary at each delivery cost more than the HMAC).
+    public func secret(_ envField: String, environment: [String: String]? = nil) throws -> String {
         guard let name = fields[envField], !name.isEmpty else {
             throw DeliveryConfigurationError("integration \(qualifiedID): \"\(envField)\" is not set in the registry")
         }
-        guard let value = environment[name], !value.isEmpty else {
+        let found = environment.map { $0[name] } ?? getenv(name).map { String(cString: $0) }
+        guard let value = found, !value.isEmpty else {
             throw DeliveryConfigurationError("integration \(qualifiedID): the environment variable \(name) (named by \(envField)) is not set; set it in serve's environment and restart")
         }
         return value

@@ -23,8 +23,7 @@ public struct MailchimpKind: IntegrationKind {
     public init(settings: IntegrationSettings) { self.settings = settings }
 
     public static func memberHash(_ email: String) -> String {
-        Insecure.MD5.hash(data: Array(email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().utf8))
-            .map { String(format: "%02x", $0) }.joined()
+        lowercaseHex(Insecure.MD5.hash(data: Array(email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().utf8)))
     }
 
     public func deliver(_ delivery: Delivery, http: DeliveryHTTP) async -> DeliveryOutcome {

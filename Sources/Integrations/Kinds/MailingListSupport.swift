@@ -40,3 +40,16 @@ enum MailingList {
         return .delivered(status: last)
     }
 }
+
+/// Lowercase hex of bytes (a digest): `String(format: "%02x")` per byte went through
+/// Foundation's formatter, a visible share of each webhook delivery's CPU.
+func lowercaseHex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
