@@ -79,7 +79,8 @@ public struct WarehouseBackup {
         if let state = try copyWarehouse(&summary) {
             summary.manifest.warehouseVersion = state.version
             summary.manifest.eventsRows = state.segments(table: .events).reduce(0) { $0 + $1.rows }
-            summary.manifest.sitesRows = state.segments(table: .sites).reduce(0) { $0 + $1.rows }
+            // The merged sites (base and deltas), counted in the copy: its files are the state's.
+            summary.manifest.sitesRows = try state.sitesRowCount(layout: WarehouseLayout(dataDirectory: targetDirectory))
         }
         // Steps 4–5.
         try copyRaw(&summary)

@@ -56,6 +56,8 @@ public final class CompactionService: Service, Sendable {
                 var options = Compactor.Options()
                 options.includeOpenHours = true
                 options.mergePolicy = .tiered
+                // Deltas fold by size, count and age (a full snapshot at least every 10 min).
+                options.sitesFold.foldAtEnd = false
                 options.rawRetentionDays = self.rawRetentionDays
                 options.retentionMonths = self.retentionMonths
                 let run: LastRun

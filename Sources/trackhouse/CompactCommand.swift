@@ -26,12 +26,19 @@ struct CompactCommand: ParsableCommand {
     var rawRetentionDays: Int?
     @Option(name: .customLong("retention-months"), help: "Drop events months wholly older than this many months, their raw hours, and sites not seen since (default: keep all history).")
     var retentionMonths: Int?
+    @Option(name: .customLong("sites-fold-ratio"), help: "Fold a project's sites deltas into a new base once their rows pass this share of the base's (default 0.25).")
+    var sitesFoldRatio: Double?
+    @Flag(name: .customLong("no-sites-fold"), help: "Leave sites deltas as they are at the end (default: fold them, so sites/ holds one full snapshot per project).")
+    var noSitesFold = false
     @Flag(help: "No progress on stderr.") var quiet = false
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
     func validate() throws {
         if let retentionMonths, retentionMonths < 1 {
             throw ValidationError("--retention-months must be 1 or more")
+        }
+        if let sitesFoldRatio, !(sitesFoldRatio >= 0) {
+            throw ValidationError("--sites-fold-ratio must be 0 or more")
         }
         if let rawRetentionDays, rawRetentionDays < 0 {
             throw ValidationError("--raw-retention-days must be 0 or more")
@@ -52,6 +59,14 @@ struct CompactCommand: ParsableCommand {
         options.mergeSmallSegments = !noMerge
         options.rawRetentionDays = rawRetentionDays
         options.retentionMonths = retentionMonths
+        if let sitesFoldRatio { options.sitesFold.deltaRowsRatioMax = sitesFoldRatio }
+        if noSitesFold {
+            options.sitesFold.foldAtEnd = false
+            options.sitesFold.deltaAgeSecondsMax = Int64.max / 2_000_000
+            options.sitesFold.deltasMax = Int.max
+        }
+        // Test hook (crash tests): SIGKILL after the numbered point of a sites fold.
+        options.sitesFoldCrashAfterStep = ProcessInfo.processInfo.environment["TRACKHOUSE_TEST_FOLD_CRASH_AFTER"].flatMap { Int($0) }
         let progress = ProgressLine(quiet: quiet)
         let compactor = Compactor(dataDirectory: dataOptions.data, options: options, logger: logger) { done, total, text in
             progress.update(done: done, total: total, text: text)

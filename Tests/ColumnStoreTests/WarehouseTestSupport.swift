@@ -40,11 +40,25 @@ enum WarehouseTestSupport {
         let state = try WarehouseLog.load(layout: layout)
         let columns = table == .events ? TableSchema.events.columns : TableSchema.sites.columns
         var rows: [String] = []
-        for segment in state.segments(table: table) {
-            let reader = try ParquetFileReader(path: layout.absolute(segment.path))
-            for group in 0..<reader.rowGroups.count {
+        // `sites` is each project's base overlaid by its deltas: the merged rows (SitesLayers).
+        var parts: [(segment: SegmentEntry, reader: ParquetFileReader, group: Int, rows: [Int32]?)] = []
+        if table == .sites {
+            for projectID in Set(state.segments.values.map(\.projectID)).sorted() {
+                let layers = try state.sitesLayers(projectID: projectID).map { (file: $0, reader: try ParquetFileReader(path: layout.absolute($0.path))) }
+                for selection in try SitesLayers.selections(layers) {
+                    parts.append((selection.file, layers.first { $0.file.path == selection.file.path }!.reader, selection.rowGroup, selection.rows))
+                }
+            }
+        } else {
+            for segment in state.segments(table: table) {
+                let reader = try ParquetFileReader(path: layout.absolute(segment.path))
+                for group in 0..<reader.rowGroups.count { parts.append((segment, reader, group, nil)) }
+            }
+        }
+        for (segment, reader, group, selected) in parts {
+            do {
                 let data = try reader.readRowGroup(group)
-                for row in 0..<reader.rowGroups[group].rowCount {
+                for row in selected.map({ $0.map(Int.init) }) ?? Array(0..<reader.rowGroups[group].rowCount) {
                     var cells: [String] = []
                     for column in columns {
                         if column.name == "project_id" { cells.append(segment.projectID); continue }

@@ -27,7 +27,8 @@ import Ingest
 ///    dictionary page before any row; event_id only when a raw match's time falls in the
 ///    row group's received_at range): files without a match are not touched. Files with one
 ///    are rewritten without those rows (order kept) under new names.
-/// 6. Sites: the snapshot's rows of affected sites are dropped (`--site`) or, for an email,
+/// 6. Sites: the project's sites files (base and deltas) become one new base in which the rows
+///    of affected sites are dropped (`--site`) or, for an email,
 ///    recomputed from the events that remain (latest event, first/last seen, count) — the row
 ///    a compaction without the erased events would have made — or dropped if none remain.
 /// 7. One commit, operation `erase`: adds the new files, removes the replaced ones, records
@@ -160,17 +161,20 @@ extension Compactor {
             commit.remove.append(segment.path)
         }
         if case .site(let key) = subject { affectedSites.insert(key) }
-        if let snapshot = state.segments(table: .sites, projectID: projectID).first {
+        let sitesLayers = state.sitesLayers(projectID: projectID)
+        if !sitesLayers.isEmpty {
             let removedPaths = Set(commit.remove)
             let remaining = state.segments(table: .events, projectID: projectID).filter { !removedPaths.contains($0.path) }
                 .map { layout.absolute($0.path) } + commit.add.map { layout.absolute(WarehouseLayout.temporaryName($0.path)) }
-            if case .email = subject { affectedSites.formUnion(try sitesNamingSubject(snapshot, subject: subject)) }
+            if case .email = subject {
+                for layer in sitesLayers { affectedSites.formUnion(try sitesNamingSubject(layer, subject: subject)) }
+            }
             if !affectedSites.isEmpty,
-               let result = try rewriteSitesSnapshot(snapshot, affected: affectedSites, subject: subject, eventFiles: remaining, version: version) {
+               let result = try rewriteSitesSnapshot(sitesLayers, affected: affectedSites, subject: subject, eventFiles: remaining, version: version) {
                 counts.sitesRemoved += result.removed
                 counts.filesRewritten += 1
                 if let entry = result.entry { commit.add.append(entry) }
-                commit.remove.append(snapshot.path)
+                commit.remove.append(contentsOf: sitesLayers.map(\.path))
             }
         }
         crashPoint(4)
@@ -387,7 +391,7 @@ extension Compactor {
 
     // MARK: - Sites
 
-    /// Site keys of the snapshot rows whose latest event carries the email.
+    /// Site keys of the rows of a sites file (base or delta) whose latest event carries the email.
     func sitesNamingSubject(_ snapshot: SegmentEntry, subject: PrivacySubject) throws -> Set<String> {
         let reader = try ParquetFileReader(path: layout.committedPath(snapshot.path))
         guard let emailIndex = reader.schema.index(of: "admin_email"), let keyIndex = reader.schema.index(of: "site_key") else { return [] }
@@ -413,10 +417,11 @@ extension Compactor {
         var latest: (file: Int, group: Int, row: Int) = (0, 0, 0)
     }
 
-    /// Step 6: the snapshot without (`--site`) or with recomputed (email) rows of `affected`
-    /// sites; nil when no row changes.
-    func rewriteSitesSnapshot(_ snapshot: SegmentEntry, affected: Set<String>, subject: PrivacySubject, eventFiles: [String],
+    /// Step 6: the project's sites (base and deltas, `layers`) as one new base without
+    /// (`--site`) or with recomputed (email) rows of `affected` sites; nil when no row changes.
+    func rewriteSitesSnapshot(_ layers: [SegmentEntry], affected: Set<String>, subject: PrivacySubject, eventFiles: [String],
                               version: Int) throws -> (entry: SegmentEntry?, removed: Int)? {
+        let projectID = layers[0].projectID
         // Summaries of the affected sites over the remaining events (an erased site has none).
         var summaries: [String: SiteSummary] = [:]
         var readers: [ParquetFileReader] = []
@@ -467,50 +472,33 @@ extension Compactor {
             latestRows[key] = (groups[groupKey]!, summary.latest.row, reader.schema)
         }
 
-        let reader = try ParquetFileReader(path: layout.committedPath(snapshot.path))
-        let map = try OldSnapshotColumns(reader: reader)
-        let relative = WarehouseLayout.sitesPartition(projectID: snapshot.projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
-        let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
-        try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
-        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquetOptions()),
-                                 projectID: snapshot.projectID, rowGroupRows: options.rowGroupRows)
+        // The project's sites (base and deltas merged) with the affected rows recomputed or
+        // dropped, through the compactor's one way of writing a sites base.
         var removed = 0
         var changed = 0
-        for group in 0..<reader.rowGroups.count {
-            let columns = try reader.readRowGroup(group)
-            for row in 0..<reader.rowGroups[group].rowCount {
-                guard let key = columns[map.siteKey].string(at: row), affected.contains(key) else {
-                    try output.emitOld(columns, row: row, map: map)
-                    continue
-                }
-                changed += 1
-                if let summary = summaries[key], let latest = latestRows[key] {
-                    try output.emitRecomputed(latest.columns, schema: latest.schema, row: latest.row, summary: summary)
-                } else {
-                    removed += 1
-                }
+        let entry = try writeSitesBase(projectID: projectID, layers: layers, version: version, row: { output, columns, row, map in
+            guard let key = columns[map.siteKey].string(at: row), affected.contains(key) else {
+                return try output.emitOld(columns, row: row, map: map)
             }
-        }
+            changed += 1
+            if let summary = summaries[key], let latest = latestRows[key] {
+                try output.emitRecomputed(latest.columns, schema: latest.schema, row: latest.row, summary: summary)
+            } else {
+                removed += 1
+            }
+        })
         guard changed > 0 else {
-            output.abandon()
-            unlink(hidden)
+            if let entry { unlink(layout.absolute(WarehouseLayout.temporaryName(entry.path))) }
             return nil
         }
-        if output.rows == 0 {
-            output.abandon()
-            unlink(hidden)
-            return (nil, removed)
-        }
-        let (rows, low, high) = try output.finish()
-        let entry = SegmentEntry(path: relative, table: .sites, projectID: snapshot.projectID, month: nil, rows: rows,
-                                 bytes: FileIO.fileSize(hidden) ?? 0, receivedAtMin: low, receivedAtMax: high)
         return (entry, removed)
     }
 
     /// Deletes the hidden copies earlier commits kept of replaced files in the project's
     /// folders: they may hold the subject, and an erase keeps nothing for followers.
     func removeReplacedCopies(projectID: String) {
-        for folder in [WarehouseLayout.eventsPartition(projectID: projectID, month: "x"), WarehouseLayout.sitesPartition(projectID: projectID)] {
+        for folder in [WarehouseLayout.eventsPartition(projectID: projectID, month: "x"), WarehouseLayout.sitesPartition(projectID: projectID),
+                       WarehouseLayout.sitesDeltaPartition(projectID: projectID)] {
             let root = layout.absolute(folder.hasSuffix("/month=x") ? String(folder.dropLast(8)) : folder)
             for path in FileIO.walkFiles(root, includeHidden: true) where FileIO.lastComponent(path).hasPrefix(WarehouseLayout.replacedPrefix) {
                 FileIO.removeGradually(path)
@@ -554,10 +542,5 @@ extension SitesOutput {
         let event = schema.index(of: "event").flatMap { columns[$0].string(at: row) }
         appendSummary(firstSeen: summary.firstSeen, lastSeen: summary.lastSeen, count: summary.count, event: event)
         try rowDone()
-    }
-
-    /// Drops what was buffered (the caller removes the file).
-    func abandon() {
-        _ = try? writer.close()
     }
 }

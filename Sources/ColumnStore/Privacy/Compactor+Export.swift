@@ -47,16 +47,17 @@ extension Compactor {
         }
         events.sort { ($0.time, $0.id) < ($1.time, $1.id) }
         var sites: [(key: String, value: JSONValue)] = []
-        if let snapshot = state.segments(table: .sites, projectID: projectID).first {
-            let reader = try ParquetFileReader(path: layout.committedPath(snapshot.path))
-            for group in 0..<reader.rowGroups.count {
-                let columns = try reader.readRowGroup(group)
-                let keys = reader.schema.index(of: "site_key").map { columns[$0] }
-                let emails = reader.schema.index(of: "admin_email").map { columns[$0] }
-                for row in 0..<reader.rowGroups[group].rowCount
-                where subject.matches(siteKey: keys?.string(at: row), adminEmail: emails?.string(at: row)) {
-                    sites.append((keys?.string(at: row) ?? "", Self.jsonRow(columns, schema: reader.schema, row: row, table: TableSchema.sites)))
-                }
+        // The merged sites (base and deltas, `SitesLayers`): each site's newest row.
+        let layers = try state.sitesLayers(projectID: projectID).map { (file: $0, reader: try ParquetFileReader(path: layout.committedPath($0.path))) }
+        let readers = Dictionary(layers.map { ($0.file.path, $0.reader) }, uniquingKeysWith: { first, _ in first })
+        for selection in try SitesLayers.selections(layers) where selection.rowCount > 0 {
+            let reader = readers[selection.file.path]!
+            let columns = try reader.readRowGroup(selection.rowGroup)
+            let keys = reader.schema.index(of: "site_key").map { columns[$0] }
+            let emails = reader.schema.index(of: "admin_email").map { columns[$0] }
+            for row in selection.rows.map({ $0.map(Int.init) }) ?? Array(0..<reader.rowGroups[selection.rowGroup].rowCount)
+            where subject.matches(siteKey: keys?.string(at: row), adminEmail: emails?.string(at: row)) {
+                sites.append((keys?.string(at: row) ?? "", Self.jsonRow(columns, schema: reader.schema, row: row, table: TableSchema.sites)))
             }
         }
         sites.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }

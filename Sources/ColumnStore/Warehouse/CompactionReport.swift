@@ -18,7 +18,12 @@ public struct CompactionReport: Sendable {
     public var segmentsWritten = 0
     public var segmentsMerged = 0
     public var bytesOut: Int64 = 0
+    /// Full sites snapshots (bases) written: a project's first, a fold, a commit past the fold policy.
     public var sitesSnapshots = 0
+    /// Sites deltas written (the sites one commit touched).
+    public var sitesDeltas = 0
+    /// Projects whose deltas a fold merged into a new base.
+    public var sitesFolds = 0
     public var commits = 0
     /// Checkpoints of the commit log written by this run (0 or 1).
     public var checkpoints = 0
@@ -56,7 +61,7 @@ public struct CompactionReport: Sendable {
             ("raw_files", n(rawFilesPlanned)), ("raw_files_unreadable", n(rawFilesUnreadable)),
             ("bytes_in", n(rawBytesIn)), ("bytes_out", n(bytesOut)),
             ("segments_written", n(segmentsWritten)), ("segments_merged", n(segmentsMerged)),
-            ("sites_snapshots", n(sitesSnapshots)), ("commits", n(commits)), ("checkpoints", n(checkpoints)),
+            ("sites_snapshots", n(sitesSnapshots)), ("sites_deltas", n(sitesDeltas)), ("sites_folds", n(sitesFolds)), ("commits", n(commits)), ("checkpoints", n(checkpoints)),
             ("raw_files_deleted", n(rawFilesDeleted)), ("segments_retired", n(segmentsRetired)), ("raw_progress_pruned", n(rawProgressPruned)),
             ("seconds", .number(String(format: "%.3f", seconds))), ("warehouse_version", n(warehouseVersion)),
         ]))
@@ -72,8 +77,8 @@ public struct CompactionReport: Sendable {
             lines.append("  \(id): \(c.eventsIn) in, \(c.eventsOut) out, \(c.duplicatesDropped) duplicates")
         }
         lines.append("  unknown projects: \(unknownProjectEvents) events; field cast failures: \(castFailures); invalid lines: \(linesInvalid)")
-        lines.append(String(format: "  wrote %d segments, %d sites snapshots, merged %d segments; %.1f MB out; warehouse version %d",
-                            segmentsWritten, sitesSnapshots, segmentsMerged, Double(bytesOut) / 1e6, warehouseVersion))
+        lines.append(String(format: "  wrote %d segments, %d sites snapshots, %d sites deltas (%d folded), merged %d segments; %.1f MB out; warehouse version %d",
+                            segmentsWritten, sitesSnapshots, sitesDeltas, sitesFolds, segmentsMerged, Double(bytesOut) / 1e6, warehouseVersion))
         if rawFilesDeleted > 0 {
             lines.append("  raw retention: deleted \(rawFilesDeleted) compacted raw files")
         }

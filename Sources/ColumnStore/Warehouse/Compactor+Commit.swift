@@ -43,7 +43,7 @@ extension Compactor {
             segments.append((key, order, relative))
             positionsByProject[key.projectID, default: []].append(contentsOf: order)
         }
-        // Step 5: the partitions' segments and the projects' sites snapshots are independent
+        // Step 5: the partitions' segments and the projects' sites files are independent
         // files, so they are encoded at once (zstd and dictionary building dominate);
         // results are taken in the sequential order, so the commit is the same either way.
         let projects = positionsByProject.keys.sorted()
@@ -51,9 +51,9 @@ extension Compactor {
         var results = [Result<(SegmentEntry, [String])?, Error>?](repeating: nil, count: jobCount)
         let write = { (job: Int) -> Result<(SegmentEntry, [String])?, Error> in
             Result {
-                // Sites jobs first: a project's snapshot is usually the biggest single file.
+                // Sites jobs first: a project's sites file can be the biggest single file.
                 if job < projects.count {
-                    return try self.writeSitesSnapshot(projectID: projects[job], rows: rows,
+                    return try self.writeSites(projectID: projects[job], rows: rows,
                                                        positions: positionsByProject[projects[job]]!, version: version)
                 }
                 let segment = segments[job - projects.count]
@@ -86,7 +86,7 @@ extension Compactor {
                 commit.add.append(entry)
                 commit.remove.append(contentsOf: replaced)
                 report.bytesOut += entry.bytes
-                report.sitesSnapshots += 1
+                if entry.table == .sitesDelta { report.sitesDeltas += 1 } else { report.sitesSnapshots += 1 }
             }
         }
         commit.raw = chunk.raw

@@ -83,6 +83,9 @@ extension Compactor {
             return WarehouseLayout.eventsPartition(projectID: segment.projectID, month: month) + "/" + name
         case .sites:
             return WarehouseLayout.sitesPartition(projectID: segment.projectID) + "/" + name
+        case .sitesDelta:
+            // Deltas came after the first layout: never legacy.
+            return WarehouseLayout.sitesDeltaPartition(projectID: segment.projectID) + "/" + name
         }
     }
 }

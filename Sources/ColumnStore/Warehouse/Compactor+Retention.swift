@@ -7,8 +7,9 @@ import Ingest
 ///    partition before it lies wholly more than N months in the past (the current month and
 ///    the N before it are kept).
 /// 2. One commit, operation `retention`: removes every `events` segment of an older month, and
-///    replaces each sites snapshot holding a site last seen before the cutoff (the snapshot's
-///    recorded `last_seen` minimum says so without opening it) by one without those sites.
+///    replaces the sites files (base and deltas) of each project holding a site last seen
+///    before the cutoff (a file's recorded `last_seen` minimum says so without opening it) by
+///    one merged base without those sites (`writeSitesBase`).
 ///    The replaced files are deleted at once (followers rebuild on `retention`).
 /// 3. Raw files of hours before the cutoff are deleted (every route, compacted or not: a
 ///    late compaction of them would only bring back what retention drops).
@@ -31,14 +32,22 @@ extension Compactor {
         let cutoff = Self.retentionCutoffMicros(months: max(0, months), nowMicros: UTCTime.nowMicros())
         let cutoffMonth = WarehouseLayout.monthKey(micros: cutoff)
         let dropped = state.segments.values.filter { $0.table == .events && ($0.month ?? cutoffMonth) < cutoffMonth }
-        let staleSites = state.segments.values.filter { $0.table == .sites && $0.receivedAtMin < cutoff }
-        if !dropped.isEmpty || !staleSites.isEmpty {
+        // A project whose sites files (base or delta) hold a site last seen before the cutoff
+        // (each file's recorded `last_seen` minimum says so without opening it).
+        let staleProjects = Set(state.segments.values.filter { ($0.table == .sites || $0.table == .sitesDelta) && $0.receivedAtMin < cutoff }
+            .map(\.projectID)).sorted()
+        if !dropped.isEmpty || !staleProjects.isEmpty {
             let version = state.version + 1
             var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: .retention)
             commit.remove = dropped.map(\.path).sorted()
-            for snapshot in staleSites.sorted(by: { $0.path < $1.path }) {
-                if let entry = try writeSitesSeen(since: cutoff, snapshot: snapshot, version: version) { commit.add.append(entry) }
-                commit.remove.append(snapshot.path)
+            for projectID in staleProjects {
+                let layers = state.sitesLayers(projectID: projectID)
+                if let entry = try writeSitesBase(projectID: projectID, layers: layers, version: version, row: { output, columns, row, map in
+                    if (columns[map.lastSeen].int64(at: row) ?? Int64.min) >= cutoff { try output.emitOld(columns, row: row, map: map) }
+                }) {
+                    commit.add.append(entry)
+                }
+                commit.remove.append(contentsOf: layers.map(\.path))
             }
             try WarehouseLog.append(commit, layout: layout)
             state.apply(commit)
@@ -56,30 +65,5 @@ extension Compactor {
             report.rawFilesDeleted += 1
         }
         return deleted
-    }
-
-    /// The snapshot without the sites last seen before `cutoff` (nil when none is left).
-    func writeSitesSeen(since cutoff: Int64, snapshot: SegmentEntry, version: Int) throws -> SegmentEntry? {
-        let reader = try ParquetFileReader(path: layout.absolute(snapshot.path))
-        let map = try OldSnapshotColumns(reader: reader)
-        let relative = WarehouseLayout.sitesPartition(projectID: snapshot.projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
-        let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
-        try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
-        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquetOptions()),
-                                 projectID: snapshot.projectID, rowGroupRows: options.rowGroupRows)
-        for group in 0..<reader.rowGroups.count {
-            let columns = try reader.readRowGroup(group)
-            for row in 0..<reader.rowGroups[group].rowCount where (columns[map.lastSeen].int64(at: row) ?? Int64.min) >= cutoff {
-                try output.emitOld(columns, row: row, map: map)
-            }
-        }
-        if output.rows == 0 {
-            output.abandon()
-            unlink(hidden)
-            return nil
-        }
-        let (rows, low, high) = try output.finish()
-        return SegmentEntry(path: relative, table: .sites, projectID: snapshot.projectID, month: nil, rows: rows,
-                            bytes: FileIO.fileSize(hidden) ?? 0, receivedAtMin: low, receivedAtMax: high)
     }
 }

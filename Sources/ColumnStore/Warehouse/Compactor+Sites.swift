@@ -1,16 +1,51 @@
 import Core
 import Foundation
 
-/// The latest-sites index: one snapshot file per project, sorted by site_key (unsigned bytes).
+/// The latest-sites index: per project a base snapshot plus deltas (`SitesLayers` has the
+/// layout and how readers merge them), all sorted by site_key (unsigned bytes).
 ///
-/// Incremental update = a sorted merge of the previous snapshot with the chunk's new rows:
+/// A commit (step 5 of `Compactor`) writes, per project its events touched:
 /// 1. Sort the new rows with a site_key by (site_key, received_at, event_id); per site keep
 ///    the count, the first received_at and the last row (the site's newest new event).
-/// 2. Stream the old snapshot row group by row group; merge the two sorted site lists.
-///    A site in both keeps the newer latest event (greater received_at, then event_id),
-///    first_seen = min, last_seen = max, event_count = sum; status follows the latest event.
-/// 3. Output is flushed every `rowGroupRows` rows, so memory is one old row group plus one
-///    output row group, whatever the number of sites.
+/// 2. Decide: with no file yet, or when the deltas would pass the fold policy
+///    (`SitesFoldPolicy`: their rows over `deltaRowsRatioMax` of the base's, or more than
+///    `deltasMax` deltas), write a new base (step 4), else a delta (step 3).
+/// 3. Delta: the previous state of only the touched sites, looked up newest layer first: a
+///    row group is read only when its site_key min/max holds one of the keys still missing,
+///    and then only its site_key column (binary search: the file is sorted) and the int64
+///    summary columns; the full old row only of the rare site whose stored latest event is
+///    newer than the new one (an import of old data). Each touched site's row = its merged
+///    state (first_seen = min, last_seen = max, event_count = sum, the newer latest event).
+///    The delta is `sites-delta/project=<id>/delta-<version>.parquet`: the cost is the
+///    touched sites, not the project's million.
+/// 4. Base: a streaming merge of every layer (`SitesLayerMerger`, newest wins) with the new
+///    sites, flushed every row group, so memory is one row group per layer plus one output
+///    row group. The commit removes every layer it replaces.
+/// 5. Fold (`foldSitesDeltas`, after the chunks): a project's deltas older than
+///    `deltaAgeSecondsMax` (or any, with `foldAtEnd`: the one-shot CLI) are merged with the
+///    base into a new base in one `merge` commit (the same rows). So a fully merged snapshot
+///    exists after every `trackhouse compact`, and in `serve` at least every
+///    `deltaAgeSecondsMax` (+ one compaction interval).
+/// The erase and retention rewrite a project's sites through the same `writeSitesBase`.
+public struct SitesFoldPolicy: Sendable {
+    /// Fold when the deltas' rows pass this share of the base's rows.
+    public var deltaRowsRatioMax = 0.25
+    /// Fold when a project has more deltas than this.
+    public var deltasMax = 64
+    /// Fold a project whose oldest delta is older than this (seconds).
+    public var deltaAgeSecondsMax: Int64 = 600
+    /// Fold every delta at the end of a run (`trackhouse compact`: engines reading only
+    /// `sites/` see the whole table); `serve` turns it off and folds by the limits above.
+    public var foldAtEnd = true
+    /// Rows per row group of sites files: a fold holds one row group of each layer.
+    public var rowGroupRowsMax = 32_768
+    public init() {}
+
+    func isDue(baseRows: Int, deltaRows: Int, deltaCount: Int) -> Bool {
+        deltaCount > deltasMax || Double(deltaRows) > deltaRowsRatioMax * Double(baseRows)
+    }
+}
+
 extension Compactor {
     struct NewSite {
         var key: [UInt8]
@@ -20,48 +55,239 @@ extension Compactor {
         var count: Int64
     }
 
-    /// `rows[positions]` are the project's new rows (`NewSite.latest` is a position in `rows`).
-    /// Runs concurrently with the chunk's segment writes: it must not touch `report` or `state`.
-    func writeSitesSnapshot(projectID: String, rows newRows: EventColumns, positions: [Int32], version: Int) throws -> (SegmentEntry, [String])? {
+    var sitesRowGroupRows: Int { max(1, min(options.rowGroupRows, options.sitesFold.rowGroupRowsMax)) }
+
+    /// Steps 1–4 for one project: `rows[positions]` are its new rows. Returns the file written
+    /// and the layers it replaces. Runs concurrently with the chunk's segment writes: it must
+    /// not touch `report` or `state` (it only reads `state`).
+    func writeSites(projectID: String, rows newRows: EventColumns, positions: [Int32], version: Int) throws -> (SegmentEntry, [String])? {
         var newSites = collectNewSites(newRows, positions: positions)
         guard !newSites.isEmpty else { return nil }
         let latestRows = Self.gatherLatestRows(&newSites, from: newRows, projectID: projectID)
-        let previous = state.segments(table: .sites, projectID: projectID)
-        let relative = WarehouseLayout.sitesPartition(projectID: projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
+        let layers = state.sitesLayers(projectID: projectID)
+        let baseRows = layers.filter { $0.table == .sites }.reduce(0) { $0 + $1.rows }
+        let deltas = layers.filter { $0.table == .sitesDelta }
+        let deltaRows = deltas.reduce(0) { $0 + $1.rows }
+        if layers.isEmpty || options.sitesFold.isDue(baseRows: baseRows, deltaRows: deltaRows + newSites.count, deltaCount: deltas.count + 1) {
+            guard let entry = try writeSitesBase(projectID: projectID, layers: layers, version: version, newSites: (newSites, latestRows)) else { return nil }
+            return (entry, layers.map(\.path))
+        }
+        return (try writeSitesDelta(projectID: projectID, newSites: newSites, rows: latestRows, layers: layers, version: version), [])
+    }
+
+    // MARK: - Step 3: delta
+
+    /// What a touched site had before this commit.
+    struct PreviousSite {
+        var firstSeen: Int64
+        var lastSeen: Int64
+        var count: Int64
+        /// Row in the gathered old rows when the stored latest event stays the latest.
+        var oldRow: Int?
+    }
+
+    func writeSitesDelta(projectID: String, newSites: [NewSite], rows: EventColumns, layers: [SegmentEntry], version: Int) throws -> SegmentEntry {
+        let (previous, oldRows) = try previousSites(newSites, rows: rows, layers: layers)
+        let relative = WarehouseLayout.sitesDeltaPartition(projectID: projectID) + "/delta-\(Self.versionTag(version)).parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
-        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquetOptions()),
-                                 projectID: projectID, rowGroupRows: options.rowGroupRows)
-        var next = 0
-        for segment in previous {
-            let reader = try ParquetFileReader(path: layout.absolute(segment.path))
+        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: sitesParquetOptions()),
+                                 projectID: projectID, rowGroupRows: sitesRowGroupRows)
+        for (index, site) in newSites.enumerated() {
+            if let before = previous[index] {
+                try output.emitCombined(site, rows: rows, previous: before, oldRows: oldRows)
+            } else {
+                try output.emitNew(site, rows: rows)
+            }
+        }
+        let (count, low, high) = try output.finish()
+        return SegmentEntry(path: relative, table: .sitesDelta, projectID: projectID, month: nil, rows: count,
+                            bytes: FileIO.fileSize(hidden) ?? 0, receivedAtMin: low, receivedAtMax: high)
+    }
+
+    /// Step 3's lookup: per new site (sorted by key) its previous state, and the gathered old
+    /// rows (`sitesBatchColumns` order) of the sites whose stored latest event stays.
+    func previousSites(_ newSites: [NewSite], rows: EventColumns, layers: [SegmentEntry]) throws -> ([PreviousSite?], [ColumnData]) {
+        var previous = [PreviousSite?](repeating: nil, count: newSites.count)
+        var missing = Array(newSites.indices)
+        var oldAppenders = WarehouseSchema.sitesBatchColumns.map { ColumnAppender(kind: TableSchema.sites.columns[$0].kind) }
+        var oldCount = 0
+        for layer in layers.reversed() where !missing.isEmpty {
+            let reader = try ParquetFileReader(path: layout.committedPath(layer.path))
             let map = try OldSnapshotColumns(reader: reader)
+            var found = Set<Int>()
             for group in 0..<reader.rowGroups.count {
-                let columns = try reader.readRowGroup(group)
-                for row in 0..<reader.rowGroups[group].rowCount {
-                    let oldKey = map.siteKey(columns, row)
-                    while next < newSites.count && newSites[next].key.lexicographicallyPrecedes(oldKey) {
-                        try output.emitNew(newSites[next], rows: latestRows)
-                        next += 1
+                let stats = reader.rowGroups[group].columns[map.siteKey]
+                guard case .bytes(let low)? = stats.min, case .bytes(let high)? = stats.max else { continue }
+                // `missing` is in key order: the keys within [low, high] are one run of it.
+                var first = 0, last = missing.count
+                while first < last { let middle = (first + last) >> 1; if newSites[missing[middle]].key.lexicographicallyPrecedes(low) { first = middle + 1 } else { last = middle } }
+                var end = first
+                while end < missing.count && !high.lexicographicallyPrecedes(newSites[missing[end]].key) { end += 1 }
+                guard end > first else { continue }
+                let keys = try reader.readColumn(rowGroup: group, column: map.siteKey)
+                let rowCount = reader.rowGroups[group].rowCount
+                var matches: [(site: Int, row: Int)] = []
+                StringRows.with(keys.storage) { values in
+                    for position in first..<end {
+                        let site = missing[position]
+                        newSites[site].key.withUnsafeBytes { key in
+                            var low = 0, high = rowCount
+                            while low < high {
+                                let middle = (low + high) >> 1
+                                if ParquetWriter.compareBytes(values.value(middle), key) < 0 { low = middle + 1 } else { high = middle }
+                            }
+                            if low < rowCount && ParquetWriter.compareBytes(values.value(low), key) == 0 { matches.append((site, low)) }
+                        }
                     }
-                    if next < newSites.count && newSites[next].key == oldKey {
-                        try output.emitMerged(old: columns, row: row, map: map, new: newSites[next], rows: latestRows)
-                        next += 1
-                    } else {
-                        try output.emitOld(columns, row: row, map: map)
+                }
+                guard !matches.isEmpty else { continue }
+                let times = try reader.readColumn(rowGroup: group, column: map.receivedAt)
+                let firstSeen = try reader.readColumn(rowGroup: group, column: map.firstSeen)
+                let lastSeen = try reader.readColumn(rowGroup: group, column: map.lastSeen)
+                let counts = try reader.readColumn(rowGroup: group, column: map.eventCount)
+                var oldWins: [(site: Int, row: Int)] = []
+                for (site, row) in matches {
+                    let newTime = rows.receivedAtMicros[newSites[site].latest]
+                    let oldTime = times.int64(at: row) ?? Int64.min
+                    var keepsOld = oldTime > newTime
+                    if oldTime == newTime {
+                        // Ids compare as `String`s, as everywhere in compaction (a tie on time is rare).
+                        let oldID = try reader.readColumn(rowGroup: group, column: map.eventID, rows: row..<(row + 1)).string(at: 0) ?? ""
+                        keepsOld = !(rows.columns[EventColumns.eventIDPosition].string(at: newSites[site].latest)! > oldID)
+                    }
+                    previous[site] = PreviousSite(firstSeen: firstSeen.int64(at: row) ?? newSites[site].firstSeen,
+                                                  lastSeen: lastSeen.int64(at: row) ?? newSites[site].lastSeen,
+                                                  count: counts.int64(at: row) ?? 0, oldRow: nil)
+                    if keepsOld { oldWins.append((site, row)) }
+                    found.insert(site)
+                }
+                if !oldWins.isEmpty {
+                    // Rare (old data imported late): the whole row group once.
+                    let columns = try reader.readRowGroup(group)
+                    for (site, row) in oldWins {
+                        for (position, filePosition) in map.filePositions.enumerated() {
+                            if let filePosition { oldAppenders[position].append(from: columns[filePosition], row: row) } else { oldAppenders[position].appendNull() }
+                        }
+                        previous[site]!.oldRow = oldCount
+                        oldCount += 1
                     }
                 }
             }
+            missing.removeAll { found.contains($0) }
         }
-        while next < newSites.count {
-            try output.emitNew(newSites[next], rows: latestRows)
-            next += 1
+        return (previous, oldAppenders.indices.map { oldAppenders[$0].finish() })
+    }
+
+    // MARK: - Step 4: base
+
+    /// Writes `sites/project=<id>/snapshot-<version>.parquet`: the merged rows of `layers`
+    /// (newest wins) merged with `newSites` when given. `row` decides what becomes of each
+    /// stored row no new site touches (nil: kept as it is; the erase recomputes or drops
+    /// some, retention drops the stale). Returns nil when no row is left (no file written).
+    func writeSitesBase(projectID: String, layers: [SegmentEntry], version: Int, newSites: ([NewSite], EventColumns)? = nil,
+                        row: ((inout SitesOutput, [ColumnData], Int, OldSnapshotColumns) throws -> Void)? = nil) throws -> SegmentEntry? {
+        let relative = WarehouseLayout.sitesPartition(projectID: projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
+        let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
+        try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
+        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: sitesParquetOptions()),
+                                 projectID: projectID, rowGroupRows: sitesRowGroupRows)
+        let readers = try layers.map { try ParquetFileReader(path: layout.committedPath($0.path)) }
+        let sites = newSites?.0 ?? []
+        var next = 0
+        do {
+            try SitesLayerMerger.forEachRow(readers) { columns, stored, map in
+                let oldKey = map.siteKey(columns, stored)
+                if let newSites {
+                    while next < sites.count && sites[next].key.lexicographicallyPrecedes(oldKey) {
+                        try output.emitNew(sites[next], rows: newSites.1)
+                        next += 1
+                    }
+                    if next < sites.count && sites[next].key == oldKey {
+                        try output.emitMerged(old: columns, row: stored, map: map, new: sites[next], rows: newSites.1)
+                        next += 1
+                        return
+                    }
+                }
+                if let row { try row(&output, columns, stored, map) } else { try output.emitOld(columns, row: stored, map: map) }
+            }
+            if let newSites {
+                while next < sites.count {
+                    try output.emitNew(sites[next], rows: newSites.1)
+                    next += 1
+                }
+            }
+        } catch {
+            output.abandon()
+            unlink(hidden)
+            throw error
         }
-        let (rows, low, high) = try output.finish()
-        let size = FileIO.fileSize(hidden) ?? 0
-        let entry = SegmentEntry(path: relative, table: .sites, projectID: projectID, month: nil, rows: rows, bytes: size,
-                                 receivedAtMin: low, receivedAtMax: high)
-        return (entry, previous.map(\.path))
+        if output.rows == 0 {
+            output.abandon()
+            unlink(hidden)
+            return nil
+        }
+        let (count, low, high) = try output.finish()
+        return SegmentEntry(path: relative, table: .sites, projectID: projectID, month: nil, rows: count,
+                            bytes: FileIO.fileSize(hidden) ?? 0, receivedAtMin: low, receivedAtMax: high)
+    }
+
+    func sitesParquetOptions() -> ParquetWriter.Options {
+        var parquet = parquetOptions()
+        parquet.rowGroupRowsMax = sitesRowGroupRows
+        return parquet
+    }
+
+    // MARK: - Step 5: fold
+
+    /// Folds the deltas of every project that is due (all with `foldAtEnd` when `atEnd`) in
+    /// one `merge` commit; returns the number of projects folded.
+    @discardableResult
+    func foldSitesDeltas(atEnd: Bool) throws -> Int {
+        let projects = Set(state.segments.values.filter { $0.table == .sitesDelta }.map(\.projectID)).sorted()
+        guard !projects.isEmpty else { return 0 }
+        let nowMicros = UTCTime.nowMicros()
+        let version = state.version + 1
+        var commit = WarehouseCommit(version: version, timestampMicros: nowMicros, operation: .merge)
+        for projectID in projects {
+            let layers = state.sitesLayers(projectID: projectID)
+            let deltas = layers.filter { $0.table == .sitesDelta }
+            let baseRows = layers.filter { $0.table == .sites }.reduce(0) { $0 + $1.rows }
+            var due = (atEnd && options.sitesFold.foldAtEnd)
+                || options.sitesFold.isDue(baseRows: baseRows, deltaRows: deltas.reduce(0) { $0 + $1.rows }, deltaCount: deltas.count)
+            if !due, let oldest = deltas.compactMap({ Self.modificationMicros(layout.committedPath($0.path)) }).min() {
+                due = oldest < nowMicros - options.sitesFold.deltaAgeSecondsMax * 1_000_000
+            }
+            guard due else { continue }
+            if let entry = try writeSitesBase(projectID: projectID, layers: layers, version: version) {
+                commit.add.append(entry)
+                report.bytesOut += entry.bytes
+                report.sitesSnapshots += 1
+            }
+            commit.remove.append(contentsOf: layers.map(\.path))
+            report.sitesFolds += 1
+        }
+        guard !commit.remove.isEmpty else { return 0 }
+        sitesFoldCrashPoint(1)
+        try WarehouseLog.append(commit, layout: layout)
+        state.apply(commit)
+        report.commits += 1
+        sitesFoldCrashPoint(2)
+        for entry in commit.add { try publish(entry.path) }
+        sitesFoldCrashPoint(3)
+        for path in commit.remove { retire(path) }
+        return commit.remove.count
+    }
+
+    /// Test hook: SIGKILL after point K of a fold (1 base written, 2 committed, 3 published).
+    func sitesFoldCrashPoint(_ step: Int) {
+        if options.sitesFoldCrashAfterStep == step { kill(getpid(), SIGKILL) }
+    }
+
+    static func modificationMicros(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_mtim.tv_sec) * 1_000_000 + Int64(info.st_mtim.tv_nsec) / 1_000
     }
 
     /// The sites' latest rows copied out of the chunk into small columns, in chunk order (a
@@ -129,9 +355,13 @@ struct OldSnapshotColumns {
     let filePositions: [Int?]
 
     init(reader: ParquetFileReader) throws {
+        try self.init(schema: reader.schema, path: reader.path)
+    }
+
+    init(schema: ParquetSchema, path: String?) throws {
         func find(_ name: String) throws -> Int {
-            guard let index = reader.schema.index(of: name) else {
-                throw ParquetError(.invalidInput, "sites snapshot has no \(name) column", path: reader.path)
+            guard let index = schema.index(of: name) else {
+                throw ParquetError(.invalidInput, "sites snapshot has no \(name) column", path: path)
             }
             return index
         }
@@ -141,7 +371,7 @@ struct OldSnapshotColumns {
         firstSeen = try find("first_seen")
         lastSeen = try find("last_seen")
         eventCount = try find("event_count")
-        filePositions = WarehouseSchema.sitesBatchColumns.map { reader.schema.index(of: TableSchema.sites.columns[$0].name) }
+        filePositions = WarehouseSchema.sitesBatchColumns.map { schema.index(of: TableSchema.sites.columns[$0].name) }
     }
 
     func siteKey(_ columns: [ColumnData], _ row: Int) -> [UInt8] {
@@ -230,6 +460,26 @@ struct SitesOutput {
         try rowDone()
     }
 
+    /// A touched site's merged row for a delta: its previous summary combined with the new
+    /// one; the latest event is the new one unless `previous.oldRow` says the stored one stays
+    /// (`oldRows` in `sitesBatchColumns` order).
+    mutating func emitCombined(_ site: Compactor.NewSite, rows: EventColumns, previous: Compactor.PreviousSite, oldRows: [ColumnData]) throws {
+        let firstSeen = min(previous.firstSeen, site.firstSeen)
+        let lastSeen = max(previous.lastSeen, site.lastSeen)
+        let count = previous.count + site.count
+        if let old = previous.oldRow {
+            for position in appenders.indices where WarehouseSchema.sitesBatchColumns[position] < summaryStart {
+                appenders[position].append(from: oldRows[position], row: old)
+            }
+            appendSummary(firstSeen: firstSeen, lastSeen: lastSeen, count: count, event: nil, status: oldRows[appenders.count - 1].string(at: old))
+        } else {
+            appendEventColumns(rows, row: site.latest)
+            appendSummary(firstSeen: firstSeen, lastSeen: lastSeen, count: count,
+                          event: rows.columns[EventColumns.eventPosition].string(at: site.latest))
+        }
+        try rowDone()
+    }
+
     private mutating func appendEventColumns(_ rows: EventColumns, row: Int) {
         // sitesBatchColumns starts with the events file columns, in the same order.
         for position in rows.columns.indices { appenders[position].append(from: rows.columns[position], row: row) }
@@ -256,6 +506,11 @@ struct SitesOutput {
         for index in appenders.indices { columns.append(appenders[index].finish()) }
         try writer.write(rowGroup: WarehouseSchema.fileRowGroup(columns, projectID: projectID))
         pending = 0
+    }
+
+    /// Drops what was buffered (the caller removes the file).
+    func abandon() {
+        _ = try? writer.close()
     }
 
     mutating func finish() throws -> (rows: Int, lastSeenMin: Int64, lastSeenMax: Int64) {

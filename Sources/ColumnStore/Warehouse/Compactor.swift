@@ -11,7 +11,8 @@ import Logging
 ///    a committed file still under its hidden `.tmp-` name is renamed into place (roll
 ///    forward); any other `.tmp-` file is an uncommitted leftover and is deleted; files a
 ///    commit removed but that still exist are deleted, and their hidden `.replaced-` copies
-///    once `replacedRetentionSeconds` have passed since that commit.
+///    once `replacedRetentionSeconds` have passed since that commit, or beyond the newest
+///    `replacedFilesMax` copies / `replacedBytesMax` bytes.
 /// 1a. Segments of the first warehouse layout (files without `project_id`, in `project_id=`
 ///    folders) are rewritten into the current one in one commit (Compactor+Relayout).
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
@@ -28,11 +29,11 @@ import Logging
 ///    partition whose `received_at` range overlaps (a duplicate envelope carries the same
 ///    `received_at`, so it can only sit in that partition and time range).
 /// 5. Write each partition's rows, sorted by (received_at, event_id), to a hidden
-///    `.tmp-part-….parquet`; merge the previous `sites` snapshot of each touched project with
-///    the new rows into a hidden new snapshot (a sorted merge on site_key: never a rescan of
-///    history). These files are independent and are encoded concurrently.
-/// 6. Commit: one log entry adds the new files, removes the replaced snapshots and records the
-///    raw progress. The entry is created put-if-absent after fsync, so it exists whole or not.
+///    `.tmp-part-….parquet`; per touched project a hidden `sites` delta of the sites its new
+///    rows touched, merged with their earlier state (or a new base when the fold policy says
+///    so: Compactor+Sites). These files are independent and are encoded concurrently.
+/// 6. Commit: one log entry adds the new files, removes the replaced sites files and records
+///    the raw progress. The entry is created put-if-absent after fsync, so it exists whole or not.
 /// 7. Publish: rename the hidden files to their names, fsync the folders, rename replaced
 ///    files to hidden `.replaced-…` names (readers following the log may still need them).
 ///    A crash between 6 and 7 is finished by step 1 of the next run; a crash before 6
@@ -40,6 +41,8 @@ import Logging
 ///    after a crash at any point yields the same tables, with no loss and no duplicates.
 /// 8. Merge: per partition, segments below `segmentRowsTarget` are merged (sorted by
 ///    received_at, event_id) into files of up to that many rows, committed like step 6–7.
+/// 8b. Fold: sites deltas that are due (all of them in the one-shot CLI) are merged into new
+///    bases in one `merge` commit (Compactor+Sites step 5), committed like steps 6–7.
 /// 9. Checkpoint: `checkpointInterval` commits after the last checkpoint, the whole state is
 ///    written as `_log/<version>.checkpoint.json` and the commits it supersedes are removed
 ///    (`WarehouseLog`). A failure here loses nothing: the commits stay and the next run
@@ -81,6 +84,15 @@ public final class Compactor {
         public var retentionMonths: Int? = nil
         /// Test hook of the privacy erase: SIGKILL the process after this point (`crashPoint`).
         public var eraseCrashAfterStep: Int? = nil
+        /// When sites deltas are folded into a new base (Compactor+Sites).
+        public var sitesFold = SitesFoldPolicy()
+        /// Test hook of the sites fold: SIGKILL after this point (`sitesFoldCrashPoint`).
+        public var sitesFoldCrashAfterStep: Int? = nil
+        /// Replaced files kept under hidden names (see `retire`), at most this many and this
+        /// many bytes in all, newest kept first: age alone would let a burst of commits keep
+        /// dozens of copies of a big file.
+        public var replacedFilesMax = 256
+        public var replacedBytesMax: Int64 = 1 << 30
         public init() {}
     }
 
@@ -152,6 +164,7 @@ public final class Compactor {
         }
         try commitChunk(&chunk)
         if options.mergeSmallSegments { try mergeSmallSegments() }
+        try foldSitesDeltas(atEnd: true)
         var deleted = options.rawRetentionDays.map { applyRawRetention(days: $0, files: rawFiles) } ?? []
         if let months = options.retentionMonths { deleted.formUnion(try applyMonthRetention(months: months, files: rawFiles)) }
         writeCheckpointIfDue(rawFiles: rawFiles, deleted: deleted)
@@ -212,7 +225,8 @@ public final class Compactor {
             try publish(relative)
             logger.info("rolled forward a committed file after a crash", metadata: ["segment.path": "\(relative)"])
         }
-        for table in ["events", "sites"] {
+        var keptReplaced: [(path: String, removedAt: Int64, bytes: Int64)] = []
+        for table in WarehouseLayout.tableFolders {
             for path in FileIO.walkFiles(layout.root + "/" + table, includeHidden: true) {
                 let name = FileIO.lastComponent(path)
                 if name.hasPrefix(".tmp-") {
@@ -223,6 +237,8 @@ public final class Compactor {
                     let removedAt = state.removedAtMicros[relative] ?? Int64.min
                     if live.contains(relative) || removedAt < UTCTime.nowMicros() - options.replacedRetentionSeconds * 1_000_000 {
                         FileIO.removeGradually(path)
+                    } else {
+                        keptReplaced.append((path, removedAt, FileIO.fileSize(path) ?? 0))
                     }
                 } else if name.hasSuffix(".parquet") {
                     let relative = String(path.dropFirst(layout.root.count + 1))
@@ -232,6 +248,12 @@ public final class Compactor {
                     }
                 }
             }
+        }
+        // Bounded in number and bytes too, newest kept first.
+        var bytes: Int64 = 0
+        for (index, copy) in keptReplaced.sorted(by: { ($0.removedAt, $0.path) > ($1.removedAt, $1.path) }).enumerated() {
+            bytes += copy.bytes
+            if index >= options.replacedFilesMax || bytes > options.replacedBytesMax { FileIO.removeGradually(copy.path) }
         }
     }
 

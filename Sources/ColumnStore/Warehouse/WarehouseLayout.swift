@@ -5,6 +5,7 @@ import Core
 ///
 ///     <data>/warehouse/events/project=<id>/month=YYYY-MM/<segment>.parquet
 ///     <data>/warehouse/sites/project=<id>/<snapshot>.parquet
+///     <data>/warehouse/sites-delta/project=<id>/delta-<version>.parquet   sites a commit touched
 ///     <data>/warehouse/_log/<20-digit version>.json        the commit log (hidden from engines)
 ///
 /// Every file holds every column of its table, `project_id` included, so a file read on its own
@@ -39,6 +40,17 @@ public struct WarehouseLayout: Sendable {
     public static func sitesPartition(projectID: String) -> String {
         "sites/\(projectKey)=\(projectID)"
     }
+
+    /// Folder of a project's sites deltas: outside `sites/`, so an engine globbing
+    /// `sites/**/*.parquet` reads exactly one full snapshot per project.
+    public static func sitesDeltaPartition(projectID: String) -> String {
+        "\(sitesDeltaFolder)/\(projectKey)=\(projectID)"
+    }
+
+    public static let sitesDeltaFolder = "sites-delta"
+
+    /// The top folders holding table files (recovery walks them).
+    public static let tableFolders = ["events", "sites", sitesDeltaFolder]
 
     /// The folder key of a project.
     public static let projectKey = "project"

@@ -4,12 +4,15 @@ import Logging
 
 /// One live data file of the warehouse, as its commit recorded it.
 public struct SegmentEntry: Sendable, Equatable {
-    public enum Table: String, Sendable { case events, sites }
+    /// `sites` is a project's base snapshot (every site), `sitesDelta` a file of the sites one
+    /// commit touched, already merged with their earlier state: the table `sites` is the base
+    /// overlaid by its deltas, newest first (`SitesLayers`).
+    public enum Table: String, Sendable { case events, sites, sitesDelta = "sites_delta" }
     /// Relative to the warehouse root, e.g. `events/project=acme/month=2026-11/part-….parquet`.
     public var path: String
     public var table: Table
     public var projectID: String
-    /// `YYYY-MM` for events segments, nil for sites snapshots.
+    /// `YYYY-MM` for events segments, nil for sites files.
     public var month: String?
     public var rows: Int
     public var bytes: Int64
@@ -169,6 +172,13 @@ public struct WarehouseState: Sendable {
     public func segments(table: SegmentEntry.Table, projectID: String? = nil) -> [SegmentEntry] {
         segments.values.filter { $0.table == table && (projectID == nil || $0.projectID == projectID) }
             .sorted { $0.path < $1.path }
+    }
+
+    /// A project's `sites` files, oldest first: its base snapshot (if any), then its deltas in
+    /// commit order (their names carry the zero-padded version). A site's row is the one of the
+    /// newest file that holds it.
+    public func sitesLayers(projectID: String) -> [SegmentEntry] {
+        segments(table: .sites, projectID: projectID) + segments(table: .sitesDelta, projectID: projectID)
     }
 }
 

@@ -23,6 +23,8 @@ public final class WarehouseReader: Sendable {
         /// Live files that failed to read (relative path → what failed). A file leaves the
         /// list when a commit replaces it.
         var damaged: [String: String] = [:]
+        /// Per project, the merged `sites` view of one list of layer files (`SitesLayers`).
+        var sitesSelections: [String: (paths: [String], selections: [SitesRowGroupSelection])] = [:]
     }
     private let state = Mutex(State())
 
@@ -47,6 +49,7 @@ public final class WarehouseReader: Sendable {
             state.snapshot = loaded
             state.readers = state.readers.filter { live.contains($0.key) }
             state.damaged = state.damaged.filter { live.contains($0.key) }
+            state.sitesSelections = state.sitesSelections.filter { $0.value.paths.allSatisfy(live.contains) }
         }
         return loaded
     }
@@ -89,6 +92,22 @@ public final class WarehouseReader: Sendable {
         "\(error)".replacingOccurrences(of: layout.root + "/", with: "")
     }
 
+    /// The merged `sites` row groups of a project's layers, cached per list of files.
+    func sitesSelections(projectID: String, layers: [SegmentEntry]) throws -> [SitesRowGroupSelection] {
+        let paths = layers.map(\.path)
+        if let cached = state.withLock({ $0.sitesSelections[projectID] }), cached.paths == paths { return cached.selections }
+        let opened = try layers.map { (file: $0, reader: try open($0.path)) }
+        let selections: [SitesRowGroupSelection]
+        do {
+            selections = try SitesLayers.selections(opened)
+        } catch {
+            for layer in layers { noteReadFailure(layer.path, error) }
+            throw error
+        }
+        state.withLock { $0.sitesSelections[projectID] = (paths, selections) }
+        return selections
+    }
+
     /// The cached reader of a live file, opened on first use.
     func open(_ relative: String) throws -> ParquetFileReader {
         if let cached = state.withLock({ $0.readers[relative] }) { return cached }
@@ -126,6 +145,33 @@ public struct WarehouseSnapshot: Sendable {
     /// The live files of `table` (of one project when given), sorted by path.
     public func files(_ table: SegmentEntry.Table, projectID: String? = nil) -> [SegmentEntry] {
         state.segments(table: table, projectID: projectID)
+    }
+
+    /// A project's `sites` files, oldest first: the base, then its deltas (`SitesLayers`).
+    public func sitesLayers(projectID: String) -> [SegmentEntry] {
+        state.sitesLayers(projectID: projectID)
+    }
+
+    /// The project's `sites` table as row groups of its layers, each with the rows no newer
+    /// layer replaced (`SitesLayers`): reading them all gives every site once, its latest row.
+    /// Cached per list of files; opening or reading a file that fails notes it as damaged.
+    public func sitesRowGroups(projectID: String) throws -> [SitesRowGroupSelection] {
+        let layers = sitesLayers(projectID: projectID)
+        if layers.count <= 1 {
+            // One file (the usual case after a fold): every row of it, no key read.
+            return try layers.flatMap { file -> [SitesRowGroupSelection] in
+                let opened = try open(file)
+                return opened.rowGroups.indices.map {
+                    SitesRowGroupSelection(file: file, rowGroup: $0, rows: nil, rowCount: opened.rowGroups[$0].rowCount)
+                }
+            }
+        }
+        return try reader.sitesSelections(projectID: projectID, layers: layers)
+    }
+
+    /// Rows of the project's merged `sites` table.
+    public func sitesRowCount(projectID: String) throws -> Int {
+        try sitesRowGroups(projectID: projectID).reduce(0) { $0 + $1.rowCount }
     }
 
     /// Every project with at least one live file.

@@ -63,6 +63,7 @@ struct WarehouseTable: ScanSource {
     func scanUnits(projectID: String?) throws -> [any ScanUnit] {
         var units: [any ScanUnit] = []
         let snapshot = try catalog.snapshot()
+        if table == .sites { return try sitesUnits(snapshot, projectID: projectID) }
         for segment in snapshot.files(table, projectID: projectID) {
             let reader = try catalog.open(snapshot, segment)
             var partition = ["project_id": segment.projectID]
@@ -72,6 +73,63 @@ struct WarehouseTable: ScanSource {
             }
         }
         return units
+    }
+}
+
+extension WarehouseTable {
+    /// `sites` is each project's base overlaid by its deltas (ColumnStore `SitesLayers`): one
+    /// unit per row group of each layer, hiding the rows a newer layer replaced.
+    func sitesUnits(_ snapshot: WarehouseSnapshot, projectID: String?) throws -> [any ScanUnit] {
+        let projects = projectID.map { [$0] } ?? snapshot.projectIDs.sorted()
+        var units: [any ScanUnit] = []
+        for project in projects {
+            let selections: [SitesRowGroupSelection]
+            do {
+                selections = try snapshot.sitesRowGroups(projectID: project)
+            } catch {
+                throw catalog.damaged(snapshot.sitesLayers(projectID: project).first?.path ?? "sites/project=\(project)", error)
+            }
+            for selection in selections where selection.rowCount > 0 {
+                let reader = try catalog.open(snapshot, selection.file)
+                let unit = ParquetRowGroupUnit(catalog: catalog, reader: reader, rowGroup: selection.rowGroup, path: selection.file.path,
+                                               partitionValues: ["project_id": selection.file.projectID])
+                if let rows = selection.rows {
+                    units.append(SelectedRowsUnit(unit: unit, rows: rows))
+                } else {
+                    units.append(unit)
+                }
+            }
+        }
+        return units
+    }
+}
+
+/// The rows `rows` (ascending) of a row group: a base's rows that no newer delta replaced.
+/// Statistics are the whole group's, which still bound the rows kept.
+struct SelectedRowsUnit: ScanUnit {
+    let unit: ParquetRowGroupUnit
+    let rows: [Int32]
+
+    var name: String { unit.name + "(\(rows.count) rows)" }
+    var rowCount: Int { rows.count }
+    var partitionValues: [String: String] { unit.partitionValues }
+
+    func statistics(column: String) -> ColumnStatistics? {
+        guard var stats = unit.statistics(column: column) else { return nil }
+        // The null count of the whole group only bounds this subset's.
+        if let nulls = stats.nullCount, nulls > 0 { stats.nullCount = nil }
+        return stats
+    }
+
+    func readColumn(name: String) throws -> ColumnData? {
+        try unit.readColumn(name: name)?.gather(rows)
+    }
+
+    func readColumn(name: String, rows range: Range<Int>) throws -> ColumnData? {
+        guard !range.isEmpty else { return try unit.readColumn(name: name, rows: 0..<0) }
+        let first = Int(rows[range.lowerBound]), last = Int(rows[range.upperBound - 1])
+        guard let span = try unit.readColumn(name: name, rows: first..<(last + 1)) else { return nil }
+        return span.gather(rows[range].map { $0 - Int32(first) })
     }
 }
 

@@ -11,7 +11,7 @@ import Synchronization
 /// (`SitesIndexTests` compares the two) and the path for anything this cannot do.
 final class SitesIndex: Sendable {
     let projectID: String
-    /// The snapshot file (relative to the warehouse root) this was loaded from.
+    /// The sites files (relative to the warehouse root, one per line) this was loaded from.
     let path: String
     let rowCount: Int
     /// `groups[g][c]`: row group `g`, file column `c`.
@@ -36,20 +36,31 @@ final class SitesIndex: Sendable {
 
     static let searchedColumns = ["site_key", "site_name", "admin_email"]
 
-    init(projectID: String, path: String, reader: ParquetFileReader) throws {
+    /// `path`: what identifies the files loaded (their paths); `parts`: the project's merged
+    /// sites row groups (`WarehouseSnapshot.sitesRowGroups`) with their readers. Columns are
+    /// taken by name from each file, in the first file's order.
+    init(projectID: String, path: String, parts: [(reader: ParquetFileReader, selection: SitesRowGroupSelection)]) throws {
         self.projectID = projectID
         self.path = path
         var groups: [[ColumnData]] = []
         var starts = [0]
-        for group in 0..<reader.rowGroups.count {
-            groups.append(try reader.readRowGroup(group))
-            starts.append(starts.last! + reader.rowGroups[group].rowCount)
+        let schema = parts.first?.reader.schema ?? WarehouseSchema.sitesFile
+        for (reader, selection) in parts where selection.rowCount > 0 {
+            var columns = try reader.readRowGroup(selection.rowGroup)
+            if let rows = selection.rows { columns = columns.map { $0.gather(rows) } }
+            if reader.schema.columns.map(\.name) != schema.columns.map(\.name) {
+                columns = schema.columns.map { column in
+                    reader.schema.index(of: column.name).map { columns[$0] } ?? Self.nulls(kind: column.kind, count: selection.rowCount)
+                }
+            }
+            groups.append(columns)
+            starts.append(starts.last! + selection.rowCount)
         }
         self.groups = groups
         self.groupStarts = starts
         self.rowCount = starts.last!
         self.fileColumn = TableSchema.sites.columns.map { column in
-            column.name == "project_id" ? nil : reader.schema.index(of: column.name)
+            column.name == "project_id" ? nil : schema.index(of: column.name)
         }
         var ordered = true
         if let keyColumn = TableSchema.sites.columns.firstIndex(where: { $0.name == "site_key" }), let file = fileColumn[keyColumn] {
@@ -62,6 +73,16 @@ final class SitesIndex: Sendable {
             }
         }
         self.rowsInSiteKeyOrder = ordered
+    }
+
+    private static func nulls(kind: ColumnKind, count: Int) -> ColumnData {
+        switch kind {
+        case .string: return .strings([String?](repeating: nil, count: count))
+        case .int64: return .int64([Int64?](repeating: nil, count: count))
+        case .timestamp: return .timestamps([Int64?](repeating: nil, count: count))
+        case .bool: return .bools([Bool?](repeating: nil, count: count))
+        case .double: return .doubles([Double?](repeating: nil, count: count))
+        }
     }
 
     @inline(__always)
@@ -302,13 +323,19 @@ final class SitesIndexStore: Sendable {
         self.warehouse = warehouse
     }
 
-    /// The index of the project's sites file in `snapshot`; nil when it has none (no sites).
+    /// The index of the project's merged sites (base and deltas) in `snapshot`; nil when it
+    /// has none (no sites).
     func index(projectID: String, in snapshot: WarehouseSnapshot) throws -> SitesIndex? {
-        guard let file = snapshot.files(.sites, projectID: projectID).first else { return nil }
-        if let index = cachedIndex(projectID: projectID, path: file.path) { return index }
+        let layers = snapshot.sitesLayers(projectID: projectID)
+        guard !layers.isEmpty else { return nil }
+        let key = layers.map(\.path).joined(separator: "\n")
+        if let index = cachedIndex(projectID: projectID, path: key) { return index }
         return try loadLock.withLock { _ in
-            if let index = cachedIndex(projectID: projectID, path: file.path) { return index }
-            let index = try SitesIndex(projectID: projectID, path: file.path, reader: try snapshot.open(file))
+            if let index = cachedIndex(projectID: projectID, path: key) { return index }
+            let selections = try snapshot.sitesRowGroups(projectID: projectID)
+            var readers: [String: ParquetFileReader] = [:]
+            for layer in layers { readers[layer.path] = try snapshot.open(layer) }
+            let index = try SitesIndex(projectID: projectID, path: key, parts: selections.map { (readers[$0.file.path]!, $0) })
             indexes.withLock { $0[projectID] = index }
             return index
         }

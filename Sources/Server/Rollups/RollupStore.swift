@@ -335,9 +335,7 @@ public final class RollupStore: Service, Sendable {
                         for file in snapshot.files(.events, projectID: rollup.projectID) {
                             try self.readBatches(try snapshot.open(file), file.path) { batch in rollup.apply(batch) }
                         }
-                        for file in snapshot.files(.sites, projectID: rollup.projectID) {
-                            rollup.firstSeenSorted = try self.firstSeen(try snapshot.open(file))
-                        }
+                        rollup.firstSeenSorted = try self.firstSeen(snapshot, projectID: rollup.projectID)
                         rollup.finish()
                     } catch {
                         failures.record(rollup.projectID, error)
@@ -399,8 +397,12 @@ public final class RollupStore: Service, Sendable {
                     for file in change.added where file.table == .events {
                         try readBatches(try change.open(file), file.path) { batches.append((file.projectID, $0)) }
                     }
-                    for file in change.added where file.table == .sites {
-                        firstSeenByProject[file.projectID] = try firstSeen(try change.open(file))
+                    // A commit adds a sites delta (or a new base): the project's first_seen
+                    // values are those of its merged sites, read from the newest snapshot.
+                    let sitesProjects = Set(change.added.filter { $0.table == .sites || $0.table == .sitesDelta }.map(\.projectID))
+                    if !sitesProjects.isEmpty {
+                        let snapshot = try warehouse.snapshot()
+                        for projectID in sitesProjects { firstSeenByProject[projectID] = try firstSeen(snapshot, projectID: projectID) }
                     }
                 } catch {
                     throw RollupRefreshError.rebuild("commit \(change.version): \(error)")
@@ -446,11 +448,14 @@ public final class RollupStore: Service, Sendable {
         }
     }
 
-    private func firstSeen(_ reader: ParquetFileReader) throws -> [Int64] {
-        guard let index = reader.schema.index(of: "first_seen") else { return [] }
+    /// The first_seen of every site of the project's merged sites (base and deltas), sorted.
+    private func firstSeen(_ snapshot: WarehouseSnapshot, projectID: String) throws -> [Int64] {
         var values: [Int64] = []
-        for group in 0..<reader.rowGroups.count {
-            let column = try reader.readColumn(rowGroup: group, column: index)
+        for selection in try snapshot.sitesRowGroups(projectID: projectID) where selection.rowCount > 0 {
+            let reader = try snapshot.open(selection.file)
+            guard let index = reader.schema.index(of: "first_seen") else { continue }
+            var column = try reader.readColumn(rowGroup: selection.rowGroup, column: index)
+            if let rows = selection.rows { column = column.gather(rows) }
             values.append(contentsOf: column.int64Values.compactMap { $0 })
         }
         return values.sorted()

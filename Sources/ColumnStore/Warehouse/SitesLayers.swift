@@ -1,0 +1,265 @@
+import Core
+import Foundation
+
+/// The `sites` table of a project as layers (merge-on-read):
+///
+///     sites/project=<id>/snapshot-<v>.parquet         the base: every site, sorted by site_key
+///     sites-delta/project=<id>/delta-<v>.parquet      the sites commit v touched, sorted by site_key,
+///                                                     each row already merged with the site's
+///                                                     earlier state (first_seen, event_count)
+///
+/// A site's row is the one in the newest layer that holds it (deltas are newer than the base,
+/// a greater version newer than a smaller one). Nothing is ever combined at read time: a
+/// reader only has to hide, in each layer, the rows a newer layer replaced.
+///
+/// Readers (the engine, the sites index, the rollups, the export) take
+/// `WarehouseSnapshot.sitesRowGroups(projectID:)`, computed like this:
+/// 1. Take the layers newest first, with the set of site keys of the layers already taken
+///    (empty for the newest).
+/// 2. Per row group of a layer: when that set is empty, or the group's site_key min/max
+///    statistics hold none of its keys (binary search in the sorted set), every row is kept
+///    without reading anything. Otherwise the group's site_key column is read and the rows
+///    whose key is in the set are hidden.
+/// 3. The keys of every layer but the oldest (the base) join the set: the deltas are small
+///    (the fold policy bounds them), so the set is small and the base's keys are never held.
+/// The result is cached by the `WarehouseReader` for that list of files (a commit or a fold
+/// brings a new list).
+///
+/// The compactor's side (writing a delta, folding layers into a new base) is in
+/// `Compactor+Sites.swift`; `SitesLayerMerger` below streams the merged rows in site_key
+/// order for it.
+public struct SitesRowGroupSelection: Sendable {
+    public let file: SegmentEntry
+    public let rowGroup: Int
+    /// Rows of the group in the merged table, ascending; nil: every row of the group.
+    public let rows: [Int32]?
+    /// Rows of the group in the merged table.
+    public let rowCount: Int
+}
+
+/// Site keys, sorted by unsigned bytes and unique, in one buffer.
+struct SortedSiteKeys {
+    private(set) var keys = StringColumn()
+    var isEmpty: Bool { keys.count == 0 }
+    var count: Int { keys.count }
+
+    init() {}
+
+    /// From any keys (sorted and deduplicated here).
+    init(_ unsorted: [[UInt8]]) {
+        let sorted = unsorted.sorted { $0.lexicographicallyPrecedes($1) }
+        var previous: [UInt8]? = nil
+        for key in sorted where key != previous {
+            key.withUnsafeBytes { keys.append(bytes: $0) }
+            previous = key
+        }
+    }
+
+    /// The first position whose key is not below `key`.
+    func lowerBound(_ key: UnsafeRawBufferPointer) -> Int {
+        keys.offsets.withUnsafeBufferPointer { offsets in
+            keys.bytes.withUnsafeBytes { bytes in
+                var low = 0, high = keys.count
+                while low < high {
+                    let middle = (low + high) >> 1
+                    let entry = UnsafeRawBufferPointer(rebasing: bytes[Int(offsets[middle])..<Int(offsets[middle + 1])])
+                    if ParquetWriter.compareBytes(entry, key) < 0 { low = middle + 1 } else { high = middle }
+                }
+                return low
+            }
+        }
+    }
+
+    func contains(_ key: UnsafeRawBufferPointer) -> Bool {
+        let position = lowerBound(key)
+        guard position < keys.count else { return false }
+        return keys.bytes.withUnsafeBytes { bytes in
+            ParquetWriter.compareBytes(UnsafeRawBufferPointer(rebasing: bytes[keys.range(at: position)]), key) == 0
+        }
+    }
+
+    /// Whether a key lies in [low, high] (the statistics of a row group; nil bounds: unknown).
+    func anyWithin(low: [UInt8]?, high: [UInt8]?) -> Bool {
+        guard let low, let high else { return !isEmpty }
+        let position = low.withUnsafeBytes { lowerBound($0) }
+        guard position < keys.count else { return false }
+        return keys.bytes.withUnsafeBytes { bytes in
+            high.withUnsafeBytes { ParquetWriter.compareBytes(UnsafeRawBufferPointer(rebasing: bytes[keys.range(at: position)]), $0) <= 0 }
+        }
+    }
+
+    func key(at position: Int) -> [UInt8] {
+        Array(keys.bytes[keys.range(at: position)])
+    }
+}
+
+enum SitesLayers {
+    /// Algorithm steps 1–3 over a project's layers (oldest first, with their readers).
+    static func selections(_ layers: [(file: SegmentEntry, reader: ParquetFileReader)]) throws -> [SitesRowGroupSelection] {
+        var newer = SortedSiteKeys()
+        var result: [[SitesRowGroupSelection]] = []
+        for (position, layer) in layers.enumerated().reversed() {
+            let reader = layer.reader
+            let isOldest = position == 0
+            guard let keyIndex = reader.schema.index(of: "site_key") else {
+                throw ParquetError(.invalidInput, "sites file has no site_key column", path: reader.path)
+            }
+            var selections: [SitesRowGroupSelection] = []
+            var layerKeys: [[UInt8]] = []
+            for group in 0..<reader.rowGroups.count {
+                let rowCount = reader.rowGroups[group].rowCount
+                let stats = reader.rowGroups[group].columns[keyIndex]
+                var low: [UInt8]? = nil, high: [UInt8]? = nil
+                if case .bytes(let value)? = stats.min { low = value }
+                if case .bytes(let value)? = stats.max { high = value }
+                let overlaps = newer.anyWithin(low: low, high: high)
+                guard overlaps || !isOldest else {
+                    selections.append(SitesRowGroupSelection(file: layer.file, rowGroup: group, rows: nil, rowCount: rowCount))
+                    continue
+                }
+                let keys = try reader.readColumn(rowGroup: group, column: keyIndex)
+                var kept: [Int32] = []
+                if overlaps { kept.reserveCapacity(rowCount) }
+                StringRows.with(keys.storage) { values in
+                    for row in 0..<rowCount {
+                        let key = values.value(row)
+                        if overlaps && !newer.contains(key) { kept.append(Int32(row)) }
+                        if !isOldest { layerKeys.append(Array(key)) }
+                    }
+                }
+                let rows: [Int32]? = overlaps && kept.count < rowCount ? kept : nil
+                selections.append(SitesRowGroupSelection(file: layer.file, rowGroup: group, rows: rows, rowCount: rows?.count ?? rowCount))
+            }
+            if !isOldest {
+                var all = layerKeys
+                for index in 0..<newer.count { all.append(newer.key(at: index)) }
+                newer = SortedSiteKeys(all)
+            }
+            result.append(selections)
+        }
+        return result.reversed().flatMap { $0 }
+    }
+}
+
+/// Streams the merged rows of a project's layers in site_key order (newest layer wins), one
+/// decoded row group per layer at a time: the memory of a fold is the layers' current row
+/// groups, whatever the number of sites. Layers must each be sorted by site_key (compaction
+/// writes them so; a file that is not is refused rather than merged wrongly).
+struct SitesLayerMerger {
+    final class Cursor {
+        let reader: ParquetFileReader
+        let map: OldSnapshotColumns
+        let layer: Int
+        var group = -1
+        var columns: [ColumnData] = []
+        var row = 0
+        var key: [UInt8]?
+
+        init(reader: ParquetFileReader, layer: Int) throws {
+            self.reader = reader
+            self.layer = layer
+            map = try OldSnapshotColumns(reader: reader)
+            try nextGroup()
+        }
+
+        func advance() throws {
+            row += 1
+            if row >= reader.rowGroups[group].rowCount { return try nextGroup() }
+            let next = map.siteKey(columns, row)
+            if let key, !key.lexicographicallyPrecedes(next) {
+                throw ParquetError(.invalidInput, "sites file is not sorted by site_key at row group \(group), row \(row); rebuild the warehouse from raw", path: reader.path)
+            }
+            key = next
+        }
+
+        private func nextGroup() throws {
+            columns = []
+            group += 1
+            while group < reader.rowGroups.count && reader.rowGroups[group].rowCount == 0 { group += 1 }
+            guard group < reader.rowGroups.count else { key = nil; return }
+            columns = try reader.readRowGroup(group)
+            row = 0
+            key = map.siteKey(columns, 0)
+        }
+    }
+
+    /// `body(columns, row, map)` once per site, with the row of its newest layer.
+    static func forEachRow(_ readers: [ParquetFileReader], _ body: ([ColumnData], Int, OldSnapshotColumns) throws -> Void) throws {
+        var heap = CursorHeap()
+        for (layer, reader) in readers.enumerated() {
+            let cursor = try Cursor(reader: reader, layer: layer)
+            if cursor.key != nil { heap.push(cursor) }
+        }
+        while let winner = heap.pop() {
+            let key = winner.key!
+            try body(winner.columns, winner.row, winner.map)
+            try winner.advance()
+            if winner.key != nil { heap.push(winner) }
+            // Older layers' rows of the same site are replaced: skip them.
+            while let top = heap.peek(), top.key! == key {
+                _ = heap.pop()
+                try top.advance()
+                if top.key != nil { heap.push(top) }
+            }
+        }
+    }
+
+    /// A binary min-heap by (key, newest layer first).
+    struct CursorHeap {
+        var items: [Cursor] = []
+
+        static func before(_ a: Cursor, _ b: Cursor) -> Bool {
+            let x = a.key!, y = b.key!
+            if x != y { return x.lexicographicallyPrecedes(y) }
+            return a.layer > b.layer
+        }
+
+        func peek() -> Cursor? { items.first }
+
+        mutating func push(_ cursor: Cursor) {
+            items.append(cursor)
+            var child = items.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard Self.before(items[child], items[parent]) else { break }
+                items.swapAt(child, parent)
+                child = parent
+            }
+        }
+
+        mutating func pop() -> Cursor? {
+            guard !items.isEmpty else { return nil }
+            items.swapAt(0, items.count - 1)
+            let top = items.removeLast()
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < items.count && Self.before(items[left], items[smallest]) { smallest = left }
+                if right < items.count && Self.before(items[right], items[smallest]) { smallest = right }
+                guard smallest != parent else { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
+            return top
+        }
+    }
+}
+
+extension WarehouseState {
+    /// Rows of the merged `sites` table (every project), reading the files of `layout`: the
+    /// base's row count alone when a project has no delta, else its keys as `SitesLayers` does.
+    public func sitesRowCount(layout: WarehouseLayout) throws -> Int {
+        var total = 0
+        for projectID in Set(segments.values.filter { $0.table == .sites || $0.table == .sitesDelta }.map(\.projectID)) {
+            let layers = sitesLayers(projectID: projectID)
+            if layers.count == 1 {
+                total += layers[0].rows
+                continue
+            }
+            let opened = try layers.map { (file: $0, reader: try ParquetFileReader(path: layout.committedPath($0.path))) }
+            total += try SitesLayers.selections(opened).reduce(0) { $0 + $1.rowCount }
+        }
+        return total
+    }
+}

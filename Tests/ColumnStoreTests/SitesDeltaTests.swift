@@ -1,0 +1,215 @@
+import Core
+import Foundation
+import XCTest
+@testable import ColumnStore
+
+/// `sites` as a base plus deltas (Compactor+Sites, SitesLayers): many small commits give the
+/// table a single full rebuild gives; a fold changes no row and leaves one base per project;
+/// the erase and retention see the merged rows; a fold killed at any point finishes on the
+/// rerun; DuckDB's one-line view over `sites*/` reads the same table.
+final class SitesDeltaTests: XCTestCase {
+    /// Small chunks (a commit per ~200 events) and a policy that never folds: deltas pile up.
+    static func deltaOptions() -> Compactor.Options {
+        var options = Compactor.Options()
+        options.chunkEventsMax = 200
+        options.segmentRowsTarget = 2000
+        options.rowGroupRows = 1024
+        options.sitesFold.foldAtEnd = false
+        options.sitesFold.deltaRowsRatioMax = 1_000
+        options.sitesFold.deltasMax = 10_000
+        options.sitesFold.deltaAgeSecondsMax = 1_000_000
+        // Several row groups per file, so the lookups' min/max pruning is exercised.
+        options.sitesFold.rowGroupRowsMax = 64
+        return options
+    }
+
+    static let source: String = {
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory("sites-delta-source")
+        try! WarehouseTestSupport.generate(into: directory, sites: 300, weeks: 8, seed: 5)
+        return directory
+    }()
+
+    /// The reference: one default run (no delta ever: the first commit of a project is a base).
+    func reference() throws -> String {
+        let directory = try WarehouseTestSupport.copyOfRawData(Self.source)
+        _ = try Compactor(dataDirectory: directory, logger: quietLogger).run()
+        let state = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory))
+        XCTAssertEqual(state.segments(table: .sitesDelta), [])
+        return directory
+    }
+
+    func withDeltas() throws -> (String, CompactionReport) {
+        let directory = try WarehouseTestSupport.copyOfRawData(Self.source)
+        let report = try Compactor(dataDirectory: directory, options: Self.deltaOptions(), logger: quietLogger).run()
+        return (directory, report)
+    }
+
+    func testManySmallCommitsEqualAFullRebuild() throws {
+        let reference = try reference()
+        let (directory, report) = try withDeltas()
+        XCTAssertGreaterThan(report.sitesDeltas, 20)
+        XCTAssertEqual(report.sitesSnapshots, 3, "one base per project, from its first commit")
+        let state = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory))
+        let deltas = state.segments(table: .sitesDelta)
+        XCTAssertEqual(deltas.count, report.sitesDeltas)
+        XCTAssertTrue(deltas.allSatisfy { $0.path.hasPrefix("sites-delta/project=\($0.projectID)/delta-") })
+        // A delta holds only the sites its commit touched, never the project's whole table.
+        let merged = try WarehouseTestSupport.tableRows(reference, .sites)
+        for delta in deltas {
+            XCTAssertLessThan(delta.rows, merged.filter { $0.split(separator: "|")[2] == Substring(delta.projectID) }.count, delta.path)
+        }
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .sites), try WarehouseTestSupport.tableRows(reference, .sites))
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .events), try WarehouseTestSupport.tableRows(reference, .events))
+        // The readers' merged view: every site once.
+        let snapshot = try WarehouseReader(dataDirectory: directory).snapshot()
+        let total = try snapshot.projectIDs.reduce(0) { $0 + (try snapshot.sitesRowCount(projectID: $1)) }
+        XCTAssertEqual(total, try WarehouseTestSupport.tableRows(reference, .sites).count)
+        XCTAssertEqual(try state.sitesRowCount(layout: WarehouseLayout(dataDirectory: directory)), total)
+    }
+
+    func testFoldLeavesOneBaseWithTheSameRowsAndBoundsReplacedCopies() throws {
+        let (directory, _) = try withDeltas()
+        let before = try WarehouseTestSupport.tableRows(directory, .sites)
+        var options = Compactor.Options()
+        options.replacedFilesMax = 5
+        let report = try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
+        XCTAssertEqual(report.sitesFolds, 3)
+        XCTAssertEqual(report.commits, 1, "one merge commit folds every project")
+        let state = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory))
+        XCTAssertEqual(state.segments(table: .sitesDelta), [])
+        XCTAssertEqual(state.segments(table: .sites).count, 3)
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .sites), before)
+        let root = directory + "/warehouse/"
+        XCTAssertEqual(FileIO.walkFiles(root + "sites-delta").filter { $0.hasSuffix(".parquet") }, [])
+        // The next run's recovery keeps at most `replacedFilesMax` hidden copies.
+        _ = try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
+        let hidden = WarehouseLayout.tableFolders.flatMap { FileIO.walkFiles(root + $0, includeHidden: true) }
+            .filter { FileIO.lastComponent($0).hasPrefix(WarehouseLayout.replacedPrefix) }
+        XCTAssertLessThanOrEqual(hidden.count, 5)
+    }
+
+    func testPolicyFoldsByAgeAndSize() throws {
+        let (directory, _) = try withDeltas()
+        var options = Self.deltaOptions()
+        options.sitesFold.deltaAgeSecondsMax = 0
+        let report = try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
+        XCTAssertEqual(report.sitesFolds, 3, "deltas older than the age limit fold")
+        XCTAssertTrue(try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory)).segments(table: .sitesDelta).isEmpty)
+
+        // By size: a commit whose delta would pass the ratio writes a new base instead.
+        let sized = try WarehouseTestSupport.copyOfRawData(Self.source)
+        options = Self.deltaOptions()
+        options.sitesFold.deltaRowsRatioMax = 0.5
+        let sizedReport = try Compactor(dataDirectory: sized, options: options, logger: quietLogger).run()
+        XCTAssertGreaterThan(sizedReport.sitesSnapshots, 3)
+        XCTAssertGreaterThan(sizedReport.sitesDeltas, 0)
+        let state = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: sized))
+        for projectID in Set(state.segments(table: .sites).map(\.projectID)) {
+            let layers = state.sitesLayers(projectID: projectID)
+            let base = layers.filter { $0.table == .sites }.reduce(0) { $0 + $1.rows }
+            XCTAssertLessThanOrEqual(Double(layers.filter { $0.table == .sitesDelta }.reduce(0) { $0 + $1.rows }), 0.5 * Double(base))
+        }
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(sized, .sites), try WarehouseTestSupport.tableRows(directory, .sites))
+    }
+
+    func testEraseAndRetentionSeeTheMergedRows() throws {
+        let reference = try reference()
+        let (directory, _) = try withDeltas()
+        let state = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory))
+        let delta = try XCTUnwrap(state.segments(table: .sitesDelta).last)
+        // A site a delta holds (its newest row is there, an older one in the base).
+        let reader = try ParquetFileReader(path: directory + "/warehouse/" + delta.path)
+        let key = try XCTUnwrap(reader.readColumn(rowGroup: 0, name: "site_key").string(at: 0))
+        for data in [reference, directory] {
+            _ = try Compactor(dataDirectory: data, logger: quietLogger).erase(projectID: delta.projectID, subject: .site(key))
+        }
+        let after = try WarehouseTestSupport.tableRows(directory, .sites)
+        XCTAssertEqual(after, try WarehouseTestSupport.tableRows(reference, .sites))
+        XCTAssertFalse(after.contains { $0.split(separator: "|").contains(Substring(key)) })
+        let erased = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory))
+        XCTAssertEqual(erased.segments(table: .sitesDelta, projectID: delta.projectID), [], "the erase folds the project's layers")
+
+        // Retention (the generated data ends 2026-06-01, so 1 month drops every site).
+        var options = Self.deltaOptions()
+        options.retentionMonths = 1
+        let (retained, _) = try withDeltas()
+        _ = try Compactor(dataDirectory: retained, options: options, logger: quietLogger).run()
+        let kept = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: retained))
+        XCTAssertEqual(kept.segments(table: .sitesDelta), [])
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(retained, .sites), [])
+    }
+
+    /// `trackhouse compact` killed at each point of a fold (and at random moments of a run
+    /// that writes deltas and folds), then rerun: the same tables as an uninterrupted run.
+    func testKilledFoldFinishesWithTheSameTables() throws {
+        guard let binary = trackhouseBinary() else { throw XCTSkip("trackhouse binary not built; set TRACKHOUSE_BIN") }
+        let reference = try reference()
+        let wantSites = try WarehouseTestSupport.tableRows(reference, .sites)
+        let wantEvents = try WarehouseTestSupport.tableRows(reference, .events)
+        func compact(_ directory: String, _ arguments: [String], crashAfter: Int? = nil) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["compact", "--data", directory, "--quiet", "--chunk-events", "200", "--row-group-rows", "1024",
+                                 "--segment-rows", "2000"] + arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["TRACKHOUSE_TEST_FOLD_CRASH_AFTER"] = crashAfter.map(String.init)
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        for step in 1...3 {
+            let directory = try WarehouseTestSupport.copyOfRawData(Self.source, "fold-crash-\(step)")
+            XCTAssertEqual(try compact(directory, ["--no-sites-fold", "--sites-fold-ratio", "1000"]), 0)
+            let layout = WarehouseLayout(dataDirectory: directory)
+            XCTAssertFalse(try WarehouseLog.load(layout: layout).segments(table: .sitesDelta).isEmpty)
+            XCTAssertEqual(try compact(directory, [], crashAfter: step), 9, "killed at fold step \(step)")
+            XCTAssertEqual(try compact(directory, []), 0)
+            let state = try WarehouseLog.load(layout: layout)
+            XCTAssertEqual(state.segments(table: .sitesDelta), [], "step \(step)")
+            XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .sites), wantSites, "step \(step)")
+            XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .events), wantEvents, "step \(step)")
+            let leftovers = WarehouseLayout.tableFolders.flatMap { FileIO.walkFiles(layout.root + "/" + $0, includeHidden: true) }
+                .filter { FileIO.lastComponent($0).hasPrefix(".tmp-") }
+            XCTAssertEqual(leftovers, [], "step \(step)")
+            XCTAssertEqual(state.segments(table: .sites).count, 3)
+        }
+    }
+
+    /// The README's DuckDB view over `sites*/` (base + deltas, newest file per site wins)
+    /// reads our table; DuckDB over `sites/` alone reads it too once `compact` has folded.
+    func testDuckDBViewOverBaseAndDeltasEqualsOurTable() throws {
+        guard let python = ProcessInfo.processInfo.environment["TRACKHOUSE_PYTHON"], !python.isEmpty else {
+            throw XCTSkip("set TRACKHOUSE_PYTHON to a python with duckdb")
+        }
+        let (directory, _) = try withDeltas()
+        let ours = try WarehouseTestSupport.tableRows(directory, .sites)
+        let columns = TableSchema.sites.columns.map(\.name).joined(separator: ",")
+        let script = WarehouseInteropTests.interop.appendingPathComponent("warehouse_rows.py").path
+        func rows(_ engine: String) throws -> [String] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [script, engine, directory + "/warehouse", "sites", columns]
+            var environment = ProcessInfo.processInfo.environment
+            environment["PYTHONIOENCODING"] = "utf-8"
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, "\(engine) failed")
+            return WarehouseTestSupport.sortedByBytes(WarehouseInteropTests.lines(String(decoding: data, as: UTF8.self)))
+        }
+        let viewRows = try rows("duckdb-view")
+        XCTAssertEqual(viewRows.count, ours.count)
+        XCTAssertEqual(viewRows, ours, "the DuckDB view reads different sites rows")
+        // Before a fold, `sites/` alone is the older base: the view is what makes deltas visible.
+        XCTAssertNotEqual(try rows("duckdb"), ours)
+
+        _ = try Compactor(dataDirectory: directory, logger: quietLogger).run()
+        XCTAssertEqual(try rows("duckdb"), ours, "DuckDB over sites/ alone after compact")
+    }
+}
