@@ -235,6 +235,9 @@ extension Compactor {
     func sitesParquetOptions() -> ParquetWriter.Options {
         var parquet = parquetOptions()
         parquet.rowGroupRowsMax = sitesRowGroupRows
+        // Small pages: the sites index reads a listing page's rows by page
+        // (`readColumn(rowGroup:column:rows:)`), so this bounds what one row costs to decode.
+        parquet.pageRowsMax = min(parquet.pageRowsMax, 4_096)
         return parquet
     }
 

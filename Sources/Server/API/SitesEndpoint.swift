@@ -20,13 +20,13 @@ extension APIRoutes {
         let indexes = self.sitesIndexes
         // One snapshot for the whole answer: its version keys the cache, its file the index.
         let snapshot = try warehouseSnapshot()
-        // Every page comes from the project's in-memory index (`SitesIndex`): the same cost
-        // at any page; `SitesQuery`'s SQL is the reference it is tested against.
+        // Every page comes from the project's index (`SitesIndex`, paged from the files): the
+        // same cost at any page; `SitesQuery`'s SQL is the reference it is tested against.
         @Sendable func indexedPage(limit: Int?, offset: Int) throws -> (total: Int, result: QueryResult) {
             guard let index = try indexes.index(projectID: projectID, in: snapshot) else {
                 return (0, QueryResult(columns: SitesIndex.resultColumns, rows: []))
             }
-            let page = index.page(query, limit: limit, offset: offset)
+            let page = try index.page(query, limit: limit, offset: offset)
             return (page.total, QueryResult(columns: SitesIndex.resultColumns, rows: page.rows))
         }
         if format == .csv {

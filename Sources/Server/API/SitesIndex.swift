@@ -4,73 +4,80 @@ import Foundation
 import Query
 import Synchronization
 
-/// One project's sites snapshot held in memory for `GET …/sites`, so a page costs the same
-/// at page 1 and page 20,000 of a million sites: filters are evaluated over columns (string
-/// equality once per dictionary entry), and each sort order is a permutation of the rows
-/// computed once per snapshot and cached. `SitesQuery` over SQL stays the reference
-/// (`SitesIndexTests` compares the two) and the path for anything this cannot do.
+/// One project's sites (base and deltas merged, `WarehouseSnapshot.sitesRowGroups`) for
+/// `GET …/sites`, paged from disk with bounded memory: the index holds the row groups' places
+/// (file, group, the rows no newer delta replaced), per sort order a permutation of the rows
+/// as `UInt32` (computed once per set of files and cached), the listings of recent filters,
+/// and the last few columns a filter or sort read (`cachedColumnsMax`). A page reads its rows'
+/// values from the files (`ParquetFileReader.readColumn(rowGroup:column:rows:)` decodes only
+/// the pages holding them), so a page costs the same at page 1 and page 20,000 of a million
+/// sites, and memory does not hold every column of every site. Filters are evaluated over
+/// columns (string equality once per dictionary entry). `SitesQuery` over SQL stays the
+/// reference (`SitesIndexTests` compares the two) and the path for anything this cannot do.
 final class SitesIndex: Sendable {
     let projectID: String
     /// The sites files (relative to the warehouse root, one per line) this was loaded from.
     let path: String
     let rowCount: Int
-    /// `groups[g][c]`: row group `g`, file column `c`.
-    private let groups: [[ColumnData]]
-    /// First row of each group, plus `rowCount` at the end.
+    /// The merged table's row groups, in row order.
+    private let parts: [Part]
+    /// First row of each part, plus `rowCount` at the end.
     private let groupStarts: [Int]
-    /// Per `TableSchema.sites` column, its index among the file's columns (nil: the partition
-    /// key `project_id`, or a column older snapshots lack, read as NULL).
-    private let fileColumn: [Int?]
+    private struct Part: Sendable {
+        let reader: ParquetFileReader
+        let rowGroup: Int
+        /// Rows of the group in the table (ascending); nil: every row.
+        let rows: [Int32]?
+        /// Per `TableSchema.sites` column, its index among the file's columns (nil: the
+        /// partition key `project_id`, or a column an older file lacks, read as NULL).
+        let fileColumn: [Int?]
+    }
     private struct State {
         var orders: [String: [UInt32]] = [:]
-        /// `lower(site_key)`, `lower(site_name)`, `lower(admin_email)` per row as bytes (NULL:
-        /// empty, which no non-empty `q` matches), built on the first `q`.
-        var loweredSearchColumns: [StringColumn]?
         /// Listings kept, most recent last; a handful is what one dashboard's filters produce.
         var listings: [(key: String, rows: [UInt32])] = []
+        /// Columns read for filters and sorts, most recent last (`cachedColumnsMax`).
+        var columns: [(column: Int, groups: [ColumnData])] = []
     }
     private let state = Mutex(State())
-    /// Whether rows are in ascending byte order of site_key (compaction writes them so):
-    /// then "ties by site_key" is row order.
+    /// Whether rows are in ascending byte order of site_key (a project without deltas: the
+    /// base is written so): then "ties by site_key" is row order.
     private let rowsInSiteKeyOrder: Bool
 
     static let searchedColumns = ["site_key", "site_name", "admin_email"]
+    /// Decoded columns kept between requests (a sort or filter column of the dashboard).
+    static let cachedColumnsMax = 3
 
     /// `path`: what identifies the files loaded (their paths); `parts`: the project's merged
-    /// sites row groups (`WarehouseSnapshot.sitesRowGroups`) with their readers. Columns are
-    /// taken by name from each file, in the first file's order.
+    /// sites row groups (`WarehouseSnapshot.sitesRowGroups`) with their readers.
     init(projectID: String, path: String, parts: [(reader: ParquetFileReader, selection: SitesRowGroupSelection)]) throws {
         self.projectID = projectID
         self.path = path
-        var groups: [[ColumnData]] = []
+        var kept: [Part] = []
         var starts = [0]
-        let schema = parts.first?.reader.schema ?? WarehouseSchema.sitesFile
         for (reader, selection) in parts where selection.rowCount > 0 {
-            var columns = try reader.readRowGroup(selection.rowGroup)
-            if let rows = selection.rows { columns = columns.map { $0.gather(rows) } }
-            if reader.schema.columns.map(\.name) != schema.columns.map(\.name) {
-                columns = schema.columns.map { column in
-                    reader.schema.index(of: column.name).map { columns[$0] } ?? Self.nulls(kind: column.kind, count: selection.rowCount)
-                }
+            let fileColumn = TableSchema.sites.columns.map { column in
+                column.name == "project_id" ? nil : reader.schema.index(of: column.name)
             }
-            groups.append(columns)
+            kept.append(Part(reader: reader, rowGroup: selection.rowGroup, rows: selection.rows, fileColumn: fileColumn))
             starts.append(starts.last! + selection.rowCount)
         }
-        self.groups = groups
+        self.parts = kept
         self.groupStarts = starts
         self.rowCount = starts.last!
-        self.fileColumn = TableSchema.sites.columns.map { column in
-            column.name == "project_id" ? nil : schema.index(of: column.name)
-        }
-        var ordered = true
-        if let keyColumn = TableSchema.sites.columns.firstIndex(where: { $0.name == "site_key" }), let file = fileColumn[keyColumn] {
-            var previous: [UInt8]? = nil
-            for row in 0..<rowCount {
-                let (g, local) = Self.locate(row, starts)
-                let key = Self.bytes(groups[g][file], local) ?? []
-                if let previous, !previous.lexicographicallyPrecedes(key) { ordered = false; break }
-                previous = key
+        // One file (no delta) is sorted by site_key as compaction writes it; the check reads
+        // only the row groups' site_key statistics.
+        var ordered = Set(kept.map { ObjectIdentifier($0.reader) }).count <= 1 && kept.allSatisfy { $0.rows == nil }
+        if ordered, let first = kept.first, let keyIndex = first.reader.schema.index(of: "site_key") {
+            var previousMax: [UInt8]? = nil
+            for part in kept {
+                let stats = part.reader.rowGroups[part.rowGroup].columns[keyIndex]
+                guard case .bytes(let low)? = stats.min, case .bytes(let high)? = stats.max, stats.nullCount == 0 else { ordered = false; break }
+                if let previousMax, !previousMax.lexicographicallyPrecedes(low) { ordered = false; break }
+                previousMax = high
             }
+        } else {
+            ordered = false
         }
         self.rowsInSiteKeyOrder = ordered
     }
@@ -95,37 +102,94 @@ final class SitesIndex: Sendable {
         return (low, row - starts[low])
     }
 
-    private static func bytes(_ column: ColumnData, _ row: Int) -> [UInt8]? {
-        guard column.isValid(row) else { return nil }
-        switch column.storage {
-        case .strings(let strings): return Array(strings.bytes[strings.range(at: row)])
-        case .dictionary(let dictionary, let codes): return Array(dictionary.bytes[dictionary.range(at: Int(codes[row]))])
-        default: return nil
+    /// Schema column `column` of every part (the table's rows in order), from the cache or the
+    /// files; a NULL column where a file lacks it.
+    private func columnGroups(_ column: Int, keep: Bool = true) throws -> [ColumnData] {
+        if let cached = state.withLock({ $0.columns.first { $0.column == column }?.groups }) { return cached }
+        let kind = TableSchema.sites.columns[column].kind
+        var groups: [ColumnData] = []
+        groups.reserveCapacity(parts.count)
+        for part in parts {
+            let count = part.rows?.count ?? part.reader.rowGroups[part.rowGroup].rowCount
+            guard let file = part.fileColumn[column] else {
+                groups.append(Self.nulls(kind: kind, count: count))
+                continue
+            }
+            let data = try part.reader.readColumn(rowGroup: part.rowGroup, column: file)
+            groups.append(part.rows.map { data.gather($0) } ?? data)
         }
+        guard keep else { return groups }
+        state.withLock { state in
+            state.columns.removeAll { $0.column == column }
+            state.columns.append((column, groups))
+            if state.columns.count > Self.cachedColumnsMax { state.columns.removeFirst() }
+        }
+        return groups
     }
 
-    /// The value of schema column `column` at `row`, as the engine renders it.
-    func value(row: Int, column: Int) -> Value {
-        guard let file = fileColumn[column] else {
-            return TableSchema.sites.columns[column].name == "project_id" ? .string(projectID) : .null
+    /// Decoded columns held now (at most `cachedColumnsMax`): what bounds the index's memory
+    /// beside the sort permutations and listings (4 bytes per listed row).
+    var cachedColumnCount: Int { state.withLock { $0.columns.count } }
+
+    /// Every value of schema column `column`, in row order (for a sort; not kept).
+    private func values(_ column: Int) throws -> [Value] {
+        if TableSchema.sites.columns[column].name == "project_id" { return [Value](repeating: .string(projectID), count: rowCount) }
+        var values: [Value] = []
+        values.reserveCapacity(rowCount)
+        for data in try columnGroups(column) {
+            for row in 0..<data.count { values.append(LatestEventScan.value(data, row)) }
         }
-        let (g, local) = Self.locate(row, groupStarts)
-        return LatestEventScan.value(groups[g][file], local)
+        return values
+    }
+
+    /// Rows `rows` (table positions) of every column, read from the files: per part, the
+    /// pages holding the part's rows only.
+    private func rowValues(_ rows: [UInt32]) throws -> [[Value]] {
+        let width = TableSchema.sites.columns.count
+        var result = [[Value]](repeating: [], count: rows.count)
+        var byPart: [Int: [(position: Int, local: Int)]] = [:]
+        for (position, row) in rows.enumerated() {
+            let (part, local) = Self.locate(Int(row), groupStarts)
+            byPart[part, default: []].append((position, local))
+        }
+        for (index, wanted) in byPart {
+            let part = parts[index]
+            // Local rows → the file's rows (a delta-replaced base row is never asked for).
+            let fileRows = wanted.map { item -> Int in
+                guard let rows = part.rows else { return item.local }
+                return Int(rows[item.local])
+            }
+            let low = fileRows.min()!, high = fileRows.max()!
+            var columns: [ColumnData?] = []
+            for column in 0..<width {
+                guard let file = part.fileColumn[column] else { columns.append(nil); continue }
+                columns.append(try part.reader.readColumn(rowGroup: part.rowGroup, column: file, rows: low..<(high + 1)))
+            }
+            for (item, fileRow) in zip(wanted, fileRows) {
+                result[item.position] = (0..<width).map { column -> Value in
+                    guard let data = columns[column] else {
+                        return TableSchema.sites.columns[column].name == "project_id" ? .string(projectID) : .null
+                    }
+                    return LatestEventScan.value(data, fileRow - low)
+                }
+            }
+        }
+        return result
     }
 
     // MARK: Filtering
 
     /// Rows matching every condition of `query`, one flag per row (nil: every row).
-    func matching(_ query: SitesQuery) -> [Bool]? {
+    func matching(_ query: SitesQuery) throws -> [Bool]? {
         var keep: [Bool]? = nil
         let columns = TableSchema.sites.columns
         if let status = query.statusFilter, let index = columns.firstIndex(where: { $0.name == "status" }) {
             let wanted = Value.string(status)
-            narrow(&keep, column: index) { $0 == wanted }
+            try narrow(&keep, column: index) { $0 == wanted }
         }
         for equality in query.equalities {
             guard let index = columns.firstIndex(where: { $0.name == equality.column.name }) else { continue }
-            narrow(&keep, column: index) { value in
+            try narrow(&keep, column: index) { value in
                 if value.isNull { return equality.matchesNull }
                 return equality.values.contains { Self.equal($0, value) }
             }
@@ -133,13 +197,14 @@ final class SitesIndex: Sendable {
         if let substring = query.substring {
             // Last: the other filters have usually cut the rows to test by then.
             // Bytewise, like the engine's LIKE on `lower(…)`.
-            let lowered = searchColumns()
             var result = keep ?? [Bool](repeating: true, count: rowCount)
             let needle = Array(substring.utf8)
             if !needle.isEmpty {
                 var matched = [Bool](repeating: false, count: rowCount)
-                needle.withUnsafeBytes { needle in
-                    for column in lowered {
+                for name in Self.searchedColumns {
+                    // One lowered column at a time, not kept: a new `q` reads them again.
+                    let column = try loweredColumn(name)
+                    needle.withUnsafeBytes { needle in
                         column.bytes.withUnsafeBytes { haystack in
                             for row in 0..<rowCount where result[row] && !matched[row] {
                                 let range = column.range(at: row)
@@ -168,17 +233,17 @@ final class SitesIndex: Sendable {
 
     /// Clears the flags of rows whose value of `column` fails `test`, calling `test` once
     /// per dictionary entry where the column is dictionary-encoded, once per row otherwise.
-    private func narrow(_ keep: inout [Bool]?, column: Int, _ test: (Value) -> Bool) {
+    private func narrow(_ keep: inout [Bool]?, column: Int, _ test: (Value) -> Bool) throws {
         var flags = keep ?? [Bool](repeating: true, count: rowCount)
         defer { keep = flags }
-        guard let file = fileColumn[column] else {
-            if !test(value(row: 0, column: column)) { flags = [Bool](repeating: false, count: rowCount) }
+        if TableSchema.sites.columns[column].name == "project_id" {
+            if !test(.string(projectID)) { flags = [Bool](repeating: false, count: rowCount) }
             return
         }
+        let groups = try columnGroups(column)
         flags.withUnsafeMutableBufferPointer { flags in
-            for (g, group) in groups.enumerated() {
+            for (g, data) in groups.enumerated() {
                 let start = groupStarts[g], count = groupStarts[g + 1] - start
-                let data = group[file]
                 if case .dictionary(let dictionary, let codes) = data.storage {
                     let entryMatches = (0..<dictionary.count).map { test(.string(dictionary[$0])) }
                     let nullMatches = test(.null)
@@ -211,34 +276,31 @@ final class SitesIndex: Sendable {
         return false
     }
 
-    private func searchColumns() -> [StringColumn] {
-        if let cached = state.withLock({ $0.loweredSearchColumns }) { return cached }
-        let columns = TableSchema.sites.columns
-        let lowered = Self.searchedColumns.map { name -> StringColumn in
-            var result = StringColumn()
-            guard let index = columns.firstIndex(where: { $0.name == name }) else {
-                for _ in 0..<rowCount { result.appendEmpty() }
-                return result
-            }
-            for row in 0..<rowCount {
-                if case .string(let text) = value(row: row, column: index) { result.append(text.lowercased()) } else { result.appendEmpty() }
-            }
+    /// `lower(column)` per row as bytes (NULL: empty, which no non-empty `q` matches).
+    private func loweredColumn(_ name: String) throws -> StringColumn {
+        var result = StringColumn()
+        guard let index = TableSchema.sites.columns.firstIndex(where: { $0.name == name }) else {
+            for _ in 0..<rowCount { result.appendEmpty() }
             return result
         }
-        state.withLock { $0.loweredSearchColumns = lowered }
-        return lowered
+        for data in try columnGroups(index, keep: false) {
+            for row in 0..<data.count {
+                if let text = data.string(at: row) { result.append(text.lowercased()) } else { result.appendEmpty() }
+            }
+        }
+        return result
     }
 
     // MARK: Ordering
 
     /// Rows in `ORDER BY column [DESC] NULLS LAST, site_key`, computed once per snapshot.
-    func order(column name: String, descending: Bool) -> [UInt32] {
+    func order(column name: String, descending: Bool) throws -> [UInt32] {
         let key = name + (descending ? " desc" : " asc")
         if let cached = state.withLock({ $0.orders[key] }) { return cached }
         let columns = TableSchema.sites.columns
         let index = columns.firstIndex { $0.name == name }!
-        let values = (0..<rowCount).map { value(row: $0, column: index) }
-        let siteKeyRank = siteKeyRanks()
+        let values = try self.values(index)
+        let siteKeyRank = try siteKeyRanks()
         var rows = (0..<UInt32(rowCount)).map { $0 }
         rows.sort { a, b in
             let (x, y) = (values[Int(a)], values[Int(b)])
@@ -259,11 +321,11 @@ final class SitesIndex: Sendable {
     }
 
     /// Each row's position in ascending byte order of site_key.
-    private func siteKeyRanks() -> [UInt32] {
+    private func siteKeyRanks() throws -> [UInt32] {
         if rowsInSiteKeyOrder { return (0..<UInt32(rowCount)).map { $0 } }
         let index = TableSchema.sites.columns.firstIndex { $0.name == "site_key" }!
-        let keys = (0..<rowCount).map { row -> [UInt8] in
-            if case .string(let text) = value(row: row, column: index) { return Array(text.utf8) }
+        let keys = try values(index).map { value -> [UInt8] in
+            if case .string(let text) = value { return Array(text.utf8) }
             return []
         }
         let sorted = (0..<rowCount).sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }
@@ -277,19 +339,18 @@ final class SitesIndex: Sendable {
     /// The number of matching sites and the rows of one page (`limit` nil: all of them).
     /// The matching rows in order are kept per (filters, sort) for the next pages: paging
     /// through a listing costs one slice per page.
-    func page(_ query: SitesQuery, limit: Int?, offset: Int) -> (total: Int, rows: [[Value]]) {
-        let listing = matchingInOrder(query)
+    func page(_ query: SitesQuery, limit: Int?, offset: Int) throws -> (total: Int, rows: [[Value]]) {
+        let listing = try matchingInOrder(query)
         let wanted = limit ?? Int.max
         guard offset < listing.count, wanted > 0 else { return (listing.count, []) }
         let selected = listing[offset..<(offset + min(wanted, listing.count - offset))]
-        let width = TableSchema.sites.columns.count
-        return (listing.count, selected.map { row in (0..<width).map { value(row: Int(row), column: $0) } })
+        return (listing.count, try rowValues(Array(selected)))
     }
 
     /// Listings kept (`State.listings`), at most this many.
     static let listingsMax = 16
 
-    private func matchingInOrder(_ query: SitesQuery) -> [UInt32] {
+    private func matchingInOrder(_ query: SitesQuery) throws -> [UInt32] {
         let equalities = query.equalities.map { "\($0.column.name)=\($0.values.map { "\($0)" }.joined(separator: ","))|\($0.matchesNull)" }
         let key = [query.statusFilter ?? "", query.substring ?? "", equalities.joined(separator: "&"),
                    query.sortColumn, query.sortDescending ? "desc" : "asc"].joined(separator: "\u{1}")
@@ -298,8 +359,8 @@ final class SitesIndex: Sendable {
             return state.listings[position].rows
         }
         if let cached { return cached }
-        let order = self.order(column: query.sortColumn, descending: query.sortDescending)
-        let rows = matching(query).map { keep in order.filter { keep[Int($0)] } } ?? order
+        let order = try self.order(column: query.sortColumn, descending: query.sortDescending)
+        let rows = try matching(query).map { keep in order.filter { keep[Int($0)] } } ?? order
         state.withLock { state in
             state.listings.append((key, rows))
             if state.listings.count > Self.listingsMax { state.listings.removeFirst() }
