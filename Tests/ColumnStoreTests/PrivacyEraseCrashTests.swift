@@ -6,7 +6,8 @@ import XCTest
 
 /// `trackhouse privacy erase` killed with SIGKILL 20 times — at each numbered point of the
 /// algorithm (the `TRACKHOUSE_TEST_ERASE_CRASH_AFTER` hook) and at random moments — then run
-/// again: the tables, the raw lines and a later compaction equal an uninterrupted erase.
+/// again: the tables, the raw lines and a later compaction equal an uninterrupted erase, and
+/// every erase index on disk (`SubjectKeyIndex`) still holds every key of what it covers.
 final class PrivacyEraseCrashTests: XCTestCase {
     func run(_ binary: String, _ arguments: [String], crashAfter: Int? = nil, killAfter seconds: Double? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
@@ -76,6 +77,8 @@ final class PrivacyEraseCrashTests: XCTestCase {
             XCTAssertEqual(try rawLines(directory), wantRaw, "raw lines differ (attempt \(attempt))")
             XCTAssertEqual(try PrivacyEraseTests.filesContaining(email, in: directory), [], "attempt \(attempt)")
             XCTAssertFalse(FileIO.exists(EraseJournal.path(dataDirectory: directory)))
+            // No erase index left behind by the kill speaks for bytes it did not see.
+            try PrivacyIndexTests.assertIndexesTruthful(directory)
             // Raw offsets stayed right: a compaction adds nothing and drops nothing.
             try PrivacyEraseTests.compact(directory)
             XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .events), wantEvents, "events after compaction (attempt \(attempt))")

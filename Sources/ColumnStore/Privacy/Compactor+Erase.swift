@@ -14,15 +14,20 @@ import Ingest
 /// 2. Raw: with a live writer in this process (the admin API), pause its sealer and make its
 ///    lanes close their open files (`RawLogWriter.pauseSealing`, `rotateOpenFiles`), so no
 ///    file read here is appended to or gzipped meanwhile; new lines go to new files.
-///    Each raw file (plain or gz) is searched for the subject's needle; files with a subject
-///    line are rewritten without those lines into a hidden temp (fsynced). The new
+///    Each raw file (plain or gz) whose erase index (`SubjectKeyIndex`) does not clear it is
+///    searched for the subject's needle (a cleared file's lines past its index alone are);
+///    files with a subject line are rewritten without those lines into a hidden temp
+///    (fsynced), with the index of the new content. The new
 ///    compaction offset of each rewritten file = its old offset minus the bytes of removed
 ///    lines before it (offsets are in content bytes and always at a line boundary).
 /// 3. Journal (phase `raw`): the new offsets and the temps' inodes, written atomically
 ///    BEFORE any rename: a crash from here on leaves offsets a rerun or a compaction can fix.
-/// 4. Rename each temp over its file, fsync the folder (a `.ndjson` shadowed by its `.gz`, a
-///    sealing crash's leftover, is deleted: the `.gz` holds its lines). Resume the writer.
-/// 5. Events: per live segment of the project, only the columns that can show the subject
+/// 4. Delete the file's index durably, rename each temp over its file, fsync the folder, write
+///    the new index (a `.ndjson` shadowed by its `.gz`, a sealing crash's leftover, is deleted:
+///    the `.gz` holds its lines). Resume the writer.
+/// 5. Events: per live segment of the project whose index does not clear it (a segment over
+///    the time of a raw line that named the subject only in `user_email` is always read; one
+///    without an index is read whole once and gets one), only the columns that can show the subject
 ///    are read (site_key, pruned by row-group min/max first; admin_email, deciding on the
 ///    dictionary page before any row; event_id only when a raw match's time falls in the
 ///    row group's received_at range): files without a match are not touched. Files with one
@@ -80,12 +85,14 @@ extension Compactor {
 
         // Step 1: an interrupted erase.
         var carried = EraseReport()
+        var carriedUserEmailEvents: [(id: String, micros: Int64)] = []
         var corrections: [String: EraseJournal.RawEntry] = [:]
         if let journal = try EraseJournal.load(dataDirectory: dataDirectory) {
             guard journal.projectID == projectID && journal.subjectSHA256 == subject.sha256 else {
                 throw WarehouseError(.locked, "an erase of another subject (project \(journal.projectID), subject sha256 \(journal.subjectSHA256)) was interrupted; run that erase again to finish it first")
             }
             carried = journal.counts
+            carriedUserEmailEvents = journal.userEmailEvents
             let valid = Set(journal.rawCorrections().map(\.key))
             for entry in journal.raw where valid.contains(entry.key) {
                 corrections[entry.key] = entry
@@ -94,34 +101,64 @@ extension Compactor {
         }
         var counts = EraseReport()
         let matcher = RawSubjectMatcher(projectID: projectID, subject: subject, registry: registry)
+        let subjectHash = SubjectKeyIndex.hash(subject: subject)
 
         // Steps 2–4.
         var rawMatches: [String: Int64] = [:]
+        // Times of raw matches whose event may not carry the subject in an indexed column
+        // (only `user_email` named it): segments over these times are read whatever their index says.
+        var unindexedMatchTimes: [Int64] = []
+        var userEmailEvents = carriedUserEmailEvents
+        for event in carriedUserEmailEvents {
+            rawMatches[event.id] = event.micros
+            unindexedMatchTimes.append(event.micros)
+        }
         do {
             writer?.pauseSealing()
             defer { writer?.resumeSealing() }
             let files = rawLayout.listFiles()
             writer?.rotateOpenFiles()
-            var rewrites: [(file: RawLayout.RawFile, temp: String?, entry: EraseJournal.RawEntry?)] = []
+            var rewrites: [(file: RawLayout.RawFile, temp: String?, entry: EraseJournal.RawEntry?, index: SubjectKeyIndex?)] = []
             for file in files {
+                // The file's index may clear it (Privacy/SubjectKeyIndex.swift); lines past
+                // what it covers are searched on their own.
+                if case .absent(let covered, let tail) = SubjectKeyIndex.verdict(dataDirectory: dataDirectory, file: file, hash: subjectHash) {
+                    counts.reads.rawFilesSkipped += 1
+                    guard tail else { continue }
+                    counts.reads.rawTailsRead += 1
+                    let grownLines = try FileIO.readFile(file.path, fromOffset: covered)
+                    guard !matcher.matches(in: grownLines).isEmpty else { continue }
+                }
+                counts.reads.rawFilesRead += 1
                 guard let rewrite = try rewriteRawFile(file, matcher: matcher) else { continue }
                 counts.rawLinesRemoved += rewrite.removedLines
-                for match in rewrite.matches { if let id = match.eventID { rawMatches[id] = match.receivedAtMicros ?? 0 } }
+                for match in rewrite.matches {
+                    guard let id = match.eventID else { continue }
+                    rawMatches[id] = match.receivedAtMicros ?? 0
+                    if !match.inIndexedColumn {
+                        unindexedMatchTimes.append(match.receivedAtMicros ?? 0)
+                        userEmailEvents.append((id, match.receivedAtMicros ?? 0))
+                    }
+                }
                 var entry: EraseJournal.RawEntry?
                 if let progress = rewrite.progress, let temp = rewrite.temp, let inode = EraseJournal.inode(temp) {
                     entry = EraseJournal.RawEntry(key: file.key, path: file.path, inode: inode, progress: progress)
                 }
-                rewrites.append((file, rewrite.temp, entry))
+                rewrites.append((file, rewrite.temp, entry, rewrite.index))
             }
             if !rewrites.isEmpty {
                 for rewrite in rewrites { if let entry = rewrite.entry { corrections[entry.key] = entry } }
                 counts.rawFilesRewritten = rewrites.count
-                try writeJournal(projectID: projectID, subject: subject, phase: .raw, raw: Array(corrections.values), counts: carried + counts)
+                try writeJournal(projectID: projectID, subject: subject, phase: .raw, raw: Array(corrections.values), counts: carried + counts,
+                                 userEmailEvents: userEmailEvents)
                 crashPoint(1)
                 for (index, rewrite) in rewrites.enumerated() {
                     if let temp = rewrite.temp {
+                        // The old index goes durably first: it must never describe the new content.
+                        try SubjectKeyIndex.removeRaw(dataDirectory: dataDirectory, key: rewrite.file.key, durably: true)
                         guard rename(temp, rewrite.file.path) == 0 else { throw FileIOError(operation: "rename", path: rewrite.file.path, errno: errno) }
                         try FileIO.fsyncDirectory(FileIO.parentDirectory(rewrite.file.path))
+                        try? rewrite.index?.write(to: SubjectKeyIndex.rawPath(dataDirectory: dataDirectory, key: rewrite.file.key))
                     }
                     if let entry = rewrite.entry { state.raw[entry.key] = entry.progress }
                     if index == 0 { crashPoint(2) }
@@ -148,8 +185,22 @@ extension Compactor {
         var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: .erase)
         var affectedSites = Set<String>()
         var sequence = 0
-        for segment in state.segments(table: .events, projectID: projectID) {
-            let hits = try subjectRows(in: segment, subject: subject, rawMatches: rawMatches)
+        let liveSegments = state.segments(table: .events, projectID: projectID)
+        for segment in liveSegments {
+            let index = SubjectKeyIndex.loadSegment(dataDirectory: dataDirectory, segment)
+            if let index, !index.contains(subjectHash),
+               !unindexedMatchTimes.contains(where: { $0 >= segment.receivedAtMin && $0 <= segment.receivedAtMax }) {
+                counts.reads.segmentsSkipped += 1
+                continue
+            }
+            counts.reads.segmentsRead += 1
+            var keys: SubjectKeySet? = index == nil ? SubjectKeySet() : nil
+            let hits = try subjectRows(in: segment, subject: subject, rawMatches: rawMatches, collecting: &keys)
+            if let keys {
+                // Read whole anyway: the next erase need not (a segment never changes).
+                SubjectKeyIndex.writeSegment(dataDirectory: dataDirectory, entry: segment, hashes: keys.sorted())
+                counts.reads.segmentIndexesBuilt += 1
+            }
             guard !hits.isEmpty else { continue }
             sequence += 1
             let relative = FileIO.parentDirectory(segment.path) + "/part-\(Self.versionTag(version))-e\(sequence).parquet"
@@ -190,6 +241,8 @@ extension Compactor {
         // Also after a rerun that found nothing left: an interrupted run may have committed
         // before it got here.
         removeReplacedCopies(projectID: projectID)
+        SubjectKeyIndex.sweepSegments(dataDirectory: dataDirectory, projectID: projectID,
+                                      live: Set(state.segments(table: .events, projectID: projectID).map(\.path)))
         let total = carried + counts
         try writeJournal(projectID: projectID, subject: subject, phase: .committed, raw: [], counts: total)
         crashPoint(7)
@@ -198,17 +251,20 @@ extension Compactor {
         crashPoint(8)
         try EraseJournal.remove(dataDirectory: dataDirectory)
         var report = total
+        report.reads = counts.reads
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.warehouseVersion = state.version
         logger.info("erased a privacy subject", metadata: ["project": "\(projectID)", "subject.sha256": "\(subject.sha256)",
-                                                          "erase.events": "\(report.eventsRemoved)", "erase.files": "\(report.filesRewritten)"])
+                                                          "erase.events": "\(report.eventsRemoved)", "erase.files": "\(report.filesRewritten)",
+                                                          "erase.reads": "\(report.reads.text)"])
         return report
     }
 
     private func writeJournal(projectID: String, subject: PrivacySubject, phase: EraseJournal.Phase,
-                              raw: [EraseJournal.RawEntry], counts: EraseReport) throws {
+                              raw: [EraseJournal.RawEntry], counts: EraseReport, userEmailEvents: [(id: String, micros: Int64)] = []) throws {
         var journal = EraseJournal(projectID: projectID, subjectSHA256: subject.sha256, phase: phase)
         journal.raw = raw.sorted { $0.key < $1.key }
+        journal.userEmailEvents = userEmailEvents
         journal.counts = counts
         try journal.write(dataDirectory: dataDirectory)
     }
@@ -228,6 +284,8 @@ extension Compactor {
         var removedLines: Int
         var progress: RawProgress?
         var matches: [RawSubjectMatcher.Match]
+        /// The index of the rewritten content.
+        var index: SubjectKeyIndex?
     }
 
     /// Step 2 for one file: nil when it holds no subject line; else its rewritten copy in a
@@ -268,14 +326,36 @@ extension Compactor {
         close(fd)
         let progress = oldProgress.map { RawProgress(key: $0.key, bytes: $0.bytes - removedBefore, complete: $0.complete) }
         if let progress { assert(progress.bytes >= 0 && progress.bytes <= Int64(kept.count), "a rewritten offset lies in the new content") }
-        return RawRewrite(temp: temp, removedLines: matches.count, progress: progress, matches: matches)
+        return RawRewrite(temp: temp, removedLines: matches.count, progress: progress, matches: matches, index: rawIndex(of: kept))
+    }
+
+    /// The index of a rewritten raw file's content: every complete line's keys, as compaction
+    /// collects them.
+    func rawIndex(of content: [UInt8]) -> SubjectKeyIndex? {
+        var normalizer = EventLineNormalizer(registry: registry)
+        var keys = SubjectKeySet()
+        return content.withUnsafeBytes { buffer in
+            let end = RawFileReader.forEachLine(in: buffer) { line in
+                guard !line.bytes.isEmpty else { return }
+                if case .event(let row, _) = normalizer.normalize(line: line.bytes) {
+                    keys.insert(line: line.bytes, row: row)
+                } else {
+                    keys.insert(line: line.bytes, row: nil)
+                }
+            }
+            return SubjectKeyIndex.extendRaw(previous: nil, bytes: buffer, base: 0, from: 0, to: end, keys: keys)
+        }
     }
 
     // MARK: - Events
 
     /// Step 5: the rows of `segment` that are the subject's (by row group), empty when none.
-    func subjectRows(in segment: SegmentEntry, subject: PrivacySubject, rawMatches: [String: Int64]) throws -> [Int: [Bool]] {
+    /// `collecting` (non-nil): also gathers the keys of every row, for the segment's index.
+    func subjectRows(in segment: SegmentEntry, subject: PrivacySubject, rawMatches: [String: Int64],
+                     collecting keys: inout SubjectKeySet?) throws -> [Int: [Bool]] {
         let reader = try ParquetFileReader(path: layout.committedPath(segment.path))
+        let siteKeyIndex = reader.schema.index(of: "site_key")
+        let adminEmailIndex = reader.schema.index(of: "admin_email")
         let idTimes = rawMatches.values.filter { $0 >= segment.receivedAtMin && $0 <= segment.receivedAtMax }
         var hits: [Int: [Bool]] = [:]
         for group in 0..<reader.rowGroups.count {
@@ -285,15 +365,22 @@ extension Compactor {
                 if marks == nil { marks = [Bool](repeating: false, count: rowCount) }
                 marks![row] = true
             }
+            var siteKeys: ColumnData?
+            var adminEmails: ColumnData?
+            if keys != nil {
+                siteKeys = try siteKeyIndex.map { try reader.readColumn(rowGroup: group, column: $0) }
+                adminEmails = try adminEmailIndex.map { try reader.readColumn(rowGroup: group, column: $0) }
+                keys!.insert(siteKeys: siteKeys, adminEmails: adminEmails)
+            }
             switch subject {
             case .site(let key):
-                if let index = reader.schema.index(of: "site_key"), Self.mayContain(reader.rowGroups[group].columns[index], key) {
-                    let column = try reader.readColumn(rowGroup: group, column: index)
+                if let index = siteKeyIndex, Self.mayContain(reader.rowGroups[group].columns[index], key) {
+                    let column = try siteKeys ?? reader.readColumn(rowGroup: group, column: index)
                     Self.forEachMatch(column, { $0 == key }, mark)
                 }
             case .email(let email):
-                if let index = reader.schema.index(of: "admin_email") {
-                    let column = try reader.readColumn(rowGroup: group, column: index)
+                if let index = adminEmailIndex {
+                    let column = try adminEmails ?? reader.readColumn(rowGroup: group, column: index)
                     Self.forEachMatch(column, { PrivacySubject.normalizedEmail($0) == email }, mark)
                 }
             }
@@ -348,6 +435,7 @@ extension Compactor {
         var siteKeys = Set<String>()
         var low = Int64.max
         var high = Int64.min
+        var keys = SubjectKeySet()
         for group in 0..<reader.rowGroups.count {
             let data = try reader.readRowGroup(group)
             let count = reader.rowGroups[group].rowCount
@@ -378,6 +466,7 @@ extension Compactor {
                 try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
                 writer = try ParquetWriter(path: hidden, schema: schema, options: parquetOptions())
             }
+            keys.insert(siteKeys: schema.index(of: "site_key").map { columns[$0] }, adminEmails: schema.index(of: "admin_email").map { columns[$0] })
             try writer!.write(rowGroup: columns)
             rows += keep.count
         }
@@ -386,6 +475,7 @@ extension Compactor {
         try writer.close()
         let entry = SegmentEntry(path: relative, table: .events, projectID: segment.projectID, month: segment.month, rows: rows,
                                  bytes: FileIO.fileSize(hidden) ?? 0, receivedAtMin: low, receivedAtMax: high)
+        SubjectKeyIndex.writeSegment(dataDirectory: dataDirectory, entry: entry, hashes: keys.sorted())
         return (entry, removed, siteKeys)
     }
 

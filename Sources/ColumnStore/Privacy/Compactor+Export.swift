@@ -20,8 +20,16 @@ extension Compactor {
         let matcher = RawSubjectMatcher(projectID: projectID, subject: subject, registry: registry)
         var rawLines = 0
         var rawMatches: [String: Int64] = [:]
+        var unindexedMatchTimes: [Int64] = []
+        let subjectHash = SubjectKeyIndex.hash(subject: subject)
         for file in rawLayout.listFiles() {
-            var content = try FileIO.readFile(file.path)
+            // Files the erase index clears are skipped, but for lines past what it covers.
+            var from: Int64 = 0
+            if case .absent(let covered, let tail) = SubjectKeyIndex.verdict(dataDirectory: dataDirectory, file: file, hash: subjectHash) {
+                guard tail else { continue }
+                from = covered
+            }
+            var content = try FileIO.readFile(file.path, fromOffset: from)
             if file.isCompressed {
                 guard let inflated = try? Gzip.inflate(content) else { continue }
                 content = inflated
@@ -29,11 +37,15 @@ extension Compactor {
             for match in matcher.matches(in: content) {
                 rawLines += 1
                 if let id = match.eventID { rawMatches[id] = match.receivedAtMicros ?? 0 }
+                if !match.inIndexedColumn { unindexedMatchTimes.append(match.receivedAtMicros ?? 0) }
             }
         }
         var events: [(time: Int64, id: String, value: JSONValue)] = []
         for segment in state.segments(table: .events, projectID: projectID) {
-            let hits = try subjectRows(in: segment, subject: subject, rawMatches: rawMatches)
+            if let index = SubjectKeyIndex.loadSegment(dataDirectory: dataDirectory, segment), !index.contains(subjectHash),
+               !unindexedMatchTimes.contains(where: { $0 >= segment.receivedAtMin && $0 <= segment.receivedAtMax }) { continue }
+            var noKeys: SubjectKeySet?
+            let hits = try subjectRows(in: segment, subject: subject, rawMatches: rawMatches, collecting: &noKeys)
             guard !hits.isEmpty else { continue }
             let reader = try ParquetFileReader(path: layout.committedPath(segment.path))
             for (group, marks) in hits {

@@ -26,7 +26,17 @@ struct EraseJournal: Equatable {
     var subjectSHA256: String
     var phase: Phase
     var raw: [RawEntry] = []
+    /// Events of raw lines that named the subject only in `user_email` (their `events` row does
+    /// not show it): a rerun no longer finds those lines in the rewritten raw files, so it takes
+    /// their ids and times from here. An envelope id is no personal data.
+    var userEmailEvents: [(id: String, micros: Int64)] = []
     var counts = EraseReport()
+
+    static func == (a: EraseJournal, b: EraseJournal) -> Bool {
+        a.projectID == b.projectID && a.subjectSHA256 == b.subjectSHA256 && a.phase == b.phase && a.raw == b.raw
+            && a.userEmailEvents.map(\.id) == b.userEmailEvents.map(\.id) && a.userEmailEvents.map(\.micros) == b.userEmailEvents.map(\.micros)
+            && a.counts == b.counts
+    }
 
     static func path(dataDirectory: String) -> String { dataDirectory + "/privacy/.erase-journal.json" }
 
@@ -50,6 +60,12 @@ struct EraseJournal: Equatable {
                                             progress: RawProgress(key: key, bytes: bytes, complete: item["complete"] == .bool(true))))
             }
         }
+        if case .array(let items)? = value["user_email_events"] {
+            for item in items {
+                guard let id = item["id"]?.stringValue, let micros = item["received_at"]?.scalarText.flatMap({ Int64($0) }) else { throw fail("bad user_email_events entry") }
+                journal.userEmailEvents.append((id, micros))
+            }
+        }
         if let counts = value["counts"] { journal.counts = EraseReport(json: counts) }
         return journal
     }
@@ -62,6 +78,9 @@ struct EraseJournal: Equatable {
         object["raw"] = .array(raw.map { entry in
             .object(JSONObject([("key", .string(entry.key)), ("path", .string(entry.path)), ("inode", .number(String(entry.inode))),
                                 ("bytes", .number(String(entry.progress.bytes))), ("complete", .bool(entry.progress.complete))]))
+        })
+        object["user_email_events"] = .array(userEmailEvents.map { event in
+            .object(JSONObject([("id", .string(event.id)), ("received_at", .number(String(event.micros)))]))
         })
         object["counts"] = counts.journalJSON
         var bytes = JSONWriter.serialize(.object(object))
@@ -100,6 +119,28 @@ public struct EraseReport: Sendable, Equatable {
     public var rawFilesRewritten = 0
     public var seconds = 0.0
     public var warehouseVersion = 0
+    /// What this run read (not summed across an interrupted run and its rerun).
+    public var reads = Reads()
+
+    /// Files an erase opened against those its index (`SubjectKeyIndex`) let it skip.
+    public struct Reads: Sendable, Equatable {
+        /// Raw files read whole (no usable index, or the index may hold the subject).
+        public var rawFilesRead = 0
+        /// Raw files the index cleared (of them, `rawTailsRead` had lines past the index, read alone).
+        public var rawFilesSkipped = 0
+        public var rawTailsRead = 0
+        /// Events segments whose columns were read, and those the index cleared without opening.
+        public var segmentsRead = 0
+        public var segmentsSkipped = 0
+        /// Indexes the erase wrote for segments that had none (they are read anyway).
+        public var segmentIndexesBuilt = 0
+        public init() {}
+
+        public var text: String {
+            "read \(rawFilesRead) raw files whole (\(rawFilesSkipped) skipped by the index, \(rawTailsRead) of them for their unindexed tail) "
+                + "and \(segmentsRead) segments (\(segmentsSkipped) skipped, \(segmentIndexesBuilt) indexed)"
+        }
+    }
 
     public init() {}
 
@@ -126,7 +167,7 @@ public struct EraseReport: Sendable, Equatable {
 
     public var text: String {
         "erased \(eventsRemoved) events, \(sitesRemoved) sites rows and \(rawLinesRemoved) raw lines; rewrote \(filesRewritten) files "
-            + "(\(rawFilesRewritten) raw) in \(String(format: "%.2f", seconds)) s (warehouse version \(warehouseVersion))"
+            + "(\(rawFilesRewritten) raw) in \(String(format: "%.2f", seconds)) s (warehouse version \(warehouseVersion)); \(reads.text)"
     }
 
     static func + (a: EraseReport, b: EraseReport) -> EraseReport {

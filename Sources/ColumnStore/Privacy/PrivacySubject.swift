@@ -90,6 +90,9 @@ struct RawSubjectMatcher: Sendable {
         var range: Range<Int>
         var eventID: String?
         var receivedAtMicros: Int64?
+        /// Whether the line's event carries the subject in a column a segment index records
+        /// (`site_key`, `admin_email`), not only in the raw line's `user_email`.
+        var inIndexedColumn = true
     }
 
     /// Every subject line of `content` (complete lines only: a torn tail is not a line).
@@ -122,18 +125,31 @@ struct RawSubjectMatcher: Sendable {
         guard let hash = payload["hash"]?.scalarText.flatMap(FieldCast.trimmed), registry.project(hash: hash)?.id == projectID else {
             return nil
         }
-        let matched: Bool
-        switch subject {
-        case .email(let email):
-            matched = ["admin_email", "user_email"].contains { field in
-                payload[field]?.scalarText.flatMap(PrivacySubject.normalizedEmail) == email
-            }
-        case .site(let key):
-            matched = payload["url"]?.scalarText.flatMap(SiteIdentity.siteKey(url:)) == key
+        guard Self.keys(ofPayload: payload).contains(subject) else { return nil }
+        var inIndexedColumn = true
+        if case .email(let email) = subject {
+            inIndexedColumn = payload["admin_email"]?.scalarText.flatMap(PrivacySubject.normalizedEmail) == email
         }
-        guard matched else { return nil }
         return Match(range: range, eventID: value["id"]?.stringValue,
-                     receivedAtMicros: value["received_at"]?.stringValue.flatMap(UTCTime.parseISO))
+                     receivedAtMicros: value["received_at"]?.stringValue.flatMap(UTCTime.parseISO), inIndexedColumn: inIndexedColumn)
+    }
+
+    /// Every subject a payload names, whatever its project: `admin_email` and `user_email`
+    /// (trimmed, lowercased) and the site key of `url`. What `test` compares, and what the
+    /// erase index (`SubjectKeyIndex`) records of a line the normalizer alone cannot describe.
+    static func keys(ofPayload payload: JSONObject) -> [PrivacySubject] {
+        var keys: [PrivacySubject] = []
+        for field in ["admin_email", "user_email"] {
+            if let email = payload[field]?.scalarText.flatMap(PrivacySubject.normalizedEmail) { keys.append(.email(email)) }
+        }
+        if let key = payload["url"]?.scalarText.flatMap(SiteIdentity.siteKey(url:)) { keys.append(.site(key)) }
+        return keys
+    }
+
+    /// `keys(ofPayload:)` of a raw line (none when it is not a JSON object with a payload object).
+    static func keys(ofLine line: [UInt8]) -> [PrivacySubject] {
+        guard let value = try? JSONParser.parse(line), let payload = value["payload"]?.objectValue else { return [] }
+        return keys(ofPayload: payload)
     }
 
     /// The first offset at or after `start` where `needle` occurs in `haystack` (memchr for

@@ -153,6 +153,7 @@ extension Compactor {
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
         let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
+        var keys = SubjectKeySet()
         var start = 0
         while start < order.count {
             let end = min(order.count, start + options.rowGroupRows)
@@ -165,14 +166,17 @@ extension Compactor {
                     return appender.finish()
                 }
             }
+            keys.insert(batch: columns)
             try writer.write(rowGroup: WarehouseSchema.fileRowGroup(columns, projectID: projectID))
             start = end
         }
         try writer.close()
         let size = FileIO.fileSize(hidden) ?? 0
         let times = rows.receivedAtMicros
-        return SegmentEntry(path: relative, table: .events, projectID: projectID, month: month, rows: order.count, bytes: size,
-                            receivedAtMin: times[Int(order.first!)], receivedAtMax: times[Int(order.last!)])
+        let entry = SegmentEntry(path: relative, table: .events, projectID: projectID, month: month, rows: order.count, bytes: size,
+                                 receivedAtMin: times[Int(order.first!)], receivedAtMax: times[Int(order.last!)])
+        SubjectKeyIndex.writeSegment(dataDirectory: dataDirectory, entry: entry, hashes: keys.sorted())
+        return entry
     }
 
     func parquetOptions() -> ParquetWriter.Options {
@@ -196,6 +200,7 @@ extension Compactor {
         for file in files where state.raw[file.key]?.complete == true {
             if (file.hourIndex + 1) * 3_600_000_000 <= cutoff {
                 FileIO.removeGradually(file.path)
+                SubjectKeyIndex.removeRawAndEmptyFolders(dataDirectory: dataDirectory, key: file.key)
                 deleted.insert(file.key)
                 report.rawFilesDeleted += 1
                 if (file.hourIndex + 25) * 3_600_000_000 <= now {

@@ -69,6 +69,7 @@ extension Compactor {
         let relative = FileIO.parentDirectory(Self.currentPath(of: first)) + "/part-\(Self.versionTag(version))-m.parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
+        var keys = SubjectKeySet()
         var start = 0
         while start < order.count {
             let end = min(order.count, start + options.rowGroupRows)
@@ -86,6 +87,7 @@ extension Compactor {
                 }
                 columns.append(appender.finish())
             }
+            keys.insert(batch: columns)
             try writer.write(rowGroup: WarehouseSchema.fileRowGroup(columns, projectID: first.projectID))
             start = end
         }
@@ -97,6 +99,7 @@ extension Compactor {
                                    rows: order.count, bytes: size, receivedAtMin: order.first?.time ?? 0,
                                    receivedAtMax: order.last?.time ?? 0)]
         commit.remove = inputs.map(\.path)
+        SubjectKeyIndex.writeSegment(dataDirectory: dataDirectory, entry: commit.add[0], hashes: keys.sorted())
         assert(order.count == inputs.reduce(0) { $0 + $1.rows }, "a merge keeps every row")
         try WarehouseLog.append(commit, layout: layout)
         state.apply(commit)

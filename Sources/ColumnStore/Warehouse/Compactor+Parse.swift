@@ -23,6 +23,8 @@ struct ParsedRawFile: Sendable {
 struct RawFileParser: Sendable {
     let registry: ProjectRegistry
     let sealGraceSeconds: Int64
+    /// The data folder whose erase index (`SubjectKeyIndex`) gets each parsed file's keys; nil: none.
+    var indexDataDirectory: String?
 
     func parse(_ file: RawLayout.RawFile, done: Int64, normalizer: inout EventLineNormalizer) throws -> ParsedRawFile {
         var parsed = ParsedRawFile()
@@ -53,6 +55,9 @@ struct RawFileParser: Sendable {
         var consumed = min(content.count, max(0, Int(done) - base))
         // About 1.4 KB of raw line per event.
         var rows = EventColumnsBuilder(capacity: (content.count - consumed) / 1_400 + 1)
+        var keys = SubjectKeySet()
+        let indexing = indexDataDirectory != nil
+        let from = consumed
         content.withUnsafeBytes { buffer in
             consumed = RawFileReader.forEachLine(in: buffer, from: consumed) { line in
                 if line.bytes.isEmpty { return }
@@ -60,11 +65,22 @@ struct RawFileParser: Sendable {
                 switch normalizer.normalize(line: line.bytes) {
                 case .invalid:
                     parsed.linesInvalid += 1
+                    if indexing { keys.insert(line: line.bytes, row: nil) }
                 case .unknownProject:
                     parsed.unknownProjectEvents += 1
+                    if indexing { keys.insert(line: line.bytes, row: nil) }
                 case .event(let row, let castFailures):
                     parsed.castFailures += castFailures
+                    if indexing { keys.insert(line: line.bytes, row: row) }
                     rows.append(row)
+                }
+            }
+            // The erase index of the lines read (Privacy/SubjectKeyIndex.swift).
+            if let directory = indexDataDirectory, consumed > from {
+                let path = SubjectKeyIndex.rawPath(dataDirectory: directory, key: file.key)
+                if let index = SubjectKeyIndex.extendRaw(previous: SubjectKeyIndex.load(path), bytes: buffer, base: base,
+                                                         from: base + from, to: base + consumed, keys: keys) {
+                    try? index.write(to: path)
                 }
             }
         }

@@ -61,6 +61,7 @@ extension Compactor {
         let cutoffHour = cutoff / 3_600_000_000
         for file in files where file.hourIndex < cutoffHour {
             FileIO.removeGradually(file.path)
+            SubjectKeyIndex.removeRawAndEmptyFolders(dataDirectory: dataDirectory, key: file.key)
             deleted.insert(file.key)
             report.rawFilesDeleted += 1
         }

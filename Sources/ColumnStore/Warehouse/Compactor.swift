@@ -134,7 +134,7 @@ public final class Compactor {
         let plan = planRawFiles(rawFiles, nowMicros: UTCTime.nowMicros())
         report.rawFilesPlanned = plan.count
         var chunk = CompactionChunk()
-        let reader = RawFileParser(registry: registry, sealGraceSeconds: options.sealGraceSeconds)
+        let reader = RawFileParser(registry: registry, sealGraceSeconds: options.sealGraceSeconds, indexDataDirectory: dataDirectory)
         let done = plan.map { state.raw[$0.key]?.bytes ?? 0 }
         let fileMonths = plan.map { CompactionChunk.monthRange(micros: $0.hourIndex * 3_600_000_000) }
         // Bytes still to read per month (on disk; a gzip file counts its compressed size).
