@@ -90,6 +90,9 @@ final class PrivacyIndexTests: XCTestCase {
         let data = try makeData()
         try PrivacyEraseTests.compact(data.directory)
         try Self.assertIndexesTruthful(data.directory)
+        // Merges removed the indexes of the segments they replaced: one index per live segment.
+        XCTAssertEqual(FileIO.walkFiles(SubjectKeyIndex.root(dataDirectory: data.directory) + "/events", includeHidden: true).count,
+                       try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: data.directory)).segments.values.filter { $0.table == .events }.count)
         let rawFiles = RawLayout(dataDirectory: data.directory).listFiles().count
         let segments = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: data.directory)).segments(table: .events, projectID: data.project).count
 

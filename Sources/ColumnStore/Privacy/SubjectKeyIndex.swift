@@ -27,8 +27,9 @@ import Ingest
 ///    it writes; an erase indexes what it rewrites and each segment it had to read without an
 ///    index. Files are replaced by rename, never fsynced: a lost or torn index is just absent.
 /// 4. Removal: an erase deletes a raw file's index durably before it renames the rewritten
-///    file into place; retention deletes the index with the file; indexes of segments that
-///    left the log are swept by the next erase of their project.
+///    file into place; retention deletes the index with the file; a merge or retention commit
+///    deletes the indexes of the segments it removes, and an erase sweeps any index of its
+///    project's segments that left the log (a crash in between leaves one behind).
 struct SubjectKeyIndex: Equatable, Sendable {
     enum Kind: UInt8 { case raw = 1, segment = 2 }
 
@@ -224,6 +225,12 @@ struct SubjectKeyIndex: Equatable, Sendable {
     /// leaves the segment without one.
     static func writeSegment(dataDirectory: String, entry: SegmentEntry, hashes: [UInt32]) {
         try? segment(entry, hashes: hashes).write(to: segmentPath(dataDirectory: dataDirectory, relative: entry.path))
+    }
+
+    /// A segment's index, once a commit removed the segment (merge, retention; the sites
+    /// snapshots a commit replaces have none, and unlink then does nothing).
+    static func removeSegment(dataDirectory: String, relative: String) {
+        unlink(segmentPath(dataDirectory: dataDirectory, relative: relative))
     }
 
     /// Deletes the indexes of a project's segments that are no longer live (merged, erased,

@@ -53,7 +53,10 @@ extension Compactor {
             state.apply(commit)
             report.commits += 1
             for entry in commit.add { try publish(entry.path) }
-            for path in commit.remove { FileIO.removeGradually(layout.absolute(path)) }
+            for path in commit.remove {
+                FileIO.removeGradually(layout.absolute(path))
+                SubjectKeyIndex.removeSegment(dataDirectory: dataDirectory, relative: path)
+            }
             report.segmentsRetired += dropped.count
             logger.info("history retention dropped old months", metadata: ["segments": "\(dropped.count)", "before": "\(cutoffMonth)"])
         }

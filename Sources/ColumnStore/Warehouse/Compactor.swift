@@ -264,6 +264,7 @@ public final class Compactor {
     /// compaction runs on its own queue, so the pauses never hold a request thread.
     func retire(_ relative: String) {
         let path = layout.absolute(relative)
+        SubjectKeyIndex.removeSegment(dataDirectory: dataDirectory, relative: relative)
         if options.replacedRetentionSeconds <= 0 || rename(path, layout.absolute(WarehouseLayout.replacedName(relative))) != 0 {
             FileIO.removeGradually(path)
         }
