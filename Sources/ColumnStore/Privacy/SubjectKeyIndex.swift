@@ -163,24 +163,7 @@ struct SubjectKeyIndex: Equatable, Sendable {
 
     /// Written by rename, without fsync (an index lost to a crash is merely absent).
     func write(to path: String) throws {
-        let directory = FileIO.parentDirectory(path)
-        try FileIO.makeDirectories(directory)
-        let temp = directory + "/.tmp-" + FileIO.lastComponent(path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileIOError(operation: "create", path: temp, errno: errno) }
-        do {
-            try encoded().withUnsafeBytes { (buffer) throws in try FileIO.writeAll(fd: fd, buffer, path: temp) }
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
-        }
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            let code = errno
-            unlink(temp)
-            throw FileIOError(operation: "rename", path: path, errno: code)
-        }
+        try encoded().withUnsafeBytes { try FileIO.writeFileAtomically(path, $0, durable: false) }
     }
 
     /// Deletes a raw file's index (retention, an erase); `durably` fsyncs the folder, so the

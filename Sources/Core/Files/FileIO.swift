@@ -159,8 +159,10 @@ public enum FileIO {
     }
 
     /// Writes a whole file durably: hidden temp name in the same folder, fsync, rename, fsync folder.
-    /// Readers see either the old file or the complete new one.
-    public static func writeFileAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer) throws {
+    /// Readers see either the old file or the complete new one. `durable: false` skips both
+    /// fsyncs, for files that carry their own checksum and whose loss in a crash only costs
+    /// work (an index a reader falls back from): the rename still keeps torn writes unseen.
+    public static func writeFileAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, durable: Bool = true) throws {
         let directory = parentDirectory(path)
         try makeDirectories(directory)
         let temp = directory + "/.tmp-" + lastComponent(path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -168,7 +170,7 @@ public enum FileIO {
         guard fd >= 0 else { throw FileIOError(operation: "create", path: temp, errno: errno) }
         do {
             try writeAll(fd: fd, bytes, path: temp)
-            try fsyncFile(fd: fd, path: temp)
+            if durable { try fsyncFile(fd: fd, path: temp) }
         } catch {
             close(fd)
             unlink(temp)
@@ -180,7 +182,7 @@ public enum FileIO {
             unlink(temp)
             throw FileIOError(operation: "rename", path: path, errno: code)
         }
-        try fsyncDirectory(directory)
+        if durable { try fsyncDirectory(directory) }
     }
 
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
