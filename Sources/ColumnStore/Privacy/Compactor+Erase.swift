@@ -313,17 +313,9 @@ extension Compactor {
         kept.append(contentsOf: content[position...])
         let bytes = file.isCompressed ? Gzip.deflate(kept) : kept
         let temp = FileIO.parentDirectory(file.path) + "/.tmp-erase-" + FileIO.lastComponent(file.path)
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileIOError(operation: "create", path: temp, errno: errno) }
-        do {
-            try bytes.withUnsafeBytes { (buffer) throws in try FileIO.writeAll(fd: fd, buffer, path: temp) }
-            try FileIO.fsyncFile(fd: fd, path: temp)
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
+        try FileIO.writeFile(temp) { fd, path in
+            try bytes.withUnsafeBytes { (buffer) throws in try FileIO.writeAll(fd: fd, buffer, path: path) }
         }
-        close(fd)
         let progress = oldProgress.map { RawProgress(key: $0.key, bytes: $0.bytes - removedBefore, complete: $0.complete) }
         if let progress { assert(progress.bytes >= 0 && progress.bytes <= Int64(kept.count), "a rewritten offset lies in the new content") }
         return RawRewrite(temp: temp, removedLines: matches.count, progress: progress, matches: matches, index: rawIndex(of: kept))

@@ -163,26 +163,40 @@ public enum FileIO {
     /// fsyncs, for files that carry their own checksum and whose loss in a crash only costs
     /// work (an index a reader falls back from): the rename still keeps torn writes unseen.
     public static func writeFileAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, durable: Bool = true) throws {
+        try writeFileAtomically(path, durable: durable) { fd, temp in try writeAll(fd: fd, bytes, path: temp) }
+    }
+
+    /// As above, the content written by `body` through the temp file's descriptor (a file
+    /// streamed in pieces, never whole in memory); `body` gets the descriptor and the temp path.
+    public static func writeFileAtomically(_ path: String, durable: Bool = true,
+                                           _ body: (_ fd: Int32, _ tempPath: String) throws -> Void) throws {
         let directory = parentDirectory(path)
         try makeDirectories(directory)
         let temp = directory + "/.tmp-" + lastComponent(path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileIOError(operation: "create", path: temp, errno: errno) }
-        do {
-            try writeAll(fd: fd, bytes, path: temp)
-            if durable { try fsyncFile(fd: fd, path: temp) }
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
-        }
-        close(fd)
+        try writeFile(temp, durable: durable, body)
         guard rename(temp, path) == 0 else {
             let code = errno
             unlink(temp)
             throw FileIOError(operation: "rename", path: path, errno: code)
         }
         if durable { try fsyncDirectory(directory) }
+    }
+
+    /// Creates (or truncates) `path` and writes it with `body`, fsynced when `durable`; on any
+    /// error the file is removed. For a file a caller renames into place itself, later.
+    public static func writeFile(_ path: String, durable: Bool = true,
+                                 _ body: (_ fd: Int32, _ path: String) throws -> Void) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileIOError(operation: "create", path: path, errno: errno) }
+        do {
+            try body(fd, path)
+            if durable { try fsyncFile(fd: fd, path: path) }
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        close(fd)
     }
 
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
@@ -195,17 +209,9 @@ public enum FileIO {
         let directory = parentDirectory(path)
         try makeDirectories(directory)
         let temp = directory + "/.tmp-" + lastComponent(path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileIOError(operation: "create", path: temp, errno: errno) }
-        do {
+        try writeFile(temp) { fd, temp in
             try bytes.withUnsafeBytes { (buffer) throws in try writeAll(fd: fd, buffer, path: temp) }
-            try fsyncFile(fd: fd, path: temp)
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
         }
-        close(fd)
         // link() fails with EEXIST if the target exists: an atomic put-if-absent on POSIX.
         let linked = link(temp, path)
         let code = errno

@@ -47,12 +47,7 @@ enum RollupStateFile {
     /// same folder, fsynced, renamed over the old one.
     static func write(path: String, header: Header, projects: [ProjectRollup]) throws {
         guard hostIsLittleEndian else { throw FormatError(message: "only little-endian hosts write state files") }
-        let directory = FileIO.parentDirectory(path)
-        try FileIO.makeDirectories(directory)
-        let temp = directory + "/.tmp-" + FileIO.lastComponent(path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileIOError(operation: "create", path: temp, errno: errno) }
-        do {
+        try FileIO.writeFileAtomically(path) { fd, temp in
             var writer = Writer(fd: fd, path: temp)
             writer.bytes(magic)
             writer.integer(formatVersion)
@@ -67,19 +62,7 @@ enum RollupStateFile {
             let digest = Array(writer.hasher.finalize())
             writer.buffer.append(contentsOf: digest)
             try writer.flush(hashing: false)
-            try FileIO.fsyncFile(fd: fd, path: temp)
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
         }
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            let code = errno
-            unlink(temp)
-            throw FileIOError(operation: "rename", path: path, errno: code)
-        }
-        try FileIO.fsyncDirectory(directory)
     }
 
     private static func encode(_ project: ProjectRollup, into writer: inout Writer) throws {
