@@ -126,4 +126,26 @@ final class WarehouseLogTests: XCTestCase {
         XCTAssertEqual(try WarehouseLog.readCheckpoint(version: 6, layout: layout).removedAtMicros, expected.removedAtMicros)
         XCTAssertEqual(try WarehouseLog.load(layout: layout).segments, expected.segments)
     }
+
+    /// A files-only load (`parts: .files`, the query engine and the server) gives the full
+    /// load's segments, from commits and from a checkpoint, without reading the raw progress
+    /// and removal times the writer puts last; a commit laid out otherwise (its `add` after
+    /// `raw`) is still read whole, never with its files missing.
+    func testFilesOnlyLoadGivesTheSegmentsWhateverTheMemberOrder() throws {
+        for _ in 0..<5 { try appendCommit() }
+        try checkpointNow()
+        for _ in 0..<3 { try appendCommit() }
+        let files = try WarehouseLog.load(layout: layout, parts: .files)
+        XCTAssertEqual(files.version, expected.version)
+        XCTAssertEqual(files.segments, expected.segments)
+        XCTAssertTrue(files.raw.isEmpty, "the raw progress is not read by a files-only load")
+
+        let version = expected.version + 1
+        let reordered = #"{"version":\#(version),"timestamp":"2026-05-29T00:00:00Z","operation":"compact","raw":[{"key":"r","bytes":1,"complete":false}],"#
+            + #""add":[{"path":"events/p/x.parquet","table":"events","project_id":"p","month":"2026-05","rows":1,"bytes":2,"received_at_min":3,"received_at_max":4}],"remove":[]}"#
+        XCTAssertTrue(try FileIO.createExclusively(layout.logDirectory + "/" + WarehouseLog.fileName(version: version), Array((reordered + "\n").utf8)))
+        let commit = try WarehouseLog.commit(version: version, layout: layout, parts: .files)
+        XCTAssertEqual(commit.add.map(\.path), ["events/p/x.parquet"])
+        XCTAssertEqual(try WarehouseLog.load(layout: layout, parts: .files).segments["events/p/x.parquet"]?.rows, 1)
+    }
 }

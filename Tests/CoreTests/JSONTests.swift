@@ -131,4 +131,37 @@ final class JSONTests: XCTestCase {
             }
         }
     }
+
+    /// `parseLeadingMembers` reads a top-level object up to its first stop key: what comes
+    /// back is the members before it, exactly as the full parse builds them; the bytes after
+    /// it are not read (a damaged tail passes, a damaged head does not); without a stop key
+    /// the verdict and value are the full parse's.
+    func testLeadingMembersStopAtTheFirstStopKey() throws {
+        let head = #"{"version":3,"add":[{"path":"a\u00e9"}],"remove":[]"#
+        let (value, stopped) = try JSONParser.parseLeadingMembers(Array((head + #","raw":[{"key":"k"}],"removed":[]}"#).utf8), stoppingAt: ["raw", "removed"])
+        XCTAssertTrue(stopped)
+        XCTAssertEqual(value, try JSONParser.parse(head + "}"))
+        // The tail after the stop key is never read: damage there is not seen.
+        let damagedTail = try JSONParser.parseLeadingMembers(Array((head + #","raw":[{"key":"k",}]"#).utf8), stoppingAt: ["raw"])
+        XCTAssertEqual(damagedTail.value, try JSONParser.parse(head + "}"))
+        XCTAssertThrowsError(try JSONParser.parse(head + #","raw":[{"key":"k",}]"#))
+        // Damage before it is refused with the full parse's error.
+        let damagedHead = #"{"version":3,"add":[1,],"raw":[]}"#
+        let leadingError = Result { try JSONParser.parseLeadingMembers(Array(damagedHead.utf8), stoppingAt: ["raw"]) }
+        let fullError = Result { try JSONParser.parse(damagedHead) }
+        guard case .failure(let leading) = leadingError, case .failure(let full) = fullError else {
+            return XCTFail("a damaged head must be refused by both")
+        }
+        XCTAssertEqual(leading as? JSONParseError, full as? JSONParseError)
+        // A stop key nested deeper does not stop; without one the whole document is checked.
+        let nested = #"{"a":{"raw":1},"b":2}"#
+        let whole = try JSONParser.parseLeadingMembers(Array(nested.utf8), stoppingAt: ["raw"])
+        XCTAssertFalse(whole.stopped)
+        XCTAssertEqual(whole.value, try JSONParser.parse(nested))
+        XCTAssertThrowsError(try JSONParser.parseLeadingMembers(Array((nested + " x").utf8), stoppingAt: ["raw"]))
+        // A stop key first: an empty object comes back, stopped.
+        let first = try JSONParser.parseLeadingMembers(Array(#"{"raw":[],"add":[]}"#.utf8), stoppingAt: ["raw"])
+        XCTAssertTrue(first.stopped)
+        XCTAssertEqual(first.value, .object(JSONObject()))
+    }
 }

@@ -110,9 +110,21 @@ public struct WarehouseCommit: Sendable {
         func fail(_ message: String) -> WarehouseError {
             WarehouseError(.corruptLog, "\(path): \(message); the commit log is damaged — restore the file or remove the warehouse folder and compact again from raw")
         }
-        let value: JSONValue
+        var value: JSONValue
         do {
-            value = try JSONParser.parse(bytes, depthMax: 8, skipping: parts == .files ? ["raw", "removed"] : [])
+            if parts == .files {
+                // The writer (`jsonObject`, `checkpoint`) puts the raw progress and the
+                // removal times last: a files-only reader stops there and never reads them
+                // (most of a commit's bytes: one entry per raw hour file). A file laid out
+                // otherwise, whose `add` or `remove` came after them, is parsed again whole.
+                let (leading, stopped) = try JSONParser.parseLeadingMembers(bytes, depthMax: 8, stoppingAt: ["raw", "removed"])
+                value = leading
+                if stopped && (leading["add"] == nil || leading["remove"] == nil) {
+                    value = try JSONParser.parse(bytes, depthMax: 8, skipping: ["raw", "removed"])
+                }
+            } else {
+                value = try JSONParser.parse(bytes, depthMax: 8)
+            }
         } catch { throw fail("not valid JSON (\(error))") }
         guard let version = int(value["version"]), let operationName = value["operation"]?.stringValue,
               let stamp = value["timestamp"]?.stringValue.flatMap(UTCTime.parseISO) else { throw fail("missing version, operation or timestamp") }
@@ -213,8 +225,9 @@ public struct WarehouseError: Error, CustomStringConvertible, Sendable {
 public enum WarehouseLog {
     /// What a reader of the log needs: `all` (the compactor: files and raw progress), or
     /// `files` only (the query engine, the server): the raw progress, most of a commit's bytes
-    /// (one entry per raw hour file), and a checkpoint's removal times are then checked as JSON
-    /// but not decoded.
+    /// (one entry per raw hour file), and a checkpoint's removal times, which the writer puts
+    /// last, are then not read at all (the compactor, which reads everything, is the one that
+    /// finds damage there).
     public enum Parts: Sendable { case all, files }
 
     static func fileName(version: Int) -> String {

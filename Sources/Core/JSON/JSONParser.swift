@@ -51,6 +51,29 @@ public enum JSONParser {
         }
         return value
     }
+
+    /// The members of a top-level object that come before the first key in `stopKeys`, and
+    /// whether such a key was met: from that key on, the bytes are not read at all (neither
+    /// built nor checked). For a document whose writer puts its bulky, rarely needed members
+    /// last, a reader of the leading ones pays for them alone. When no stop key is met the
+    /// whole document was parsed exactly as by `parse(_:depthMax:)`. The members read are
+    /// checked as strictly as ever, so what comes back is never a misreading of the bytes,
+    /// only a shorter reading: a caller that needs a member the stop cut off must parse again.
+    public static func parseLeadingMembers(_ bytes: [UInt8], depthMax: Int = defaultDepthMax,
+                                           stoppingAt stopKeys: Set<String>) throws -> (value: JSONValue, stopped: Bool) {
+        try bytes.withUnsafeBytes { buffer in
+            var reader = _Reader(buffer: buffer, depthMax: depthMax)
+            reader.stopKeys = stopKeys
+            reader.skipWhitespace()
+            let value = try reader.parseValue(depth: 0)
+            if reader.stopped { return (value, true) }
+            reader.skipWhitespace()
+            if reader.index != buffer.count {
+                throw reader.error(.syntax, "unexpected data after the JSON value")
+            }
+            return (value, false)
+        }
+    }
 }
 
 struct _Reader {
@@ -61,6 +84,10 @@ struct _Reader {
     var scratch: [UInt8] = []
     /// Keys of the top-level object whose values are skipped (`skipValue`), not built.
     var skippedKeys: Set<String> = []
+    /// Keys of the top-level object at which reading stops (`parseLeadingMembers`), and
+    /// whether it did.
+    var stopKeys: Set<String> = []
+    var stopped = false
 
     init(buffer: UnsafeRawBufferPointer, depthMax: Int) {
         self.buffer = buffer
@@ -118,6 +145,10 @@ struct _Reader {
             skipWhitespace()
             guard !atEnd, peek == UInt8(ascii: "\"") else { throw error(.syntax, "expected a string key") }
             let key = try parseString()
+            if depth == 1 && stopKeys.contains(key) {
+                stopped = true
+                return .object(object)
+            }
             skipWhitespace()
             guard !atEnd, peek == UInt8(ascii: ":") else { throw error(.syntax, "expected ':' after an object key") }
             index &+= 1
