@@ -614,13 +614,8 @@ extension Compactor {
 extension SitesOutput {
     /// A site row from an events-file row (its latest event) and its recomputed summary.
     mutating func emitRecomputed(_ columns: [ColumnData], schema: ParquetSchema, row: Int, summary: Compactor.SiteSummary) throws {
-        for (position, column) in WarehouseSchema.sitesBatchColumns.enumerated() where column < summaryStart {
-            if let index = schema.index(of: TableSchema.sites.columns[column].name) {
-                appenders[position].append(from: columns[index], row: row)
-            } else {
-                appenders[position].appendNull()
-            }
-        }
+        let positions = WarehouseSchema.sitesBatchColumns.prefix(eventColumnCount).map { schema.index(of: TableSchema.sites.columns[$0].name) }
+        emitEventColumns(columns, positions: positions, row: row)
         let event = schema.index(of: "event").flatMap { columns[$0].string(at: row) }
         appendSummary(firstSeen: summary.firstSeen, lastSeen: summary.lastSeen, count: summary.count, event: event)
         try rowDone()

@@ -95,7 +95,8 @@ struct ColumnAppender {
     }
 
     /// Appends `source`'s rows at `rows`, in that order (a gather; same kind): one switch per
-    /// call rather than per value, reading the source through its buffers.
+    /// call rather than per value, reading the source through its buffers. A NULL row's
+    /// value slot holds whatever the source had there (zero, empty), as `appendNull` would.
     mutating func append(from source: ColumnData, rows: UnsafeBufferPointer<Int32>) {
         switch source.storage {
         case .int64(let values):
@@ -115,13 +116,33 @@ struct ColumnAppender {
                     }
                 }
             }
-        case .dictionary, .double: preconditionFailure("compaction batches hold plain strings, int64s and bools")
+        case .dictionary(let dictionary, let codes):
+            dictionary.offsets.withUnsafeBufferPointer { offsets in
+                dictionary.bytes.withUnsafeBytes { bytes in
+                    codes.withUnsafeBufferPointer { codes in
+                        // A NULL row's code is 0, which an empty dictionary (every row NULL) lacks.
+                        let entries = offsets.count - 1
+                        for row in rows {
+                            let code = Int(codes[Int(row)])
+                            guard code < entries else { strings.appendEmpty(); continue }
+                            let start = Int(offsets[code]), end = Int(offsets[code &+ 1])
+                            strings.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                        }
+                    }
+                }
+            }
+        case .double: preconditionFailure("double columns are not built by compaction")
         }
         if source.validity == nil {
             for _ in rows { pushValidity(true) }
         } else {
             for row in rows { pushValidity(source.isValid(Int(row))) }
         }
+    }
+
+    /// Appends `count` NULLs.
+    mutating func appendNulls(_ count: Int) {
+        for _ in 0..<count { appendNull() }
     }
 
     /// The finished column; the appender is left empty and reusable.
