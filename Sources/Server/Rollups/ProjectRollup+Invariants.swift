@@ -47,6 +47,23 @@ extension ProjectRollup {
             dayTrack[day, default: []].formUnion(chunk.trackSites)
             daySkips[day, default: []].formUnion(chunk.countedSkipHashes)
         }
+        // 4. `nexts` links each entry to its site's next one.
+        if !tiesAmbiguous {
+            var previous: [UInt32: (hour: Int, entry: Int)] = [:]
+            var expected = chunks.map { [Int64](repeating: Self.noNext, count: $0.times.count) }
+            for (index, chunk) in chunks.enumerated() {
+                if chunk.linkedCount != chunk.times.count || chunk.nexts.count != chunk.times.count {
+                    broken.append("hour \(baseHour + Int64(index)): \(chunk.times.count - chunk.linkedCount) entries not linked")
+                }
+                for entry in chunk.times.indices where chunk.sites[entry] != Self.noSite {
+                    if let last = previous[chunk.sites[entry]] { expected[last.hour][last.entry] = chunk.times[entry] }
+                    previous[chunk.sites[entry]] = (index, entry)
+                }
+            }
+            for (index, chunk) in chunks.enumerated() where chunk.nexts != expected[index] {
+                broken.append("hour \(baseHour + Int64(index)): next-event times differ from a recount")
+            }
+        }
         // 3. A day's bitmap is exactly the union of its hours' ids.
         // The day the window starts in may hold ids of its dropped hours.
         let partialDay: Int64? = windowStartHour == .min || windowStartHour % 24 == 0 ? nil : Self.floorDivide(windowStartHour, 24)

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// The counts charts need, over any `[from, to)`: whole hours from the aggregates, the at
@@ -125,7 +126,8 @@ extension ProjectRollup {
         let key = BucketCacheKey(skips: skips, interval: interval, start: bucketStart, dimension: dimension)
         let codeCount = dimensions[dimension].values.count
         if let cached = bucketPerCodeCache.withLock({ $0[key] }), cached.count == codeCount { return cached }
-        let counts = distinctPerCode(skips: skips, dimension: dimension, from: low, to: high)
+        // A whole bucket is counted once and cached as counts: no day span kept for it.
+        let counts = distinctPerCode(skips: skips, dimension: dimension, from: low, to: high, daySpans: false)
         bucketPerCodeCache.withLock { cache in
             if cache.count >= Self.bucketPerCodeCacheEntriesMax { cache.removeAll(keepingCapacity: true) }
             cache[key] = counts
@@ -135,42 +137,108 @@ extension ProjectRollup {
 
     /// Distinct sites with a `track` event (or, `skips`, distinct counted skip hashes) per
     /// code of one dimension in range (a site whose value changed counts under each of its
-    /// values), indexed by code.
-    func distinctPerCode(skips: Bool, dimension: Int, from: Int64, to: Int64) -> [Int64] {
-        var counts = [Int64](repeating: 0, count: dimensions[dimension].values.count)
-        var seen = Set<UInt64>()
-        // Most sites have one value per bucket: the first (site, value) of each site is
-        // counted through these arrays; only further values of the same site go through `seen`.
-        var firstCode = [UInt16](repeating: 0, count: skips ? 0 : siteCount)
-        var hasFirst = IDUnion(idCount: skips ? 0 : siteCount)
-        let visit = { (index: Int, filter: Bool) in
-            let chunk = self.chunks[index]
-            if skips {
-                for entry in chunk.skipTimes.indices {
-                    if filter && !(chunk.skipTimes[entry] >= from && chunk.skipTimes[entry] < to) { continue }
-                    let code = self.states.code(state: chunk.skipStates[entry], dimension: dimension)
-                    if seen.insert(UInt64(chunk.skipHashes[entry]) << 16 | UInt64(code)).inserted { counts[Int(code)] += 1 }
-                }
-                return
+    /// values), indexed by code. The whole days inside the range are a cached `DaySpanPairs`;
+    /// only the hours before the first and after the last whole day are walked here.
+    func distinctPerCode(skips: Bool, dimension: Int, from: Int64, to: Int64, daySpans: Bool = true) -> [Int64] {
+        let codeCount = dimensions[dimension].values.count
+        let microsPerDay = 24 * Self.microsPerHour
+        // Days wholly inside `[from, to)`: `firstDay..<endDay`.
+        let firstDay = Self.floorDivide(from, microsPerDay) + (from % microsPerDay == 0 ? 0 : 1), endDay = Self.floorDivide(to, microsPerDay)
+        guard daySpans, from < to, endDay > firstDay else {
+            var pairs = PairCounter(idCount: skips ? hashCount : siteCount, codeCount: codeCount, base: nil)
+            forEachPair(skips: skips, dimension: dimension, from: from, to: to) { pairs.add($0, $1) }
+            return pairs.counts
+        }
+        let span = daySpanPairs(skips: skips, dimension: dimension, firstDay: firstDay, endDay: endDay)
+        var pairs = PairCounter(idCount: skips ? hashCount : siteCount, codeCount: codeCount, base: span)
+        forEachPair(skips: skips, dimension: dimension, from: from, to: firstDay * microsPerDay) { pairs.add($0, $1) }
+        forEachPair(skips: skips, dimension: dimension, from: endDay * microsPerDay, to: to) { pairs.add($0, $1) }
+        return pairs.counts
+    }
+
+    /// The distinct (id, code) pairs of the whole days `firstDay..<endDay`, from
+    /// `daySpanCache` or counted from the entries and cached.
+    func daySpanPairs(skips: Bool, dimension: Int, firstDay: Int64, endDay: Int64) -> DaySpanPairs {
+        let key = DaySpanKey(skips: skips, dimension: dimension, firstDay: firstDay, endDay: endDay)
+        if let cached = daySpanCache.withLock({ $0[key] }) { return cached }
+        let microsPerDay = 24 * Self.microsPerHour
+        var pairs = PairCounter(idCount: skips ? hashCount : siteCount, codeCount: dimensions[dimension].values.count, base: nil)
+        forEachPair(skips: skips, dimension: dimension, from: firstDay * microsPerDay, to: endDay * microsPerDay) { pairs.add($0, $1) }
+        let span = DaySpanPairs(pairs)
+        daySpanCache.withLock { cache in
+            if cache.count >= Self.daySpanCacheEntriesMax, let oldest = cache.min(by: { $0.value.createdNanos < $1.value.createdNanos }) {
+                cache[oldest.key] = nil
             }
-            // The hot loop of a year of weekly sites by version: plain pointers, no per-entry
-            // access to `self` or to captured arrays.
-            self.stateColumns[dimension].withUnsafeBufferPointer { stateCodes in
+            cache[key] = span
+        }
+        return span
+    }
+
+    /// Calls `body` with the (site id, code) of every `track` entry with a site (or, `skips`,
+    /// the (hash id, code) of every counted skip) in `[from, to)`, hour by hour; pairs repeat.
+    @inline(__always)
+    func forEachPair(skips: Bool, dimension: Int, from: Int64, to: Int64, _ body: (UInt32, UInt16) -> Void) {
+        let track = Kind.track.rawValue
+        stateColumns[dimension].withUnsafeBufferPointer { stateCodes in
+            func visit(_ index: Int, _ filter: Bool) {
+                let chunk = chunks[index]
+                if skips {
+                    for entry in chunk.skipTimes.indices {
+                        if filter && !(chunk.skipTimes[entry] >= from && chunk.skipTimes[entry] < to) { continue }
+                        body(chunk.skipHashes[entry], stateCodes[Int(chunk.skipStates[entry])])
+                    }
+                    return
+                }
+                // The hot loop of a series of weekly sites by version: plain pointers, no
+                // per-entry access to `self` or to captured arrays.
                 chunk.times.withUnsafeBufferPointer { times in
                     chunk.sites.withUnsafeBufferPointer { sites in
                         chunk.states.withUnsafeBufferPointer { states in
                             chunk.kinds.withUnsafeBufferPointer { kinds in
-                                firstCode.withUnsafeMutableBufferPointer { firstCode in
-                                    for entry in 0..<times.count where kinds[entry] == Kind.track.rawValue {
-                                        let site = sites[entry]
-                                        if site == Self.noSite || (filter && !(times[entry] >= from && times[entry] < to)) { continue }
-                                        let code = stateCodes[Int(states[entry])]
-                                        if hasFirst.testAndInsert(site) {
-                                            firstCode[Int(site)] = code
-                                            counts[Int(code)] &+= 1
-                                        } else if firstCode[Int(site)] != code, seen.insert(UInt64(site) << 16 | UInt64(code)).inserted {
-                                            counts[Int(code)] &+= 1
-                                        }
+                                for entry in 0..<times.count where kinds[entry] == track {
+                                    let site = sites[entry]
+                                    if site == Self.noSite || (filter && !(times[entry] >= from && times[entry] < to)) { continue }
+                                    body(site, stateCodes[Int(states[entry])])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            forEachHour(from: from, to: to, whole: { visit($0, false) }, partial: { visit($0, true) })
+        }
+    }
+
+    /// Sites whose latest event in `[from, to)` is `track`: their number, and per code of
+    /// `dimension` (if given) the number whose latest event has that value. An entry in range
+    /// is its site's latest before `to` when its `next` is not before `to` ("Latest events"
+    /// atop `ProjectRollup.swift`): one forward pass over the range's entries. Only while ties
+    /// are decidable (callers check `tiesAmbiguous`).
+    func latestTrackSites(from: Int64, to: Int64, dimension: Int?) -> (total: Int64, perCode: [Int64]) {
+        var perCode = [Int64](repeating: 0, count: dimension.map { dimensions[$0].values.count } ?? 0)
+        guard from < to, !chunks.isEmpty else { return (0, perCode) }
+        var total: Int64 = 0
+        let codeOfState = dimension.map { stateColumns[$0] } ?? []
+        let track = Kind.track.rawValue
+        forEachHour(from: from, to: to, whole: { index in
+            let chunk = chunks[index]
+            chunk.nexts.withUnsafeBufferPointer { nexts in
+                chunk.sites.withUnsafeBufferPointer { sites in
+                    chunk.kinds.withUnsafeBufferPointer { kinds in
+                        if dimension == nil {
+                            var count: Int64 = 0
+                            for entry in 0..<nexts.count where nexts[entry] >= to && kinds[entry] == track && sites[entry] != Self.noSite {
+                                count &+= 1
+                            }
+                            total &+= count
+                            return
+                        }
+                        chunk.states.withUnsafeBufferPointer { states in
+                            codeOfState.withUnsafeBufferPointer { codeOfState in
+                                perCode.withUnsafeMutableBufferPointer { perCode in
+                                    for entry in 0..<nexts.count where nexts[entry] >= to && kinds[entry] == track && sites[entry] != Self.noSite {
+                                        total &+= 1
+                                        perCode[Int(codeOfState[Int(states[entry])])] &+= 1
                                     }
                                 }
                             }
@@ -178,48 +246,14 @@ extension ProjectRollup {
                     }
                 }
             }
-        }
-        forEachHour(from: from, to: to, whole: { visit($0, false) }, partial: { visit($0, true) })
-        return counts
-    }
-
-    /// Sites whose latest event in `[from, to)` is `track`: their number, and per code of
-    /// `dimension` (if given) the number whose latest event has that value. Walks the window
-    /// backwards, so the first entry met per site is its latest.
-    func latestTrackSites(from: Int64, to: Int64, dimension: Int?) -> (total: Int64, perCode: [Int64]) {
-        var perCode = [Int64](repeating: 0, count: dimension.map { dimensions[$0].values.count } ?? 0)
-        guard from < to, !chunks.isEmpty else { return (0, perCode) }
-        var seen = IDUnion(idCount: siteCount)
-        var total: Int64 = 0
-        let codeOfState = dimension.map { stateColumns[$0] } ?? []
-        let first = max(Self.floorDivide(from, Self.microsPerHour), baseHour)
-        let last = min(Self.floorDivide(to - 1, Self.microsPerHour), baseHour + Int64(chunks.count) - 1)
-        guard first <= last else { return (0, perCode) }
-        for hour in stride(from: last, through: first, by: -1) {
-            let index = Int(hour - baseHour)
-            let start = hour * Self.microsPerHour
-            let filter = !(start >= from && start + Self.microsPerHour <= to)
-            chunks[index].times.withUnsafeBufferPointer { times in
-                chunks[index].sites.withUnsafeBufferPointer { sites in
-                    chunks[index].kinds.withUnsafeBufferPointer { kinds in
-                      chunks[index].states.withUnsafeBufferPointer { states in
-                        var entry = times.count - 1
-                        while entry >= 0 {
-                            defer { entry -= 1 }
-                            let site = sites[entry]
-                            if site == Self.noSite { continue }
-                            if filter && !(times[entry] >= from && times[entry] < to) { continue }
-                            guard seen.testAndInsert(site), kinds[entry] == Kind.track.rawValue else { continue }
-                            total &+= 1
-                            if let dimension {
-                                perCode[Int(codeOfState[Int(states[entry])])] &+= 1
-                            }
-                        }
-                      }
-                    }
-                }
+        }, partial: { index in
+            let chunk = chunks[index]
+            for entry in chunk.times.indices where chunk.times[entry] >= from && chunk.times[entry] < to {
+                guard chunk.nexts[entry] >= to, chunk.kinds[entry] == track, chunk.sites[entry] != Self.noSite else { continue }
+                total &+= 1
+                if dimension != nil { perCode[Int(codeOfState[Int(chunk.states[entry])])] &+= 1 }
             }
-        }
+        })
         return (total, perCode)
     }
 
@@ -256,5 +290,62 @@ extension ProjectRollup {
             if sorted[middle] < value { low = middle + 1 } else { high = middle }
         }
         return low
+    }
+}
+
+/// Distinct (id, code) pairs of a span of whole days: per id its first code met, the pairs
+/// beyond each id's first, and the count per code. Immutable once built (shared by readers).
+final class DaySpanPairs: Sendable {
+    static let noCode = UInt16.max
+    /// Per id, the first code counted for it (`noCode`: none); ids given later read as none.
+    let firstCode: [UInt16]
+    /// `id << 16 | code` of the pairs beyond an id's first code.
+    let extra: Set<UInt64>
+    /// Distinct ids per code (codes given later read as 0).
+    let counts: [Int64]
+    let createdNanos = DispatchTime.now().uptimeNanoseconds
+
+    init(_ pairs: PairCounter) {
+        firstCode = pairs.firstCode
+        extra = pairs.extra
+        counts = pairs.counts
+    }
+
+    @inline(__always)
+    func contains(_ id: UInt32, _ code: UInt16) -> Bool {
+        guard Int(id) < firstCode.count else { return false }
+        let first = firstCode[Int(id)]
+        return first == code || (first != Self.noCode && !extra.isEmpty && extra.contains(UInt64(id) << 16 | UInt64(code)))
+    }
+}
+
+/// Counts distinct (id, code) pairs per code, on top of a `DaySpanPairs` already counted
+/// (`base`): most ids have one code in a range, so the first code per id is a flat array
+/// and only further codes go through a set.
+struct PairCounter {
+    private(set) var counts: [Int64]
+    private(set) var firstCode: [UInt16]
+    private(set) var extra = Set<UInt64>()
+    let base: DaySpanPairs?
+
+    init(idCount: Int, codeCount: Int, base: DaySpanPairs?) {
+        self.base = base
+        firstCode = [UInt16](repeating: DaySpanPairs.noCode, count: idCount)
+        counts = [Int64](repeating: 0, count: codeCount)
+        if let base {
+            for (code, count) in base.counts.prefix(codeCount).enumerated() { counts[code] = count }
+        }
+    }
+
+    @inline(__always)
+    mutating func add(_ id: UInt32, _ code: UInt16) {
+        if let base, base.contains(id, code) { return }
+        let first = firstCode[Int(id)]
+        if first == DaySpanPairs.noCode {
+            firstCode[Int(id)] = code
+        } else if first == code || !extra.insert(UInt64(id) << 16 | UInt64(code)).inserted {
+            return
+        }
+        counts[Int(code)] &+= 1
     }
 }

@@ -31,11 +31,26 @@ import Synchronization
 ///    reaching before the window goes to the scan, which is exact (so answers never change,
 ///    only their cost). Nothing dropped yet: every question is covered.
 ///
+/// Latest events ("each site's latest event before T", for `active_sites` and `breakdown`):
+/// 1. each entry holds `next`, the `received_at` of its site's next event in `(time, tie)`
+///    order (`noNext` if none): the entry is the site's latest event before T exactly when
+///    `time < T <= next`, so a question over `[T − days, T)` is one sequential pass over the
+///    entries of that range (no per-site set), for any T — past, present or future;
+/// 2. `finish` links the entries that arrived since the last `finish` in `(time, tie)` order:
+///    each sets the `next` of its site's latest entry (found through the per-site
+///    `latestSiteTime`/`latestSiteEntry`) and becomes the latest;
+/// 3. an arrival not after its site's latest (a late event) or a sort that moved linked
+///    entries relinks every entry from scratch (one pass in hour order); a build or a restore
+///    links everything once that way. Nothing is linked while ties are ambiguous (those
+///    questions go to the scan).
+///
 /// Invariants (`ProjectRollup+Invariants.swift` recounts them; the tests check them after
 /// every build and every followed commit):
 /// 1. every chunk's entries are sorted by `(time, tie)` and lie inside the chunk's hour;
 /// 2. the aggregates of a chunk equal a recount of its entries;
-/// 3. a day bitmap is exactly the union of its hours' `trackSites` (`skipHashes`).
+/// 3. a day bitmap is exactly the union of its hours' `trackSites` (`skipHashes`);
+/// 4. unless ties are ambiguous, every entry is linked and its `next` is the time of its
+///    site's next entry (`noNext` for the site's newest entry and for entries without a site).
 ///
 /// `@unchecked Sendable` (a reader-writer lock, which `Mutex` is not): once a rollup is
 /// published in `RollupStore`'s state, its fields are written (`apply`, `finish`,
@@ -60,6 +75,12 @@ final class ProjectRollup: @unchecked Sendable {
         var sites: [UInt32] = []
         var states: [UInt32] = []
         var kinds: [UInt8] = []
+        /// Per entry, the `received_at` of the same site's next event (`noNext`: none, or no
+        /// site): the entry is its site's latest event before T exactly when
+        /// `time < T <= next`. Derived (never stored in the state file): see "Latest events".
+        var nexts: [Int64] = []
+        /// Entries `0..<linkedCount` are linked into `nexts`; the rest arrived since.
+        var linkedCount = 0
         var skipTimes: [Int64] = []
         var skipHashes: [UInt32] = []
         var skipStates: [UInt32] = []
@@ -73,6 +94,8 @@ final class ProjectRollup: @unchecked Sendable {
 
     /// Site id of an event without a site_key.
     static let noSite = UInt32.max
+    /// `nexts` of an entry with no later event of its site.
+    static let noNext = Int64.max
     static let microsPerHour: Int64 = 3_600_000_000
     /// An hour axis longer than this (a clock far off, a hostile import) makes the project
     /// fall back to scans rather than allocate chunks for centuries.
@@ -101,6 +124,10 @@ final class ProjectRollup: @unchecked Sendable {
     /// Two events of one site with equal `received_at` and equal 8-byte `event_id` prefix:
     /// their order is unknown here, so "latest event" questions fall back to a scan.
     private(set) var tiesAmbiguous = false
+    /// Per site id, the `received_at` of its latest linked entry (`Int64.min`: none) and
+    /// that entry's index in its hour (`latestSiteEntry`): where the next event links from.
+    private var latestSiteTime: [Int64] = []
+    private var latestSiteEntry: [UInt32] = []
     /// Why this project cannot answer at all (then everything falls back), if so.
     private(set) var unusableReason: String?
     private(set) var eventCount = 0
@@ -126,6 +153,20 @@ final class ProjectRollup: @unchecked Sendable {
     /// Entries kept in `bucketPerCodeCache` before it is emptied (a few hundred KB at most
     /// for dimensions of a few hundred values).
     static let bucketPerCodeCacheEntriesMax = 2_048
+
+    struct DaySpanKey: Hashable {
+        var skips: Bool
+        var dimension: Int
+        /// Days (since the epoch) `firstDay..<endDay`.
+        var firstDay: Int64
+        var endDay: Int64
+    }
+    /// The distinct (id, code) pairs of a span of whole days (`DaySpanPairs`), computed on
+    /// first use: a partial bucket of a per-code distinct series is such a span plus at most
+    /// a day's hours at each edge. Entries are removed when an apply touches one of their days.
+    let daySpanCache = Mutex<[DaySpanKey: DaySpanPairs]>([:])
+    /// Spans kept (each 2 bytes per id: 2 MB at a million sites).
+    static let daySpanCacheEntriesMax = 8
 
     /// Hours of entries kept, counted back from the newest (see the window above).
     let windowHours: Int64
@@ -224,6 +265,7 @@ extension ProjectRollup {
             chunk.sites.append(contentsOf: siteIDsOfRows[row..<end])
             chunk.states.append(contentsOf: rowStates[row..<end])
             chunk.kinds.append(contentsOf: rowKinds[row..<end])
+            chunk.nexts.append(contentsOf: repeatElement(Self.noNext, count: end - row))
             for skip in row..<end where rowKinds[skip] == Kind.skip.rawValue {
                 guard batch.previouslySkipped?.bool(at: skip) != true, let hash = batch.siteHash?.string(at: skip) else { continue }
                 chunk.skipTimes.append(times[skip])
@@ -248,10 +290,12 @@ extension ProjectRollup {
                 }
             }
         }
-        var touchedDays = false
+        var touchedDays = Set<Int64>()
+        var relink = false
         for index in chunks.indices where chunks[index].dirty {
-            finishChunk(index)
+            if finishChunk(index) { relink = true }
             let day = Self.floorDivide(baseHour + Int64(index), 24)
+            touchedDays.insert(day)
             // The day's bitmap out of the dictionary while inserting (one lookup, not one per id).
             if !chunks[index].trackSites.isEmpty {
                 var bitmap = dayTrackSites.removeValue(forKey: day) ?? IDBitmap()
@@ -263,13 +307,25 @@ extension ProjectRollup {
                 for hash in chunks[index].countedSkipHashes { bitmap.insert(hash) }
                 daySkipHashes[day] = bitmap
             }
-            touchedDays = true
         }
-        if touchedDays {
-            bucketCountCache.withLock { $0.removeAll(keepingCapacity: true) }
-            bucketPerCodeCache.withLock { $0.removeAll(keepingCapacity: true) }
+        if !touchedDays.isEmpty {
+            forgetCachedCounts { first, end in touchedDays.contains { $0 >= first && $0 < end } }
+            linkNewEntries(relink: relink)
         }
         slideWindow()
+    }
+
+    /// Removes the cached counts of buckets and day spans for which `stale(firstDay, endDay)`
+    /// (days `firstDay..<endDay` since the epoch) is true: an apply changes only the counts
+    /// of the days it touched, so past weeks stay cached while today's events arrive.
+    private func forgetCachedCounts(_ stale: (Int64, Int64) -> Bool) {
+        let microsPerDay = 24 * Self.microsPerHour
+        func bucketStale(_ key: BucketCacheKey) -> Bool {
+            stale(Self.floorDivide(key.start, microsPerDay), Self.floorDivide(key.interval.next(after: key.start) - 1, microsPerDay) + 1)
+        }
+        bucketCountCache.withLock { cache in cache = cache.filter { !bucketStale($0.key) } }
+        bucketPerCodeCache.withLock { cache in cache = cache.filter { !bucketStale($0.key) } }
+        daySpanCache.withLock { cache in cache = cache.filter { !stale($0.key.firstDay, $0.key.endDay) } }
     }
 
     /// Step 1 of the window: drops the hours before it and the bitmaps of days wholly before it.
@@ -287,8 +343,8 @@ extension ProjectRollup {
         let firstDay = Self.floorDivide(start, 24)
         dayTrackSites = dayTrackSites.filter { $0.key >= firstDay }
         daySkipHashes = daySkipHashes.filter { $0.key >= firstDay }
-        bucketCountCache.withLock { $0.removeAll(keepingCapacity: true) }
-        bucketPerCodeCache.withLock { $0.removeAll(keepingCapacity: true) }
+        // Counts reaching before the window are never asked again (`covers`).
+        forgetCachedCounts { first, _ in first <= firstDay }
     }
 
     /// One hour's entries as a state file holds them (`RollupStateFile`): kinds and
@@ -394,6 +450,7 @@ extension ProjectRollup {
             chunk.sites = hour.sites
             chunk.states = hour.states
             chunk.kinds = eventCodes.withUnsafeBufferPointer { kinds in hour.states.map { kinds[Int($0)] } }
+            chunk.nexts = [Int64](repeating: Self.noNext, count: hour.times.count)
             chunk.skipTimes = hour.skipTimes
             chunk.skipHashes = hour.skipHashes
             chunk.skipStates = hour.skipStates
@@ -408,12 +465,16 @@ extension ProjectRollup {
     func markUnusable(_ reason: String) {
         unusableReason = reason
         chunks = []
+        latestSiteTime = []
+        latestSiteEntry = []
     }
 
-    private func finishChunk(_ index: Int) {
+    /// Sorts and recounts one chunk; returns whether the sort moved an entry already linked
+    /// into `nexts` (then every entry is linked again).
+    private func finishChunk(_ index: Int) -> Bool {
         var chunk = chunks[index]
         chunks[index] = HourChunk() // drop the array's reference so the edits below do not copy
-        Self.sortEntries(&chunk)
+        let movedLinked = Self.sortEntries(&chunk)
         // Runs of equal (time, tie): the same site twice in one run leaves "latest" undecided.
         var start = 0
         while start < chunk.times.count {
@@ -481,24 +542,91 @@ extension ProjectRollup {
         scratchDeactivations = deactivations
         chunk.dirty = false
         chunks[index] = chunk
+        return movedLinked
     }
 
     /// Orders a chunk's entries by `(time, tie)`; compaction brings them nearly in order, so
-    /// the common case is one pass that finds them sorted.
-    private static func sortEntries(_ chunk: inout HourChunk) {
+    /// the common case is one pass that finds them sorted. Returns whether an entry of
+    /// `0..<linkedCount` moved.
+    private static func sortEntries(_ chunk: inout HourChunk) -> Bool {
         let n = chunk.times.count
         var sorted = true
         for index in 1..<max(n, 1) where (chunk.times[index], chunk.ties[index]) < (chunk.times[index - 1], chunk.ties[index - 1]) {
             sorted = false
             break
         }
-        if sorted { return }
-        let order = (0..<n).sorted { (chunk.times[$0], chunk.ties[$0]) < (chunk.times[$1], chunk.ties[$1]) }
+        if sorted { return false }
+        // Stable: entries of equal (time, tie) keep their order.
+        let order = (0..<n).sorted { (chunk.times[$0], chunk.ties[$0], $0) < (chunk.times[$1], chunk.ties[$1], $1) }
         chunk.times = order.map { chunk.times[$0] }
         chunk.ties = order.map { chunk.ties[$0] }
         chunk.sites = order.map { chunk.sites[$0] }
         chunk.states = order.map { chunk.states[$0] }
         chunk.kinds = order.map { chunk.kinds[$0] }
+        chunk.nexts = order.map { chunk.nexts[$0] }
+        return order.prefix(chunk.linkedCount).enumerated().contains { $0.offset != $0.element }
+    }
+
+    /// Links the entries that arrived since the last `finish` into `nexts` (the numbered
+    /// "Latest events" atop this file). Nothing is linked while ties are ambiguous: the
+    /// "latest event" questions then go to the scan and never read `nexts`.
+    private func linkNewEntries(relink: Bool) {
+        guard !tiesAmbiguous else { return }
+        if latestSiteTime.count < siteCount {
+            latestSiteTime.append(contentsOf: repeatElement(Int64.min, count: siteCount - latestSiteTime.count))
+            latestSiteEntry.append(contentsOf: repeatElement(0, count: siteCount - latestSiteEntry.count))
+        }
+        if !relink && linkUnlinkedEntries() { return }
+        // Step 3: an entry arrived before its site's latest, or a sort moved linked entries.
+        for site in latestSiteTime.indices { latestSiteTime[site] = .min }
+        for index in chunks.indices {
+            chunks[index].linkedCount = 0
+            chunks[index].nexts = [Int64](repeating: Self.noNext, count: chunks[index].times.count)
+        }
+        let linked = linkUnlinkedEntries()
+        // In order from scratch only an equal (time, tie) of one site stops it: ambiguous ties.
+        assert(linked || tiesAmbiguous, "a full relink met an entry out of order")
+    }
+
+    /// Steps 2 and 3 of "Latest events": the unlinked entries of every chunk, in hour order,
+    /// each becoming its site's latest. False (and links left half done) when one is not after
+    /// its site's latest.
+    private func linkUnlinkedEntries() -> Bool {
+        var latestTime = latestSiteTime, latestEntry = latestSiteEntry
+        latestSiteTime = []
+        latestSiteEntry = [] // the locals hold the only references while linking
+        defer {
+            latestSiteTime = latestTime
+            latestSiteEntry = latestEntry
+        }
+        let base = baseHour
+        return chunks.withUnsafeMutableBufferPointer { chunks in
+            for index in chunks.indices where chunks[index].linkedCount < chunks[index].times.count {
+                let first = chunks[index].linkedCount
+                for entry in first..<chunks[index].times.count {
+                    let site = chunks[index].sites[entry]
+                    if site == Self.noSite { continue }
+                    let time = chunks[index].times[entry], tie = chunks[index].ties[entry]
+                    let previousTime = latestTime[Int(site)]
+                    if previousTime != .min {
+                        let previousIndex = Self.floorDivide(previousTime, Self.microsPerHour) - base
+                        // A latest entry in a dropped hour (before the window) links nothing.
+                        if previousIndex >= 0 && previousIndex < Int64(chunks.count) {
+                            let hour = Int(previousIndex), previous = Int(latestEntry[Int(site)])
+                            guard previous < chunks[hour].times.count, chunks[hour].sites[previous] == site,
+                                  (previousTime, chunks[hour].ties[previous]) < (time, tie) else { return false }
+                            chunks[hour].nexts[previous] = time
+                        } else if previousIndex >= Int64(chunks.count) {
+                            return false
+                        }
+                    }
+                    latestTime[Int(site)] = time
+                    latestEntry[Int(site)] = UInt32(entry)
+                }
+                chunks[index].linkedCount = chunks[index].times.count
+            }
+            return true
+        }
     }
 
     private static func sortedUnique(_ ids: [UInt32]) -> [UInt32] {
