@@ -8,7 +8,8 @@ import Foundation
 /// 1. Per events partition, take the segments below the target, oldest first, while their
 ///    total stays within the target. Nothing to do for fewer than two.
 /// 2. Read them, order all rows by (received_at, event_id) through a permutation (no row is
-///    copied twice), gather row groups of `rowGroupRows` into one hidden file.
+///    copied twice), gather row groups of `rowGroupRows` into one hidden file (per run of
+///    rows from one input, column by column).
 /// 3. Commit "merge": add the new file, remove the inputs (no data change); publish; delete.
 extension Compactor {
     func mergeSmallSegments() throws {
@@ -73,16 +74,24 @@ extension Compactor {
         var start = 0
         while start < order.count {
             let end = min(order.count, start + options.rowGroupRows)
+            // Runs of consecutive rows from one input (segments of successive chunks cover
+            // successive hours, so a run is usually a whole input row group), each copied
+            // column by column with one gather.
+            var runs: [(part: Int, rows: [Int32])] = []
+            for index in start..<end {
+                let part = Int(order[index].part)
+                if runs.last?.part != part { runs.append((part, [])) }
+                runs[runs.count - 1].rows.append(order[index].row)
+            }
             var columns: [ColumnData] = []
             for position in 0..<WarehouseSchema.eventsBatchColumns.count {
                 let kind = TableSchema.events.columns[WarehouseSchema.eventsBatchColumns[position]].kind
                 var appender = ColumnAppender(kind: kind, capacity: end - start)
-                for index in start..<end {
-                    let part = Int(order[index].part)
-                    if let source = positions[part][position] {
-                        appender.append(from: parts[part][source], row: Int(order[index].row))
+                for run in runs {
+                    if let source = positions[run.part][position] {
+                        run.rows.withUnsafeBufferPointer { appender.append(from: parts[run.part][source], rows: $0) }
                     } else {
-                        appender.appendNull()
+                        appender.appendNulls(run.rows.count)
                     }
                 }
                 columns.append(appender.finish())
