@@ -62,7 +62,8 @@ public final class QueryEngine: Sendable {
 
     private func run(_ prepared: PreparedQuery, scope: AccessScope) throws -> QueryResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        let plan = try Planner(scope: scope).plan(prepared.bound)
+        var plan = try Planner(scope: scope).plan(prepared.bound)
+        if !options.provenFilters { plan.filterTrueUnits = [] }
         if prepared.isExplain {
             let lines = ExplainRenderer(plan: plan).lines()
             return QueryResult(columns: [ResultColumn(name: "explain", type: .varchar)],

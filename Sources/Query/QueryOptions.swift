@@ -11,6 +11,9 @@ public struct QueryOptions: Sendable {
     /// Top-N queries read their non-key columns for the candidate rows only
     /// (`TopNRowNarrowing`); off only to compare answers in tests.
     public var lateMaterialization = true
+    /// Units whose every row provably passes the filter (`QueryPlan.filterTrueUnits`) are
+    /// scanned without it; off only to compare answers in tests.
+    public var provenFilters = true
 
     public init(timeoutMs: Int? = 30_000, memoryBytesMax: Int = 1 << 30, resultRowsMax: Int = 100_000,
                 threadsMax: Int = ProcessInfo.processInfo.activeProcessorCount) {

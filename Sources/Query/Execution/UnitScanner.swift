@@ -22,7 +22,10 @@ struct UnitScanner {
         // Columns the query does not read stay constant NULLs, built once per unit.
         let placeholders = schema.columns.map { Vector.constant(.null, type: $0.type, count: 0) }
         var columnsRead = 0
-        for column in plan.filterColumns {
+        // A unit every row of which passes (`QueryPlan.filterTrueUnits`): no filter, and the
+        // columns only the filter reads stay unread.
+        let filter = plan.filterTrueUnits.contains(unit.name) ? nil : plan.filter
+        for column in plan.filterColumns where filter != nil || !plan.filterOnlyColumns.contains(column) {
             unitColumns[column] = try columnVector(unit, column, read: &columnsRead)
         }
         var otherColumnsLoaded = plan.otherColumns.isEmpty
@@ -35,7 +38,7 @@ struct UnitScanner {
             let count = end - start
             var columns = Self.batch(unitColumns, placeholders, start, end)
             var selection: [UInt32]?
-            if let filter = plan.filter {
+            if let filter {
                 let passing = try executor.select(filter, DataChunk(columns: columns, count: count))
                 if passing.isEmpty {
                     start = end

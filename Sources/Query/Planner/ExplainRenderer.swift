@@ -56,6 +56,7 @@ struct ExplainRenderer {
             let read = (plan.filterColumns + plan.otherColumns).map(scanName)
             add("SCAN \(schema.name) columns=[\(read.joined(separator: ", "))]")
             lines.append("units: \(plan.units.count) kept, \(plan.prunedUnits.count) pruned, \(plan.unitsTotal) total")
+            if !plan.filterTrueUnits.isEmpty { lines.append("filter true on every row of \(plan.filterTrueUnits.count) kept") }
             for unit in plan.units.prefix(unitsListedMax) { lines.append("kept: \(unit.name) (\(unit.rowCount) rows)") }
             if plan.units.count > unitsListedMax { lines.append("kept: ... \(plan.units.count - unitsListedMax) more") }
             for unit in plan.prunedUnits.prefix(unitsListedMax) { lines.append("pruned: \(unit.name) (\(unit.reason))") }

@@ -39,6 +39,7 @@ struct Planner {
 
         var units: [any ScanUnit] = []
         var pruned: [(name: String, reason: String)] = []
+        var filterTrueUnits = Set<String>()
         var unitsTotal = 0
         if let source = query.source {
             let all: [any ScanUnit]
@@ -55,6 +56,7 @@ struct Planner {
                 if let filter, let reason = pruner.pruneReason(filter, unit) {
                     pruned.append((unit.name, reason))
                 } else {
+                    if let filter, pruner.isAlwaysTrue(filter, unit) { filterTrueUnits.insert(unit.name) }
                     units.append(unit)
                 }
             }
@@ -88,6 +90,7 @@ struct Planner {
                              truncatedOnlyColumns: truncatedOnlyColumns(scanExpressions, schema: query.schema),
                              scanRowsMax: scanRowsMax)
         plan.filterOnlyColumns = Set(filterColumns).subtracting(needed)
+        plan.filterTrueUnits = filterTrueUnits
         return plan
     }
 

@@ -20,6 +20,9 @@ struct QueryPlan {
     /// the column is the constant min and is never read: time-sorted row groups usually
     /// lie within one month, and often within one week.
     var truncatedOnlyColumns: [Int: [DatePart]] = [:]
+    /// Names of the units every row of which passes `filter` (`UnitPruner.isAlwaysTrue`):
+    /// their scan evaluates no filter and reads no filter-only column.
+    var filterTrueUnits: Set<String> = []
     /// Rows the scan may stop after (LIMIT + OFFSET of a plain, unordered, ungrouped query).
     var scanRowsMax: Int?
 }

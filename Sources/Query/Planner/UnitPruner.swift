@@ -63,6 +63,66 @@ struct UnitPruner {
         }
     }
 
+    /// Whether every row of the unit passes `expression` (the mirror of `pruneReason`): its
+    /// partition values and statistics prove each row true — a project's own `project_id =`
+    /// on its own partition, a time range the unit lies inside. The scan then evaluates no
+    /// filter there and reads no column only the filter needs. Conservative: anything it does
+    /// not understand, and any column whose NULL count is unknown, is not proven.
+    func isAlwaysTrue(_ expression: BoundExpression, _ unit: any ScanUnit) -> Bool {
+        switch expression.kind {
+        case .constant(let value):
+            if case .bool(true) = value { return true }
+            return false
+        case .and(let terms):
+            return terms.allSatisfy { isAlwaysTrue($0, unit) }
+        case .or(let terms):
+            return terms.contains { isAlwaysTrue($0, unit) }
+        case .function(let function, let arguments) where function.isComparison:
+            if case .column(let column) = arguments[0].kind, let value = arguments[1].constantValue {
+                return includes(column: column, function, value, unit)
+            }
+            if case .column(let column) = arguments[1].kind, let value = arguments[0].constantValue {
+                return includes(column: column, function.flipped, value, unit)
+            }
+            return false
+        case .inList(let operand, let list, false):
+            guard case .column(let column) = operand.kind else { return false }
+            return list.contains { element in element.constantValue.map { includes(column: column, .equal, $0, unit) } ?? false }
+        case .isNull(let operand, let negated):
+            guard case .column(let column) = operand.kind else { return false }
+            let name = schema.columns[column].name
+            if unit.partitionValues[name] != nil { return negated }
+            guard let nullCount = unit.statistics(column: name)?.nullCount else { return false }
+            return negated ? nullCount == 0 : nullCount >= unit.rowCount
+        default:
+            return false
+        }
+    }
+
+    /// Whether every row satisfies `column <op> value`: a partition value that does, or no
+    /// NULL and min/max bounds inside the comparison.
+    private func includes(column: Int, _ function: ScalarFunction, _ value: Value, _ unit: any ScanUnit) -> Bool {
+        let name = schema.columns[column].name
+        let type = schema.columns[column].type
+        if value.isNull { return false }
+        if let partition = unit.partitionValues[name], type == .varchar {
+            guard let order = Value.string(partition).compare(to: value) else { return false }
+            return holds(function, order)
+        }
+        guard let statistics = unit.statistics(column: name), statistics.nullCount == 0,
+              let low = normalize(statistics.min, type), let high = normalize(statistics.max, type),
+              let lowOrder = low.compare(to: value), let highOrder = high.compare(to: value) else { return false }
+        switch function {
+        case .equal: return lowOrder == 0 && highOrder == 0
+        case .notEqual: return highOrder < 0 || lowOrder > 0
+        case .less: return highOrder < 0
+        case .lessOrEqual: return highOrder <= 0
+        case .greater: return lowOrder > 0
+        case .greaterOrEqual: return lowOrder >= 0
+        default: return false
+        }
+    }
+
     /// `column LIKE 'prefix%...'`: values with that prefix sort between the prefix and the
     /// prefix followed by the largest bytes, so min/max can rule the unit out.
     private func excludesLike(column: Int, pattern: String, _ unit: any ScanUnit) -> String? {
