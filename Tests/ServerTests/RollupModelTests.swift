@@ -92,13 +92,23 @@ final class RollupModelTests: XCTestCase {
     }
 
     func testLatestEventsAndDistinctPairsMatchAModelCommitByCommit() {
+        runModel(windowHours: Int64(ProjectRollup.windowDaysDefault) * 24)
+    }
+
+    /// The same with a 5-day window: hours drop as commits arrive (entries keep links to
+    /// events before the window), and only ranges the window covers are asked.
+    func testLatestEventsAndDistinctPairsMatchAModelWhileTheWindowSlides() {
+        runModel(windowHours: 5 * 24)
+    }
+
+    func runModel(windowHours: Int64) {
         let start: Int64 = 20_000 * Self.day + 5 * Self.hour // a Thursday, mid-day
         var random = Random(state: 42)
         let sites = (0..<60).map { "site-\($0).example" }
         let kinds = ["track", "track", "track", "deactivate", "skip", "uninstall"]
         let versions: [String?] = ["7.4", "8.1", "8.2", nil]
         var applied: [Event] = []
-        let rollup = ProjectRollup(projectID: "p")
+        let rollup = ProjectRollup(projectID: "p", windowHours: windowHours)
         var serial = 0
         func event(at time: Int64) -> Event {
             serial += 1
@@ -140,6 +150,7 @@ final class RollupModelTests: XCTestCase {
             // next: its day spans are cached by then, and late events land in their days.
             func checkFirstDays() {
                 let (from, to) = (start + 11, start + 9 * Self.day)
+                guard rollup.covers(from: from) else { return }
                 guard let starts = BucketInterval.week.starts(covering: TimeRange(from: from, to: to), limit: 10) else { return XCTFail() }
                 for bucket in starts {
                     let (low, high) = (max(from, bucket), min(to, BucketInterval.week.next(after: bucket)))
@@ -159,6 +170,7 @@ final class RollupModelTests: XCTestCase {
                 for to in instants {
                     for days: Int64 in [1, 3, 14] {
                         let from = to - days * Self.day
+                        guard rollup.covers(from: from) else { continue }
                         let expected = Self.latestTrack(applied, from: from, to: to)
                         let plain = rollup.latestTrackSites(from: from, to: to, dimension: nil)
                         let perCode = rollup.latestTrackSites(from: from, to: to, dimension: Self.phpMinor)
@@ -171,7 +183,7 @@ final class RollupModelTests: XCTestCase {
                 let ranges: [(Int64, Int64)] = [(start, newest + 1), (start + 3 * Self.hour + 11, start + 4 * Self.day - 99),
                                                 (start + 30 * Self.hour, start + 31 * Self.hour + 5), (newest - 3 * Self.day + 1, newest + Self.day),
                                                 (start - 3 * Self.day, start + 9 * Self.day)]
-                for (from, to) in ranges {
+                for (from, to) in ranges where rollup.covers(from: from) {
                     for skips in [false, true] {
                         XCTAssertEqual(Self.byValue(rollup, rollup.distinctPerCode(skips: skips, dimension: Self.phpMinor, from: from, to: to)),
                                        Self.distinctPerValue(applied, skips: skips, from: from, to: to),
@@ -191,5 +203,8 @@ final class RollupModelTests: XCTestCase {
             }
         }
         XCTAssertFalse(rollup.daySpanCache.withLock { $0.isEmpty }, "partial buckets used cached day spans")
+        if windowHours < 10 * 24 {
+            XCTAssertFalse(rollup.covers(from: start), "the window dropped the first hours")
+        }
     }
 }

@@ -47,21 +47,50 @@ extension ProjectRollup {
             dayTrack[day, default: []].formUnion(chunk.trackSites)
             daySkips[day, default: []].formUnion(chunk.countedSkipHashes)
         }
-        // 4. `nexts` links each entry to its site's next one.
+        // 4. Each entry's previous `track` of its site, and each hour's newest-track aggregates.
         if !tiesAmbiguous {
             var previous: [UInt32: (hour: Int, entry: Int)] = [:]
-            var expected = chunks.map { [Int64](repeating: Self.noNext, count: $0.times.count) }
             for (index, chunk) in chunks.enumerated() {
-                if chunk.linkedCount != chunk.times.count || chunk.nexts.count != chunk.times.count {
-                    broken.append("hour \(baseHour + Int64(index)): \(chunk.times.count - chunk.linkedCount) entries not linked")
+                let name = "hour \(baseHour + Int64(index))"
+                if chunk.linkedCount != chunk.times.count || chunk.previousTimes.count != chunk.times.count
+                    || chunk.previousStates.count != chunk.times.count {
+                    broken.append("\(name): \(chunk.times.count - chunk.linkedCount) entries not linked")
+                    continue
                 }
+                var expectedTimes = [Int64](repeating: Self.noPrevious, count: chunk.times.count)
+                var expectedStates = [UInt32](repeating: 0, count: chunk.times.count)
                 for entry in chunk.times.indices where chunk.sites[entry] != Self.noSite {
-                    if let last = previous[chunk.sites[entry]] { expected[last.hour][last.entry] = chunk.times[entry] }
+                    if let last = previous[chunk.sites[entry]], chunks[last.hour].kinds[last.entry] == Kind.track.rawValue {
+                        expectedTimes[entry] = chunks[last.hour].times[last.entry]
+                        expectedStates[entry] = chunks[last.hour].states[last.entry]
+                    }
                     previous[chunk.sites[entry]] = (index, entry)
                 }
+                // An entry linked before the window dropped its site's previous event keeps
+                // that event's time: before the window, so no question in range counts it.
+                let windowStart = baseHour * Self.microsPerHour
+                let differs = chunk.times.indices.contains { entry in
+                    expectedTimes[entry] == Self.noPrevious
+                        ? chunk.previousTimes[entry] != Self.noPrevious && chunk.previousTimes[entry] >= windowStart
+                        : chunk.previousTimes[entry] != expectedTimes[entry] || chunk.previousStates[entry] != expectedStates[entry]
+                }
+                if differs { broken.append("\(name): previous events differ from a recount") }
             }
-            for (index, chunk) in chunks.enumerated() where chunk.nexts != expected[index] {
-                broken.append("hour \(baseHour + Int64(index)): next-event times differ from a recount")
+            var newest = chunks.map { _ in [[UInt16: Int32]](repeating: [:], count: states.width) }
+            var newestTotal = [Int32](repeating: 0, count: chunks.count)
+            for (_, last) in previous where chunks[last.hour].kinds[last.entry] == Kind.track.rawValue {
+                newestTotal[last.hour] += 1
+                for dimension in 0..<states.width {
+                    newest[last.hour][dimension][states.code(state: chunks[last.hour].states[last.entry], dimension: dimension), default: 0] += 1
+                }
+            }
+            for (index, chunk) in chunks.enumerated() where !chunk.times.isEmpty {
+                let expected = newest[index].map { counts in
+                    ProjectRollup.CodeCounts(codes: counts.keys.sorted(), counts: counts.keys.sorted().map { counts[$0]! })
+                }
+                if chunk.newestTrack != newestTotal[index] || chunk.newestTrackCounts != expected {
+                    broken.append("hour \(baseHour + Int64(index)): newest-track aggregates differ from a recount")
+                }
             }
         }
         // 3. A day's bitmap is exactly the union of its hours' ids.

@@ -210,50 +210,57 @@ extension ProjectRollup {
     }
 
     /// Sites whose latest event in `[from, to)` is `track`: their number, and per code of
-    /// `dimension` (if given) the number whose latest event has that value. An entry in range
-    /// is its site's latest before `to` when its `next` is not before `to` ("Latest events"
-    /// atop `ProjectRollup.swift`): one forward pass over the range's entries. Only while ties
-    /// are decidable (callers check `tiesAmbiguous`).
+    /// `dimension` (if given) the number whose latest event has that value ("Latest events"
+    /// atop `ProjectRollup.swift`): (a) the hours' aggregates of entries that are their site's
+    /// newest, the edge hours' entries checked one by one, then (b) the previous `track`
+    /// event, if in range, of every event at or after `to`. Only while ties are decidable
+    /// (callers check `tiesAmbiguous`).
     func latestTrackSites(from: Int64, to: Int64, dimension: Int?) -> (total: Int64, perCode: [Int64]) {
         var perCode = [Int64](repeating: 0, count: dimension.map { dimensions[$0].values.count } ?? 0)
         guard from < to, !chunks.isEmpty else { return (0, perCode) }
         var total: Int64 = 0
         let codeOfState = dimension.map { stateColumns[$0] } ?? []
         let track = Kind.track.rawValue
+        // (a) Entries in range that are their site's newest.
         forEachHour(from: from, to: to, whole: { index in
+            total &+= Int64(chunks[index].newestTrack)
+            guard let dimension, !chunks[index].newestTrackCounts.isEmpty else { return }
+            let counts = chunks[index].newestTrackCounts[dimension]
+            for slot in counts.codes.indices { perCode[Int(counts.codes[slot])] &+= Int64(counts.counts[slot]) }
+        }, partial: { index in
             let chunk = chunks[index]
-            chunk.nexts.withUnsafeBufferPointer { nexts in
-                chunk.sites.withUnsafeBufferPointer { sites in
-                    chunk.kinds.withUnsafeBufferPointer { kinds in
-                        if dimension == nil {
-                            var count: Int64 = 0
-                            for entry in 0..<nexts.count where nexts[entry] >= to && kinds[entry] == track && sites[entry] != Self.noSite {
-                                count &+= 1
-                            }
-                            total &+= count
-                            return
-                        }
-                        chunk.states.withUnsafeBufferPointer { states in
-                            codeOfState.withUnsafeBufferPointer { codeOfState in
-                                perCode.withUnsafeMutableBufferPointer { perCode in
-                                    for entry in 0..<nexts.count where nexts[entry] >= to && kinds[entry] == track && sites[entry] != Self.noSite {
-                                        total &+= 1
-                                        perCode[Int(codeOfState[Int(states[entry])])] &+= 1
-                                    }
+            for entry in chunk.times.indices where chunk.times[entry] >= from && chunk.times[entry] < to && chunk.kinds[entry] == track {
+                let site = chunk.sites[entry]
+                guard site != Self.noSite, latestSiteTime[Int(site)] == chunk.times[entry], latestSiteEntry[Int(site)] == UInt32(entry) else { continue }
+                total &+= 1
+                if dimension != nil { perCode[Int(codeOfState[Int(chunk.states[entry])])] &+= 1 }
+            }
+        })
+        // (b) Entries in range whose site's next event is at or after `to`: the previous
+        // event of each event from `to` on.
+        let lastHour = baseHour + Int64(chunks.count) - 1
+        let firstHour = max(Self.floorDivide(to, Self.microsPerHour), baseHour)
+        guard firstHour <= lastHour else { return (total, perCode) }
+        for hour in firstHour...lastHour {
+            let chunk = chunks[Int(hour - baseHour)]
+            let cut = hour * Self.microsPerHour < to
+            chunk.times.withUnsafeBufferPointer { times in
+                chunk.previousTimes.withUnsafeBufferPointer { previousTimes in
+                    chunk.previousStates.withUnsafeBufferPointer { previousStates in
+                        codeOfState.withUnsafeBufferPointer { codeOfState in
+                            perCode.withUnsafeMutableBufferPointer { perCode in
+                                for entry in 0..<previousTimes.count {
+                                    let previous = previousTimes[entry]
+                                    guard previous >= from && previous < to, !cut || times[entry] >= to else { continue }
+                                    total &+= 1
+                                    if dimension != nil { perCode[Int(codeOfState[Int(previousStates[entry])])] &+= 1 }
                                 }
                             }
                         }
                     }
                 }
             }
-        }, partial: { index in
-            let chunk = chunks[index]
-            for entry in chunk.times.indices where chunk.times[entry] >= from && chunk.times[entry] < to {
-                guard chunk.nexts[entry] >= to, chunk.kinds[entry] == track, chunk.sites[entry] != Self.noSite else { continue }
-                total &+= 1
-                if dimension != nil { perCode[Int(codeOfState[Int(chunk.states[entry])])] &+= 1 }
-            }
-        })
+        }
         return (total, perCode)
     }
 

@@ -32,25 +32,32 @@ import Synchronization
 ///    only their cost). Nothing dropped yet: every question is covered.
 ///
 /// Latest events ("each site's latest event before T", for `active_sites` and `breakdown`):
-/// 1. each entry holds `next`, the `received_at` of its site's next event in `(time, tie)`
-///    order (`noNext` if none): the entry is the site's latest event before T exactly when
-///    `time < T <= next`, so a question over `[T − days, T)` is one sequential pass over the
-///    entries of that range (no per-site set), for any T — past, present or future;
-/// 2. `finish` links the entries that arrived since the last `finish` in `(time, tie)` order:
-///    each sets the `next` of its site's latest entry (found through the per-site
-///    `latestSiteTime`/`latestSiteEntry`) and becomes the latest;
-/// 3. an arrival not after its site's latest (a late event) or a sort that moved linked
-///    entries relinks every entry from scratch (one pass in hour order); a build or a restore
-///    links everything once that way. Nothing is linked while ties are ambiguous (those
-///    questions go to the scan).
+/// an entry e in `[T − days, T)` is its site's latest before T exactly when its site's next
+/// event (in `(time, tie)` order) is at or after T, or there is none. So the counted entries
+/// are (a) those in range that are their site's newest of all — per hour an aggregate,
+/// `newestTrack` and per dimension `newestTrackCounts` (the `track` entries with a site that
+///    are their site's newest) — plus (b) the previous event of each event at or after T, when
+///    that previous event is a `track` in range: each entry holds `previousTime`/`previousState`
+///    of its site's previous event (`noPrevious` when it is not a `track`, or there is none).
+///    A question at "now" reads only (a); one at T in the past also walks the events after T:
+/// 1. `finish` links the entries that arrived since the last `finish` in `(time, tie)` order:
+///    each reads its site's newest entry (the per-site `latestSiteTime`/`latestSiteEntry`)
+///    as its previous, takes that entry's place as the newest, and the hour of the replaced
+///    entry loses it from its `newestTrack` aggregates;
+/// 2. the hours that received entries recount their `newestTrack` aggregates;
+/// 3. an arrival not after its site's newest (a late event) or a sort that moved linked
+///    entries relinks every entry from scratch (one pass in hour order) and recounts every
+///    hour; a build or a restore links everything once that way. Nothing is linked while ties
+///    are ambiguous (those questions go to the scan).
 ///
 /// Invariants (`ProjectRollup+Invariants.swift` recounts them; the tests check them after
 /// every build and every followed commit):
 /// 1. every chunk's entries are sorted by `(time, tie)` and lie inside the chunk's hour;
 /// 2. the aggregates of a chunk equal a recount of its entries;
 /// 3. a day bitmap is exactly the union of its hours' `trackSites` (`skipHashes`);
-/// 4. unless ties are ambiguous, every entry is linked and its `next` is the time of its
-///    site's next entry (`noNext` for the site's newest entry and for entries without a site).
+/// 4. unless ties are ambiguous, every entry is linked, its `previousTime`/`previousState` are
+///    its site's previous entry's when that is a `track` (else `noPrevious`/0), and each hour's
+///    `newestTrack` aggregates equal a recount of its entries that are their site's newest.
 ///
 /// `@unchecked Sendable` (a reader-writer lock, which `Mutex` is not): once a rollup is
 /// published in `RollupStore`'s state, its fields are written (`apply`, `finish`,
@@ -62,6 +69,12 @@ import Synchronization
 /// and `bucketCountCache` are `let`s of Sendable types.
 final class ProjectRollup: @unchecked Sendable {
     enum Kind: UInt8 { case track = 0, deactivate = 1, skip = 2, other = 3 }
+
+    /// Counts per code, codes ascending, no zero counts.
+    struct CodeCounts: Equatable {
+        var codes: [UInt16] = []
+        var counts: [Int32] = []
+    }
 
     struct DimensionCounts {
         var codes: [UInt16] = []
@@ -75,12 +88,17 @@ final class ProjectRollup: @unchecked Sendable {
         var sites: [UInt32] = []
         var states: [UInt32] = []
         var kinds: [UInt8] = []
-        /// Per entry, the `received_at` of the same site's next event (`noNext`: none, or no
-        /// site): the entry is its site's latest event before T exactly when
-        /// `time < T <= next`. Derived (never stored in the state file): see "Latest events".
-        var nexts: [Int64] = []
-        /// Entries `0..<linkedCount` are linked into `nexts`; the rest arrived since.
+        /// Per entry, the `received_at` and state of the same site's previous event when that
+        /// is a `track` (`noPrevious`/0 otherwise). Derived (never stored in the state file):
+        /// see "Latest events".
+        var previousTimes: [Int64] = []
+        var previousStates: [UInt32] = []
+        /// Entries `0..<linkedCount` are linked; the rest arrived since.
         var linkedCount = 0
+        /// `track` entries with a site that are their site's newest: their number, and per
+        /// dimension per code (valid once linked; empty for an hour without entries).
+        var newestTrack: Int32 = 0
+        var newestTrackCounts: [CodeCounts] = []
         var skipTimes: [Int64] = []
         var skipHashes: [UInt32] = []
         var skipStates: [UInt32] = []
@@ -94,8 +112,8 @@ final class ProjectRollup: @unchecked Sendable {
 
     /// Site id of an event without a site_key.
     static let noSite = UInt32.max
-    /// `nexts` of an entry with no later event of its site.
-    static let noNext = Int64.max
+    /// `previousTimes` of an entry whose site's previous event is not a `track`, or unknown.
+    static let noPrevious = Int64.min
     static let microsPerHour: Int64 = 3_600_000_000
     /// An hour axis longer than this (a clock far off, a hostile import) makes the project
     /// fall back to scans rather than allocate chunks for centuries.
@@ -126,8 +144,8 @@ final class ProjectRollup: @unchecked Sendable {
     private(set) var tiesAmbiguous = false
     /// Per site id, the `received_at` of its latest linked entry (`Int64.min`: none) and
     /// that entry's index in its hour (`latestSiteEntry`): where the next event links from.
-    private var latestSiteTime: [Int64] = []
-    private var latestSiteEntry: [UInt32] = []
+    private(set) var latestSiteTime: [Int64] = []
+    private(set) var latestSiteEntry: [UInt32] = []
     /// Why this project cannot answer at all (then everything falls back), if so.
     private(set) var unusableReason: String?
     private(set) var eventCount = 0
@@ -265,7 +283,8 @@ extension ProjectRollup {
             chunk.sites.append(contentsOf: siteIDsOfRows[row..<end])
             chunk.states.append(contentsOf: rowStates[row..<end])
             chunk.kinds.append(contentsOf: rowKinds[row..<end])
-            chunk.nexts.append(contentsOf: repeatElement(Self.noNext, count: end - row))
+            chunk.previousTimes.append(contentsOf: repeatElement(Self.noPrevious, count: end - row))
+            chunk.previousStates.append(contentsOf: repeatElement(0, count: end - row))
             for skip in row..<end where rowKinds[skip] == Kind.skip.rawValue {
                 guard batch.previouslySkipped?.bool(at: skip) != true, let hash = batch.siteHash?.string(at: skip) else { continue }
                 chunk.skipTimes.append(times[skip])
@@ -450,7 +469,8 @@ extension ProjectRollup {
             chunk.sites = hour.sites
             chunk.states = hour.states
             chunk.kinds = eventCodes.withUnsafeBufferPointer { kinds in hour.states.map { kinds[Int($0)] } }
-            chunk.nexts = [Int64](repeating: Self.noNext, count: hour.times.count)
+            chunk.previousTimes = [Int64](repeating: Self.noPrevious, count: hour.times.count)
+            chunk.previousStates = [UInt32](repeating: 0, count: hour.times.count)
             chunk.skipTimes = hour.skipTimes
             chunk.skipHashes = hour.skipHashes
             chunk.skipStates = hour.skipStates
@@ -470,7 +490,7 @@ extension ProjectRollup {
     }
 
     /// Sorts and recounts one chunk; returns whether the sort moved an entry already linked
-    /// into `nexts` (then every entry is linked again).
+    /// (then every entry is linked again).
     private func finishChunk(_ index: Int) -> Bool {
         var chunk = chunks[index]
         chunks[index] = HourChunk() // drop the array's reference so the edits below do not copy
@@ -563,35 +583,47 @@ extension ProjectRollup {
         chunk.sites = order.map { chunk.sites[$0] }
         chunk.states = order.map { chunk.states[$0] }
         chunk.kinds = order.map { chunk.kinds[$0] }
-        chunk.nexts = order.map { chunk.nexts[$0] }
+        chunk.previousTimes = order.map { chunk.previousTimes[$0] }
+        chunk.previousStates = order.map { chunk.previousStates[$0] }
         return order.prefix(chunk.linkedCount).enumerated().contains { $0.offset != $0.element }
     }
 
-    /// Links the entries that arrived since the last `finish` into `nexts` (the numbered
-    /// "Latest events" atop this file). Nothing is linked while ties are ambiguous: the
-    /// "latest event" questions then go to the scan and never read `nexts`.
+    /// Links the entries that arrived since the last `finish` and recounts the `newestTrack`
+    /// aggregates they change (the numbered "Latest events" atop this file). Nothing is linked
+    /// while ties are ambiguous: the "latest event" questions then go to the scan.
     private func linkNewEntries(relink: Bool) {
         guard !tiesAmbiguous else { return }
         if latestSiteTime.count < siteCount {
             latestSiteTime.append(contentsOf: repeatElement(Int64.min, count: siteCount - latestSiteTime.count))
             latestSiteEntry.append(contentsOf: repeatElement(0, count: siteCount - latestSiteEntry.count))
         }
-        if !relink && linkUnlinkedEntries() { return }
-        // Step 3: an entry arrived before its site's latest, or a sort moved linked entries.
+        let receiving = chunks.map { $0.linkedCount < $0.times.count }
+        var replaced: [(hour: Int, state: UInt32)] = []
+        if !relink && linkUnlinkedEntries(receiving: receiving, replaced: &replaced) {
+            // Step 1's replaced newest entries of hours that received nothing; step 2.
+            for (hour, state) in replaced { removeNewestTrack(hour: hour, state: state) }
+            for index in chunks.indices where receiving[index] { recountNewestTrack(index) }
+            return
+        }
+        // Step 3: an entry arrived before its site's newest, or a sort moved linked entries.
         for site in latestSiteTime.indices { latestSiteTime[site] = .min }
         for index in chunks.indices {
             chunks[index].linkedCount = 0
-            chunks[index].nexts = [Int64](repeating: Self.noNext, count: chunks[index].times.count)
+            chunks[index].previousTimes = [Int64](repeating: Self.noPrevious, count: chunks[index].times.count)
+            chunks[index].previousStates = [UInt32](repeating: 0, count: chunks[index].times.count)
         }
-        let linked = linkUnlinkedEntries()
+        replaced = []
+        let linked = linkUnlinkedEntries(receiving: [Bool](repeating: true, count: chunks.count), replaced: &replaced)
         // In order from scratch only an equal (time, tie) of one site stops it: ambiguous ties.
         assert(linked || tiesAmbiguous, "a full relink met an entry out of order")
+        for index in chunks.indices { recountNewestTrack(index) }
     }
 
-    /// Steps 2 and 3 of "Latest events": the unlinked entries of every chunk, in hour order,
-    /// each becoming its site's latest. False (and links left half done) when one is not after
-    /// its site's latest.
-    private func linkUnlinkedEntries() -> Bool {
+    /// Step 1 of "Latest events": the unlinked entries of every chunk, in hour order, each
+    /// becoming its site's newest. The replaced newest `track` entries of hours not
+    /// `receiving` go to `replaced`. False (links left half done) when an entry is not after
+    /// its site's newest.
+    private func linkUnlinkedEntries(receiving: [Bool], replaced: inout [(hour: Int, state: UInt32)]) -> Bool {
         var latestTime = latestSiteTime, latestEntry = latestSiteEntry
         latestSiteTime = []
         latestSiteEntry = [] // the locals hold the only references while linking
@@ -600,6 +632,7 @@ extension ProjectRollup {
             latestSiteEntry = latestEntry
         }
         let base = baseHour
+        let track = Kind.track.rawValue
         return chunks.withUnsafeMutableBufferPointer { chunks in
             for index in chunks.indices where chunks[index].linkedCount < chunks[index].times.count {
                 let first = chunks[index].linkedCount
@@ -610,12 +643,17 @@ extension ProjectRollup {
                     let previousTime = latestTime[Int(site)]
                     if previousTime != .min {
                         let previousIndex = Self.floorDivide(previousTime, Self.microsPerHour) - base
-                        // A latest entry in a dropped hour (before the window) links nothing.
+                        // A newest entry in a dropped hour (before the window) is no previous.
                         if previousIndex >= 0 && previousIndex < Int64(chunks.count) {
                             let hour = Int(previousIndex), previous = Int(latestEntry[Int(site)])
                             guard previous < chunks[hour].times.count, chunks[hour].sites[previous] == site,
                                   (previousTime, chunks[hour].ties[previous]) < (time, tie) else { return false }
-                            chunks[hour].nexts[previous] = time
+                            if chunks[hour].kinds[previous] == track {
+                                let state = chunks[hour].states[previous]
+                                chunks[index].previousTimes[entry] = previousTime
+                                chunks[index].previousStates[entry] = state
+                                if !receiving[hour] { replaced.append((hour, state)) }
+                            }
                         } else if previousIndex >= Int64(chunks.count) {
                             return false
                         }
@@ -627,6 +665,80 @@ extension ProjectRollup {
             }
             return true
         }
+    }
+
+    /// Takes one entry of `state` out of an hour's `newestTrack` aggregates (it is no longer
+    /// its site's newest).
+    private func removeNewestTrack(hour index: Int, state: UInt32) {
+        var chunk = chunks[index]
+        chunks[index] = HourChunk() // `chunk` holds the only reference while editing
+        chunk.newestTrack -= 1
+        for dimension in chunk.newestTrackCounts.indices {
+            let code = states.code(state: state, dimension: dimension)
+            var counts = chunk.newestTrackCounts[dimension]
+            var low = 0, high = counts.codes.count
+            while low < high {
+                let middle = (low + high) >> 1
+                if counts.codes[middle] < code { low = middle + 1 } else { high = middle }
+            }
+            guard low < counts.codes.count, counts.codes[low] == code else {
+                assertionFailure("a replaced newest entry's code is not in its hour's counts")
+                continue
+            }
+            counts.counts[low] -= 1
+            if counts.counts[low] == 0 {
+                counts.codes.remove(at: low)
+                counts.counts.remove(at: low)
+            }
+            chunk.newestTrackCounts[dimension] = counts
+        }
+        chunks[index] = chunk
+    }
+
+    /// Step 2 of "Latest events": an hour's `newestTrack` aggregates from its entries that
+    /// are their site's newest.
+    private func recountNewestTrack(_ index: Int) {
+        var chunk = chunks[index]
+        chunks[index] = HourChunk() // `chunk` holds the only reference while editing
+        defer { chunks[index] = chunk }
+        let track = Kind.track.rawValue
+        var newest: [UInt32] = []
+        latestSiteTime.withUnsafeBufferPointer { latestTime in
+            latestSiteEntry.withUnsafeBufferPointer { latestEntry in
+                for entry in chunk.times.indices where chunk.kinds[entry] == track {
+                    let site = chunk.sites[entry]
+                    guard site != Self.noSite, latestTime[Int(site)] == chunk.times[entry], latestEntry[Int(site)] == UInt32(entry) else { continue }
+                    newest.append(chunk.states[entry])
+                }
+            }
+        }
+        chunk.newestTrack = Int32(newest.count)
+        guard !chunk.times.isEmpty else {
+            chunk.newestTrackCounts = []
+            return
+        }
+        let width = states.width
+        var scratch = scratchEvents
+        scratchEvents = []
+        let needed = dimensions.map { $0.values.count }.max() ?? 0
+        if scratch.count < needed { scratch = [Int32](repeating: 0, count: needed) }
+        chunk.newestTrackCounts = states.codes.withUnsafeBufferPointer { codes in
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                (0..<width).map { dimension in
+                    var touched: [UInt16] = []
+                    for state in newest {
+                        let code = codes[Int(state) &* width &+ dimension]
+                        if scratch[Int(code)] == 0 { touched.append(code) }
+                        scratch[Int(code)] &+= 1
+                    }
+                    touched.sort()
+                    let result = CodeCounts(codes: touched, counts: touched.map { scratch[Int($0)] })
+                    for code in touched { scratch[Int(code)] = 0 }
+                    return result
+                }
+            }
+        }
+        scratchEvents = scratch
     }
 
     private static func sortedUnique(_ ids: [UInt32]) -> [UInt32] {
