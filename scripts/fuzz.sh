@@ -3,7 +3,7 @@
 # one for SECONDS seconds on a copy of its seed corpus (Fuzz/corpus/<target>/ is never
 # modified). Exits non-zero if any target finds a crash, leak, timeout or out-of-memory.
 #
-#   scripts/fuzz.sh SECONDS [target...]      targets: form json inflate envelope parquet thrift sql api
+#   scripts/fuzz.sh SECONDS [target...]      targets: form json inflate envelope parquet thrift keys sql api
 #   scripts/fuzz.sh build [target...]        build only
 #
 # The modules are compiled with swiftc directly (no SwiftPM, no second package build): Core,
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 if ! command -v swiftc >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swiftc ]; then PATH=/opt/swift/usr/bin:$PATH; fi
 SWIFTC=${SWIFTC:-swiftc}
-ALL_TARGETS="form json inflate envelope parquet thrift sql api"
+ALL_TARGETS="form json inflate envelope parquet thrift keys sql api"
 OUT=${FUZZ_BUILD_DIR:-.build-fuzz}
 MODS=$OUT/modules OBJ=$OUT/obj BIN=$OUT/bin ARTIFACTS=$OUT/artifacts
 mkdir -p "$MODS" "$OBJ" "$BIN" "$ARTIFACTS"
@@ -69,7 +69,7 @@ build_modules() {
         case $t in
             json|inflate) ;;
             form) need_ingest=1 ;;
-            envelope|parquet|thrift) need_ingest=1; need_columnstore=1 ;;
+            envelope|parquet|thrift|keys) need_ingest=1; need_columnstore=1 ;;
             sql) need_ingest=1; need_columnstore=1; need_query=1 ;;
             api) need_ingest=1; need_hb=1 ;;
         esac
@@ -90,7 +90,7 @@ target_objects() {
     case $1 in
         json|inflate) echo "Core" ;;
         form) echo "Logging Metrics Core Ingest" ;;
-        envelope|parquet|thrift) echo "Logging Metrics Crypto Core Ingest ColumnStore" ;;
+        envelope|parquet|thrift|keys) echo "Logging Metrics Crypto Core Ingest ColumnStore" ;;
         sql) echo "Logging Metrics Crypto Core Ingest ColumnStore Query" ;;
         api) echo "Logging Metrics Hummingbird Core Ingest" ;;
     esac
@@ -114,7 +114,7 @@ max_len() {
         form|json|envelope) echo 4096 ;;
         inflate) echo 8192 ;;
         parquet) echo 16384 ;;
-        thrift) echo 2048 ;;
+        thrift|keys) echo 2048 ;;
         sql|api) echo 1024 ;;
     esac
 }
