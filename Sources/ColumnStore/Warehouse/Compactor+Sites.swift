@@ -30,6 +30,8 @@ import Foundation
 public struct SitesFoldPolicy: Sendable {
     /// Fold when the deltas' rows pass this share of the base's rows.
     public var deltaRowsRatioMax = 0.25
+    /// `deltaRowsRatioMax` of the one-shot `trackhouse compact` (see `CompactCommand`).
+    public static let batchDeltaRowsRatioMax = 1.0
     /// Fold when a project has more deltas than this.
     public var deltasMax = 64
     /// Fold a project whose oldest delta is older than this (seconds).
