@@ -11,8 +11,9 @@ Measures, in one run:
 - freshness: a tracer event (a new site) every 15 s, timed from its `200` to the moment SQL
   (`POST /api/v1/query`) sees it: p50, max;
 - chart latency, uncached (each request a `to` an hour earlier, so no answer cache entry can serve it) and
-  cached (the same URL again), for stats, weekly sites by php_minor, and a wp_version breakdown:
-  p50 and p99 over `--requests` requests each.
+  cached (the same URL again), for stats, weekly sites by php_minor, and a wp_version breakdown,
+  and the sites list (each uncached request another page: the default order, and active sites
+  by php_version): p50 and p99 over `--requests` requests each.
 
 Usage: serve_under_load.py BIN DATA_DIR [--seconds 120] [--rate 10] [--requests 200]
 Prints one JSON line per measurement and a summary table on stderr.
@@ -208,10 +209,14 @@ def main():
         api = Client(port, token)
         newest = dt.datetime.now(dt.timezone.utc)
         base = f"/api/v1/projects/{urllib.parse.quote(project_id)}"
+        # The sites list (the paging index): each uncached request another page of the default
+        # order, and another page of active sites sorted by a column the index must order.
         charts = {
-            "stats": lambda to, frm: f"{base}/stats?from={frm}&to={to}",
-            "sites_week_by_php_minor": lambda to, frm: f"{base}/timeseries?metric=sites&interval=week&from={frm}&to={to}&breakdown=php_minor&limit=10",
-            "breakdown_wp_version": lambda to, frm: f"{base}/breakdown?dim=wp_version&at={to}&active_days=14&limit=20",
+            "stats": lambda to, frm, i: f"{base}/stats?from={frm}&to={to}",
+            "sites_week_by_php_minor": lambda to, frm, i: f"{base}/timeseries?metric=sites&interval=week&from={frm}&to={to}&breakdown=php_minor&limit=10",
+            "breakdown_wp_version": lambda to, frm, i: f"{base}/breakdown?dim=wp_version&at={to}&active_days=14&limit=20",
+            "sites_page_last_seen": lambda to, frm, i: f"{base}/sites?page={1 + 37 * i}&per_page=50",
+            "sites_active_by_php_version": lambda to, frm, i: f"{base}/sites?status=active&sort=-php_version&page={1 + 53 * i}&per_page=50",
         }
         for name, make in charts.items():
             for mode in ("uncached", "cached"):
@@ -221,7 +226,7 @@ def main():
                     to = newest - dt.timedelta(hours=shift)
                     frm = to - dt.timedelta(days=56)
                     fmt = "%Y-%m-%dT%H:%M:%SZ"
-                    path = make(to.strftime(fmt), frm.strftime(fmt))
+                    path = make(to.strftime(fmt), frm.strftime(fmt), shift)
                     t0 = time.perf_counter()
                     status, _ = api.request("GET", path)
                     latencies.append((time.perf_counter() - t0) * 1000)
