@@ -157,13 +157,22 @@ extension ProjectRollup {
     }
 
     /// The distinct (id, code) pairs of the whole days `firstDay..<endDay`, from
-    /// `daySpanCache` or counted from the entries and cached.
+    /// `daySpanCache` or counted and cached. A range shifting by an hour per request asks for
+    /// a span one day longer or shorter once a day: the longest cached span inside the asked
+    /// one is its base, and only the days it lacks are walked.
     func daySpanPairs(skips: Bool, dimension: Int, firstDay: Int64, endDay: Int64) -> DaySpanPairs {
         let key = DaySpanKey(skips: skips, dimension: dimension, firstDay: firstDay, endDay: endDay)
-        if let cached = daySpanCache.withLock({ $0[key] }) { return cached }
+        let (cached, inner) = daySpanCache.withLock { cache -> (DaySpanPairs?, (key: DaySpanKey, value: DaySpanPairs)?) in
+            if let cached = cache[key] { return (cached, nil) }
+            let inside = cache.filter { $0.key.skips == skips && $0.key.dimension == dimension && $0.key.firstDay >= firstDay && $0.key.endDay <= endDay }
+            return (nil, inside.max { $0.key.endDay - $0.key.firstDay < $1.key.endDay - $1.key.firstDay })
+        }
+        if let cached { return cached }
         let microsPerDay = 24 * Self.microsPerHour
-        var pairs = PairCounter(idCount: skips ? hashCount : siteCount, codeCount: dimensions[dimension].values.count, base: nil)
-        forEachPair(skips: skips, dimension: dimension, from: firstDay * microsPerDay, to: endDay * microsPerDay) { pairs.add($0, $1) }
+        var pairs = PairCounter(idCount: skips ? hashCount : siteCount, codeCount: dimensions[dimension].values.count, base: inner?.value)
+        let (innerFirst, innerEnd) = inner.map { ($0.key.firstDay, $0.key.endDay) } ?? (endDay, endDay)
+        forEachPair(skips: skips, dimension: dimension, from: firstDay * microsPerDay, to: innerFirst * microsPerDay) { pairs.add($0, $1) }
+        forEachPair(skips: skips, dimension: dimension, from: innerEnd * microsPerDay, to: endDay * microsPerDay) { pairs.add($0, $1) }
         let span = DaySpanPairs(pairs)
         daySpanCache.withLock { cache in
             if cache.count >= Self.daySpanCacheEntriesMax, let oldest = cache.min(by: { $0.value.createdNanos < $1.value.createdNanos }) {
@@ -242,19 +251,19 @@ extension ProjectRollup {
         let firstHour = max(Self.floorDivide(to, Self.microsPerHour), baseHour)
         guard firstHour <= lastHour else { return (total, perCode) }
         for hour in firstHour...lastHour {
-            let chunk = chunks[Int(hour - baseHour)]
+            let index = Int(hour - baseHour)
+            let chunk = chunks[index]
             let cut = hour * Self.microsPerHour < to
+            let codes = dimension.map { self.previousCodes(dimension: $0, index: index) } ?? []
             chunk.times.withUnsafeBufferPointer { times in
                 chunk.previousTimes.withUnsafeBufferPointer { previousTimes in
-                    chunk.previousStates.withUnsafeBufferPointer { previousStates in
-                        codeOfState.withUnsafeBufferPointer { codeOfState in
-                            perCode.withUnsafeMutableBufferPointer { perCode in
-                                for entry in 0..<previousTimes.count {
-                                    let previous = previousTimes[entry]
-                                    guard previous >= from && previous < to, !cut || times[entry] >= to else { continue }
-                                    total &+= 1
-                                    if dimension != nil { perCode[Int(codeOfState[Int(previousStates[entry])])] &+= 1 }
-                                }
+                    codes.withUnsafeBufferPointer { previousCodes in
+                        perCode.withUnsafeMutableBufferPointer { perCode in
+                            for entry in 0..<previousTimes.count {
+                                let previous = previousTimes[entry]
+                                guard previous >= from && previous < to, !cut || times[entry] >= to else { continue }
+                                total &+= 1
+                                if dimension != nil { perCode[Int(previousCodes[entry])] &+= 1 }
                             }
                         }
                     }
@@ -262,6 +271,35 @@ extension ProjectRollup {
             }
         }
         return (total, perCode)
+    }
+
+    /// The code in `dimension` of each entry's `previousStates` in chunk `index` (0 where
+    /// there is no previous `track`), from `previousCodesCache` or computed and cached.
+    func previousCodes(dimension: Int, index: Int) -> [UInt16] {
+        let chunk = chunks[index]
+        let key = PreviousCodesKey(dimension: dimension, hour: baseHour + Int64(index))
+        if let cached = previousCodesCache.withLock({ $0.entries[key] }), cached.generation == chunk.linkGeneration,
+           cached.codes.count == chunk.times.count {
+            return cached.codes
+        }
+        let codes = stateColumns[dimension].withUnsafeBufferPointer { codeOfState in
+            chunk.previousTimes.withUnsafeBufferPointer { previousTimes in
+                chunk.previousStates.withUnsafeBufferPointer { previousStates in
+                    (0..<previousTimes.count).map { entry in
+                        previousTimes[entry] == Self.noPrevious ? 0 : codeOfState[Int(previousStates[entry])]
+                    }
+                }
+            }
+        }
+        previousCodesCache.withLock { cache in
+            if cache.bytes + 2 * codes.count > Self.previousCodesBytesMax {
+                cache.entries.removeAll()
+                cache.bytes = 0
+            }
+            cache.bytes += 2 * codes.count - 2 * (cache.entries[key]?.codes.count ?? 0)
+            cache.entries[key] = (chunk.linkGeneration, codes)
+        }
+        return codes
     }
 
     /// The `received_at` of the `count`-th newest `deactivate` event in range (nil when the
@@ -312,10 +350,25 @@ final class DaySpanPairs: Sendable {
     let counts: [Int64]
     let createdNanos = DispatchTime.now().uptimeNanoseconds
 
+    /// The pairs `pairs` counted, with those of its base.
     init(_ pairs: PairCounter) {
-        firstCode = pairs.firstCode
-        extra = pairs.extra
         counts = pairs.counts
+        guard let base = pairs.base else {
+            firstCode = pairs.firstCode
+            extra = pairs.extra
+            return
+        }
+        var merged = base.firstCode
+        if merged.count < pairs.firstCode.count {
+            merged.append(contentsOf: repeatElement(Self.noCode, count: pairs.firstCode.count - merged.count))
+        }
+        var extra = base.extra.union(pairs.extra)
+        // A pair counted on top of the base is not the base's: a new first code, or an extra.
+        for (id, code) in pairs.firstCode.enumerated() where code != Self.noCode {
+            if merged[id] == Self.noCode { merged[id] = code } else { extra.insert(UInt64(id) << 16 | UInt64(code)) }
+        }
+        firstCode = merged
+        self.extra = extra
     }
 
     @inline(__always)

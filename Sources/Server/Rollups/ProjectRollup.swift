@@ -95,6 +95,9 @@ final class ProjectRollup: @unchecked Sendable {
         var previousStates: [UInt32] = []
         /// Entries `0..<linkedCount` are linked; the rest arrived since.
         var linkedCount = 0
+        /// Changes whenever linking sets a `previousTimes`/`previousStates` of this hour
+        /// (unique across the rollup): keys `previousCodesCache`.
+        var linkGeneration: UInt64 = 0
         /// `track` entries with a site that are their site's newest: their number, and per
         /// dimension per code (valid once linked; empty for an hour without entries).
         var newestTrack: Int32 = 0
@@ -185,6 +188,23 @@ final class ProjectRollup: @unchecked Sendable {
     let daySpanCache = Mutex<[DaySpanKey: DaySpanPairs]>([:])
     /// Spans kept (each 2 bytes per id: 2 MB at a million sites).
     static let daySpanCacheEntriesMax = 8
+
+    struct PreviousCodesKey: Hashable {
+        var dimension: Int
+        var hour: Int64
+    }
+    struct PreviousCodes {
+        var entries: [PreviousCodesKey: (generation: UInt64, codes: [UInt16])] = [:]
+        var bytes = 0
+    }
+    /// Per dimension asked by a "latest" question and per hour, the code of each entry's
+    /// `previousStates` in that dimension, computed on first use: part (b) of "Latest events"
+    /// then reads two flat arrays instead of a state's code at a random place per entry.
+    /// An entry is valid while its hour's `linkGeneration` is the one it was computed at.
+    let previousCodesCache = Mutex(PreviousCodes())
+    /// Bytes of codes kept before the cache is emptied (2 bytes per entry and dimension).
+    static let previousCodesBytesMax = 64 << 20
+    private var linkGenerations: UInt64 = 0
 
     /// Hours of entries kept, counted back from the newest (see the window above).
     let windowHours: Int64
@@ -364,6 +384,10 @@ extension ProjectRollup {
         daySkipHashes = daySkipHashes.filter { $0.key >= firstDay }
         // Counts reaching before the window are never asked again (`covers`).
         forgetCachedCounts { first, _ in first <= firstDay }
+        previousCodesCache.withLock { cache in
+            cache.entries = cache.entries.filter { $0.key.hour >= start }
+            cache.bytes = cache.entries.values.reduce(0) { $0 + 2 * $1.codes.count }
+        }
     }
 
     /// One hour's entries as a state file holds them (`RollupStateFile`): kinds and
@@ -602,7 +626,11 @@ extension ProjectRollup {
         if !relink && linkUnlinkedEntries(receiving: receiving, replaced: &replaced) {
             // Step 1's replaced newest entries of hours that received nothing; step 2.
             for (hour, state) in replaced { removeNewestTrack(hour: hour, state: state) }
-            for index in chunks.indices where receiving[index] { recountNewestTrack(index) }
+            for index in chunks.indices where receiving[index] {
+                recountNewestTrack(index)
+                linkGenerations += 1
+                chunks[index].linkGeneration = linkGenerations
+            }
             return
         }
         // Step 3: an entry arrived before its site's newest, or a sort moved linked entries.
@@ -616,7 +644,11 @@ extension ProjectRollup {
         let linked = linkUnlinkedEntries(receiving: [Bool](repeating: true, count: chunks.count), replaced: &replaced)
         // In order from scratch only an equal (time, tie) of one site stops it: ambiguous ties.
         assert(linked || tiesAmbiguous, "a full relink met an entry out of order")
-        for index in chunks.indices { recountNewestTrack(index) }
+        for index in chunks.indices {
+            recountNewestTrack(index)
+            linkGenerations += 1
+            chunks[index].linkGeneration = linkGenerations
+        }
     }
 
     /// Step 1 of "Latest events": the unlinked entries of every chunk, in hour order, each
