@@ -2,12 +2,25 @@ import Core
 
 // JSON: the strict parser never crashes; what it accepts serializes (`JSONWriter`) to text
 // that parses back to the same value, and that text is a fixed point of parse + serialize.
-// A tiny depth limit exercises the nesting refusal too.
+// A tiny depth limit exercises the nesting refusal too. `parseLeadingMembers` (the log's
+// files-only reader) reads a prefix with the same grammar: it accepts whatever the full parse
+// accepts, refuses only what the full parse refuses too, and without a stop key gives the
+// full parse's value.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = fuzzBytes(data, size)
     _ = try? JSONParser.parse(bytes, depthMax: 2)
+    let leading = Result { try JSONParser.parseLeadingMembers(bytes, stoppingAt: ["raw", "removed"]) }
+    let full = Result { try JSONParser.parse(bytes) }
+    switch (leading, full) {
+    case (.failure, .success): fuzzFail("the leading-members parse refused what the full parse accepts", input: bytes)
+    case (.success(let read), .success(let value)) where !read.stopped && read.value != value:
+        fuzzFail("the leading-members parse read no stop key yet differs from the full parse", input: bytes)
+    case (.success(let read), .failure) where !read.stopped:
+        fuzzFail("the leading-members parse read the whole document but accepted what the full parse refuses", input: bytes)
+    default: break
+    }
     let value: JSONValue
     do {
         value = try JSONParser.parse(bytes)
