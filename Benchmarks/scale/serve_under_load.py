@@ -2,9 +2,11 @@
 while ~10 SDK events a second arrive, as an operator of a big plugin would run it.
 
 Measures, in one run:
-- start: seconds from exec to `/healthz` saying the rollups are ready (built from the segments:
-  a state file of an earlier run is removed first); RSS then;
-- restart after the measurements: the same, reading the rollups' state file written at stop;
+- start: seconds from exec to `/healthz` saying the rollups are ready, reading the rollups'
+  state file `trackhouse compact` wrote (none: built from the segments); RSS then;
+- restart after the measurements: the same, reading the state file written at stop;
+- a start building the rollups from the segments (the state file removed first), as after an
+  upgrade to another state format or a damaged file;
 - RSS under load (max of samples every second) and after the load;
 - every in-process compaction cycle while events flow (from `/healthz`'s `compaction.seconds`,
   one sample per distinct `finished_at`): count, p50, max;
@@ -126,18 +128,16 @@ def main():
         except subprocess.TimeoutExpired:
             server.kill()
 
-    # The first start builds the rollups from every events segment unless a state file of
-    # an earlier run exists (`<data>/rollups/state.bin`): remove it, so this measures the build.
+    # The first start reads the state file `compact` wrote (`<data>/rollups/state.bin`).
     state_file = os.path.join(args.data, "rollups", "state.bin")
-    if os.path.exists(state_file):
-        os.remove(state_file)
+    results["start_read_state_file"] = os.path.exists(state_file)
     started = time.monotonic()
     server, port = start_server()
     results = {}
     try:
         results["start_seconds"] = round(time.monotonic() - started, 2)
         results["rss_after_start_mb"] = round(rss_mb(server.pid))
-        print(json.dumps({"start_seconds": results["start_seconds"], "rss_after_start_mb": results["rss_after_start_mb"]}), flush=True)
+        print(json.dumps({k: results[k] for k in ("start_seconds", "rss_after_start_mb", "start_read_state_file")}), flush=True)
 
         stop = threading.Event()
         rss_samples, cycles, freshness = [], {}, []
@@ -246,6 +246,17 @@ def main():
         results["restart_seconds"] = round(time.monotonic() - started, 2)
         results["rss_after_restart_mb"] = round(rss_mb(server.pid))
         print(json.dumps({k: results[k] for k in ("restart_seconds", "rss_after_restart_mb", "rollup_state_file_mb")}), flush=True)
+    finally:
+        stop_server(server)
+    # A start without the file builds the rollups from every events segment.
+    if os.path.exists(state_file):
+        os.remove(state_file)
+    started = time.monotonic()
+    server, port = start_server()
+    try:
+        results["build_start_seconds"] = round(time.monotonic() - started, 2)
+        results["rss_after_build_start_mb"] = round(rss_mb(server.pid))
+        print(json.dumps({k: results[k] for k in ("build_start_seconds", "rss_after_build_start_mb")}), flush=True)
     finally:
         stop_server(server)
     print(json.dumps({"summary": results}), flush=True)

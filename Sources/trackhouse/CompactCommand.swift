@@ -3,6 +3,7 @@ import ColumnStore
 import Core
 import Foundation
 import Logging
+import Server
 
 struct CompactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,10 @@ struct CompactCommand: ParsableCommand {
     var sitesFoldRatio: Double?
     @Flag(name: .customLong("no-sites-fold"), help: "Leave sites deltas as they are at the end (default: fold them, so sites/ holds one full snapshot per project).")
     var noSitesFold = false
+    @Flag(name: .customLong("no-rollups"), help: "Leave the chart rollups' state file as it is (default: bring it up to this compaction's commit, so the next `serve` start reads it instead of building the rollups from every events segment).")
+    var noRollups = false
+    @Option(name: .customLong("rollup-days"), help: "Days of history the saved chart rollups keep, back from the newest event (1-3660; default 120): give the value `serve` runs with.")
+    var rollupDays = RollupStore.windowDaysDefault
     @Flag(help: "No progress on stderr.") var quiet = false
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
@@ -42,6 +47,9 @@ struct CompactCommand: ParsableCommand {
         }
         if let rawRetentionDays, rawRetentionDays < 0 {
             throw ValidationError("--raw-retention-days must be 0 or more")
+        }
+        guard (1...3660).contains(rollupDays) else {
+            throw ValidationError("--rollup-days must be between 1 and 3660")
         }
         guard rowGroupRows >= 1024, segmentRows >= rowGroupRows, chunkEvents >= 1 else {
             throw ValidationError("--row-group-rows must be at least 1024 and --segment-rows at least --row-group-rows")
@@ -84,8 +92,63 @@ struct CompactCommand: ParsableCommand {
             throw CommandFailure("compaction failed: \(error)")
         }
         progress.finish()
-        if json { print(JSONWriter.string(report.json)) }
-        if !quiet { printError(report.text) }
+        let rollups = noRollups ? nil : saveRollups(report: report, logger: logger)
+        if json {
+            var object = report.json
+            if case .object(var fields) = object, let rollups {
+                fields["rollups"] = rollups.json
+                object = .object(fields)
+            }
+            print(JSONWriter.string(object))
+        }
+        if !quiet {
+            printError(report.text)
+            if let rollups { printError(rollups.text) }
+        }
+    }
+
+    /// What bringing the rollups' state file up to date did.
+    struct RollupsSaved {
+        var seconds: Double
+        var events: Int
+        var version: Int
+        var error: String?
+
+        var json: JSONValue {
+            var fields = JSONObject([("seconds", .number(String(format: "%.3f", seconds))), ("events", .number(String(events))),
+                                     ("version", .number(String(version)))])
+            if let error { fields["error"] = .string(error) }
+            return .object(fields)
+        }
+
+        var text: String {
+            if let error { return "  chart rollups: not saved (\(error)); the next serve start builds them" }
+            return String(format: "  chart rollups: %d events saved at version %d in %.2f s", events, version, seconds)
+        }
+    }
+
+    /// A commit brings the rollups' state file up to it (issue: a start reads the state instead
+    /// of every segment): read the file and follow the new commits, or build when there is no
+    /// usable file, then write it. Skipped when nothing was committed and a file exists (a
+    /// file behind the log is still followed by the next start). A failure is reported, not
+    /// thrown: the warehouse is committed either way, and `serve` then builds.
+    private func saveRollups(report: CompactionReport, logger: Logger) -> RollupsSaved? {
+        let directory = RollupStore.stateDirectory(dataDirectory: dataOptions.data)
+        guard report.commits > 0 || !FileIO.exists(directory + "/" + RollupStore.stateFileName) else { return nil }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let store = RollupStore(warehouse: WarehouseReader(dataDirectory: dataOptions.data), stateDirectory: directory,
+                                windowDays: rollupDays, logger: logger)
+        var error: String?
+        do {
+            try store.refresh()
+            store.persistNow()
+            if store.persistedVersion != store.status.version { error = "the state file could not be written" }
+        } catch let failure {
+            error = "\(failure)"
+        }
+        let status = store.status
+        return RollupsSaved(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, events: status.events,
+                            version: status.version, error: error ?? status.error)
     }
 }
 

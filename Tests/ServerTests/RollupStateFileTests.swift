@@ -156,4 +156,47 @@ final class RollupStateFileTests: XCTestCase {
         XCTAssertEqual(third.status.version, newest)
         XCTAssertEqual(third.status.events, fresh.status.events)
     }
+
+    /// `trackhouse compact` (the release binary) brings the state file up to its commit, so the
+    /// first `serve` start after it reads the file instead of every segment; a run that commits
+    /// nothing leaves an existing file alone, and `--no-rollups` writes none.
+    func testTheCompactCommandSavesTheStateFileAStartReads() throws {
+        let data = makeTemporaryDirectory("rollup-state-compact")
+        let end = "2026-04-01T00:00:00Z"
+        let gen = try runTrackhouse(["gen", "--out", data, "--projects", "2", "--sites", "150", "--weeks", "5", "--seed", "31",
+                                     "--end", end, "--quiet"])
+        XCTAssertEqual(gen.status, 0, gen.stderr)
+        let stateDirectory = RollupStore.stateDirectory(dataDirectory: data)
+        let statePath = stateDirectory + "/" + RollupStore.stateFileName
+
+        let skipped = try runTrackhouse(["compact", "--data", data, "--include-open", "--quiet", "--json", "--no-rollups"])
+        XCTAssertEqual(skipped.status, 0, skipped.stderr)
+        XCTAssertFalse(FileIO.exists(statePath), "--no-rollups writes no state file")
+        XCTAssertNil(try JSONParser.parse(skipped.stdout).objectValue?["rollups"])
+
+        // Nothing new to compact, no file yet: the run saves the rollups of what is there.
+        let compact = try runTrackhouse(["compact", "--data", data, "--include-open", "--quiet", "--json"])
+        XCTAssertEqual(compact.status, 0, compact.stderr)
+        let summary = try XCTUnwrap(try JSONParser.parse(compact.stdout).objectValue)
+        let rollupsSaved = try XCTUnwrap(summary["rollups"]?.objectValue, compact.stdout)
+        let newest = WarehouseReader(dataDirectory: data).newestVersion
+        XCTAssertEqual(rollupsSaved["version"]?.scalarText.flatMap { Int($0) }, newest)
+        XCTAssertNil(rollupsSaved["error"])
+        XCTAssertTrue(FileIO.exists(statePath))
+
+        let (started, rollups, scan) = try store(data, stateDirectory)
+        XCTAssertEqual(started.restoreCount, 1, "a start reads the file compact wrote")
+        XCTAssertEqual(started.buildCount, 0, "and reads no segment")
+        XCTAssertEqual(started.status.version, newest)
+        XCTAssertEqual(started.status.events, rollupsSaved["events"]?.scalarText.flatMap { Int($0) })
+        let projects = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "projects.json").projects.map(\.id)
+        try assertEqualsScan(rollups, scan, projects: projects, end: try XCTUnwrap(UTCTime.parseISO(end)))
+
+        // A run with nothing to commit leaves the file as it is.
+        let modified = try FileManager.default.attributesOfItem(atPath: statePath)[.modificationDate] as? Date
+        let again = try runTrackhouse(["compact", "--data", data, "--include-open", "--quiet", "--json"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertNil(try JSONParser.parse(again.stdout).objectValue?["rollups"], "nothing committed: nothing saved")
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: statePath)[.modificationDate] as? Date, modified)
+    }
 }

@@ -87,6 +87,9 @@ public final class RollupStore: Service, Sendable {
         FileIO.remove(stateDirectory(dataDirectory: dataDirectory) + "/" + RollupStateFile.fileName)
     }
 
+    /// The state file's name in its folder.
+    public static var stateFileName: String { RollupStateFile.fileName }
+
     /// The version the state file holds (0: none).
     public var persistedVersion: Int {
         state.withLock { $0.persistedVersion }
