@@ -97,4 +97,35 @@ final class ParquetLayoutTests: XCTestCase {
         XCTAssertEqual(leaves["s"]?.repetitionType, 1)
         XCTAssertEqual(leaves["ri"]?.repetitionType, 0)
     }
+
+    /// `plainStringColumns` and `plainWhenNearlyUnique` write unique strings PLAIN (no
+    /// dictionary page), keep the dictionary of a repeating column, and read back the same.
+    func testUniqueStringColumnsAreWrittenPlain() throws {
+        let rows = 1_000
+        let unique: [String?] = (0..<rows).map { $0 % 50 == 7 ? nil : "https://site-\($0).example" }
+        let mostlyUnique: [String?] = (0..<rows).map { "owner-\($0 % 950)@example.com" }
+        let repeating: [String?] = (0..<rows).map { "8.\($0 % 4)" }
+        let schema = ParquetSchema([ParquetColumn(name: "event_id", kind: .string), ParquetColumn(name: "url", kind: .string),
+                                    ParquetColumn(name: "admin_email", kind: .string), ParquetColumn(name: "php_version", kind: .string)])
+        let columns: [ColumnData] = [.strings(unique), .strings(unique), .strings(mostlyUnique), .strings(repeating)]
+        func dictionaryPages(_ options: ParquetWriter.Options) throws -> [Bool] {
+            let file = try ParquetWriter.encode(schema: schema, rowGroups: [columns], options: options)
+            let reader = try ParquetFileReader(bytes: file)
+            for (index, expected) in [unique, unique, mostlyUnique, repeating].enumerated() {
+                XCTAssertEqual(try reader.readColumn(rowGroup: 0, column: index).stringValues, expected, "column \(index) reads back")
+            }
+            return reader.metaData.rowGroups[0].columns.map { $0.metaData?.dictionaryPageOffset != nil }
+        }
+        var options = ParquetWriter.Options()
+        options.pageRowsMax = 250
+        XCTAssertEqual(try dictionaryPages(options), [true, true, true, true], "by default every string column has a dictionary")
+        options.plainStringColumns = ["event_id"]
+        XCTAssertEqual(try dictionaryPages(options), [false, true, true, true], "a listed column is PLAIN")
+        options.plainWhenNearlyUnique = true
+        XCTAssertEqual(try dictionaryPages(options), [false, false, false, true],
+                       "nearly unique first pages (all distinct; 95 % distinct) go PLAIN, a repeating column keeps its dictionary")
+        XCTAssertTrue(ParquetWriter.nearlyUnique(entries: 90, values: 100))
+        XCTAssertFalse(ParquetWriter.nearlyUnique(entries: 89, values: 100))
+        XCTAssertFalse(ParquetWriter.nearlyUnique(entries: 10, values: 10), "too few values to judge")
+    }
 }

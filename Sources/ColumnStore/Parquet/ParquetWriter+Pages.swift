@@ -59,7 +59,7 @@ extension ParquetWriter {
             let hasValues = rows.contains { column.isValid($0) }
             var dictionary = StringDictionaryBuilder(entriesMax: options.dictionaryEntriesMax,
                                                      plainBytesMax: options.dictionaryBytesMax)
-            var dictionaryIsFull = !hasValues || options.dictionaryEntriesMax == 0
+            var dictionaryIsFull = !hasValues || options.dictionaryEntriesMax == 0 || options.plainStringColumns.contains(spec.name)
             var start = rows.lowerBound
             var ids: [UInt32] = []
             while start < rows.upperBound {
@@ -75,6 +75,13 @@ extension ParquetWriter {
                             ids.append(id)
                         }
                         end += 1
+                    }
+                    if options.plainWhenNearlyUnique, start == rows.lowerBound, end > start,
+                       Self.nearlyUnique(entries: dictionary.count, values: ids.count) {
+                        // Near-unique values (ids, emails, URLs): the whole chunk PLAIN.
+                        dictionary = StringDictionaryBuilder(entriesMax: 0, plainBytesMax: 0)
+                        dictionaryIsFull = true
+                        continue
                     }
                     if end > start {
                         var body: [UInt8] = []
@@ -109,6 +116,15 @@ extension ParquetWriter {
             return (try dictionaryPage(dictionary.values), chunk.plainPages == 0 ? dictionary.values : nil)
         }
     }
+
+    /// Whether a chunk's first page says its values are (nearly) all distinct, for
+    /// `Options.plainWhenNearlyUnique` (files of one row per key, where a page that does not
+    /// repeat says the chunk does not either).
+    static func nearlyUnique(entries: Int, values: Int) -> Bool {
+        values >= nearlyUniqueValuesMin && entries * 10 >= values * 9
+    }
+    /// Fewer values on a first page say nothing about a column (a small file keeps its dictionary).
+    static let nearlyUniqueValuesMin = 64
 
     /// Ids: one byte bit width, then hybrid runs (no length prefix). A one-entry dictionary
     /// has width 0 and still gets its run header.

@@ -23,6 +23,15 @@ public final class ParquetWriter {
         public var dictionaryBytesMax = 1 << 20
         /// Dictionary entries after which the rest of the chunk is written PLAIN.
         public var dictionaryEntriesMax = 65_536
+        /// String columns written PLAIN, no dictionary: unique by construction (event ids). A
+        /// dictionary of unique values is as large as the values, costs a hash per value to
+        /// write, and must be decoded whole by a reader that wants one row.
+        public var plainStringColumns: Set<String> = []
+        /// Write a string chunk PLAIN when its first page's values are nearly all distinct
+        /// (`nearlyUnique`). Only for files of one row per key (the sites index: site keys,
+        /// hashes, URLs, emails), where the first page speaks for the chunk; in a file where
+        /// values repeat across pages (a site's weekly events) the dictionary dedups them.
+        public var plainWhenNearlyUnique = false
         public var zstdLevel: Int32 = 3
         /// FileMetaData.created_by, "<app> version <x.y.z>" so readers can key workarounds on it.
         public var createdBy = "trackhouse version 0.1.0"

@@ -183,6 +183,7 @@ extension Compactor {
         var parquet = ParquetWriter.Options()
         parquet.rowGroupRowsMax = options.rowGroupRows
         parquet.zstdLevel = options.zstdLevel
+        parquet.plainStringColumns = ["event_id"]
         return parquet
     }
 

@@ -246,6 +246,9 @@ extension Compactor {
         // Small pages: the sites index reads a listing page's rows by page
         // (`readColumn(rowGroup:column:rows:)`), so this bounds what one row costs to decode.
         parquet.pageRowsMax = min(parquet.pageRowsMax, 4_096)
+        // One row per site: a site key, hash, URL or email column is unique in the file, and
+        // its dictionary would be decoded whole to read one listing row.
+        parquet.plainWhenNearlyUnique = true
         return parquet
     }
 
