@@ -39,6 +39,12 @@ final class ParquetRowRangeTests: XCTestCase {
                     XCTAssertGreaterThanOrEqual(pageRowCounts.count, (rowCount + pageRows - 1) / pageRows, context)
                     XCTAssertEqual(pageRowCounts.reduce(0, +), rowCount, context)
                     let ranges = Self.ranges(rowCount: rowCount, pageRowCounts: pageRowCounts, using: &random)
+                    // All the ranges in one read: each the same as its own read.
+                    let together = try reader.readColumn(rowGroup: group, column: column, rowRanges: ranges)
+                    XCTAssertEqual(together.count, ranges.count, context)
+                    for (rows, ranged) in zip(ranges, together) {
+                        assertEqual(ranged, whole.slice(rows), "\(context), rows \(rows), read together")
+                    }
                     for rows in ranges {
                         let ranged = try reader.readColumn(rowGroup: group, column: column, rows: rows)
                         assertEqual(ranged, whole.slice(rows), "\(context), rows \(rows)")

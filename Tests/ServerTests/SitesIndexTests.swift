@@ -112,6 +112,18 @@ final class SitesIndexTests: XCTestCase {
                            project: project, pages: [(nil, 0)])
         }
     }
+
+    /// A listing page's rows of one row group become ranges split at gaps over a page of the
+    /// sites files, so rows far apart never decode the pages between them.
+    func testRowsFarApartAreReadAsSeparateRanges() {
+        let gap = SitesIndex.rangeGapRowsMax
+        XCTAssertEqual(SitesIndex.clusters([]), [])
+        XCTAssertEqual(SitesIndex.clusters([7]), [7..<8])
+        XCTAssertEqual(SitesIndex.clusters([30_000, 5, 9]), [5..<10, 30_000..<30_001], "sorted, then split")
+        XCTAssertEqual(SitesIndex.clusters([0, gap]), [0..<(gap + 1)], "a gap of a page is one range")
+        XCTAssertEqual(SitesIndex.clusters([0, gap + 1]), [0..<1, (gap + 1)..<(gap + 2)])
+        XCTAssertEqual(SitesIndex.clusters([3, 3, 4]), [3..<5], "a row twice")
+    }
 }
 
 extension SitesIndexStore {

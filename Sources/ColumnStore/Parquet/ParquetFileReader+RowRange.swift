@@ -10,16 +10,25 @@ extension ParquetFileReader {
     /// `readColumn(rowGroup:column:).slice(rows)`, but only the dictionary page and the data
     /// pages overlapping `rows` are decompressed and decoded.
     public func readColumn(rowGroup: Int, column: Int, rows: Range<Int>) throws -> ColumnData {
+        try readColumn(rowGroup: rowGroup, column: column, rowRanges: [rows])[0]
+    }
+
+    /// Several row ranges of one column of one row group, one ColumnData per range (each equal
+    /// to `readColumn(rowGroup:column:rows:)` of it): the chunk is read and its page headers
+    /// walked once, and only the pages overlapping some range are decoded — for rows far
+    /// apart in one group (a listing page's rows), where one range from the lowest to the
+    /// highest would decode every page between them.
+    public func readColumn(rowGroup: Int, column: Int, rowRanges: [Range<Int>]) throws -> [ColumnData] {
         guard rowGroups.indices.contains(rowGroup), leaves.indices.contains(column) else {
             throw ParquetError(.invalidInput, "no column \(column) in row group \(rowGroup)", path: path)
         }
         let rowCount = rowGroups[rowGroup].rowCount
-        guard rows.lowerBound >= 0, rows.upperBound <= rowCount else {
+        for rows in rowRanges where rows.lowerBound < 0 || rows.upperBound > rowCount {
             throw ParquetError(.invalidInput, "rows \(rows) outside row group \(rowGroup) of \(rowCount) rows", path: path)
         }
         do {
             let chunk = metaData.rowGroups[rowGroup].columns[column]
-            return try readChunk(chunk.metaData!, leaf: leaves[column], rowCount: rowCount, rows: rows)
+            return try readChunk(chunk.metaData!, leaf: leaves[column], rowCount: rowCount, rowRanges: rowRanges)
         } catch var error as ParquetError {
             error.message = "row group \(rowGroup), column '\(leaves[column].column.name)': " + error.message
             throw error.at(path)
@@ -46,7 +55,7 @@ extension ParquetFileReader {
     }
 
     private func readChunk(_ meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf, rowCount: Int,
-                           rows: Range<Int>) throws -> ColumnData {
+                           rowRanges: [Range<Int>]) throws -> [ColumnData] {
         let chunk = try chunkBytes(meta)
 
         // Header pass: same walk, stop condition and checks as `readChunk(_:leaf:rowCount:)`.
@@ -94,21 +103,44 @@ extension ParquetFileReader {
             pageIndex += 1
         }
 
+        let fullMode = leaf.column.kind == .string ? Self.fullStringMode(dataPages) : .none
+        let decompressor = ZstdDecompressor()
+        // The dictionary page is decoded once, on the first range that needs it.
+        var dictionary: ParquetDictionary?
+        var dictionaryDecoded = false
+        func sharedDictionary() throws -> ParquetDictionary? {
+            if !dictionaryDecoded, let page = dictionaryPage {
+                var scratch = ParquetColumnBuilder(leaf: leaf, rowCount: 0)
+                var levels: [UInt32] = []
+                try decodePage(page.header, in: chunk, body: page.body, pageIndex: page.index, codec: meta.codec,
+                               builder: &scratch, levels: &levels, decompressor: decompressor)
+                dictionary = scratch.dictionary
+            }
+            dictionaryDecoded = true
+            return dictionary
+        }
+        return try rowRanges.map { rows in
+            try decodeRange(rows, chunk: chunk, meta: meta, leaf: leaf, dataPages: dataPages, fullMode: fullMode,
+                            dictionary: sharedDictionary, decompressor: decompressor)
+        }
+    }
+
+    /// One range's rows from the pages the header pass found.
+    private func decodeRange(_ rows: Range<Int>, chunk: [UInt8], meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf,
+                             dataPages: [PageEntry], fullMode: StringMode, dictionary: () throws -> ParquetDictionary?,
+                             decompressor: ZstdDecompressor) throws -> ColumnData {
         // Data pages overlapping `rows` (contiguous, since pages follow each other in row order).
         let chosen = rows.isEmpty ? [] : dataPages.filter { $0.rowCount > 0 && $0.rows.overlaps(rows) }
         let coveredStart = chosen.first?.firstRow ?? rows.lowerBound
         let coveredCount = chosen.reduce(0) { $0 + $1.rowCount }
-        let fullMode = leaf.column.kind == .string ? Self.fullStringMode(dataPages) : .none
         // The dictionary is decoded only when a chosen page refers to it, or when the result
         // must carry it (dictionary storage of a string column).
         let needsDictionary = fullMode == .dictionary || chosen.contains { $0.isDictionaryEncoded }
 
         var builder = ParquetColumnBuilder(leaf: leaf, rowCount: coveredCount)
-        let decompressor = ZstdDecompressor()
         var levels: [UInt32] = []
-        if needsDictionary, let page = dictionaryPage {
-            try decodePage(page.header, in: chunk, body: page.body, pageIndex: page.index, codec: meta.codec,
-                           builder: &builder, levels: &levels, decompressor: decompressor)
+        if needsDictionary, let shared = try dictionary() {
+            builder.dictionary = shared
         }
         for page in chosen {
             try decodePage(page.header, in: chunk, body: page.body, pageIndex: page.index, codec: meta.codec,

@@ -159,22 +159,43 @@ final class SitesIndex: Sendable {
                 guard let rows = part.rows else { return item.local }
                 return Int(rows[item.local])
             }
-            let low = fileRows.min()!, high = fileRows.max()!
-            var columns: [ColumnData?] = []
+            let ranges = Self.clusters(fileRows)
+            var columns: [[ColumnData]?] = []
             for column in 0..<width {
                 guard let file = part.fileColumn[column] else { columns.append(nil); continue }
-                columns.append(try part.reader.readColumn(rowGroup: part.rowGroup, column: file, rows: low..<(high + 1)))
+                columns.append(try part.reader.readColumn(rowGroup: part.rowGroup, column: file, rowRanges: ranges))
             }
             for (item, fileRow) in zip(wanted, fileRows) {
+                let range = ranges.firstIndex { $0.contains(fileRow) }!
                 result[item.position] = (0..<width).map { column -> Value in
                     guard let data = columns[column] else {
                         return TableSchema.sites.columns[column].name == "project_id" ? .string(projectID) : .null
                     }
-                    return LatestEventScan.value(data, fileRow - low)
+                    return LatestEventScan.value(data[range], fileRow - ranges[range].lowerBound)
                 }
             }
         }
         return result
+    }
+
+    /// Rows further apart than this in one row group are read as separate ranges: a page of
+    /// the sites files (`Compactor.sitesParquetOptions`), so a range never decodes more than
+    /// one page its rows do not need.
+    static let rangeGapRowsMax = 4_096
+
+    /// `rows` (in any order) as ascending ranges that hold every one of them, split where two
+    /// neighbours are more than `rangeGapRowsMax` apart (a listing page in the default order
+    /// has a row or two in each of the base's row groups, far apart).
+    static func clusters(_ rows: [Int]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        for row in rows.sorted() {
+            if let last = ranges.last, row - (last.upperBound - 1) <= rangeGapRowsMax {
+                ranges[ranges.count - 1] = last.lowerBound..<(row + 1)
+            } else {
+                ranges.append(row..<(row + 1))
+            }
+        }
+        return ranges
     }
 
     // MARK: Filtering
