@@ -30,7 +30,7 @@ extension Compactor {
                 : (WarehouseSchema.sitesFile, WarehouseSchema.sitesBatchColumns, TableSchema.sites.columns)
             let reader = try ParquetFileReader(path: layout.absolute(segment.path))
             let positions = batchColumns.map { reader.schema.index(of: columns[$0].name) }
-            let writer = try ParquetWriter(path: hidden, schema: schema, options: parquetOptions())
+            let writer = try ParquetWriter(path: hidden, schema: schema, options: segment.table == .events ? parquetOptions() : sitesParquetOptions())
             var rows = 0
             for group in 0..<reader.rowGroups.count {
                 let data = try reader.readRowGroup(group)
