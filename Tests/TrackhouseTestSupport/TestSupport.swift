@@ -6,10 +6,26 @@ import Synchronization
 
 // Helpers shared by the test targets (not API of the product).
 
-/// A fresh temporary folder named after the calling test.
+/// The folder holding this test process's temporary folders, removed when the process exits
+/// (a full run writes gigabytes: servers' warehouses, release tarballs), unless
+/// `TRACKHOUSE_KEEP_TEST_DIRS=1` keeps them for a look after a failure.
+private let temporaryRoot: String = {
+    let path = NSTemporaryDirectory() + "trackhouse-tests-\(getpid())-\(UUID().uuidString.prefix(8))"
+    try! FileIO.makeDirectories(path)
+    if ProcessInfo.processInfo.environment["TRACKHOUSE_KEEP_TEST_DIRS"] != "1" {
+        atexit { removeTemporaryRoot() }
+    }
+    return path
+}()
+
+private func removeTemporaryRoot() {
+    try? FileManager.default.removeItem(atPath: temporaryRoot)
+}
+
+/// A fresh temporary folder named after the calling test (under `temporaryRoot`).
 public func makeTemporaryDirectory(_ name: String = #function) -> String {
     let cleaned = name.filter { $0.isLetter || $0.isNumber }
-    let path = NSTemporaryDirectory() + "trackhouse-\(cleaned)-\(UUID().uuidString.prefix(8))"
+    let path = temporaryRoot + "/\(cleaned)-\(UUID().uuidString.prefix(8))"
     try! FileIO.makeDirectories(path)
     return path
 }
