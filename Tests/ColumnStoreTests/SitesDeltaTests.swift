@@ -81,11 +81,18 @@ final class SitesDeltaTests: XCTestCase {
         XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .sites), before)
         let root = directory + "/warehouse/"
         XCTAssertEqual(FileIO.walkFiles(root + "sites-delta").filter { $0.hasSuffix(".parquet") }, [])
-        // The next run's recovery keeps at most `replacedFilesMax` hidden copies.
+        func hidden() -> [String] {
+            WarehouseLayout.tableFolders.flatMap { FileIO.walkFiles(root + $0, includeHidden: true) }
+                .filter { FileIO.lastComponent($0).hasPrefix(WarehouseLayout.replacedPrefix) }
+        }
+        // The fold replaced 3 bases and every delta: the run itself kept only the newest 5 copies.
+        XCTAssertEqual(hidden().count, 5, "bounded within the run, not only by the next run's recovery")
+        // So does the next run's recovery, and a byte bound keeps fewer.
         _ = try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
-        let hidden = WarehouseLayout.tableFolders.flatMap { FileIO.walkFiles(root + $0, includeHidden: true) }
-            .filter { FileIO.lastComponent($0).hasPrefix(WarehouseLayout.replacedPrefix) }
-        XCTAssertLessThanOrEqual(hidden.count, 5)
+        XCTAssertLessThanOrEqual(hidden().count, 5)
+        options.replacedBytesMax = 1
+        _ = try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
+        XCTAssertEqual(hidden(), [], "no copy fits in one byte")
     }
 
     func testPolicyFoldsByAgeAndSize() throws {

@@ -12,7 +12,8 @@ import Logging
 ///    forward); any other `.tmp-` file is an uncommitted leftover and is deleted; files a
 ///    commit removed but that still exist are deleted, and their hidden `.replaced-` copies
 ///    once `replacedRetentionSeconds` have passed since that commit, or beyond the newest
-///    `replacedFilesMax` copies / `replacedBytesMax` bytes.
+///    `replacedFilesMax` copies / `replacedBytesMax` bytes (a bound every later retire in the
+///    run keeps too).
 /// 1a. Segments of the first warehouse layout (files without `project_id`, in `project_id=`
 ///    folders) are rewritten into the current one in one commit (Compactor+Relayout).
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
@@ -104,6 +105,10 @@ public final class Compactor {
     var state = WarehouseState()
     var registry = ProjectRegistry()
     var report = CompactionReport()
+    /// The hidden copies of replaced files kept now (recovery's listing, plus every file this
+    /// run retires), bounded by `boundReplacedCopies` after each addition: a backlog's run
+    /// merges and folds many times, and its copies must not pile up until the next run.
+    var keptReplaced: [(path: String, removedAt: Int64, bytes: Int64)] = []
     let progress: ((Int, Int, String) -> Void)?
 
     public init(dataDirectory: String, options: Options = Options(), logger: Logger,
@@ -225,7 +230,7 @@ public final class Compactor {
             try publish(relative)
             logger.info("rolled forward a committed file after a crash", metadata: ["segment.path": "\(relative)"])
         }
-        var keptReplaced: [(path: String, removedAt: Int64, bytes: Int64)] = []
+        keptReplaced = []
         for table in WarehouseLayout.tableFolders {
             for path in FileIO.walkFiles(layout.root + "/" + table, includeHidden: true) {
                 let name = FileIO.lastComponent(path)
@@ -249,12 +254,23 @@ public final class Compactor {
                 }
             }
         }
-        // Bounded in number and bytes too, newest kept first.
+        boundReplacedCopies()
+    }
+
+    /// Keeps the newest replaced copies within `replacedFilesMax` files and
+    /// `replacedBytesMax` bytes, deleting the older ones.
+    func boundReplacedCopies() {
         var bytes: Int64 = 0
+        var kept: [(path: String, removedAt: Int64, bytes: Int64)] = []
         for (index, copy) in keptReplaced.sorted(by: { ($0.removedAt, $0.path) > ($1.removedAt, $1.path) }).enumerated() {
             bytes += copy.bytes
-            if index >= options.replacedFilesMax || bytes > options.replacedBytesMax { FileIO.removeGradually(copy.path) }
+            if index >= options.replacedFilesMax || bytes > options.replacedBytesMax {
+                FileIO.removeGradually(copy.path)
+            } else {
+                kept.append(copy)
+            }
         }
+        keptReplaced = kept
     }
 
     /// Takes a file a commit removed out of the table: renamed to its hidden replaced name
@@ -265,8 +281,13 @@ public final class Compactor {
     func retire(_ relative: String) {
         let path = layout.absolute(relative)
         SubjectKeyIndex.removeSegment(dataDirectory: dataDirectory, relative: relative)
-        if options.replacedRetentionSeconds <= 0 || rename(path, layout.absolute(WarehouseLayout.replacedName(relative))) != 0 {
+        let copy = layout.absolute(WarehouseLayout.replacedName(relative))
+        let bytes = FileIO.fileSize(path) ?? 0
+        if options.replacedRetentionSeconds <= 0 || rename(path, copy) != 0 {
             FileIO.removeGradually(path)
+        } else {
+            keptReplaced.append((copy, state.removedAtMicros[relative] ?? UTCTime.nowMicros(), bytes))
+            boundReplacedCopies()
         }
     }
 
