@@ -19,8 +19,9 @@ seconds=${3:-120}
 bin=${TRACKHOUSE_BIN:-$(scripts/swift-release.sh bin-path)/trackhouse}
 py=${TRACKHOUSE_PYTHON:-.venv/bin/python}
 work=$(mktemp -d "${TRACKHOUSE_SCALE_DIR:-/tmp}/trackhouse-scale.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-echo "scale: sites=$sites weeks=$weeks load_seconds=$seconds nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+# TRACKHOUSE_SCALE_KEEP=1 keeps the folder (its path is printed) for measuring again.
+trap '[ "${TRACKHOUSE_SCALE_KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
+echo "scale: sites=$sites weeks=$weeks load_seconds=$seconds nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) work=$work"
 if [ -n "${TRACKHOUSE_SCALE_RAW:-}" ]; then
   # Raw files are never modified in place (sealing and erase write new files), so a hard-linked
   # copy leaves the source as it was.

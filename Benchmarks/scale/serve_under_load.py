@@ -130,10 +130,9 @@ def main():
 
     # The first start reads the state file `compact` wrote (`<data>/rollups/state.bin`).
     state_file = os.path.join(args.data, "rollups", "state.bin")
-    results["start_read_state_file"] = os.path.exists(state_file)
+    results = {"start_read_state_file": os.path.exists(state_file)}
     started = time.monotonic()
     server, port = start_server()
-    results = {}
     try:
         results["start_seconds"] = round(time.monotonic() - started, 2)
         results["rss_after_start_mb"] = round(rss_mb(server.pid))

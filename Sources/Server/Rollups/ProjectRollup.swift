@@ -217,6 +217,21 @@ final class ProjectRollup: @unchecked Sendable {
         self.windowHours = max(windowHours, 1)
     }
 
+    /// Before a build's first `apply`: when the events span more than the window (`oldest`
+    /// before the hour the window of `newest` starts at, the same start `slideWindow` would
+    /// give after the build), starts the window there so the build never holds the hours the
+    /// slide would drop; returns the first microsecond kept, nil when everything is kept.
+    func startWindow(oldestMicros: Int64, newestMicros: Int64) -> Int64? {
+        guard chunks.isEmpty, windowStartHour == .min else { return nil }
+        let newest = min(Self.floorDivide(newestMicros, Self.microsPerHour), Self.floorDivide(UTCTime.nowMicros(), Self.microsPerHour) + 48)
+        let start = newest - windowHours + 1
+        guard Self.floorDivide(oldestMicros, Self.microsPerHour) < start else { return nil }
+        let (micros, overflow) = start.multipliedReportingOverflow(by: Self.microsPerHour)
+        guard !overflow else { return nil }
+        windowStartHour = start
+        return micros
+    }
+
     /// Whether every hour from `time`'s on is kept, so a question reading `[time, …)` is exact.
     func covers(from time: Int64) -> Bool {
         windowStartHour == .min || Self.floorDivide(time, Self.microsPerHour) >= windowStartHour

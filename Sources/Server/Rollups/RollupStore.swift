@@ -335,8 +335,16 @@ public final class RollupStore: Service, Sendable {
                 ParallelFor.forEach(count: projectIDs.count, workersMax: ProcessInfo.processInfo.activeProcessorCount) { position in
                     let rollup = built.value[projectIDs[position]]!
                     do {
-                        for file in snapshot.files(.events, projectID: rollup.projectID) {
-                            try self.readBatches(try snapshot.open(file), file.path) { batch in rollup.apply(batch) }
+                        let files = snapshot.files(.events, projectID: rollup.projectID)
+                        // Only what the window keeps: files and row groups wholly before it are
+                        // not read (a build's cost and memory follow the window, not the history).
+                        var keptFrom = Int64.min
+                        if let oldest = files.map(\.receivedAtMin).min(), let newest = files.map(\.receivedAtMax).max(),
+                           let start = rollup.startWindow(oldestMicros: oldest, newestMicros: newest) {
+                            keptFrom = start
+                        }
+                        for file in files where file.receivedAtMax >= keptFrom {
+                            try self.readBatches(try snapshot.open(file), file.path, from: keptFrom) { batch in rollup.apply(batch) }
                         }
                         rollup.firstSeenSorted = try self.firstSeen(snapshot, projectID: rollup.projectID)
                         rollup.finish()
@@ -433,12 +441,20 @@ public final class RollupStore: Service, Sendable {
 
     // MARK: Reading files
 
-    private func readBatches(_ reader: ParquetFileReader, _ relative: String, _ body: (ProjectRollup.Batch) throws -> Void) throws {
+    /// The file's row groups as batches; with `from`, the groups whose `received_at`
+    /// statistics say every row is older are skipped.
+    private func readBatches(_ reader: ParquetFileReader, _ relative: String, from: Int64 = .min,
+                             _ body: (ProjectRollup.Batch) throws -> Void) throws {
         func column(_ group: Int, _ name: String) throws -> ColumnData? {
             guard let index = reader.schema.index(of: name) else { return nil }
             return try reader.readColumn(rowGroup: group, column: index)
         }
+        let receivedAtIndex = reader.schema.index(of: "received_at")
         for group in 0..<reader.rowGroups.count {
+            if from > .min, let receivedAtIndex, case .int64(let newest)? = reader.rowGroups[group].columns[receivedAtIndex].max,
+               newest < from {
+                continue
+            }
             guard let receivedAt = try column(group, "received_at") else {
                 throw RollupRefreshError.rebuild("\(relative) has no received_at column")
             }
