@@ -152,9 +152,8 @@ final class ProjectRollup: @unchecked Sendable {
     /// Why this project cannot answer at all (then everything falls back), if so.
     private(set) var unusableReason: String?
     private(set) var eventCount = 0
-    /// Per-code counters reused by `finishChunk` (zero between uses).
+    /// Per-code counters reused by `recountNewestTrack` (zero between uses).
     private var scratchEvents: [Int32] = []
-    private var scratchDeactivations: [Int32] = []
     /// Distinct counts of whole week and month buckets, computed on first use; cleared when
     /// an apply touches any day (cheap to refill: a few dozen bitmap unions).
     /// In a `Mutex` of its own: readers fill it while holding only the read lock.
@@ -345,9 +344,9 @@ extension ProjectRollup {
             }
         }
         var touchedDays = Set<Int64>()
-        var relink = false
-        for index in chunks.indices where chunks[index].dirty {
-            if finishChunk(index) { relink = true }
+        let dirty = chunks.indices.filter { chunks[$0].dirty }
+        let relink = finishChunks(dirty)
+        for index in dirty {
             let day = Self.floorDivide(baseHour + Int64(index), 24)
             touchedDays.insert(day)
             // The day's bitmap out of the dictionary while inserting (one lookup, not one per id).
@@ -528,11 +527,56 @@ extension ProjectRollup {
         latestSiteEntry = []
     }
 
+    /// What `finishChunk` reads of the rollup (shared by the workers, never written).
+    private struct FinishContext: @unchecked Sendable {
+        let states: StateTable
+        let codeCounts: [Int]
+    }
+
+    /// Per-code counters one worker reuses across chunks (zero between uses).
+    private struct CountScratch {
+        var events: [Int32] = []
+        var deactivations: [Int32] = []
+    }
+
+    /// Chunks finished on one thread below this many (a commit touches a few hours; a build
+    /// or a start from the state file thousands, worth both cores).
+    static let parallelFinishChunksMin = 64
+
+    /// `finishChunk` of every chunk of `indices`; returns whether a sort moved an entry
+    /// already linked (then every entry is linked again). Chunks are independent, so many
+    /// are split between two threads, each with its own scratch.
+    private func finishChunks(_ indices: [Int]) -> Bool {
+        let context = FinishContext(states: states, codeCounts: dimensions.map { $0.values.count })
+        let workers = indices.count >= Self.parallelFinishChunksMin ? min(2, ProcessInfo.processInfo.activeProcessorCount) : 1
+        var flags = [(moved: Bool, ambiguous: Bool)](repeating: (false, false), count: max(workers, 1))
+        chunks.withUnsafeMutableBufferPointer { buffer in
+            flags.withUnsafeMutableBufferPointer { flagBuffer in
+                // Each worker writes only its own chunks (a stride of `indices`) and its own
+                // flag; `run` returns after every worker has finished.
+                let shared = UncheckedSendableBox((buffer, flagBuffer))
+                ParallelFor.run(iterations: workers) { worker in
+                    let (chunks, flags) = shared.value
+                    var scratch = CountScratch()
+                    var moved = false, ambiguous = false
+                    for position in stride(from: worker, to: indices.count, by: workers) {
+                        let result = Self.finishChunk(&chunks[indices[position]], context, &scratch)
+                        moved = moved || result.moved
+                        ambiguous = ambiguous || result.ambiguous
+                    }
+                    flags[worker] = (moved, ambiguous)
+                }
+            }
+        }
+        if flags.contains(where: \.ambiguous) { tiesAmbiguous = true }
+        return flags.contains(where: \.moved)
+    }
+
     /// Sorts and recounts one chunk; returns whether the sort moved an entry already linked
-    /// (then every entry is linked again).
-    private func finishChunk(_ index: Int) -> Bool {
-        var chunk = chunks[index]
-        chunks[index] = HourChunk() // drop the array's reference so the edits below do not copy
+    /// and whether two entries of one site share `(time, tie)`.
+    private static func finishChunk(_ chunk: inout HourChunk, _ context: FinishContext,
+                                    _ scratch: inout CountScratch) -> (moved: Bool, ambiguous: Bool) {
+        var ambiguous = false
         let movedLinked = Self.sortEntries(&chunk)
         // Runs of equal (time, tie): the same site twice in one run leaves "latest" undecided.
         var start = 0
@@ -541,7 +585,7 @@ extension ProjectRollup {
             while end < chunk.times.count, chunk.times[end] == chunk.times[start], chunk.ties[end] == chunk.ties[start] { end += 1 }
             if end - start > 1 {
                 let sites = chunk.sites[start..<end].filter { $0 != Self.noSite }
-                if Set(sites).count != sites.count { tiesAmbiguous = true }
+                if Set(sites).count != sites.count { ambiguous = true }
             }
             start = end
         }
@@ -556,18 +600,17 @@ extension ProjectRollup {
         chunk.countedSkipHashes = Self.sortedUnique(chunk.skipHashes)
         // Count into dense scratch arrays, remembering which codes were touched; locals and
         // plain pointers in the loop (a class's stored properties pay an access check each).
-        let width = states.width
-        let codeCounts = dimensions.map { $0.values.count }
-        var events = scratchEvents, deactivations = scratchDeactivations
-        scratchEvents = []
-        scratchDeactivations = []
+        let width = context.states.width
+        let codeCounts = context.codeCounts
+        var events = scratch.events, deactivations = scratch.deactivations
+        scratch = CountScratch()
         let needed = codeCounts.max() ?? 0
         if events.count < needed {
             events = [Int32](repeating: 0, count: needed)
             deactivations = [Int32](repeating: 0, count: needed)
         }
         let deactivate = Kind.deactivate.rawValue
-        chunk.dimensionCounts = states.codes.withUnsafeBufferPointer { codes in
+        chunk.dimensionCounts = context.states.codes.withUnsafeBufferPointer { codes in
             chunk.states.withUnsafeBufferPointer { entryStates in
                 chunk.kinds.withUnsafeBufferPointer { kinds in
                     events.withUnsafeMutableBufferPointer { events in
@@ -597,11 +640,9 @@ extension ProjectRollup {
                 }
             }
         }
-        scratchEvents = events
-        scratchDeactivations = deactivations
+        scratch = CountScratch(events: events, deactivations: deactivations)
         chunk.dirty = false
-        chunks[index] = chunk
-        return movedLinked
+        return (movedLinked, ambiguous)
     }
 
     /// Orders a chunk's entries by `(time, tie)`; compaction brings them nearly in order, so
