@@ -2,9 +2,6 @@ import ArgumentParser
 import ColumnStore
 import Core
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import Server
 
@@ -97,7 +94,7 @@ struct CompactCommand: ParsableCommand {
         progress.finish()
         // The compaction's buffers are free now: hand their pages back before the rollups
         // take theirs, so the process peaks at the larger of the two, not their sum.
-        Self.returnFreedMemory()
+        FreedMemory.release()
         let rollups = noRollups ? nil : saveRollups(report: report, logger: logger)
         if json {
             var object = report.json
@@ -111,16 +108,6 @@ struct CompactCommand: ParsableCommand {
             printError(report.text)
             if let rollups { printError(rollups.text) }
         }
-    }
-
-    /// glibc's `malloc_trim(0)` (not in Swift's Glibc module: looked up at run time; a no-op
-    /// where it is missing): returns the free pages of every malloc arena to the kernel.
-    static func returnFreedMemory() {
-        #if canImport(Glibc)
-        typealias MallocTrim = @convention(c) (Int) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
-        #endif
     }
 
     /// What bringing the rollups' state file up to date did.

@@ -115,7 +115,7 @@ final class WorkPool: Sendable {
                 if state.admittedByTenant[job.tenant] == 0 { state.admittedByTenant[job.tenant] = nil }
                 return state.running == 0 && state.queue.count == state.head
             }
-            if idle { Self.releaseFreedMemory() }
+            if idle { FreedMemory.release() }
         }
     }
 
@@ -132,26 +132,6 @@ final class WorkPool: Sendable {
             return job
         }
     }
-
-    /// glibc's `malloc_trim(0)`: returns the free pages of every arena to the kernel. Declared
-    /// in <malloc.h>, which the Glibc module does not import, hence the lookup.
-    static func releaseFreedMemory() {
-        #if canImport(Glibc)
-        typealias MallocTrim = @convention(c) (Int) -> Int32
-        if let trim = mallocTrim { _ = unsafeBitCast(trim, to: MallocTrim.self)(0) }
-        #endif
-    }
-
-    /// `nonisolated(unsafe)`: a `let` set once by the static initializer (`swift_once`,
-    /// thread-safe); the pointer is only called, never written through.
-    nonisolated(unsafe) private static let mallocTrim: UnsafeMutableRawPointer? = {
-        #if canImport(Glibc)
-        guard let process = dlopen(nil, RTLD_NOW) else { return nil }
-        return dlsym(process, "malloc_trim")
-        #else
-        return nil
-        #endif
-    }()
 
     /// For `/healthz` and `/metrics`.
     var snapshot: (running: Int, waiting: Int, completed: Int, refused: Int) {

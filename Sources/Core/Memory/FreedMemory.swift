@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hands the heap's free pages back to the kernel: glibc keeps what a burst of work freed
+/// (a query's batches, a compaction's chunks) mapped in its arenas, so RSS stays at the peak
+/// until then. A no-op off glibc.
+public enum FreedMemory {
+    /// glibc's `malloc_trim(0)`: returns the free pages of every arena to the kernel. Declared
+    /// in <malloc.h>, which the Glibc module does not import, hence the lookup.
+    public static func release() {
+        #if canImport(Glibc)
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        if let trim = mallocTrim { _ = unsafeBitCast(trim, to: MallocTrim.self)(0) }
+        #endif
+    }
+
+    /// `nonisolated(unsafe)`: a `let` set once by the static initializer (`swift_once`,
+    /// thread-safe); the pointer is only called, never written through.
+    nonisolated(unsafe) private static let mallocTrim: UnsafeMutableRawPointer? = {
+        #if canImport(Glibc)
+        guard let process = dlopen(nil, RTLD_NOW) else { return nil }
+        return dlsym(process, "malloc_trim")
+        #else
+        return nil
+        #endif
+    }()
+}
