@@ -130,14 +130,14 @@ struct CompactCommand: ParsableCommand {
         }
     }
 
-    /// A commit brings the rollups' state file up to it (issue: a start reads the state instead
-    /// of every segment): read the file and follow the new commits, or build when there is no
+    /// A commit brings the rollups' state file up to it, so a start reads the state instead
+    /// of every segment: read the file and follow the new commits, or build when there is no
     /// usable file, then write it. Skipped when nothing was committed and a file exists (a
     /// file behind the log is still followed by the next start). A failure is reported, not
     /// thrown: the warehouse is committed either way, and `serve` then builds.
     private func saveRollups(report: CompactionReport, logger: Logger) -> RollupsSaved? {
         let directory = RollupStore.stateDirectory(dataDirectory: dataOptions.data)
-        guard report.commits > 0 || !FileIO.exists(directory + "/" + RollupStore.stateFileName) else { return nil }
+        guard report.commits > 0 || !FileIO.exists(RollupStore.statePath(dataDirectory: dataOptions.data)) else { return nil }
         let started = DispatchTime.now().uptimeNanoseconds
         let store = RollupStore(warehouse: WarehouseReader(dataDirectory: dataOptions.data), stateDirectory: directory,
                                 windowDays: rollupDays, logger: logger)

@@ -167,7 +167,7 @@ final class RollupStateFileTests: XCTestCase {
                                      "--end", end, "--quiet"])
         XCTAssertEqual(gen.status, 0, gen.stderr)
         let stateDirectory = RollupStore.stateDirectory(dataDirectory: data)
-        let statePath = stateDirectory + "/" + RollupStore.stateFileName
+        let statePath = RollupStore.statePath(dataDirectory: data)
 
         let skipped = try runTrackhouse(["compact", "--data", data, "--include-open", "--quiet", "--json", "--no-rollups"])
         XCTAssertEqual(skipped.status, 0, skipped.stderr)

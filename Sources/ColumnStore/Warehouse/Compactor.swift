@@ -282,7 +282,7 @@ public final class Compactor {
         let path = layout.absolute(relative)
         SubjectKeyIndex.removeSegment(dataDirectory: dataDirectory, relative: relative)
         let copy = layout.absolute(WarehouseLayout.replacedName(relative))
-        let bytes = FileIO.fileSize(path) ?? 0
+        let bytes = options.replacedRetentionSeconds > 0 ? FileIO.fileSize(path) ?? 0 : 0
         if options.replacedRetentionSeconds <= 0 || rename(path, copy) != 0 {
             FileIO.removeGradually(path)
         } else {

@@ -84,11 +84,13 @@ public final class RollupStore: Service, Sendable {
     /// Removes a data folder's state file: an erase run while no server is up (`trackhouse
     /// privacy erase`) must not leave the subject's site keys in it until the next start.
     public static func removeStateFile(dataDirectory: String) {
-        FileIO.remove(stateDirectory(dataDirectory: dataDirectory) + "/" + RollupStateFile.fileName)
+        FileIO.remove(statePath(dataDirectory: dataDirectory))
     }
 
-    /// The state file's name in its folder.
-    public static var stateFileName: String { RollupStateFile.fileName }
+    /// A data folder's state file (in `stateDirectory(dataDirectory:)`).
+    public static func statePath(dataDirectory: String) -> String {
+        stateDirectory(dataDirectory: dataDirectory) + "/" + RollupStateFile.fileName
+    }
 
     /// The version the state file holds (0: none).
     public var persistedVersion: Int {
