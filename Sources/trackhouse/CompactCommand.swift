@@ -27,8 +27,10 @@ struct CompactCommand: ParsableCommand {
     var rawRetentionDays: Int?
     @Option(name: .customLong("retention-months"), help: "Drop events months wholly older than this many months, their raw hours, and sites not seen since (default: keep all history).")
     var retentionMonths: Int?
-    @Option(name: .customLong("sites-fold-ratio"), help: "Fold a project's sites deltas into a new base once their rows pass this share of the base's (default 1: a backlog's base is rewritten a logarithmic number of times; serve uses 0.25).")
+    @Option(name: .customLong("sites-fold-ratio"), help: "Fold a project's sites deltas into a new base once their rows pass this share of the base's (default: never by rows, only by --sites-deltas-max and at the end; serve uses 0.25).")
     var sitesFoldRatio: Double?
+    @Option(name: .customLong("sites-deltas-max"), help: "Fold a project's sites deltas into a new base once it has more than this many (default 32).")
+    var sitesDeltasMax: Int?
     @Flag(name: .customLong("no-sites-fold"), help: "Leave sites deltas as they are at the end (default: fold them, so sites/ holds one full snapshot per project).")
     var noSitesFold = false
     @Flag(name: .customLong("no-rollups"), help: "Leave the chart rollups' state file as it is (default: bring it up to this compaction's commit, so the next `serve` start reads it instead of building the rollups from every events segment).")
@@ -44,6 +46,9 @@ struct CompactCommand: ParsableCommand {
         }
         if let sitesFoldRatio, !(sitesFoldRatio >= 0) {
             throw ValidationError("--sites-fold-ratio must be 0 or more")
+        }
+        if let sitesDeltasMax, sitesDeltasMax < 0 {
+            throw ValidationError("--sites-deltas-max must be 0 or more")
         }
         if let rawRetentionDays, rawRetentionDays < 0 {
             throw ValidationError("--raw-retention-days must be 0 or more")
@@ -67,12 +72,11 @@ struct CompactCommand: ParsableCommand {
         options.mergeSmallSegments = !noMerge
         options.rawRetentionDays = rawRetentionDays
         options.retentionMonths = retentionMonths
-        // A one-shot run over a backlog: folding only once the deltas outgrow the base
-        // (size-tiered, as an LSM tree) rewrites the base a logarithmic number of times
-        // instead of once per chunk while each chunk's sites are a quarter of it — at 1M sites,
-        // 9 base writes instead of 22 and a fifth less CPU. `serve` keeps 0.25: its readers
-        // merge every delta on each read.
+        // A one-shot run over a backlog folds at its end, so its deltas are folded by count
+        // only: at 1M sites (24 chunks) 2 base writes instead of 9 by rows (ratio 1) or 22
+        // (0.25). `serve` keeps 0.25: its readers merge every delta on each read.
         options.sitesFold.deltaRowsRatioMax = sitesFoldRatio ?? SitesFoldPolicy.batchDeltaRowsRatioMax
+        options.sitesFold.deltasMax = sitesDeltasMax ?? SitesFoldPolicy.batchDeltasMax
         if noSitesFold {
             options.sitesFold.foldAtEnd = false
             options.sitesFold.deltaAgeSecondsMax = Int64.max / 2_000_000

@@ -100,6 +100,39 @@ final class ParquetLayoutTests: XCTestCase {
 
     /// `plainStringColumns` and `plainWhenNearlyUnique` write unique strings PLAIN (no
     /// dictionary page), keep the dictionary of a repeating column, and read back the same.
+    /// A dictionary past its first limits keeps growing while its entries repeat (values at
+    /// least twice the entries), to the repeating limits; values that do not repeat fall
+    /// back to PLAIN at the first limits. Both read back to the same values.
+    func testRepeatingDictionariesGrowPastTheFirstLimit() throws {
+        let schema = ParquetSchema([ParquetColumn(name: "repeating", kind: .string), ParquetColumn(name: "unique", kind: .string)])
+        let rows = 6_000
+        // 200-byte values: 1,000 distinct, each 6 times, cycling (the first 1,000 rows are all
+        // new, as a month of weekly heartbeats meets each site once before any repeat; the
+        // first limit, 100 kB, is hit among them), and 6,000 distinct.
+        let pad = String(repeating: "p", count: 190)
+        let repeating = (0..<rows).map { "\(pad)\($0 % 1_000)" }
+        let unique = (0..<rows).map { "\(pad)u\($0)" }
+        var options = ParquetWriter.Options()
+        options.pageRowsMax = 500
+        options.dictionaryBytesMax = 100_000
+        options.dictionaryBytesMaxRepeating = 1 << 20
+        options.dictionaryEntriesMaxRepeating = 1 << 18
+        let columns = [ColumnData(kind: .string, count: rows, validity: nil, storage: .strings(StringColumn(repeating))),
+                       ColumnData(kind: .string, count: rows, validity: nil, storage: .strings(StringColumn(unique)))]
+        let file = try ParquetWriter.encode(schema: schema, rowGroups: [columns], options: options)
+        let reader = try ParquetFileReader(bytes: file)
+        let chunks = reader.rowGroups[0].columns
+        XCTAssertEqual(chunks[0].isFullyDictionaryEncoded, true, "the repeating column kept its dictionary")
+        XCTAssertEqual(chunks[1].isFullyDictionaryEncoded, false, "the unique column fell back to PLAIN")
+        let readRepeating = try reader.readColumn(rowGroup: 0, column: 0), readUnique = try reader.readColumn(rowGroup: 0, column: 1)
+        XCTAssertEqual((0..<rows).map { readRepeating.string(at: $0)! }, repeating)
+        XCTAssertEqual((0..<rows).map { readUnique.string(at: $0)! }, unique)
+        // Without the repeating limits, the first limit holds for both.
+        options.dictionaryBytesMaxRepeating = options.dictionaryBytesMax
+        let plain = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [columns], options: options))
+        XCTAssertEqual(plain.rowGroups[0].columns[0].isFullyDictionaryEncoded, false)
+    }
+
     func testUniqueStringColumnsAreWrittenPlain() throws {
         let rows = 1_000
         let unique: [String?] = (0..<rows).map { $0 % 50 == 7 ? nil : "https://site-\($0).example" }

@@ -95,6 +95,56 @@ final class SitesDeltaTests: XCTestCase {
         XCTAssertEqual(hidden(), [], "no copy fits in one byte")
     }
 
+    /// The fold on two threads (Compactor+SitesFold: key ranges merged apart, their row
+    /// groups concatenated) writes the rows the one-thread fold writes, cut where it must be.
+    func testTwoThreadFoldEqualsTheOneThreadFold() throws {
+        let (serial, _) = try withDeltas()
+        let (parallel, _) = try withDeltas()
+        let before = try WarehouseTestSupport.tableRows(serial, .sites)
+        // Each layer has several row groups (deltaOptions: 64 rows), so the key space is cut.
+        let layout = WarehouseLayout(dataDirectory: parallel)
+        let state = try WarehouseLog.load(layout: layout)
+        var cutProjects = 0
+        for projectID in Set(state.segments(table: .sitesDelta).map(\.projectID)) {
+            let readers = try state.sitesLayers(projectID: projectID).map { try ParquetFileReader(path: layout.committedPath($0.path)) }
+            let bounds = Compactor.foldBounds(readers, parts: 2)
+            XCTAssertEqual(bounds.first?.lower, nil)
+            XCTAssertEqual(bounds.last?.upper, nil)
+            if bounds.count == 2 { cutProjects += 1 }
+        }
+        XCTAssertGreaterThan(cutProjects, 0, "the largest project's layers span several row groups")
+        for (directory, threads) in [(serial, 1), (parallel, 2)] {
+            var options = Compactor.Options()
+            options.parseThreads = threads
+            options.sitesFold.rowGroupRowsMax = 64
+            let report = try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
+            XCTAssertEqual(report.sitesFolds, 3)
+            let folded = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory))
+            XCTAssertEqual(folded.segments(table: .sitesDelta), [])
+            XCTAssertEqual(folded.segments(table: .sites).count, 3)
+            // No part file is left behind.
+            let leftovers = FileIO.walkFiles(directory + "/warehouse/sites", includeHidden: true).filter { $0.contains("-part") }
+            XCTAssertEqual(leftovers, [], "\(threads) threads")
+        }
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(parallel, .sites), before)
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(serial, .sites), before)
+        // Both files are sorted by site_key and hold each site once (the invariant readers rely on).
+        for directory in [serial, parallel] {
+            let folded = try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory))
+            for base in folded.segments(table: .sites) {
+                let reader = try ParquetFileReader(path: WarehouseLayout(dataDirectory: directory).committedPath(base.path))
+                let keyColumn = reader.schema.index(of: "site_key")!
+                var keys: [String] = []
+                for group in reader.rowGroups.indices {
+                    let column = try reader.readColumn(rowGroup: group, column: keyColumn)
+                    keys += (0..<column.count).map { column.string(at: $0) ?? "" }
+                }
+                XCTAssertEqual(keys.count, base.rows)
+                XCTAssertTrue(zip(keys, keys.dropFirst()).allSatisfy { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, base.path)
+            }
+        }
+    }
+
     func testPolicyFoldsByAgeAndSize() throws {
         let (directory, _) = try withDeltas()
         var options = Self.deltaOptions()

@@ -60,6 +60,48 @@ public struct StringColumn: Equatable, Sendable {
         }
     }
 
+    /// Appends the values at `rows` of a source given as its offsets and bytes, in that order
+    /// (a gather). With `codes`, a row's value is `codes[row]` (a dictionary's), and a code
+    /// past the source's values appends an empty value (a NULL row of an all-NULL column).
+    /// Two passes — the sizes, then one copy per value into bytes appended once — so a value
+    /// costs a copy, not an array growth check; the buffers grow geometrically across calls.
+    mutating func appendGathered(offsets source: UnsafeBufferPointer<Int32>, bytes sourceBytes: UnsafeRawBufferPointer,
+                                 rows: UnsafeBufferPointer<Int32>, codes: UnsafeBufferPointer<UInt32>? = nil) {
+        guard !rows.isEmpty else { return }
+        let entries = source.count - 1
+        @inline(__always) func entry(_ row: Int32) -> Int { if let codes { Int(codes[Int(row)]) } else { Int(row) } }
+        var total = 0
+        for row in rows {
+            let index = entry(row)
+            if index < entries { total &+= Int(source[index &+ 1] &- source[index]) }
+        }
+        let start = bytes.count
+        precondition(start + total <= Int(Int32.max), "StringColumn holds at most 2 GiB of bytes")
+        if bytes.capacity < start + total { bytes.reserveCapacity(max(start + total, bytes.capacity * 2)) }
+        let firstOffset = offsets.count
+        if offsets.capacity < firstOffset + rows.count { offsets.reserveCapacity(max(firstOffset + rows.count, offsets.capacity * 2)) }
+        bytes.append(contentsOf: repeatElement(0, count: total))
+        offsets.append(contentsOf: repeatElement(0, count: rows.count))
+        bytes.withUnsafeMutableBytes { target in
+            offsets.withUnsafeMutableBufferPointer { targetOffsets in
+                var at = start
+                var slot = firstOffset
+                for row in rows {
+                    let index = entry(row)
+                    if index < entries {
+                        let from = Int(source[index]), length = Int(source[index &+ 1]) &- from
+                        // In bounds: `total` summed these lengths and `target` was grown by it.
+                        if length > 0 { (target.baseAddress! + at).copyMemory(from: sourceBytes.baseAddress! + from, byteCount: length) }
+                        at &+= length
+                    }
+                    targetOffsets[slot] = Int32(truncatingIfNeeded: at)
+                    slot &+= 1
+                }
+                precondition(at == start + total, "StringColumn gather wrote other than it sized")
+            }
+        }
+    }
+
     /// Appends an empty value (placeholder for a null slot).
     public mutating func appendEmpty() {
         offsets.append(offsets[offsets.count - 1])

@@ -19,7 +19,7 @@ extension ParquetWriter {
         guard body.count <= Int(Int32.max) else {
             throw ParquetError(.invalidInput, "page of \(body.count) bytes exceeds the 2 GiB page limit", path: path)
         }
-        let compressed = try compressor.compress(body)
+        let compressed = try compressors.compress(body)
         // The CRC covers the bytes as stored (after compression), as parquet-format says, so
         // readers can check a page before they decompress it.
         var header = ParquetFormat.PageHeader(
@@ -62,6 +62,8 @@ extension ParquetWriter {
             var dictionaryIsFull = !hasValues || options.dictionaryEntriesMax == 0 || options.plainStringColumns.contains(spec.name)
             var start = rows.lowerBound
             var ids: [UInt32] = []
+            /// Whether the chunk's repetition was measured (once, when the first limits are hit).
+            var growthDecided = false
             while start < rows.upperBound {
                 var end = start
                 if !dictionaryIsFull {
@@ -69,6 +71,14 @@ extension ParquetWriter {
                     while end < rows.upperBound && end - start < options.pageRowsMax {
                         if column.isValid(end) {
                             guard let id = dictionary.id(of: strings.value(end)) else {
+                                if !growthDecided {
+                                    growthDecided = true
+                                    if (dictionary.plainBytesMax < options.dictionaryBytesMaxRepeating || dictionary.entriesMax < options.dictionaryEntriesMaxRepeating)
+                                        && Self.valuesRepeat(column, strings, rows: rows) {
+                                        dictionary.raiseLimits(entriesMax: options.dictionaryEntriesMaxRepeating, plainBytesMax: options.dictionaryBytesMaxRepeating)
+                                        continue
+                                    }
+                                }
                                 dictionaryIsFull = true
                                 break
                             }
@@ -115,6 +125,21 @@ extension ParquetWriter {
             guard dictionary.count > 0 else { return (nil, nil) }
             return (try dictionaryPage(dictionary.values), chunk.plainPages == 0 ? dictionary.values : nil)
         }
+    }
+
+    /// Whether the chunk's non-null values are at least `dictionaryRepeatsMin` times its
+    /// distinct values (counted by 64-bit hash): measured on the whole chunk, since the values
+    /// seen when the first limits are hit say little (events sorted by time meet each site's
+    /// first event before any repeat).
+    static func valuesRepeat(_ column: ColumnData, _ strings: StringRows, rows: Range<Int>) -> Bool {
+        var hashes: [UInt64] = []
+        hashes.reserveCapacity(rows.count)
+        for row in rows where column.isValid(row) { hashes.append(StringDictionaryBuilder.hash(strings.value(row))) }
+        guard !hashes.isEmpty else { return false }
+        hashes.sort()
+        var distinct = 1
+        for index in 1..<hashes.count where hashes[index] != hashes[index - 1] { distinct += 1 }
+        return hashes.count >= Options.dictionaryRepeatsMin * distinct
     }
 
     /// Whether a chunk's first page says its values are (nearly) all distinct, for

@@ -1,3 +1,4 @@
+import Core
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,6 +24,14 @@ public final class ParquetWriter {
         public var dictionaryBytesMax = 1 << 20
         /// Dictionary entries after which the rest of the chunk is written PLAIN.
         public var dictionaryEntriesMax = 65_536
+        /// Limits a dictionary may grow to past the two above when the chunk's values repeat
+        /// (at least `dictionaryRepeatsMin` values per distinct value, counted when the first
+        /// limits are hit): a repeating column keeps its dictionary, a nearly unique one still
+        /// stops at the first limits, where a larger dictionary only costs. Equal to the
+        /// first limits: no growth.
+        public var dictionaryBytesMaxRepeating = 1 << 20
+        public var dictionaryEntriesMaxRepeating = 65_536
+        public static let dictionaryRepeatsMin = 2
         /// String columns written PLAIN, no dictionary: unique by construction (event ids). A
         /// dictionary of unique values is as large as the values, costs a hash per value to
         /// write, and must be decoded whole by a reader that wants one row.
@@ -33,6 +42,10 @@ public final class ParquetWriter {
         /// values repeat across pages (a site's weekly events) the dictionary dedups them.
         public var plainWhenNearlyUnique = false
         public var zstdLevel: Int32 = 3
+        /// Threads that encode a row group's columns (each column chunk is independent; the
+        /// chunks are still written in schema order). More than 1 only for a writer that runs
+        /// alone — a fold or a merge — not for one of several writers already run in parallel.
+        public var encodeThreads = 1
         /// FileMetaData.created_by, "<app> version <x.y.z>" so readers can key workarounds on it.
         public var createdBy = "trackhouse version 0.1.0"
         /// FileMetaData.key_value_metadata, written sorted by key.
@@ -51,9 +64,10 @@ public final class ParquetWriter {
     private var buffer: [UInt8] = []
     private(set) var offset: Int64 = 0
     var rowGroups: [ParquetFormat.RowGroup] = []
-    private(set) var rowCount: Int64 = 0
-    private var isClosed = false
-    let compressor: ZstdCompressor
+    var rowCount: Int64 = 0
+    private(set) var isClosed = false
+    /// zstd contexts, one per thread encoding at once (`encodeThreads`).
+    let compressors: ZstdCompressorPool
 
     static let magic: [UInt8] = Array("PAR1".utf8)
 
@@ -63,7 +77,7 @@ public final class ParquetWriter {
         self.schema = schema
         self.options = options
         self.path = path
-        self.compressor = ZstdCompressor(level: options.zstdLevel)
+        self.compressors = ZstdCompressorPool(level: options.zstdLevel)
         fileDescriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fileDescriptor < 0 { throw Self.ioError("open", path) }
         try append(Self.magic)
@@ -75,7 +89,7 @@ public final class ParquetWriter {
         self.schema = schema
         self.options = options
         self.path = nil
-        self.compressor = ZstdCompressor(level: options.zstdLevel)
+        self.compressors = ZstdCompressorPool(level: options.zstdLevel)
         try append(Self.magic)
     }
 
@@ -134,9 +148,9 @@ public final class ParquetWriter {
         var group = ParquetFormat.RowGroup()
         group.numRows = Int64(rows.count)
         group.ordinal = Int16(truncatingIfNeeded: rowGroups.count)
-        for (index, column) in columns.enumerated() {
+        for encoded in try encodeChunks(columns, rows: rows) {
+            var chunk = try encoded.get()
             let chunkStart = offset
-            var chunk = try encodeChunk(column, spec: schema.columns[index], rows: rows)
             chunk.metaData.dataPageOffset += chunkStart
             if let dictionaryOffset = chunk.metaData.dictionaryPageOffset {
                 chunk.metaData.dictionaryPageOffset = dictionaryOffset + chunkStart
@@ -149,6 +163,23 @@ public final class ParquetWriter {
         group.totalCompressedSize = offset - groupStart
         rowGroups.append(group)
         rowCount += Int64(rows.count)
+    }
+
+    /// Each column's chunk, encoded on up to `encodeThreads` threads.
+    private func encodeChunks(_ columns: [ColumnData], rows: Range<Int>) throws -> [Result<EncodedChunk, Error>] {
+        guard options.encodeThreads > 1 && columns.count > 1 else {
+            return columns.indices.map { index in Result { try encodeChunk(columns[index], spec: schema.columns[index], rows: rows) } }
+        }
+        var results = [Result<EncodedChunk, Error>?](repeating: nil, count: columns.count)
+        results.withUnsafeMutableBufferPointer { results in
+            // Job `index` writes only slot `index`; `forEach` returns after every job ended.
+            let shared = UncheckedSendableBox((results: results, writer: self, columns: columns))
+            ParallelFor.forEach(count: columns.count, workersMax: options.encodeThreads) { index in
+                let context = shared.value
+                context.results[index] = Result { try context.writer.encodeChunk(context.columns[index], spec: context.writer.schema.columns[index], rows: rows) }
+            }
+        }
+        return results.map { $0! }
     }
 
     func append(_ bytes: [UInt8]) throws {

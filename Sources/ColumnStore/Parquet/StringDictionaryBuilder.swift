@@ -15,8 +15,15 @@ struct StringDictionaryBuilder {
     private var mask: Int
 
     /// Limits of a dictionary page; inserting past them is refused so the writer can fall back to PLAIN.
-    let entriesMax: Int
-    let plainBytesMax: Int
+    private(set) var entriesMax: Int
+    private(set) var plainBytesMax: Int
+
+    /// Raises the limits (never lowers them): the writer lets a dictionary whose entries repeat
+    /// grow past the first limits.
+    mutating func raiseLimits(entriesMax: Int, plainBytesMax: Int) {
+        self.entriesMax = max(self.entriesMax, entriesMax)
+        self.plainBytesMax = max(self.plainBytesMax, plainBytesMax)
+    }
 
     init(entriesMax: Int, plainBytesMax: Int) {
         self.entriesMax = entriesMax
@@ -69,7 +76,7 @@ struct StringDictionaryBuilder {
     }
 
     /// FNV-1a over 8-byte words then a final mix; good enough spread for dictionary keys.
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var index = 0
         while index + 8 <= bytes.count {

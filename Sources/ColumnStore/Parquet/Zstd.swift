@@ -1,7 +1,9 @@
+import Synchronization
 import CZstd
 
-/// One zstd compression context, reused across pages (context setup is not free).
-final class ZstdCompressor {
+/// One zstd compression context, reused across pages (context setup is not free). Used by one
+/// thread at a time (`ZstdCompressorPool` hands it out), hence the unchecked `Sendable`.
+final class ZstdCompressor: @unchecked Sendable {
     private let context: OpaquePointer
     let level: Int32
 
@@ -80,5 +82,24 @@ final class ZstdDecompressor {
             throw ParquetError(.decompression, "zstd produced \(written) bytes, page header says \(size)")
         }
         return output
+    }
+}
+
+/// zstd compression contexts shared by the threads encoding one file's columns: a thread
+/// takes a free context (or makes one) for a page and gives it back, so contexts are reused
+/// and never used by two threads at once.
+final class ZstdCompressorPool: @unchecked Sendable {
+    let level: Int32
+    private let free: Mutex<[ZstdCompressor]>
+
+    init(level: Int32) {
+        self.level = level
+        free = Mutex([ZstdCompressor(level: level)])
+    }
+
+    func compress(_ input: [UInt8]) throws -> [UInt8] {
+        let compressor = free.withLock { $0.popLast() } ?? ZstdCompressor(level: level)
+        defer { free.withLock { $0.append(compressor) } }
+        return try compressor.compress(input)
     }
 }

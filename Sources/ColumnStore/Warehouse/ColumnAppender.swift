@@ -30,6 +30,19 @@ struct ColumnAppender {
         count += 1
     }
 
+    /// `count` rows of the same validity: whole bytes at a time once aligned.
+    private mutating func pushValidity(_ valid: Bool, count rowCount: Int) {
+        var left = rowCount
+        while left > 0 && count & 7 != 0 { pushValidity(valid); left -= 1 }
+        if left >= 8 {
+            validity.append(contentsOf: repeatElement(valid ? 0xFF : 0, count: left >> 3))
+            count += left & ~7
+            if !valid { hasNull = true }
+            left &= 7
+        }
+        while left > 0 { pushValidity(valid); left -= 1 }
+    }
+
     mutating func appendNull() {
         switch kind {
         case .int64, .timestamp: int64s.append(0)
@@ -100,49 +113,41 @@ struct ColumnAppender {
     mutating func append(from source: ColumnData, rows: UnsafeBufferPointer<Int32>) {
         switch source.storage {
         case .int64(let values):
-            values.withUnsafeBufferPointer { values in
-                for row in rows { int64s.append(values[Int(row)]) }
-            }
+            values.withUnsafeBufferPointer { values in int64s.append(contentsOf: rows.lazy.map { values[Int($0)] }) }
         case .bool(let values):
-            values.withUnsafeBufferPointer { values in
-                for row in rows { bools.append(values[Int(row)]) }
-            }
+            values.withUnsafeBufferPointer { values in bools.append(contentsOf: rows.lazy.map { values[Int($0)] }) }
         case .strings(let column):
             column.offsets.withUnsafeBufferPointer { offsets in
-                column.bytes.withUnsafeBytes { bytes in
-                    for row in rows {
-                        let start = Int(offsets[Int(row)]), end = Int(offsets[Int(row) &+ 1])
-                        strings.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                    }
-                }
+                column.bytes.withUnsafeBytes { bytes in strings.appendGathered(offsets: offsets, bytes: bytes, rows: rows) }
             }
         case .dictionary(let dictionary, let codes):
             dictionary.offsets.withUnsafeBufferPointer { offsets in
                 dictionary.bytes.withUnsafeBytes { bytes in
                     codes.withUnsafeBufferPointer { codes in
-                        // A NULL row's code is 0, which an empty dictionary (every row NULL) lacks.
-                        let entries = offsets.count - 1
-                        for row in rows {
-                            let code = Int(codes[Int(row)])
-                            guard code < entries else { strings.appendEmpty(); continue }
-                            let start = Int(offsets[code]), end = Int(offsets[code &+ 1])
-                            strings.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                        }
+                        // A NULL row's code is 0, which an empty dictionary (every row NULL) lacks:
+                        // the gather appends an empty value for a code past the entries.
+                        strings.appendGathered(offsets: offsets, bytes: bytes, rows: rows, codes: codes)
                     }
                 }
             }
         case .double: preconditionFailure("double columns are not built by compaction")
         }
         if source.validity == nil {
-            for _ in rows { pushValidity(true) }
+            pushValidity(true, count: rows.count)
         } else {
             for row in rows { pushValidity(source.isValid(Int(row))) }
         }
     }
 
     /// Appends `count` NULLs.
-    mutating func appendNulls(_ count: Int) {
-        for _ in 0..<count { appendNull() }
+    mutating func appendNulls(_ nullCount: Int) {
+        switch kind {
+        case .int64, .timestamp: int64s.append(contentsOf: repeatElement(0, count: nullCount))
+        case .bool: bools.append(contentsOf: repeatElement(0, count: nullCount))
+        case .string: strings.offsets.append(contentsOf: repeatElement(strings.offsets[strings.offsets.count - 1], count: nullCount))
+        case .double: preconditionFailure("double columns are not built by compaction")
+        }
+        pushValidity(false, count: nullCount)
     }
 
     /// The finished column; the appender is left empty and reusable.

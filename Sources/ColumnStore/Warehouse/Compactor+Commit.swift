@@ -184,6 +184,13 @@ extension Compactor {
         parquet.rowGroupRowsMax = options.rowGroupRows
         parquet.zstdLevel = options.zstdLevel
         parquet.plainStringColumns = ["event_id"]
+        // Dictionaries that repeat may grow: a plugins list (~250 bytes of JSON) repeats
+        // across a site's weekly events, yet a row group's distinct lists pass 1 MiB; past it
+        // the chunk went PLAIN, 2.7× the bytes DuckDB writes for the column (and more to
+        // compress). A column of nearly unique values (a million sites' lists in one row
+        // group) still stops at 1 MiB: there a larger dictionary made the files larger.
+        parquet.dictionaryBytesMaxRepeating = 16 << 20
+        parquet.dictionaryEntriesMaxRepeating = 1 << 18
         return parquet
     }
 

@@ -7,8 +7,14 @@ import Foundation
 ///
 /// 1. Per events partition, take the segments below the target, oldest first, while their
 ///    total stays within the target. Nothing to do for fewer than two.
-/// 2. Read them, order all rows by (received_at, event_id) through a permutation (no row is
-///    copied twice), gather row groups of `rowGroupRows` into one hidden file (per run of
+/// 2a. When the inputs follow one another in time — each one's newest `received_at` older
+///    than the next one's oldest, by the log and by every row group's statistics — and all
+///    have the current file schema, their concatenation is already sorted: their row groups
+///    are copied into one hidden file as stored (pages checked, not decoded: a backlog's
+///    chunks cover successive hours, so this is the common case and costs the bytes' copy).
+///    Only `site_key` and `admin_email` are decoded, for the erase index.
+/// 2b. Else read them, order all rows by (received_at, event_id) through a permutation (no row
+///    is copied twice), gather row groups of `rowGroupRows` into one hidden file (per run of
 ///    rows from one input, column by column).
 /// 3. Commit "merge": add the new file, remove the inputs (no data change); publish; delete.
 extension Compactor {
@@ -44,16 +50,85 @@ extension Compactor {
     func mergeSegments(_ inputs: [SegmentEntry]) throws {
         let version = state.version + 1
         let first = inputs[0]
+        let readers = try inputs.map { try ParquetFileReader(path: layout.absolute($0.path)) }
+        let relative = FileIO.parentDirectory(Self.currentPath(of: first)) + "/part-\(Self.versionTag(version))-m.parquet"
+        let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
+        var options = parquetOptions()
+        // A merge runs alone (after the chunks): both cores encode its columns.
+        options.encodeThreads = max(1, self.options.parseThreads)
+        let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: options)
+        var keys = SubjectKeySet()
+        let merged: (rows: Int, low: Int64, high: Int64)
+        if self.options.mergeByCopy, Self.followInTime(inputs, readers) {
+            merged = try copyRowGroups(readers, inputs: inputs, into: writer, keys: &keys)
+        } else {
+            merged = try mergeRows(readers, projectID: first.projectID, into: writer, keys: &keys)
+        }
+        try writer.close()
+        let size = FileIO.fileSize(hidden) ?? 0
+        report.bytesOut += size
+        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: .merge)
+        commit.add = [SegmentEntry(path: relative, table: .events, projectID: first.projectID, month: first.month,
+                                   rows: merged.rows, bytes: size, receivedAtMin: merged.low, receivedAtMax: merged.high)]
+        commit.remove = inputs.map(\.path)
+        SubjectKeyIndex.writeSegment(dataDirectory: dataDirectory, entry: commit.add[0], hashes: keys.sorted())
+        assert(merged.rows == inputs.reduce(0) { $0 + $1.rows }, "a merge keeps every row")
+        try WarehouseLog.append(commit, layout: layout)
+        state.apply(commit)
+        report.commits += 1
+        report.segmentsMerged += inputs.count
+        try publish(relative)
+        for path in commit.remove { retire(path) }
+    }
+
+    /// Step 2a's test: the current schema everywhere, and each input's rows strictly older
+    /// than the next one's — by the log's ranges and by every row group's `received_at`
+    /// statistics (absent statistics: no).
+    static func followInTime(_ inputs: [SegmentEntry], _ readers: [ParquetFileReader]) -> Bool {
+        var newest = Int64.min
+        for (input, reader) in zip(inputs, readers) {
+            guard reader.schema == WarehouseSchema.eventsFile, let time = reader.schema.index(of: "received_at"),
+                  input.receivedAtMin > newest || newest == .min && input.receivedAtMin == .min else { return false }
+            var previous = Int64.min
+            for group in reader.rowGroups where group.rowCount > 0 {
+                guard case .int64(let low)? = group.columns[time].min, case .int64(let high)? = group.columns[time].max,
+                      low >= previous, low >= input.receivedAtMin, high <= input.receivedAtMax, low <= high else { return false }
+                previous = high
+            }
+            newest = input.receivedAtMax
+        }
+        return true
+    }
+
+    /// Step 2a: the inputs' row groups in order, as stored.
+    func copyRowGroups(_ readers: [ParquetFileReader], inputs: [SegmentEntry], into writer: ParquetWriter,
+                       keys: inout SubjectKeySet) throws -> (rows: Int, low: Int64, high: Int64) {
+        var rows = 0
+        let siteKey = WarehouseSchema.eventsFile.index(of: "site_key")!, adminEmail = WarehouseSchema.eventsFile.index(of: "admin_email")!
+        for reader in readers {
+            for group in reader.rowGroups.indices where reader.rowGroups[group].rowCount > 0 {
+                try writer.append(copied: try reader.rawRowGroup(group), rowCount: reader.rowGroups[group].rowCount)
+                keys.insert(siteKeys: try reader.readColumn(rowGroup: group, column: siteKey),
+                            adminEmails: try reader.readColumn(rowGroup: group, column: adminEmail))
+                rows += reader.rowGroups[group].rowCount
+            }
+        }
+        return (rows, inputs.first!.receivedAtMin, inputs.last!.receivedAtMax)
+    }
+
+    /// Step 2b: every row decoded, ordered and encoded again.
+    func mergeRows(_ readers: [ParquetFileReader], projectID: String, into writer: ParquetWriter,
+                   keys: inout SubjectKeySet) throws -> (rows: Int, low: Int64, high: Int64) {
         var parts: [[ColumnData]] = []
         var positions: [[Int?]] = []
-        for input in inputs {
-            let reader = try ParquetFileReader(path: layout.absolute(input.path))
+        for reader in readers {
             let map = WarehouseSchema.eventsBatchColumns.map { reader.schema.index(of: TableSchema.events.columns[$0].name) }
             for group in 0..<reader.rowGroups.count {
                 parts.append(try reader.readRowGroup(group))
                 positions.append(map)
             }
         }
+
         let timeColumn = WarehouseSchema.eventsBatchColumns.firstIndex(of: 1)!
         let idColumn = WarehouseSchema.eventsBatchColumns.firstIndex(of: 0)!
         var order: [(part: Int32, row: Int32, time: Int64)] = []
@@ -67,10 +142,6 @@ extension Compactor {
             let y = parts[Int(b.part)][positions[Int(b.part)][idColumn]!].string(at: Int(b.row)) ?? ""
             return x < y
         }
-        let relative = FileIO.parentDirectory(Self.currentPath(of: first)) + "/part-\(Self.versionTag(version))-m.parquet"
-        let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
-        let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
-        var keys = SubjectKeySet()
         var start = 0
         while start < order.count {
             let end = min(order.count, start + options.rowGroupRows)
@@ -97,24 +168,9 @@ extension Compactor {
                 columns.append(appender.finish())
             }
             keys.insert(batch: columns)
-            try writer.write(rowGroup: WarehouseSchema.fileRowGroup(columns, projectID: first.projectID))
+            try writer.write(rowGroup: WarehouseSchema.fileRowGroup(columns, projectID: projectID))
             start = end
         }
-        try writer.close()
-        let size = FileIO.fileSize(hidden) ?? 0
-        report.bytesOut += size
-        var commit = WarehouseCommit(version: version, timestampMicros: UTCTime.nowMicros(), operation: .merge)
-        commit.add = [SegmentEntry(path: relative, table: .events, projectID: first.projectID, month: first.month,
-                                   rows: order.count, bytes: size, receivedAtMin: order.first?.time ?? 0,
-                                   receivedAtMax: order.last?.time ?? 0)]
-        commit.remove = inputs.map(\.path)
-        SubjectKeyIndex.writeSegment(dataDirectory: dataDirectory, entry: commit.add[0], hashes: keys.sorted())
-        assert(order.count == inputs.reduce(0) { $0 + $1.rows }, "a merge keeps every row")
-        try WarehouseLog.append(commit, layout: layout)
-        state.apply(commit)
-        report.commits += 1
-        report.segmentsMerged += inputs.count
-        try publish(relative)
-        for path in commit.remove { retire(path) }
+        return (order.count, order.first?.time ?? 0, order.last?.time ?? 0)
     }
 }

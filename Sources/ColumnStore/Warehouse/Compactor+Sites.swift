@@ -30,10 +30,19 @@ import Foundation
 public struct SitesFoldPolicy: Sendable {
     /// Fold when the deltas' rows pass this share of the base's rows.
     public var deltaRowsRatioMax = 0.25
-    /// `deltaRowsRatioMax` of the one-shot `trackhouse compact` (see `CompactCommand`).
-    public static let batchDeltaRowsRatioMax = 1.0
+    /// The one-shot `trackhouse compact` (see `CompactCommand`): no fold by rows, since it
+    /// folds at its end anyway — a backlog's chunks each touch a large share of the sites, so
+    /// folding by rows rewrote the whole base every other chunk (9 bases for 24 chunks at 1M
+    /// sites); its deltas are folded by count only (`batchDeltasMax`).
+    public static let batchDeltaRowsRatioMax = Double.infinity
+    /// `deltasMax` of the one-shot `trackhouse compact`: bounds a delta's lookups (each reads
+    /// every layer's keys) and a fold's memory (one row group per layer).
+    public static let batchDeltasMax = 32
     /// Fold when a project has more deltas than this.
     public var deltasMax = 64
+    /// Rows per row group of a delta: a fold holds one decoded row group of every layer, so
+    /// deltas' are small (a base's are `rowGroupRowsMax`).
+    public var deltaRowGroupRowsMax = 8_192
     /// Fold a project whose oldest delta is older than this (seconds).
     public var deltaAgeSecondsMax: Int64 = 600
     /// Fold every delta at the end of a run (`trackhouse compact`: engines reading only
@@ -99,8 +108,11 @@ extension Compactor {
         let relative = WarehouseLayout.sitesDeltaPartition(projectID: projectID) + "/delta-\(Self.versionTag(version)).parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
-        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: sitesParquetOptions()),
-                                 projectID: projectID, rowGroupRows: sitesRowGroupRows)
+        var parquet = sitesParquetOptions()
+        let groupRows = min(sitesRowGroupRows, max(1, options.sitesFold.deltaRowGroupRowsMax))
+        parquet.rowGroupRowsMax = groupRows
+        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquet),
+                                 projectID: projectID, rowGroupRows: groupRows)
         for (index, site) in newSites.enumerated() {
             if let before = previous[index] {
                 try output.emitCombined(site, rows: rows, previous: before, oldRows: oldRows)
@@ -193,12 +205,17 @@ extension Compactor {
     /// (newest wins) merged with `newSites` when given. `row` decides what becomes of each
     /// stored row no new site touches (nil: kept as it is; the erase recomputes or drops
     /// some, retention drops the stale). Returns nil when no row is left (no file written).
+    /// `encodeThreads`: more than 1 when the base is written alone (a fold), not beside a
+    /// chunk's segments.
     func writeSitesBase(projectID: String, layers: [SegmentEntry], version: Int, newSites: ([NewSite], EventColumns)? = nil,
+                        encodeThreads: Int = 1,
                         row: ((inout SitesOutput, [ColumnData], Int, OldSnapshotColumns) throws -> Void)? = nil) throws -> SegmentEntry? {
         let relative = WarehouseLayout.sitesPartition(projectID: projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
-        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: sitesParquetOptions()),
+        var parquet = sitesParquetOptions()
+        parquet.encodeThreads = encodeThreads
+        var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquet),
                                  projectID: projectID, rowGroupRows: sitesRowGroupRows)
         let readers = try layers.map { try ParquetFileReader(path: layout.committedPath($0.path)) }
         let sites = newSites?.0 ?? []
@@ -273,7 +290,7 @@ extension Compactor {
                 due = oldest < nowMicros - options.sitesFold.deltaAgeSecondsMax * 1_000_000
             }
             guard due else { continue }
-            if let entry = try writeSitesBase(projectID: projectID, layers: layers, version: version) {
+            if let entry = try foldSitesLayers(projectID: projectID, layers: layers, version: version, parts: max(1, options.parseThreads)) {
                 commit.add.append(entry)
                 report.bytesOut += entry.bytes
                 report.sitesSnapshots += 1

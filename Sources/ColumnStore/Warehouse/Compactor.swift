@@ -19,7 +19,7 @@ import Logging
 /// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
-/// 3. Per chunk of raw files (at most about `chunkEventsMax` events; a chunk also ends where the
+/// 3. Per chunk of raw files (about `chunkEventsMax` events, ending between two hours; a chunk also ends where the
 ///    files' hours enter a month that would not fit in it, estimated from the month's raw bytes,
 ///    so a backlog's month partitions mostly get one segment each instead of pieces that step 8
 ///    rewrites, with as few chunks, hence `sites` rewrites, as fit): decode each new line, normalize
@@ -65,6 +65,10 @@ public final class Compactor {
         public var segmentRowsTarget = 524_288
         public var rowGroupRows = 131_072
         public var mergeSmallSegments = true
+        /// Merge segments that follow one another in time by copying their row groups as
+        /// stored (Compactor+Merge step 2a); false decodes and re-encodes every row (step 2b,
+        /// the reference the copy is tested against).
+        public var mergeByCopy = true
         /// `.full` merges every segment below the target (a batch run); `.tiered` merges only
         /// when four segments of similar size have piled up (frequent small runs in the
         /// server), which bounds how often a row is rewritten to log4 of the month's size.
@@ -163,7 +167,13 @@ public final class Compactor {
             bytesApplied += parsed.rawBytesIn
             apply(parsed, file: plan[index], to: &chunk)
             progress?(index + 1, plan.count, plan[index].key)
-            if chunk.eventCount >= options.chunkEventsMax {
+            // A full chunk ends between hours, not inside one: an hour's files (one per route
+            // and writer) then never straddle two commits, so successive chunks' segments do
+            // not overlap in time and step 8 merges them by copying row groups (an hour is a
+            // few thousand events, a small overshoot of the bound; an hour past twice the bound
+            // is cut anyway, so memory stays bounded).
+            let hourEnds = index + 1 == plan.count || plan[index + 1].hourIndex != plan[index].hourIndex
+            if chunk.eventCount >= options.chunkEventsMax && (hourEnds || chunk.eventCount >= 2 * options.chunkEventsMax) {
                 try commitChunk(&chunk)
             }
         }

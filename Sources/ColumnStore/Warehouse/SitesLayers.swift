@@ -150,16 +150,30 @@ struct SitesLayerMerger {
         let reader: ParquetFileReader
         let map: OldSnapshotColumns
         let layer: Int
+        /// Keys at or past this end the cursor (a part of a parallel fold); nil: none.
+        let upper: [UInt8]?
         var group = -1
         var columns: [ColumnData] = []
         var row = 0
         var key: [UInt8]?
 
-        init(reader: ParquetFileReader, layer: Int) throws {
+        /// A cursor on the rows with keys in `lower..<upper` (nil: unbounded): row groups
+        /// wholly below `lower` by their statistics are not read.
+        init(reader: ParquetFileReader, layer: Int, lower: [UInt8]? = nil, upper: [UInt8]? = nil) throws {
             self.reader = reader
             self.layer = layer
+            self.upper = upper
             map = try OldSnapshotColumns(reader: reader)
+            if let lower {
+                while group + 1 < reader.rowGroups.count, case .bytes(let high)? = reader.rowGroups[group + 1].columns[map.siteKey].max,
+                      high.lexicographicallyPrecedes(lower) {
+                    group += 1
+                }
+            }
             try nextGroup()
+            if let lower {
+                while let current = key, current.lexicographicallyPrecedes(lower) { try advance() }
+            }
         }
 
         func advance() throws {
@@ -170,6 +184,7 @@ struct SitesLayerMerger {
                 throw ParquetError(.invalidInput, "sites file is not sorted by site_key at row group \(group), row \(row); rebuild the warehouse from raw", path: reader.path)
             }
             key = next
+            endIfPastUpper()
         }
 
         private func nextGroup() throws {
@@ -177,17 +192,31 @@ struct SitesLayerMerger {
             group += 1
             while group < reader.rowGroups.count && reader.rowGroups[group].rowCount == 0 { group += 1 }
             guard group < reader.rowGroups.count else { key = nil; return }
+            if let upper, case .bytes(let low)? = reader.rowGroups[group].columns[map.siteKey].min, !low.lexicographicallyPrecedes(upper) {
+                key = nil
+                return
+            }
             columns = try reader.readRowGroup(group)
             row = 0
             key = map.siteKey(columns, 0)
+            endIfPastUpper()
+        }
+
+        private func endIfPastUpper() {
+            if let upper, let current = key, !current.lexicographicallyPrecedes(upper) {
+                key = nil
+                columns = []
+            }
         }
     }
 
-    /// `body(columns, row, map)` once per site, with the row of its newest layer.
-    static func forEachRow(_ readers: [ParquetFileReader], _ body: ([ColumnData], Int, OldSnapshotColumns) throws -> Void) throws {
+    /// `body(columns, row, map)` once per site, with the row of its newest layer; only sites
+    /// with keys in `lower..<upper` when given.
+    static func forEachRow(_ readers: [ParquetFileReader], lower: [UInt8]? = nil, upper: [UInt8]? = nil,
+                           _ body: ([ColumnData], Int, OldSnapshotColumns) throws -> Void) throws {
         var heap = CursorHeap()
         for (layer, reader) in readers.enumerated() {
-            let cursor = try Cursor(reader: reader, layer: layer)
+            let cursor = try Cursor(reader: reader, layer: layer, lower: lower, upper: upper)
             if cursor.key != nil { heap.push(cursor) }
         }
         while let winner = heap.pop() {
