@@ -127,6 +127,18 @@ final class ParquetLayoutTests: XCTestCase {
         let readRepeating = try reader.readColumn(rowGroup: 0, column: 0), readUnique = try reader.readColumn(rowGroup: 0, column: 1)
         XCTAssertEqual((0..<rows).map { readRepeating.string(at: $0)! }, repeating)
         XCTAssertEqual((0..<rows).map { readUnique.string(at: $0)! }, unique)
+        // With `allPlainWhenFewRepeats`, the unique column is PLAIN from its first row (no
+        // dictionary page at all), the repeating one unchanged.
+        options.allPlainWhenFewRepeats = true
+        let allPlain = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [columns], options: options))
+        XCTAssertEqual(allPlain.rowGroups[0].columns[0].isFullyDictionaryEncoded, true)
+        XCTAssertNil(allPlain.rowGroups[0].columns[1].dictionaryPageOffset)
+        XCTAssertEqual(allPlain.rowGroups[0].columns[1].encodings.contains(.rleDictionary), false)
+        let allPlainUnique = try allPlain.readColumn(rowGroup: 0, column: 1)
+        XCTAssertEqual((0..<rows).map { allPlainUnique.string(at: $0)! }, unique)
+        XCTAssertEqual(allPlain.rowGroups[0].columns[1].min, reader.rowGroups[0].columns[1].min)
+        XCTAssertEqual(allPlain.rowGroups[0].columns[1].max, reader.rowGroups[0].columns[1].max)
+        options.allPlainWhenFewRepeats = false
         // Without the repeating limits, the first limit holds for both.
         options.dictionaryBytesMaxRepeating = options.dictionaryBytesMax
         let plain = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [columns], options: options))

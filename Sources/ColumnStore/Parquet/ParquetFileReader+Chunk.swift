@@ -7,19 +7,20 @@ extension ParquetFileReader {
     func readChunk(_ meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf, rowCount: Int) throws -> ColumnData {
         let chunk = try chunkBytes(meta)
         var builder = ParquetColumnBuilder(leaf: leaf, rowCount: rowCount)
-        let decompressor = ZstdDecompressor()
         var levels: [UInt32] = []
         var position = 0
         var pageIndex = 0
-        while builder.rows < rowCount {
-            guard position < chunk.count else {
-                throw ParquetError(.badPage, "chunk ends after \(builder.rows) of \(rowCount) values")
+        try ZstdDecompressor.pooled { decompressor in
+            while builder.rows < rowCount {
+                guard position < chunk.count else {
+                    throw ParquetError(.badPage, "chunk ends after \(builder.rows) of \(rowCount) values")
+                }
+                let (header, body) = try Self.pageHeader(in: chunk, at: position, pageIndex: pageIndex)
+                position = body.upperBound
+                try decodePage(header, in: chunk, body: body, pageIndex: pageIndex, codec: meta.codec, builder: &builder,
+                               levels: &levels, decompressor: decompressor)
+                pageIndex += 1
             }
-            let (header, body) = try Self.pageHeader(in: chunk, at: position, pageIndex: pageIndex)
-            position = body.upperBound
-            try decodePage(header, in: chunk, body: body, pageIndex: pageIndex, codec: meta.codec, builder: &builder,
-                           levels: &levels, decompressor: decompressor)
-            pageIndex += 1
         }
         return builder.finish()
     }

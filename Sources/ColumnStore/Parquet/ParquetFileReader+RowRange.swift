@@ -104,24 +104,25 @@ extension ParquetFileReader {
         }
 
         let fullMode = leaf.column.kind == .string ? Self.fullStringMode(dataPages) : .none
-        let decompressor = ZstdDecompressor()
-        // The dictionary page is decoded once, on the first range that needs it.
-        var dictionary: ParquetDictionary?
-        var dictionaryDecoded = false
-        func sharedDictionary() throws -> ParquetDictionary? {
-            if !dictionaryDecoded, let page = dictionaryPage {
-                var scratch = ParquetColumnBuilder(leaf: leaf, rowCount: 0)
-                var levels: [UInt32] = []
-                try decodePage(page.header, in: chunk, body: page.body, pageIndex: page.index, codec: meta.codec,
-                               builder: &scratch, levels: &levels, decompressor: decompressor)
-                dictionary = scratch.dictionary
+        return try ZstdDecompressor.pooled { decompressor in
+            // The dictionary page is decoded once, on the first range that needs it.
+            var dictionary: ParquetDictionary?
+            var dictionaryDecoded = false
+            func sharedDictionary() throws -> ParquetDictionary? {
+                if !dictionaryDecoded, let page = dictionaryPage {
+                    var scratch = ParquetColumnBuilder(leaf: leaf, rowCount: 0)
+                    var levels: [UInt32] = []
+                    try decodePage(page.header, in: chunk, body: page.body, pageIndex: page.index, codec: meta.codec,
+                                   builder: &scratch, levels: &levels, decompressor: decompressor)
+                    dictionary = scratch.dictionary
+                }
+                dictionaryDecoded = true
+                return dictionary
             }
-            dictionaryDecoded = true
-            return dictionary
-        }
-        return try rowRanges.map { rows in
-            try decodeRange(rows, chunk: chunk, meta: meta, leaf: leaf, dataPages: dataPages, fullMode: fullMode,
-                            dictionary: sharedDictionary, decompressor: decompressor)
+            return try rowRanges.map { rows in
+                try decodeRange(rows, chunk: chunk, meta: meta, leaf: leaf, dataPages: dataPages, fullMode: fullMode,
+                                dictionary: sharedDictionary, decompressor: decompressor)
+            }
         }
     }
 

@@ -64,6 +64,8 @@ extension ParquetWriter {
             var ids: [UInt32] = []
             /// Whether the chunk's repetition was measured (once, when the first limits are hit).
             var growthDecided = false
+            /// Set when the chunk is started over PLAIN (`allPlainWhenFewRepeats`).
+            var restarted = false
             while start < rows.upperBound {
                 var end = start
                 if !dictionaryIsFull {
@@ -73,10 +75,18 @@ extension ParquetWriter {
                             guard let id = dictionary.id(of: strings.value(end)) else {
                                 if !growthDecided {
                                     growthDecided = true
-                                    if (dictionary.plainBytesMax < options.dictionaryBytesMaxRepeating || dictionary.entriesMax < options.dictionaryEntriesMaxRepeating)
-                                        && Self.valuesRepeat(column, strings, rows: rows) {
+                                    let repeats = Self.valuesRepeat(column, strings, rows: rows)
+                                    if repeats && (dictionary.plainBytesMax < options.dictionaryBytesMaxRepeating || dictionary.entriesMax < options.dictionaryEntriesMaxRepeating) {
                                         dictionary.raiseLimits(entriesMax: options.dictionaryEntriesMaxRepeating, plainBytesMax: options.dictionaryBytesMaxRepeating)
                                         continue
+                                    }
+                                    if !repeats && options.allPlainWhenFewRepeats {
+                                        // Restart the chunk PLAIN: the pages so far are dropped.
+                                        chunk = ChunkAssembler()
+                                        dictionary = StringDictionaryBuilder(entriesMax: 0, plainBytesMax: 0)
+                                        dictionaryIsFull = true
+                                        restarted = true
+                                        break
                                     }
                                 }
                                 dictionaryIsFull = true
@@ -85,6 +95,11 @@ extension ParquetWriter {
                             ids.append(id)
                         }
                         end += 1
+                    }
+                    if restarted {
+                        restarted = false
+                        start = rows.lowerBound
+                        continue
                     }
                     if options.plainWhenNearlyUnique, start == rows.lowerBound, end > start,
                        Self.nearlyUnique(entries: dictionary.count, values: ids.count) {

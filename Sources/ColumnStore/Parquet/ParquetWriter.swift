@@ -32,6 +32,12 @@ public final class ParquetWriter {
         public var dictionaryBytesMaxRepeating = 1 << 20
         public var dictionaryEntriesMaxRepeating = 65_536
         public static let dictionaryRepeatsMin = 2
+        /// When the first limits are hit and the chunk's values do not repeat that much, write
+        /// the whole chunk PLAIN (started over) rather than a dictionary for its first part and
+        /// PLAIN for the rest: for a column of nearly one value per row (a million sites' keys,
+        /// emails, URLs and IPs in a row group of their events) the mixed chunk was 12–17 %
+        /// larger than DuckDB's all-PLAIN one.
+        public var allPlainWhenFewRepeats = false
         /// String columns written PLAIN, no dictionary: unique by construction (event ids). A
         /// dictionary of unique values is as large as the values, costs a hash per value to
         /// write, and must be decoded whole by a reader that wants one row.

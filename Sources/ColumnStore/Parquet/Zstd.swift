@@ -44,8 +44,21 @@ final class ZstdCompressor: @unchecked Sendable {
     }
 }
 
-/// One zstd decompression context, reused across pages.
-final class ZstdDecompressor {
+/// One zstd decompression context, reused across pages, and across reads through `pooled`
+/// (creating one costs more than decompressing a small page). Used by one thread at a time,
+/// hence the unchecked `Sendable`.
+final class ZstdDecompressor: @unchecked Sendable {
+    /// Contexts free for the next read, process-wide; at most `pooledMax` are kept.
+    private static let free = Mutex<[ZstdDecompressor]>([])
+    static let pooledMax = 16
+
+    /// Runs `body` with a context no other thread uses meanwhile.
+    static func pooled<R>(_ body: (ZstdDecompressor) throws -> R) rethrows -> R {
+        let decompressor = free.withLock { $0.popLast() } ?? ZstdDecompressor()
+        defer { free.withLock { if $0.count < pooledMax { $0.append(decompressor) } } }
+        return try body(decompressor)
+    }
+
     private let context: OpaquePointer
 
     init() {

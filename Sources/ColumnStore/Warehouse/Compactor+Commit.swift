@@ -191,6 +191,7 @@ extension Compactor {
         // group) still stops at 1 MiB: there a larger dictionary made the files larger.
         parquet.dictionaryBytesMaxRepeating = 16 << 20
         parquet.dictionaryEntriesMaxRepeating = 1 << 18
+        parquet.allPlainWhenFewRepeats = true
         return parquet
     }
 
