@@ -19,7 +19,7 @@ extension ParquetWriter {
         guard body.count <= Int(Int32.max) else {
             throw ParquetError(.invalidInput, "page of \(body.count) bytes exceeds the 2 GiB page limit", path: path)
         }
-        let compressed = try compressors.compress(body)
+        let compressed = try ZstdCompressor.pooled(level: options.zstdLevel) { try $0.compress(body) }
         // The CRC covers the bytes as stored (after compression), as parquet-format says, so
         // readers can check a page before they decompress it.
         var header = ParquetFormat.PageHeader(
@@ -64,9 +64,7 @@ extension ParquetWriter {
             var ids: [UInt32] = []
             /// Whether the chunk's repetition was measured (once, when the first limits are hit).
             var growthDecided = false
-            /// Set when the chunk is started over PLAIN (`allPlainWhenFewRepeats`).
-            var restarted = false
-            while start < rows.upperBound {
+            pages: while start < rows.upperBound {
                 var end = start
                 if !dictionaryIsFull {
                     ids.removeAll(keepingCapacity: true)
@@ -85,8 +83,8 @@ extension ParquetWriter {
                                         chunk = ChunkAssembler()
                                         dictionary = StringDictionaryBuilder(entriesMax: 0, plainBytesMax: 0)
                                         dictionaryIsFull = true
-                                        restarted = true
-                                        break
+                                        start = rows.lowerBound
+                                        continue pages
                                     }
                                 }
                                 dictionaryIsFull = true
@@ -95,11 +93,6 @@ extension ParquetWriter {
                             ids.append(id)
                         }
                         end += 1
-                    }
-                    if restarted {
-                        restarted = false
-                        start = rows.lowerBound
-                        continue
                     }
                     if options.plainWhenNearlyUnique, start == rows.lowerBound, end > start,
                        Self.nearlyUnique(entries: dictionary.count, values: ids.count) {

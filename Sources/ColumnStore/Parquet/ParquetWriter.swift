@@ -70,10 +70,8 @@ public final class ParquetWriter {
     private var buffer: [UInt8] = []
     private(set) var offset: Int64 = 0
     var rowGroups: [ParquetFormat.RowGroup] = []
-    var rowCount: Int64 = 0
+    private(set) var rowCount: Int64 = 0
     private(set) var isClosed = false
-    /// zstd contexts, one per thread encoding at once (`encodeThreads`).
-    let compressors: ZstdCompressorPool
 
     static let magic: [UInt8] = Array("PAR1".utf8)
 
@@ -83,7 +81,6 @@ public final class ParquetWriter {
         self.schema = schema
         self.options = options
         self.path = path
-        self.compressors = ZstdCompressorPool(level: options.zstdLevel)
         fileDescriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fileDescriptor < 0 { throw Self.ioError("open", path) }
         try append(Self.magic)
@@ -95,7 +92,6 @@ public final class ParquetWriter {
         self.schema = schema
         self.options = options
         self.path = nil
-        self.compressors = ZstdCompressorPool(level: options.zstdLevel)
         try append(Self.magic)
     }
 
@@ -150,12 +146,19 @@ public final class ParquetWriter {
     // MARK: Output
 
     private func writeRowGroup(_ columns: [ColumnData], rows: Range<Int>) throws {
+        let chunks = try encodeChunks(columns, rows: rows).map { try $0.get() }
+        try appendRowGroup(chunks, rowCount: rows.count)
+    }
+
+    /// Appends one row group's chunks, each `metaData` with offsets relative to its own
+    /// `bytes` (moved here to the file's), and records the group. The one place a row group
+    /// enters the file: encoded (`writeRowGroup`) or copied (`append(copied:rowCount:)`).
+    func appendRowGroup(_ chunks: [EncodedChunk], rowCount rows: Int) throws {
         let groupStart = offset
         var group = ParquetFormat.RowGroup()
-        group.numRows = Int64(rows.count)
+        group.numRows = Int64(rows)
         group.ordinal = Int16(truncatingIfNeeded: rowGroups.count)
-        for encoded in try encodeChunks(columns, rows: rows) {
-            var chunk = try encoded.get()
+        for var chunk in chunks {
             let chunkStart = offset
             chunk.metaData.dataPageOffset += chunkStart
             if let dictionaryOffset = chunk.metaData.dictionaryPageOffset {
@@ -168,7 +171,7 @@ public final class ParquetWriter {
         group.fileOffset = groupStart
         group.totalCompressedSize = offset - groupStart
         rowGroups.append(group)
-        rowCount += Int64(rows.count)
+        rowCount += Int64(rows)
     }
 
     /// Each column's chunk, encoded on up to `encodeThreads` threads.

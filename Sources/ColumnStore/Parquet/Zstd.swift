@@ -1,9 +1,20 @@
 import Synchronization
 import CZstd
 
-/// One zstd compression context, reused across pages (context setup is not free). Used by one
-/// thread at a time (`ZstdCompressorPool` hands it out), hence the unchecked `Sendable`.
+/// One zstd compression context, reused across pages and across writers through `pooled`
+/// (context setup is not free). Used by one thread at a time, hence the unchecked `Sendable`.
 final class ZstdCompressor: @unchecked Sendable {
+    /// Contexts free for the next page, process-wide; at most `pooledMax` are kept.
+    private static let free = Mutex<[ZstdCompressor]>([])
+    static let pooledMax = 16
+
+    /// Runs `body` with a context at `level` no other thread uses meanwhile.
+    static func pooled<R>(level: Int32, _ body: (ZstdCompressor) throws -> R) rethrows -> R {
+        let compressor = free.withLock { free in free.lastIndex { $0.level == level }.map { free.remove(at: $0) } } ?? ZstdCompressor(level: level)
+        defer { free.withLock { if $0.count < pooledMax { $0.append(compressor) } } }
+        return try body(compressor)
+    }
+
     private let context: OpaquePointer
     let level: Int32
 
@@ -95,24 +106,5 @@ final class ZstdDecompressor: @unchecked Sendable {
             throw ParquetError(.decompression, "zstd produced \(written) bytes, page header says \(size)")
         }
         return output
-    }
-}
-
-/// zstd compression contexts shared by the threads encoding one file's columns: a thread
-/// takes a free context (or makes one) for a page and gives it back, so contexts are reused
-/// and never used by two threads at once.
-final class ZstdCompressorPool: @unchecked Sendable {
-    let level: Int32
-    private let free: Mutex<[ZstdCompressor]>
-
-    init(level: Int32) {
-        self.level = level
-        free = Mutex([ZstdCompressor(level: level)])
-    }
-
-    func compress(_ input: [UInt8]) throws -> [UInt8] {
-        let compressor = free.withLock { $0.popLast() } ?? ZstdCompressor(level: level)
-        defer { free.withLock { $0.append(compressor) } }
-        return try compressor.compress(input)
     }
 }

@@ -12,7 +12,8 @@ import Foundation
 ///    have the current file schema, their concatenation is already sorted: their row groups
 ///    are copied into one hidden file as stored (pages checked, not decoded: a backlog's
 ///    chunks cover successive hours, so this is the common case and costs the bytes' copy).
-///    Only `site_key` and `admin_email` are decoded, for the erase index.
+///    The erase index is the union of the inputs' (their two key columns decoded only for an
+///    input whose index is missing or stale).
 /// 2b. Else read them, order all rows by (received_at, event_id) through a permutation (no row
 ///    is copied twice), gather row groups of `rowGroupRows` into one hidden file (per run of
 ///    rows from one input, column by column).
@@ -53,13 +54,13 @@ extension Compactor {
         let readers = try inputs.map { try ParquetFileReader(path: layout.absolute($0.path)) }
         let relative = FileIO.parentDirectory(Self.currentPath(of: first)) + "/part-\(Self.versionTag(version))-m.parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
-        var options = parquetOptions()
+        var parquet = parquetOptions()
         // A merge runs alone (after the chunks): both cores encode its columns.
-        options.encodeThreads = max(1, self.options.parseThreads)
-        let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: options)
+        parquet.encodeThreads = max(1, options.parseThreads)
+        let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquet)
         var keys = SubjectKeySet()
         let merged: (rows: Int, low: Int64, high: Int64)
-        if self.options.mergeByCopy, Self.followInTime(inputs, readers) {
+        if options.mergeByCopy, Self.followInTime(inputs, readers) {
             merged = try copyRowGroups(readers, inputs: inputs, into: writer, keys: &keys)
         } else {
             merged = try mergeRows(readers, projectID: first.projectID, into: writer, keys: &keys)
@@ -85,10 +86,10 @@ extension Compactor {
     /// than the next one's — by the log's ranges and by every row group's `received_at`
     /// statistics (absent statistics: no).
     static func followInTime(_ inputs: [SegmentEntry], _ readers: [ParquetFileReader]) -> Bool {
-        var newest = Int64.min
+        var newest: Int64? = nil
         for (input, reader) in zip(inputs, readers) {
-            guard reader.schema == WarehouseSchema.eventsFile, let time = reader.schema.index(of: "received_at"),
-                  input.receivedAtMin > newest || newest == .min && input.receivedAtMin == .min else { return false }
+            guard reader.schema == WarehouseSchema.eventsFile, let time = reader.schema.index(of: "received_at") else { return false }
+            if let newest, input.receivedAtMin <= newest { return false }
             var previous = Int64.min
             for group in reader.rowGroups where group.rowCount > 0 {
                 guard case .int64(let low)? = group.columns[time].min, case .int64(let high)? = group.columns[time].max,
@@ -100,16 +101,22 @@ extension Compactor {
         return true
     }
 
-    /// Step 2a: the inputs' row groups in order, as stored.
+    /// Step 2a: the inputs' row groups in order, as stored. The erase index is the union of
+    /// the inputs' (written with them); an input without a valid one has its `site_key` and
+    /// `admin_email` decoded.
     func copyRowGroups(_ readers: [ParquetFileReader], inputs: [SegmentEntry], into writer: ParquetWriter,
                        keys: inout SubjectKeySet) throws -> (rows: Int, low: Int64, high: Int64) {
         var rows = 0
         let siteKey = WarehouseSchema.eventsFile.index(of: "site_key")!, adminEmail = WarehouseSchema.eventsFile.index(of: "admin_email")!
-        for reader in readers {
+        for (input, reader) in zip(inputs, readers) {
+            let indexed = SubjectKeyIndex.loadSegment(dataDirectory: dataDirectory, input)
+            if let indexed { keys.formUnion(indexed.hashes) }
             for group in reader.rowGroups.indices where reader.rowGroups[group].rowCount > 0 {
                 try writer.append(copied: try reader.rawRowGroup(group), rowCount: reader.rowGroups[group].rowCount)
-                keys.insert(siteKeys: try reader.readColumn(rowGroup: group, column: siteKey),
-                            adminEmails: try reader.readColumn(rowGroup: group, column: adminEmail))
+                if indexed == nil {
+                    keys.insert(siteKeys: try reader.readColumn(rowGroup: group, column: siteKey),
+                                adminEmails: try reader.readColumn(rowGroup: group, column: adminEmail))
+                }
                 rows += reader.rowGroups[group].rowCount
             }
         }
