@@ -51,9 +51,9 @@ final class PrivacyIndexTests: XCTestCase {
     /// own reading of each line (JSON tree, no normalizer) and by each segment row's columns.
     static func assertIndexesTruthful(_ directory: String, file: StaticString = #filePath, line: UInt = #line) throws {
         var checked = 0
+        var packs = RawKeyIndexReader(dataDirectory: directory)
         for raw in RawLayout(dataDirectory: directory).listFiles() {
-            guard SubjectKeyIndex.verdict(dataDirectory: directory, file: raw, hash: 0) != .unindexed,
-                  let index = SubjectKeyIndex.load(SubjectKeyIndex.rawPath(dataDirectory: directory, key: raw.key)) else { continue }
+            guard let index = packs.index(key: raw.key), SubjectKeyIndex.verdict(index: index, file: raw, hash: 0) != .unindexed else { continue }
             var content = try FileIO.readFile(raw.path)
             if raw.isCompressed { content = try Gzip.inflate(content) }
             try content.withUnsafeBytes { buffer in
@@ -147,26 +147,29 @@ final class PrivacyIndexTests: XCTestCase {
     func testLinesPastTheIndexAndDamagedIndexesAreSearched() throws {
         let data = try makeData()
         try PrivacyEraseTests.compact(data.directory)
-        // An open hour grew after compaction: a subject line appended past the index.
-        let grown = RawLayout(dataDirectory: data.directory).listFiles().first { !$0.isCompressed && $0.path != data.extraPath }!
+        // The pack holding the index of the file with the original line is damaged (below),
+        // and an open hour of another day grew after compaction: a subject line appended past the index.
+        let files = RawLayout(dataDirectory: data.directory).listFiles()
+        let extraKey = files.first { $0.path == data.extraPath }!.key
+        let extraPack = RawKeyIndexPack.location(dataDirectory: data.directory, key: extraKey)!
+        let damagedDay = files.filter { RawKeyIndexPack.location(dataDirectory: data.directory, key: $0.key)!.path == extraPack.path }
+        let grown = files.first { !$0.isCompressed && RawKeyIndexPack.location(dataDirectory: data.directory, key: $0.key)!.path != extraPack.path }!
         var late = String(decoding: data.line, as: UTF8.self)
         late = late.replacingOccurrences(of: "01ONLYHEREONLYHEREONLYHERE", with: "01LATELATELATELATELATELATE")
         let fd = open(grown.path, O_WRONLY | O_APPEND)
         XCTAssertGreaterThanOrEqual(fd, 0)
         _ = Array(late.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        // And the index of the file holding the original line is damaged.
-        let extraKey = RawLayout(dataDirectory: data.directory).listFiles().first { $0.path == data.extraPath }!.key
-        let extraIndex = SubjectKeyIndex.rawPath(dataDirectory: data.directory, key: extraKey)
-        var bytes = try FileIO.readFile(extraIndex)
+        var bytes = try FileIO.readFile(extraPack.path)
         bytes[bytes.count / 2] ^= 0x40
-        try FileIO.writeFileAtomically(extraIndex, bytes)
-        XCTAssertNil(SubjectKeyIndex.load(extraIndex), "a damaged index does not decode")
+        try FileIO.writeFileAtomically(extraPack.path, bytes)
+        XCTAssertTrue(RawKeyIndexPack.load(extraPack.path).isEmpty, "a damaged pack reads as empty")
 
         let report = try erase(data.directory, data.project, .email(normalizing: "only@here.example")!)
         XCTAssertEqual(report.rawLinesRemoved, 2, report.reads.text)
         XCTAssertEqual(report.reads.rawTailsRead, 1, report.reads.text)
-        XCTAssertEqual(report.reads.rawFilesRead, 2, report.reads.text)
+        // Every file of the damaged pack's day is read whole, and the grown file.
+        XCTAssertEqual(report.reads.rawFilesRead, damagedDay.count + 1, report.reads.text)
         XCTAssertEqual(try PrivacyEraseTests.filesContaining("only@here.example", in: data.directory), [])
         try Self.assertIndexesTruthful(data.directory)
     }
@@ -232,6 +235,39 @@ final class PrivacyIndexTests: XCTestCase {
         XCTAssertEqual(SubjectKeyIndex.hash(key: Array("s:example.com".utf8)), Self.referenceHash("s:example.com"))
     }
 
+    func testPackEncodingRejectsDamageAndPlacesEntriesByDay() throws {
+        let first = SubjectKeyIndex(kind: .raw, a: 10, b: 7, c: 3, d: 0, hashes: [1, 5, 900])
+        let second = SubjectKeyIndex(kind: .raw, a: 20, b: 8, c: 4, d: 0, hashes: [2])
+        var pack = RawKeyIndexPack()
+        pack.set("05/track-1.ndjson", first)
+        pack.set("04/track-1.ndjson", second)
+        let bytes = pack.encoded()
+        let decoded = try XCTUnwrap(RawKeyIndexPack.decode(bytes))
+        XCTAssertEqual(decoded.index(named: "05/track-1.ndjson"), first)
+        XCTAssertEqual(decoded.index(named: "04/track-1.ndjson"), second)
+        XCTAssertNil(decoded.index(named: "06/track-1.ndjson"))
+        for cut in [0, 4, 15, bytes.count - 1] { XCTAssertNil(RawKeyIndexPack.decode(Array(bytes[0..<cut]))) }
+        for position in bytes.indices {
+            var flipped = bytes
+            flipped[position] ^= 0x01
+            XCTAssertNil(RawKeyIndexPack.decode(flipped), "a flip at \(position) went unnoticed")
+        }
+        let location = try XCTUnwrap(RawKeyIndexPack.location(dataDirectory: "/d", key: "track/2026/03/04/05/track-1.ndjson"))
+        XCTAssertEqual(location.path, "/d/warehouse/_keys/raw/track/2026/03/04.keys")
+        XCTAssertEqual(location.name, "05/track-1.ndjson")
+        XCTAssertNil(RawKeyIndexPack.location(dataDirectory: "/d", key: "track/2026/03/04/05/"))
+        XCTAssertNil(RawKeyIndexPack.location(dataDirectory: "/d", key: "track/2026/03/04"))
+        // Removing the last entry deletes the pack and the folders it leaves empty.
+        let directory = TrackhouseTestSupport.makeTemporaryDirectory()
+        let key = "track/2026/03/04/05/track-1.ndjson"
+        try RawKeyIndexPack.update(dataDirectory: directory, [key: first], durable: false)
+        var reader = RawKeyIndexReader(dataDirectory: directory)
+        XCTAssertEqual(reader.index(key: key), first)
+        try SubjectKeyIndex.removeRaw(dataDirectory: directory, keys: [key], durably: true)
+        XCTAssertEqual(FileIO.walkFiles(SubjectKeyIndex.root(dataDirectory: directory), includeHidden: true), [])
+        XCTAssertFalse(FileIO.exists(SubjectKeyIndex.root(dataDirectory: directory) + "/raw/track/2026"))
+    }
+
     /// FNV-1a 64 + fmix64, low 32 bits, written out independently.
     static func referenceHash(_ text: String) -> UInt32 {
         var h: UInt64 = 14_695_981_039_346_656_037
@@ -246,7 +282,15 @@ final class PrivacyIndexTests: XCTestCase {
         var options = PrivacyEraseTests.compactOptions()
         try PrivacyEraseTests.compact(directory, options: options)
         let files = RawLayout(dataDirectory: directory).listFiles()
-        XCTAssertTrue(files.allSatisfy { FileIO.exists(SubjectKeyIndex.rawPath(dataDirectory: directory, key: $0.key)) }, "compaction indexes every raw file")
+        var packs = RawKeyIndexReader(dataDirectory: directory)
+        XCTAssertTrue(files.allSatisfy { packs.index(key: $0.key) != nil }, "compaction indexes every raw file")
+        // One pack per route and day, in a folder per month: no folder per hour.
+        let packFiles = FileIO.walkFiles(SubjectKeyIndex.root(dataDirectory: directory) + "/raw", includeHidden: true)
+        XCTAssertEqual(packFiles.count, Set(files.map { RawKeyIndexPack.location(dataDirectory: directory, key: $0.key)!.path }).count)
+        XCTAssertLessThan(packFiles.count, files.count)
+        // A pack left by the layout before packs (one file per raw file) goes with its file.
+        let legacy = SubjectKeyIndex.root(dataDirectory: directory) + "/raw/" + files[0].key + ".keys"
+        try FileIO.writeFileAtomically(legacy, [1, 2, 3])
         options.rawRetentionDays = 1
         try PrivacyEraseTests.compact(directory, options: options)
         XCTAssertTrue(RawLayout(dataDirectory: directory).listFiles().isEmpty, "generated hours are months old")

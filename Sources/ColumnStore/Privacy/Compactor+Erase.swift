@@ -119,10 +119,11 @@ extension Compactor {
             let files = rawLayout.listFiles()
             writer?.rotateOpenFiles()
             var rewrites: [(file: RawLayout.RawFile, temp: String?, entry: EraseJournal.RawEntry?, index: SubjectKeyIndex?)] = []
+            var packs = RawKeyIndexReader(dataDirectory: dataDirectory)
             for file in files {
                 // The file's index may clear it (Privacy/SubjectKeyIndex.swift); lines past
                 // what it covers are searched on their own.
-                if case .absent(let covered, let tail) = SubjectKeyIndex.verdict(dataDirectory: dataDirectory, file: file, hash: subjectHash) {
+                if case .absent(let covered, let tail) = SubjectKeyIndex.verdict(reader: &packs, file: file, hash: subjectHash) {
                     counts.reads.rawFilesSkipped += 1
                     guard tail else { continue }
                     counts.reads.rawTailsRead += 1
@@ -155,10 +156,12 @@ extension Compactor {
                 for (index, rewrite) in rewrites.enumerated() {
                     if let temp = rewrite.temp {
                         // The old index goes durably first: it must never describe the new content.
-                        try SubjectKeyIndex.removeRaw(dataDirectory: dataDirectory, key: rewrite.file.key, durably: true)
+                        try SubjectKeyIndex.removeRaw(dataDirectory: dataDirectory, keys: [rewrite.file.key], durably: true)
                         guard rename(temp, rewrite.file.path) == 0 else { throw FileIOError(operation: "rename", path: rewrite.file.path, errno: errno) }
                         try FileIO.fsyncDirectory(FileIO.parentDirectory(rewrite.file.path))
-                        try? rewrite.index?.write(to: SubjectKeyIndex.rawPath(dataDirectory: dataDirectory, key: rewrite.file.key))
+                        if let index = rewrite.index {
+                            _ = try? RawKeyIndexPack.update(dataDirectory: dataDirectory, [rewrite.file.key: index], durable: false)
+                        }
                     }
                     if let entry = rewrite.entry { state.raw[entry.key] = entry.progress }
                     if index == 0 { crashPoint(2) }

@@ -22,10 +22,11 @@ extension Compactor {
         var rawMatches: [String: Int64] = [:]
         var unindexedMatchTimes: [Int64] = []
         let subjectHash = SubjectKeyIndex.hash(subject: subject)
+        var packs = RawKeyIndexReader(dataDirectory: dataDirectory)
         for file in rawLayout.listFiles() {
             // Files the erase index clears are skipped, but for lines past what it covers.
             var from: Int64 = 0
-            if case .absent(let covered, let tail) = SubjectKeyIndex.verdict(dataDirectory: dataDirectory, file: file, hash: subjectHash) {
+            if case .absent(let covered, let tail) = SubjectKeyIndex.verdict(reader: &packs, file: file, hash: subjectHash) {
                 guard tail else { continue }
                 from = covered
             }

@@ -3,7 +3,8 @@ import Core
 import Foundation
 import Ingest
 
-/// The erase's per-file index (`<data>/warehouse/_keys/…`): which privacy subjects a raw file
+/// The erase's per-file index (`<data>/warehouse/_keys/…`; a raw file's sits in its day's pack,
+/// `RawKeyIndexPack.swift`, a segment's beside the segment's path): which privacy subjects a raw file
 /// or an `events` segment may hold, so an erase opens only the files that may hold its subject
 /// (`Compactor+Erase.swift`) instead of reading the whole warehouse.
 ///
@@ -25,7 +26,8 @@ import Ingest
 /// 3. Writers: compaction indexes each raw file's lines as it parses them (extending the
 ///    previous index when it covers up to where this read starts), and each `events` segment
 ///    it writes; an erase indexes what it rewrites and each segment it had to read without an
-///    index. Files are replaced by rename, never fsynced: a lost or torn index is just absent.
+///    index (a parsed raw file's index is written by the committing thread, in batches of
+///    packs). Files are replaced by rename, never fsynced: a lost or torn index is just absent.
 /// 4. Removal: an erase deletes a raw file's index durably before it renames the rewritten
 ///    file into place; retention deletes the index with the file; a merge or retention commit
 ///    deletes the indexes of the segments it removes, and an erase sweeps any index of its
@@ -152,8 +154,6 @@ struct SubjectKeyIndex: Equatable, Sendable {
     /// `<data>/warehouse/_keys`: beside `_log`, hidden from engines that read `events/` and `sites/`.
     static func root(dataDirectory: String) -> String { dataDirectory + "/warehouse/_keys" }
 
-    static func rawPath(dataDirectory: String, key: String) -> String { root(dataDirectory: dataDirectory) + "/raw/" + key + ".keys" }
-
     static func segmentPath(dataDirectory: String, relative: String) -> String { root(dataDirectory: dataDirectory) + "/" + relative + ".keys" }
 
     static func load(_ path: String) -> SubjectKeyIndex? {
@@ -166,19 +166,21 @@ struct SubjectKeyIndex: Equatable, Sendable {
         try encoded().withUnsafeBytes { try FileIO.writeFileAtomically(path, $0, durable: false) }
     }
 
-    /// Deletes a raw file's index (retention, an erase); `durably` fsyncs the folder, so the
-    /// index cannot come back after a crash once the caller changes the file.
-    static func removeRaw(dataDirectory: String, key: String, durably: Bool = false) throws {
-        let path = rawPath(dataDirectory: dataDirectory, key: key)
-        guard unlink(path) == 0 else { return }
-        if durably { try FileIO.fsyncDirectory(FileIO.parentDirectory(path)) }
+    /// Deletes raw files' indexes (retention, an erase); `durably`: the removal survives a
+    /// crash once this returns, so an index cannot come back after the caller changes the file.
+    static func removeRaw(dataDirectory: String, keys: [String], durably: Bool = false) throws {
+        guard !keys.isEmpty else { return }
+        try RawKeyIndexPack.update(dataDirectory: dataDirectory,
+                                   Dictionary(keys.map { ($0, SubjectKeyIndex?.none) }, uniquingKeysWith: { first, _ in first }),
+                                   durable: durably)
     }
 
-    /// Retention: a deleted raw file's index, and the hour…year folders of `_keys/raw` that
-    /// this leaves empty (`rmdir` fails on a folder that still holds something).
-    static func removeRawAndEmptyFolders(dataDirectory: String, key: String) {
-        var folder = FileIO.parentDirectory(rawPath(dataDirectory: dataDirectory, key: key))
-        guard unlink(rawPath(dataDirectory: dataDirectory, key: key)) == 0 else { return }
+    /// Retention: a deleted raw file's index in the layout before packs
+    /// (`_keys/raw/<raw key>.keys`), and the hour…year folders this leaves empty.
+    static func removeLegacyRaw(dataDirectory: String, key: String) {
+        let path = root(dataDirectory: dataDirectory) + "/raw/" + key + ".keys"
+        guard unlink(path) == 0 else { return }
+        var folder = FileIO.parentDirectory(path)
         for _ in 0..<4 {
             guard rmdir(folder) == 0 else { break }
             folder = FileIO.parentDirectory(folder)
@@ -241,9 +243,13 @@ struct SubjectKeyIndex: Equatable, Sendable {
         case absent(covered: Int64, tail: Bool)
     }
 
-    static func verdict(dataDirectory: String, file: RawLayout.RawFile, hash: UInt32) -> RawVerdict {
-        guard let index = load(rawPath(dataDirectory: dataDirectory, key: file.key)), index.kind == .raw,
-              index.a <= UInt64(Int64.max) else { return .unindexed }
+    /// `reader`: the packs of raw files' indexes (`RawKeyIndexPack.swift`).
+    static func verdict(reader: inout RawKeyIndexReader, file: RawLayout.RawFile, hash: UInt32) -> RawVerdict {
+        verdict(index: reader.index(key: file.key), file: file, hash: hash)
+    }
+
+    static func verdict(index: SubjectKeyIndex?, file: RawLayout.RawFile, hash: UInt32) -> RawVerdict {
+        guard let index, index.kind == .raw, index.a <= UInt64(Int64.max) else { return .unindexed }
         let covered = Int64(index.a)
         if file.isCompressed {
             // The gzip trailer: CRC-32 and size (mod 2^32) of the whole content.

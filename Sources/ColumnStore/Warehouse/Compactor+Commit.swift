@@ -209,7 +209,7 @@ extension Compactor {
         for file in files where state.raw[file.key]?.complete == true {
             if (file.hourIndex + 1) * 3_600_000_000 <= cutoff {
                 FileIO.removeGradually(file.path)
-                SubjectKeyIndex.removeRawAndEmptyFolders(dataDirectory: dataDirectory, key: file.key)
+                SubjectKeyIndex.removeLegacyRaw(dataDirectory: dataDirectory, key: file.key)
                 deleted.insert(file.key)
                 report.rawFilesDeleted += 1
                 if (file.hourIndex + 25) * 3_600_000_000 <= now {
@@ -217,6 +217,7 @@ extension Compactor {
                 }
             }
         }
+        try? SubjectKeyIndex.removeRaw(dataDirectory: dataDirectory, keys: Array(deleted))
         for hourFolder in emptiedFolders.sorted() {
             var folder = hourFolder
             // hour, day, month, year: stop at the first folder that still holds something.

@@ -16,6 +16,9 @@ struct ParsedRawFile: Sendable {
     var unreadable: String?
     var tornTail = false
     var progress: RawProgress?
+    /// The erase index of the lines read so far (`SubjectKeyIndex`), for the committing
+    /// thread to write in its day's pack; nil when not indexing or nothing new was read.
+    var keyIndex: SubjectKeyIndex?
 }
 
 /// Reads the not yet compacted lines of one raw file and normalizes them. Pure apart from
@@ -75,13 +78,12 @@ struct RawFileParser: Sendable {
                     rows.append(row)
                 }
             }
-            // The erase index of the lines read (Privacy/SubjectKeyIndex.swift).
+            // The erase index of the lines read (Privacy/SubjectKeyIndex.swift), extending the
+            // file's entry in its day's pack (read here, written by the committing thread).
             if let directory = indexDataDirectory, consumed > from {
-                let path = SubjectKeyIndex.rawPath(dataDirectory: directory, key: file.key)
-                if let index = SubjectKeyIndex.extendRaw(previous: SubjectKeyIndex.load(path), bytes: buffer, base: base,
-                                                         from: base + from, to: base + consumed, keys: keys) {
-                    try? index.write(to: path)
-                }
+                var packs = RawKeyIndexReader(dataDirectory: directory)
+                parsed.keyIndex = SubjectKeyIndex.extendRaw(previous: packs.index(key: file.key), bytes: buffer, base: base,
+                                                            from: base + from, to: base + consumed, keys: keys)
             }
         }
         parsed.rows = rows.finish()

@@ -64,10 +64,11 @@ extension Compactor {
         let cutoffHour = cutoff / 3_600_000_000
         for file in files where file.hourIndex < cutoffHour {
             FileIO.removeGradually(file.path)
-            SubjectKeyIndex.removeRawAndEmptyFolders(dataDirectory: dataDirectory, key: file.key)
+            SubjectKeyIndex.removeLegacyRaw(dataDirectory: dataDirectory, key: file.key)
             deleted.insert(file.key)
             report.rawFilesDeleted += 1
         }
+        try? SubjectKeyIndex.removeRaw(dataDirectory: dataDirectory, keys: Array(deleted))
         return deleted
     }
 }

@@ -153,7 +153,10 @@ public final class Compactor {
         }
         var eventsApplied = 0
         var bytesApplied: Int64 = 0
+        var keyIndexes = RawKeyIndexBatch(dataDirectory: dataDirectory)
+        defer { keyIndexes.flush() }
         try forEachParsedFile(plan, done: done, reader: reader) { index, parsed in
+            if let keyIndex = parsed.keyIndex { keyIndexes.add(key: plan[index].key, keyIndex) }
             let fileMonth = fileMonths[index]
             if fileMonth != chunk.lastFileMonth && chunk.eventCount > 0 {
                 // A new month: end the chunk here unless the month (estimated from its bytes at
@@ -178,6 +181,7 @@ public final class Compactor {
             }
         }
         try commitChunk(&chunk)
+        keyIndexes.flush()
         if options.mergeSmallSegments { try mergeSmallSegments() }
         try foldSitesDeltas(atEnd: true)
         var deleted = options.rawRetentionDays.map { applyRawRetention(days: $0, files: rawFiles) } ?? []
