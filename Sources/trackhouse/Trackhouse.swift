@@ -18,19 +18,20 @@ struct Trackhouse: AsyncParsableCommand {
 
     /// The entry point: `query` first, then ArgumentParser's whole tree.
     ///
-    /// Why `query` goes first: ArgumentParser builds the parser of every subcommand before it
-    /// looks at the arguments, by reflection over each one's properties, and each first
-    /// lookup of a type's protocol conformance scans the static binary's whole conformance
-    /// table — about a fifth of the CPU of a small `trackhouse query` process, which analysts'
-    /// scripts run one query at a time. `QueryCommand` is parsed on its own instead; anything
-    /// it does not accept (help, a bad flag) goes to the full parse, which prints exactly what
-    /// it always did, so only the cost differs.
+    /// Why `query` goes first: ArgumentParser builds its parsers by reflection over each
+    /// command's properties, and each first lookup of a type's protocol conformance scans the
+    /// static binary's whole conformance table — about a sixth of the CPU of a small
+    /// `trackhouse query` process (perf, 2026-12-07), which analysts' scripts run one query at
+    /// a time. `QueryInvocation.parse` reads the command's few flags by hand instead; anything
+    /// it does not take (help, a bad flag) goes to the full parse, which prints exactly what it
+    /// always did, so only the cost differs. `TRACKHOUSE_QUERY_FULL_PARSE=1` skips the fast
+    /// path (the equivalence test runs both).
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "query", !arguments.contains(where: { ["-h", "--help", "help"].contains($0) }),
-           let command = try? QueryCommand.parseAsRoot(Array(arguments.dropFirst())) as? QueryCommand {
+        if arguments.first == "query", getenv("TRACKHOUSE_QUERY_FULL_PARSE").map({ String(cString: $0) }) != "1",
+           let invocation = QueryInvocation.parse(Array(arguments.dropFirst())) {
             do {
-                try command.run()
+                try invocation.run()
             } catch {
                 Trackhouse.exit(withError: error)
             }
@@ -48,9 +49,12 @@ struct DataOptions: ParsableArguments {
 
     /// `--data`, else `TRACKHOUSE_DATA`, else `./data`: the folder `serve` would use without a
     /// config file, so `token`, `compact` and `query` find it from the same environment.
-    var data: String {
+    var data: String { Self.resolve(dataFlag) }
+
+    static func resolve(_ dataFlag: String?) -> String {
         if let dataFlag { return dataFlag }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["TRACKHOUSE_DATA"], !fromEnvironment.isEmpty {
+        // One variable by `getenv`, not `ProcessInfo.environment` (which copies them all).
+        if let fromEnvironment = getenv("TRACKHOUSE_DATA").map({ String(cString: $0) }), !fromEnvironment.isEmpty {
             return fromEnvironment
         }
         return "./data"

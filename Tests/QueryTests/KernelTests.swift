@@ -1,11 +1,30 @@
 import XCTest
 @testable import Query
 
-/// Small building blocks checked directly: LIKE matching, time arithmetic, JSON paths, HLL.
+/// Small building blocks checked directly: LIKE matching, time arithmetic, JSON paths, HLL,
+/// group counting.
 final class KernelTests: XCTestCase {
     func like(_ value: String, _ pattern: String, caseInsensitive: Bool = false) -> Bool {
         let matcher = LikeMatcher(pattern: Array(pattern.utf8), caseInsensitive: caseInsensitive)
         return Array(value.utf8).withUnsafeBufferPointer { matcher.matches($0) }
+    }
+
+    /// `CountAccumulator.countRows` (interleaved counters for few groups) against the plain
+    /// loop, across group counts on both sides of its threshold and row counts not a multiple of 4.
+    func testCountRowsEqualsThePlainLoop() {
+        var generator = SystemRandomNumberGenerator()
+        for groupCount in [1, 2, 3, 17, 64, 65, 300] {
+            for rowCount in [0, 1, 63, 64, 65, 2047, 2048] {
+                let groups = (0..<rowCount).map { _ in Int32.random(in: 0..<Int32(groupCount), using: &generator) }
+                var expected = [Int64](repeating: 5, count: groupCount)
+                for group in groups { expected[Int(group)] += 1 }
+                var counts = [Int64](repeating: 5, count: groupCount)
+                groups.withUnsafeBufferPointer { groups in
+                    counts.withUnsafeMutableBufferPointer { CountAccumulator.countRows(groups, count: rowCount, into: $0) }
+                }
+                XCTAssertEqual(counts, expected, "groups \(groupCount), rows \(rowCount)")
+            }
+        }
     }
 
     func testLike() {

@@ -122,6 +122,11 @@ public final class WarehouseReader: Sendable {
         return reader
     }
 
+    /// Whether `relative`'s reader is cached (its footer read already).
+    func isOpen(_ relative: String) -> Bool {
+        state.withLock { $0.readers[relative] != nil }
+    }
+
     /// A file a commit added: under its name, or under its hidden replaced name when a later
     /// commit (a merge, a newer snapshot) replaced it already. Not cached (it may not be live).
     func openAdded(_ relative: String) throws -> ParquetFileReader {
@@ -177,6 +182,11 @@ public struct WarehouseSnapshot: Sendable {
     /// Every project with at least one live file.
     public var projectIDs: Set<String> {
         Set(state.segments.values.map(\.projectID))
+    }
+
+    /// Whether `file`'s reader is cached: `open` then reads nothing.
+    public func isOpen(_ file: SegmentEntry) -> Bool {
+        reader.isOpen(file.path)
     }
 
     /// The (cached) reader of one of this snapshot's files. A failure is noted as damage.

@@ -20,6 +20,7 @@ final class HashAggregate {
     /// Largest product of dictionary sizes mapped through a flat array.
     private let compositeEntriesMax = 1 << 16
     private var keyScratch: [UInt8] = []
+    private var zeroGroupIDs: [Int32] = []
     private var keyOffsets: [Int] = []
 
     /// `mergeThreads`: threads the accumulators may use when `merge` folds a partial in.
@@ -51,7 +52,11 @@ final class HashAggregate {
     }
 
     private func groupIDs(_ keys: [Vector], count: Int) -> [Int32] {
-        if keys.isEmpty { return [Int32](repeating: 0, count: count) }
+        if keys.isEmpty {
+            // One group: the same zeros for every batch (no allocation per batch).
+            if zeroGroupIDs.count != count { zeroGroupIDs = [Int32](repeating: 0, count: count) }
+            return zeroGroupIDs
+        }
         if keys.count == 1, case .dictionary(let indices) = keys[0].encoding,
            keys[0].dictionaryToken != nil || keys[0].buffer.count <= count {
             return dictionaryGroupIDs(keys[0], indices: indices, count: count)

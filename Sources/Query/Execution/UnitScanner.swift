@@ -31,11 +31,20 @@ struct UnitScanner {
         var otherColumnsLoaded = plan.otherColumns.isEmpty
         defer { context.countScanned(rows: rowCount, columns: columnsRead) }
 
+        // No filter and no column read (count(*) over a unit every row of which passes): each
+        // full batch is the same placeholders, built once rather than one vector per column each time.
+        let fullPlaceholderBatch = filter == nil && plan.otherColumns.isEmpty && unitColumns.allSatisfy({ $0 == nil })
+            ? Self.batch(unitColumns, placeholders, 0, vectorSize) : nil
         var start = 0
         while start < rowCount {
             try context.checkpoint()
             let end = min(start + vectorSize, rowCount)
             let count = end - start
+            if let fullPlaceholderBatch, count == vectorSize {
+                if try !consume(DataChunk(columns: fullPlaceholderBatch, count: count)) { return }
+                start = end
+                continue
+            }
             var columns = Self.batch(unitColumns, placeholders, start, end)
             var selection: [UInt32]?
             if let filter {

@@ -43,6 +43,21 @@ public final class WarehouseCatalog: Catalog, Sendable {
         }
     }
 
+    /// The readers of `files`, in order. Footers not yet cached are read and decoded on up to
+    /// `threadsMax` threads (a small query over a cold process is mostly this); the first
+    /// failure in file order is thrown.
+    func open(_ snapshot: WarehouseSnapshot, _ files: [SegmentEntry], threadsMax: Int = ProcessInfo.processInfo.activeProcessorCount) throws
+        -> [ParquetFileReader] {
+        let unopened = files.count(where: { !snapshot.isOpen($0) })
+        guard unopened >= 4, threadsMax > 1 else { return try files.map { try open(snapshot, $0) } }
+        let opened = Mutex([Result<ParquetFileReader, any Error>?](repeating: nil, count: files.count))
+        ParallelFor.forEach(count: files.count, workersMax: threadsMax) { index in
+            let result = Result { try self.open(snapshot, files[index]) }
+            opened.withLock { $0[index] = result }
+        }
+        return try opened.withLock { results in try results.map { try $0!.get() } }
+    }
+
     /// Notes the damage for `/healthz` and says which file, relative to the warehouse.
     func damaged(_ path: String, _ error: any Error) -> QueryError {
         warehouse.noteReadFailure(path, error)
@@ -64,8 +79,9 @@ struct WarehouseTable: ScanSource {
         var units: [any ScanUnit] = []
         let snapshot = try catalog.snapshot()
         if table == .sites { return try sitesUnits(snapshot, projectID: projectID) }
-        for segment in snapshot.files(table, projectID: projectID) {
-            let reader = try catalog.open(snapshot, segment)
+        let segments = snapshot.files(table, projectID: projectID)
+        let readers = try catalog.open(snapshot, segments)
+        for (segment, reader) in zip(segments, readers) {
             var partition = ["project_id": segment.projectID]
             if let month = segment.month { partition["month"] = month }
             for group in 0..<reader.rowGroups.count {
