@@ -62,7 +62,7 @@ public final class QueryEngine: Sendable {
 
     private func run(_ prepared: PreparedQuery, scope: AccessScope) throws -> QueryResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        var plan = try Planner(scope: scope).plan(prepared.bound)
+        var plan = try Planner(scope: scope, rowCountsFromLog: options.rowCountsFromLog).plan(prepared.bound)
         if !options.provenFilters { plan.filterTrueUnits = [] }
         if prepared.isExplain {
             let lines = ExplainRenderer(plan: plan).lines()

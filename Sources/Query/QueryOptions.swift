@@ -14,6 +14,9 @@ public struct QueryOptions: Sendable {
     /// Units whose every row provably passes the filter (`QueryPlan.filterTrueUnits`) are
     /// scanned without it; off only to compare answers in tests.
     public var provenFilters = true
+    /// `count(*)` alone counts the rows the warehouse log records per file (`Planner` step 5)
+    /// when nothing else is needed; off only to compare answers in tests.
+    public var rowCountsFromLog = true
 
     public init(timeoutMs: Int? = 30_000, memoryBytesMax: Int = 1 << 30, resultRowsMax: Int = 100_000,
                 threadsMax: Int = ProcessInfo.processInfo.activeProcessorCount) {

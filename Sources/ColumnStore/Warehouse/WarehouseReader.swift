@@ -184,6 +184,19 @@ public struct WarehouseSnapshot: Sendable {
         Set(state.segments.values.map(\.projectID))
     }
 
+    /// Without reading the footer: `file` has the size its commit recorded and ends with
+    /// Parquet's magic (a stat and a 4-byte read; a cached reader needs neither). What a
+    /// count from the log checks, so a truncated or replaced file is still reported as damaged.
+    public func checkSizeAndTail(_ file: SegmentEntry) throws {
+        if isOpen(file) { return }
+        let path = reader.layout.committedPath(file.path)
+        guard let size = FileIO.fileSize(path) else { throw ParquetError(.io, "cannot stat the file", path: path) }
+        guard size == file.bytes else {
+            throw ParquetError(.truncated, "the file has \(size) bytes, its commit recorded \(file.bytes)", path: path)
+        }
+        guard size >= 4, let magic = try? FileIO.readFile(path, fromOffset: size - 4), magic == Array("PAR1".utf8) else { throw ParquetError(.badMagic, "the file does not end with PAR1", path: path) }
+    }
+
     /// Whether `file`'s reader is cached: `open` then reads nothing.
     public func isOpen(_ file: SegmentEntry) -> Bool {
         reader.isOpen(file.path)

@@ -7,9 +7,14 @@ import Core
 /// 2. constant sub-expressions are folded (so `'2026-01-01'::TIMESTAMP` is a constant),
 /// 3. units whose partition values or min/max/null statistics prove that no row can pass the
 ///    filter are pruned (=, <>, <, <=, >, >=, BETWEEN, IN, IS [NOT] NULL, under AND/OR),
-/// 4. only referenced columns are read, filter columns first (late materialisation).
+/// 4. only referenced columns are read, filter columns first (late materialisation),
+/// 5. a query that reads no column — `count(*)` alone, no GROUP BY, a filter (if any) that
+///    partition values prove true or false for every file — counts the rows the log records
+///    per file (`ScanSource.rowCountUnits`) without opening one.
 struct Planner {
     let scope: AccessScope
+    /// Step 5; off only to compare answers in tests.
+    var rowCountsFromLog = true
 
     func plan(_ query: BoundQuery) throws -> QueryPlan {
         var query = query
@@ -42,23 +47,36 @@ struct Planner {
         var filterTrueUnits = Set<String>()
         var unitsTotal = 0
         if let source = query.source {
-            let all: [any ScanUnit]
+            let pruner = UnitPruner(schema: query.schema)
+            func select(_ all: [any ScanUnit]) {
+                units = []
+                pruned = []
+                filterTrueUnits = []
+                unitsTotal = all.count
+                for unit in all {
+                    if let filter, let reason = pruner.pruneReason(filter, unit) {
+                        pruned.append((unit.name, reason))
+                    } else {
+                        if let filter, pruner.isAlwaysTrue(filter, unit) { filterTrueUnits.insert(unit.name) }
+                        units.append(unit)
+                    }
+                }
+            }
             do {
-                all = try source.scanUnits(projectID: scope.projectID)
+                // Step 5, kept only when every file left passes the filter whole.
+                let countsOnly = rowCountsFromLog && query.isAggregate && query.groups.isEmpty && !query.aggregates.isEmpty
+                    && query.aggregates.allSatisfy { $0.kind == .countStar && $0.argument == nil && !$0.distinct }
+                if countsOnly, let counted = try source.rowCountUnits(projectID: scope.projectID) {
+                    select(counted)
+                    if filter == nil || units.allSatisfy({ filterTrueUnits.contains($0.name) }) {
+                        return finish(query, filter: filter, units: units, pruned: pruned, unitsTotal: unitsTotal, filterTrueUnits: filterTrueUnits)
+                    }
+                }
+                select(try source.scanUnits(projectID: scope.projectID))
             } catch let error as QueryError {
                 throw error
             } catch {
                 throw QueryError(.io, "listing the scan units of \(query.schema.name) failed: \(error)")
-            }
-            unitsTotal = all.count
-            let pruner = UnitPruner(schema: query.schema)
-            for unit in all {
-                if let filter, let reason = pruner.pruneReason(filter, unit) {
-                    pruned.append((unit.name, reason))
-                } else {
-                    if let filter, pruner.isAlwaysTrue(filter, unit) { filterTrueUnits.insert(unit.name) }
-                    units.append(unit)
-                }
             }
         }
 
@@ -67,6 +85,12 @@ struct Planner {
             units = [InMemoryScanUnit(name: "(no table)", rowCount: 1, columns: [:])]
             unitsTotal = 1
         }
+        return finish(query, filter: filter, units: units, pruned: pruned, unitsTotal: unitsTotal, filterTrueUnits: filterTrueUnits)
+    }
+
+    /// Steps 4 and on, over the units chosen.
+    private func finish(_ query: BoundQuery, filter: BoundExpression?, units: [any ScanUnit], pruned: [(name: String, reason: String)],
+                        unitsTotal: Int, filterTrueUnits: Set<String>) -> QueryPlan {
 
         var needed = Set<Int>()
         if !query.isAggregate {

@@ -46,6 +46,8 @@ extension ScanUnit {
 /// What a table offers the engine: its schema and its scan units.
 public protocol ScanSource: Sendable {
     var schema: TableSchema { get }
+    /// See the extension: row counts only, or nil.
+    func rowCountUnits(projectID: String?) throws -> [any ScanUnit]?
     /// All units of the table at the moment of the call. Called once per query.
     func scanUnits() throws -> [any ScanUnit]
     /// The units of one project only (`nil`: all). A source that knows each file's project
@@ -55,6 +57,13 @@ public protocol ScanSource: Sendable {
 }
 
 extension ScanSource {
+    /// Units that carry only their row counts and partition values — no columns, no
+    /// statistics — known without opening a file (the log records each file's rows): for
+    /// queries that need nothing else (`count(*)`, under a filter on partition values at
+    /// most). nil when the source cannot say (the default; `sites`, whose rows depend on
+    /// which newer layer replaced them).
+    public func rowCountUnits(projectID: String?) throws -> [any ScanUnit]? { nil }
+
     public func scanUnits(projectID: String?) throws -> [any ScanUnit] {
         guard let projectID else { return try scanUnits() }
         // A unit without the key may hold any project's rows: the scope's predicate filters them.

@@ -74,6 +74,20 @@ struct WarehouseTable: ScanSource {
         try scanUnits(projectID: nil)
     }
 
+    /// `events` files as the log records them: one unit per file, its rows, project and month;
+    /// no footer is read (each file's size and last four bytes are checked). Rows of `events` files are final once committed (a rewrite, such as
+    /// an erase, commits a new file with its own count).
+    func rowCountUnits(projectID: String?) throws -> [any ScanUnit]? {
+        guard table == .events else { return nil }
+        let snapshot = try catalog.snapshot()
+        return try snapshot.files(table, projectID: projectID).map { segment in
+            do { try snapshot.checkSizeAndTail(segment) } catch { throw catalog.damaged(segment.path, error) }
+            var partition = ["project_id": segment.projectID]
+            if let month = segment.month { partition["month"] = month }
+            return InMemoryScanUnit(name: segment.path + "#rows-from-log", rowCount: segment.rows, partitionValues: partition, columns: [:], computeStatistics: false)
+        }
+    }
+
     /// Opens only the files of `projectID` (the log names each file's project).
     func scanUnits(projectID: String?) throws -> [any ScanUnit] {
         var units: [any ScanUnit] = []
