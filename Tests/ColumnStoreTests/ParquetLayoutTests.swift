@@ -145,6 +145,39 @@ final class ParquetLayoutTests: XCTestCase {
         XCTAssertEqual(plain.rowGroups[0].columns[0].isFullyDictionaryEncoded, false)
     }
 
+    /// A chunk whose dictionary never fills but whose values do not repeat twice is PLAIN
+    /// (with `allPlainWhenFewRepeats`); one that repeats keeps its dictionary. Long PLAIN
+    /// strings take `zstdLevelLongStrings` (fewer bytes, same values).
+    func testSmallNonRepeatingChunksArePlainAndLongStringsCompressHarder() throws {
+        let schema = ParquetSchema([ParquetColumn(name: "unique", kind: .string), ParquetColumn(name: "twice", kind: .string),
+                                    ParquetColumn(name: "json", kind: .string)])
+        let rows = 2_000
+        let unique = (0..<rows).map { "10.0.\($0 / 250).\($0 % 250)" }
+        let twice = (0..<rows).map { "value-\($0 % 1_000)" }
+        let slugs = ["woocommerce", "akismet", "jetpack", "elementor", "contact-form-7", "yoast-seo", "wpforms-lite", "classic-editor"]
+        let json = (0..<rows).map { row in
+            "[" + (0..<6).map { "{\"slug\":\"\(slugs[(row &* 7 &+ $0 &* 3) % slugs.count])\",\"version\":\"\(row % 13).\($0)\"}" }.joined(separator: ",") + "]"
+        }
+        let columns = [unique, twice, json].map { ColumnData(kind: .string, count: rows, validity: nil, storage: .strings(StringColumn($0))) }
+        var options = ParquetWriter.Options()
+        options.plainStringColumns = ["json"]
+        options.allPlainWhenFewRepeats = true
+        let reader = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [columns], options: options))
+        XCTAssertNil(reader.rowGroups[0].columns[0].dictionaryPageOffset, "values that do not repeat: PLAIN")
+        XCTAssertEqual(reader.rowGroups[0].columns[1].isFullyDictionaryEncoded, true, "each value twice: dictionary")
+        XCTAssertEqual((0..<rows).map { try! reader.readColumn(rowGroup: 0, column: 0).string(at: $0)! }.prefix(3), unique.prefix(3))
+        options.allPlainWhenFewRepeats = false
+        let kept = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [columns], options: options))
+        XCTAssertEqual(kept.rowGroups[0].columns[0].isFullyDictionaryEncoded, true, "without the option the dictionary stays")
+
+        options.zstdLevelLongStrings = 5
+        let harder = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [columns], options: options))
+        XCTAssertLessThan(harder.rowGroups[0].columns[2].compressedByteCount, kept.rowGroups[0].columns[2].compressedByteCount)
+        XCTAssertEqual(harder.rowGroups[0].columns[0].compressedByteCount, kept.rowGroups[0].columns[0].compressedByteCount, "short values: level 3")
+        let values = try harder.readColumn(rowGroup: 0, column: 2)
+        XCTAssertEqual((0..<rows).map { values.string(at: $0)! }, json)
+    }
+
     func testUniqueStringColumnsAreWrittenPlain() throws {
         let rows = 1_000
         let unique: [String?] = (0..<rows).map { $0 % 50 == 7 ? nil : "https://site-\($0).example" }

@@ -9,17 +9,19 @@ extension ParquetWriter {
     }
 
     /// Compresses a v1 data page body and prefixes its header.
-    func dataPage(body: [UInt8], valueCount: Int, encoding: ParquetEncoding) throws -> EncodedPage {
+    /// `zstdLevel`: nil for `options.zstdLevel`.
+    func dataPage(body: [UInt8], valueCount: Int, encoding: ParquetEncoding, zstdLevel: Int32? = nil) throws -> EncodedPage {
         let dataHeader = ParquetFormat.DataPageHeader(
             numValues: Int32(valueCount), encoding: encoding, definitionLevelEncoding: .rle, repetitionLevelEncoding: .rle)
-        return try page(type: .dataPage, body: body) { $0.dataPageHeader = dataHeader }
+        return try page(type: .dataPage, body: body, zstdLevel: zstdLevel) { $0.dataPageHeader = dataHeader }
     }
 
-    func page(type: ParquetPageType, body: [UInt8], _ configure: (inout ParquetFormat.PageHeader) -> Void) throws -> EncodedPage {
+    func page(type: ParquetPageType, body: [UInt8], zstdLevel: Int32? = nil,
+              _ configure: (inout ParquetFormat.PageHeader) -> Void) throws -> EncodedPage {
         guard body.count <= Int(Int32.max) else {
             throw ParquetError(.invalidInput, "page of \(body.count) bytes exceeds the 2 GiB page limit", path: path)
         }
-        let compressed = try ZstdCompressor.pooled(level: options.zstdLevel) { try $0.compress(body) }
+        let compressed = try ZstdCompressor.pooled(level: zstdLevel ?? options.zstdLevel) { try $0.compress(body) }
         // The CRC covers the bytes as stored (after compression), as parquet-format says, so
         // readers can check a page before they decompress it.
         var header = ParquetFormat.PageHeader(
@@ -64,7 +66,23 @@ extension ParquetWriter {
             var ids: [UInt32] = []
             /// Whether the chunk's repetition was measured (once, when the first limits are hit).
             var growthDecided = false
-            pages: while start < rows.upperBound {
+            /// Non-null values written as dictionary ids.
+            var idsWritten = 0
+            pages: while true {
+                if start >= rows.upperBound {
+                    // A chunk that ended all dictionary-encoded without ever filling the
+                    // dictionary, whose values do not repeat `dictionaryRepeatsMin` times: PLAIN,
+                    // as when the dictionary fills (`allPlainWhenFewRepeats`).
+                    if options.allPlainWhenFewRepeats, !growthDecided, chunk.plainPages == 0, dictionary.count > 0,
+                       idsWritten < Options.dictionaryRepeatsMin * dictionary.count {
+                        chunk = ChunkAssembler()
+                        dictionary = StringDictionaryBuilder(entriesMax: 0, plainBytesMax: 0)
+                        dictionaryIsFull = true
+                        start = rows.lowerBound
+                        continue pages
+                    }
+                    break pages
+                }
                 var end = start
                 if !dictionaryIsFull {
                     ids.removeAll(keepingCapacity: true)
@@ -105,12 +123,14 @@ extension ParquetWriter {
                         var body: [UInt8] = []
                         if spec.isOptional { appendDefinitionLevels(column, start..<end, to: &body) }
                         appendDictionaryIds(ids, dictionaryCount: dictionary.count, to: &body)
+                        idsWritten += ids.count
                         chunk.add(try dataPage(body: body, valueCount: end - start, encoding: .rleDictionary))
                         chunk.dictionaryDataPages += 1
                     }
                 } else {
                     var body: [UInt8] = []
                     var valueBytes = 0
+                    var valueCount = 0
                     var values: [UInt8] = []
                     while end < rows.upperBound && end - start < options.pageRowsMax
                             && (end == start || valueBytes < options.pageBytesMax) {
@@ -120,12 +140,15 @@ extension ParquetWriter {
                             withUnsafeBytes(of: &length) { values.append(contentsOf: $0) }
                             values.append(contentsOf: value)
                             valueBytes += 4 + value.count
+                            valueCount += 1
                         }
                         end += 1
                     }
                     if spec.isOptional { appendDefinitionLevels(column, start..<end, to: &body) }
                     body.append(contentsOf: values)
-                    chunk.add(try dataPage(body: body, valueCount: end - start, encoding: .plain))
+                    let long = valueCount > 0 && valueBytes - 4 * valueCount >= Options.longStringBytesMin * valueCount
+                    chunk.add(try dataPage(body: body, valueCount: end - start, encoding: .plain,
+                                           zstdLevel: long ? options.zstdLevelLongStrings : nil))
                     chunk.plainPages += 1
                 }
                 start = end

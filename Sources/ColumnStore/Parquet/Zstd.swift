@@ -33,8 +33,10 @@ final class ZstdCompressor: @unchecked Sendable {
     /// damaged page instead of returning other values.
     func compress(_ input: [UInt8]) throws -> [UInt8] {
         // Parameters are sticky on the context; setting them per page costs nothing next to
-        // compressing it and keeps `init` infallible.
-        for (parameter, value) in [(ZSTD_c_compressionLevel, level), (ZSTD_c_checksumFlag, 1)] {
+        // compressing it and keeps `init` infallible. minMatch 5 is zstd's own level-3 choice
+        // for large inputs; for inputs under 256 KB (small pages) it picks 4, which made a
+        // PLAIN column of hex site hashes 8 % larger.
+        for (parameter, value) in [(ZSTD_c_compressionLevel, level), (ZSTD_c_checksumFlag, 1), (ZSTD_c_minMatch, 5)] {
             let result = ZSTD_CCtx_setParameter(context, parameter, value)
             if ZSTD_isError(result) != 0 {
                 throw ParquetError(.invalidInput, "zstd parameter \(parameter.rawValue) = \(value) refused: \(String(cString: ZSTD_getErrorName(result)))")

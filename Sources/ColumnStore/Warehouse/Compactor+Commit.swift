@@ -192,6 +192,7 @@ extension Compactor {
         parquet.dictionaryBytesMaxRepeating = 16 << 20
         parquet.dictionaryEntriesMaxRepeating = 1 << 18
         parquet.allPlainWhenFewRepeats = true
+        parquet.zstdLevelLongStrings = options.zstdLevelLongStrings
         return parquet
     }
 

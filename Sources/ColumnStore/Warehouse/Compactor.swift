@@ -76,6 +76,8 @@ public final class Compactor {
         /// Delete raw files fully compacted and older than this many days (nil: keep forever).
         public var rawRetentionDays: Int? = nil
         public var zstdLevel: Int32 = 3
+        /// `ParquetWriter.Options.zstdLevelLongStrings` of the warehouse's files.
+        public var zstdLevelLongStrings: Int32? = 5
         /// Seconds a replaced file is kept under its hidden name (see `retire`).
         public var replacedRetentionSeconds: Int64 = 600
         /// Threads that read and normalize raw files ahead of the committing thread (step 3).
