@@ -51,6 +51,11 @@ struct QueryInvocation: Equatable {
 
     static let defaults = QueryInvocation()
 
+    /// The integer flags `parse` takes beside `--threads` (which must also be ≥ 1).
+    private static let integerFlags: [String: WritableKeyPath<QueryInvocation, Int> & Sendable] = [
+        "--timeout-ms": \.timeoutMs, "--max-rows": \.maxRows, "--memory-mb": \.memoryMB, "--repeat": \.repeatCount,
+    ]
+
     /// The arguments after `query`, when they are only what this parser knows — `--data`,
     /// `--format`, `-c`, `--threads`, `--timeout-ms`, `--max-rows`, `--memory-mb`, `--repeat`
     /// (each at most once, as `--name value` or `--name=value`; `-c value`) and one positional
@@ -91,20 +96,9 @@ struct QueryInvocation: Equatable {
             case "--threads":
                 guard let threads = Int(value), threads >= 1 else { return nil }
                 invocation.threads = threads
-            case "--timeout-ms":
-                guard let number = Int(value) else { return nil }
-                invocation.timeoutMs = number
-            case "--max-rows":
-                guard let number = Int(value) else { return nil }
-                invocation.maxRows = number
-            case "--memory-mb":
-                guard let number = Int(value) else { return nil }
-                invocation.memoryMB = number
-            case "--repeat":
-                guard let number = Int(value) else { return nil }
-                invocation.repeatCount = number
             default:
-                return nil
+                guard let field = Self.integerFlags[name], let number = Int(value) else { return nil }
+                invocation[keyPath: field] = number
             }
         }
         if let positional {
