@@ -212,6 +212,12 @@ final class PrivacyIndexTests: XCTestCase {
             flipped[position] ^= 0x01
             XCTAssertNotEqual(SubjectKeyIndex.decode(flipped), index, "a flip at \(position) went unnoticed")
         }
+        // Reserved bytes other than zero do not decode, even under a matching CRC (one
+        // encoding per index: found by the fuzzer).
+        var reserved = Array(bytes.dropLast(4))
+        reserved[6] = 0x2B
+        withUnsafeBytes(of: SubjectKeyIndex.crc32(reserved).littleEndian) { reserved += $0 }
+        XCTAssertNil(SubjectKeyIndex.decode(reserved))
         XCTAssertTrue(index.contains(5))
         XCTAssertFalse(index.contains(6))
         index.hashes = []
@@ -247,6 +253,10 @@ final class PrivacyIndexTests: XCTestCase {
         XCTAssertEqual(decoded.index(named: "04/track-1.ndjson"), second)
         XCTAssertNil(decoded.index(named: "06/track-1.ndjson"))
         for cut in [0, 4, 15, bytes.count - 1] { XCTAssertNil(RawKeyIndexPack.decode(Array(bytes[0..<cut]))) }
+        var reserved = Array(bytes.dropLast(4))
+        reserved[5] = 1
+        withUnsafeBytes(of: SubjectKeyIndex.crc32(reserved).littleEndian) { reserved += $0 }
+        XCTAssertNil(RawKeyIndexPack.decode(reserved), "reserved bytes must be zero")
         for position in bytes.indices {
             var flipped = bytes
             flipped[position] ^= 0x01

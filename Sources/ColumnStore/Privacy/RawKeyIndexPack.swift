@@ -81,7 +81,7 @@ struct RawKeyIndexPack: Sendable {
 
     /// Nil for anything that is not a whole, undamaged pack.
     static func decode(_ bytes: [UInt8]) -> RawKeyIndexPack? {
-        guard bytes.count >= 16, Array(bytes[0..<4]) == magic, bytes[4] == 1 else { return nil }
+        guard bytes.count >= 16, Array(bytes[0..<4]) == magic, bytes[4] == 1, bytes[5] == 0, bytes[6] == 0, bytes[7] == 0 else { return nil }
         return bytes.withUnsafeBytes { buffer -> RawKeyIndexPack? in
             func u16(_ at: Int) -> Int { Int(UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: at, as: UInt16.self))) }
             func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }

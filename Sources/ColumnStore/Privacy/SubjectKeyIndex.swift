@@ -128,7 +128,8 @@ struct SubjectKeyIndex: Equatable, Sendable {
 
     /// Nil for anything that is not a whole, undamaged index (the caller then reads the file).
     static func decode(_ bytes: [UInt8]) -> SubjectKeyIndex? {
-        guard bytes.count >= 48, Array(bytes[0..<4]) == magic, bytes[4] == 1, let kind = Kind(rawValue: bytes[5]) else { return nil }
+        guard bytes.count >= 48, Array(bytes[0..<4]) == magic, bytes[4] == 1, let kind = Kind(rawValue: bytes[5]),
+              bytes[6] == 0, bytes[7] == 0 else { return nil }
         func u32(_ at: Int) -> UInt32 { bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: UInt32.self)) } }
         func u64(_ at: Int) -> UInt64 { bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: UInt64.self)) } }
         let count = Int(u32(40))
