@@ -62,7 +62,9 @@ public final class QueryEngine: Sendable {
 
     private func run(_ prepared: PreparedQuery, scope: AccessScope) throws -> QueryResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        var plan = try Planner(scope: scope, rowCountsFromLog: options.rowCountsFromLog).plan(prepared.bound)
+        // A count unit answers only with its filter proven true, so it needs proven filters.
+        var plan = try Planner(scope: scope, rowCountsFromLog: options.rowCountsFromLog && options.provenFilters)
+            .plan(prepared.bound)
         if !options.provenFilters { plan.filterTrueUnits = [] }
         if prepared.isExplain {
             let lines = ExplainRenderer(plan: plan).lines()
