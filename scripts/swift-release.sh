@@ -9,13 +9,17 @@
 #     library folder holds libzstd.a and libz.a and no .so, so `-lzstd` / `-lz` find the archives.
 # What is left dynamic: the C library (libc, libm), libstdc++/libgcc_s (the Swift runtime's
 # C++ parts) — see README.md "Install".
+#   - `--no-export-dynamic`: the Swift driver exports every symbol of an executable (42k in
+#     .dynsym), which only `dladdr` and the dynamic linker read; each process start paid for
+#     them (~1 ms of a ~5-ms `trackhouse query`: BENCHMARKS.md "Query start"). Backtraces
+#     read the file's own symbol table, which is kept.
 # Usage: scripts/swift-release.sh build [PRODUCT]   (default: trackhouse)
 #        scripts/swift-release.sh bin-path
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 static_libs="$PWD/.build/static-libs"
-flags=(-c release --static-swift-stdlib)
+flags=(-c release --static-swift-stdlib -Xlinker --no-export-dynamic)
 export PKG_CONFIG_PATH="$static_libs/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 case "${1:-build}" in
   build)

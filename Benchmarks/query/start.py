@@ -18,6 +18,8 @@ data = args[0]
 binaries = [a for a in args[1:] if not a.isdigit()]
 rounds = int(next((a for a in args[1:] if a.isdigit()), "15"))
 queries = [
+    # The fixed cost: process start, flags, the log, an empty plan (DuckDB: a round trip).
+    ("select_1", "SELECT 1"),
     ("count", "SELECT count(*) FROM events"),
     ("one_project_count", "SELECT count(*) FROM events WHERE project_id = 'acme-seo'"),
     ("sites_by_status", "SELECT status, count(*) FROM sites GROUP BY 1"),

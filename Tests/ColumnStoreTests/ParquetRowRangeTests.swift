@@ -25,6 +25,8 @@ final class ParquetRowRangeTests: XCTestCase {
             try ParquetWriter.writeFileAtomically(path: path, schema: table.schema, rowGroups: [table.columns], options: options)
             let reader = try ParquetFileReader(path: path)
             XCTAssertEqual(reader.rowGroups.count, (table.rows + groupRows - 1) / groupRows)
+            // A small dictionary budget, so dictionaries are also evicted and decoded again.
+            let cache = ParquetRowReadCache(dictionaryBytesMax: 4_096)
             var random = SplitMix64(seed: UInt64(index) &+ 7)
             var groupStart = 0
             for group in reader.rowGroups.indices {
@@ -45,6 +47,15 @@ final class ParquetRowRangeTests: XCTestCase {
                     for (rows, ranged) in zip(ranges, together) {
                         assertEqual(ranged, whole.slice(rows), "\(context), rows \(rows), read together")
                     }
+                    // Through the cache: the first read takes the whole chunk and keeps its page
+                    // table, the second reads from the file only the pages it decodes.
+                    for pass in 0..<2 {
+                        let cached = try reader.readColumn(rowGroup: group, column: column, rowRanges: ranges, cache: cache)
+                        for (rows, ranged) in zip(ranges, cached) {
+                            assertEqual(ranged, whole.slice(rows), "\(context), rows \(rows), cached read \(pass)")
+                        }
+                    }
+                    XCTAssertLessThanOrEqual(cache.dictionaryBytes, cache.dictionaryBytesMax, context)
                     for rows in ranges {
                         let ranged = try reader.readColumn(rowGroup: group, column: column, rows: rows)
                         assertEqual(ranged, whole.slice(rows), "\(context), rows \(rows)")
@@ -56,6 +67,12 @@ final class ParquetRowRangeTests: XCTestCase {
                 }
                 groupStart += rowCount
             }
+            XCTAssertEqual(cache.chunkCount, reader.rowGroups.count * table.schema.columns.count)
+            cache.forget(paths: [path + ".other"])
+            XCTAssertEqual(cache.chunkCount, reader.rowGroups.count * table.schema.columns.count)
+            cache.forget(paths: [path])
+            XCTAssertEqual(cache.chunkCount, 0)
+            XCTAssertEqual(cache.dictionaryBytes, 0)
         }
     }
 

@@ -1,4 +1,5 @@
 import XCTest
+import ColumnStore
 @testable import Query
 
 /// Small building blocks checked directly: LIKE matching, time arithmetic, JSON paths, HLL,
@@ -25,6 +26,50 @@ final class KernelTests: XCTestCase {
                 XCTAssertEqual(counts, expected, "groups \(groupCount), rows \(rowCount)")
             }
         }
+    }
+
+    /// count(*) by one dictionary key, counted per dictionary entry, equals the general path
+    /// (a group id per row, then `CountAccumulator`): across batches sharing a storage
+    /// dictionary, a second dictionary, a NULL entry, a dictionary too large for the per-entry
+    /// path, a selection without a token, and two count(*) columns.
+    func testCountsByDictionaryEntryEqualTheGeneralPath() throws {
+        var generator = SystemRandomNumberGenerator()
+        func dictionary(_ entries: Int, nullEntry: Int?) -> (StringColumn, [UInt8]?) {
+            var column = StringColumn()
+            for entry in 0..<entries { column.append("value-\(entry % 7)-\(entry)") }
+            return (column, nullEntry.map { null in (0..<entries).map { $0 == null ? 0 : 1 } })
+        }
+        let small = dictionary(5, nullEntry: 2), other = dictionary(40, nullEntry: nil), large = dictionary(3_000, nullEntry: 7)
+        let tokens = [DictionaryToken(), DictionaryToken(), DictionaryToken()]
+        let count = BoundAggregate(kind: .countStar, argument: nil, distinct: false, type: .bigint)
+        let key = BoundExpression(.column(0), type: .varchar)
+        let fast = HashAggregate(groups: [key], aggregates: [count, count])
+        let reference = HashAggregate(groups: [key], aggregates: [count, count])
+        reference.countsByEntry = false
+        let executor = ExpressionExecutor()
+        for batch in 0..<40 {
+            let choice = batch % 4
+            let (column, validity) = [small, other, large, small][choice]
+            let token: DictionaryToken? = choice == 3 ? nil : tokens[choice]
+            let rows = [1, 3, 2_048, 700, 64][batch % 5]
+            let indices = (0..<rows).map { _ in UInt32.random(in: 0..<UInt32(column.count), using: &generator) }
+            let vector = Vector(type: .varchar, buffer: .string(column), validity: validity, encoding: .dictionary(indices),
+                                count: rows, dictionaryToken: token)
+            let chunk = DataChunk(columns: [vector], count: rows)
+            try fast.consume(chunk, executor: executor)
+            try reference.consume(chunk, executor: executor)
+        }
+        XCTAssertEqual(reference.batchesCountedByEntry, 0)
+        XCTAssertEqual(fast.batchesCountedByEntry, 20, "the small and the second dictionary's batches")
+        func rows(_ aggregate: HashAggregate) throws -> [String] {
+            try aggregate.resultChunks().flatMap { chunk in
+                (0..<chunk.count).map { row in chunk.columns.map { "\($0.value(at: row))" }.joined(separator: "|") }
+            }.sorted()
+        }
+        let expected = try rows(reference)
+        XCTAssertEqual(try rows(fast), expected)
+        XCTAssertGreaterThan(expected.count, 40)
+        XCTAssertTrue(expected.contains { $0.hasPrefix("NULL|") || $0.hasPrefix("null|") }, expected.prefix(3).joined(separator: "\n"))
     }
 
     func testLike() {

@@ -66,12 +66,17 @@ final class SitesIndexTests: XCTestCase {
         let store = SitesIndexStore(warehouse: catalog.warehouse)
         let project = try ProjectRegistry.parse(try FileIO.readFile(data + "/projects.json"), path: "p").projects[0].id
         let before = try XCTUnwrap(try store.index(projectID: project))
+        let engine = QueryEngine(catalog: catalog, logger: quietLogger)
+        try assertSame("", store: store, engine: engine, project: project, pages: [(nil, 0)])
+        XCTAssertGreaterThan(store.rowReadCache.chunkCount, 0, "a page read keeps its chunks' page tables")
         for (path, bytes) in heldBytes { try FileIO.writeFileAtomically(path, bytes) }
         _ = try Compactor(dataDirectory: data, options: Compactor.Options(), logger: quietLogger).run()
         let after = try XCTUnwrap(try store.index(projectID: project))
         XCTAssertNotEqual(before.path, after.path, "a new snapshot is a new index")
-        let engine = QueryEngine(catalog: catalog, logger: quietLogger)
+        XCTAssertFalse(before.filePaths.subtracting(after.filePaths).isEmpty, "the commit replaced a file")
+        XCTAssertTrue(store.rowReadCache.paths.isSubset(of: after.filePaths), "the replaced index's files are forgotten")
         try assertSame("", store: store, engine: engine, project: project, pages: [(nil, 0)])
+        XCTAssertGreaterThan(store.rowReadCache.chunkCount, 0)
     }
 
     /// `sites` as a base plus many deltas: the index and SQL both read the merged rows, and

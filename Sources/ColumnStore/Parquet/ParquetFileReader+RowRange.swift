@@ -5,6 +5,10 @@
 /// counts adding up to the row group's row count). Then the dictionary page (when a chosen
 /// page needs it) and the data pages overlapping the range are decompressed and decoded, and
 /// the result is cut to the exact rows.
+///
+/// With a `ParquetRowReadCache` (a listing reads rows of the same chunks request after
+/// request), a chunk's page table and its decoded dictionary are kept: the next read of that
+/// chunk reads from the file only the bytes of the data pages it decodes.
 extension ParquetFileReader {
     /// Rows `rows` of one column of one row group: the same ColumnData as
     /// `readColumn(rowGroup:column:).slice(rows)`, but only the dictionary page and the data
@@ -18,7 +22,8 @@ extension ParquetFileReader {
     /// walked once, and only the pages overlapping some range are decoded — for rows far
     /// apart in one group (a listing page's rows), where one range from the lowest to the
     /// highest would decode every page between them.
-    public func readColumn(rowGroup: Int, column: Int, rowRanges: [Range<Int>]) throws -> [ColumnData] {
+    public func readColumn(rowGroup: Int, column: Int, rowRanges: [Range<Int>],
+                           cache: ParquetRowReadCache? = nil) throws -> [ColumnData] {
         guard rowGroups.indices.contains(rowGroup), leaves.indices.contains(column) else {
             throw ParquetError(.invalidInput, "no column \(column) in row group \(rowGroup)", path: path)
         }
@@ -28,7 +33,12 @@ extension ParquetFileReader {
         }
         do {
             let chunk = metaData.rowGroups[rowGroup].columns[column]
-            return try readChunk(chunk.metaData!, leaf: leaves[column], rowCount: rowCount, rowRanges: rowRanges)
+            // Only a file read by path is cached: the path is what names its chunks.
+            let cached = cache.flatMap { cache in
+                path.map { (cache, ParquetRowReadCache.ChunkKey(path: $0, rowGroup: rowGroup, column: column)) }
+            }
+            return try readChunk(chunk.metaData!, leaf: leaves[column], rowCount: rowCount, rowRanges: rowRanges,
+                                 cache: cached)
         } catch var error as ParquetError {
             error.message = "row group \(rowGroup), column '\(leaves[column].column.name)': " + error.message
             throw error.at(path)
@@ -36,7 +46,7 @@ extension ParquetFileReader {
     }
 
     /// One page of a chunk as found by the header pass.
-    private struct PageEntry {
+    struct PageEntry {
         var header: ParquetFormat.PageHeader
         var index: Int
         var body: Range<Int>
@@ -50,15 +60,74 @@ extension ParquetFileReader {
     }
 
     /// Storage the whole-chunk read ends with for a string column (see `fullStringMode`).
-    private enum StringMode {
+    enum StringMode {
         case none, dictionary, strings
     }
 
-    private func readChunk(_ meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf, rowCount: Int,
-                           rowRanges: [Range<Int>]) throws -> [ColumnData] {
-        let chunk = try chunkBytes(meta)
+    /// A chunk's pages as the header pass found them.
+    struct ChunkPages {
+        var dictionaryPage: PageEntry?
+        var dataPages: [PageEntry]
+        var fullMode: StringMode
+    }
 
-        // Header pass: same walk, stop condition and checks as `readChunk(_:leaf:rowCount:)`.
+    private func readChunk(_ meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf, rowCount: Int,
+                           rowRanges: [Range<Int>],
+                           cache: (cache: ParquetRowReadCache, key: ParquetRowReadCache.ChunkKey)?) throws -> [ColumnData] {
+        let chunkStart = try Self.chunkRange(meta, footerStart: footerStart).lowerBound
+        // The whole chunk is read when its pages are not known yet (then kept for every range).
+        var wholeChunk: [UInt8]?
+        let pages: ChunkPages
+        if let known = cache.flatMap({ $0.cache.pages($0.key) }) {
+            pages = known
+        } else {
+            let chunk = try chunkBytes(meta)
+            pages = try Self.pageTable(chunk, leaf: leaf, rowCount: rowCount)
+            cache?.cache.setPages(pages, for: cache!.key)
+            wholeChunk = chunk
+        }
+        // Bytes of pages `first...last` (chunk positions), from the whole chunk or the file.
+        func pageBytes(_ first: PageEntry, _ last: PageEntry) throws -> (bytes: [UInt8], offset: Int) {
+            if let wholeChunk { return (wholeChunk, 0) }
+            let lower = first.body.lowerBound, upper = last.body.upperBound
+            return (try source.read(offset: chunkStart + lower, count: upper - lower), lower)
+        }
+        return try ZstdDecompressor.pooled { decompressor in
+            // The dictionary page is decoded once, on the first range that needs it (or taken
+            // from the cache).
+            var dictionary: ParquetDictionary?
+            var dictionaryDecoded = false
+            func sharedDictionary() throws -> ParquetDictionary? {
+                if !dictionaryDecoded, let page = pages.dictionaryPage {
+                    if let cached = cache.flatMap({ $0.cache.dictionary($0.key) }) {
+                        dictionary = cached
+                    } else {
+                        let (bytes, offset) = try pageBytes(page, page)
+                        var scratch = ParquetColumnBuilder(leaf: leaf, rowCount: 0)
+                        var levels: [UInt32] = []
+                        try decodePage(page.header, in: bytes, body: Self.rebased(page.body, offset), pageIndex: page.index,
+                                       codec: meta.codec, builder: &scratch, levels: &levels, decompressor: decompressor)
+                        dictionary = scratch.dictionary
+                        if let dictionary, let cache { cache.cache.setDictionary(dictionary, for: cache.key) }
+                    }
+                }
+                dictionaryDecoded = true
+                return dictionary
+            }
+            return try rowRanges.map { rows in
+                try decodeRange(rows, pages: pages, meta: meta, leaf: leaf, pageBytes: pageBytes,
+                                dictionary: sharedDictionary, decompressor: decompressor)
+            }
+        }
+    }
+
+    /// A chunk position in a buffer that starts at chunk position `offset`.
+    private static func rebased(_ range: Range<Int>, _ offset: Int) -> Range<Int> {
+        (range.lowerBound - offset)..<(range.upperBound - offset)
+    }
+
+    /// The header pass: same walk, stop condition and checks as `readChunk(_:leaf:rowCount:)`.
+    private static func pageTable(_ chunk: [UInt8], leaf: ParquetLeaf, rowCount: Int) throws -> ChunkPages {
         var dictionaryPage: PageEntry?
         var dataPages: [PageEntry] = []
         var dataRows = 0
@@ -102,50 +171,34 @@ extension ParquetFileReader {
             }
             pageIndex += 1
         }
-
         let fullMode = leaf.column.kind == .string ? Self.fullStringMode(dataPages) : .none
-        return try ZstdDecompressor.pooled { decompressor in
-            // The dictionary page is decoded once, on the first range that needs it.
-            var dictionary: ParquetDictionary?
-            var dictionaryDecoded = false
-            func sharedDictionary() throws -> ParquetDictionary? {
-                if !dictionaryDecoded, let page = dictionaryPage {
-                    var scratch = ParquetColumnBuilder(leaf: leaf, rowCount: 0)
-                    var levels: [UInt32] = []
-                    try decodePage(page.header, in: chunk, body: page.body, pageIndex: page.index, codec: meta.codec,
-                                   builder: &scratch, levels: &levels, decompressor: decompressor)
-                    dictionary = scratch.dictionary
-                }
-                dictionaryDecoded = true
-                return dictionary
-            }
-            return try rowRanges.map { rows in
-                try decodeRange(rows, chunk: chunk, meta: meta, leaf: leaf, dataPages: dataPages, fullMode: fullMode,
-                                dictionary: sharedDictionary, decompressor: decompressor)
-            }
-        }
+        return ChunkPages(dictionaryPage: dictionaryPage, dataPages: dataPages, fullMode: fullMode)
     }
 
     /// One range's rows from the pages the header pass found.
-    private func decodeRange(_ rows: Range<Int>, chunk: [UInt8], meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf,
-                             dataPages: [PageEntry], fullMode: StringMode, dictionary: () throws -> ParquetDictionary?,
+    private func decodeRange(_ rows: Range<Int>, pages: ChunkPages, meta: ParquetFormat.ColumnMetaData, leaf: ParquetLeaf,
+                             pageBytes: (PageEntry, PageEntry) throws -> (bytes: [UInt8], offset: Int),
+                             dictionary: () throws -> ParquetDictionary?,
                              decompressor: ZstdDecompressor) throws -> ColumnData {
+        let fullMode = pages.fullMode
         // Data pages overlapping `rows` (contiguous, since pages follow each other in row order).
-        let chosen = rows.isEmpty ? [] : dataPages.filter { $0.rowCount > 0 && $0.rows.overlaps(rows) }
+        let chosen = rows.isEmpty ? [] : pages.dataPages.filter { $0.rowCount > 0 && $0.rows.overlaps(rows) }
         let coveredStart = chosen.first?.firstRow ?? rows.lowerBound
         let coveredCount = chosen.reduce(0) { $0 + $1.rowCount }
         // The dictionary is decoded only when a chosen page refers to it, or when the result
         // must carry it (dictionary storage of a string column).
         let needsDictionary = fullMode == .dictionary || chosen.contains { $0.isDictionaryEncoded }
-
         var builder = ParquetColumnBuilder(leaf: leaf, rowCount: coveredCount)
         var levels: [UInt32] = []
         if needsDictionary, let shared = try dictionary() {
             builder.dictionary = shared
         }
-        for page in chosen {
-            try decodePage(page.header, in: chunk, body: page.body, pageIndex: page.index, codec: meta.codec,
-                           builder: &builder, levels: &levels, decompressor: decompressor)
+        if let first = chosen.first, let last = chosen.last {
+            let (bytes, offset) = try pageBytes(first, last)
+            for page in chosen {
+                try decodePage(page.header, in: bytes, body: Self.rebased(page.body, offset), pageIndex: page.index,
+                               codec: meta.codec, builder: &builder, levels: &levels, decompressor: decompressor)
+            }
         }
         var column = builder.finish()
 

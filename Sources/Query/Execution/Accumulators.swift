@@ -85,6 +85,11 @@ final class CountAccumulator: Accumulator {
         }
     }
 
+    /// Adds `rows` to the count of `group` (resized to hold it).
+    func add(_ rows: Int64, toGroup group: Int) {
+        counts[group] &+= rows
+    }
+
     /// `counts[groups[row]] += 1` for each row. With few groups (GROUP BY status) the plain
     /// loop waits on its own previous store to the same counter every row; four interleaved
     /// sets of counters (row i adds to set i % 4) let four additions run at once.
@@ -97,21 +102,30 @@ final class CountAccumulator: Accumulator {
         }
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: groupCount * 4) { sets in
             sets.initialize(repeating: 0)
-            var row = 0
-            while row + 4 <= count {
-                sets[Int(groups[row]) &* 4] &+= 1
-                sets[Int(groups[row &+ 1]) &* 4 &+ 1] &+= 1
-                sets[Int(groups[row &+ 2]) &* 4 &+ 2] &+= 1
-                sets[Int(groups[row &+ 3]) &* 4 &+ 3] &+= 1
-                row &+= 4
-            }
-            while row < count {
-                sets[Int(groups[row]) &* 4] &+= 1
-                row &+= 1
-            }
+            addInterleaved(groups, count: count, into: sets)
             for group in 0..<groupCount {
                 counts[group] &+= sets[group &* 4] &+ sets[group &* 4 &+ 1] &+ sets[group &* 4 &+ 2] &+ sets[group &* 4 &+ 3]
             }
+        }
+    }
+
+    /// `sets[keys[row] * 4 + row % 4] += 1` for each row: four counter sets per key, so
+    /// neighbouring rows with the same key do not wait on each other's stores. The caller sums
+    /// a key's four sets.
+    static func addInterleaved<Key: FixedWidthInteger>(_ keys: UnsafeBufferPointer<Key>, count: Int,
+                                                       into sets: UnsafeMutableBufferPointer<Int64>) {
+        precondition(keys.count >= count, "a key per row")
+        var row = 0
+        while row + 4 <= count {
+            sets[Int(keys[row]) &* 4] &+= 1
+            sets[Int(keys[row &+ 1]) &* 4 &+ 1] &+= 1
+            sets[Int(keys[row &+ 2]) &* 4 &+ 2] &+= 1
+            sets[Int(keys[row &+ 3]) &* 4 &+ 3] &+= 1
+            row &+= 4
+        }
+        while row < count {
+            sets[Int(keys[row]) &* 4] &+= 1
+            row &+= 1
         }
     }
 

@@ -39,10 +39,25 @@ final class HashAggregate {
 
     var memoryBytes: Int { table.memoryBytes + accumulators.reduce(0) { $0 + $1.memoryBytes } + keyScratch.capacity }
 
+    /// Whether `count(*)` by one storage-dictionary key counts per dictionary entry
+    /// (`consumeCountsByEntry`); off, every batch takes the general path, its reference.
+    var countsByEntry = true
+    /// Whether every aggregate is `count(*)` (what `consumeCountsByEntry` computes).
+    private lazy var onlyCountStar = !aggregates.isEmpty && aggregates.allSatisfy { $0.kind == .countStar && !$0.distinct }
+    private var entryCounts: [Int64] = []
+    /// Batches `consumeCountsByEntry` took (the tests check the path is taken).
+    private(set) var batchesCountedByEntry = 0
+
     func consume(_ chunk: DataChunk, executor: ExpressionExecutor) throws {
         let count = chunk.count
         guard count > 0 else { return }
         let keys = try groupExpressions.map { try executor.evaluate($0, chunk) }
+        if countsByEntry, onlyCountStar, keys.count == 1, case .dictionary(let indices) = keys[0].encoding,
+           keys[0].dictionaryToken != nil, keys[0].buffer.count <= max(count, 1_024) {
+            consumeCountsByEntry(keys[0], indices: indices, count: count)
+            batchesCountedByEntry += 1
+            return
+        }
         let groups = groupIDs(keys, count: count)
         for accumulator in accumulators { accumulator.resize(table.groupCount) }
         for (index, aggregate) in aggregates.enumerated() {
@@ -168,32 +183,81 @@ final class HashAggregate {
 
     /// Group ids for a dictionary key: one table lookup per dictionary entry used.
     private func dictionaryGroupIDs(_ key: Vector, indices: [UInt32], count: Int) -> [Int32] {
-        let entryCount = key.buffer.count
-        var entryGroups: [Int32]
-        let cacheKey = key.dictionaryToken.map(ObjectIdentifier.init)
-        if let cacheKey, let cached = dictionaryGroups[cacheKey] {
-            entryGroups = cached.groups
-        } else {
-            entryGroups = [Int32](repeating: -1, count: entryCount)
-        }
+        var entryGroups = takeEntryGroups(key)
         let entries = Vector(type: key.type, buffer: key.buffer, validity: key.validity, encoding: .flat,
-                             count: entryCount)
+                             count: key.buffer.count)
         var groups = [Int32](repeating: 0, count: count)
         for row in 0..<count {
             let entry = Int(indices[row])
             var group = entryGroups[entry]
             if group < 0 {
-                keyScratch.removeAll(keepingCapacity: true)
-                GroupKeyEncoder.append(entries, row: entry, to: &keyScratch)
-                group = keyScratch.withUnsafeBufferPointer { table.findOrInsert($0, hash: hashBytes($0)) }
+                group = insertGroup(entries, entry)
                 entryGroups[entry] = group
             }
             groups[row] = group
         }
-        if let cacheKey, let token = key.dictionaryToken {
-            dictionaryGroups[cacheKey] = (token, entryGroups)
-        }
+        keepEntryGroups(key, entryGroups)
         return groups
+    }
+
+    /// `count(*)` by one storage-dictionary key: the rows of each dictionary entry are counted
+    /// (one pass over the codes, four interleaved counter sets), then each entry used adds its
+    /// count to its group: no group id per row. `dictionaryGroupIDs` + `CountAccumulator` is
+    /// the reference (`countsByEntry` off; KernelTests compares the two).
+    private func consumeCountsByEntry(_ key: Vector, indices: [UInt32], count: Int) {
+        let entryCount = key.buffer.count
+        precondition(indices.count >= count, "a dictionary code per row")
+        if entryCounts.count < entryCount * 4 { entryCounts = [Int64](repeating: 0, count: entryCount * 4) }
+        indices.withUnsafeBufferPointer { indices in
+            // The one bounds check of the counting loop (a storage dictionary's codes were
+            // checked against it when decoded; this keeps the loop safe on its own).
+            var highest: UInt32 = 0
+            for row in 0..<count { highest = max(highest, indices[row]) }
+            precondition(Int(highest) < entryCount, "a dictionary code beyond its dictionary")
+            entryCounts.withUnsafeMutableBufferPointer { CountAccumulator.addInterleaved(indices, count: count, into: $0) }
+        }
+        var entryGroups = takeEntryGroups(key)
+        let entries = Vector(type: key.type, buffer: key.buffer, validity: key.validity, encoding: .flat, count: entryCount)
+        var used: [(group: Int32, rows: Int64)] = []
+        for entry in 0..<entryCount {
+            let base = entry &* 4
+            let rows = entryCounts[base] &+ entryCounts[base &+ 1] &+ entryCounts[base &+ 2] &+ entryCounts[base &+ 3]
+            guard rows > 0 else { continue }
+            for set in 0..<4 { entryCounts[base &+ set] = 0 }
+            var group = entryGroups[entry]
+            if group < 0 {
+                group = insertGroup(entries, entry)
+                entryGroups[entry] = group
+            }
+            used.append((group, rows))
+        }
+        keepEntryGroups(key, entryGroups)
+        for accumulator in accumulators {
+            accumulator.resize(table.groupCount)
+            let counter = accumulator as! CountAccumulator
+            for (group, rows) in used { counter.add(rows, toGroup: Int(group)) }
+        }
+    }
+
+    /// The key's dictionary entry → group id map (-1: not looked up yet), from the cache of
+    /// its storage dictionary (taken out, so it is not copied on write) or new.
+    private func takeEntryGroups(_ key: Vector) -> [Int32] {
+        if let token = key.dictionaryToken, let cached = dictionaryGroups.removeValue(forKey: ObjectIdentifier(token)) {
+            return cached.groups
+        }
+        return [Int32](repeating: -1, count: key.buffer.count)
+    }
+
+    /// Puts the map back in the cache (a key without a storage dictionary is not cached).
+    private func keepEntryGroups(_ key: Vector, _ entryGroups: [Int32]) {
+        if let token = key.dictionaryToken { dictionaryGroups[ObjectIdentifier(token)] = (token, entryGroups) }
+    }
+
+    /// The group of dictionary entry `entry` (inserted when new).
+    private func insertGroup(_ entries: Vector, _ entry: Int) -> Int32 {
+        keyScratch.removeAll(keepingCapacity: true)
+        GroupKeyEncoder.append(entries, row: entry, to: &keyScratch)
+        return keyScratch.withUnsafeBufferPointer { table.findOrInsert($0, hash: hashBytes($0)) }
     }
 
     /// Group ids when every key is a dictionary vector over storage dictionaries: the

@@ -44,15 +44,21 @@ final class SitesIndex: Sendable {
     /// base is written so): then "ties by site_key" is row order.
     private let rowsInSiteKeyOrder: Bool
 
+    /// Page tables and decoded dictionaries of the chunks pages were read from, shared by the
+    /// project's successive indexes (a commit brings a new index, mostly over the same base).
+    private let rowReadCache: ParquetRowReadCache
+
     static let searchedColumns = ["site_key", "site_name", "admin_email"]
     /// Decoded columns kept between requests (a sort or filter column of the dashboard).
     static let cachedColumnsMax = 3
 
     /// `path`: what identifies the files loaded (their paths); `parts`: the project's merged
     /// sites row groups (`WarehouseSnapshot.sitesRowGroups`) with their readers.
-    init(projectID: String, path: String, parts: [(reader: ParquetFileReader, selection: SitesRowGroupSelection)]) throws {
+    init(projectID: String, path: String, parts: [(reader: ParquetFileReader, selection: SitesRowGroupSelection)],
+         rowReadCache: ParquetRowReadCache = ParquetRowReadCache()) throws {
         self.projectID = projectID
         self.path = path
+        self.rowReadCache = rowReadCache
         var kept: [Part] = []
         var starts = [0]
         for (reader, selection) in parts where selection.rowCount > 0 {
@@ -127,6 +133,9 @@ final class SitesIndex: Sendable {
         return groups
     }
 
+    /// The files this index reads (the keys of its entries in `rowReadCache`).
+    var filePaths: Set<String> { Set(parts.compactMap(\.reader.path)) }
+
     /// Decoded columns held now (at most `cachedColumnsMax`): what bounds the index's memory
     /// beside the sort permutations and listings (4 bytes per listed row).
     var cachedColumnCount: Int { state.withLock { $0.columns.count } }
@@ -163,7 +172,8 @@ final class SitesIndex: Sendable {
             var columns: [[ColumnData]?] = []
             for column in 0..<width {
                 guard let file = part.fileColumn[column] else { columns.append(nil); continue }
-                columns.append(try part.reader.readColumn(rowGroup: part.rowGroup, column: file, rowRanges: ranges))
+                columns.append(try part.reader.readColumn(rowGroup: part.rowGroup, column: file, rowRanges: ranges,
+                                                          cache: rowReadCache))
             }
             for (item, fileRow) in zip(wanted, fileRows) {
                 let range = ranges.firstIndex { $0.contains(fileRow) }!
@@ -398,6 +408,10 @@ final class SitesIndex: Sendable {
 final class SitesIndexStore: Sendable {
     let warehouse: WarehouseReader
     private let indexes = Mutex<[String: SitesIndex]>([:])
+    /// The row-read cache every index shares (`SitesIndex.rowReadCache`): its keys are file
+    /// paths, a project's own; a replaced index's files that the new one no longer reads are
+    /// forgotten.
+    let rowReadCache = ParquetRowReadCache(dictionaryBytesMax: 64 << 20)
     /// Serializes loads so concurrent first requests load a snapshot once.
     private let loadLock = Mutex(())
 
@@ -417,8 +431,10 @@ final class SitesIndexStore: Sendable {
             let selections = try snapshot.sitesRowGroups(projectID: projectID)
             var readers: [String: ParquetFileReader] = [:]
             for layer in layers { readers[layer.path] = try snapshot.open(layer) }
-            let index = try SitesIndex(projectID: projectID, path: key, parts: selections.map { (readers[$0.file.path]!, $0) })
-            indexes.withLock { $0[projectID] = index }
+            let index = try SitesIndex(projectID: projectID, path: key, parts: selections.map { (readers[$0.file.path]!, $0) },
+                                       rowReadCache: rowReadCache)
+            let replaced = indexes.withLock { $0.updateValue(index, forKey: projectID) }
+            if let replaced { rowReadCache.forget(paths: replaced.filePaths.subtracting(index.filePaths)) }
             return index
         }
     }
