@@ -244,6 +244,40 @@ final class ParquetRoundTripTests: XCTestCase {
         }
     }
 
+    /// Bit-packed values read a whole group of 8 at a time (widths up to 8) equal the
+    /// one-at-a-time reference, for every width, decoded in pieces that start and end inside
+    /// groups, over long packed runs, short ones between RLE runs and a run ending the buffer.
+    func testRleHybridWholeGroupsEqualOneByOne() throws {
+        var random = SplitMix64(seed: 17)
+        for width in 0...32 {
+            let maxValue = width == 0 ? 0 : (width == 32 ? UInt32.max : (UInt32(1) << UInt32(width)) - 1)
+            let values: [UInt32] = (0..<3_001).map { index in
+                index % 400 < 40 ? 1 & maxValue : UInt32.random(in: 0...maxValue, using: &random)
+            }
+            var encoder = RleHybridEncoder(bitWidth: width)
+            values.withUnsafeBufferPointer { encoder.encode($0) }
+            func decode(oneByOne: Bool) throws -> [UInt32] {
+                var decoded = [UInt32](repeating: 0, count: values.count)
+                try encoder.bytes.withUnsafeBytes { raw in
+                    var decoder = try RleHybridDecoder(raw, bitWidth: width, oneByOne: oneByOne)
+                    var done = 0, piece = 1
+                    try decoded.withUnsafeMutableBufferPointer { output in
+                        while done < values.count {
+                            let take = min(piece, values.count - done)
+                            try decoder.decode(into: output.baseAddress! + done, count: take)
+                            done += take
+                            piece = piece % 37 + 3
+                        }
+                    }
+                }
+                return decoded
+            }
+            let reference = try decode(oneByOne: true)
+            XCTAssertEqual(reference, values, "width \(width), one by one")
+            XCTAssertEqual(try decode(oneByOne: false), reference, "width \(width), whole groups")
+        }
+    }
+
     /// Short bit-packed runs (one group of 8) between RLE runs, as other writers emit them,
     /// decoded in odd-sized pieces: each value's 8-byte load reaches into the next run's
     /// header, which must be masked off, and the buffer's last bytes take the byte loop. The

@@ -14,12 +14,17 @@ struct RleHybridDecoder {
     private var packedIndex = 0
     private var packedLeft = 0
 
-    init(_ data: UnsafeRawBufferPointer, bitWidth: Int) throws {
+    /// Whether bit-packed values are read one at a time only (`unpackOneByOne`): the
+    /// reference of the whole-group path, for the equivalence test.
+    private let oneByOne: Bool
+
+    init(_ data: UnsafeRawBufferPointer, bitWidth: Int, oneByOne: Bool = false) throws {
         guard bitWidth >= 0 && bitWidth <= 32 else {
             throw ParquetError(.badPage, "RLE bit width \(bitWidth) out of range 0...32")
         }
         self.data = data
         self.bitWidth = bitWidth
+        self.oneByOne = oneByOne
     }
 
     /// Byte offset just past the last run read.
@@ -99,6 +104,41 @@ struct RleHybridDecoder {
             packedIndex += count
             return
         }
+        var slot = 0
+        if bitWidth <= 8 && !oneByOne {
+            // Whole groups of 8 values from a group boundary: a group is `bitWidth` bytes,
+            // byte-aligned, so one 8-byte load holds all 8 values (the bytes past the group,
+            // the next group's or run header's, are shifted off). Values before the first
+            // boundary and after the last whole group take `unpackOneByOne`.
+            let lead = min(count, (8 &- (packedIndex & 7)) & 7)
+            unpackOneByOne(into: output, from: 0, to: lead)
+            slot = lead
+            let width = UInt64(bitWidth)
+            let mask: UInt64 = (1 << width) &- 1
+            let end = data.count
+            while slot &+ 8 <= count {
+                let byte = packedStart &+ ((packedIndex &+ slot) >> 3) &* bitWidth
+                guard byte &+ 8 <= end else { break }
+                let word = data.loadUnaligned(fromByteOffset: byte, as: UInt64.self).littleEndian
+                let group = output + slot
+                group[0] = UInt32(truncatingIfNeeded: word & mask)
+                group[1] = UInt32(truncatingIfNeeded: (word >> width) & mask)
+                group[2] = UInt32(truncatingIfNeeded: (word >> (2 &* width)) & mask)
+                group[3] = UInt32(truncatingIfNeeded: (word >> (3 &* width)) & mask)
+                group[4] = UInt32(truncatingIfNeeded: (word >> (4 &* width)) & mask)
+                group[5] = UInt32(truncatingIfNeeded: (word >> (5 &* width)) & mask)
+                group[6] = UInt32(truncatingIfNeeded: (word >> (6 &* width)) & mask)
+                group[7] = UInt32(truncatingIfNeeded: (word >> (7 &* width)) & mask)
+                slot &+= 8
+            }
+        }
+        unpackOneByOne(into: output, from: slot, to: count)
+        packedIndex += count
+    }
+
+    /// Values `from..<to` of the current `unpack` call (packed values `packedIndex + from…`),
+    /// one 8-byte load each.
+    private func unpackOneByOne(into output: UnsafeMutablePointer<UInt32>, from: Int, to: Int) {
         let width = UInt64(bitWidth)
         let mask: UInt64 = (1 << width) - 1
         // A value's bits lie inside its run (readRunHeader checked the run's bytes), but the
@@ -106,7 +146,7 @@ struct RleHybridDecoder {
         // those bytes are masked off. Only the end of the whole buffer needs the byte loop
         // (bounding by the run's end instead took it for every value of a short run).
         let end = data.count
-        for slot in 0..<count {
+        for slot in from..<max(from, to) {
             let bit = UInt64(packedIndex + slot) * width
             let byte = packedStart + Int(bit >> 3)
             let shift = bit & 7
@@ -118,7 +158,6 @@ struct RleHybridDecoder {
             }
             output[slot] = UInt32(truncatingIfNeeded: (word >> shift) & mask)
         }
-        packedIndex += count
     }
 
     private mutating func readVarint() throws -> UInt64 {
