@@ -256,25 +256,11 @@ final class ParquetRoundTripTests: XCTestCase {
             }
             var encoder = RleHybridEncoder(bitWidth: width)
             values.withUnsafeBufferPointer { encoder.encode($0) }
-            func decode(oneByOne: Bool) throws -> [UInt32] {
-                var decoded = [UInt32](repeating: 0, count: values.count)
-                try encoder.bytes.withUnsafeBytes { raw in
-                    var decoder = try RleHybridDecoder(raw, bitWidth: width, oneByOne: oneByOne)
-                    var done = 0, piece = 1
-                    try decoded.withUnsafeMutableBufferPointer { output in
-                        while done < values.count {
-                            let take = min(piece, values.count - done)
-                            try decoder.decode(into: output.baseAddress! + done, count: take)
-                            done += take
-                            piece = piece % 37 + 3
-                        }
-                    }
-                }
-                return decoded
-            }
-            let reference = try decode(oneByOne: true)
+            let pieces = { (piece: Int) in piece % 37 + 3 }
+            let reference = try Self.decodeInPieces(encoder.bytes, width: width, count: values.count, oneByOne: true, next: pieces)
             XCTAssertEqual(reference, values, "width \(width), one by one")
-            XCTAssertEqual(try decode(oneByOne: false), reference, "width \(width), whole groups")
+            XCTAssertEqual(try Self.decodeInPieces(encoder.bytes, width: width, count: values.count, next: pieces), reference,
+                           "width \(width), whole groups")
         }
     }
 
@@ -315,20 +301,28 @@ final class ParquetRoundTripTests: XCTestCase {
             let tail = (0..<3).map { _ in UInt32.random(in: 0...maxValue, using: &random) }
             packed(tail + [0, 0, 0, 0, 0], truncated: true)
             expected += tail
-            var decoded = [UInt32](repeating: 0, count: expected.count)
-            try bytes.withUnsafeBytes { raw in
-                var decoder = try RleHybridDecoder(raw, bitWidth: width)
-                var done = 0, piece = 1
-                try decoded.withUnsafeMutableBufferPointer { output in
-                    while done < expected.count {
-                        let take = min(piece, expected.count - done)
-                        try decoder.decode(into: output.baseAddress! + done, count: take)
-                        done += take
-                        piece = piece % 7 + 2
-                    }
-                }
-            }
+            let decoded = try Self.decodeInPieces(bytes, width: width, count: expected.count) { $0 % 7 + 2 }
             XCTAssertEqual(decoded, expected, "width \(width)")
         }
+    }
+
+    /// `count` values of an RLE/bit-packed stream decoded in pieces of 1, `next(1)`,
+    /// `next(next(1))`… values, so pieces start and end inside runs and groups.
+    static func decodeInPieces(_ bytes: [UInt8], width: Int, count: Int, oneByOne: Bool = false,
+                               next: (Int) -> Int) throws -> [UInt32] {
+        var decoded = [UInt32](repeating: 0, count: count)
+        try bytes.withUnsafeBytes { raw in
+            var decoder = try RleHybridDecoder(raw, bitWidth: width, oneByOne: oneByOne)
+            var done = 0, piece = 1
+            try decoded.withUnsafeMutableBufferPointer { output in
+                while done < count {
+                    let take = min(piece, count - done)
+                    try decoder.decode(into: output.baseAddress! + done, count: take)
+                    done += take
+                    piece = next(piece)
+                }
+            }
+        }
+        return decoded
     }
 }
