@@ -83,7 +83,7 @@ extension ParquetFileReader {
         } else {
             let chunk = try chunkBytes(meta)
             pages = try Self.pageTable(chunk, leaf: leaf, rowCount: rowCount)
-            cache?.cache.setPages(pages, for: cache!.key)
+            if let cache { cache.cache.setPages(pages, for: cache.key) }
             wholeChunk = chunk
         }
         // Bytes of pages `first...last` (chunk positions), from the whole chunk or the file.

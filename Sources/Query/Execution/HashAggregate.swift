@@ -27,6 +27,7 @@ final class HashAggregate {
     init(groups: [BoundExpression], aggregates: [BoundAggregate], mergeThreads: Int = 1) {
         groupExpressions = groups
         self.aggregates = aggregates
+        onlyCountStar = !aggregates.isEmpty && aggregates.allSatisfy { $0.kind == .countStar && !$0.distinct }
         accumulators = aggregates.map { makeAccumulator($0, mergeThreads: mergeThreads) }
         if groups.isEmpty {
             // A global aggregate has exactly one group, even over no rows.
@@ -43,7 +44,7 @@ final class HashAggregate {
     /// (`consumeCountsByEntry`); off, every batch takes the general path, its reference.
     var countsByEntry = true
     /// Whether every aggregate is `count(*)` (what `consumeCountsByEntry` computes).
-    private lazy var onlyCountStar = !aggregates.isEmpty && aggregates.allSatisfy { $0.kind == .countStar && !$0.distinct }
+    private let onlyCountStar: Bool
     private var entryCounts: [Int64] = []
     /// Batches `consumeCountsByEntry` took (the tests check the path is taken).
     private(set) var batchesCountedByEntry = 0
