@@ -132,14 +132,24 @@ extension ParquetColumnBuilder {
                                       _ values: UnsafeRawBufferPointer) throws {
         let maxLevel = UInt32(leaf.maxDefinitionLevel)
         guard let dictionary else { throw ParquetError(.badPage, "dictionary-encoded page without a dictionary page") }
+        let dictionaryCount = UInt32(dictionary.count)
+        if levels == nil, case .strings(let entries) = dictionary, stringDictionary != nil || rows == 0 {
+            // The common case (a required string column kept as codes): the ids are decoded
+            // straight into the column's codes, with no page-sized copy in between.
+            stringDictionary = entries
+            guard present > 0 else { return }
+            let start = codes.count
+            codes.append(contentsOf: repeatElement(0, count: present))
+            try codes.withUnsafeMutableBufferPointer { all in
+                let tail = UnsafeMutableBufferPointer(rebasing: all[start...])
+                try Self.decodeDictionaryIds(values, count: present, below: dictionaryCount, into: tail)
+            }
+            return
+        }
         var ids = [UInt32](repeating: 0, count: present)
         if present > 0 {
-            guard values.count >= 1 else { throw ParquetError(.badPage, "dictionary page data lacks the bit width byte") }
-            var decoder = try RleHybridDecoder(UnsafeRawBufferPointer(rebasing: values[1...]), bitWidth: Int(values[0]))
-            try ids.withUnsafeMutableBufferPointer { try decoder.decode(into: $0.baseAddress!, count: present) }
-            let dictionaryCount = UInt32(dictionary.count)
-            for id in ids where id >= dictionaryCount {
-                throw ParquetError(.badPage, "dictionary id \(id) out of range for \(dictionaryCount) entries")
+            try ids.withUnsafeMutableBufferPointer {
+                try Self.decodeDictionaryIds(values, count: present, below: dictionaryCount, into: $0)
             }
         }
         // Ids were checked against the dictionary above; `present` ids were decoded.
@@ -182,6 +192,22 @@ extension ParquetColumnBuilder {
                 }
             }
         }
+    }
+
+    /// A dictionary page's ids (a bit-width byte, then RLE/bit-packed runs) into `ids`, each
+    /// checked to name an entry: one pass for the largest id (vectorizes), a second only to
+    /// name the bad one.
+    static func decodeDictionaryIds(_ values: UnsafeRawBufferPointer, count: Int, below dictionaryCount: UInt32,
+                                    into ids: UnsafeMutableBufferPointer<UInt32>) throws {
+        precondition(ids.count == count && count > 0, "one decoded id per present value")
+        guard values.count >= 1 else { throw ParquetError(.badPage, "dictionary page data lacks the bit width byte") }
+        var decoder = try RleHybridDecoder(UnsafeRawBufferPointer(rebasing: values[1...]), bitWidth: Int(values[0]))
+        try decoder.decode(into: ids.baseAddress!, count: count)
+        var largest: UInt32 = 0
+        for id in ids { largest = max(largest, id) }
+        guard largest >= dictionaryCount else { return }
+        let id = ids.first { $0 >= dictionaryCount } ?? largest
+        throw ParquetError(.badPage, "dictionary id \(id) out of range for \(dictionaryCount) entries")
     }
 
     /// RLE-encoded booleans (DataPageV2 default in Arrow): 4-byte length, then width-1 runs.
