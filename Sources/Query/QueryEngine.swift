@@ -88,6 +88,7 @@ public final class QueryEngine: Sendable {
         stats.unitsSkipped = context.unitsSkipped
         stats.rowsScanned = context.rowsScanned
         stats.columnsRead = context.columnsRead
+        stats.unitsCountedByEntry = context.unitsCountedByEntry
         logger.debug("query finished", metadata: [
             "query.rows": "\(rows.count)", "query.elapsed_ms": "\(stats.elapsedMs)",
             "query.units_scanned": "\(stats.unitsScanned)", "query.units_pruned": "\(stats.unitsPruned)",

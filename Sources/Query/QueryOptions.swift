@@ -17,6 +17,10 @@ public struct QueryOptions: Sendable {
     /// `count(*)` alone counts the rows the warehouse log records per file (`Planner` step 5)
     /// when nothing else is needed; off only to compare answers in tests.
     public var rowCountsFromLog = true
+    /// `count(*)` by one string column takes each unit's rows per dictionary entry from
+    /// storage (`ScanUnit.countEntries`) instead of a code per row; off only to compare
+    /// answers in tests.
+    public var entryCountsFromStorage = true
 
     public init(timeoutMs: Int? = 30_000, memoryBytesMax: Int = 1 << 30, resultRowsMax: Int = 100_000,
                 threadsMax: Int = ProcessInfo.processInfo.activeProcessorCount) {

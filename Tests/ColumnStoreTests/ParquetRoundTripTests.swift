@@ -32,6 +32,55 @@ final class ParquetRoundTripTests: XCTestCase {
         }
     }
 
+    /// Rows per dictionary entry counted from the pages (`countEntries`) equal the codes of
+    /// `readColumn` counted row by row, across null densities, dictionary sizes, row groups
+    /// and pages; a chunk that falls back to PLAIN pages, and a column that is not a string,
+    /// are declined (nil), not guessed.
+    func testEntryCountsEqualDecodedCodesCounted() throws {
+        var options = ParquetWriter.Options()
+        options.rowGroupRowsMax = 1_500
+        options.pageRowsMax = 400
+        var counted = 0
+        for nullFraction in [0.0, 0.5, 1.0] {
+            for distinct in [1, 300, 5_000] {
+                let table = GeneratedTable.make(rows: 4_000, nullFraction: nullFraction, distinctStrings: distinct, seed: UInt64(distinct) &+ 7)
+                let writer = try ParquetWriter(schema: table.schema, options: options)
+                try writer.write(rowGroup: table.columns)
+                let reader = try ParquetFileReader(bytes: try writer.close())
+                for (index, column) in table.schema.columns.enumerated() {
+                    for group in reader.rowGroups.indices {
+                        let context = "nulls \(nullFraction), distinct \(distinct), column \(column.name), row group \(group)"
+                        let entryCounts = try reader.countEntries(rowGroup: group, column: index)
+                        let read = try reader.readColumn(rowGroup: group, column: index)
+                        guard column.kind == .string else {
+                            XCTAssertNil(entryCounts, context)
+                            continue
+                        }
+                        guard case .dictionary(let dictionary, let codes) = read.storage else {
+                            if let entryCounts { XCTAssertEqual(entryCounts.nulls, Int64(read.count), context) }
+                            continue
+                        }
+                        guard let entryCounts else { XCTFail("a dictionary chunk was declined: " + context); continue }
+                        var expected = [Int64](repeating: 0, count: dictionary.count)
+                        var nulls: Int64 = 0
+                        for row in 0..<read.count {
+                            if read.isValid(row) { expected[Int(codes[row])] += 1 } else { nulls += 1 }
+                        }
+                        XCTAssertEqual(entryCounts.counts, expected, context)
+                        XCTAssertEqual(entryCounts.nulls, nulls, context)
+                        XCTAssertEqual(entryCounts.entries, dictionary, context)
+                        counted += 1
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(counted, 10, "the counting path was taken")
+        let schema = ParquetSchema([ParquetColumn(name: "site", kind: .string)])
+        let values: [String?] = (0..<80_000).map { $0 % 10 == 0 ? nil : "site-\($0)" }
+        let fallback = try ParquetFileReader(bytes: try ParquetWriter.encode(schema: schema, rowGroups: [[.strings(values)]]))
+        XCTAssertNil(try fallback.countEntries(rowGroup: 0, column: 0), "PLAIN pages after the dictionary's")
+    }
+
     func testDictionaryStorageAndZeroBitIds() throws {
         let schema = ParquetSchema([ParquetColumn(name: "v", kind: .string)])
         let values: [String?] = (0..<1_000).map { $0 % 3 == 0 ? nil : "8.1" }
@@ -261,6 +310,42 @@ final class ParquetRoundTripTests: XCTestCase {
             XCTAssertEqual(reference, values, "width \(width), one by one")
             XCTAssertEqual(try Self.decodeInPieces(encoder.bytes, width: width, count: values.count, next: pieces), reference,
                            "width \(width), whole groups")
+        }
+    }
+
+    /// Counting values per value (`count(_:into:)`, for `count(*) … GROUP BY` a dictionary
+    /// column) equals decoding them and counting what was decoded, over RLE runs, bit-packed
+    /// runs and odd piece sizes; a value with no counter is refused, never counted.
+    func testRleHybridCountsEqualDecodedValuesCounted() throws {
+        var random = SplitMix64(seed: 23)
+        for width in 0...12 {
+            let maxValue = width == 0 ? 0 : (UInt32(1) << UInt32(width)) - 1
+            let values: [UInt32] = (0..<5_003).map { index in
+                index % 500 < 120 ? 1 & maxValue : UInt32.random(in: 0...maxValue, using: &random)
+            }
+            var encoder = RleHybridEncoder(bitWidth: width)
+            values.withUnsafeBufferPointer { encoder.encode($0) }
+            var expected = [Int64](repeating: 0, count: Int(maxValue) + 1)
+            for value in values { expected[Int(value)] += 1 }
+            var counts = [Int64](repeating: 0, count: Int(maxValue) + 1)
+            try encoder.bytes.withUnsafeBytes { raw in
+                var decoder = try RleHybridDecoder(raw, bitWidth: width)
+                var done = 0, piece = 1
+                while done < values.count {
+                    let take = min(piece, values.count - done)
+                    try counts.withUnsafeMutableBufferPointer { try decoder.count(take, into: $0) }
+                    done += take
+                    piece = piece * 3 % 701 + 1
+                }
+            }
+            XCTAssertEqual(counts, expected, "width \(width)")
+            if let largest = values.max(), largest > 0 {
+                var tooFew = [Int64](repeating: 0, count: Int(largest))
+                XCTAssertThrowsError(try encoder.bytes.withUnsafeBytes { raw in
+                    var decoder = try RleHybridDecoder(raw, bitWidth: width)
+                    try tooFew.withUnsafeMutableBufferPointer { try decoder.count(values.count, into: $0) }
+                }, "width \(width): the largest value has no counter")
+            }
         }
     }
 

@@ -157,6 +157,45 @@ final class WarehouseDifferentialTests: XCTestCase {
     /// without it: the same answers as evaluating it everywhere, for a project's own scope,
     /// partition and statistics proofs (equality, ranges, IN, IS [NOT] NULL, OR, NOT-proven
     /// terms beside proven ones), and the proof is really taken on this warehouse.
+    /// `count(*)` by one string column from storage's counts per dictionary entry gives the
+    /// answers of reading the column (`entryCountsFromStorage` off), with NULL keys, over
+    /// events and sites, under a project's scope (proven filter) and under a filter that
+    /// still reads rows; and the counting path is taken (fewer columns decoded per row).
+    func testCountsPerEntryFromStorageEqualReadingTheColumn() throws {
+        let (directory, logger) = try makeWarehouse(sites: 300, weeks: 8, seed: 31) { $0.rowGroupRows = 4096 }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let queries = [
+            "SELECT status, count(*) FROM sites GROUP BY 1 ORDER BY 1",
+            "SELECT php_version, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1 NULLS FIRST",
+            "SELECT count(*) AS n, wp_version FROM events GROUP BY wp_version HAVING count(*) > 1 ORDER BY 2 NULLS LAST",
+            "SELECT wp_locale, count(*) FROM events WHERE project_id = 'acme-seo' GROUP BY 1 ORDER BY 1 NULLS FIRST",
+            "SELECT wp_locale, count(*) FROM events WHERE php_version LIKE '8%' GROUP BY 1 ORDER BY 1 NULLS FIRST",
+            "SELECT project_id, count(*) FROM events GROUP BY 1 ORDER BY 1",
+            "SELECT wp_theme_slug, count(*), count(*) FROM sites GROUP BY ALL ORDER BY 2 DESC, 1 NULLS FIRST LIMIT 5",
+        ]
+        var reading = QueryOptions(threadsMax: 2)
+        reading.entryCountsFromStorage = false
+        let fromStorage = QueryEngine(catalog: WarehouseCatalog(dataDirectory: directory), options: QueryOptions(threadsMax: 2), logger: logger)
+        let read = QueryEngine(catalog: WarehouseCatalog(dataDirectory: directory), options: reading, logger: logger)
+        for sql in queries {
+            for scope in [AccessScope.all, AccessScope.project("acme-seo")] {
+                let a = try fromStorage.execute(sql: sql, scope: scope).rows.map { $0.map(render) }
+                XCTAssertEqual(a, try read.execute(sql: sql, scope: scope).rows.map { $0.map(render) }, sql)
+                XCTAssertFalse(a.isEmpty, sql)
+            }
+        }
+        let sql = "SELECT php_version, count(*) FROM events GROUP BY 1"
+        let counted = try fromStorage.execute(sql: sql).stats, decoded = try read.execute(sql: sql).stats
+        XCTAssertEqual(counted.unitsScanned, decoded.unitsScanned)
+        XCTAssertEqual(counted.rowsScanned, decoded.rowsScanned)
+        XCTAssertEqual(counted.unitsCountedByEntry, counted.unitsScanned, "every unit counted from its pages")
+        XCTAssertEqual(decoded.unitsCountedByEntry, 0)
+        let filtered = try fromStorage.execute(sql: "SELECT wp_locale, count(*) FROM events WHERE php_version LIKE '8%' GROUP BY 1").stats
+        XCTAssertEqual(filtered.unitsCountedByEntry, 0, "a filter that reads rows reads the column")
+        let scoped = try fromStorage.execute(sql: "SELECT status, count(*) FROM sites GROUP BY 1", scope: .project("acme-seo")).stats
+        XCTAssertGreaterThan(scoped.unitsCountedByEntry, 0, "a project's own scope is proven on its own files")
+    }
+
     func testScansWithoutProvenFiltersEqualEvaluatingThem() throws {
         let (directory, logger) = try makeWarehouse(sites: 300, weeks: 8, seed: 29) { $0.rowGroupRows = 4096 }
         defer { try? FileManager.default.removeItem(atPath: directory) }

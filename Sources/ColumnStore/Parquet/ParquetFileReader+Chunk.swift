@@ -162,7 +162,7 @@ extension ParquetFileReader {
     /// Definition levels of a flat OPTIONAL column (bit width 1). Returns true, without
     /// filling `levels`, when one RLE run marks every row present (the common case), so
     /// value decoding can take its bulk paths.
-    private func decodeLevels(_ data: UnsafeRawBufferPointer, count: Int, into levels: inout [UInt32]) throws -> Bool {
+    func decodeLevels(_ data: UnsafeRawBufferPointer, count: Int, into levels: inout [UInt32]) throws -> Bool {
         guard count <= Self.rowGroupRowsMax else { throw ParquetError(.badPage, "page of \(count) values") }
         if count == 0 { return true }
         var decoder = try RleHybridDecoder(data, bitWidth: 1)
@@ -172,7 +172,7 @@ extension ParquetFileReader {
         return false
     }
 
-    private func withDecompressed<R>(_ body: UnsafeRawBufferPointer, size: Int, codec: ParquetCodec, _ decompressor: ZstdDecompressor,
+    func withDecompressed<R>(_ body: UnsafeRawBufferPointer, size: Int, codec: ParquetCodec, _ decompressor: ZstdDecompressor,
                                      _ use: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard size >= 0 else { throw ParquetError(.badPage, "negative uncompressed size") }
         if codec == .uncompressed {

@@ -63,6 +63,42 @@ struct RleHybridDecoder {
         }
     }
 
+    /// Adds the next `total` values to `counts` (one counter per value): an RLE run adds its
+    /// length at once, bit-packed values are unpacked a block at a time and counted. A value
+    /// with no counter throws. `decode` and counting what it wrote is the reference (the
+    /// equivalence test runs both over every width).
+    mutating func count(_ total: Int, into counts: UnsafeMutableBufferPointer<Int64>) throws {
+        let blockValues = 256
+        try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockValues) { block in
+            let values = block.baseAddress!
+            var remaining = total
+            while remaining > 0 {
+                if rleLeft > 0 {
+                    let take = min(rleLeft, remaining)
+                    guard Int(rleValue) < counts.count else { throw Self.noCounter(rleValue, counts.count) }
+                    counts[Int(rleValue)] &+= Int64(take)
+                    remaining -= take
+                    rleLeft -= take
+                } else if packedLeft > 0 {
+                    let take = min(packedLeft, remaining, blockValues)
+                    unpack(into: values, count: take)
+                    var largest: UInt32 = 0
+                    for index in 0..<take { largest = max(largest, values[index]) }
+                    guard Int(largest) < counts.count else { throw Self.noCounter(largest, counts.count) }
+                    for index in 0..<take { counts[Int(values[index])] &+= 1 }
+                    remaining -= take
+                    packedLeft -= take
+                } else {
+                    try readRunHeader()
+                }
+            }
+        }
+    }
+
+    private static func noCounter(_ value: UInt32, _ counters: Int) -> ParquetError {
+        ParquetError(.badPage, "dictionary id \(value) out of range for \(counters) entries")
+    }
+
     private mutating func readRunHeader() throws {
         let header = try readVarint()
         if header & 1 == 0 {

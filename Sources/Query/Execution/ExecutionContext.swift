@@ -15,6 +15,7 @@ final class ExecutionContext: Sendable {
         var unitsScanned = 0
         var columnsRead = 0
         var unitsSkipped = 0
+        var unitsCountedByEntry = 0
     }
     private let state = Mutex(State())
 
@@ -22,6 +23,7 @@ final class ExecutionContext: Sendable {
     var unitsScanned: Int { state.withLock { $0.unitsScanned } }
     var columnsRead: Int { state.withLock { $0.columnsRead } }
     var unitsSkipped: Int { state.withLock { $0.unitsSkipped } }
+    var unitsCountedByEntry: Int { state.withLock { $0.unitsCountedByEntry } }
 
     init(options: QueryOptions) {
         timeoutMs = options.timeoutMs
@@ -62,8 +64,9 @@ final class ExecutionContext: Sendable {
         state.withLock { $0.unitsSkipped += 1 }
     }
 
-    func countScanned(rows: Int, columns: Int) {
+    func countScanned(rows: Int, columns: Int, countedByEntry: Bool = false) {
         state.withLock { state in
+            if countedByEntry { state.unitsCountedByEntry += 1 }
             state.rowsScanned += rows
             state.unitsScanned += 1
             state.columnsRead += columns

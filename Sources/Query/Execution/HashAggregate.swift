@@ -1,3 +1,5 @@
+import ColumnStore
+
 /// GROUP BY (and DISTINCT) by hashing: group key expressions and aggregate arguments are
 /// evaluated per batch, each row is mapped to a dense group id, accumulators fold the batch.
 ///
@@ -238,6 +240,37 @@ final class HashAggregate {
             let counter = accumulator as! CountAccumulator
             for (group, rows) in used { counter.add(rows, toGroup: Int(group)) }
         }
+    }
+
+    /// Whether `consume(entryCounts:)` computes this aggregate: `count(*)` alone by one key
+    /// that is a column (the executor asks storage for the unit's counts per entry).
+    var countsEntriesOfColumn: Int? {
+        guard onlyCountStar, groupExpressions.count == 1, case .column(let column) = groupExpressions[0].kind,
+              groupExpressions[0].type == .varchar else { return nil }
+        return column
+    }
+
+    /// Rows per dictionary entry of the key column in one scan unit, counted by storage
+    /// (`ScanUnit.countEntries`): each entry with rows adds them to its group, NULL rows to
+    /// the NULL group. Reading the column and `consume` is the reference (QueryTests compares
+    /// the two answers over files with NULLs, several pages and PLAIN fallback pages).
+    func consume(entryCounts: ParquetEntryCounts) {
+        precondition(countsEntriesOfColumn != nil, "entry counts feed count(*) by one column only")
+        precondition(entryCounts.counts.count == entryCounts.entries.count, "a count per entry")
+        let entries = Vector(type: .varchar, buffer: .string(entryCounts.entries), validity: nil, count: entryCounts.entries.count)
+        var used: [(group: Int32, rows: Int64)] = []
+        for (entry, rows) in entryCounts.counts.enumerated() where rows > 0 {
+            used.append((insertGroup(entries, entry), rows))
+        }
+        if entryCounts.nulls > 0 {
+            used.append((insertGroup(Vector.constant(.null, type: .varchar, count: 1), 0), entryCounts.nulls))
+        }
+        for accumulator in accumulators {
+            accumulator.resize(table.groupCount)
+            let counter = accumulator as! CountAccumulator
+            for (group, rows) in used { counter.add(rows, toGroup: Int(group)) }
+        }
+        batchesCountedByEntry += 1
     }
 
     /// The key's dictionary entry → group id map (-1: not looked up yet), from the cache of

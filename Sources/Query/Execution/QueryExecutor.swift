@@ -1,3 +1,4 @@
+import ColumnStore
 import Core
 import Dispatch
 import Foundation
@@ -40,7 +41,7 @@ struct QueryExecutor {
                 try state.consume(chunk, executor: executor)
                 try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
                 return true
-            }, unitDone: { state, _ in state.resetDictionaryCache() })
+            }, unitDone: { state, _ in state.resetDictionaryCache() }, takeUnit: entryCountsTaker())
             return try finishAggregate(try merge(aggregate))
         }
         if query.distinct {
@@ -56,6 +57,31 @@ struct QueryExecutor {
             return try runOrdered()
         }
         return try runPlain()
+    }
+
+    /// For `count(*)` by one string column: takes a unit whose rows all pass (no filter, or
+    /// proven) from its storage's counts per dictionary entry, when the storage has them.
+    private func entryCountsTaker() -> ((HashAggregate, any ScanUnit, Int) throws -> Bool)? {
+        guard options.entryCountsFromStorage,
+              let column = HashAggregate(groups: query.groups, aggregates: query.aggregates).countsEntriesOfColumn else { return nil }
+        let name = query.schema.columns[column].name
+        return { [plan, context] state, unit, worker in
+            guard plan.filter == nil || plan.filterTrueUnits.contains(unit.name) else { return false }
+            try context.checkpoint()
+            let counted: ParquetEntryCounts?
+            do {
+                counted = try unit.countEntries(column: name)
+            } catch let error as QueryError {
+                throw error
+            } catch {
+                throw QueryError(.io, "reading column \(name) of \(unit.name) failed: \(error)")
+            }
+            guard let counted else { return false }
+            state.consume(entryCounts: counted)
+            context.countScanned(rows: unit.rowCount, columns: 1, countedByEntry: true)
+            try context.reserveMemory(owner: worker, bytes: state.memoryBytes)
+            return true
+        }
     }
 
     /// Folds the workers' partial aggregates into the first one.
@@ -78,7 +104,8 @@ struct QueryExecutor {
                                     stopWhen: (() -> Bool)? = nil,
                                     unitOrder: [Int]? = nil,
                                     skipUnit: ((State, Int) -> Bool)? = nil,
-                                    narrowing: TopNRowNarrowing? = nil) throws -> [State] {
+                                    narrowing: TopNRowNarrowing? = nil,
+                                    takeUnit: ((State, any ScanUnit, Int) throws -> Bool)? = nil) throws -> [State] {
         let units = plan.units
         let workerCount = max(1, min(options.threadsMax, units.count))
         let states = (0..<workerCount).map(makeState)
@@ -96,6 +123,7 @@ struct QueryExecutor {
                     continue
                 }
                 do {
+                    if let takeUnit, try takeUnit(state, units[unitIndex], worker) { continue }
                     try scanner.scan(units[unitIndex]) { chunk in
                         try consume(state, chunk, executor, unitIndex, worker)
                     }

@@ -19,6 +19,8 @@ public struct QueryStats: Sendable {
     public var unitsSkipped = 0
     public var rowsScanned = 0
     public var columnsRead = 0
+    /// Units whose rows storage counted per dictionary entry (`ScanUnit.countEntries`).
+    public var unitsCountedByEntry = 0
 
     public init() {}
 }

@@ -35,9 +35,15 @@ public protocol ScanUnit: Sendable {
     /// Reads rows `rows` of the column (`rows.count` rows); nil as for `readColumn(name:)`.
     /// Storage that can decode part of a column (Parquet pages) does only that work.
     func readColumn(name: String, rows: Range<Int>) throws -> ColumnData?
+    /// Rows per dictionary entry of a string column, counted from storage without a code per
+    /// row (`count(*) … GROUP BY` that column); nil when the storage cannot say so for this
+    /// unit (the default: the caller reads the column).
+    func countEntries(column name: String) throws -> ParquetEntryCounts?
 }
 
 extension ScanUnit {
+    public func countEntries(column name: String) throws -> ParquetEntryCounts? { nil }
+
     public func readColumn(name: String, rows: Range<Int>) throws -> ColumnData? {
         try readColumn(name: name).map { $0.slice(rows) }
     }

@@ -222,6 +222,15 @@ struct ParquetRowGroupUnit: ScanUnit {
         }
     }
 
+    func countEntries(column name: String) throws -> ParquetEntryCounts? {
+        guard partitionValues[name] == nil, let index = reader.schema.index(of: name) else { return nil }
+        do {
+            return try reader.countEntries(rowGroup: rowGroup, column: index)
+        } catch {
+            throw damage(error)
+        }
+    }
+
     private func damage(_ error: any Error) -> QueryError {
         catalog.damaged(path, error)
     }
