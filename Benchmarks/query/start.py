@@ -23,6 +23,8 @@ queries = [
     ("count", "SELECT count(*) FROM events"),
     ("one_project_count", "SELECT count(*) FROM events WHERE project_id = 'acme-seo'"),
     ("sites_by_status", "SELECT status, count(*) FROM sites GROUP BY 1"),
+    # Every events row counted by one dictionary column (its pages' runs, not a code per row).
+    ("events_by_php_version", "SELECT php_version, count(*) FROM events GROUP BY 1"),
 ]
 
 

@@ -236,6 +236,25 @@ final class PrivacyIndexTests: XCTestCase {
                                  ("{\"users\":1,\"admin_email\":\"x\"}", false), ("user_emai", false), ("use_email", false)] {
             XCTAssertEqual(Array(text.utf8).withUnsafeBytes { SubjectKeySet.mentionsUserEmail($0) }, expected, text)
         }
+        // Old clients' `user_email` read without a parse: every `"user_email":"…"`, a superset
+        // of the payload's own that the matcher reads; any other shape declines (nil: parse).
+        let shapes: [(String, [String]?)] = [
+            (#"{"payload":{"user_email":"A@B.example","admin_email":"x@y.example"}}"#, ["A@B.example"]),
+            (#"{"payload":{"extra":{"user_email":"n@x.example"},"user_email":"top@x.example"}}"#, ["n@x.example", "top@x.example"]),
+            (#"{"payload":{"user_email": "a@b.example"}}"#, nil),
+            (#"{"payload":{"user_email":5}}"#, nil),
+            (#"{"payload":{"extra":{"user_email":"n@x.example"},"user_email" :"top@x.example"}}"#, nil),
+            (#"{"payload":{"note":"user_email"}}"#, nil),
+            (#"{"payload":{"user_email":"unterminated}"#, nil),
+        ]
+        for (line, expected) in shapes {
+            let found = Array(line.utf8).withUnsafeBytes { SubjectKeySet.userEmailStrings($0) }
+            XCTAssertEqual(found, expected, line)
+            guard let found else { continue }
+            let payload = try XCTUnwrap(try JSONParser.parse(Array(line.utf8))["payload"]?.objectValue, line)
+            let matcherReads = try XCTUnwrap(payload["user_email"]?.scalarText.flatMap(PrivacySubject.normalizedEmail), line)
+            XCTAssertTrue(found.compactMap(PrivacySubject.normalizedEmail).contains(matcherReads), line)
+        }
         // The hash is fixed forever (indexes on disk are read by later versions).
         XCTAssertEqual(SubjectKeyIndex.hash(emailKey: "a@b.c"), SubjectKeyIndex.hash(key: Array("e:a@b.c".utf8)))
         XCTAssertEqual(SubjectKeyIndex.hash(key: Array("s:example.com".utf8)), Self.referenceHash("s:example.com"))

@@ -167,23 +167,23 @@ struct EnvelopeLineScanner {
                 bit = 1
                 guard let value = scanValue(depth: 1) else { return false }
                 version = value
-            case 2 where keyBytes.elementsEqual("id".utf8):
+            case 2 where keyBytes.equals("id"):
                 bit = 2
                 guard let value = scanValue(depth: 1) else { return false }
                 id = value
-            case 5 where keyBytes.elementsEqual("route".utf8):
+            case 5 where keyBytes.equals("route"):
                 bit = 4
                 guard let value = scanValue(depth: 1) else { return false }
                 route = value
-            case 7 where keyBytes.elementsEqual("payload".utf8):
+            case 7 where keyBytes.equals("payload"):
                 bit = 8
                 guard index < count, base[index] == UInt8(ascii: "{"), scanPayload() else { return false }
                 hasPayload = true
-            case 10 where keyBytes.elementsEqual("user_agent".utf8):
+            case 10 where keyBytes.equals("user_agent"):
                 bit = 16
                 guard let value = scanValue(depth: 1) else { return false }
                 userAgent = value
-            case 11 where keyBytes.elementsEqual("received_at".utf8):
+            case 11 where keyBytes.equals("received_at"):
                 bit = 32
                 guard let value = scanValue(depth: 1) else { return false }
                 receivedAt = value
@@ -383,5 +383,24 @@ struct EnvelopeLineScanner {
             while isDigit(index) { index &+= 1 }
         }
         return true
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether these bytes are `text`'s UTF-8: one `memcmp` (the generic `elementsEqual`
+    /// against a `String.UTF8View` walked byte by byte, on every key of every line).
+    @inline(__always)
+    func equals(_ text: StaticString) -> Bool {
+        guard count == text.utf8CodeUnitCount else { return false }
+        guard count > 0, let base = baseAddress else { return true }
+        return memcmp(base, text.utf8Start, count) == 0
+    }
+
+    /// Whether both hold the same bytes.
+    @inline(__always)
+    func equals(_ other: UnsafeRawBufferPointer) -> Bool {
+        guard count == other.count else { return false }
+        guard count > 0, let base = baseAddress, let otherBase = other.baseAddress else { return true }
+        return memcmp(base, otherBase, count) == 0
     }
 }

@@ -61,9 +61,9 @@ struct EventLineNormalizer {
 
     private static func route(_ bytes: UnsafeRawBufferPointer) -> Envelope.Route? {
         switch bytes.count {
-        case 5 where bytes.elementsEqual("track".utf8): return .track
-        case 10 where bytes.elementsEqual("deactivate".utf8): return .deactivate
-        case 16 where bytes.elementsEqual("tracking-skipped".utf8): return .trackingSkipped
+        case 5 where bytes.equals("track"): return .track
+        case 10 where bytes.equals("deactivate"): return .deactivate
+        case 16 where bytes.equals("tracking-skipped"): return .trackingSkipped
         default: return nil
         }
     }
@@ -237,7 +237,7 @@ struct ScannedPayloadSource: PayloadSource {
         scanner.members(of: slot, into: &members)
         for first in members.indices {
             let a = scanner.bytes(members[first].key)
-            for second in members.index(after: first)..<members.endIndex where a.elementsEqual(scanner.bytes(members[second].key)) {
+            for second in members.index(after: first)..<members.endIndex where a.equals(scanner.bytes(members[second].key)) {
                 return nil
             }
         }
@@ -275,7 +275,7 @@ struct ScannedPayloadSource: PayloadSource {
         var roles: [(key: ScannedSlot, count: Int64)] = []
         for (key, count) in members {
             let name = scanner.bytes(key)
-            if name.count == 5 && name.elementsEqual("total".utf8) {
+            if name.equals("total") {
                 total = int64(count)
             } else if let number = int64(count) {
                 roles.append((key, number))
@@ -357,8 +357,8 @@ struct ScannedPayloadSource: PayloadSource {
         var name = ScannedSlot.absent, version = ScannedSlot.absent
         scanner.forEachMember(of: details) { key, value in
             let bytes = scanner.bytes(key)
-            if bytes.count == 4 && bytes.elementsEqual("name".utf8) { name = value }
-            else if bytes.count == 7 && bytes.elementsEqual("version".utf8) { version = value }
+            if bytes.equals("name") { name = value }
+            else if bytes.equals("version") { version = value }
         }
         return (name, version)
     }

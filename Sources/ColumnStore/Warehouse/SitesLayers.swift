@@ -238,8 +238,9 @@ struct SitesLayerMerger {
         var items: [Cursor] = []
 
         static func before(_ a: Cursor, _ b: Cursor) -> Bool {
-            let x = a.key!, y = b.key!
-            if x != y { return x.lexicographicallyPrecedes(y) }
+            // One memcmp (the generic `!=` then `lexicographicallyPrecedes` walked each key twice).
+            let order = a.key!.withUnsafeBytes { x in b.key!.withUnsafeBytes { y in ParquetWriter.compareBytes(x, y) } }
+            if order != 0 { return order < 0 }
             return a.layer > b.layer
         }
 
