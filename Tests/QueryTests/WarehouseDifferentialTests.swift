@@ -194,6 +194,14 @@ final class WarehouseDifferentialTests: XCTestCase {
         XCTAssertEqual(filtered.unitsCountedByEntry, 0, "a filter that reads rows reads the column")
         let scoped = try fromStorage.execute(sql: "SELECT status, count(*) FROM sites GROUP BY 1", scope: .project("acme-seo")).stats
         XCTAssertGreaterThan(scoped.unitsCountedByEntry, 0, "a project's own scope is proven on its own files")
+        func explained(_ sql: String) throws -> [String] {
+            try fromStorage.execute(sql: "EXPLAIN " + sql).rows.compactMap { row -> String? in
+                if case .string(let line) = row[0] { return line } else { return nil }
+            }
+        }
+        XCTAssertTrue(try explained(sql).contains { $0.contains("COUNT_PER_ENTRY") })
+        XCTAssertFalse(try explained("SELECT php_version, count(*), min(event) FROM events GROUP BY 1").contains { $0.contains("COUNT_PER_ENTRY") })
+        XCTAssertFalse(try explained("SELECT users_total, count(*) FROM events GROUP BY 1").contains { $0.contains("COUNT_PER_ENTRY") })
     }
 
     func testScansWithoutProvenFiltersEqualEvaluatingThem() throws {

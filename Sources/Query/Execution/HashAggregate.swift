@@ -244,9 +244,13 @@ final class HashAggregate {
 
     /// Whether `consume(entryCounts:)` computes this aggregate: `count(*)` alone by one key
     /// that is a column (the executor asks storage for the unit's counts per entry).
-    var countsEntriesOfColumn: Int? {
-        guard onlyCountStar, groupExpressions.count == 1, case .column(let column) = groupExpressions[0].kind,
-              groupExpressions[0].type == .varchar else { return nil }
+    var countsEntriesOfColumn: Int? { Self.countsEntriesOfColumn(groups: groupExpressions, aggregates: aggregates) }
+
+    /// The column whose entries `count(*)` alone by it counts, if the query is that shape
+    /// (also what EXPLAIN says).
+    static func countsEntriesOfColumn(groups: [BoundExpression], aggregates: [BoundAggregate]) -> Int? {
+        guard !aggregates.isEmpty, aggregates.allSatisfy({ $0.kind == .countStar && !$0.distinct }), groups.count == 1,
+              case .column(let column) = groups[0].kind, groups[0].type == .varchar else { return nil }
         return column
     }
 

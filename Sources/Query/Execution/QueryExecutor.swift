@@ -63,7 +63,7 @@ struct QueryExecutor {
     /// proven) from its storage's counts per dictionary entry, when the storage has them.
     private func entryCountsTaker() -> ((HashAggregate, any ScanUnit, Int) throws -> Bool)? {
         guard options.entryCountsFromStorage,
-              let column = HashAggregate(groups: query.groups, aggregates: query.aggregates).countsEntriesOfColumn else { return nil }
+              let column = HashAggregate.countsEntriesOfColumn(groups: query.groups, aggregates: query.aggregates) else { return nil }
         let name = query.schema.columns[column].name
         return { [plan, context] state, unit, worker in
             guard plan.filter == nil || plan.filterTrueUnits.contains(unit.name) else { return false }

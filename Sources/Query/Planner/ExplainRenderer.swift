@@ -43,6 +43,11 @@ struct ExplainRenderer {
             let aggregates = (0..<query.aggregates.count).map { aggregateOutputName(groupCount + $0) }
                 .joined(separator: ", ")
             add("HASH_GROUP_BY groups=[\(groups)] aggregates=[\(aggregates)]")
+            if query.source != nil, HashAggregate.countsEntriesOfColumn(groups: query.groups, aggregates: query.aggregates) != nil {
+                // Shown as planned; `QueryOptions.entryCountsFromStorage` can still turn it off.
+                lines.append(String(repeating: "  ", count: depth)
+                    + "COUNT_PER_ENTRY from the pages of each unit every row of which passes (others scanned)")
+            }
         }
         if let filter = plan.filter { add("FILTER \(filter.describe(columnNames: scanName))") }
         if query.source != nil {
