@@ -1,6 +1,6 @@
 // Parquet files: any bytes given as a file must give a `ParquetError` (or a result), never
 // a crash, hang or huge allocation: the footer, every column of every row group, row
-// ranges and the page listing are read.
+// ranges, the counts per dictionary entry and the page listing are read.
 // `TRACKHOUSE_FUZZ_WRITE_SEEDS=DIR` writes small valid files (the seed corpus) and exits.
 @testable import ColumnStore
 #if canImport(Glibc)
@@ -16,11 +16,25 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             _ = try? file.pages(rowGroup: group, column: 0)
             for column in file.schema.columns.indices {
                 _ = try? file.pages(rowGroup: group, column: column)
-                if let data = try? file.readColumn(rowGroup: group, column: column) {
+                let read = try? file.readColumn(rowGroup: group, column: column)
+                if let data = read {
                     if data.count != file.rowGroups[group].rowCount {
                         fuzzFail("column \(column) of row group \(group) has \(data.count) values, the group \(file.rowGroups[group].rowCount) rows", input: bytes)
                     }
                     _ = data.materialized()
+                }
+                // Counts per dictionary entry from the pages: when both paths answer, the
+                // same rows under the same entries (or as NULL).
+                if let counted = try? file.countEntries(rowGroup: group, column: column),
+                   let data = read, case .dictionary(let dictionary, let codes) = data.storage {
+                    var expected = [Int64](repeating: 0, count: dictionary.count)
+                    var nulls: Int64 = 0
+                    for row in 0..<data.count {
+                        if data.isValid(row) { expected[Int(codes[row])] += 1 } else { nulls += 1 }
+                    }
+                    if counted.entries != dictionary || counted.counts != expected || counted.nulls != nulls {
+                        fuzzFail("counts per entry differ from the decoded codes in column \(column) of row group \(group)", input: bytes)
+                    }
                 }
                 let rows = file.rowGroups[group].rowCount
                 if rows > 1, let part = try? file.readColumn(rowGroup: group, column: column, rows: 1..<rows), part.count != rows - 1 {

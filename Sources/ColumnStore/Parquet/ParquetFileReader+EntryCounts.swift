@@ -83,7 +83,9 @@ extension ParquetFileReader {
                             try withDecompressed(bytes, size: Int(header.uncompressedPageSize), codec: meta.codec, decompressor) { values in
                                 try dictionaryPage.setDictionary(values, count: Int(dictionaryHeader.numValues))
                             }
-                            guard case .strings(let column)? = dictionaryPage.dictionary else { return false }
+                            // More entries than rows cannot all be used: declined, so counters never
+                            // outgrow the rows (a hostile header's claim costs the reference's memory, not 2× it).
+                            guard case .strings(let column)? = dictionaryPage.dictionary, column.count <= rowCount else { return false }
                             entries = column
                             counts = [Int64](repeating: 0, count: column.count)
                             return true
