@@ -395,12 +395,4 @@ extension UnsafeRawBufferPointer {
         guard count > 0, let base = baseAddress else { return true }
         return memcmp(base, text.utf8Start, count) == 0
     }
-
-    /// Whether both hold the same bytes.
-    @inline(__always)
-    func equals(_ other: UnsafeRawBufferPointer) -> Bool {
-        guard count == other.count else { return false }
-        guard count > 0, let base = baseAddress, let otherBase = other.baseAddress else { return true }
-        return memcmp(base, otherBase, count) == 0
-    }
 }

@@ -237,7 +237,7 @@ struct ScannedPayloadSource: PayloadSource {
         scanner.members(of: slot, into: &members)
         for first in members.indices {
             let a = scanner.bytes(members[first].key)
-            for second in members.index(after: first)..<members.endIndex where a.equals(scanner.bytes(members[second].key)) {
+            for second in members.index(after: first)..<members.endIndex where ParquetWriter.compareBytes(a, scanner.bytes(members[second].key)) == 0 {
                 return nil
             }
         }

@@ -194,14 +194,19 @@ extension ParquetColumnBuilder {
         }
     }
 
+    /// The decoder of a dictionary-encoded page's values: a bit-width byte, then RLE/bit-packed runs.
+    static func dictionaryIdDecoder(_ values: UnsafeRawBufferPointer) throws -> RleHybridDecoder {
+        guard values.count >= 1 else { throw ParquetError(.badPage, "dictionary page data lacks the bit width byte") }
+        return try RleHybridDecoder(UnsafeRawBufferPointer(rebasing: values[1...]), bitWidth: Int(values[0]))
+    }
+
     /// A dictionary page's ids (a bit-width byte, then RLE/bit-packed runs) into `ids`, each
     /// checked to name an entry: one pass for the largest id (vectorizes), a second only to
     /// name the bad one.
     static func decodeDictionaryIds(_ values: UnsafeRawBufferPointer, count: Int, below dictionaryCount: UInt32,
                                     into ids: UnsafeMutableBufferPointer<UInt32>) throws {
         precondition(ids.count == count && count > 0, "one decoded id per present value")
-        guard values.count >= 1 else { throw ParquetError(.badPage, "dictionary page data lacks the bit width byte") }
-        var decoder = try RleHybridDecoder(UnsafeRawBufferPointer(rebasing: values[1...]), bitWidth: Int(values[0]))
+        var decoder = try dictionaryIdDecoder(values)
         try decoder.decode(into: ids.baseAddress!, count: count)
         var largest: UInt32 = 0
         for id in ids { largest = max(largest, id) }

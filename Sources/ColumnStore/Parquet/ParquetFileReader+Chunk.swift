@@ -98,38 +98,21 @@ extension ParquetFileReader {
                 throw ParquetError(.badPage, "page of \(rows) values, \(builder.rowCount - builder.rows) left in the chunk")
             }
             try withDecompressed(body, size: Int(header.uncompressedPageSize), codec: codec, decompressor) { page in
-                var valuesStart = 0
-                var allPresent = true
-                if maxLevel > 0 {
-                    guard dataHeader.definitionLevelEncoding == .rle else {
-                        throw ParquetError(.unsupported, "definition level encoding \(dataHeader.definitionLevelEncoding)")
-                    }
-                    guard page.count >= 4 else { throw ParquetError(.badPage, "definition levels lack their length prefix") }
-                    let length = Int(UInt32(littleEndian: page.loadUnaligned(as: UInt32.self)))
-                    guard length <= page.count - 4 else { throw ParquetError(.badPage, "definition levels length \(length) past the page end") }
-                    allPresent = try decodeLevels(UnsafeRawBufferPointer(rebasing: page[4..<4 + length]), count: rows, into: &levels)
-                    valuesStart = 4 + length
-                }
+                let (levelBytes, values) = try Self.splitV1Page(page, dataHeader, hasLevels: maxLevel > 0)
+                let allPresent = try levelBytes.map { try decodeLevels($0, count: rows, into: &levels) } ?? true
                 try appendValues(builder: &builder, rows: rows, levels: allPresent ? nil : levels,
-                                 encoding: dataHeader.encoding, values: UnsafeRawBufferPointer(rebasing: page[valuesStart...]))
+                                 encoding: dataHeader.encoding, values: values)
             }
         case .dataPageV2:
             guard let v2 = header.dataPageHeaderV2 else { throw ParquetError(.badPage, "v2 data page without its header") }
             let rows = Int(v2.numValues)
-            let repetitionBytes = Int(v2.repetitionLevelsByteLength), definitionBytes = Int(v2.definitionLevelsByteLength)
             guard rows >= 0, rows <= builder.rowCount - builder.rows else {
                 throw ParquetError(.badPage, "page of \(rows) values, \(builder.rowCount - builder.rows) left in the chunk")
             }
-            guard v2.numNulls >= 0, v2.numNulls <= v2.numValues, repetitionBytes >= 0, definitionBytes >= 0,
-                  repetitionBytes + definitionBytes <= body.count,
-                  repetitionBytes + definitionBytes <= Int(header.uncompressedPageSize) else {
-                throw ParquetError(.badPage, "v2 page level sizes do not fit the page")
-            }
-            // v2 levels are never compressed and have no length prefix.
+            let (levelBytes, valuesCompressed, valuesSize) = try Self.splitV2Page(body, header, v2)
             var allPresent = true
             if maxLevel > 0 {
-                allPresent = try decodeLevels(UnsafeRawBufferPointer(rebasing: body[repetitionBytes..<repetitionBytes + definitionBytes]),
-                                              count: rows, into: &levels)
+                allPresent = try decodeLevels(levelBytes, count: rows, into: &levels)
                 let nulls = allPresent ? 0 : levels.reduce(0) { $0 + ($1 == UInt32(maxLevel) ? 0 : 1) }
                 guard nulls == Int(v2.numNulls) else {
                     throw ParquetError(.badPage, "v2 page says \(v2.numNulls) nulls, levels hold \(nulls)")
@@ -137,8 +120,6 @@ extension ParquetFileReader {
             } else if v2.numNulls != 0 {
                 throw ParquetError(.badPage, "v2 page has \(v2.numNulls) nulls in a REQUIRED column")
             }
-            let valuesCompressed = UnsafeRawBufferPointer(rebasing: body[(repetitionBytes + definitionBytes)...])
-            let valuesSize = Int(header.uncompressedPageSize) - repetitionBytes - definitionBytes
             try withDecompressed(valuesCompressed, size: valuesSize, codec: v2.isCompressed ? codec : .uncompressed, decompressor) { values in
                 try appendValues(builder: &builder, rows: rows, levels: allPresent ? nil : levels,
                                  encoding: v2.encoding, values: values)
@@ -146,6 +127,36 @@ extension ParquetFileReader {
         case .indexPage, nil:
             break // not needed for reading values; skipped
         }
+    }
+
+    /// A decompressed v1 data page split into its definition levels (RLE, after a 4-byte
+    /// length; nil for a REQUIRED column, which has none) and its values.
+    static func splitV1Page(_ page: UnsafeRawBufferPointer, _ dataHeader: ParquetFormat.DataPageHeader,
+                            hasLevels: Bool) throws -> (levels: UnsafeRawBufferPointer?, values: UnsafeRawBufferPointer) {
+        guard hasLevels else { return (nil, page) }
+        guard dataHeader.definitionLevelEncoding == .rle else {
+            throw ParquetError(.unsupported, "definition level encoding \(dataHeader.definitionLevelEncoding)")
+        }
+        guard page.count >= 4 else { throw ParquetError(.badPage, "definition levels lack their length prefix") }
+        let length = Int(UInt32(littleEndian: page.loadUnaligned(as: UInt32.self)))
+        guard length <= page.count - 4 else { throw ParquetError(.badPage, "definition levels length \(length) past the page end") }
+        return (UnsafeRawBufferPointer(rebasing: page[4..<4 + length]), UnsafeRawBufferPointer(rebasing: page[(4 + length)...]))
+    }
+
+    /// A v2 data page's body split into its definition levels (never compressed, no length
+    /// prefix; repetition levels skipped) and its values (compressed when the header says so)
+    /// with their uncompressed size, after checking the sizes fit.
+    static func splitV2Page(_ body: UnsafeRawBufferPointer, _ header: ParquetFormat.PageHeader, _ v2: ParquetFormat.DataPageHeaderV2) throws
+        -> (levels: UnsafeRawBufferPointer, values: UnsafeRawBufferPointer, valuesSize: Int) {
+        let repetitionBytes = Int(v2.repetitionLevelsByteLength), definitionBytes = Int(v2.definitionLevelsByteLength)
+        guard v2.numNulls >= 0, v2.numNulls <= v2.numValues, repetitionBytes >= 0, definitionBytes >= 0,
+              repetitionBytes + definitionBytes <= body.count,
+              repetitionBytes + definitionBytes <= Int(header.uncompressedPageSize) else {
+            throw ParquetError(.badPage, "v2 page level sizes do not fit the page")
+        }
+        return (UnsafeRawBufferPointer(rebasing: body[repetitionBytes..<repetitionBytes + definitionBytes]),
+                UnsafeRawBufferPointer(rebasing: body[(repetitionBytes + definitionBytes)...]),
+                Int(header.uncompressedPageSize) - repetitionBytes - definitionBytes)
     }
 
     private func appendValues(builder: inout ParquetColumnBuilder, rows: Int, levels: [UInt32]?,

@@ -53,8 +53,7 @@ extension ParquetFileReader {
         func countValues(_ values: UnsafeRawBufferPointer, present: Int, encoding: ParquetEncoding) throws -> Bool {
             guard encoding == .rleDictionary || encoding == .plainDictionary, entries != nil else { return false }
             guard present > 0 else { return true }
-            guard values.count >= 1 else { throw ParquetError(.badPage, "dictionary page data lacks the bit width byte") }
-            var decoder = try RleHybridDecoder(UnsafeRawBufferPointer(rebasing: values[1...]), bitWidth: Int(values[0]))
+            var decoder = try ParquetColumnBuilder.dictionaryIdDecoder(values)
             try counts.withUnsafeMutableBufferPointer { try decoder.count(present, into: $0) }
             return true
         }
@@ -97,20 +96,9 @@ extension ParquetFileReader {
                             }
                             guard dataHeader.encoding == .rleDictionary || dataHeader.encoding == .plainDictionary else { return false }
                             let counted = try withDecompressed(bytes, size: Int(header.uncompressedPageSize), codec: meta.codec, decompressor) { page -> Bool in
-                                var valuesStart = 0
-                                var present = pageRows
-                                if maxLevel > 0 {
-                                    guard dataHeader.definitionLevelEncoding == .rle else {
-                                        throw ParquetError(.unsupported, "definition level encoding \(dataHeader.definitionLevelEncoding)")
-                                    }
-                                    guard page.count >= 4 else { throw ParquetError(.badPage, "definition levels lack their length prefix") }
-                                    let length = Int(UInt32(littleEndian: page.loadUnaligned(as: UInt32.self)))
-                                    guard length <= page.count - 4 else { throw ParquetError(.badPage, "definition levels length \(length) past the page end") }
-                                    present = try presentRows(UnsafeRawBufferPointer(rebasing: page[4..<4 + length]), rows: pageRows)
-                                    valuesStart = 4 + length
-                                }
-                                guard try countValues(UnsafeRawBufferPointer(rebasing: page[valuesStart...]), present: present,
-                                                      encoding: dataHeader.encoding) else { return false }
+                                let (levelBytes, values) = try Self.splitV1Page(page, dataHeader, hasLevels: maxLevel > 0)
+                                let present = try levelBytes.map { try presentRows($0, rows: pageRows) } ?? pageRows
+                                guard try countValues(values, present: present, encoding: dataHeader.encoding) else { return false }
                                 nulls += Int64(pageRows - present)
                                 return true
                             }
@@ -119,28 +107,20 @@ extension ParquetFileReader {
                         case .dataPageV2:
                             guard let v2 = header.dataPageHeaderV2 else { throw ParquetError(.badPage, "v2 data page without its header") }
                             let pageRows = Int(v2.numValues)
-                            let repetitionBytes = Int(v2.repetitionLevelsByteLength), definitionBytes = Int(v2.definitionLevelsByteLength)
                             guard pageRows >= 0, pageRows <= rowCount - rows else {
                                 throw ParquetError(.badPage, "page of \(pageRows) values, \(rowCount - rows) left in the chunk")
                             }
-                            guard v2.numNulls >= 0, v2.numNulls <= v2.numValues, repetitionBytes >= 0, definitionBytes >= 0,
-                                  repetitionBytes + definitionBytes <= bytes.count,
-                                  repetitionBytes + definitionBytes <= Int(header.uncompressedPageSize) else {
-                                throw ParquetError(.badPage, "v2 page level sizes do not fit the page")
-                            }
+                            let (levelBytes, valuesCompressed, valuesSize) = try Self.splitV2Page(bytes, header, v2)
                             guard v2.encoding == .rleDictionary || v2.encoding == .plainDictionary else { return false }
                             var present = pageRows
                             if maxLevel > 0 {
-                                present = try presentRows(UnsafeRawBufferPointer(rebasing: bytes[repetitionBytes..<repetitionBytes + definitionBytes]),
-                                                          rows: pageRows)
+                                present = try presentRows(levelBytes, rows: pageRows)
                                 guard pageRows - present == Int(v2.numNulls) else {
                                     throw ParquetError(.badPage, "v2 page says \(v2.numNulls) nulls, levels hold \(pageRows - present)")
                                 }
                             } else if v2.numNulls != 0 {
                                 throw ParquetError(.badPage, "v2 page has \(v2.numNulls) nulls in a REQUIRED column")
                             }
-                            let valuesCompressed = UnsafeRawBufferPointer(rebasing: bytes[(repetitionBytes + definitionBytes)...])
-                            let valuesSize = Int(header.uncompressedPageSize) - repetitionBytes - definitionBytes
                             let counted = try withDecompressed(valuesCompressed, size: valuesSize, codec: v2.isCompressed ? meta.codec : .uncompressed,
                                                                decompressor) { values in
                                 try countValues(values, present: present, encoding: v2.encoding)

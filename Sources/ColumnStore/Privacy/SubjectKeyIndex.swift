@@ -371,14 +371,15 @@ struct SubjectKeySet: Sendable {
         }
         guard let base = line.baseAddress else { return }
         let hasEscape = memchr(base, 0x5C, line.count) != nil
-        if row != nil && !hasEscape && Self.mentionsUserEmail(line), let emails = Self.userEmailStrings(line) {
+        let mentionsUserEmail = Self.mentionsUserEmail(line)
+        if row != nil && !hasEscape && mentionsUserEmail, let emails = Self.userEmailStrings(line) {
             // Old clients' `user_email`: each `"user_email":"…"` of the line, without parsing it
             // (a tenth of the lines of a large backlog). A superset of the payload's own (one
             // nested elsewhere only costs an erase a read); any other shape takes the parse.
             for text in emails { if let email = PrivacySubject.normalizedEmail(text) { insert(email: email) } }
             return
         }
-        if row == nil || hasEscape || Self.mentionsUserEmail(line) {
+        if row == nil || hasEscape || mentionsUserEmail {
             for key in RawSubjectMatcher.keys(ofLine: Array(line)) {
                 switch key {
                 case .email(let email): insert(email: email)

@@ -235,6 +235,11 @@ final class HashAggregate {
             used.append((group, rows))
         }
         keepEntryGroups(key, entryGroups)
+        addCounts(used)
+    }
+
+    /// Adds counted rows to their groups in every `count(*)` accumulator.
+    private func addCounts(_ used: [(group: Int32, rows: Int64)]) {
         for accumulator in accumulators {
             accumulator.resize(table.groupCount)
             let counter = accumulator as! CountAccumulator
@@ -269,11 +274,7 @@ final class HashAggregate {
         if entryCounts.nulls > 0 {
             used.append((insertGroup(Vector.constant(.null, type: .varchar, count: 1), 0), entryCounts.nulls))
         }
-        for accumulator in accumulators {
-            accumulator.resize(table.groupCount)
-            let counter = accumulator as! CountAccumulator
-            for (group, rows) in used { counter.add(rows, toGroup: Int(group)) }
-        }
+        addCounts(used)
         batchesCountedByEntry += 1
     }
 
