@@ -1,8 +1,6 @@
+import Core
 import Dispatch
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The SQL engine: parse -> bind -> plan -> execute (see README.md in this folder).
 ///
@@ -30,15 +28,8 @@ public final class QueryEngine: Sendable {
     /// heap reuses those pages instead. Process-wide, set once; the cost is that up to
     /// 256 MiB of freed memory may stay mapped (measured: `url LIKE` 1.05 s -> 0.70 s).
     private static let mallocTuned: Bool = {
-        #if canImport(Glibc)
-        // mallopt is declared in <malloc.h>, which the Glibc module does not import.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        if let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "mallopt") {
-            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-            _ = mallopt(-3, 64 << 20) // M_MMAP_THRESHOLD
-            _ = mallopt(-1, 256 << 20) // M_TRIM_THRESHOLD
-        }
-        #endif
+        MallocTuning.set(.mmapThreshold, 64 << 20)
+        MallocTuning.set(.trimThreshold, 256 << 20)
         return true
     }()
 

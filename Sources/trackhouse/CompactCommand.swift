@@ -64,6 +64,12 @@ struct CompactCommand: ParsableCommand {
     func run() throws {
         let logger = LogSetup.bootstrap(level: .warning)
         var options = Compactor.Options()
+        // Parse workers and each file's column encoders allocate and free blocks of a few MB
+        // on several threads; with glibc's default of up to 8 arenas per core, freed blocks
+        // sat in the arena of the thread that freed them while another thread mapped new
+        // pages: 1,068 MB peak on the 1M-site backlog against 861 MB with one arena per busy
+        // thread, and ~7 % more CPU in page faults (BENCHMARKS.md "Compaction").
+        MallocTuning.set(.arenaMax, Int32(max(2, options.parseThreads)))
         options.includeOpenHours = includeOpen
         options.sealGraceSeconds = sealGraceSeconds
         options.segmentRowsTarget = segmentRows

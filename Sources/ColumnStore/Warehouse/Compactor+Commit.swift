@@ -183,6 +183,10 @@ extension Compactor {
         var parquet = ParquetWriter.Options()
         parquet.rowGroupRowsMax = options.rowGroupRows
         parquet.zstdLevel = options.zstdLevel
+        // A commit writes a segment and a sites file at once; on their own threads each
+        // file's columns are encoded on the compaction's threads too, so the cores stay busy
+        // when the shorter of the two has ended (and the parse lookahead is full).
+        parquet.encodeThreads = max(1, options.parseThreads)
         parquet.plainStringColumns = ["event_id"]
         // Dictionaries that repeat may grow: a plugins list (~250 bytes of JSON) repeats
         // across a site's weekly events, yet a row group's distinct lists pass 1 MiB; past it

@@ -54,10 +54,7 @@ extension Compactor {
         let readers = try inputs.map { try ParquetFileReader(path: layout.absolute($0.path)) }
         let relative = FileIO.parentDirectory(Self.currentPath(of: first)) + "/part-\(Self.versionTag(version))-m.parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
-        var parquet = parquetOptions()
-        // A merge runs alone (after the chunks): both cores encode its columns.
-        parquet.encodeThreads = max(1, options.parseThreads)
-        let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquet)
+        let writer = try ParquetWriter(path: hidden, schema: WarehouseSchema.eventsFile, options: parquetOptions())
         var keys = SubjectKeySet()
         let merged: (rows: Int, low: Int64, high: Int64)
         if options.mergeByCopy, Self.followInTime(inputs, readers) {

@@ -111,6 +111,11 @@ extension Compactor {
         var parquet = sitesParquetOptions()
         let groupRows = min(sitesRowGroupRows, max(1, options.sitesFold.deltaRowGroupRowsMax))
         parquet.rowGroupRowsMax = groupRows
+        // A delta lives until the next fold (the end of a one-shot `compact`, minutes in
+        // `serve`), which rewrites its rows into a base at the warehouse's levels: the slower,
+        // tighter level of long strings would be paid on every touched site of every commit
+        // for bytes that are soon deleted.
+        parquet.zstdLevelLongStrings = nil
         var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquet),
                                  projectID: projectID, rowGroupRows: groupRows)
         for (index, site) in newSites.enumerated() {
@@ -205,16 +210,15 @@ extension Compactor {
     /// (newest wins) merged with `newSites` when given. `row` decides what becomes of each
     /// stored row no new site touches (nil: kept as it is; the erase recomputes or drops
     /// some, retention drops the stale). Returns nil when no row is left (no file written).
-    /// `encodeThreads`: more than 1 when the base is written alone (a fold), not beside a
-    /// chunk's segments.
+    /// `encodeThreads`: nil for `parquetOptions()`'s (the compaction's threads).
     func writeSitesBase(projectID: String, layers: [SegmentEntry], version: Int, newSites: ([NewSite], EventColumns)? = nil,
-                        encodeThreads: Int = 1,
+                        encodeThreads: Int? = nil,
                         row: ((inout SitesOutput, [ColumnData], Int, OldSnapshotColumns) throws -> Void)? = nil) throws -> SegmentEntry? {
         let relative = WarehouseLayout.sitesPartition(projectID: projectID) + "/snapshot-\(Self.versionTag(version)).parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
         var parquet = sitesParquetOptions()
-        parquet.encodeThreads = encodeThreads
+        if let encodeThreads { parquet.encodeThreads = encodeThreads }
         var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquet),
                                  projectID: projectID, rowGroupRows: sitesRowGroupRows)
         let readers = try layers.map { try ParquetFileReader(path: layout.committedPath($0.path)) }

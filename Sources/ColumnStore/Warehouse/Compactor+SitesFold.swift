@@ -31,7 +31,10 @@ extension Compactor {
 
         // Step 2.
         var results = [Result<(rows: Int, lastSeenMin: Int64, lastSeenMax: Int64), Error>?](repeating: nil, count: bounds.count)
-        let parquet = sitesParquetOptions(), groupRows = sitesRowGroupRows
+        // Each part on its own thread: its columns are encoded on that thread alone.
+        var parquet = sitesParquetOptions()
+        parquet.encodeThreads = 1
+        let groupRows = sitesRowGroupRows
         results.withUnsafeMutableBufferPointer { results in
             // Part `index` writes only slot `index`; readers are immutable and read with pread.
             let shared = UncheckedSendableBox((results: results, readers: readers, bounds: bounds, paths: partPaths))
