@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Foundation
 import Ingest
 import Logging
@@ -15,6 +16,11 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: ServeOptions
 
     func run() async throws {
+        // One glibc arena per core: the in-process compaction, queries and the rollups free
+        // blocks of a few MB on short-lived threads, and with the default (8 per core) those
+        // sat in arenas other threads did not reuse — RSS after the 1M-site load run 628 MB
+        // against 507 MB with one per core, latencies unchanged (BENCHMARKS.md "Scale").
+        MallocTuning.set(.arenaMax, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         // Flags > TRACKHOUSE_* > config file > defaults (`trackhouse config` prints the result).
         let settings = try await options.resolve()
         let resolved: (configuration: ServerConfiguration, logLevel: Logger.Level)
