@@ -69,7 +69,7 @@ struct CompactCommand: ParsableCommand {
         // sat in the arena of the thread that freed them while another thread mapped new
         // pages: 1,068 MB peak on the 1M-site backlog against 861 MB with one arena per busy
         // thread, and ~7 % more CPU in page faults (BENCHMARKS.md "Compaction").
-        MallocTuning.set(.arenaMax, Int32(max(2, options.parseThreads)))
+        MallocTuning.limitArenas(to: max(2, options.parseThreads))
         options.includeOpenHours = includeOpen
         options.sealGraceSeconds = sealGraceSeconds
         options.segmentRowsTarget = segmentRows

@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
         // blocks of a few MB on short-lived threads, and with the default (8 per core) those
         // sat in arenas other threads did not reuse — RSS after the 1M-site load run 628 MB
         // against 507 MB with one per core, latencies unchanged (BENCHMARKS.md "Scale").
-        MallocTuning.set(.arenaMax, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
+        MallocTuning.limitArenas(to: max(2, ProcessInfo.processInfo.activeProcessorCount))
         // Flags > TRACKHOUSE_* > config file > defaults (`trackhouse config` prints the result).
         let settings = try await options.resolve()
         let resolved: (configuration: ServerConfiguration, logLevel: Logger.Level)

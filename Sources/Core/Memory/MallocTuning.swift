@@ -24,6 +24,16 @@ public enum MallocTuning {
         #endif
     }
 
+    /// Caps glibc's arenas at `count`, unless the operator set `MALLOC_ARENA_MAX` (glibc reads
+    /// it at start; a `mallopt` would override their choice).
+    @discardableResult
+    public static func limitArenas(to count: Int) -> Bool {
+        #if canImport(Glibc)
+        if getenv("MALLOC_ARENA_MAX") != nil { return false }
+        #endif
+        return set(.arenaMax, Int32(clamping: max(1, count)))
+    }
+
     /// Declared in <malloc.h>, which the Glibc module does not import, hence the lookup.
     /// `nonisolated(unsafe)`: a `let` set once by the static initializer (`swift_once`,
     /// thread-safe); the pointer is only called, never written through.
