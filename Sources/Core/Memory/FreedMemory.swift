@@ -6,8 +6,7 @@ import Glibc
 /// (a query's batches, a compaction's chunks) mapped in its arenas, so RSS stays at the peak
 /// until then. A no-op off glibc.
 public enum FreedMemory {
-    /// glibc's `malloc_trim(0)`: returns the free pages of every arena to the kernel. Declared
-    /// in <malloc.h>, which the Glibc module does not import, hence the lookup.
+    /// glibc's `malloc_trim(0)`: returns the free pages of every arena to the kernel.
     public static func release() {
         #if canImport(Glibc)
         typealias MallocTrim = @convention(c) (Int) -> Int32
@@ -17,12 +16,5 @@ public enum FreedMemory {
 
     /// `nonisolated(unsafe)`: a `let` set once by the static initializer (`swift_once`,
     /// thread-safe); the pointer is only called, never written through.
-    nonisolated(unsafe) private static let mallocTrim: UnsafeMutableRawPointer? = {
-        #if canImport(Glibc)
-        guard let process = dlopen(nil, RTLD_NOW) else { return nil }
-        return dlsym(process, "malloc_trim")
-        #else
-        return nil
-        #endif
-    }()
+    nonisolated(unsafe) private static let mallocTrim = GlibcSymbol.lookup("malloc_trim")
 }

@@ -34,15 +34,7 @@ public enum MallocTuning {
         return set(.arenaMax, Int32(clamping: max(1, count)))
     }
 
-    /// Declared in <malloc.h>, which the Glibc module does not import, hence the lookup.
     /// `nonisolated(unsafe)`: a `let` set once by the static initializer (`swift_once`,
     /// thread-safe); the pointer is only called, never written through.
-    nonisolated(unsafe) private static let mallopt: UnsafeMutableRawPointer? = {
-        #if canImport(Glibc)
-        guard let process = dlopen(nil, RTLD_NOW) else { return nil }
-        return dlsym(process, "mallopt")
-        #else
-        return nil
-        #endif
-    }()
+    nonisolated(unsafe) private static let mallopt = GlibcSymbol.lookup("mallopt")
 }
