@@ -144,18 +144,6 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
     if let error = registry.lastError {
         logger.warning("projects registry not loaded; every SDK request gets 404 until it is fixed", metadata: ["registry.error": "\(error)"])
     }
-    var writer: RawLogWriter? = nil
-    var ingest: IngestService? = nil
-    if configuration.role != .query {
-        var options = RawLogWriter.Options(writerID: configuration.writerID)
-        options.sealEnabled = configuration.sealEnabled
-        if let lanes = configuration.commitLanes { options.lanes = lanes }
-        if let interval = configuration.commitIntervalMicros { options.commitIntervalMicros = interval }
-        let rawWriter = RawLogWriter(layout: RawLayout(dataDirectory: configuration.dataDirectory), options: options, logger: logger)
-        try rawWriter.start()
-        writer = rawWriter
-        ingest = IngestService(registry: registry, writer: rawWriter, options: configuration.ingest, logger: logger)
-    }
     var compaction: CompactionService? = nil
     if configuration.role != .ingest, let interval = configuration.compactionIntervalSeconds {
         compaction = CompactionService(dataDirectory: configuration.dataDirectory, intervalSeconds: interval,
@@ -170,7 +158,23 @@ public func buildComponents(configuration: ServerConfiguration, logger: Logger) 
                                 windowDays: configuration.rollupWindowDays, logger: logger)
         // Fold each compaction's commit into the charts right away instead of at the next poll.
         compaction?.onRun = { _ in store.refreshSoon() }
+        // Loading starts now, on the rollups' own queue: the raw writer's recovery below
+        // walks the raw tree (tens of thousands of folders, mostly disk reads on a cold start)
+        // while the state file is decoded (CPU), instead of one after the other.
+        store.refreshSoon()
         rollups = store
+    }
+    var writer: RawLogWriter? = nil
+    var ingest: IngestService? = nil
+    if configuration.role != .query {
+        var options = RawLogWriter.Options(writerID: configuration.writerID)
+        options.sealEnabled = configuration.sealEnabled
+        if let lanes = configuration.commitLanes { options.lanes = lanes }
+        if let interval = configuration.commitIntervalMicros { options.commitIntervalMicros = interval }
+        let rawWriter = RawLogWriter(layout: RawLayout(dataDirectory: configuration.dataDirectory), options: options, logger: logger)
+        try rawWriter.start()
+        writer = rawWriter
+        ingest = IngestService(registry: registry, writer: rawWriter, options: configuration.ingest, logger: logger)
     }
     let outboxes = OutboxStore(dataDirectory: configuration.dataDirectory)
     var deliveries: DeliveryWorker? = nil

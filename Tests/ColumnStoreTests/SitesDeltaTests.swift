@@ -153,7 +153,7 @@ final class SitesDeltaTests: XCTestCase {
         XCTAssertEqual(report.sitesFolds, 3, "deltas older than the age limit fold")
         XCTAssertTrue(try WarehouseLog.load(layout: WarehouseLayout(dataDirectory: directory)).segments(table: .sitesDelta).isEmpty)
 
-        // By size: a commit whose delta would pass the ratio writes a new base instead.
+        // By size: deltas past the ratio are folded right after the commit that wrote them.
         let sized = try WarehouseTestSupport.copyOfRawData(Self.source)
         options = Self.deltaOptions()
         options.sitesFold.deltaRowsRatioMax = 0.5
@@ -167,6 +167,39 @@ final class SitesDeltaTests: XCTestCase {
             XCTAssertLessThanOrEqual(Double(layers.filter { $0.table == .sitesDelta }.reduce(0) { $0 + $1.rows }), 0.5 * Double(base))
         }
         XCTAssertEqual(try WarehouseTestSupport.tableRows(sized, .sites), try WarehouseTestSupport.tableRows(directory, .sites))
+    }
+
+    /// A fold holds one decoded row group of every layer: it must never run beside a chunk's
+    /// rows and segments. A commit of new events writes deltas only (a base only as a
+    /// project's first file); the due fold follows as its own `merge` commit.
+    func testCommitsWriteDeltasAndFoldsFollowThem() throws {
+        let directory = try WarehouseTestSupport.copyOfRawData(Self.source)
+        var options = Self.deltaOptions()
+        options.sitesFold.deltasMax = 2
+        options.checkpointInterval = 0
+        let report = try Compactor(dataDirectory: directory, options: options, logger: quietLogger).run()
+        XCTAssertGreaterThan(report.sitesFolds, 3)
+        let layout = WarehouseLayout(dataDirectory: directory)
+        var state = WarehouseState()
+        var merges = 0
+        for version in 1...report.warehouseVersion {
+            let path = layout.logDirectory + "/" + WarehouseLog.fileName(version: version)
+            let commit = try WarehouseCommit.decode(try FileIO.readFile(path), path: path)
+            for entry in commit.add where entry.table == .sites {
+                if commit.operation == .compact {
+                    XCTAssertEqual(state.sitesLayers(projectID: entry.projectID), [], "commit \(version) wrote a base beside its chunk")
+                } else {
+                    XCTAssertEqual(commit.operation, .merge)
+                    merges += 1
+                }
+            }
+            state.apply(commit)
+            for projectID in Set(state.segments(table: .sitesDelta).map(\.projectID)) where commit.operation == .merge {
+                XCTAssertLessThanOrEqual(state.segments(table: .sitesDelta, projectID: projectID).count, 2, "after fold \(version)")
+            }
+        }
+        XCTAssertEqual(merges, report.sitesFolds)
+        XCTAssertEqual(try WarehouseTestSupport.tableRows(directory, .sites), try WarehouseTestSupport.tableRows(try reference(), .sites))
     }
 
     func testEraseAndRetentionSeeTheMergedRows() throws {

@@ -7,9 +7,14 @@ extension Compactor {
     /// Steps 4–7 for one chunk; the chunk is emptied for the next one.
     func commitChunk(_ chunk: inout CompactionChunk) throws {
         if chunk.isEmpty { return }
-        let rows = chunk.rows.finish()
-        try commit(chunk, rows: rows)
+        do {
+            let rows = chunk.rows.finish()
+            try commit(chunk, rows: rows)
+        }
         chunk.reset()
+        // The chunk's rows are freed: fold the projects whose deltas are due (Compactor+Sites
+        // step 5), so a fold never holds its layers' row groups beside a chunk.
+        try foldSitesDeltas(atEnd: false)
     }
 
     private func commit(_ chunk: CompactionChunk, rows: EventColumns) throws {

@@ -7,9 +7,10 @@ import Foundation
 /// A commit (step 5 of `Compactor`) writes, per project its events touched:
 /// 1. Sort the new rows with a site_key by (site_key, received_at, event_id); per site keep
 ///    the count, the first received_at and the last row (the site's newest new event).
-/// 2. Decide: with no file yet, or when the deltas would pass the fold policy
-///    (`SitesFoldPolicy`: their rows over `deltaRowsRatioMax` of the base's, or more than
-///    `deltasMax` deltas), write a new base (step 4), else a delta (step 3).
+/// 2. Decide: with no file yet, write a base (step 4), else a delta (step 3). A commit never
+///    folds: a fold reads one row group of every layer, and inside a commit it would add that
+///    to the chunk's rows and segments being encoded (+220 MB at 33 layers on the 30M-event
+///    backlog, whose peak it was). Step 5 folds right after the commit instead.
 /// 3. Delta: the previous state of only the touched sites, looked up newest layer first: a
 ///    row group is read only when its site_key min/max holds one of the keys still missing,
 ///    and then only its site_key column (binary search: the file is sorted) and the int64
@@ -21,9 +22,11 @@ import Foundation
 /// 4. Base: a streaming merge of every layer (`SitesLayerMerger`, newest wins) with the new
 ///    sites, flushed every row group, so memory is one row group per layer plus one output
 ///    row group. The commit removes every layer it replaces.
-/// 5. Fold (`foldSitesDeltas`, after the chunks): a project's deltas older than
-///    `deltaAgeSecondsMax` (or any, with `foldAtEnd`: the one-shot CLI) are merged with the
-///    base into a new base in one `merge` commit (the same rows). So a fully merged snapshot
+/// 5. Fold (`foldSitesDeltas`, after each chunk's commit, once the chunk is freed, and after
+///    the chunks): a project's deltas that pass the fold policy (`SitesFoldPolicy`: their rows
+///    over `deltaRowsRatioMax` of the base's, more than `deltasMax` deltas, or the oldest
+///    older than `deltaAgeSecondsMax`; or any, with `foldAtEnd` after the chunks: the one-shot
+///    CLI) are merged with the base into a new base in one `merge` commit (the same rows). So a fully merged snapshot
 ///    exists after every `trackhouse compact`, and in `serve` at least every
 ///    `deltaAgeSecondsMax` (+ one compaction interval).
 /// The erase and retention rewrite a project's sites through the same `writeSitesBase`.
@@ -42,7 +45,7 @@ public struct SitesFoldPolicy: Sendable {
     public var deltasMax = 64
     /// Rows per row group of a delta: a fold holds one decoded row group of every layer, so
     /// deltas' are small (a base's are `rowGroupRowsMax`).
-    public var deltaRowGroupRowsMax = 8_192
+    public var deltaRowGroupRowsMax = 2_048
     /// Fold a project whose oldest delta is older than this (seconds).
     public var deltaAgeSecondsMax: Int64 = 600
     /// Fold every delta at the end of a run (`trackhouse compact`: engines reading only
@@ -82,12 +85,9 @@ extension Compactor {
         let latestRows = newSites.count * Self.latestRowsCopyRatioMin <= positions.count
             ? Self.gatherLatestRows(&newSites, from: newRows, projectID: projectID) : newRows
         let layers = state.sitesLayers(projectID: projectID)
-        let baseRows = layers.filter { $0.table == .sites }.reduce(0) { $0 + $1.rows }
-        let deltas = layers.filter { $0.table == .sitesDelta }
-        let deltaRows = deltas.reduce(0) { $0 + $1.rows }
-        if layers.isEmpty || options.sitesFold.isDue(baseRows: baseRows, deltaRows: deltaRows + newSites.count, deltaCount: deltas.count + 1) {
-            guard let entry = try writeSitesBase(projectID: projectID, layers: layers, version: version, newSites: (newSites, latestRows)) else { return nil }
-            return (entry, layers.map(\.path))
+        if layers.isEmpty {
+            guard let entry = try writeSitesBase(projectID: projectID, layers: [], version: version, newSites: (newSites, latestRows)) else { return nil }
+            return (entry, [])
         }
         return (try writeSitesDelta(projectID: projectID, newSites: newSites, rows: latestRows, layers: layers, version: version), [])
     }

@@ -31,8 +31,8 @@ import Logging
 ///    `received_at`, so it can only sit in that partition and time range).
 /// 5. Write each partition's rows, sorted by (received_at, event_id), to a hidden
 ///    `.tmp-part-….parquet`; per touched project a hidden `sites` delta of the sites its new
-///    rows touched, merged with their earlier state (or a new base when the fold policy says
-///    so: Compactor+Sites). These files are independent and are encoded concurrently.
+///    rows touched, merged with their earlier state (the project's first file is a base:
+///    Compactor+Sites). These files are independent and are encoded concurrently.
 /// 6. Commit: one log entry adds the new files, removes the replaced sites files and records
 ///    the raw progress. The entry is created put-if-absent after fsync, so it exists whole or not.
 /// 7. Publish: rename the hidden files to their names, fsync the folders, rename replaced
@@ -42,8 +42,9 @@ import Logging
 ///    after a crash at any point yields the same tables, with no loss and no duplicates.
 /// 8. Merge: per partition, segments below `segmentRowsTarget` are merged (sorted by
 ///    received_at, event_id) into files of up to that many rows, committed like step 6–7.
-/// 8b. Fold: sites deltas that are due (all of them in the one-shot CLI) are merged into new
-///    bases in one `merge` commit (Compactor+Sites step 5), committed like steps 6–7.
+/// 8b. Fold: sites deltas that are due (after each chunk's commit, once its rows are freed;
+///    after the last, all of them in the one-shot CLI) are merged into new bases in one
+///    `merge` commit (Compactor+Sites step 5), committed like steps 6–7.
 /// 9. Checkpoint: `checkpointInterval` commits after the last checkpoint, the whole state is
 ///    written as `_log/<version>.checkpoint.json` and the commits it supersedes are removed
 ///    (`WarehouseLog`). A failure here loses nothing: the commits stay and the next run
