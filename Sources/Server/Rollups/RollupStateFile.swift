@@ -170,16 +170,22 @@ enum RollupStateFile {
 
     /// The header of the file at `path` and its projects restored into fresh rollups. Throws
     /// `FormatError` (or a file error) for anything but a whole, intact file of this format.
-    static func read(path: String, windowHours: Int64) throws -> (header: Header, projects: [ProjectRollup]) {
+    /// `bufferBytes`: the read buffer (tests make it tiny, so every path of `Reader` runs).
+    static func read(path: String, windowHours: Int64, bufferBytes: Int = Reader.bufferBytesDefault) throws -> (header: Header, projects: [ProjectRollup]) {
         guard hostIsLittleEndian else { throw FormatError(message: "only little-endian hosts read state files") }
-        let bytes = try FileIO.readFile(path)
-        guard bytes.count >= magic.count + 4 + 8 + 8 + 4 + digestBytes else { throw FormatError(message: "\(bytes.count) bytes is too short") }
-        let bodyCount = bytes.count - digestBytes
-        let intact = bytes.withUnsafeBytes { raw in
-            Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: raw[0..<bodyCount]))) == Array(raw[bodyCount...])
-        }
-        guard intact else { throw FormatError(message: "the SHA-256 digest does not match: the file is damaged") }
-        var reader = Reader(bytes: bytes, end: bodyCount)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileIOError(operation: "stat", path: path, errno: errno) }
+        let size = Int(info.st_size)
+        guard size >= magic.count + 4 + 8 + 8 + 4 + digestBytes else { throw FormatError(message: "\(size) bytes is too short") }
+        let bodyCount = size - digestBytes
+        // Streamed: the file (305 MB at 30M events in the window) is never held whole beside
+        // the rollups decoded from it. Every length is checked against the bytes left as it is
+        // read, so a damaged file cannot make the decoding overrun or over-allocate; the digest
+        // of every body byte, hashed as it is read, decides at the end whether it is used.
+        var reader = Reader(fd: fd, path: path, end: bodyCount, bufferBytes: bufferBytes)
         guard try reader.bytes(magic.count) == magic else { throw FormatError(message: "not a rollup state file") }
         let format: UInt32 = try reader.integer()
         guard format == formatVersion else { throw FormatError(message: "format \(format), this build reads \(formatVersion)") }
@@ -195,6 +201,7 @@ enum RollupStateFile {
             projects.append(project)
         }
         guard reader.offset == bodyCount else { throw FormatError(message: "\(bodyCount - reader.offset) bytes after the last project") }
+        guard try reader.digestMatches() else { throw FormatError(message: "the SHA-256 digest does not match: the file is damaged") }
         return (Header(logVersion: Int(logVersion), commitTimestampMicros: timestamp), projects)
     }
 
@@ -258,28 +265,77 @@ enum RollupStateFile {
         return rollup
     }
 
-    /// Bounds-checked reads from the file's bytes.
+    /// Bounds-checked reads of the file's body (`0..<end`) in order, through a buffer of at
+    /// most `bufferBytes` (an array larger than that is read straight into its storage). Every
+    /// byte is read from the file once and hashed as it arrives (`digestMatches`).
     struct Reader {
-        let bytes: [UInt8]
+        static let bufferBytesDefault = 1 << 20
+        let bufferBytes: Int
+        let fd: Int32
+        let path: String
         let end: Int
-        var offset = 0
+        /// The next byte to decode.
+        private(set) var offset = 0
+        /// `buffer` holds the file's bytes `bufferStart..<bufferStart + buffer.count`; bytes
+        /// before `bufferStart + buffer.count` have been read and hashed.
+        private var buffer: [UInt8] = []
+        private var bufferStart = 0
+        private var hasher = SHA256()
 
-        init(bytes: [UInt8], end: Int) {
-            self.bytes = bytes
+        init(fd: Int32, path: String, end: Int, bufferBytes: Int) {
+            self.bufferBytes = max(16, bufferBytes)
+            self.fd = fd
+            self.path = path
             self.end = end
+        }
+
+        private var readEnd: Int { bufferStart + buffer.count }
+
+        /// Reads `target.count` bytes at `readEnd` from the file into `target` and hashes them.
+        private mutating func readFromFile(into target: UnsafeMutableRawBufferPointer) throws {
+            var done = 0
+            while done < target.count {
+                let n = pread(fd, target.baseAddress! + done, target.count - done, off_t(readEnd + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileIOError(operation: "read", path: path, errno: errno)
+                }
+                guard n > 0 else { throw FormatError(message: "the file shrank while it was read") }
+                done += n
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(target))
+        }
+
+        /// Makes the bytes `offset..<offset + count` (`count` ≤ the bytes left, checked by the
+        /// caller) available in `buffer`.
+        private mutating func fill(_ count: Int) throws {
+            guard offset + count > readEnd else { return }
+            // Keep the unread bytes, then read up to a buffer's worth (at least what is asked).
+            let unread = Array(buffer[(offset - bufferStart)...])
+            let more = min(end - readEnd, max(count - unread.count, bufferBytes - unread.count))
+            let previousEnd = readEnd
+            var next = [UInt8](repeating: 0, count: more)
+            bufferStart = previousEnd
+            buffer = []
+            try next.withUnsafeMutableBytes { try readFromFile(into: $0) }
+            buffer = unread + next
+            bufferStart = previousEnd - unread.count
         }
 
         mutating func bytes(_ count: Int) throws -> [UInt8] {
             guard count >= 0, count <= end - offset else { throw FormatError(message: "truncated at byte \(offset)") }
+            try fill(count)
             defer { offset += count }
-            return Array(bytes[offset..<offset + count])
+            return Array(buffer[(offset - bufferStart)..<(offset - bufferStart + count)])
         }
 
         mutating func integer<T: FixedWidthInteger>() throws -> T {
             let size = MemoryLayout<T>.size
             guard size <= end - offset else { throw FormatError(message: "truncated at byte \(offset)") }
+            try fill(size)
             defer { offset += size }
-            return bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+            let at = offset - bufferStart
+            return buffer.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
         }
 
         mutating func array<T: FixedWidthInteger>() throws -> [T] {
@@ -287,14 +343,56 @@ enum RollupStateFile {
             let stride = MemoryLayout<T>.stride
             guard count <= UInt64((end - offset) / stride) else { throw FormatError(message: "an array of \(count) overruns the file at byte \(offset)") }
             let byteCount = Int(count) * stride
-            let start = offset
-            offset += byteCount
-            return [T](unsafeUninitializedCapacity: Int(count)) { target, initialized in
-                bytes.withUnsafeBytes { raw in
-                    UnsafeMutableRawBufferPointer(target).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[start..<start + byteCount]))
+            if byteCount <= bufferBytes || byteCount <= readEnd - offset {
+                try fill(byteCount)
+                let start = offset - bufferStart
+                offset += byteCount
+                return [T](unsafeUninitializedCapacity: Int(count)) { target, initialized in
+                    buffer.withUnsafeBytes { raw in
+                        UnsafeMutableRawBufferPointer(target).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[start..<start + byteCount]))
+                    }
+                    initialized = Int(count)
+                }
+            }
+            // Large: the buffered part, then the rest straight from the file.
+            let buffered = min(byteCount, readEnd - offset)
+            let start = offset - bufferStart
+            var failure: (any Error)?
+            let values = [T](unsafeUninitializedCapacity: Int(count)) { target, initialized in
+                let raw = UnsafeMutableRawBufferPointer(target)
+                buffer.withUnsafeBytes { source in
+                    raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<start + buffered]))
+                }
+                do {
+                    try readFromFile(into: UnsafeMutableRawBufferPointer(rebasing: raw[buffered..<byteCount]))
+                } catch {
+                    failure = error
                 }
                 initialized = Int(count)
             }
+            if let failure { throw failure }
+            bufferStart += buffer.count + (byteCount - buffered)
+            buffer = []
+            offset += byteCount
+            return values
+        }
+
+        /// After the last body byte: whether the digest stored after the body is the SHA-256
+        /// of every body byte read.
+        mutating func digestMatches() throws -> Bool {
+            guard offset == end, readEnd == end else { return false }
+            var stored = [UInt8](repeating: 0, count: RollupStateFile.digestBytes)
+            var done = 0
+            while done < stored.count {
+                let n = stored.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(end + done)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileIOError(operation: "read", path: path, errno: errno)
+                }
+                guard n > 0 else { return false }
+                done += n
+            }
+            return Array(hasher.finalize()) == stored
         }
 
         mutating func string() throws -> String {
