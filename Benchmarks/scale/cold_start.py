@@ -10,18 +10,11 @@ peak RSS of the start (VmHWM).
 import argparse
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from serve_under_load import free_port
 
 
 def start(binary, data, drop):

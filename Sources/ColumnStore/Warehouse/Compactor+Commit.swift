@@ -7,7 +7,7 @@ extension Compactor {
     /// Steps 4–7 for one chunk; the chunk is emptied for the next one.
     func commitChunk(_ chunk: inout CompactionChunk) throws {
         if chunk.isEmpty { return }
-        do {
+        do { // a scope of its own: the chunk's rows are released before the fold below
             let rows = chunk.rows.finish()
             try commit(chunk, rows: rows)
         }

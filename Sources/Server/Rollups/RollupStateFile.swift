@@ -291,18 +291,25 @@ enum RollupStateFile {
 
         private var readEnd: Int { bufferStart + buffer.count }
 
-        /// Reads `target.count` bytes at `readEnd` from the file into `target` and hashes them.
-        private mutating func readFromFile(into target: UnsafeMutableRawBufferPointer) throws {
+        /// Fills `target` from file position `position` (fewer bytes only where the file ends);
+        /// returns the bytes read.
+        private func readFully(into target: UnsafeMutableRawBufferPointer, at position: Int) throws -> Int {
             var done = 0
             while done < target.count {
-                let n = pread(fd, target.baseAddress! + done, target.count - done, off_t(readEnd + done))
+                let n = pread(fd, target.baseAddress! + done, target.count - done, off_t(position + done))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw FileIOError(operation: "read", path: path, errno: errno)
                 }
-                guard n > 0 else { throw FormatError(message: "the file shrank while it was read") }
+                if n == 0 { break }
                 done += n
             }
+            return done
+        }
+
+        /// Reads the body bytes at `readEnd` into `target` and hashes them.
+        private mutating func readAndHash(into target: UnsafeMutableRawBufferPointer) throws {
+            guard try readFully(into: target, at: readEnd) == target.count else { throw FormatError(message: "the file shrank while it was read") }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(target))
         }
 
@@ -311,15 +318,12 @@ enum RollupStateFile {
         private mutating func fill(_ count: Int) throws {
             guard offset + count > readEnd else { return }
             // Keep the unread bytes, then read up to a buffer's worth (at least what is asked).
-            let unread = Array(buffer[(offset - bufferStart)...])
+            let unread = buffer[(offset - bufferStart)...]
             let more = min(end - readEnd, max(count - unread.count, bufferBytes - unread.count))
-            let previousEnd = readEnd
             var next = [UInt8](repeating: 0, count: more)
-            bufferStart = previousEnd
-            buffer = []
-            try next.withUnsafeMutableBytes { try readFromFile(into: $0) }
-            buffer = unread + next
-            bufferStart = previousEnd - unread.count
+            try next.withUnsafeMutableBytes { try readAndHash(into: $0) }
+            buffer = Array(unread) + next
+            bufferStart = offset
         }
 
         mutating func bytes(_ count: Int) throws -> [UInt8] {
@@ -364,7 +368,7 @@ enum RollupStateFile {
                     raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<start + buffered]))
                 }
                 do {
-                    try readFromFile(into: UnsafeMutableRawBufferPointer(rebasing: raw[buffered..<byteCount]))
+                    try readAndHash(into: UnsafeMutableRawBufferPointer(rebasing: raw[buffered..<byteCount]))
                 } catch {
                     failure = error
                 }
@@ -382,16 +386,7 @@ enum RollupStateFile {
         mutating func digestMatches() throws -> Bool {
             guard offset == end, readEnd == end else { return false }
             var stored = [UInt8](repeating: 0, count: RollupStateFile.digestBytes)
-            var done = 0
-            while done < stored.count {
-                let n = stored.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(end + done)) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileIOError(operation: "read", path: path, errno: errno)
-                }
-                guard n > 0 else { return false }
-                done += n
-            }
+            guard try stored.withUnsafeMutableBytes({ try readFully(into: $0, at: end) }) == stored.count else { return false }
             return Array(hasher.finalize()) == stored
         }
 
