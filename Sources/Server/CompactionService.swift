@@ -1,6 +1,7 @@
 import ColumnStore
 import Core
 import Foundation
+import Ingest
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -11,6 +12,12 @@ import Synchronization
 /// hours too (`includeOpenHours`), with the tiered merge policy so frequent small runs do not
 /// rewrite month files each time. Compaction blocks on file I/O, so it runs on its own
 /// thread, never on the async pool that serves requests.
+///
+/// A cycle lists only the raw hours from where the previous one found every file complete
+/// (`Compactor.Options.rawListedFromHour`), so its cost follows the new events, not years of
+/// raw folders. The whole tree is listed by the first cycle, after a failed one, at least
+/// every `wholeListingIntervalSeconds` (raw retention, month retention and the checkpoint's
+/// pruning run then), and when `trackhouse import` has added files (`raw/.imported` changed).
 public final class CompactionService: Service, Sendable {
     public struct LastRun: Sendable {
         public var finishedAtMicros: Int64
@@ -26,7 +33,13 @@ public final class CompactionService: Service, Sendable {
     private struct State {
         var lastRun: LastRun?
         var onRun: (@Sendable (CompactionReport) -> Void)?
+        /// Where the next cycle's listing starts; nil lists the whole tree.
+        var rawListedFromHour: Int64?
+        var wholeListingAtMicros: Int64 = .min
+        var importMarker: [UInt8]?
     }
+    /// At most this long between two listings of the whole raw tree.
+    let wholeListingIntervalSeconds: Int64 = 3_600
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "trackhouse.compaction")
     private let metrics = CompactionMetrics()
@@ -60,9 +73,23 @@ public final class CompactionService: Service, Sendable {
                 options.sitesFold.foldAtEnd = false
                 options.rawRetentionDays = self.rawRetentionDays
                 options.retentionMonths = self.retentionMonths
+                let startedMicros = UTCTime.nowMicros()
+                let importMarker = try? FileIO.readFile(RawLayout(dataDirectory: self.dataDirectory).importMarkerPath)
+                options.rawListedFromHour = self.state.withLock { state in
+                    let whole = state.rawListedFromHour == nil || importMarker != state.importMarker
+                        || startedMicros - state.wholeListingAtMicros >= self.wholeListingIntervalSeconds * 1_000_000
+                    return whole ? nil : state.rawListedFromHour
+                }
                 let run: LastRun
                 do {
                     let report = try Compactor(dataDirectory: self.dataDirectory, options: options, logger: self.logger).run()
+                    self.state.withLock { state in
+                        state.rawListedFromHour = report.rawSettledBeforeHour
+                        if options.rawListedFromHour == nil {
+                            state.wholeListingAtMicros = startedMicros
+                            state.importMarker = importMarker
+                        }
+                    }
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: report, error: nil)
                     self.metrics.record(report)
                     if report.eventsIn > 0 {
@@ -75,6 +102,7 @@ public final class CompactionService: Service, Sendable {
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: nil, error: "skipped: \(error.message)")
                     self.metrics.skipped.increment()
                 } catch {
+                    self.state.withLock { $0.rawListedFromHour = nil }
                     self.logger.error("compaction failed", metadata: ["error": "\(error)"])
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: nil, error: "\(error)")
                     self.metrics.failed.increment()

@@ -33,6 +33,11 @@ public struct CompactionReport: Sendable {
     public var segmentsRetired = 0
     /// Progress entries of raw files that no longer exist, dropped before a checkpoint.
     public var rawProgressPruned = 0
+    /// Raw files this run listed: the whole tree, or the hours from `Options.rawListedFromHour`.
+    public var rawFilesListed = 0
+    /// Every raw file of an hour before this one that the run listed is complete (fully
+    /// compacted, its hour over): a later run may list from here (`Options.rawListedFromHour`).
+    public var rawSettledBeforeHour: Int64 = .min
     public var seconds = 0.0
     public var warehouseVersion = 0
 
@@ -63,6 +68,7 @@ public struct CompactionReport: Sendable {
             ("segments_written", n(segmentsWritten)), ("segments_merged", n(segmentsMerged)),
             ("sites_snapshots", n(sitesSnapshots)), ("sites_deltas", n(sitesDeltas)), ("sites_folds", n(sitesFolds)), ("commits", n(commits)), ("checkpoints", n(checkpoints)),
             ("raw_files_deleted", n(rawFilesDeleted)), ("segments_retired", n(segmentsRetired)), ("raw_progress_pruned", n(rawProgressPruned)),
+            ("raw_files_listed", n(rawFilesListed)),
             ("seconds", .number(String(format: "%.3f", seconds))), ("warehouse_version", n(warehouseVersion)),
         ]))
     }

@@ -16,7 +16,10 @@ import Logging
 ///    run keeps too).
 /// 1a. Segments of the first warehouse layout (files without `project_id`, in `project_id=`
 ///    folders) are rewritten into the current one in one commit (Compactor+Relayout).
-/// 2. Plan: raw files with bytes not yet compacted. By default only hours that ended more
+/// 2. Plan: raw files with bytes not yet compacted (listing the whole raw tree, or only the
+///    hours from `rawListedFromHour`: the server's cycles list from where an earlier run found
+///    every file complete, `CompactionReport.rawSettledBeforeHour`, so a cycle's listing costs
+///    the recent hours, not years of raw history). By default only hours that ended more
 ///    than `sealGraceSeconds` ago (sealed hours); `includeOpenHours` also takes the complete
 ///    lines of files still being written (freshness).
 /// 3. Per chunk of raw files (about `chunkEventsMax` events, ending between two hours; a chunk also ends where the
@@ -76,6 +79,12 @@ public final class Compactor {
         public var mergePolicy: MergePolicy = .full
         /// Delete raw files fully compacted and older than this many days (nil: keep forever).
         public var rawRetentionDays: Int? = nil
+        /// List only raw hours from this hour index on (step 2): an earlier run's
+        /// `rawSettledBeforeHour`, below which every file was complete. Files added to an
+        /// earlier hour afterwards (`trackhouse import`) wait for a run that lists the whole
+        /// tree (nil, the default). Raw and month retention and the pruning of vanished raw
+        /// progress (step 9a) need the whole tree and are skipped by such a run.
+        public var rawListedFromHour: Int64? = nil
         public var zstdLevel: Int32 = 3
         /// `ParquetWriter.Options.zstdLevelLongStrings` of the warehouse's files.
         public var zstdLevelLongStrings: Int32? = 5
@@ -142,7 +151,9 @@ public final class Compactor {
 
         // One listing of the raw tree per run: the plan, retention and the checkpoint's pruning
         // all read it (a year of raw data is tens of thousands of folders).
-        let rawFiles = rawLayout.listFiles()
+        let rawFiles = rawLayout.listFiles(fromHour: options.rawListedFromHour)
+        let listedWhole = options.rawListedFromHour == nil
+        report.rawFilesListed = rawFiles.count
         let plan = planRawFiles(rawFiles, nowMicros: UTCTime.nowMicros())
         report.rawFilesPlanned = plan.count
         var chunk = CompactionChunk()
@@ -187,19 +198,36 @@ public final class Compactor {
         keyIndexes.flush()
         if options.mergeSmallSegments { try mergeSmallSegments() }
         try foldSitesDeltas(atEnd: true)
-        var deleted = options.rawRetentionDays.map { applyRawRetention(days: $0, files: rawFiles) } ?? []
-        if let months = options.retentionMonths { deleted.formUnion(try applyMonthRetention(months: months, files: rawFiles)) }
-        writeCheckpointIfDue(rawFiles: rawFiles, deleted: deleted)
+        var deleted: Set<String> = []
+        if listedWhole {
+            deleted = options.rawRetentionDays.map { applyRawRetention(days: $0, files: rawFiles) } ?? []
+            if let months = options.retentionMonths { deleted.formUnion(try applyMonthRetention(months: months, files: rawFiles)) }
+        }
+        writeCheckpointIfDue(rawFiles: listedWhole ? rawFiles : nil, deleted: deleted)
+        report.rawSettledBeforeHour = settledBeforeHour(rawFiles, nowMicros: UTCTime.nowMicros())
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.warehouseVersion = state.version
         return report
     }
 
+    /// Step 2's bound for the next run: the first hour holding a listed file that is not
+    /// complete, at most the hour before the one still open to lines (`sealGraceSeconds` after
+    /// its end), one more hour of margin for a sealer's rename or a writer's clock.
+    func settledBeforeHour(_ rawFiles: [RawLayout.RawFile], nowMicros: Int64) -> Int64 {
+        var settled = RawLayout.hourIndex(micros: nowMicros - options.sealGraceSeconds * 1_000_000) - 1
+        for file in rawFiles where file.hourIndex < settled && state.raw[file.key]?.complete != true {
+            settled = file.hourIndex
+        }
+        return settled
+    }
+
     /// Step 9.
-    /// `rawFiles`: the run's listing; `deleted`: keys raw retention removed since.
-    func writeCheckpointIfDue(rawFiles: [RawLayout.RawFile], deleted: Set<String>) {
+    /// `rawFiles`: the run's listing when it covered the whole tree (nil: no pruning, a partial
+    /// listing would look like every earlier file had vanished); `deleted`: keys raw retention
+    /// removed since.
+    func writeCheckpointIfDue(rawFiles: [RawLayout.RawFile]?, deleted: Set<String>) {
         guard options.checkpointInterval > 0, state.version - state.checkpointVersion >= options.checkpointInterval else { return }
-        pruneVanishedRawProgress(rawFiles: rawFiles, deleted: deleted, nowMicros: UTCTime.nowMicros())
+        if let rawFiles { pruneVanishedRawProgress(rawFiles: rawFiles, deleted: deleted, nowMicros: UTCTime.nowMicros()) }
         do {
             // Removal times decide when hidden replaced copies may go: keep them as long as the
             // configured retention needs, and a week at least.

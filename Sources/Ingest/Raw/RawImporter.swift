@@ -12,6 +12,9 @@ import Logging
 /// 4. The name derives from the source file's bytes, so importing the same tree again finds
 ///    every target present and adds nothing; a crash mid-import is finished by a rerun.
 ///    Duplicate ids across files are harmless: compaction dedupes by `id` warehouse-wide.
+/// 5. After each file written, `raw/.imported` is rewritten: a server's compaction, which
+///    between whole listings lists only the hours it has not seen complete, then lists the
+///    whole tree and finds files imported into past hours.
 public struct RawImporter {
     public struct Problem: Sendable {
         public var path: String
@@ -120,6 +123,9 @@ public struct RawImporter {
             }
             try FileIO.writeFileAtomically(target, groups[key]!)
             summary.filesWritten += 1
+            // A running server's compaction lists only recent hours between its whole listings;
+            // the marker's change makes its next cycle list the whole tree (step 5).
+            try FileIO.writeFileAtomically(layout.importMarkerPath, Array(String(UTCTime.nowMicros()).utf8))
         }
     }
 

@@ -12,6 +12,10 @@ public struct RawLayout: Sendable {
 
     public var rawRoot: String { dataDirectory + "/raw" }
 
+    /// Rewritten by `trackhouse import` after each file it adds (`RawImporter`, step 5): the
+    /// server's compaction lists the whole tree when it changes.
+    public var importMarkerPath: String { rawRoot + "/.imported" }
+
     /// Hours since the Unix epoch: the partition key of a raw file.
     public static func hourIndex(micros: Int64) -> Int64 {
         micros >= 0 ? micros / 3_600_000_000 : (micros + 1) / 3_600_000_000 - 1
@@ -54,17 +58,32 @@ public struct RawLayout: Sendable {
 
     /// Lists raw files, preferring the sealed `.gz` when both forms exist (a crash between
     /// sealing's rename and its unlink leaves both; they hold the same lines).
-    public func listFiles(routes: [Envelope.Route] = Envelope.Route.allCases) -> [RawFile] {
+    /// `fromHour` lists only hours from that hour index on, without opening the folders of
+    /// years, months and days that end before it: a caller that knows every earlier file is
+    /// done with (the server's compaction cycles, the raw writer's recovery) pays for the
+    /// recent hours, not for years of history.
+    public func listFiles(routes: [Envelope.Route] = Envelope.Route.allCases, fromHour: Int64? = nil) -> [RawFile] {
+        let from = fromHour ?? .min
+        /// The first hour index after a year, month or day: a folder ending at or before
+        /// `from` holds nothing to list.
+        func hoursBefore(year: Int, month: Int = 1, day: Int = 1) -> Int64 {
+            Int64(UTCTime.daysFromCivil(year: year, month: month, day: day)) * 24
+        }
         var files: [RawFile] = []
         for route in routes {
             let routeRoot = "\(rawRoot)/\(route.rawValue)"
-            for year in FileIO.list(routeRoot) where Int(year) != nil {
-                for month in FileIO.list("\(routeRoot)/\(year)") where Int(month) != nil {
-                    for day in FileIO.list("\(routeRoot)/\(year)/\(month)") where Int(day) != nil {
-                        for hour in FileIO.list("\(routeRoot)/\(year)/\(month)/\(day)") where Int(hour) != nil {
-                            guard let y = Int(year), let m = Int(month), let d = Int(day), let h = Int(hour),
-                                  (1...12).contains(m), (1...31).contains(d), (0...23).contains(h) else { continue }
-                            let hourIndex = Int64(UTCTime.daysFromCivil(year: y, month: m, day: d)) * 24 + Int64(h)
+            for year in FileIO.list(routeRoot) {
+                // Four digits (`hourPath`): a hostile folder name must not overflow the arithmetic.
+                guard let y = Int(year), (0...9999).contains(y), hoursBefore(year: y + 1) > from else { continue }
+                for month in FileIO.list("\(routeRoot)/\(year)") {
+                    guard let m = Int(month), (1...12).contains(m),
+                          hoursBefore(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1) > from else { continue }
+                    for day in FileIO.list("\(routeRoot)/\(year)/\(month)") {
+                        guard let d = Int(day), (1...31).contains(d), hoursBefore(year: y, month: m, day: d) + 24 > from else { continue }
+                        for hour in FileIO.list("\(routeRoot)/\(year)/\(month)/\(day)") {
+                            guard let h = Int(hour), (0...23).contains(h) else { continue }
+                            let hourIndex = hoursBefore(year: y, month: m, day: d) + Int64(h)
+                            if hourIndex < from { continue }
                             let directory = "\(routeRoot)/\(year)/\(month)/\(day)/\(hour)"
                             let names = FileIO.list(directory)
                             let nameSet = Set(names)

@@ -60,11 +60,19 @@ import Metrics
 ///    (no newline) is cut; those of past hours are queued for sealing, the others wait for
 ///    their hour with lane 0's deferred files (5a). Appends never go to a file of an earlier
 ///    run: each run opens new sequence numbers, so a repaired file is never written again.
+/// 6a. Recovery lists only hours from the writer's settled hour (`raw/.writer-<id>.settled`),
+///    below which the writer has no plain file: a start costs the recent hours, not years of
+///    raw folders. Invariant: every plain file of this writer (and every plain copy left next
+///    to its `.gz`) lies in an hour at or after the settled hour on disk. Kept by (i) after
+///    recovery, writing min(the oldest plain file found, the current hour) — the files found
+///    stay plain until sealed and this run creates files from the current hour on — and
+///    (ii) lowering the file first (written and fsynced) before creating a file in an earlier
+///    hour (a clock stepped back). No file, or one that does not parse, lists everything.
 ///
 /// `@unchecked Sendable` (not a `Mutex`: the lanes and `shutdown` wait on the `NSCondition`):
 /// `pending`, `idleLanes`, `delayingLanes`, `lastBatchStartNanos`, `arrivedDuringLastBatch`,
-/// `stopping`, `lanesRunning`, `rotationGeneration` and `rotationAcks` are only touched with `mutex` held; `knownDirectories` only
-/// with `creation` held; a `Lane`'s fields only by its own thread; `lanes`,
+/// `stopping`, `lanesRunning`, `rotationGeneration` and `rotationAcks` are only touched with `mutex` held; `knownDirectories` and
+/// `settledHour` only with `creation` held (and by `start()` before the lanes exist); a `Lane`'s fields only by its own thread; `lanes`,
 /// `recoveredUnsealed`, `lockFD` and the fault injectors are written only by `start()` before
 /// the lane threads exist (and by test set-up before it), and `lockFD` again by `shutdown()`
 /// after every lane has stopped; everything else is a `let` of a Sendable type.
@@ -147,6 +155,8 @@ public final class RawLogWriter: @unchecked Sendable {
     /// Guards creating folders and files (sequence numbers are shared by the lanes).
     private let creation = NSLock()
     private var knownDirectories = Set<String>()
+    /// The hour on disk in `settledPath` (step 6a).
+    private var settledHour: Int64 = .min
     private var lockFD: Int32 = -1
     /// Files of earlier runs whose hour is not over yet, found by recovery (step 6).
     private var recoveredUnsealed: [DeferredSeal] = []
@@ -242,7 +252,8 @@ public final class RawLogWriter: @unchecked Sendable {
             lockFD = -1
             throw RawWriterStartError(message: "another trackhouse process is writing raw files as writer '\(options.writerID)' in \(layout.rawRoot); stop it or give this one another --writer-id")
         }
-        try recoverOwnFiles()
+        let oldestPlainHour = try recoverOwnFiles(fromHour: readSettledHour())
+        try writeSettledHour(min(oldestPlainHour ?? .max, RawLayout.hourIndex(micros: UTCTime.nowMicros())))
         if options.sealEnabled { sealer.start() }
         let count = min(64, max(1, options.lanes))
         lanes = (0..<count).map { Lane(index: $0) }
@@ -560,6 +571,7 @@ public final class RawLogWriter: @unchecked Sendable {
         // Lanes share the folders and the sequence numbers in them.
         creation.lock()
         defer { creation.unlock() }
+        if key.hourIndex < settledHour { try writeSettledHour(key.hourIndex) }  // step 6a (ii)
         let directory = layout.hourDirectory(route: key.route, hourIndex: key.hourIndex)
         if !knownDirectories.contains(directory) {
             try makeDurableDirectories(directory)
@@ -621,19 +633,37 @@ public final class RawLogWriter: @unchecked Sendable {
 
     // MARK: - Recovery
 
+    private var settledPath: String { layout.rawRoot + "/.writer-\(options.writerID).settled" }
+
+    /// Step 6a: the settled hour on disk, nil when there is none (a first start, an older
+    /// version's folder) or it does not parse.
+    private func readSettledHour() -> Int64? {
+        guard let bytes = try? FileIO.readFile(settledPath), bytes.count <= 32 else { return nil }
+        return Int64(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    private func writeSettledHour(_ hour: Int64) throws {
+        try FileIO.writeFileAtomically(settledPath, Array("\(hour)\n".utf8))
+        settledHour = hour
+    }
+
     /// Cuts torn tails from this writer's plain files and queues finished hours for sealing.
     /// A plain file left next to its `.gz` (a crash during sealing's last step; listing hides
-    /// it) is removed: the `.gz` holds all its lines.
-    private func recoverOwnFiles() throws {
+    /// it) is removed: the `.gz` holds all its lines. Lists hours from `fromHour` (step 6a);
+    /// returns the hour of the oldest plain file left (they stay until sealed).
+    private func recoverOwnFiles(fromHour: Int64?) throws -> Int64? {
         let now = UTCTime.nowMicros()
         let prefix = options.writerID + "-"
-        for file in layout.listFiles() where file.canonicalName.hasPrefix(prefix) {
+        var oldestPlainHour: Int64?
+        for file in layout.listFiles(fromHour: fromHour) where file.canonicalName.hasPrefix(prefix) {
             if file.isCompressed {
                 let shadowed = String(file.path.dropLast(3))
                 guard FileIO.exists(shadowed) else { continue }
+                oldestPlainHour = min(oldestPlainHour ?? .max, file.hourIndex)
                 if options.sealEnabled { sealer.enqueue(shadowed) } else { FileIO.removeGradually(shadowed) }
                 continue
             }
+            oldestPlainHour = min(oldestPlainHour ?? .max, file.hourIndex)
             try RawFileRepair.cutTornTail(path: file.path, logger: logger)
             guard options.sealEnabled else { continue }
             if isPastHour(file.hourIndex, now: now) {
@@ -644,6 +674,7 @@ public final class RawLogWriter: @unchecked Sendable {
                 recoveredUnsealed.append(DeferredSeal(path: file.path, hourIndex: file.hourIndex, bytes: FileIO.fileSize(file.path) ?? 0))
             }
         }
+        return oldestPlainHour
     }
 }
 
