@@ -13,7 +13,8 @@ import Synchronization
 /// rewrite month files each time. Compaction blocks on file I/O, so it runs on its own
 /// thread, never on the async pool that serves requests.
 ///
-/// A cycle lists only the raw hours from where the previous one found every file complete
+/// A cycle continues the warehouse state the previous one ended with (only the commits since
+/// are read) and lists only the raw hours from where the previous one found every file complete
 /// (`Compactor.Options.rawListedFromHour`), so its cost follows the new events, not years of
 /// raw folders. The whole tree is listed by the first cycle, after a failed one, at least
 /// every `wholeListingIntervalSeconds` (raw retention, month retention and the checkpoint's
@@ -37,6 +38,9 @@ public final class CompactionService: Service, Sendable {
         var rawListedFromHour: Int64?
         var wholeListingAtMicros: Int64 = .min
         var importMarker: [UInt8]?
+        /// The warehouse state the last cycle ended with: the next one reads only the commits
+        /// after it, not the whole log (its checkpoint holds every raw file's progress).
+        var warehouse: WarehouseState?
     }
     /// At most this long between two listings of the whole raw tree.
     let wholeListingIntervalSeconds: Int64 = 3_600
@@ -80,10 +84,13 @@ public final class CompactionService: Service, Sendable {
                         || startedMicros - state.wholeListingAtMicros >= self.wholeListingIntervalSeconds * 1_000_000
                     return whole ? nil : state.rawListedFromHour
                 }
+                let continuing = self.state.withLock { $0.warehouse }
                 let run: LastRun
                 do {
-                    let report = try Compactor(dataDirectory: self.dataDirectory, options: options, logger: self.logger).run()
+                    let compactor = Compactor(dataDirectory: self.dataDirectory, options: options, logger: self.logger, continuing: continuing)
+                    let report = try compactor.run()
                     self.state.withLock { state in
+                        state.warehouse = compactor.warehouseState
                         state.rawListedFromHour = report.rawSettledBeforeHour
                         if options.rawListedFromHour == nil {
                             state.wholeListingAtMicros = startedMicros
@@ -98,11 +105,17 @@ public final class CompactionService: Service, Sendable {
                     }
                     self.onRun?(report)
                 } catch let error as WarehouseError where error.code == .locked {
+                    // Another process commits meanwhile: its commits are followed, or (after its
+                    // checkpoint) the log is loaded whole; the kept state stays valid.
                     // Another process (a second server sharing the folder) is compacting: fine.
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: nil, error: "skipped: \(error.message)")
                     self.metrics.skipped.increment()
                 } catch {
-                    self.state.withLock { $0.rawListedFromHour = nil }
+                    // A run that failed half way may have changed its state without committing.
+                    self.state.withLock { state in
+                        state.rawListedFromHour = nil
+                        state.warehouse = nil
+                    }
                     self.logger.error("compaction failed", metadata: ["error": "\(error)"])
                     run = LastRun(finishedAtMicros: UTCTime.nowMicros(), report: nil, error: "\(error)")
                     self.metrics.failed.increment()

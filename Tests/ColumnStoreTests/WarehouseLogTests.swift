@@ -78,6 +78,51 @@ final class WarehouseLogTests: XCTestCase {
         XCTAssertEqual(try WarehouseLog.commit(version: 17, layout: layout).version, 17)
     }
 
+    /// `load(continuing:)` gives what a whole load gives: after commits, after checkpoints of
+    /// its own, after another process checkpointed past the commits it needs, and on a log
+    /// rebuilt under the same version numbers (whose commit at its version differs).
+    func testContinuingAStateEqualsAWholeLoad() throws {
+        var kept: WarehouseState?
+        func continueAndCompare(_ note: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let continued = try WarehouseLog.load(layout: layout, continuing: kept)
+            XCTAssertEqual(continued, try WarehouseLog.load(layout: layout), note, file: file, line: line)
+            XCTAssertEqual(continued.segments, expected.segments, note, file: file, line: line)
+            XCTAssertEqual(continued.versionTimestampMicros != nil, continued.version > 0, note, file: file, line: line)
+            kept = continued
+        }
+        try continueAndCompare("an empty log")
+        for version in 1...12 {
+            try appendCommit()
+            try continueAndCompare("after commit \(version)")
+            if version % 4 == 0 {
+                var state = try XCTUnwrap(kept)
+                try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: 1_780_000_000_000_000 + 100)
+                kept = state
+                try continueAndCompare("after the checkpoint at \(version)")
+            }
+        }
+        // Another process commits and checkpoints twice: the commits after `kept` are gone.
+        let behind = kept
+        for _ in 1...5 { try appendCommit() }
+        try checkpointNow()
+        for _ in 1...5 { try appendCommit() }
+        try checkpointNow()
+        kept = behind
+        try continueAndCompare("the commits it needs were removed")
+
+        // The same version numbers in another log: its commit at that version differs.
+        let other = WarehouseLayout(dataDirectory: TrackhouseTestSupport.makeTemporaryDirectory())
+        try FileIO.makeDirectories(other.logDirectory)
+        var commit = WarehouseCommit(version: 1, timestampMicros: 1_790_000_000_000_000, operation: .compact)
+        commit.add = [SegmentEntry(path: "events/project=q/month=2026-06/part-1-1.parquet", table: .events, projectID: "q",
+                                   month: "2026-06", rows: 1, bytes: 1, receivedAtMin: 0, receivedAtMax: 1)]
+        try WarehouseLog.append(commit, layout: other)
+        var first = WarehouseState()
+        first.apply(WarehouseCommit(version: 1, timestampMicros: 1_780_000_000_000_001, operation: .compact))
+        XCTAssertEqual(try WarehouseLog.load(layout: other, continuing: first), try WarehouseLog.load(layout: other))
+        XCTAssertEqual(try WarehouseLog.load(layout: other, continuing: first).segments.count, 1)
+    }
+
     func testDamagedCheckpointFallsBackToThePreviousOne() throws {
         for _ in 1...6 { try appendCommit() }
         try checkpointNow()

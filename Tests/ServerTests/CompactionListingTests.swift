@@ -58,7 +58,18 @@ final class CompactionListingTests: XCTestCase {
                                                                      endMicros: UTCTime.parseISO("2026-06-01T00:00:00Z")!))
         var options = Compactor.Options()
         options.checkpointInterval = 1
-        let whole = try Compactor(dataDirectory: data, options: options, logger: quietLogger).run()
+        // Each run continues the state the one before ended with (as `serve`'s cycles do),
+        // which must equal the log loaded whole.
+        var kept: WarehouseState?
+        let warehouse = WarehouseLayout(dataDirectory: data)
+        func run() throws -> CompactionReport {
+            let compactor = Compactor(dataDirectory: data, options: options, logger: quietLogger, continuing: kept)
+            let report = try compactor.run()
+            kept = compactor.warehouseState
+            XCTAssertEqual(kept, try WarehouseLog.load(layout: warehouse))
+            return report
+        }
+        let whole = try run()
         XCTAssertGreaterThan(whole.eventsOut, 0)
         // A new file in the open hour: the partial run commits it, and its checkpoint is due.
         let layout = RawLayout(dataDirectory: data)
@@ -77,13 +88,13 @@ final class CompactionListingTests: XCTestCase {
         try FileIO.writeFileAtomically(directory + "/w9-000001.ndjson", lines)
         options.includeOpenHours = true
         options.rawListedFromHour = whole.rawSettledBeforeHour
-        let partial = try Compactor(dataDirectory: data, options: options, logger: quietLogger).run()
+        let partial = try run()
         XCTAssertEqual(partial.rawFilesListed, 1)
         XCTAssertGreaterThan(partial.eventsOut, 0)
         XCTAssertEqual(partial.checkpoints, 1)
         XCTAssertEqual(partial.rawProgressPruned, 0)
         options.rawListedFromHour = nil
-        let again = try Compactor(dataDirectory: data, options: options, logger: quietLogger).run()
+        let again = try run()
         XCTAssertEqual(again.rawFilesPlanned, 1, "only the open hour's file, which may still grow")
         XCTAssertEqual(again.rawBytesIn, 0)
         XCTAssertEqual(again.eventsIn, 0)

@@ -127,8 +127,16 @@ public final class Compactor {
     var keptReplaced: [(path: String, removedAt: Int64, bytes: Int64)] = []
     let progress: ((Int, Int, String) -> Void)?
 
+    /// The state an earlier run of this process ended with (`warehouseState`), continued
+    /// instead of loaded whole (`WarehouseLog.load(continuing:)`); nil loads the log.
+    let continuing: WarehouseState?
+
+    /// The warehouse state after `run()`: what the next run of this process may continue.
+    public var warehouseState: WarehouseState { state }
+
     public init(dataDirectory: String, options: Options = Options(), logger: Logger,
-                progress: ((Int, Int, String) -> Void)? = nil) {
+                progress: ((Int, Int, String) -> Void)? = nil, continuing: WarehouseState? = nil) {
+        self.continuing = continuing
         self.dataDirectory = dataDirectory
         self.options = options
         self.logger = logger
@@ -144,7 +152,7 @@ public final class Compactor {
         let lock = try CompactionLock(path: layout.root + "/.compact.lock")
         defer { lock.release() }
         registry = try loadRegistry()
-        state = try WarehouseLog.load(layout: layout)
+        state = try WarehouseLog.load(layout: layout, continuing: continuing)
         applyInterruptedEraseCorrections()
         try recover()
         try relayoutLegacySegments()

@@ -158,8 +158,12 @@ public struct WarehouseCommit: Sendable {
 }
 
 /// The warehouse's current state: the replay of every commit in version order.
-public struct WarehouseState: Sendable {
+public struct WarehouseState: Sendable, Equatable {
     public var version = 0
+    /// The timestamp of commit `version` (nil: not read): a state kept from an earlier load is
+    /// continued by `WarehouseLog.load(continuing:)` only while the log's commit `version`
+    /// still carries it (the same log, not one restored or rebuilt under the same versions).
+    public var versionTimestampMicros: Int64?
     public var segments: [String: SegmentEntry] = [:]
     public var raw: [String: RawProgress] = [:]
     /// When each file a commit removed was removed (commit time): replaced files are kept
@@ -179,6 +183,7 @@ public struct WarehouseState: Sendable {
         for entry in commit.add { segments[entry.path] = entry }
         for progress in commit.raw { raw[progress.key] = progress }
         version = commit.version
+        versionTimestampMicros = commit.timestampMicros
     }
 
     public func segments(table: SegmentEntry.Table, projectID: String? = nil) -> [SegmentEntry] {
@@ -270,19 +275,50 @@ public enum WarehouseLog {
     public static func load(layout: WarehouseLayout, parts: Parts = .all) throws -> WarehouseState {
         let listing = Listing(layout: layout)
         var damaged: [String] = []
+        var loaded: WarehouseState?
         for checkpoint in listing.checkpoints.reversed() where checkpoint <= listing.newestCommit {
             let state: WarehouseState
             do { state = try readCheckpoint(version: checkpoint, layout: layout, parts: parts) } catch {
                 damaged.append("\(error)")
                 continue
             }
-            return try replay(listing.commits, onto: state, layout: layout, parts: parts)
+            loaded = try replay(listing.commits, onto: state, layout: layout, parts: parts)
+            break
         }
-        do {
-            return try replay(listing.commits, onto: WarehouseState(), layout: layout, parts: parts)
-        } catch let error as WarehouseError where !damaged.isEmpty {
-            throw WarehouseError(error.code, "\(error.message) (and no checkpoint is usable: \(damaged.joined(separator: "; ")))")
+        var state: WarehouseState
+        if let loaded { state = loaded } else {
+            do {
+                state = try replay(listing.commits, onto: WarehouseState(), layout: layout, parts: parts)
+            } catch let error as WarehouseError where !damaged.isEmpty {
+                throw WarehouseError(error.code, "\(error.message) (and no checkpoint is usable: \(damaged.joined(separator: "; ")))")
+            }
         }
+        // A checkpoint with no commit after it: the commit of its version is still in the log
+        // (a checkpoint removes commits up to the one before it), and says when it was made.
+        if state.versionTimestampMicros == nil, state.version > 0 {
+            state.versionTimestampMicros = try? commit(version: state.version, layout: layout, parts: .files).timestampMicros
+        }
+        return state
+    }
+
+    /// The state at the newest commit from `previous`, a state this process loaded or
+    /// committed earlier, replaying only the commits after it: the cost of a load then
+    /// follows the commits since, not the state's size (a checkpoint holds every raw file's
+    /// progress: years of hours). A whole `load` when `previous` is nil, when the log no
+    /// longer holds every commit after it (a checkpoint by another process removed some),
+    /// or when the log's commit `previous.version` is not the one `previous` was made from.
+    public static func load(layout: WarehouseLayout, parts: Parts = .all, continuing previous: WarehouseState?) throws -> WarehouseState {
+        guard let previous, previous.version > 0, let stamp = previous.versionTimestampMicros else {
+            return try load(layout: layout, parts: parts)
+        }
+        let listing = Listing(layout: layout)
+        let after = listing.commits.filter { $0 > previous.version }
+        if listing.commits.contains(previous.version), after.first.map({ $0 == previous.version + 1 }) ?? true,
+           (try? commit(version: previous.version, layout: layout, parts: .files).timestampMicros) == stamp,
+           let state = try? replay(after, onto: previous, layout: layout, parts: parts) {
+            return state
+        }
+        return try load(layout: layout, parts: parts)
     }
 
     private static func replay(_ commits: [Int], onto start: WarehouseState, layout: WarehouseLayout, parts: Parts) throws -> WarehouseState {
