@@ -7,7 +7,8 @@ import Logging
 ///
 /// Algorithm (one compactor at a time, by `flock` on `warehouse/.compact.lock`):
 /// 1. Replay the commit log (`_log/NNN.json`) into the state: live segments and, per raw file,
-///    how many bytes of it are compacted. Recover from a crash at any earlier point:
+///    how many bytes of it are compacted (or replay only the commits after `continuing`, the
+///    state an earlier run of this process ended with: `WarehouseLog.load(continuing:)`). Recover from a crash at any earlier point:
 ///    a committed file still under its hidden `.tmp-` name is renamed into place (roll
 ///    forward); any other `.tmp-` file is an uncommitted leftover and is deleted; files a
 ///    commit removed but that still exist are deleted, and their hidden `.replaced-` copies
