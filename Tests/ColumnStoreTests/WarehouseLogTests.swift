@@ -101,6 +101,14 @@ final class WarehouseLogTests: XCTestCase {
                 try continueAndCompare("after the checkpoint at \(version)")
             }
         }
+        // A checkpoint a month later forgets the old removal times, in the kept state too (a
+        // server's state would otherwise gather every removal of its life).
+        var late = try XCTUnwrap(kept)
+        XCTAssertFalse(late.removedAtMicros.isEmpty)
+        try WarehouseLog.checkpoint(&late, layout: layout, nowMicros: 1_780_000_000_000_000 + 30 * 86_400_000_000)
+        XCTAssertEqual(late.removedAtMicros, [:])
+        kept = late
+        try continueAndCompare("after a checkpoint that forgot the removal times")
         // Another process commits and checkpoints twice: the commits after `kept` are gone.
         let behind = kept
         for _ in 1...5 { try appendCommit() }
@@ -165,9 +173,11 @@ final class WarehouseLogTests: XCTestCase {
         let day: Int64 = 86_400_000_000
         let later = 1_780_000_000_000_000 + 8 * day
         var state = try WarehouseLog.load(layout: layout)
+        var longer = state
         try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: later)
         XCTAssertEqual(try WarehouseLog.readCheckpoint(version: 6, layout: layout).removedAtMicros.count, 0, "older than the default week")
-        try WarehouseLog.checkpoint(&state, layout: layout, nowMicros: later, removedKeptMicros: 30 * day)
+        XCTAssertEqual(state.removedAtMicros.count, 0, "the state forgets them too")
+        try WarehouseLog.checkpoint(&longer, layout: layout, nowMicros: later, removedKeptMicros: 30 * day)
         XCTAssertEqual(try WarehouseLog.readCheckpoint(version: 6, layout: layout).removedAtMicros, expected.removedAtMicros)
         XCTAssertEqual(try WarehouseLog.load(layout: layout).segments, expected.segments)
     }

@@ -391,7 +391,10 @@ public enum WarehouseLog {
         commit.add = state.segments.values.sorted { $0.path < $1.path }
         commit.raw = state.raw.values.sorted { $0.key < $1.key }
         var object = commit.jsonObject()
-        object["removed"] = .array(state.removedAtMicros.filter { $0.value >= nowMicros - removedKeptMicros }
+        // Dropped from the state too: a state kept in memory across runs (`load(continuing:)`)
+        // would otherwise gather every removal of a server's life.
+        state.removedAtMicros = state.removedAtMicros.filter { $0.value >= nowMicros - removedKeptMicros }
+        object["removed"] = .array(state.removedAtMicros
             .sorted { $0.key < $1.key }
             .map { .object(JSONObject([("path", .string($0.key)), ("at", .number(String($0.value)))])) })
         try FileIO.writeFileAtomically(layout.logDirectory + "/" + checkpointName(version: state.version), WarehouseCommit.line(object))
