@@ -575,6 +575,9 @@ public final class RawLogWriter: @unchecked Sendable {
         let directory = layout.hourDirectory(route: key.route, hourIndex: key.hourIndex)
         if !knownDirectories.contains(directory) {
             try makeDurableDirectories(directory)
+            // Only the current hours' folders are asked for again: a server's life of hours
+            // (3 routes × 24 a day) is not kept.
+            if knownDirectories.count >= 256 { knownDirectories.removeAll(keepingCapacity: true) }
             knownDirectories.insert(directory)
         }
         let sequence = nextSequence(in: directory)
