@@ -213,7 +213,7 @@ public final class Compactor {
             if let months = options.retentionMonths { deleted.formUnion(try applyMonthRetention(months: months, files: rawFiles)) }
         }
         writeCheckpointIfDue(rawFiles: listedWhole ? rawFiles : nil, deleted: deleted)
-        report.rawSettledBeforeHour = settledBeforeHour(rawFiles, nowMicros: UTCTime.nowMicros())
+        report.rawSettledBeforeHour = settledBeforeHour(plan, nowMicros: UTCTime.nowMicros())
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.warehouseVersion = state.version
         return report
@@ -221,10 +221,12 @@ public final class Compactor {
 
     /// Step 2's bound for the next run: the first hour holding a listed file that is not
     /// complete, at most the hour before the one still open to lines (`sealGraceSeconds` after
-    /// its end), one more hour of margin for a sealer's rename or a writer's clock.
-    func settledBeforeHour(_ rawFiles: [RawLayout.RawFile], nowMicros: Int64) -> Int64 {
+    /// its end), one more hour of margin for a sealer's rename or a writer's clock. Only the
+    /// plan can hold such a file: a listed file left out of it is complete, or of an hour
+    /// still open, which is past that bound.
+    func settledBeforeHour(_ plan: [RawLayout.RawFile], nowMicros: Int64) -> Int64 {
         var settled = RawLayout.hourIndex(micros: nowMicros - options.sealGraceSeconds * 1_000_000) - 1
-        for file in rawFiles where file.hourIndex < settled && state.raw[file.key]?.complete != true {
+        for file in plan where file.hourIndex < settled && state.raw[file.key]?.complete != true {
             settled = file.hourIndex
         }
         return settled
