@@ -82,6 +82,18 @@ public enum FileIO {
         return stat(path, &info) == 0
     }
 
+    /// Opens `path` (`flags` and close-on-exec), calls `body` with the descriptor and the
+    /// file's size, and closes it.
+    public static func withOpenFile<Result>(_ path: String, flags: Int32 = O_RDONLY,
+                                            _ body: (_ fd: Int32, _ size: Int64) throws -> Result) throws -> Result {
+        let fd = open(path, flags | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileIOError(operation: "stat", path: path, errno: errno) }
+        return try body(fd, Int64(info.st_size))
+    }
+
     public static func fileSize(_ path: String) -> Int64? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }

@@ -79,10 +79,12 @@ public struct RawLayout: Sendable {
                     guard let m = Int(month), (1...12).contains(m),
                           hoursBefore(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1) > from else { continue }
                     for day in FileIO.list("\(routeRoot)/\(year)/\(month)") {
-                        guard let d = Int(day), (1...31).contains(d), hoursBefore(year: y, month: m, day: d) + 24 > from else { continue }
+                        guard let d = Int(day), (1...31).contains(d) else { continue }
+                        let dayStart = hoursBefore(year: y, month: m, day: d)
+                        guard dayStart + 24 > from else { continue }
                         for hour in FileIO.list("\(routeRoot)/\(year)/\(month)/\(day)") {
                             guard let h = Int(hour), (0...23).contains(h) else { continue }
-                            let hourIndex = hoursBefore(year: y, month: m, day: d) + Int64(h)
+                            let hourIndex = dayStart + Int64(h)
                             if hourIndex < from { continue }
                             let directory = "\(routeRoot)/\(year)/\(month)/\(day)/\(hour)"
                             let names = FileIO.list(directory)

@@ -692,12 +692,10 @@ public enum RawFileRepair {
     /// for the fsync of the whole line.
     @discardableResult
     public static func cutTornTail(path: String, logger: Logger) throws -> Int64 {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError(operation: "open", path: path, errno: errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FileIOError(operation: "stat", path: path, errno: errno) }
-        let size = Int64(info.st_size)
+        try FileIO.withOpenFile(path, flags: O_RDWR) { fd, size in try cutTornTail(fd: fd, size: size, path: path, logger: logger) }
+    }
+
+    private static func cutTornTail(fd: Int32, size: Int64, path: String, logger: Logger) throws -> Int64 {
         if size == 0 { return 0 }
         // Scan backwards in blocks for the last newline.
         var end = size

@@ -173,12 +173,12 @@ enum RollupStateFile {
     /// `bufferBytes`: the read buffer (tests make it tiny, so every path of `Reader` runs).
     static func read(path: String, windowHours: Int64, bufferBytes: Int = Reader.bufferBytesDefault) throws -> (header: Header, projects: [ProjectRollup]) {
         guard hostIsLittleEndian else { throw FormatError(message: "only little-endian hosts read state files") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError(operation: "open", path: path, errno: errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FileIOError(operation: "stat", path: path, errno: errno) }
-        let size = Int(info.st_size)
+        return try FileIO.withOpenFile(path) { fd, size in
+            try read(fd: fd, size: Int(size), path: path, windowHours: windowHours, bufferBytes: bufferBytes)
+        }
+    }
+
+    private static func read(fd: Int32, size: Int, path: String, windowHours: Int64, bufferBytes: Int) throws -> (header: Header, projects: [ProjectRollup]) {
         guard size >= magic.count + 4 + 8 + 8 + 4 + digestBytes else { throw FormatError(message: "\(size) bytes is too short") }
         let bodyCount = size - digestBytes
         // Streamed: the file (305 MB at 30M events in the window) is never held whole beside
