@@ -67,6 +67,49 @@ final class SitesDeltaTests: XCTestCase {
         XCTAssertEqual(try state.sitesRowCount(layout: WarehouseLayout(dataDirectory: directory)), total)
     }
 
+    /// Step 4 of `SitesLayers`: each delta names the base rows it replaces, and the selection
+    /// from those lists (the base's keys unread) equals the reference reading the keys.
+    func testDeltasNameReplacedBaseRowsAndTheSelectionEqualsTheKeysReference() throws {
+        let (directory, report) = try withDeltas()
+        XCTAssertGreaterThan(report.sitesDeltas, 20)
+        let layout = WarehouseLayout(dataDirectory: directory)
+        let state = try WarehouseLog.load(layout: layout)
+        func described(_ selections: [SitesRowGroupSelection]) -> [String] {
+            selections.map { "\($0.file.path) \($0.rowGroup) \($0.rowCount) \($0.rows.map { "\($0)" } ?? "all")" }
+        }
+        var hiddenTotal = 0
+        for projectID in Set(state.segments.values.map(\.projectID)).sorted() {
+            let layers = try state.sitesLayers(projectID: projectID).map { (file: $0, reader: try ParquetFileReader(path: layout.absolute($0.path))) }
+            XCTAssertGreaterThan(layers.count, 1, projectID)
+            for delta in layers.dropFirst() {
+                XCTAssertEqual(delta.reader.keyValueMetadata[SitesDeltaReplacedRows.baseKey], layers[0].file.path, delta.file.path)
+            }
+            let hidden = try XCTUnwrap(SitesLayers.baseReplacedRows(layers), projectID)
+            hiddenTotal += hidden.reduce(0) { $0 + $1.count }
+            XCTAssertEqual(described(try SitesLayers.selections(layers)), described(try SitesLayers.selections(layers, replacedRows: false)), projectID)
+            // A base other than the one the deltas name: the keys decide (step 2).
+            var renamed = layers
+            renamed[0].file.path += ".other"
+            XCTAssertNil(SitesLayers.baseReplacedRows(renamed))
+        }
+        XCTAssertGreaterThan(hiddenTotal, 0, "later weeks' commits replace base rows")
+    }
+
+    /// Footer lists that are not ascending rows of the named base are refused, never trusted.
+    func testReplacedRowListsDecodeOnlyWhenValid() {
+        let metadata = SitesDeltaReplacedRows.metadata(basePath: "sites/project=a/snapshot-1.parquet", rows: [0, 5, 300, 70_000])
+        XCTAssertEqual(SitesDeltaReplacedRows.rows(of: metadata, basePath: "sites/project=a/snapshot-1.parquet", baseRowCount: 70_001), [0, 5, 300, 70_000])
+        XCTAssertNil(SitesDeltaReplacedRows.rows(of: metadata, basePath: "sites/project=a/snapshot-1.parquet", baseRowCount: 70_000), "a row past the base")
+        XCTAssertNil(SitesDeltaReplacedRows.rows(of: metadata, basePath: "sites/project=a/snapshot-2.parquet", baseRowCount: 70_001), "another base")
+        XCTAssertEqual(SitesDeltaReplacedRows.metadata(basePath: "b", rows: [3, 3]), [:], "not ascending: nothing named")
+        for garbage in ["", "!!!", "gA==", "AAAA", "/////////////w=="] {
+            var damaged = metadata
+            damaged[SitesDeltaReplacedRows.rowsKey] = garbage
+            let rows = SitesDeltaReplacedRows.rows(of: damaged, basePath: "sites/project=a/snapshot-1.parquet", baseRowCount: 70_001)
+            XCTAssertTrue(rows == nil || rows == [], garbage)
+        }
+    }
+
     func testFoldLeavesOneBaseWithTheSameRowsAndBoundsReplacedCopies() throws {
         let (directory, _) = try withDeltas()
         let before = try WarehouseTestSupport.tableRows(directory, .sites)

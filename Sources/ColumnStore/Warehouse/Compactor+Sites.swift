@@ -104,7 +104,7 @@ extension Compactor {
     }
 
     func writeSitesDelta(projectID: String, newSites: [NewSite], rows: EventColumns, layers: [SegmentEntry], version: Int) throws -> SegmentEntry {
-        let (previous, oldRows) = try previousSites(newSites, rows: rows, layers: layers)
+        let (previous, oldRows, baseRows) = try previousSites(newSites, rows: rows, layers: layers)
         let relative = WarehouseLayout.sitesDeltaPartition(projectID: projectID) + "/delta-\(Self.versionTag(version)).parquet"
         let hidden = layout.absolute(WarehouseLayout.temporaryName(relative))
         try FileIO.makeDirectories(FileIO.parentDirectory(hidden))
@@ -116,6 +116,9 @@ extension Compactor {
         // tighter level of long strings would be paid on every touched site of every commit
         // for bytes that are soon deleted.
         parquet.zstdLevelLongStrings = nil
+        if let base = layers.first, base.table == .sites, let baseRows {
+            parquet.keyValueMetadata = SitesDeltaReplacedRows.metadata(basePath: base.path, rows: baseRows)
+        }
         var output = SitesOutput(writer: try ParquetWriter(path: hidden, schema: WarehouseSchema.sitesFile, options: parquet),
                                  projectID: projectID, rowGroupRows: groupRows)
         for (index, site) in newSites.enumerated() {
@@ -130,20 +133,30 @@ extension Compactor {
                             bytes: FileIO.fileSize(hidden) ?? 0, receivedAtMin: low, receivedAtMax: high)
     }
 
-    /// Step 3's lookup: per new site (sorted by key) its previous state, and the gathered old
-    /// rows (`sitesBatchColumns` order) of the sites whose stored latest event stays.
-    func previousSites(_ newSites: [NewSite], rows: EventColumns, layers: [SegmentEntry]) throws -> ([PreviousSite?], [ColumnData]) {
+    /// Step 3's lookup: per new site (sorted by key) its previous state, the gathered old
+    /// rows (`sitesBatchColumns` order) of the sites whose stored latest event stays, and the
+    /// file-wide rows of the base (the oldest layer) holding a site no newer layer held,
+    /// ascending (`SitesLayers` step 4; nil when a base row group had no key statistics, so
+    /// the search could not be complete).
+    func previousSites(_ newSites: [NewSite], rows: EventColumns, layers: [SegmentEntry]) throws -> ([PreviousSite?], [ColumnData], [Int64]?) {
         var previous = [PreviousSite?](repeating: nil, count: newSites.count)
         var missing = Array(newSites.indices)
         var oldAppenders = WarehouseSchema.sitesBatchColumns.map { ColumnAppender(kind: TableSchema.sites.columns[$0].kind) }
         var oldCount = 0
-        for layer in layers.reversed() where !missing.isEmpty {
+        var baseRows: [Int64]? = []
+        for (layerPosition, layer) in layers.enumerated().reversed() where !missing.isEmpty {
             let reader = try ParquetFileReader(path: layout.committedPath(layer.path))
             let map = try OldSnapshotColumns(reader: reader)
             var found = Set<Int>()
+            let isBase = layerPosition == 0
+            var groupStart: Int64 = 0
             for group in 0..<reader.rowGroups.count {
                 let stats = reader.rowGroups[group].columns[map.siteKey]
-                guard case .bytes(let low)? = stats.min, case .bytes(let high)? = stats.max else { continue }
+                defer { groupStart += Int64(reader.rowGroups[group].rowCount) }
+                guard case .bytes(let low)? = stats.min, case .bytes(let high)? = stats.max else {
+                    if isBase && reader.rowGroups[group].rowCount > 0 { baseRows = nil }
+                    continue
+                }
                 // `missing` is in key order: the keys within [low, high] are one run of it.
                 var first = 0, last = missing.count
                 while first < last { let middle = (first + last) >> 1; if newSites[missing[middle]].key.lexicographicallyPrecedes(low) { first = middle + 1 } else { last = middle } }
@@ -167,6 +180,7 @@ extension Compactor {
                     }
                 }
                 guard !matches.isEmpty else { continue }
+                if isBase { baseRows?.append(contentsOf: matches.map { groupStart + Int64($0.row) }) }
                 let times = try reader.readColumn(rowGroup: group, column: map.receivedAt)
                 let firstSeen = try reader.readColumn(rowGroup: group, column: map.firstSeen)
                 let lastSeen = try reader.readColumn(rowGroup: group, column: map.lastSeen)
@@ -201,7 +215,7 @@ extension Compactor {
             }
             missing.removeAll { found.contains($0) }
         }
-        return (previous, oldAppenders.indices.map { oldAppenders[$0].finish() })
+        return (previous, oldAppenders.indices.map { oldAppenders[$0].finish() }, baseRows)
     }
 
     // MARK: - Step 4: base

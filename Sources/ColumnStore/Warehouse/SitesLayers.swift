@@ -22,6 +22,16 @@ import Foundation
 ///    whose key is in the set are hidden.
 /// 3. The keys of every layer but the oldest (the base) join the set: the deltas are small
 ///    (the fold policy bounds them), so the set is small and the base's keys are never held.
+/// 4. The base, when every delta names the rows of that base it replaces (footer keys
+///    `SitesDeltaReplacedRows`, written by the compactor, which finds those rows anyway to
+///    merge each touched site with its earlier state): the hidden rows are the union of those
+///    lists, and the base's site_key column is not read at all — at a million sites the keys
+///    of every row group (~12 ms) were read for a few hundred replaced rows. A delta without
+///    the keys, naming another base, or with a list that does not decode against this base
+///    leaves the base to step 2. Why the union is exact: a key's oldest delta looked the key
+///    up in every older layer, found it in no older delta (it is the oldest), so it searched
+///    the base and named the row when the base holds the key; a newer delta of the same key
+///    may name nothing (it found the key in a delta first) without losing the row.
 /// The result is cached by the `WarehouseReader` for that list of files (a commit or a fold
 /// brings a new list).
 ///
@@ -93,9 +103,63 @@ struct SortedSiteKeys {
     }
 }
 
+/// Step 4's footer keys: a delta names the base file it was written against and the rows of
+/// that base its sites replace, as the file-wide row numbers (row groups in order), ascending,
+/// in LEB128 gaps, base64. A delta replacing more rows than `rowsMax` names none (its base
+/// is read by keys; such a delta is a backlog's, folded at the run's end).
+enum SitesDeltaReplacedRows {
+    static let baseKey = "trackhouse.sites_delta.base"
+    static let rowsKey = "trackhouse.sites_delta.replaced_rows"
+    static let rowsMax = 262_144
+
+    /// The footer keys for `rows`; none when they are too many or not ascending (a base that
+    /// is not sorted by key: readers then fall back to the keys).
+    static func metadata(basePath: String, rows: [Int64]) -> [String: String] {
+        guard rows.count <= rowsMax else { return [:] }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rows.count * 2)
+        var previous: Int64 = -1
+        for row in rows {
+            guard row > previous else { return [:] }
+            var gap = UInt64(row - previous)
+            previous = row
+            while gap >= 0x80 {
+                bytes.append(UInt8(gap & 0x7F) | 0x80)
+                gap >>= 7
+            }
+            bytes.append(UInt8(gap))
+        }
+        return [baseKey: basePath, rowsKey: Data(bytes).base64EncodedString()]
+    }
+
+    /// The rows a delta's footer names of the base `basePath` with `baseRowCount` rows; nil
+    /// when it names none, another base, or a list that is not ascending rows of this base.
+    static func rows(of metadata: [String: String], basePath: String, baseRowCount: Int) -> [Int64]? {
+        guard metadata[baseKey] == basePath, let text = metadata[rowsKey],
+              let data = Data(base64Encoded: text) else { return nil }
+        var rows: [Int64] = []
+        var previous: Int64 = -1
+        var gap: UInt64 = 0, shift: UInt64 = 0
+        for byte in data {
+            guard shift < 63 else { return nil }
+            gap |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 != 0 { shift += 7; continue }
+            guard gap > 0, gap <= UInt64(baseRowCount) else { return nil }
+            previous += Int64(gap)
+            guard previous < Int64(baseRowCount), rows.count < rowsMax else { return nil }
+            rows.append(previous)
+            gap = 0
+            shift = 0
+        }
+        return shift == 0 ? rows : nil
+    }
+}
+
 enum SitesLayers {
-    /// Algorithm steps 1–3 over a project's layers (oldest first, with their readers).
-    static func selections(_ layers: [(file: SegmentEntry, reader: ParquetFileReader)]) throws -> [SitesRowGroupSelection] {
+    /// Algorithm steps 1–4 over a project's layers (oldest first, with their readers).
+    /// `replacedRows: false` is the reference: the base is read by keys (step 2) too.
+    static func selections(_ layers: [(file: SegmentEntry, reader: ParquetFileReader)], replacedRows: Bool = true) throws -> [SitesRowGroupSelection] {
+        let baseHidden = replacedRows ? baseReplacedRows(layers) : nil
         var newer = SortedSiteKeys()
         var result: [[SitesRowGroupSelection]] = []
         for (position, layer) in layers.enumerated().reversed() {
@@ -112,6 +176,12 @@ enum SitesLayers {
                 var low: [UInt8]? = nil, high: [UInt8]? = nil
                 if case .bytes(let value)? = stats.min { low = value }
                 if case .bytes(let value)? = stats.max { high = value }
+                if isOldest, let baseHidden {
+                    let hidden = baseHidden[group]
+                    let rows: [Int32]? = hidden.isEmpty ? nil : Self.complement(hidden, rowCount: rowCount)
+                    selections.append(SitesRowGroupSelection(file: layer.file, rowGroup: group, rows: rows, rowCount: rows?.count ?? rowCount))
+                    continue
+                }
                 let overlaps = newer.anyWithin(low: low, high: high)
                 guard overlaps || !isOldest else {
                     selections.append(SitesRowGroupSelection(file: layer.file, rowGroup: group, rows: nil, rowCount: rowCount))
@@ -138,6 +208,44 @@ enum SitesLayers {
             result.append(selections)
         }
         return result.reversed().flatMap { $0 }
+    }
+
+    /// Step 4: per row group of the base (the oldest layer), its rows some delta replaces,
+    /// ascending; nil when the layers are not a base and deltas that all name their rows of it.
+    static func baseReplacedRows(_ layers: [(file: SegmentEntry, reader: ParquetFileReader)]) -> [[Int32]]? {
+        guard layers.count > 1, layers[0].file.table == .sites,
+              layers.dropFirst().allSatisfy({ $0.file.table == .sitesDelta }) else { return nil }
+        let base = layers[0].reader
+        let groupCounts = base.rowGroups.map(\.rowCount)
+        let total = groupCounts.reduce(0, +)
+        var all = Set<Int64>()
+        for layer in layers.dropFirst() {
+            guard let rows = SitesDeltaReplacedRows.rows(of: layer.reader.keyValueMetadata, basePath: layers[0].file.path, baseRowCount: total) else { return nil }
+            all.formUnion(rows)
+        }
+        var perGroup = [[Int32]](repeating: [], count: groupCounts.count)
+        var starts: [Int64] = []
+        var start: Int64 = 0
+        for count in groupCounts { starts.append(start); start += Int64(count) }
+        for row in all.sorted() {
+            // The group holding file-wide `row`: the last start not above it.
+            var low = 0, high = starts.count
+            while high - low > 1 { let middle = (low + high) >> 1; if starts[middle] <= row { low = middle } else { high = middle } }
+            perGroup[low].append(Int32(row - starts[low]))
+        }
+        return perGroup
+    }
+
+    /// The rows of `0..<rowCount` not in `hidden` (ascending).
+    static func complement(_ hidden: [Int32], rowCount: Int) -> [Int32] {
+        var kept: [Int32] = []
+        kept.reserveCapacity(max(0, rowCount - hidden.count))
+        var next = 0
+        for row in 0..<Int32(rowCount) {
+            if next < hidden.count && hidden[next] == row { next += 1; continue }
+            kept.append(row)
+        }
+        return kept
     }
 }
 
