@@ -110,6 +110,7 @@ final class RollupModelTests: XCTestCase {
         var applied: [Event] = []
         let rollup = ProjectRollup(projectID: "p", windowHours: windowHours)
         var serial = 0
+        var shrinkingChecks = 0
         func event(at time: Int64) -> Event {
             serial += 1
             let kind = kinds[random.next(kinds.count)]
@@ -159,9 +160,29 @@ final class RollupModelTests: XCTestCase {
                                    Self.distinctPerValue(applied, skips: false, from: low, to: high), "commit \(commit): first days, week \(bucket)")
                 }
             }
+            // A series whose `to` steps back 5 hours per request, as a dashboard paging back
+            // does: the last partial week's span of whole days shrinks a day at a time, so
+            // it is derived from the longer span cached a request before, a day taken off.
+            func checkShrinkingRanges() {
+                let newest = applied.map(\.time).max()!
+                for step: Int64 in 0..<16 {
+                    let to = newest + 1 - step * 5 * Self.hour, from = to - 10 * Self.day
+                    guard rollup.covers(from: from), let starts = BucketInterval.week.starts(covering: TimeRange(from: from, to: to), limit: 10) else { continue }
+                    for bucket in starts {
+                        let (low, high) = (max(from, bucket), min(to, BucketInterval.week.next(after: bucket)))
+                        for skips in [false, true] {
+                            shrinkingChecks += 1
+                            XCTAssertEqual(Self.byValue(rollup, rollup.distinctPerCode(skips: skips, dimension: Self.phpMinor, interval: .week,
+                                                                                       bucketStart: bucket, from: from, to: to)),
+                                           Self.distinctPerValue(applied, skips: skips, from: low, to: high), "commit \(commit): to \(to), week \(bucket)")
+                        }
+                    }
+                }
+            }
             rollup.lock.withReadLock {
                 checkFirstDays()
                 defer { checkFirstDays() }
+                checkShrinkingRanges()
                 XCTAssertFalse(rollup.tiesAmbiguous)
                 XCTAssertEqual(rollup.checkInvariants(), [], "commit \(commit)")
                 let newest = applied.map(\.time).max()!
@@ -203,6 +224,7 @@ final class RollupModelTests: XCTestCase {
             }
         }
         XCTAssertFalse(rollup.daySpanCache.withLock { $0.isEmpty }, "partial buckets used cached day spans")
+        if windowHours >= 10 * 24 { XCTAssertGreaterThan(shrinkingChecks, 100) }
         if windowHours < 10 * 24 {
             XCTAssertFalse(rollup.covers(from: start), "the window dropped the first hours")
         }
