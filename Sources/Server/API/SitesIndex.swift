@@ -20,10 +20,10 @@ final class SitesIndex: Sendable {
     let path: String
     let rowCount: Int
     /// The merged table's row groups, in row order.
-    private let parts: [Part]
+    let parts: [Part]
     /// First row of each part, plus `rowCount` at the end.
     private let groupStarts: [Int]
-    private struct Part: Sendable {
+    struct Part: Sendable {
         let reader: ParquetFileReader
         let rowGroup: Int
         /// Rows of the group in the table (ascending); nil: every row.
@@ -42,7 +42,7 @@ final class SitesIndex: Sendable {
     private let state = Mutex(State())
     /// Whether rows are in ascending byte order of site_key (a project without deltas: the
     /// base is written so): then "ties by site_key" is row order.
-    private let rowsInSiteKeyOrder: Bool
+    let rowsInSiteKeyOrder: Bool
 
     /// Page tables and decoded dictionaries of the chunks pages were read from, shared by the
     /// project's successive indexes (a commit brings a new index, mostly over the same base).
@@ -110,7 +110,7 @@ final class SitesIndex: Sendable {
 
     /// Schema column `column` of every part (the table's rows in order), from the cache or the
     /// files; a NULL column where a file lacks it.
-    private func columnGroups(_ column: Int, keep: Bool = true) throws -> [ColumnData] {
+    func columnGroups(_ column: Int, keep: Bool = true) throws -> [ColumnData] {
         if let cached = state.withLock({ $0.columns.first { $0.column == column }?.groups }) { return cached }
         let kind = TableSchema.sites.columns[column].kind
         var groups: [ColumnData] = []
@@ -141,7 +141,7 @@ final class SitesIndex: Sendable {
     var cachedColumnCount: Int { state.withLock { $0.columns.count } }
 
     /// Every value of schema column `column`, in row order (for a sort; not kept).
-    private func values(_ column: Int) throws -> [Value] {
+    func values(_ column: Int) throws -> [Value] {
         if TableSchema.sites.columns[column].name == "project_id" { return [Value](repeating: .string(projectID), count: rowCount) }
         var values: [Value] = []
         values.reserveCapacity(rowCount)
@@ -324,45 +324,19 @@ final class SitesIndex: Sendable {
 
     // MARK: Ordering
 
-    /// Rows in `ORDER BY column [DESC] NULLS LAST, site_key`, computed once per snapshot.
+    /// Rows in `ORDER BY column [DESC] NULLS LAST, site_key`, computed once per snapshot
+    /// (`SitesIndex+Order.swift`: integer sort keys, site_key ranks merged from the layers'
+    /// sorted runs; the comparator sort beside it is the reference).
     func order(column name: String, descending: Bool) throws -> [UInt32] {
         let key = name + (descending ? " desc" : " asc")
         if let cached = state.withLock({ $0.orders[key] }) { return cached }
-        let columns = TableSchema.sites.columns
-        let index = columns.firstIndex { $0.name == name }!
+        let index = TableSchema.sites.columns.firstIndex { $0.name == name }!
         let values = try self.values(index)
-        let siteKeyRank = try siteKeyRanks()
-        var rows = (0..<UInt32(rowCount)).map { $0 }
-        rows.sort { a, b in
-            let (x, y) = (values[Int(a)], values[Int(b)])
-            switch (x.isNull, y.isNull) {
-            case (true, true): break
-            case (true, false): return false
-            case (false, true): return true
-            case (false, false):
-                if x != y {
-                    let ascending = ValueOrder.ascending(x, y)
-                    if ascending != ValueOrder.ascending(y, x) { return descending ? !ascending : ascending }
-                }
-            }
-            return siteKeyRank[Int(a)] < siteKeyRank[Int(b)]
-        }
+        let ranks = try siteKeyRanks()
+        let rows = Self.orderByKeys(values, siteKeyRanks: ranks, descending: descending)
+            ?? Self.orderByComparator(values, siteKeyRanks: ranks, descending: descending)
         state.withLock { $0.orders[key] = rows }
         return rows
-    }
-
-    /// Each row's position in ascending byte order of site_key.
-    private func siteKeyRanks() throws -> [UInt32] {
-        if rowsInSiteKeyOrder { return (0..<UInt32(rowCount)).map { $0 } }
-        let index = TableSchema.sites.columns.firstIndex { $0.name == "site_key" }!
-        let keys = try values(index).map { value -> [UInt8] in
-            if case .string(let text) = value { return Array(text.utf8) }
-            return []
-        }
-        let sorted = (0..<rowCount).sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }
-        var ranks = [UInt32](repeating: 0, count: rowCount)
-        for (rank, row) in sorted.enumerated() { ranks[row] = UInt32(rank) }
-        return ranks
     }
 
     // MARK: Pages
