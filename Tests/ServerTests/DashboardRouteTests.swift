@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import XCTest
+import Core
 @testable import Server
 
 /// In-process: the dashboard's three files, their content types, ETags and 304s.
@@ -69,6 +70,41 @@ final class DashboardRouteTests: XCTestCase {
                 XCTAssertEqual(again.headers[.eTag], etag)
                 let stale = try await Self.get(client, path, ifNoneMatch: "\"stale\"")
                 XCTAssertEqual(stale.status, 200, path)
+            }
+        }
+    }
+
+    /// A client accepting gzip gets each file gzipped, with its own strong ETag and `Vary`;
+    /// one that does not, the plain bytes; a copy held in either coding revalidates to 304.
+    func testGzipWhenAccepted() async throws {
+        try await withRouter { client in
+            for (path, asset) in [("/", DashboardAssets.page), ("/assets/app.js", DashboardAssets.script), ("/assets/app.css", DashboardAssets.stylesheet)] {
+                var headers = HTTPFields()
+                headers[.acceptEncoding] = "br;q=1.0, gzip;q=0.8"
+                let (status, responseHeaders, body) = try await client.execute(uri: path, method: .get, headers: headers) { response in
+                    (response.status.code, response.headers, Array(buffer: response.body))
+                }
+                XCTAssertEqual(status, 200, path)
+                XCTAssertEqual(responseHeaders[.contentEncoding], "gzip", path)
+                XCTAssertEqual(responseHeaders[.vary], "Accept-Encoding")
+                XCTAssertEqual(try Gzip.inflate(body), asset.bytes, path)
+                XCTAssertLessThan(body.count, asset.bytes.count * 2 / 3, "\(path): worth compressing")
+                let gzipTag = try XCTUnwrap(responseHeaders[.eTag])
+                XCTAssertNotEqual(gzipTag, asset.etag, "another coding, another strong ETag")
+                let plain = try await Self.get(client, path)
+                XCTAssertNil(plain.headers[.contentEncoding])
+                XCTAssertEqual(plain.headers[.eTag], asset.etag)
+                XCTAssertEqual(plain.headers[.vary], "Accept-Encoding")
+                headers[.ifNoneMatch] = asset.etag
+                let revalidated = try await client.execute(uri: path, method: .get, headers: headers) { $0.status.code }
+                XCTAssertEqual(revalidated, 304)
+                let revalidatedGzip = try await Self.get(client, path, ifNoneMatch: gzipTag)
+                XCTAssertEqual(revalidatedGzip.status, 304)
+                XCTAssertEqual(revalidatedGzip.headers[.eTag], gzipTag)
+                headers[.acceptEncoding] = "gzip;q=0, identity"
+                headers[.ifNoneMatch] = nil
+                let refused = try await client.execute(uri: path, method: .get, headers: headers) { $0.headers[.contentEncoding] }
+                XCTAssertNil(refused, "gzip;q=0 is a refusal")
             }
         }
     }
