@@ -1,0 +1,92 @@
+"""The first sites listing after a commit: each commit that touches a project brings a new
+sites index (base + deltas), whose first listing in an order builds that order over every
+site. Per round and build: a fresh `serve --compact-interval 0` on DATA (so nothing is
+cached), then the first page of each listing below, timed as a client sees it.
+
+DATA should hold sites deltas (a warehouse `serve` left, before its fold): with the base
+alone the rows are in site_key order and the site_key ranks cost nothing.
+
+Usage: first_listing.py DATA BIN [BIN …] [--rounds 2]
+Prints a table of milliseconds per listing, one line per build and round.
+"""
+import argparse
+import glob
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+
+LISTINGS = [
+    ("default order, page 1", "sites?page=1&per_page=50"),
+    ("active by -php_version, page 1", "sites?status=active&sort=-php_version&page=1&per_page=50"),
+    ("default order, page 2000", "sites?page=2000&per_page=50"),
+    ("by site_name, page 3", "sites?sort=site_name&page=3&per_page=50"),
+]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(port, path, token=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, body
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data")
+    parser.add_argument("bins", nargs="+")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    deltas = len(glob.glob(os.path.join(args.data, "warehouse", "sites-delta", "*", "*.parquet")))
+    project = json.load(open(os.path.join(args.data, "projects.json")))["projects"][0]["id"]
+    token = subprocess.run([args.bins[0], "token", "create", "--admin", "--data", args.data],
+                           capture_output=True, text=True, check=True).stdout
+    token = next(word for word in token.split() if word.startswith("th_"))
+    print(f"{deltas} sites deltas; ms to the first page of each listing on a fresh server")
+    print("| build | round | " + " | ".join(name for name, _ in LISTINGS) + " |")
+    print("|---|---" + "|---" * len(LISTINGS) + "|")
+    for round_number in range(1, args.rounds + 1):
+        for binary in args.bins:
+            port = free_port()
+            server = subprocess.Popen([binary, "serve", "--data", args.data, "--port", str(port),
+                                       "--compact-interval", "0", "--log-level", "warning"])
+            try:
+                while True:
+                    try:
+                        status, body = get(port, "/healthz")
+                        if status == 200 and (json.loads(body).get("rollups") or {}).get("ready"):
+                            break
+                    except (OSError, ValueError, http.client.HTTPException):
+                        pass
+                    if server.poll() is not None:
+                        raise SystemExit(f"{binary}: server exited during start")
+                    time.sleep(0.2)
+                cells = []
+                for _, path in LISTINGS:
+                    started = time.perf_counter()
+                    status, _ = get(port, f"/api/v1/projects/{project}/{path}", token)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if status != 200:
+                        raise SystemExit(f"{binary}: {path} answered {status}")
+                    cells.append(f"{elapsed:.0f}")
+                print(f"| {os.path.basename(binary)} | {round_number} | " + " | ".join(cells) + " |", flush=True)
+            finally:
+                server.terminate()
+                server.wait()
+
+
+if __name__ == "__main__":
+    main()
