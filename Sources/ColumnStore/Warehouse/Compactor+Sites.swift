@@ -280,7 +280,7 @@ extension Compactor {
         parquet.rowGroupRowsMax = sitesRowGroupRows
         // Small pages: the sites index reads a listing page's rows by page
         // (`readColumn(rowGroup:column:rows:)`), so this bounds what one row costs to decode.
-        parquet.pageRowsMax = min(parquet.pageRowsMax, 4_096)
+        parquet.pageRowsMax = min(parquet.pageRowsMax, 1_024)
         // …and small in bytes: a listing row's `plugins` (~260 B a site) sat in a 1-MB page,
         // ~60 MB decompressed for one page of 50 sites at a million. At 64 KB the long JSON
         // columns compress 8–30 % worse (under 1 % of the warehouse; BENCHMARKS.md "Scale").

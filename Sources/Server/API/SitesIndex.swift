@@ -191,7 +191,7 @@ final class SitesIndex: Sendable {
     /// Rows further apart than this in one row group are read as separate ranges: a page of
     /// the sites files (`Compactor.sitesParquetOptions`), so a range never decodes more than
     /// one page its rows do not need.
-    static let rangeGapRowsMax = 4_096
+    static let rangeGapRowsMax = 1_024
 
     /// `rows` (in any order) as ascending ranges that hold every one of them, split where two
     /// neighbours are more than `rangeGapRowsMax` apart (a listing page in the default order
