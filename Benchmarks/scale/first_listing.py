@@ -6,7 +6,11 @@ cached), then the first page of each listing below, timed as a client sees it.
 DATA should hold sites deltas (a warehouse `serve` left, before its fold): with the base
 alone the rows are in site_key order and the site_key ranks cost nothing.
 
-Usage: first_listing.py DATA BIN [BIN …] [--rounds 2]
+With `--pages N`, then N further pages of the default order and of active sites by
+-php_version (pages 2, 39, 76, …: each another page, none cached), p50 and p90: what paging
+through a listing costs once its order is built.
+
+Usage: first_listing.py DATA BIN [BIN …] [--rounds 2] [--pages 40]
 Prints a table of milliseconds per listing, one line per build and round.
 """
 import argparse
@@ -49,6 +53,7 @@ def main():
     parser.add_argument("data")
     parser.add_argument("bins", nargs="+")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pages", type=int, default=0)
     args = parser.parse_args()
     deltas = len(glob.glob(os.path.join(args.data, "warehouse", "sites-delta", "*", "*.parquet")))
     project = json.load(open(os.path.join(args.data, "projects.json")))["projects"][0]["id"]
@@ -56,8 +61,10 @@ def main():
                            capture_output=True, text=True, check=True).stdout
     token = next(word for word in token.split() if word.startswith("th_"))
     print(f"{deltas} sites deltas; ms to the first page of each listing on a fresh server")
-    print("| build | round | " + " | ".join(name for name, _ in LISTINGS) + " |")
-    print("|---|---" + "|---" * len(LISTINGS) + "|")
+    paged = [("default order", "sites?page={}&per_page=50"), ("active by -php_version", "sites?status=active&sort=-php_version&page={}&per_page=50")]
+    extra = [f"{name}, {args.pages} more pages p50 / p90" for name, _ in paged] if args.pages else []
+    print("| build | round | " + " | ".join([name for name, _ in LISTINGS] + extra) + " |")
+    print("|---|---" + "|---" * (len(LISTINGS) + len(extra)) + "|")
     for round_number in range(1, args.rounds + 1):
         for binary in args.bins:
             port = free_port()
@@ -82,6 +89,16 @@ def main():
                     if status != 200:
                         raise SystemExit(f"{binary}: {path} answered {status}")
                     cells.append(f"{elapsed:.0f}")
+                for _, pattern in paged if args.pages else []:
+                    times = []
+                    for i in range(args.pages):
+                        started = time.perf_counter()
+                        status, _ = get(port, f"/api/v1/projects/{project}/" + pattern.format(2 + 37 * i), token)
+                        times.append((time.perf_counter() - started) * 1000)
+                        if status != 200:
+                            raise SystemExit(f"{binary}: {pattern} answered {status}")
+                    times.sort()
+                    cells.append(f"{times[len(times) // 2]:.1f} / {times[int(len(times) * 0.9)]:.1f}")
                 print(f"| {os.path.basename(binary)} | {round_number} | " + " | ".join(cells) + " |", flush=True)
             finally:
                 server.terminate()
