@@ -73,8 +73,9 @@ extension ParquetWriter {
         }
     }
 
-    /// Unsigned lexicographic byte order, shorter first on a common prefix (UTF-8 code point order).
-    static func compareBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
+    /// Unsigned lexicographic byte order, shorter first on a common prefix (UTF-8 code point order):
+    /// the order of site_key in sites files and of binary statistics; negative, zero or positive.
+    public static func compareBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
         let common = min(left.count, right.count)
         if common > 0 {
             let order = memcmp(left.baseAddress!, right.baseAddress!, common)

@@ -1,6 +1,5 @@
 import ColumnStore
 import Core
-import Foundation
 import Query
 
 /// The sort permutations of a `SitesIndex`: `ORDER BY column [DESC] NULLS LAST, site_key`.
@@ -68,17 +67,17 @@ extension SitesIndex {
                     UnsafeRawBufferPointer(rebasing: bytes[Int(offsets[row])..<Int(offsets[row + 1])])
                 }
                 for run in runs where run.count > 1 {
-                    for row in (run.lowerBound + 1)..<run.upperBound where Self.compareBytes(key(row - 1), key(row)) > 0 { return nil }
+                    for row in (run.lowerBound + 1)..<run.upperBound where ParquetWriter.compareBytes(key(row - 1), key(row)) > 0 { return nil }
                 }
                 guard let largest = runs.indices.max(by: { runs[$0].count < runs[$1].count }) else { return [] }
                 var others: [Int] = []
                 for (position, run) in runs.enumerated() where position != largest { others.append(contentsOf: run) }
-                others.sort { Self.compareBytes(key($0), key($1)) < 0 }
+                others.sort { ParquetWriter.compareBytes(key($0), key($1)) < 0 }
                 var ranks = [UInt32](repeating: 0, count: keys.count)
                 var rank: UInt32 = 0
                 var next = 0
                 for row in runs[largest] {
-                    while next < others.count && Self.compareBytes(key(others[next]), key(row)) < 0 {
+                    while next < others.count && ParquetWriter.compareBytes(key(others[next]), key(row)) < 0 {
                         ranks[others[next]] = rank
                         rank += 1
                         next += 1
@@ -94,17 +93,6 @@ extension SitesIndex {
                 return ranks
             }
         }
-    }
-
-    /// Unsigned byte order: negative, zero or positive.
-    @inline(__always)
-    static func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0 {
-            let order = memcmp(a.baseAddress!, b.baseAddress!, common)
-            if order != 0 { return Int(order) }
-        }
-        return a.count - b.count
     }
 
     /// The reference of step 1: every key sorted.
