@@ -137,7 +137,8 @@ extension Compactor {
     /// rows (`sitesBatchColumns` order) of the sites whose stored latest event stays, and the
     /// file-wide rows of the base (the oldest layer) holding a site no newer layer held,
     /// ascending (`SitesLayers` step 4; nil when a base row group had no key statistics, so
-    /// the search could not be complete).
+    /// the search could not be complete, or when they pass `SitesDeltaReplacedRows.rowsMax`:
+    /// a backlog's delta touching most sites, which no footer names).
     func previousSites(_ newSites: [NewSite], rows: EventColumns, layers: [SegmentEntry]) throws -> ([PreviousSite?], [ColumnData], [Int64]?) {
         var previous = [PreviousSite?](repeating: nil, count: newSites.count)
         var missing = Array(newSites.indices)
@@ -180,7 +181,10 @@ extension Compactor {
                     }
                 }
                 guard !matches.isEmpty else { continue }
-                if isBase { baseRows?.append(contentsOf: matches.map { groupStart + Int64($0.row) }) }
+                if isBase, baseRows != nil {
+                    baseRows!.append(contentsOf: matches.map { groupStart + Int64($0.row) })
+                    if baseRows!.count > SitesDeltaReplacedRows.rowsMax { baseRows = nil }
+                }
                 let times = try reader.readColumn(rowGroup: group, column: map.receivedAt)
                 let firstSeen = try reader.readColumn(rowGroup: group, column: map.firstSeen)
                 let lastSeen = try reader.readColumn(rowGroup: group, column: map.lastSeen)
