@@ -15,12 +15,12 @@ Prints a table of milliseconds per listing, one line per build and round.
 """
 import argparse
 import glob
-import http.client
 import json
 import os
-import socket
 import subprocess
 import time
+
+from serve_under_load import Client, start_ready_server
 
 LISTINGS = [
     ("default order, page 1", "sites?page=1&per_page=50"),
@@ -28,24 +28,6 @@ LISTINGS = [
     ("default order, page 2000", "sites?page=2000&per_page=50"),
     ("by site_name, page 3", "sites?sort=site_name&page=3&per_page=50"),
 ]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def get(port, path, token=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    conn.request("GET", path, headers=headers)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    return response.status, body
 
 
 def main():
@@ -67,37 +49,20 @@ def main():
     print("|---|---" + "|---" * (len(LISTINGS) + len(extra)) + "|")
     for round_number in range(1, args.rounds + 1):
         for binary in args.bins:
-            port = free_port()
-            server = subprocess.Popen([binary, "serve", "--data", args.data, "--port", str(port),
-                                       "--compact-interval", "0", "--log-level", "warning"])
+            server, port = start_ready_server(binary, args.data, compact_interval=0)
+            api = Client(port, token)
+
+            def timed_ms(path):
+                started = time.perf_counter()
+                status, _ = api.request("GET", f"/api/v1/projects/{project}/{path}")
+                if status != 200:
+                    raise SystemExit(f"{binary}: {path} answered {status}")
+                return (time.perf_counter() - started) * 1000
+
             try:
-                while True:
-                    try:
-                        status, body = get(port, "/healthz")
-                        if status == 200 and (json.loads(body).get("rollups") or {}).get("ready"):
-                            break
-                    except (OSError, ValueError, http.client.HTTPException):
-                        pass
-                    if server.poll() is not None:
-                        raise SystemExit(f"{binary}: server exited during start")
-                    time.sleep(0.2)
-                cells = []
-                for _, path in LISTINGS:
-                    started = time.perf_counter()
-                    status, _ = get(port, f"/api/v1/projects/{project}/{path}", token)
-                    elapsed = (time.perf_counter() - started) * 1000
-                    if status != 200:
-                        raise SystemExit(f"{binary}: {path} answered {status}")
-                    cells.append(f"{elapsed:.0f}")
+                cells = [f"{timed_ms(path):.0f}" for _, path in LISTINGS]
                 for _, pattern in paged if args.pages else []:
-                    times = []
-                    for i in range(args.pages):
-                        started = time.perf_counter()
-                        status, _ = get(port, f"/api/v1/projects/{project}/" + pattern.format(2 + 37 * i), token)
-                        times.append((time.perf_counter() - started) * 1000)
-                        if status != 200:
-                            raise SystemExit(f"{binary}: {pattern} answered {status}")
-                    times.sort()
+                    times = sorted(timed_ms(pattern.format(2 + 37 * i)) for i in range(args.pages))
                     cells.append(f"{times[len(times) // 2]:.1f} / {times[int(len(times) * 0.9)]:.1f}")
                 print(f"| {os.path.basename(binary)} | {round_number} | " + " | ".join(cells) + " |", flush=True)
             finally:

@@ -79,6 +79,25 @@ class Client:
                     raise
 
 
+def start_ready_server(binary, data, compact_interval):
+    """A `serve` on a free port, once `/healthz` says its rollups are ready: (process, port)."""
+    port = free_port()
+    server = subprocess.Popen([binary, "serve", "--data", data, "--port", str(port),
+                               "--compact-interval", str(compact_interval), "--log-level", "warning"])
+    health = Client(port)
+    while True:
+        try:
+            status, body = health.request("GET", "/healthz")
+            rollups = json.loads(body).get("rollups") or {}
+            if status == 200 and rollups.get("ready"):
+                return server, port
+        except (OSError, ValueError, http.client.HTTPException):
+            pass
+        if server.poll() is not None:
+            sys.exit(f"{binary}: server exited during start")
+        time.sleep(0.2)
+
+
 def track_body(project_hash, url):
     pairs = [("url", url), ("site", "Scale Probe"), ("admin_email", "probe@example.com"), ("hash", project_hash),
              ("server[php_version]", "8.2.10"), ("wp[version]", "6.6.1"), ("wp[locale]", "en_US"),
@@ -103,23 +122,7 @@ def main():
     token = next(word for word in token.split() if word.startswith("th_"))
 
     def start_server():
-        """A `serve` on a free port, once `/healthz` says its rollups are ready."""
-        port = free_port()
-        server = subprocess.Popen([args.bin, "serve", "--data", args.data, "--port", str(port),
-                                   "--compact-interval", "15", "--log-level", "warning"])
-        health = Client(port)
-        while True:
-            try:
-                status, body = health.request("GET", "/healthz")
-                state = json.loads(body)
-                rollups = state.get("rollups") or {}
-                if status == 200 and rollups.get("ready"):
-                    return server, port
-            except (OSError, ValueError, http.client.HTTPException):
-                pass
-            if server.poll() is not None:
-                sys.exit("server exited during start")
-            time.sleep(0.2)
+        return start_ready_server(args.bin, args.data, compact_interval=15)
 
     def stop_server(server):
         server.terminate()
