@@ -38,6 +38,8 @@ final class SitesIndex: Sendable {
         var listings: [(key: String, rows: [UInt32])] = []
         /// Columns read for filters and sorts, most recent last (`cachedColumnsMax`).
         var columns: [(column: Int, groups: [ColumnData])] = []
+        /// Each row's rank in site_key order: every sort's tie break (4 bytes a site).
+        var siteKeyRanks: [UInt32]?
     }
     private let state = Mutex(State())
     /// Whether rows are in ascending byte order of site_key (a project without deltas: the
@@ -332,11 +334,19 @@ final class SitesIndex: Sendable {
         if let cached = state.withLock({ $0.orders[key] }) { return cached }
         let index = TableSchema.sites.columns.firstIndex { $0.name == name }!
         let values = try self.values(index)
-        let ranks = try siteKeyRanks()
+        let ranks = try siteKeyRanksCached()
         let rows = Self.orderByKeys(values, siteKeyRanks: ranks, descending: descending)
             ?? Self.orderByComparator(values, siteKeyRanks: ranks, descending: descending)
         state.withLock { $0.orders[key] = rows }
         return rows
+    }
+
+    /// `siteKeyRanks()`, computed once per index: each sort order breaks ties with them.
+    private func siteKeyRanksCached() throws -> [UInt32] {
+        if let cached = state.withLock({ $0.siteKeyRanks }) { return cached }
+        let ranks = try siteKeyRanks()
+        state.withLock { $0.siteKeyRanks = ranks }
+        return ranks
     }
 
     // MARK: Pages
